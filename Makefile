@@ -1,0 +1,33 @@
+# Two commands: `make run` starts the app, `make test` runs every check. Both install what they need.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test bench lint clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e ".[app,dev]"
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/streamlit run app.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	@if [ -n "$$(command -v chromium || command -v chromium-browser)" ]; then \
+		echo "== browser tests: chromium found at $$(command -v chromium || command -v chromium-browser)"; \
+	else \
+		echo "== browser tests: NO chromium found -> the e2e tests will be SKIPPED (apt-get install chromium)"; \
+	fi
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

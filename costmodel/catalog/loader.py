@@ -1,0 +1,216 @@
+"""Load and cross-check the catalogue files (``models.yaml``, ``hardware.yaml``, ``prices.yaml``).
+
+The only I/O in ``costmodel`` besides exports. Every problem becomes one :class:`CatalogueError`
+whose one-line message names the file, the row id and the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Model, PriceSchedule
+
+#: The repository's own catalogue folder.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+#: Largest YAML/JSON text we parse (bytes); larger inputs are refused, not read.
+MAX_TEXT_BYTES = 2_000_000
+
+FILES: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {
+    "models.yaml": (("models", Model),),
+    "hardware.yaml": (("gpus", Gpu), ("rentals", GpuRental)),
+    "prices.yaml": (("prices", PriceSchedule),),
+}
+
+R = TypeVar("R", bound=BaseModel)
+
+
+class CatalogueError(ValueError):
+    """A catalogue file or row is wrong; the message is one line naming file, row and field."""
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors and aliases (no 'billion laughs' expansion)."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases (*name) are not allowed", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def parse_yaml_text(text: str, *, what: str = "input") -> Any:
+    """Parse YAML (a superset of JSON) safely: size-capped, no aliases, no Python tags.
+
+    Raises:
+        ValueError: one line saying what is wrong and where.
+    """
+    if len(text.encode("utf-8", errors="replace")) > MAX_TEXT_BYTES:
+        raise ValueError(f"{what}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ValueError(f"{what}: not valid YAML/JSON{where}: {e.problem or e.context}") from None
+    except (yaml.YAMLError, RecursionError) as e:
+        raise ValueError(f"{what}: not valid YAML/JSON: {type(e).__name__}") from None
+
+
+def format_validation_error(e: ValidationError) -> str:
+    """The first error of a pydantic ``ValidationError`` as ``field: message``."""
+    err = e.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"]) or "(row)"
+    msg = err["msg"].removeprefix("Value error, ")
+    extra = f" (and {e.error_count() - 1} more)" if e.error_count() > 1 else ""
+    return f"field {loc}: {msg}{extra}"
+
+
+def _validate_rows(rows: object, cls: type[R], file: str, key: str) -> list[R]:
+    if not isinstance(rows, list):
+        raise CatalogueError(f"{file}: '{key}' must be a list of rows, got {type(rows).__name__}")
+    out: list[R] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows):
+        rid = row.get("id", f"#{i + 1}") if isinstance(row, dict) else f"#{i + 1}"
+        if not isinstance(row, dict):
+            raise CatalogueError(f"{file}: {key} row {rid}: must be a mapping, got {type(row).__name__}")
+        try:
+            obj = cls.model_validate(row)
+        except ValidationError as e:
+            raise CatalogueError(f"{file}: {key} row {rid}: {format_validation_error(e)}") from None
+        oid = str(getattr(obj, "id", rid))
+        if oid in seen:
+            raise CatalogueError(f"{file}: {key} row {oid}: field id: duplicate id")
+        seen.add(oid)
+        out.append(obj)
+    return out
+
+
+def _read(folder: Path, name: str) -> dict[str, Any]:
+    path = folder / name
+    if not path.is_file():
+        raise CatalogueError(f"{path}: file not found")
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise CatalogueError(f"{name}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
+    try:
+        data = parse_yaml_text(path.read_text(encoding="utf-8"), what=name)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise CatalogueError(str(e) if isinstance(e, ValueError) else f"{name}: not UTF-8 text") from None
+    if not isinstance(data, dict):
+        raise CatalogueError(f"{name}: top level must be a mapping with keys {[k for k, _ in FILES[name]]}")
+    allowed = {k for k, _ in FILES[name]}
+    unknown = set(data) - allowed
+    if unknown:
+        raise CatalogueError(
+            f"{name}: unknown top-level key(s) {sorted(unknown)}; allowed: {sorted(allowed)}"
+        )
+    return data
+
+
+def cross_check(cat: Catalogue) -> None:
+    """Cross-references: each price names a known model, each rental a known GPU.
+
+    Raises:
+        CatalogueError: naming file, row and field.
+    """
+    model_ids = {m.id for m in cat.models}
+    gpu_ids = {g.id for g in cat.gpus}
+    for p in cat.prices:
+        if p.model not in model_ids:
+            raise CatalogueError(
+                f"prices.yaml: prices row {p.id}: field model: unknown model {p.model!r}; "
+                f"known: {', '.join(sorted(model_ids))}"
+            )
+    for r in cat.rentals:
+        if r.gpu not in gpu_ids:
+            raise CatalogueError(
+                f"hardware.yaml: rentals row {r.id}: field gpu: unknown GPU {r.gpu!r}; "
+                f"known: {', '.join(sorted(gpu_ids))}"
+            )
+
+
+def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
+    """Load, validate and cross-check the three catalogue files in ``data_dir`` (default: repo ``data/``).
+
+    Raises:
+        CatalogueError: one line naming the file, the row id and the field.
+    """
+    folder = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
+    if not folder.is_dir():
+        raise CatalogueError(f"{folder}: not a folder")
+    parts: dict[str, list[Any]] = {}
+    for name, sections in FILES.items():
+        data = _read(folder, name)
+        for key, cls in sections:
+            if key not in data:
+                raise CatalogueError(f"{name}: missing top-level key '{key}'")
+            parts[key] = _validate_rows(data[key], cls, name, key)
+    cat = Catalogue(
+        models=tuple(parts["models"]),
+        gpus=tuple(parts["gpus"]),
+        rentals=tuple(parts["rentals"]),
+        prices=tuple(parts["prices"]),
+    )
+    cross_check(cat)
+    return cat
+
+
+def load_models_file(path: Path | str, known: Sequence[Model] = ()) -> list[Model]:
+    """Load user model entries (same schema as ``data/models.yaml``, top key ``models``).
+
+    Raises:
+        CatalogueError: naming file, row and field; also when an id clashes with ``known``.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise CatalogueError(f"{p}: file not found")
+    return parse_models_text(p.read_text(encoding="utf-8", errors="replace"), p.name, known)
+
+
+def parse_models_text(text: str, name: str = "model file", known: Sequence[Model] = ()) -> list[Model]:
+    """Parse model entries from YAML/JSON text (a mapping with key ``models``, or a list of rows)."""
+    try:
+        data = parse_yaml_text(text, what=name)
+    except ValueError as e:
+        raise CatalogueError(str(e)) from None
+    rows = data.get("models") if isinstance(data, dict) else data
+    if rows is None:
+        raise CatalogueError(f"{name}: expected a mapping with key 'models' (a list of model rows)")
+    models = _validate_rows(rows, Model, name, "models")
+    clash = {m.id for m in models} & {m.id for m in known}
+    if clash:
+        raise CatalogueError(f"{name}: models row {sorted(clash)[0]}: field id: already in the catalogue")
+    return models
+
+
+def stale_rows(
+    cat: Catalogue, today: dt.date, max_age_days: int = 180
+) -> list[tuple[str, str, dt.date, int]]:
+    """Rows whose ``as_of`` is more than ``max_age_days`` before ``today`` (ended price schedules excluded).
+
+    Returns:
+        ``(table, id, as_of, age_days)`` tuples, oldest first.
+    """
+    rows: Iterable[tuple[str, Model | Gpu | GpuRental | PriceSchedule]] = [
+        *(("models", m) for m in cat.models),
+        *(("gpus", g) for g in cat.gpus),
+        *(("rentals", r) for r in cat.rentals),
+        *(("prices", p) for p in cat.prices),
+    ]
+    now = dt.datetime(today.year, today.month, today.day, tzinfo=dt.UTC)
+    out = [
+        (t, r.id, r.as_of, (today - r.as_of).days)
+        for t, r in rows
+        if (today - r.as_of).days > max_age_days
+        # a price schedule that ended is history: it cannot go stale
+        and not (isinstance(r, PriceSchedule) and r.effective_to is not None and r.effective_to <= now)
+    ]
+    return sorted(out, key=lambda x: -x[3])

@@ -1,0 +1,324 @@
+"""Pydantic models of the catalogue rows in ``data/*.yaml``.
+
+Every row carries ``source``, ``as_of`` and ``confidence``. Units are in field names
+(``usd_per_mtok_*`` = US dollars per 1,000,000 tokens, ``hbm_gb`` = 10^9 bytes,
+``hbm_tb_per_s`` = 10^12 bytes per second, ``*_tflops`` = 10^12 dense FLOP/s).
+An unknown value is ``null`` and its reason is given in ``null_reasons``; a value that
+could not be verified is listed in ``unconfirmed_fields`` so results that use it can say so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+IdField = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+PosInt = Annotated[int, Field(gt=0)]
+NonNegInt = Annotated[int, Field(ge=0)]
+PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+Confidence = Literal["official", "third_party", "derived", "unconfirmed"]
+Precision = Literal["bf16", "fp8", "fp4"]
+AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid"]
+RentalBasis = Literal["on_demand", "spot", "reserved"]
+PriceKind = Literal["list", "promotion"]
+
+#: Compression ratios a V4 layer may use: 0 = sliding window only, 4 = CSA, 128 = HCA.
+SUPPORTED_COMPRESS_RATIOS = (0, 4, 128)
+
+
+class _Row(BaseModel):
+    """Base of every catalogue row: strict, frozen, with provenance."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    source: str = Field(min_length=1)
+    """Where the values come from (URL or document)."""
+    as_of: dt.date
+    """The date the values were read from the source."""
+    confidence: Confidence
+    """official | third_party | derived | unconfirmed."""
+    notes: str = ""
+    null_reasons: dict[str, str] = Field(default_factory=dict)
+    """For each field left null: why it is unknown."""
+    unconfirmed_fields: tuple[str, ...] = ()
+    """Fields whose value could not be verified; results using them are labelled."""
+
+    @model_validator(mode="after")
+    def _nulls_have_reasons(self) -> _Row:
+        fields = type(self).model_fields
+        for name in (*self.null_reasons, *self.unconfirmed_fields):
+            if name not in fields:
+                raise ValueError(f"names unknown field {name!r}")
+        for name, info in fields.items():
+            # A required field that is null means "unknown": the reason must be given.
+            if info.is_required() and getattr(self, name) is None and name not in self.null_reasons:
+                raise ValueError(f"field {name!r} is null: give the reason in null_reasons")
+        return self
+
+
+class ModelConfig(BaseModel):
+    """Architecture fields, named as in the Hugging Face ``config.json`` files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_hidden_layers: PosInt
+    hidden_size: PosInt
+    num_attention_heads: PosInt
+    num_key_value_heads: PosInt | None = None
+    head_dim: PosInt | None = None
+    """Per-head dimension (V4: the shared 512-d K=V entry)."""
+    intermediate_size: PosInt | None = None
+    """Dense FFN width (layers before ``first_k_dense_replace``, or every layer of a dense model)."""
+    vocab_size: PosInt
+    tie_word_embeddings: bool = False
+    # MLA / low-rank projections
+    q_lora_rank: PosInt | None = None
+    kv_lora_rank: PosInt | None = None
+    qk_nope_head_dim: PosInt | None = None
+    qk_rope_head_dim: PosInt | None = None
+    v_head_dim: PosInt | None = None
+    o_groups: PosInt | None = None
+    o_lora_rank: PosInt | None = None
+    # MoE
+    n_routed_experts: NonNegInt = 0
+    n_shared_experts: NonNegInt = 0
+    num_experts_per_tok: NonNegInt = 0
+    moe_intermediate_size: PosInt | None = None
+    first_k_dense_replace: NonNegInt = 0
+    """Number of leading layers with a dense FFN instead of MoE."""
+    # Sparse attention (DSA indexer; V4 CSA indexer)
+    index_n_heads: PosInt | None = None
+    index_head_dim: PosInt | None = None
+    index_topk: int | None = None
+    # V4 hybrid attention
+    sliding_window: PosInt | None = None
+    compress_ratios: tuple[int, ...] | None = None
+    """Per layer (MTP layers last): 0 = window only, 4 = CSA, 128 = HCA."""
+    num_nextn_predict_layers: NonNegInt = 0
+    """Multi-token-prediction (MTP) layers; counted only when speculative decoding is on."""
+
+
+class Model(_Row):
+    """A model: architecture (open weights) or API-only entry."""
+
+    id: IdField
+    name: str
+    provider: IdField
+    open_weights: bool
+    attention: AttentionKind | None
+    total_params_b: PosFloat | None
+    """Published total parameters, billions."""
+    active_params_b: PosFloat | None
+    """Published active parameters per token, billions."""
+    context_window_tokens: PosInt | None
+    max_output_tokens: PosInt | None
+    config: ModelConfig | None
+    weight_precision: dict[Literal["routed_experts", "shared_experts", "dense"], Precision] | None
+    """Checkpoint precision per component: routed experts, shared experts, everything else (dense)."""
+
+    @model_validator(mode="after")
+    def _architecture_consistent(self) -> Model:
+        if not self.open_weights:
+            return self
+        c = self.config
+        if c is None or self.attention is None or self.weight_precision is None:
+            raise ValueError("an open-weights model needs attention, config and weight_precision")
+        kv = c.num_key_value_heads or c.num_attention_heads
+        if c.num_attention_heads % kv:
+            raise ValueError(
+                f"num_attention_heads={c.num_attention_heads} is not divisible by num_key_value_heads={kv}"
+            )
+        need: dict[str, tuple[str, ...]] = {
+            "mha": ("head_dim",),
+            "gqa": ("head_dim", "num_key_value_heads"),
+            "mqa": ("head_dim",),
+            "mla": ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"),
+            "mla_dsa": (
+                "kv_lora_rank",
+                "qk_rope_head_dim",
+                "qk_nope_head_dim",
+                "v_head_dim",
+                "index_n_heads",
+                "index_head_dim",
+                "index_topk",
+            ),
+            "v4_hybrid": (
+                "head_dim",
+                "qk_rope_head_dim",
+                "sliding_window",
+                "compress_ratios",
+                "index_n_heads",
+                "index_head_dim",
+                "index_topk",
+            ),
+        }
+        for name in need[self.attention]:
+            if getattr(c, name) is None:
+                raise ValueError(f"attention {self.attention!r} needs config.{name}")
+        if c.index_topk is not None and c.index_topk <= 0:
+            raise ValueError(f"config.index_topk must be > 0, got {c.index_topk}")
+        if self.attention == "mqa" and kv != 1:
+            raise ValueError(f"attention 'mqa' needs num_key_value_heads=1, got {kv}")
+        if c.compress_ratios is not None:
+            bad = sorted({r for r in c.compress_ratios if r not in SUPPORTED_COMPRESS_RATIOS})
+            if bad:
+                raise ValueError(
+                    f"config.compress_ratios has unsupported ratios {bad}; supported: {SUPPORTED_COMPRESS_RATIOS}"
+                )
+            want = c.num_hidden_layers + c.num_nextn_predict_layers
+            if len(c.compress_ratios) != want:
+                raise ValueError(
+                    f"config.compress_ratios has {len(c.compress_ratios)} entries, expected "
+                    f"num_hidden_layers + num_nextn_predict_layers = {want}"
+                )
+        if c.n_routed_experts and (
+            c.moe_intermediate_size is None or not 0 < c.num_experts_per_tok <= c.n_routed_experts
+        ):
+            raise ValueError(
+                "a MoE config needs moe_intermediate_size and 0 < num_experts_per_tok <= n_routed_experts"
+            )
+        if c.first_k_dense_replace and c.intermediate_size is None:
+            raise ValueError("first_k_dense_replace > 0 needs config.intermediate_size")
+        if not c.n_routed_experts and c.intermediate_size is None:
+            raise ValueError("a dense model needs config.intermediate_size")
+        return self
+
+
+class Gpu(_Row):
+    """One accelerator type. Throughputs are dense (non-sparse) peak tensor FLOP/s."""
+
+    id: IdField
+    name: str
+    vendor: str
+    bf16_tflops: PosFloat | None
+    fp8_tflops: PosFloat | None
+    fp4_tflops: PosFloat | None
+    hbm_gb: PosFloat | None
+    """HBM capacity per GPU, 10^9 bytes."""
+    hbm_tb_per_s: PosFloat | None
+    """HBM bandwidth per GPU, 10^12 bytes/s."""
+    scale_up_gb_per_s: PosFloat | None
+    """Intra-node (NVLink / Infinity Fabric) bandwidth per GPU, 10^9 bytes/s, one direction."""
+    scale_out_gb_per_s: PosFloat | None
+    """Inter-node network bandwidth per GPU, 10^9 bytes/s."""
+    gpus_per_node: PosInt
+    tdp_w: PosFloat | None
+
+
+class GpuRental(_Row):
+    """A rental price for one GPU type."""
+
+    id: IdField
+    gpu: IdField
+    usd_per_gpu_hour: PosFloat
+    basis: RentalBasis
+    provider: str = ""
+
+
+class PeakWindow(BaseModel):
+    """Peak hours ``[start_hour_utc, end_hour_utc)`` on the given weekdays (0 = Monday)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    start_hour_utc: Annotated[int, Field(ge=0, le=23)]
+    end_hour_utc: Annotated[int, Field(ge=1, le=24)]
+    weekdays: tuple[Annotated[int, Field(ge=0, le=6)], ...] = (0, 1, 2, 3, 4)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PeakWindow:
+        if self.end_hour_utc <= self.start_hour_utc:
+            raise ValueError(
+                f"end_hour_utc {self.end_hour_utc} must be after start_hour_utc {self.start_hour_utc}"
+            )
+        return self
+
+
+class ContextTier(BaseModel):
+    """Prices that apply to a request whose prompt exceeds ``above_prompt_tokens``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    above_prompt_tokens: PosInt
+    usd_per_mtok_input_cache_hit: NonNegFloat
+    usd_per_mtok_input_cache_miss: NonNegFloat
+    usd_per_mtok_output: NonNegFloat
+
+
+class PriceSchedule(_Row):
+    """API prices for one provider × model over a period.
+
+    ``effective_from`` is inclusive, ``effective_to`` exclusive (None = still in effect).
+    The listed prices are the standard (peak) prices; outside ``peak_windows`` they are
+    multiplied by ``off_peak_multiplier``. Without peak windows the price is flat.
+    """
+
+    id: IdField
+    provider: IdField
+    model: IdField
+    api_model_name: str
+    kind: PriceKind
+    currency: Literal["USD"] = "USD"
+    effective_from: dt.datetime
+    effective_to: dt.datetime | None = None
+    usd_per_mtok_input_cache_hit: NonNegFloat
+    usd_per_mtok_input_cache_miss: NonNegFloat
+    usd_per_mtok_output: NonNegFloat
+    peak_windows: tuple[PeakWindow, ...] = ()
+    off_peak_multiplier: Annotated[float, Field(gt=0, le=1)] = 1.0
+    context_tiers: tuple[ContextTier, ...] = ()
+
+    @field_validator("effective_from", "effective_to", mode="before")
+    @classmethod
+    def _date_is_midnight_utc(cls, v: object) -> object:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            return dt.datetime(v.year, v.month, v.day, tzinfo=dt.UTC)
+        if isinstance(v, dt.datetime) and v.tzinfo is None:
+            return v.replace(tzinfo=dt.UTC)
+        return v
+
+    @model_validator(mode="after")
+    def _dates_and_tiers(self) -> PriceSchedule:
+        if self.effective_to is not None and self.effective_to <= self.effective_from:
+            raise ValueError(
+                f"effective_to {self.effective_to:%Y-%m-%d %H:%M} is not after effective_from "
+                f"{self.effective_from:%Y-%m-%d %H:%M}"
+            )
+        if self.off_peak_multiplier != 1.0 and not self.peak_windows:
+            raise ValueError("off_peak_multiplier given without peak_windows")
+        thresholds = [t.above_prompt_tokens for t in self.context_tiers]
+        if thresholds != sorted(set(thresholds)):
+            raise ValueError("context_tiers must have strictly increasing above_prompt_tokens")
+        return self
+
+    def in_effect(self, when: dt.datetime) -> bool:
+        """Whether this schedule applies at ``when`` (UTC)."""
+        return self.effective_from <= when and (self.effective_to is None or when < self.effective_to)
+
+
+class Catalogue(BaseModel):
+    """Everything in ``data/``, cross-referenced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    models: tuple[Model, ...]
+    gpus: tuple[Gpu, ...]
+    rentals: tuple[GpuRental, ...]
+    prices: tuple[PriceSchedule, ...]
+
+    def model(self, model_id: str) -> Model:
+        """The model row with this id; ``KeyError`` with the known ids otherwise."""
+        for m in self.models:
+            if m.id == model_id:
+                return m
+        raise KeyError(f"unknown model {model_id!r}; known: {', '.join(m.id for m in self.models)}")
+
+    def gpu(self, gpu_id: str) -> Gpu:
+        """The GPU row with this id; ``KeyError`` with the known ids otherwise."""
+        for g in self.gpus:
+            if g.id == gpu_id:
+                return g
+        raise KeyError(f"unknown GPU {gpu_id!r}; known: {', '.join(g.id for g in self.gpus)}")
