@@ -1,12 +1,20 @@
-"""Entry point: the router and the shared frame. Pages live in app_pages/ and hold no arithmetic."""
+"""Entry point: the router and the shared frame. Pages live in app_pages/ and hold no arithmetic.
+
+State that must survive page switches (the scenario, the user's catalogue overrides) is created here with
+``st.session_state.setdefault`` (see ``app_pages/common.py``). Any exception a page lets through is caught at
+this boundary and shown as one ``st.error`` line: never a traceback.
+"""
 
 from pathlib import Path
 
 import streamlit as st
 
+from app_pages import common
+
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title="DeepSeek V4 cost calculator", page_icon=":material/calculate:", layout="wide")
+common.init_state()
 
 pages = [
     st.Page(
@@ -17,4 +25,7 @@ pages = [
     st.Page(HERE / "app_pages" / "methods.py", title="Methods & validation", icon=":material/science:"),
 ]
 page = st.navigation(pages, position="top")
-page.run()
+try:
+    page.run()
+except Exception as e:  # the page boundary: one line, no traceback (st.rerun/st.stop are BaseException)
+    common.show_unexpected(e)

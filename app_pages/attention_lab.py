@@ -1,6 +1,8 @@
-"""Placeholder page (attention_lab); filled in by the app issue."""
+"""Placeholder page (attention_lab); being built."""
 
 import streamlit as st
 
-st.header("attention_lab")
-st.info("This page is being built.")
+from app_pages import common
+
+common.init_state()
+st.info("This page is being built.", icon=":material/construction:")

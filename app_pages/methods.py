@@ -1,6 +1,8 @@
-"""Placeholder page (methods); filled in by the app issue."""
+"""Placeholder page (methods); being built."""
 
 import streamlit as st
 
-st.header("methods")
-st.info("This page is being built.")
+from app_pages import common
+
+common.init_state()
+st.info("This page is being built.", icon=":material/construction:")

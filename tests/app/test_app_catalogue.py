@@ -1,0 +1,100 @@
+"""Catalogue page: provenance on screen, overrides stored for the calculator, uploads validated."""
+
+from __future__ import annotations
+
+import pandas as pd
+import yaml
+from apphelpers import REPO, run_page
+from streamlit.testing.v1 import AppTest
+
+from costmodel.catalog import load_catalogue
+
+TABLES = ("cat_models_table", "cat_gpus_table", "cat_rentals_table", "cat_prices_table")  # in page order
+
+
+def _table(at: AppTest, key: str) -> pd.DataFrame:
+    return at.dataframe[TABLES.index(key)].value
+
+
+def _custom_model_yaml(model_id: str = "my-flash") -> bytes:
+    rows = yaml.safe_load((REPO / "data" / "models.yaml").read_text())["models"]
+    row = next(r for r in rows if r["id"] == "deepseek-v4-flash")
+    row = {**row, "id": model_id, "name": "My Flash", "source": "my own measurements"}
+    return yaml.safe_dump({"models": [row]}).encode()
+
+
+def test_every_table_shows_provenance_for_every_row() -> None:
+    cat = load_catalogue()
+    at = run_page("catalogue")
+    tables = dict(zip(TABLES, (df.value for df in at.dataframe), strict=True))
+    sizes = {
+        "cat_models_table": len(cat.models),
+        "cat_gpus_table": len(cat.gpus),
+        "cat_rentals_table": len(cat.rentals),
+        "cat_prices_table": len(cat.prices),
+    }
+    for key, n in sizes.items():
+        df = tables[key]
+        assert len(df) == n, key
+        for col in ("source", "as_of", "confidence", "stale"):
+            assert col in df.columns, (key, col)
+        assert df["source"].str.len().gt(0).all()
+
+
+def test_stale_rows_are_marked() -> None:
+    at = run_page("catalogue")
+    prices = _table(at, "cat_prices_table")
+    # the 2025 DeepSeek V3 price has ended: history, never stale; the catalogue caption counts the rest
+    assert prices.set_index("id").loc["deepseek-chat-v3-2025-02", "stale"] == ""
+
+
+def test_custom_gpu_price_is_stored_for_the_calculator() -> None:
+    at = run_page("catalogue")
+    at.selectbox(key="cat_gpu_id").select("h200")
+    at.number_input(key="cat_gpu_usd_per_hour").set_value(1.75)
+    at.button(key="cat_gpu_apply").click().run()
+    assert not at.exception
+    assert at.session_state["custom_gpu_price"] == {"gpu": "h200", "usd_per_gpu_hour": 1.75}
+    at.button(key="cat_gpu_clear").click().run()
+    assert at.session_state["custom_gpu_price"] is None
+
+
+def test_custom_api_price_is_stored() -> None:
+    at = run_page("catalogue")
+    at.selectbox(key="cat_api_model").select("deepseek-v4-pro")
+    at.number_input(key="cat_api_usd_per_mtok_output").set_value(2.5)
+    at.button(key="cat_api_apply").click().run()
+    o = at.session_state["custom_api_price"]
+    assert o["model"] == "deepseek-v4-pro"
+    assert o["usd_per_mtok_output"] == 2.5
+
+
+def test_model_upload_adds_the_model_and_bad_upload_is_an_error() -> None:
+    at = run_page("catalogue")
+    at.file_uploader[0].set_value(("mine.yaml", _custom_model_yaml(), "application/yaml")).run()
+    assert not at.exception
+    assert [m.id for m in at.session_state["custom_models"]] == ["my-flash"]
+    models = _table(at, "cat_models_table")
+    assert "my-flash" in set(models["id"])
+
+    at2 = run_page("catalogue")
+    bad = _custom_model_yaml().replace(b"hidden_size: 4096", b"hidden_size: -1")
+    at2.file_uploader[0].set_value(("bad.yaml", bad, "application/yaml")).run()
+    assert not at2.exception
+    assert any("hidden_size" in e.value and "my-flash" in e.value for e in at2.error)
+    assert at2.session_state["custom_models"] == []
+
+
+def test_upload_clashing_with_catalogue_id_is_refused() -> None:
+    at = run_page("catalogue")
+    at.file_uploader[0].set_value(
+        ("x.yaml", _custom_model_yaml("deepseek-v4-flash"), "application/yaml")
+    ).run()
+    assert any("already in the catalogue" in e.value for e in at.error)
+
+
+def test_oversized_upload_is_refused_before_parsing() -> None:
+    at = run_page("catalogue")
+    at.file_uploader[0].set_value(("big.yaml", b"#" * 300_000, "application/yaml")).run()
+    assert not at.exception
+    assert any("limit" in e.value for e in at.error)
