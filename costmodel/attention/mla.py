@@ -1,0 +1,61 @@
+"""Multi-head latent attention (MLA, DeepSeek-V2/V3; Kimi K2), absorbed decode.
+
+Per layer and token MLA stores one latent ``c_kv`` (``kv_lora_rank`` = 512) plus a shared RoPE key
+(``qk_rope_head_dim`` = 64): 576 values, 1,152 bytes in BF16. DeepSeek-V3 (61 layers) therefore keeps
+61 × 576 × 2 = 70,272 bytes per token (DeepSeek ISCA'25, "Insights into DeepSeek-V3", Table 1).
+
+Absorbed decode (the up-projections folded into q and into the output; "MQA mode" of MLA, DeepSeek-V3.2
+paper §2): every head scores the 576-d entry and sums 512-d latents, so per attended token
+``n_heads · (kv_lora_rank + qk_rope_head_dim)`` + ``n_heads · kv_lora_rank`` MACs
+(facts.md §2.3: ``128 · (576 + 512)``). The absorption matmuls themselves cost as many MACs as ``wkv_b`` has
+parameters and are counted with the linear layers in :mod:`costmodel.compute`.
+
+``deployed`` = BF16: the default KV dtype of vLLM/SGLang for V3 and K2 (``kv_cache_dtype=auto``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from costmodel.attention.common import EntryLayout, FloatArray, KvDtype, bf16_layout, sum_t
+
+
+@dataclass(frozen=True)
+class MLA:
+    """One MLA layer with dense attention over every previous token.
+
+    Attributes:
+        n_heads: query heads.
+        kv_lora_rank: latent dimension (also the value dimension in absorbed decode).
+        rope_dim: decoupled RoPE key dimension.
+    """
+
+    n_heads: int
+    kv_lora_rank: int
+    rope_dim: int
+    kind = "mla"
+
+    @property
+    def macs_per_entry(self) -> int:
+        """MACs per attended cache entry: scores over latent+rope, values over the latent."""
+        return self.n_heads * (2 * self.kv_lora_rank + self.rope_dim)
+
+    def entry_layout(self, kv_dtype: KvDtype) -> EntryLayout:
+        """Layout of one latent entry (BF16 in both layouts)."""
+        return bf16_layout(self.kv_lora_rank + self.rope_dim)
+
+    def kv_cache_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
+        """Bytes stored for ``t`` tokens."""
+        return t * self.entry_layout(kv_dtype).nbytes
+
+    def kv_read_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
+        """Bytes read to decode the token at position ``t``."""
+        return t * self.entry_layout(kv_dtype).nbytes
+
+    def macs(self, t: FloatArray) -> FloatArray:
+        """MACs to decode the token at position ``t``."""
+        return self.macs_per_entry * t
+
+    def macs_sum(self, n: FloatArray) -> FloatArray:
+        """Σ_{t=1..n} :meth:`macs`."""
+        return self.macs_per_entry * sum_t(n)
