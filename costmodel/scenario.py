@@ -1,0 +1,685 @@
+"""Workload and Scenario: the validated inputs of a comparison.
+
+A :class:`Workload` says how much traffic there is (requests per day, mean prompt and output
+tokens per request, the cached-prefix fraction of the prompt) and when it arrives (a 24-hour
+profile in a local time zone, weekday and weekend). A :class:`Scenario` adds the API and
+self-hosting options to compare, serving assumptions and the as-of date of the prices.
+
+Round trips are exact: JSON/YAML (:func:`scenario_to_json`, :func:`scenario_to_yaml`,
+:func:`scenario_from_text`) and URL query parameters (:func:`scenario_to_query`,
+:func:`scenario_from_query`). Units are in field names; token counts are per request,
+``requests_per_day`` is the mean over a whole week (weekdays and weekend days).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import math
+import zoneinfo
+from collections.abc import Callable, Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from costmodel.catalog.loader import MAX_TEXT_BYTES, format_validation_error, parse_yaml_text
+
+__all__ = [
+    "PRESETS",
+    "ApiOption",
+    "Scenario",
+    "ScenarioError",
+    "SelfHostOption",
+    "ServingAssumptions",
+    "Workload",
+    "flat_profile",
+    "hourly_requests_utc",
+    "preset",
+    "preset_names",
+    "scenario_from_query",
+    "scenario_from_text",
+    "scenario_to_json",
+    "scenario_to_query",
+    "scenario_to_yaml",
+]
+
+# Upper bounds that keep every result finite and refuse absurd input (not physical limits).
+MAX_REQUESTS_PER_DAY = 1e10
+MAX_TOKENS_PER_REQUEST = 2**24  # 16,777,216 tokens
+MAX_OPTIONS = 50
+MAX_QUERY_VALUE_CHARS = 4000
+
+IdStr = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
+Profile = tuple[
+    Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight,
+    Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight,
+]  # fmt: skip
+UsdPerMtok = Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)]
+
+
+class ScenarioError(ValueError):
+    """A scenario (file, text or parameter) is not valid; the message is one line."""
+
+
+def flat_profile() -> Profile:
+    """A profile with equal traffic in every hour (24 × 1.0)."""
+    return (1.0,) * 24
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools_for_numbers(cls, data: Any) -> Any:
+        # pydantic's lax mode turns True into 1; a boolean in a numeric field is a wrong type.
+        if isinstance(data, dict):
+            for name, info in cls.model_fields.items():
+                if isinstance(data.get(name), bool) and info.annotation is not bool:
+                    raise ValueError(f"field {name}: expected a number, got a boolean")
+        return data
+
+
+class Workload(_Frozen):
+    """Traffic of one application. Tokens are per request; the profile is in ``timezone``."""
+
+    requests_per_day: Annotated[float, Field(gt=0, le=MAX_REQUESTS_PER_DAY, allow_inf_nan=False)]
+    """Mean requests per day over a whole week (weekdays and weekend days), requests/day."""
+    prompt_tokens: Annotated[int, Field(ge=1, le=MAX_TOKENS_PER_REQUEST)]
+    """Mean prompt (input) tokens per request, cached prefix included."""
+    output_tokens: Annotated[int, Field(ge=0, le=MAX_TOKENS_PER_REQUEST)]
+    """Mean output tokens per request before the reasoning multiplier."""
+    reasoning_multiplier: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = 1.0
+    """Billed output tokens = output_tokens × this (thinking tokens are billed as output)."""
+    cache_hit_fraction: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
+    """Fraction of prompt tokens served from a cached prefix (billed at the cache-hit price)."""
+    hourly_profile_weekday: Profile = Field(default_factory=flat_profile)
+    """Relative traffic in each local hour 0..23 of a weekday (any scale; normalised)."""
+    hourly_profile_weekend: Profile = Field(default_factory=flat_profile)
+    """Relative traffic in each local hour 0..23 of a Saturday or Sunday (any scale; normalised)."""
+    weekend_day_weight: Annotated[float, Field(ge=0.0, le=100.0, allow_inf_nan=False)] = 1.0
+    """Requests on a weekend day relative to a weekday (0 = no weekend traffic)."""
+    timezone: str = Field(default="UTC", max_length=64)
+    """IANA time zone of the profile hours, e.g. ``Europe/Paris``."""
+    days_per_month: Annotated[float, Field(ge=1.0, le=31.0, allow_inf_nan=False)] = 30.4375
+    """Days billed per month (365.25 / 12 by default)."""
+
+    @field_validator("hourly_profile_weekday", "hourly_profile_weekend")
+    @classmethod
+    def _profile_not_zero(cls, v: Profile) -> Profile:
+        if not sum(v) > 0:
+            raise ValueError("the hourly profile sums to zero: give at least one hour a weight > 0")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(
+                f"unknown time zone {v!r}; use an IANA name such as 'UTC' or 'Europe/Paris'"
+            ) from None
+        return v
+
+    @property
+    def billed_output_tokens(self) -> float:
+        """Output tokens billed per request: ``output_tokens × reasoning_multiplier``."""
+        return self.output_tokens * self.reasoning_multiplier
+
+
+class ApiOption(_Frozen):
+    """One API to price: a provider × model × price basis.
+
+    ``price_basis``: ``list`` = the list price in effect at the as-of date; ``promotion`` = the
+    promotional price if one is in effect, otherwise the list price (and the table says so);
+    ``custom`` = the three prices given here (flat: no peak hours, no context tiers).
+    """
+
+    provider: IdStr
+    model: IdStr
+    price_basis: Literal["list", "promotion", "custom"] = "list"
+    usd_per_mtok_input_cache_hit: UsdPerMtok | None = None
+    """Custom cache-hit input price, USD per 1M tokens (default: the cache-miss price)."""
+    usd_per_mtok_input_cache_miss: UsdPerMtok | None = None
+    """Custom cache-miss input price, USD per 1M tokens."""
+    usd_per_mtok_output: UsdPerMtok | None = None
+    """Custom output price, USD per 1M tokens."""
+
+    @model_validator(mode="after")
+    def _custom_prices(self) -> ApiOption:
+        given = (
+            self.usd_per_mtok_input_cache_hit,
+            self.usd_per_mtok_input_cache_miss,
+            self.usd_per_mtok_output,
+        )
+        if self.price_basis == "custom":
+            if self.usd_per_mtok_input_cache_miss is None or self.usd_per_mtok_output is None:
+                raise ValueError(
+                    "price_basis 'custom' needs usd_per_mtok_input_cache_miss and usd_per_mtok_output"
+                )
+        elif any(p is not None for p in given):
+            raise ValueError(f"custom prices given with price_basis {self.price_basis!r}: use 'custom'")
+        return self
+
+    @property
+    def option_id(self) -> str:
+        """``provider/model (basis)``: the ``option`` column of the comparison table."""
+        return f"{self.provider}/{self.model} ({self.price_basis})"
+
+
+class SelfHostOption(_Frozen):
+    """One self-hosted deployment: open-weights model × GPU type × precision plan."""
+
+    model: IdStr
+    gpu: IdStr
+    precision: Literal["native", "fp8", "bf16", "fp4"] = "native"
+    gpus: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    """GPUs per replica (None = the smallest deployment that fits)."""
+    rental_id: IdStr | None = None
+    """Rental row to price the GPU hour (None = the cheapest on-demand row for the GPU)."""
+    usd_per_gpu_hour: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
+    """Override of the GPU-hour price, USD per GPU per hour."""
+    mode: Literal["always_on", "autoscaled"] = "always_on"
+    disaggregated: bool = False
+    measured_prefill_tokens_per_s_per_gpu: (
+        Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None
+    ) = None
+    measured_decode_tokens_per_s_per_gpu: (
+        Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None
+    ) = None
+
+
+class ServingAssumptions(_Frozen):
+    """Assumptions of the self-hosting model (efficiency level, latency targets, overheads)."""
+
+    efficiency: Literal["low", "base", "high"] = "base"
+    tpot_ms_target: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)] = 50.0
+    """Time per output token target, milliseconds."""
+    ttft_ms_target: Annotated[float, Field(gt=0, le=1e7, allow_inf_nan=False)] | None = None
+    """Time to first token target, milliseconds (None = no target)."""
+    overhead_pct: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = 0.0
+    """Extra cost on top of GPU hours (ops, storage, network), percent."""
+    speculative_decoding: bool = False
+    mtp_acceptance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.7
+    """Acceptance rate of the MTP draft token (fraction)."""
+    kv_dtype: Literal["deployed", "bf16"] = "deployed"
+
+
+class Scenario(_Frozen):
+    """A workload, the options to compare, assumptions and the as-of date of the prices."""
+
+    workload: Workload
+    api_options: tuple[ApiOption, ...] = Field(default=(), max_length=MAX_OPTIONS)
+    self_host_options: tuple[SelfHostOption, ...] = Field(default=(), max_length=MAX_OPTIONS)
+    assumptions: ServingAssumptions = Field(default_factory=ServingAssumptions)
+    as_of: dt.date
+    """Prices in effect at 00:00 UTC on this date are used."""
+    name: str = Field(default="", max_length=200)
+    description: str = Field(default="", max_length=1000)
+    """One sentence stating the assumptions (presets fill it)."""
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _date_not_datetime(cls, v: object) -> object:
+        if isinstance(v, dt.datetime):
+            raise ValueError("as_of must be a date (YYYY-MM-DD), not a date and time")
+        return v
+
+    @model_validator(mode="after")
+    def _something_to_compare(self) -> Scenario:
+        if not self.api_options and not self.self_host_options:
+            raise ValueError("a scenario needs at least one API or self-hosting option")
+        return self
+
+
+# ---- traffic by UTC hour -----------------------------------------------------------------------------------
+
+_REFERENCE_YEAR_MONDAY = dt.date(2025, 12, 29)  # the Monday starting the 52 weeks averaged over (≈ 2026)
+_WEEKS = 52
+_HOURS_PER_WEEK = 168
+
+
+@functools.lru_cache(maxsize=64)
+def _local_to_utc_matrix(timezone: str) -> np.ndarray:
+    """(168, 168) matrix: share of local weekday-hour i that falls in UTC weekday-hour j.
+
+    Averaged over the 52 weeks from 2025-12-29, so daylight-saving time counts for the part of
+    the year it is in force. Half-hour offsets split an hour between two UTC hours.
+    """
+    zone = zoneinfo.ZoneInfo(timezone)
+    m = np.zeros((_HOURS_PER_WEEK, _HOURS_PER_WEEK))
+    minutes_per_week = _HOURS_PER_WEEK * 60
+    for day in range(_WEEKS * 7):
+        date = _REFERENCE_YEAR_MONDAY + dt.timedelta(days=day)
+        weekday = day % 7
+        for hour in range(24):
+            offset = dt.datetime(date.year, date.month, date.day, hour, tzinfo=zone).utcoffset()
+            offset_min = int(offset.total_seconds() // 60) if offset is not None else 0
+            start = (weekday * 1440 + hour * 60 - offset_min) % minutes_per_week
+            j, frac = divmod(start, 60)
+            i = weekday * 24 + hour
+            m[i, j] += (60 - frac) / 60 / _WEEKS
+            if frac:
+                m[i, (j + 1) % _HOURS_PER_WEEK] += frac / 60 / _WEEKS
+    m.setflags(write=False)
+    return m
+
+
+def hourly_requests_utc(w: Workload) -> np.ndarray:
+    """Mean requests in each UTC hour of each weekday.
+
+    A weekday carries ``7 R / (5 + 2 k)`` requests and a weekend day ``k`` times that
+    (R = ``requests_per_day``, k = ``weekend_day_weight``), spread over the local hours by the
+    profiles and moved to UTC with the time zone (DST averaged over a year).
+
+    Returns:
+        Array of shape (7, 24), requests per hour; row 0 = Monday (UTC). Sums to ``7 × requests_per_day``.
+    """
+    weekday_requests = 7.0 * w.requests_per_day / (5.0 + 2.0 * w.weekend_day_weight)
+    wd = np.asarray(w.hourly_profile_weekday, dtype=float)
+    we = np.asarray(w.hourly_profile_weekend, dtype=float)
+    local = np.empty((7, 24))
+    local[:5] = weekday_requests * wd / wd.sum()
+    local[5:] = weekday_requests * w.weekend_day_weight * we / we.sum()
+    if w.timezone == "UTC":
+        return local
+    out: np.ndarray = (local.reshape(-1) @ _local_to_utc_matrix(w.timezone)).reshape(7, 24)
+    return out
+
+
+# ---- JSON / YAML -------------------------------------------------------------------------------------------
+
+
+def scenario_to_json(s: Scenario) -> str:
+    """The scenario as JSON text (exact: floats are written with ``repr`` precision)."""
+    return json.dumps(s.model_dump(mode="json"), indent=2) + "\n"
+
+
+def scenario_to_yaml(s: Scenario) -> str:
+    """The scenario as YAML text (exact round trip through :func:`scenario_from_text`)."""
+    return yaml.safe_dump(s.model_dump(mode="json"), sort_keys=False, allow_unicode=False)
+
+
+def _parse_text(text: str, what: str) -> Any:
+    """JSON when the text is JSON (exact for every string), otherwise safe YAML."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_TEXT_BYTES:
+        raise ScenarioError(f"{what}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ScenarioError(f"{what}: nested too deeply; refused") from None
+    except ValueError:
+        pass
+    try:
+        return parse_yaml_text(text, what=what)
+    except ValueError as e:
+        raise ScenarioError(str(e)) from None
+
+
+def scenario_from_text(text: str, what: str = "scenario") -> Scenario:
+    """Parse and validate a scenario from JSON or YAML text.
+
+    Raises:
+        ScenarioError: one line, e.g. ``scenario: field workload.cache_hit_fraction: Input should be ...``.
+    """
+    data = _parse_text(text, what)
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            f"{what}: expected a mapping with keys workload, api_options, ..., got {type(data).__name__}"
+        )
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as e:
+        raise ScenarioError(f"{what}: {format_validation_error(e)}") from None
+    except (RecursionError, TypeError, ValueError) as e:  # pragma: no cover - defensive
+        raise ScenarioError(f"{what}: not a valid scenario ({type(e).__name__})") from None
+
+
+# ---- URL query parameters ----------------------------------------------------------------------------------
+# Compact keys. Lists are comma-separated, option fields colon-separated (ids never contain ',' or ':').
+
+_WORKLOAD_KEYS = {
+    "rpd": "requests_per_day",
+    "pt": "prompt_tokens",
+    "ot": "output_tokens",
+    "rm": "reasoning_multiplier",
+    "ch": "cache_hit_fraction",
+    "pwd": "hourly_profile_weekday",
+    "pwe": "hourly_profile_weekend",
+    "ww": "weekend_day_weight",
+    "tz": "timezone",
+    "dpm": "days_per_month",
+}
+_ASSUMPTION_KEYS = {
+    "eff": "efficiency",
+    "tpot": "tpot_ms_target",
+    "ttft": "ttft_ms_target",
+    "ovh": "overhead_pct",
+    "spec": "speculative_decoding",
+    "mtp": "mtp_acceptance",
+    "kv": "kv_dtype",
+}
+_API_FIELDS = (
+    "provider",
+    "model",
+    "price_basis",
+    "usd_per_mtok_input_cache_hit",
+    "usd_per_mtok_input_cache_miss",
+    "usd_per_mtok_output",
+)
+_SELF_HOST_FIELDS = (
+    "model",
+    "gpu",
+    "precision",
+    "gpus",
+    "rental_id",
+    "usd_per_gpu_hour",
+    "mode",
+    "disaggregated",
+    "measured_prefill_tokens_per_s_per_gpu",
+    "measured_decode_tokens_per_s_per_gpu",
+)
+_PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
+#: Every key :func:`scenario_to_query` writes.
+QUERY_KEYS = ("v", "n", "desc", "d", *_WORKLOAD_KEYS, "api", "sh", *_ASSUMPTION_KEYS)
+
+
+def _num(x: float | int) -> str:
+    """Shortest exact text of a number (``1.0`` → ``1``, ``0.1`` → ``0.1``)."""
+    if isinstance(x, bool):
+        return "1" if x else "0"
+    if isinstance(x, int) or (math.isfinite(x) and x == int(x) and abs(x) < 1e15):
+        return str(int(x))
+    return repr(float(x))
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool | int | float):
+        return _num(v)
+    return str(v)
+
+
+def scenario_to_query(s: Scenario) -> dict[str, str]:
+    """Compact URL query parameters that :func:`scenario_from_query` turns back into ``s`` exactly."""
+    w = s.workload
+    q: dict[str, str] = {"v": "1", "n": s.name, "desc": s.description}
+    q["d"] = s.as_of.isoformat()
+    for key, name in _WORKLOAD_KEYS.items():
+        value = getattr(w, name)
+        q[key] = ",".join(_num(x) for x in value) if name in _PROFILE_FIELDS else _cell(value)
+    q["api"] = ",".join(
+        ":".join(_cell(getattr(o, f)) for f in _API_FIELDS).rstrip(":") for o in s.api_options
+    )
+    q["sh"] = ",".join(
+        ":".join(_cell(getattr(o, f)) for f in _SELF_HOST_FIELDS).rstrip(":") for o in s.self_host_options
+    )
+    for key, name in _ASSUMPTION_KEYS.items():
+        q[key] = _cell(getattr(s.assumptions, name))
+    return q
+
+
+def _parse_profile(text: str) -> list[str]:
+    parts = text.split(",")
+    if len(parts) != 24:
+        raise ValueError("a profile needs 24 comma-separated numbers")
+    return parts
+
+
+def _parse_options(text: str, fields: Sequence[str]) -> list[dict[str, str]]:
+    if not text:
+        return []
+    out = []
+    for item in text.split(","):
+        parts = item.split(":")
+        if len(parts) > len(fields):
+            raise ValueError("too many ':' parts")
+        out.append({f: p for f, p in zip(fields, parts, strict=False) if p != ""})
+    return out
+
+
+def _first(v: str | Sequence[str]) -> str:
+    return v if isinstance(v, str) else (v[-1] if v else "")
+
+
+def scenario_from_query(
+    params: Mapping[str, str | Sequence[str]], default: Scenario
+) -> tuple[Scenario, list[str]]:
+    """Rebuild a scenario from URL query parameters, field by field.
+
+    A key that is missing takes the value of ``default``; a key whose value is invalid (or that
+    is unknown) is ignored, the value of ``default`` is kept, and the key is reported.
+
+    Args:
+        params: query parameters (a value may be a list, as ``parse_qs`` gives; the last one counts).
+        default: the scenario supplying every value the URL does not (validly) give.
+
+    Returns:
+        ``(scenario, ignored)`` where ``ignored`` lists the query keys that were ignored, in order.
+    """
+    q = {k: _first(v) for k, v in params.items()}
+    ignored = [k for k in q if k not in QUERY_KEYS]
+    ignored += [k for k in QUERY_KEYS if k in q and len(q[k]) > MAX_QUERY_VALUE_CHARS]
+    q = {k: v for k, v in q.items() if k in QUERY_KEYS and k not in ignored}
+
+    def apply(
+        current: dict[str, Any],
+        key: str,
+        name: str,
+        parse: Callable[[str], object],
+        check: Callable[[dict[str, Any]], object],
+    ) -> dict[str, Any]:
+        if key not in q:
+            return current
+        try:
+            candidate = {**current, name: parse(q[key])}
+            check(candidate)
+        except (ValueError, ValidationError, TypeError):
+            ignored.append(key)
+            return current
+        return candidate
+
+    def ident(x: str) -> str:
+        return x
+
+    workload = default.workload.model_dump()
+    for key, name in _WORKLOAD_KEYS.items():
+        wparse: Callable[[str], object] = _parse_profile if name in _PROFILE_FIELDS else ident
+        workload = apply(workload, key, name, wparse, Workload.model_validate)
+    assumptions = default.assumptions.model_dump()
+    for key, name in _ASSUMPTION_KEYS.items():
+        parser: Callable[[str], object] = (
+            (lambda t: None if t == "" else t) if name == "ttft_ms_target" else ident
+        )
+        assumptions = apply(assumptions, key, name, parser, ServingAssumptions.model_validate)
+
+    top: dict[str, Any] = default.model_dump(exclude={"workload", "assumptions"})
+    top["workload"] = workload
+    top["assumptions"] = assumptions
+
+    def check_top(candidate: dict[str, Any]) -> None:
+        Scenario.model_validate(candidate)
+
+    top_fields: tuple[tuple[str, str, Callable[[str], object]], ...] = (
+        ("n", "name", ident),
+        ("desc", "description", ident),
+        ("d", "as_of", dt.date.fromisoformat),
+        ("api", "api_options", lambda t: _parse_options(t, _API_FIELDS)),
+        ("sh", "self_host_options", lambda t: _parse_options(t, _SELF_HOST_FIELDS)),
+    )
+    for key, name, parse in top_fields:
+        top = apply(top, key, name, parse, check_top)
+    if "v" in q and q["v"] != "1":
+        ignored.append("v")
+    return Scenario.model_validate(top), ignored
+
+
+# ---- presets -----------------------------------------------------------------------------------------------
+
+_OFFICE_HOURS: Profile = (1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 10, 9, 10, 10, 10, 9, 7, 5, 4, 3, 2, 1, 1)
+_EVENING: Profile = (2, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 7, 8, 8, 7, 5, 3)
+_NIGHT: Profile = (10, 10, 10, 10, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10)
+
+_DEFAULT_API = (
+    ApiOption(provider="deepseek", model="deepseek-v4-flash"),
+    ApiOption(provider="deepseek", model="deepseek-v4-pro"),
+    ApiOption(provider="moonshot", model="kimi-k2.6"),
+    ApiOption(provider="minimax", model="minimax-m3"),
+    ApiOption(provider="anthropic", model="claude-opus-4.6"),
+)
+_DEFAULT_SELF_HOST = (
+    SelfHostOption(model="deepseek-v4-flash", gpu="h200"),
+    SelfHostOption(model="deepseek-v4-pro", gpu="b200"),
+)
+
+
+def _chat(as_of: dt.date) -> Scenario:
+    return Scenario(
+        name="chat",
+        description=(
+            "A consumer chat assistant: 200,000 requests a day, 1,500-token prompts of which 50% is a cached "
+            "system prompt and history, 400-token answers, evening-heavy traffic in New York, weekends as busy."
+        ),
+        workload=Workload(
+            requests_per_day=200_000,
+            prompt_tokens=1_500,
+            output_tokens=400,
+            cache_hit_fraction=0.5,
+            hourly_profile_weekday=_EVENING,
+            hourly_profile_weekend=_EVENING,
+            timezone="America/New_York",
+        ),
+        api_options=_DEFAULT_API,
+        self_host_options=_DEFAULT_SELF_HOST,
+        as_of=as_of,
+    )
+
+
+def _rag(as_of: dt.date) -> Scenario:
+    return Scenario(
+        name="rag-long-docs",
+        description=(
+            "Retrieval-augmented answers over long documents: 20,000 requests a day, 60,000-token prompts of "
+            "retrieved passages with a 10% cached prefix, 800-token answers, office hours in Berlin, quiet weekends."
+        ),
+        workload=Workload(
+            requests_per_day=20_000,
+            prompt_tokens=60_000,
+            output_tokens=800,
+            cache_hit_fraction=0.1,
+            hourly_profile_weekday=_OFFICE_HOURS,
+            hourly_profile_weekend=_OFFICE_HOURS,
+            weekend_day_weight=0.2,
+            timezone="Europe/Berlin",
+        ),
+        api_options=_DEFAULT_API,
+        self_host_options=_DEFAULT_SELF_HOST,
+        as_of=as_of,
+    )
+
+
+def _agentic(as_of: dt.date) -> Scenario:
+    return Scenario(
+        name="agentic-coding",
+        description=(
+            "An agentic coding tool: 50,000 model calls a day, each re-sending a 120,000-token repository and "
+            "conversation context that is 90% cached, 1,000 output tokens with 2× thinking tokens, office hours "
+            "in San Francisco, light weekends."
+        ),
+        workload=Workload(
+            requests_per_day=50_000,
+            prompt_tokens=120_000,
+            output_tokens=1_000,
+            reasoning_multiplier=2.0,
+            cache_hit_fraction=0.9,
+            hourly_profile_weekday=_OFFICE_HOURS,
+            hourly_profile_weekend=_OFFICE_HOURS,
+            weekend_day_weight=0.3,
+            timezone="America/Los_Angeles",
+        ),
+        api_options=_DEFAULT_API,
+        self_host_options=_DEFAULT_SELF_HOST,
+        as_of=as_of,
+    )
+
+
+def _doc_1m(as_of: dt.date) -> Scenario:
+    return Scenario(
+        name="doc-analysis-1m",
+        description=(
+            "Whole-document analysis at the 1M-token scale: 500 requests a day, 900,000-token prompts (a fresh "
+            "document each time, no cache hits), 4,000-token reports, office hours in Singapore, no weekends."
+        ),
+        workload=Workload(
+            requests_per_day=500,
+            prompt_tokens=900_000,
+            output_tokens=4_000,
+            cache_hit_fraction=0.0,
+            hourly_profile_weekday=_OFFICE_HOURS,
+            hourly_profile_weekend=_OFFICE_HOURS,
+            weekend_day_weight=0.0,
+            timezone="Asia/Singapore",
+        ),
+        api_options=_DEFAULT_API,
+        self_host_options=_DEFAULT_SELF_HOST,
+        as_of=as_of,
+    )
+
+
+def _batch(as_of: dt.date) -> Scenario:
+    return Scenario(
+        name="overnight-batch",
+        description=(
+            "Overnight batch jobs: 1,000,000 requests a day run between 22:00 and 06:00 UTC every day, "
+            "4,000-token prompts sharing a 25% cached instruction prefix, 300-token structured outputs."
+        ),
+        workload=Workload(
+            requests_per_day=1_000_000,
+            prompt_tokens=4_000,
+            output_tokens=300,
+            cache_hit_fraction=0.25,
+            hourly_profile_weekday=_NIGHT,
+            hourly_profile_weekend=_NIGHT,
+            timezone="UTC",
+        ),
+        api_options=_DEFAULT_API,
+        self_host_options=(
+            SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),
+            SelfHostOption(model="deepseek-v4-pro", gpu="b200", mode="autoscaled"),
+        ),
+        as_of=as_of,
+    )
+
+
+#: Preset name → builder taking the as-of date.
+PRESETS: dict[str, Callable[[dt.date], Scenario]] = {
+    "chat": _chat,
+    "rag-long-docs": _rag,
+    "agentic-coding": _agentic,
+    "doc-analysis-1m": _doc_1m,
+    "overnight-batch": _batch,
+}
+
+
+def preset_names() -> list[str]:
+    """Names of the presets, in display order."""
+    return list(PRESETS)
+
+
+def preset(name: str, as_of: dt.date) -> Scenario:
+    """The preset scenario ``name`` priced at ``as_of`` (its ``description`` states the assumptions).
+
+    Raises:
+        ScenarioError: unknown name (the message lists the known ones).
+    """
+    try:
+        build = PRESETS[name]
+    except KeyError:
+        raise ScenarioError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}") from None
+    return build(as_of)
