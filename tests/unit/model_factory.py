@@ -1,0 +1,100 @@
+"""Small hand-made model rows for the attention/compute tests (validated by the real catalogue schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from costmodel.catalog import Model
+
+_ROW: dict[str, Any] = {
+    "name": "test model",
+    "provider": "test",
+    "open_weights": True,
+    "total_params_b": None,
+    "active_params_b": None,
+    "context_window_tokens": None,
+    "max_output_tokens": None,
+    "weight_precision": {"routed_experts": "bf16", "shared_experts": "bf16", "dense": "bf16"},
+    "source": "test fixture",
+    "as_of": "2026-11-20",
+    "confidence": "derived",
+    "null_reasons": {
+        "total_params_b": "test",
+        "active_params_b": "test",
+        "context_window_tokens": "test",
+        "max_output_tokens": "test",
+    },
+}
+
+
+def make_model(attention: str, model_id: str = "tiny", **config: Any) -> Model:
+    """A validated ``Model`` with the given attention kind and config fields."""
+    base: dict[str, Any] = {"hidden_size": 64, "vocab_size": 100, "intermediate_size": 128}
+    return Model.model_validate(
+        {**_ROW, "id": model_id, "attention": attention, "config": {**base, **config}}
+    )
+
+
+def tiny_v4(
+    *,
+    ratios: tuple[int, ...] = (0, 4, 128, 4, 0),
+    n_heads: int = 2,
+    head_dim: int = 12,
+    rope_dim: int = 4,
+    window: int = 8,
+    ratio_topk: int = 3,
+    index_n_heads: int = 2,
+    index_head_dim: int = 8,
+    mtp: int = 1,
+) -> Model:
+    """A reduced DeepSeek-V4-style hybrid model (last ``mtp`` ratios are the MTP layers)."""
+    return make_model(
+        "v4_hybrid",
+        num_hidden_layers=len(ratios) - mtp,
+        num_nextn_predict_layers=mtp,
+        num_attention_heads=n_heads,
+        num_key_value_heads=1,
+        head_dim=head_dim,
+        qk_rope_head_dim=rope_dim,
+        sliding_window=window,
+        compress_ratios=list(ratios),
+        index_n_heads=index_n_heads,
+        index_head_dim=index_head_dim,
+        index_topk=ratio_topk,
+        q_lora_rank=16,
+        o_groups=2,
+        o_lora_rank=8,
+        n_routed_experts=8,
+        n_shared_experts=1,
+        num_experts_per_tok=2,
+        moe_intermediate_size=32,
+    )
+
+
+#: A dense GQA model file in the data/models.yaml schema (Llama-3-8B shapes: meta-llama/Meta-Llama-3-8B
+#: config.json: 32 layers, hidden 4096, 32 heads, 8 KV heads, head_dim 128, FFN 14336, vocab 128256).
+GQA_YAML = """
+models:
+  - id: llama-3-8b
+    name: Llama 3 8B
+    provider: meta
+    open_weights: true
+    attention: gqa
+    total_params_b: 8.03
+    active_params_b: 8.03
+    context_window_tokens: 8192
+    max_output_tokens: null
+    weight_precision: {routed_experts: bf16, shared_experts: bf16, dense: bf16}
+    config:
+      num_hidden_layers: 32
+      hidden_size: 4096
+      num_attention_heads: 32
+      num_key_value_heads: 8
+      head_dim: 128
+      intermediate_size: 14336
+      vocab_size: 128256
+    source: https://huggingface.co/meta-llama/Meta-Llama-3-8B/blob/main/config.json
+    as_of: 2026-11-20
+    confidence: official
+    null_reasons: {max_output_tokens: not a property of the weights}
+"""
