@@ -1,8 +1,291 @@
-"""Placeholder page (calculator); being built."""
+"""Calculator: a workload and the options to compare -> what each costs per month, why, and how to take it away.
+
+Thin: the widgets make a ``Scenario`` (costmodel.scenario validates it), ``costmodel.compare`` prices it,
+``costmodel.charts`` draws it and ``costmodel.export`` writes the files. A bad input shows one st.error naming
+the field, and the last good results stay on screen.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import calc_results, common
+from app_pages import calc_state as cs
+from costmodel.scenario import (
+    QUERY_KEYS,
+    ScenarioError,
+    preset,
+    preset_names,
+    scenario_from_query,
+    scenario_from_text,
+)
+
+DEFAULT_PRESET = "chat"
 
 common.init_state()
-st.info("This page is being built.", icon=":material/construction:")
+cat = common.catalogue()
+ss = st.session_state
+
+
+def _load_preset() -> None:
+    name = ss["calc_preset"]
+    cs.load(preset(name, cs.as_date(ss.get("calc_as_of", common.today()))))
+
+
+def _load_upload() -> None:
+    up = ss.get(f"calc_upload_{ss.get('calc_upload_gen', 0)}")
+    if up is None:
+        return
+    data = up.getvalue()
+    if len(data) > common.MAX_UPLOAD_BYTES:
+        ss["calc_notice"] = (
+            f"Scenario file: {len(data):,} bytes; the limit is {common.MAX_UPLOAD_BYTES:,} bytes."
+        )
+        return
+    try:
+        s = scenario_from_text(data.decode("utf-8", errors="replace"), what=f"Scenario file {up.name}")
+    except ScenarioError as e:
+        ss["calc_notice"] = str(e)
+        return
+    cs.load(s)
+    ss["calc_upload_gen"] = ss.get("calc_upload_gen", 0) + 1  # empty the uploader
+
+
+# ---- first visit (from the URL or the default preset), or back from another page ----------------------------
+if "calc_rpd" not in ss:
+    default = preset(DEFAULT_PRESET, common.today())
+    ss.setdefault("calc_preset", DEFAULT_PRESET)
+    params = st.query_params.to_dict()
+    if ss["scenario"] is not None:
+        cs.load(ss["scenario"])
+    elif any(k in QUERY_KEYS for k in params) or params:
+        s, ignored = scenario_from_query(params, default)
+        cs.load(s)
+        if ignored:
+            names = ", ".join(f"{k}" for k in ignored)
+            ss["calc_notice"] = (
+                f"URL parameter(s) not used (invalid or unknown): {names}. The other values were restored; "
+                "the defaults stand in for the rest."
+            )
+    else:
+        cs.load(default)
+
+notice = ss.pop("calc_notice", None)
+if notice:
+    st.error(notice, icon=":material/error:")
+
+# ---- inputs --------------------------------------------------------------------------------------------------
+inputs, results = st.columns([1, 2.4], gap="large")
+with inputs:
+    st.selectbox(
+        "Preset",
+        preset_names(),
+        key="calc_preset",
+        on_change=_load_preset,
+        help="Fills every field below with a typical workload; its description states the assumptions.",
+    )
+    if ss.get("calc_desc"):
+        st.caption(ss["calc_desc"])
+    st.subheader(":material/speed: Workload", divider="gray")
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        "Requests per day (req/day)",
+        min_value=0.0,
+        max_value=1e10,
+        step=1000.0,
+        format="%.0f",
+        key="calc_rpd",
+        help="Mean requests per day over a whole week (weekdays and weekend days).",
+    )
+    c2.number_input(
+        "Prompt tokens per request (tokens)",
+        min_value=1,
+        max_value=2**24,
+        step=100,
+        key="calc_pt",
+        help="Mean input tokens per request, cached prefix included.",
+    )
+    c1.number_input(
+        "Output tokens per request (tokens)",
+        min_value=0,
+        max_value=2**24,
+        step=50,
+        key="calc_ot",
+        help="Mean visible output tokens per request, before the reasoning multiplier.",
+    )
+    c2.number_input(
+        "Reasoning multiplier (×)",
+        min_value=1.0,
+        max_value=100.0,
+        step=0.5,
+        key="calc_rm",
+        help="Billed output = output tokens × this (thinking tokens are billed as output).",
+    )
+    c1.number_input(
+        "Cached share of the prompt (fraction 0-1)",
+        min_value=0.0,
+        max_value=1.0,
+        step=0.05,
+        key="calc_ch",
+        help="Fraction of prompt tokens that hit a cached prefix: billed at the cache-hit price by APIs, "
+        "and skipped by self-hosted prefill.",
+    )
+    c2.number_input(
+        "Weekend day weight (× a weekday)",
+        min_value=0.0,
+        max_value=100.0,
+        step=0.1,
+        key="calc_ww",
+        help="Requests on a Saturday or Sunday relative to a weekday (0 = no weekend traffic).",
+    )
+    c1.selectbox(
+        "Time zone of the traffic profile",
+        sorted(zoneinfo.available_timezones()),
+        key="calc_tz",
+        help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
+    )
+    c2.number_input(
+        "Days per month (days)",
+        min_value=1.0,
+        max_value=31.0,
+        step=0.5,
+        key="calc_dpm",
+        help="Days billed per month (365.25 / 12 = 30.4375 by default).",
+    )
+    with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
+        profile = st.data_editor(
+            ss["calc_profile_base"],
+            key=cs.profile_key(),
+            hide_index=True,
+            disabled=["hour"],
+            column_config={
+                "hour": st.column_config.NumberColumn("local hour", format="%d:00"),
+                "weekday": st.column_config.NumberColumn("weekday weight", min_value=0.0),
+                "weekend": st.column_config.NumberColumn("weekend weight", min_value=0.0),
+            },
+        )
+
+    st.subheader(":material/compare_arrows: Options to compare", divider="gray")
+    api = cs.api_choices(cat, ss["custom_api_price"])
+    ss["calc_api"] = [i for i in ss["calc_api"] if i in api]
+    st.date_input(
+        "Prices as of (date)",
+        key="calc_as_of",
+        help="API prices and promotions in effect at 00:00 UTC on this date are used.",
+    )
+    st.multiselect(
+        "APIs to compare (provider/model (price basis))",
+        list(api),
+        key="calc_api",
+        help="Price basis: list = the list price in effect; promotion = a promotion if one runs at the date "
+        "(else the list price); custom = your prices from the Catalogue page or the scenario.",
+    )
+    gpu_ids = [g.id for g in cat.gpus]
+    open_models = [m.id for m in cat.models if m.open_weights]
+    st.caption("Self-hosting: one row per deployment (add or delete rows; blank cells = automatic).")
+    self_host = st.data_editor(
+        ss["calc_sh_base"],
+        key=cs.self_host_key(),
+        num_rows="dynamic",
+        hide_index=True,
+        column_config={
+            "model": st.column_config.SelectboxColumn("model", options=open_models, required=True),
+            "gpu": st.column_config.SelectboxColumn("GPU", options=gpu_ids, required=True),
+            "precision": st.column_config.SelectboxColumn(
+                "precision", options=["native", "fp8", "bf16", "fp4"], default="native"
+            ),
+            "gpus": st.column_config.NumberColumn(
+                "GPUs per replica", min_value=1, step=1, help="blank = smallest fit"
+            ),
+            "mode": st.column_config.SelectboxColumn(
+                "provisioning", options=["always_on", "autoscaled"], default="always_on"
+            ),
+            "disaggregated": st.column_config.CheckboxColumn("prefill/decode split", default=False),
+            "rental_id": st.column_config.SelectboxColumn(
+                "rental row", options=[r.id for r in cat.rentals], help="blank = cheapest on-demand"
+            ),
+            "usd_per_gpu_hour": st.column_config.NumberColumn(
+                "USD per GPU-hour", min_value=0.01, format="$%.2f", help="blank = the rental row's price"
+            ),
+            "measured_prefill_tokens_per_s_per_gpu": st.column_config.NumberColumn(
+                "measured prefill (tok/s/GPU)", min_value=0.0
+            ),
+            "measured_decode_tokens_per_s_per_gpu": st.column_config.NumberColumn(
+                "measured decode (tok/s/GPU)", min_value=0.0
+            ),
+        },
+    )
+    gpu_price = ss["custom_gpu_price"]
+    if gpu_price:
+        st.caption(
+            f":material/tune: Your GPU price from the Catalogue page, ${gpu_price['usd_per_gpu_hour']:.2f} per "
+            f"GPU-hour, is used for {gpu_price['gpu']} rows without their own price."
+        )
+
+    with st.expander(":material/tune: Serving assumptions"):
+        st.segmented_control(
+            "Efficiency (MFU/MBU level)",
+            ["low", "base", "high"],
+            key="calc_eff",
+            required=True,
+            help="Efficiency factors of the self-hosting model; base is calibrated on a published measurement.",
+        )
+        a1, a2 = st.columns(2)
+        a1.number_input(
+            "TPOT target (ms)",
+            min_value=0.0,
+            max_value=1e5,
+            step=5.0,
+            key="calc_tpot",
+            help="Time per output token.",
+        )
+        a2.number_input(
+            "TTFT target (ms)",
+            min_value=0.0,
+            max_value=1e7,
+            step=100.0,
+            key="calc_ttft",
+            help="Time to first token; blank = no target.",
+        )
+        a1.number_input(
+            "Overhead (% of GPU cost)",
+            min_value=0.0,
+            max_value=1000.0,
+            step=5.0,
+            key="calc_ovh",
+            help="Ops, storage and network on top of GPU hours.",
+        )
+        a2.number_input(
+            "MTP acceptance (fraction 0-1)",
+            min_value=0.0,
+            max_value=1.0,
+            step=0.05,
+            key="calc_mtp",
+            help="Acceptance rate of the multi-token-prediction draft token, if speculative decoding is on.",
+        )
+        a1.toggle("Speculative decoding (MTP)", key="calc_spec")
+        a2.selectbox(
+            "KV cache precision",
+            ["deployed", "bf16"],
+            key="calc_kv",
+            help="deployed = what serving engines store (FP8 latent, FP4/FP8 indexer keys); bf16 = all BF16.",
+        )
+    with st.expander(":material/upload_file: Scenario name and JSON upload"):
+        st.text_input("Scenario name", key="calc_name", max_chars=200)
+        st.text_area("Description", key="calc_desc", max_chars=1000)
+        st.file_uploader(
+            f"Upload a scenario (JSON or YAML, up to {common.MAX_UPLOAD_BYTES // 1000} kB)",
+            type=["json", "yaml", "yml"],
+            key=f"calc_upload_{ss.get('calc_upload_gen', 0)}",
+            on_change=_load_upload,
+        )
+
+# ---- the scenario and its results ----------------------------------------------------------------------------
+raw = cs.read(profile, self_host, api, gpu_price)
+scenario, error = cs.validate(raw)
+with results:
+    if error:
+        st.error(error, icon=":material/error:")
+    calc_results.show(scenario, cat)

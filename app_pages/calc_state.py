@@ -1,0 +1,232 @@
+"""The Calculator's widgets <-> a costmodel ``Scenario``: load a scenario into the widget state, read it back.
+
+The widgets are the working copy; ``st.session_state["scenario"]`` holds the last valid scenario, which restores
+the widgets when the user comes back from another page (Streamlit drops the state of widgets it did not draw).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from costmodel.catalog import Catalogue
+from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
+
+HOURS = list(range(24))
+SELF_HOST_COLUMNS = (
+    "model",
+    "gpu",
+    "precision",
+    "gpus",
+    "mode",
+    "disaggregated",
+    "rental_id",
+    "usd_per_gpu_hour",
+    "measured_prefill_tokens_per_s_per_gpu",
+    "measured_decode_tokens_per_s_per_gpu",
+)
+#: Workload field -> widget key.
+WORKLOAD_KEYS = {
+    "requests_per_day": "calc_rpd",
+    "prompt_tokens": "calc_pt",
+    "output_tokens": "calc_ot",
+    "reasoning_multiplier": "calc_rm",
+    "cache_hit_fraction": "calc_ch",
+    "weekend_day_weight": "calc_ww",
+    "timezone": "calc_tz",
+    "days_per_month": "calc_dpm",
+}
+#: ServingAssumptions field -> widget key.
+ASSUMPTION_KEYS = {
+    "efficiency": "calc_eff",
+    "tpot_ms_target": "calc_tpot",
+    "ttft_ms_target": "calc_ttft",
+    "overhead_pct": "calc_ovh",
+    "speculative_decoding": "calc_spec",
+    "mtp_acceptance": "calc_mtp",
+    "kv_dtype": "calc_kv",
+}
+#: Field path -> what the user sees (for error messages that name the field).
+LABELS = {
+    "requests_per_day": "Requests per day",
+    "prompt_tokens": "Prompt tokens per request",
+    "output_tokens": "Output tokens per request",
+    "reasoning_multiplier": "Reasoning multiplier",
+    "cache_hit_fraction": "Cached share of the prompt",
+    "weekend_day_weight": "Weekend day weight",
+    "timezone": "Time zone",
+    "days_per_month": "Days per month",
+    "hourly_profile_weekday": "Traffic by hour (weekday column)",
+    "hourly_profile_weekend": "Traffic by hour (weekend column)",
+    "efficiency": "Efficiency",
+    "tpot_ms_target": "TPOT target",
+    "ttft_ms_target": "TTFT target",
+    "overhead_pct": "Overhead",
+    "speculative_decoding": "Speculative decoding",
+    "mtp_acceptance": "MTP acceptance",
+    "kv_dtype": "KV cache precision",
+    "api_options": "APIs to compare",
+    "self_host_options": "Self-hosting options",
+    "as_of": "Prices as of",
+    "name": "Scenario name",
+    "description": "Description",
+}
+
+
+def _gen(key: str) -> int:
+    return int(st.session_state.get(key, 0))
+
+
+def profile_key() -> str:
+    """Key of the hourly-profile editor (a new key resets its edits)."""
+    return f"calc_profile_{_gen('calc_profile_gen')}"
+
+
+def self_host_key() -> str:
+    """Key of the self-hosting editor (a new key resets its edits)."""
+    return f"calc_sh_{_gen('calc_sh_gen')}"
+
+
+def api_id(o: ApiOption) -> str:
+    """The multiselect entry of an API option (its ``option_id``)."""
+    return o.option_id
+
+
+def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict[str, ApiOption]:
+    """Every API option the user can pick: catalogue provider x model x {list, promotion}, custom ones."""
+    out: dict[str, ApiOption] = {}
+    for p in cat.prices:
+        for basis in ("list", "promotion"):
+            o = ApiOption(provider=p.provider, model=p.model, price_basis=basis)
+            out.setdefault(api_id(o), o)
+    for raw in st.session_state.get("calc_custom_api", []):
+        o = ApiOption.model_validate(raw)
+        out[api_id(o)] = o
+    if custom_api_price:
+        o = custom_api_option(cat, custom_api_price)
+        out[api_id(o)] = o
+    return out
+
+
+def custom_api_option(cat: Catalogue, price: dict[str, Any]) -> ApiOption:
+    """The API option of the Catalogue page's custom price."""
+    provider = next((m.provider for m in cat.models if m.id == price["model"]), "custom")
+    return ApiOption(
+        provider=provider,
+        model=price["model"],
+        price_basis="custom",
+        **{k: v for k, v in price.items() if k != "model"},
+    )
+
+
+def self_host_frame(options: tuple[SelfHostOption, ...]) -> pd.DataFrame:
+    """The self-hosting editor's rows."""
+    rows = [o.model_dump() for o in options]
+    df = pd.DataFrame(rows, columns=list(SELF_HOST_COLUMNS))
+    return df.astype({"gpus": "Int64", "disaggregated": "bool"})
+
+
+def profile_frame(w: Workload) -> pd.DataFrame:
+    """The hourly-profile editor's rows: local hour, weekday weight, weekend weight."""
+    return pd.DataFrame(
+        {
+            "hour": HOURS,
+            "weekday": list(w.hourly_profile_weekday),
+            "weekend": list(w.hourly_profile_weekend),
+        }
+    )
+
+
+def load(s: Scenario) -> None:
+    """Put scenario ``s`` into the widgets (call before they are drawn, or from a callback)."""
+    ss = st.session_state
+    for field, key in WORKLOAD_KEYS.items():
+        ss[key] = getattr(s.workload, field)
+    for field, key in ASSUMPTION_KEYS.items():
+        ss[key] = getattr(s.assumptions, field)
+    ss["calc_as_of"] = s.as_of
+    ss["calc_name"] = s.name
+    ss["calc_desc"] = s.description
+    ss["calc_custom_api"] = [o.model_dump() for o in s.api_options if o.price_basis == "custom"]
+    ss["calc_api"] = [api_id(o) for o in s.api_options]
+    ss["calc_profile_base"] = profile_frame(s.workload)
+    ss["calc_profile_gen"] = _gen("calc_profile_gen") + 1
+    ss["calc_sh_base"] = self_host_frame(s.self_host_options)
+    ss["calc_sh_gen"] = _gen("calc_sh_gen") + 1
+
+
+def _clean(v: Any) -> Any:
+    """A table cell as a plain value; blanks (None/NaN/NA/'') become None."""
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)) or v == "":
+        return None
+    if hasattr(v, "item"):  # numpy scalar
+        return v.item()
+    return v
+
+
+def read(
+    profile: pd.DataFrame,
+    self_host: pd.DataFrame,
+    api: dict[str, ApiOption],
+    gpu_price: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The raw scenario (a plain dict, not yet validated) from the widgets' current values."""
+    ss = st.session_state
+    workload = {field: ss[key] for field, key in WORKLOAD_KEYS.items()}
+    workload["hourly_profile_weekday"] = [_clean(v) for v in profile["weekday"]]
+    workload["hourly_profile_weekend"] = [_clean(v) for v in profile["weekend"]]
+    rows = []
+    for rec in self_host.to_dict("records"):
+        row = {k: _clean(v) for k, v in rec.items() if _clean(v) is not None}
+        if row.get("model") is None and row.get("gpu") is None:
+            continue  # an empty row the user added and left blank
+        if gpu_price and row.get("gpu") == gpu_price["gpu"] and "usd_per_gpu_hour" not in row:
+            row["usd_per_gpu_hour"] = gpu_price["usd_per_gpu_hour"]
+        rows.append(row)
+    return {
+        "name": ss["calc_name"],
+        "description": ss["calc_desc"],
+        "as_of": ss["calc_as_of"],
+        "workload": workload,
+        "api_options": [api[i].model_dump(exclude_none=True) for i in ss["calc_api"] if i in api],
+        "self_host_options": rows,
+        "assumptions": {field: ss[key] for field, key in ASSUMPTION_KEYS.items()},
+    }
+
+
+def describe_error(e: ValidationError) -> str:
+    """The first validation error, naming the field as the user sees it."""
+    err = e.errors()[0]
+    loc = [str(p) for p in err["loc"]]
+    msg = err["msg"].removeprefix("Value error, ")
+    if len(loc) >= 2 and loc[0] == "self_host_options" and loc[1].isdigit():
+        field = f"Self-hosting options, row {int(loc[1]) + 1}" + (
+            f", column {loc[2]}" if len(loc) > 2 else ""
+        )
+    elif len(loc) >= 2 and loc[0] == "api_options" and loc[1].isdigit():
+        field = f"APIs to compare, option {int(loc[1]) + 1}"
+    else:
+        named = [LABELS[p] for p in loc if p in LABELS]
+        field = named[-1] if named else (".".join(loc) or "scenario")
+        hours = [p for p in loc if p.isdigit()]
+        if named and named[-1].startswith("Traffic by hour") and hours:
+            field += f", hour {hours[0]}"
+    return f"{field}: {msg}"
+
+
+def validate(raw: dict[str, Any]) -> tuple[Scenario | None, str | None]:
+    """``(scenario, None)`` or ``(None, one-line error naming the field)``."""
+    try:
+        return Scenario.model_validate(raw), None
+    except ValidationError as e:
+        return None, describe_error(e)
+
+
+def as_date(v: Any) -> dt.date:
+    """A date widget value as a date."""
+    return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
