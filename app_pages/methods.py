@@ -1,8 +1,176 @@
-"""Placeholder page (methods); being built."""
+"""Methods & validation: the formulas in words and math, the calibration (predicted vs measured), known gaps.
 
+The math summary is written here; the exact statements are the modules' own docstrings (shown verbatim, so they
+cannot drift from the code); the calibration table is computed live by ``costmodel.serving``; the known gaps
+come from the team's ``docs/*.md``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
 
 from app_pages import common
+from costmodel import charts
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+MODULES = {
+    "costmodel.scenario": "Workload and scenario",
+    "costmodel.pricing": "API bills",
+    "costmodel.attention": "Attention (all mechanisms)",
+    "costmodel.attention.dense": "MHA / GQA / MQA",
+    "costmodel.attention.mla": "MLA",
+    "costmodel.attention.dsa": "DSA (V3.2)",
+    "costmodel.attention.swa": "V4 sliding window",
+    "costmodel.attention.csa": "V4 CSA",
+    "costmodel.attention.hca": "V4 HCA",
+    "costmodel.compute": "Parameters and FLOPs",
+    "costmodel.serving": "Serving: memory, throughput, fleet cost",
+    "costmodel.compare": "Comparison and break-even",
+}
 
 common.init_state()
-st.info("This page is being built.", icon=":material/construction:")
+cat = common.catalogue()
+
+tab_math, tab_code, tab_cal, tab_gaps = st.tabs(
+    [
+        ":material/function: Formulas",
+        ":material/code: As the code states them",
+        ":material/target: Calibration",
+        ":material/report: Known gaps",
+    ]
+)
+
+with tab_math:
+    st.markdown(
+        "**API bill.** Each month, a workload of $R$ requests a day over $D$ days sends prompts of $P$ tokens, a "
+        "fraction $h$ of which hit the provider's prefix cache, and receives $O$ output tokens, multiplied by the "
+        "reasoning multiplier $\\rho$ (thinking tokens are billed as output). Prices are USD per million tokens, "
+        "taken from the schedule in effect at the as-of date; traffic outside a provider's peak windows (weighed "
+        "with the hourly profile in UTC) pays the off-peak multiplier $\\mu$."
+    )
+    st.latex(
+        r"\text{bill} = R\,D\,\frac{P\,h\,p_\text{hit} + P\,(1-h)\,p_\text{miss} + \rho\,O\,p_\text{out}}{10^6}"
+        r"\,\bigl(f_\text{peak} + (1-f_\text{peak})\,\mu\bigr)"
+    )
+    st.markdown(
+        "**KV cache.** What one sequence of $t$ tokens keeps, summed over the layers. Dense attention stores a key "
+        "and a value per KV head; MLA one compressed latent plus a shared RoPE key; DeepSeek V3.2's DSA adds an "
+        "indexer key per token. DeepSeek V4 runs, per layer, a 128-token sliding window ($w$) and either nothing "
+        "else (window-only layers), CSA (every $m=4$ tokens pooled into one entry, plus an indexer key) or HCA "
+        "(every $m=128$ tokens pooled into one entry)."
+    )
+    st.latex(
+        r"\text{KV}_\text{GQA}(t) = t\,n_\text{kv}\,(d_k + d_v)\,b \qquad "
+        r"\text{KV}_\text{MLA}(t) = t\,(d_c + d_r)\,b \qquad "
+        r"\text{KV}_\text{V4}(t) = \min(t, w)\,e + \lfloor t/m \rfloor\,(e + e_\text{idx})"
+    )
+    st.markdown(
+        "**FLOPs per decoded token** = 2 × the multiply-accumulates of every linear layer the token passes through "
+        "(attention projections, dense FFN, the shared and the $k$ routed experts it is sent to, the head) plus "
+        "attention at its position. Sparse attention caps what one query reads: DSA and CSA attend to the top-$k$ "
+        "entries an indexer picks (the indexer itself scores every entry, cheaply), HCA to every compressed entry."
+    )
+    st.latex(
+        r"F(t) = 2\,N_\text{active} + 2\,\sum_\ell \text{MACs}_\ell(t), \qquad "
+        r"\text{MACs}_\text{CSA}(t) = H\,2d\,\bigl(\min(\lfloor t/4\rfloor, k) + \min(t, w)\bigr) + "
+        r"H_\text{idx}(d_\text{idx}+1)\lfloor t/4\rfloor"
+    )
+    st.markdown(
+        "**Self-hosting.** The smallest deployment of $N$ GPUs whose memory holds the weights (each component at "
+        "its precision) and at least one whole sequence's KV cache; the largest batch that fits the rest of the "
+        "memory and meets the TPOT target. Each phase's time is a roofline: the slowest of compute, HBM traffic "
+        "and the expert all-to-all, each at a fraction (MFU, MBU, link efficiency) of the peak. Those efficiency "
+        "factors are calibrated on a published measurement (next tab) and shown as a low/base/high band; the "
+        "100 %-efficiency roofline is the physical floor of the cost."
+    )
+    st.latex(
+        r"t_\text{step} = \max\Bigl(\frac{F}{\text{peak FLOP/s}\cdot\text{MFU}},\ "
+        r"\frac{\text{bytes read}}{\text{HBM B/s}\cdot\text{MBU}}\Bigr) \oplus t_\text{comm}"
+    )
+    st.markdown(
+        "**Fleet cost.** For every UTC hour of the week, the GPUs needed to serve that hour's requests; GPUs "
+        "are rented for the peak hour around the clock (always-on) or hour by hour (autoscaled), in whole "
+        "deployments."
+    )
+    st.latex(
+        r"\text{GPUs}_h = \frac{R_h\,\bigl(t_\text{prefill} + O / r_\text{decode}\bigr)}{3600}, \qquad "
+        r"\text{cost} = \sum_h N\,\Bigl\lceil \tfrac{\text{GPUs}_h}{N} \Bigr\rceil\,"
+        r"p_\text{GPU-h}\,\tfrac{D}{7}\,(1 + \text{overhead})"
+    )
+    st.markdown(
+        "**Break-even.** API bills grow in proportion to volume; a self-hosted fleet costs at least one whole "
+        "deployment and then grows in steps. The break-even volume is the smallest monthly volume from which "
+        "self-hosting is the cheaper of the two, with the workload's token mix held fixed."
+    )
+
+with tab_code:
+    st.caption("Each module's own documentation, shown verbatim: the formulas exactly as implemented.")
+    for name, title in MODULES.items():
+        try:
+            doc = inspect.getdoc(importlib.import_module(name)) or ""
+        except ImportError:
+            continue
+        with st.expander(f"{title} (`{name}`)"):
+            st.markdown(doc)
+
+
+@st.cache_data(max_entries=4, show_spinner="Predicting the published measurements…")
+def _calibration(model_id: str, gpu_id: str) -> pd.DataFrame:
+    return charts.calibration_frame(cat.model(model_id), cat.gpu(gpu_id))
+
+
+with tab_cal:
+    st.markdown(
+        "The efficiency factors of the serving model are fitted on LMSYS's published DeepSeek-V3 run "
+        "(2025-05-05: FP8 on 8 × H100 nodes, prefill on 32 GPUs, decode on 72; SGLang with large-scale expert "
+        "parallelism). The MTP run is not fitted: it is an out-of-sample check. `floor` is the 100 % roofline."
+    )
+    try:
+        cal = _calibration("deepseek-v3", "h100-sxm")
+    except (ImportError, AttributeError, KeyError, ValueError) as e:
+        st.info(f"Calibration not available yet: {e}", icon=":material/info:")
+    else:
+        st.altair_chart(charts.calibration_chart(cal), width="stretch", key="methods_cal_chart")
+        st.dataframe(
+            cal,
+            hide_index=True,
+            key="methods_cal_table",
+            column_config={
+                "measured_tokens_per_s_per_node": st.column_config.NumberColumn(
+                    "measured (tokens/s per node)", format="localized"
+                ),
+                "predicted_tokens_per_s_per_node": st.column_config.NumberColumn(
+                    "predicted (tokens/s per node)", format="localized"
+                ),
+                "ratio": st.column_config.NumberColumn("predicted / measured (×)", format="%.2f"),
+                "fitted": st.column_config.CheckboxColumn("fitted on it"),
+            },
+        )
+
+with tab_gaps:
+    docs = sorted(p for p in DOCS.glob("*.md") if p.name not in {"CONTRACTS.md"})
+    sections: list[tuple[str, str]] = []
+    for p in docs:
+        text = p.read_text(encoding="utf-8", errors="replace")
+        for m in re.finditer(
+            r"^(#{1,4})\s*(.*(?:gap|limitation|not modelled|not modeled|caveat).*)$\n(.*?)(?=^#{1,4}\s|\Z)",
+            text,
+            flags=re.IGNORECASE | re.MULTILINE | re.DOTALL,
+        ):
+            sections.append((f"{p.name}: {m.group(2).strip()}", m.group(3).strip()))
+    if sections:
+        for title, body in sections:
+            st.markdown(f"**{title}**")
+            st.markdown(body)
+    else:
+        st.info("No known-gaps section in docs/ yet.", icon=":material/info:")
+    if docs:
+        st.divider()
+        pick = st.selectbox("Read a document from docs/", [p.name for p in docs], key="methods_doc")
+        st.markdown((DOCS / pick).read_text(encoding="utf-8", errors="replace"))

@@ -19,7 +19,7 @@ from costmodel.attention import (
     kv_cache_bytes,
     layer_mechanisms,
 )
-from costmodel.catalog import Model
+from costmodel.catalog import Gpu, Model
 from costmodel.compute import flops_per_token
 from costmodel.units import BYTES_PER_GB
 
@@ -197,4 +197,70 @@ def layer_chart(df: pd.DataFrame, measure: str = "kv_cache_mb") -> alt.Chart:
             ],
         )
     )
+    return chart
+
+
+# ---- calibration ---------------------------------------------------------------------------------------------
+
+
+def calibration_frame(
+    model: Model, gpu: Gpu, levels: Sequence[str] = ("low", "base", "high", "floor")
+) -> pd.DataFrame:
+    """Predicted against measured throughput for every published measurement the serving model is checked on.
+
+    Columns: ``measurement``, ``phase``, ``fitted`` (False = out-of-sample check), ``efficiency``,
+    ``measured_tokens_per_s_per_node``, ``predicted_tokens_per_s_per_node``, ``ratio`` (predicted / measured).
+    """
+    from costmodel import serving
+
+    rows = []
+    checks = [(m, True) for m in serving.LMSYS_MEASUREMENTS] + [(serving.LMSYS_MTP, False)]
+    for m, fitted in checks:
+        for level in levels:
+            pred = serving.predict_measurement(m, model, gpu, serving.EFFICIENCY[level])  # type: ignore[index]
+            rows.append(
+                {
+                    "measurement": m.name,
+                    "phase": m.phase,
+                    "fitted": fitted,
+                    "efficiency": level,
+                    "measured_tokens_per_s_per_node": m.tokens_per_s_per_node,
+                    "predicted_tokens_per_s_per_node": pred,
+                    "ratio": pred / m.tokens_per_s_per_node,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def calibration_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """Predicted vs measured tokens/s per node (log-log), one colour per efficiency level, with the y = x line."""
+    lo = float(min(df["measured_tokens_per_s_per_node"].min(), df["predicted_tokens_per_s_per_node"].min()))
+    hi = float(max(df["measured_tokens_per_s_per_node"].max(), df["predicted_tokens_per_s_per_node"].max()))
+    diag = pd.DataFrame({"x": [lo * 0.8, hi * 1.25], "y": [lo * 0.8, hi * 1.25]})
+    scale = alt.Scale(type="log")
+    points = (
+        alt.Chart(df)
+        .mark_point(size=80, filled=True)
+        .encode(
+            x=alt.X(
+                "measured_tokens_per_s_per_node:Q", title="measured (tokens/s per 8-GPU node)", scale=scale
+            ),
+            y=alt.Y(
+                "predicted_tokens_per_s_per_node:Q", title="predicted (tokens/s per 8-GPU node)", scale=scale
+            ),
+            color=alt.Color("efficiency:N", title="efficiency", sort=["low", "base", "high", "floor"]),
+            shape=alt.Shape("phase:N", title="phase"),
+            tooltip=[
+                alt.Tooltip("measurement:N"),
+                alt.Tooltip("efficiency:N"),
+                alt.Tooltip("measured_tokens_per_s_per_node:Q", title="measured (tok/s/node)", format=",.0f"),
+                alt.Tooltip(
+                    "predicted_tokens_per_s_per_node:Q", title="predicted (tok/s/node)", format=",.0f"
+                ),
+                alt.Tooltip("ratio:Q", title="predicted / measured", format=".2f"),
+            ],
+        )
+    )
+    line = alt.Chart(diag).mark_line(strokeDash=[4, 4], color="gray").encode(x="x:Q", y="y:Q")
+    chart = alt.LayerChart(layer=[line, points], title="Predicted vs measured (dashed: equal)")
     return chart
