@@ -117,13 +117,14 @@ class EntryTable:
     def read(self, rows: I64) -> tuple[F64, int]:
         """Decode ``rows``; returns the vectors and the bytes read."""
         lo = self.layout
-        parts = [p[rows] for p in self._parts]
-        fp8, fp8_scale, fp4, fp4_scale, bf16 = parts
+        fp8, fp8_scale, fp4 = self.fp8[rows], self.fp8_scale[rows], self.fp4[rows]
+        fp4_scale, bf16 = self.fp4_scale[rows], self.bf16[rows]
+        parts = (fp8, fp8_scale, fp4, fp4_scale, bf16)
         if fp8_scale.shape[1]:
             scale = np.repeat(fp8_scale.astype(np.float64), FP8_TILE, axis=1)[:, : lo.fp8_values]
-            x8 = fp8 * scale
+            x8 = fp8.astype(np.float64) * scale
         else:
-            x8 = fp8 * _FIXED_FP8_SCALE
+            x8 = fp8.astype(np.float64) * _FIXED_FP8_SCALE
         nib = np.empty((len(rows), 2 * fp4.shape[1]), np.int64)
         nib[:, 0::2], nib[:, 1::2] = fp4 & 0xF, fp4 >> 4
         exp = np.repeat(fp4_scale.astype(np.int64) - 127, FP4_BLOCK, axis=1)[:, : lo.fp4_values]
