@@ -102,6 +102,123 @@ def _add_catalog(sub: argparse._SubParsersAction[_Parser]) -> None:
 REGISTRARS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_catalog]
 
 
+# ---- serve (serving helper) --------------------------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from costmodel import serving
+    from costmodel.units import parse_token_count
+
+    if args.gpus is not None and args.gpus <= 0:
+        raise CliError(f"--gpus must be > 0, got {args.gpus}")
+    if not args.tpot_ms > 0:
+        raise CliError(f"--tpot-ms must be > 0, got {args.tpot_ms}")
+    cat = load_catalogue(args.data)
+    model, gpu = cat.model(args.model), cat.gpu(args.gpu)
+    context = parse_token_count(args.context)
+    prompt = parse_token_count(args.prompt_tokens)
+    wp = serving.workpoint(model, args.precision, context_tokens=context, prompt_tokens=prompt)
+    est = serving.estimate(wp, gpu, gpus=args.gpus, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms)
+    mem = est.memory
+    record = {
+        "model": model.id,
+        "gpu": gpu.id,
+        "precision": args.precision,
+        "efficiency": args.efficiency,
+        "gpus": mem.gpus,
+        "nodes": mem.nodes,
+        "weights_bytes": mem.weights_bytes,
+        "weights_bytes_per_gpu": mem.weights_bytes_per_gpu,
+        "kv_room_bytes_per_gpu": mem.kv_room_bytes_per_gpu,
+        "kv_bytes_per_seq": mem.kv_bytes_per_seq,
+        "context_tokens": context,
+        "prompt_tokens": prompt,
+        "max_batch": est.max_batch,
+        "prefill_tokens_per_s_per_gpu": float(est.prefill_tokens_per_s_per_gpu[0]),
+        "decode_tokens_per_s_per_gpu": est.decode_tokens_per_s_per_gpu,
+        "tpot_ms": est.tpot_ms,
+        "ttft_ms": float(est.ttft_ms[0]),
+        "decode_bound": est.decode_bound,
+        "prefill_bound": est.prefill_bound,
+        "fits": mem.fits,
+        "feasible": est.feasible,
+        "reason": est.reason,
+        "unconfirmed_fields": ", ".join(est.unconfirmed_fields),
+    }
+    emit(pd.DataFrame([record]), args.format)
+    return 0
+
+
+def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser(
+        "serve", help="memory plan, max batch, prefill/decode throughput, TTFT/TPOT of a deployment"
+    )
+    p.add_argument("--model", required=True, help="open-weights model id")
+    p.add_argument("--gpu", required=True, help="GPU id")
+    p.add_argument(
+        "--gpus", type=int, default=None, help="fixed deployment size (default: smallest that fits)"
+    )
+    p.add_argument("--context", default="8K", help="mean KV length during decode, tokens (8K, 128K, 1M)")
+    p.add_argument("--prompt-tokens", default="2K", help="prompt length for prefill, tokens")
+    p.add_argument("--tpot-ms", type=float, default=50.0, help="time-per-output-token target, ms")
+    p.add_argument("--precision", choices=["native", "fp8", "bf16", "fp4"], default="native")
+    p.add_argument("--efficiency", choices=["low", "base", "high", "floor"], default="base")
+    p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    p.add_argument("--format", choices=["json", "md", "csv"], default="md")
+    p.set_defaults(func=_cmd_serve)
+
+
+REGISTRARS.append(_add_serve)
+
+
+# ---- attention (attention helper) --------------------------------------------------------------------------
+
+
+def _cmd_attention(args: argparse.Namespace) -> int:
+    from costmodel.attention.report import attention_table, beyond_window
+    from costmodel.catalog import load_models_file
+    from costmodel.units import parse_token_list
+
+    cat = load_catalogue(args.data)
+    extra = load_models_file(args.model_file, cat.models) if args.model_file else []
+    pool = {m.id: m for m in (*cat.models, *extra)}
+    ids = [s.strip() for s in args.model.split(",") if s.strip()] if args.model else [m.id for m in extra]
+    if not ids:
+        raise CliError("give --model ID[,ID...] (or --model-file F.yaml)")
+    for mid in [*ids, *([args.baseline] if args.baseline else [])]:
+        if mid not in pool:
+            raise CliError(f"unknown model {mid!r}; known: {', '.join(pool)}")
+    contexts = parse_token_list(args.context)
+    models = [pool[i] for i in ids]
+    for m in models:
+        for t in beyond_window(m, contexts):
+            print(
+                f"warning: context {t:,} tokens is beyond {m.id}'s context window of "
+                f"{m.context_window_tokens:,}; computed anyway",
+                file=sys.stderr,
+            )
+    baseline = pool[args.baseline] if args.baseline else None
+    df = attention_table(models, contexts, args.kv_dtype, baseline=baseline, include_mtp=args.include_mtp)
+    emit(df, args.format)
+    return 0
+
+
+def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("attention", help="KV cache bytes and FLOPs per token of models at context lengths")
+    p.add_argument("--model", default=None, help="model id(s), comma-separated")
+    p.add_argument("--context", required=True, help="context length(s): 8192, 128K (=131072), 1M (=1048576)")
+    p.add_argument("--baseline", default=None, help="model id for kv_ratio / flops_ratio")
+    p.add_argument("--model-file", type=Path, default=None, help="extra models, same schema as data/models.yaml")
+    p.add_argument("--kv-dtype", choices=["deployed", "bf16"], default="deployed")
+    p.add_argument("--include-mtp", action="store_true", help="count the MTP layer (speculative decoding)")
+    p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    p.add_argument("--format", choices=["json", "csv", "md"], default="md")
+    p.set_defaults(func=_cmd_attention)
+
+
+REGISTRARS.append(_add_attention)
+
+
 def build_parser() -> _Parser:
     """The argument parser with every registered subcommand."""
     parser = _Parser(prog="costmodel", description="DeepSeek V4 cost model: attention, serving, API bills.")
