@@ -199,7 +199,7 @@ def _cmd_attention(args: argparse.Namespace) -> int:
             )
     baseline = pool[args.baseline] if args.baseline else None
     df = attention_table(models, contexts, args.kv_dtype, baseline=baseline, include_mtp=args.include_mtp)
-    emit(df, args.format)
+    emit(df, args.format, sys.stdout.write)  # resolve stdout now (emit's default is bound at import)
     return 0
 
 
@@ -208,7 +208,9 @@ def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--model", default=None, help="model id(s), comma-separated")
     p.add_argument("--context", required=True, help="context length(s): 8192, 128K (=131072), 1M (=1048576)")
     p.add_argument("--baseline", default=None, help="model id for kv_ratio / flops_ratio")
-    p.add_argument("--model-file", type=Path, default=None, help="extra models, same schema as data/models.yaml")
+    p.add_argument(
+        "--model-file", type=Path, default=None, help="extra models, same schema as data/models.yaml"
+    )
     p.add_argument("--kv-dtype", choices=["deployed", "bf16"], default="deployed")
     p.add_argument("--include-mtp", action="store_true", help="count the MTP layer (speculative decoding)")
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
