@@ -96,10 +96,114 @@ def _add_catalog(sub: argparse._SubParsersAction[_Parser]) -> None:
     s.set_defaults(func=_cmd_catalog_stale)
 
 
+# ---- compare, scenario, presets (pricing) -----------------------------------------------------------------
+
+
+def _as_of(text: str | None) -> dt.date:
+    if not text:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"bad --as-of {text!r}: use YYYY-MM-DD") from None
+
+
+def _load_scenario(args: argparse.Namespace) -> Any:
+    from costmodel.catalog.loader import MAX_TEXT_BYTES
+    from costmodel.scenario import preset, scenario_from_text
+
+    if args.preset and args.scenario:
+        raise CliError("give a SCENARIO file or --preset NAME, not both")
+    if args.preset:
+        return preset(args.preset, _as_of(args.as_of))
+    if not args.scenario:
+        raise CliError("give a SCENARIO file (.json, .yaml) or --preset NAME (see 'costmodel presets')")
+    path = Path(args.scenario)
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".yaml", ".yml"):
+        raise CliError(f"{path}: a scenario file must end in .json, .yaml or .yml")
+    if not path.is_file():
+        raise CliError(f"{path}: file not found")
+    if path.stat().st_size > MAX_TEXT_BYTES:
+        raise CliError(f"{path}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
+    if suffix == ".json":
+        try:
+            json.loads(text)
+        except RecursionError:
+            raise CliError(f"{path}: nested too deeply; refused") from None
+        except ValueError as e:
+            raise CliError(f"{path}: not valid JSON: {str(e).splitlines()[0]}") from None
+    scenario = scenario_from_text(text, what=str(path))
+    return scenario.model_copy(update={"as_of": _as_of(args.as_of)}) if args.as_of else scenario
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from costmodel.compare import compare_table
+    from costmodel.export import to_csv, to_json, to_markdown, write_export
+
+    if args.format == "xlsx" and not args.out:
+        raise CliError("--format xlsx writes a file: give --out FILE.xlsx")
+    if args.out and Path(args.out).exists() and not args.force:
+        raise CliError(f"{args.out} exists; use --force to overwrite")
+    scenario = _load_scenario(args)
+    cat = load_catalogue(args.data)
+    table = compare_table(scenario, cat)
+    if args.out:
+        write_export(args.out, args.format, scenario, table, cat, force=args.force)
+        print(f"wrote {args.out} ({len(table)} options, {args.format})")
+        return 0
+    writers = {"csv": lambda: to_csv(table), "json": lambda: to_json(scenario, table, cat)}
+    sys.stdout.write(writers.get(args.format, lambda: to_markdown(scenario, table, cat))())
+    return 0
+
+
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from costmodel.scenario import preset, scenario_to_json, scenario_to_yaml
+
+    s = preset(args.preset, _as_of(args.as_of))
+    sys.stdout.write(scenario_to_json(s) if args.format == "json" else scenario_to_yaml(s))
+    return 0
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from costmodel.scenario import preset, preset_names
+
+    day = dt.date(2026, 11, 28)  # any date: descriptions do not depend on it
+    rows = [(n, preset(n, day).description) for n in preset_names()]
+    emit(pd.DataFrame(rows, columns=["preset", "assumptions"]), args.format)
+    return 0
+
+
+def _add_pricing(sub: argparse._SubParsersAction[_Parser]) -> None:
+    c = sub.add_parser("compare", help="cost table of a scenario: API bills (and self-hosting)")
+    c.add_argument("scenario", nargs="?", default=None, help="scenario file (.json, .yaml)")
+    c.add_argument("--preset", default=None, help="run a preset instead (see 'costmodel presets')")
+    c.add_argument("--format", choices=["csv", "json", "md", "xlsx"], default="md")
+    c.add_argument("--out", default=None, help="write to FILE instead of printing (xlsx needs it)")
+    c.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    c.add_argument(
+        "--as-of", default=None, help="price date YYYY-MM-DD (default: the file's; presets: today)"
+    )
+    c.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    c.set_defaults(func=_cmd_compare)
+    s = sub.add_parser("scenario", help="print a preset scenario, the starting point to edit")
+    s.add_argument("--preset", required=True)
+    s.add_argument("--as-of", default=None, help="price date YYYY-MM-DD (default: today)")
+    s.add_argument("--format", choices=["json", "yaml"], default="json")
+    s.set_defaults(func=_cmd_scenario)
+    p = sub.add_parser("presets", help="list the preset scenarios and their assumptions")
+    p.add_argument("--format", choices=["json", "csv", "md"], default="md")
+    p.set_defaults(func=_cmd_presets)
+
+
 # ---- entry point -------------------------------------------------------------------------------------------
 
 #: Each entry adds one subcommand to the parser. Add new subcommands here.
-REGISTRARS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_catalog]
+REGISTRARS: list[Callable[[argparse._SubParsersAction[_Parser]], None]] = [_add_catalog, _add_pricing]
 
 
 # ---- serve (serving helper) --------------------------------------------------------------------------------
@@ -145,7 +249,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "reason": est.reason,
         "unconfirmed_fields": ", ".join(est.unconfirmed_fields),
     }
-    emit(pd.DataFrame([record]), args.format)
+    emit(pd.DataFrame([record]), args.format, lambda text: sys.stdout.write(text))
     return 0
 
 

@@ -1,0 +1,216 @@
+"""Comparison table and sweeps: contract columns, provenance, agreement with the bills, speed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from costmodel.catalog import Catalogue
+from costmodel.compare import API_COLUMNS, COLUMNS, api_rows, api_sweep_grid, compare_table, sweep
+from costmodel.pricing import PricingError, api_bill
+from costmodel.scenario import ApiOption, Scenario, Workload, preset, preset_names
+
+AS_OF = dt.date(2026, 11, 28)
+CONTRACT = [
+    "option",
+    "kind",
+    "provider",
+    "model",
+    "monthly_cost_usd",
+    "usd_per_mtok_input",
+    "usd_per_mtok_output",
+    "usd_per_mtok_blended",
+    "gpus",
+    "utilization",
+    "price_ids",
+    "price_sources",
+    "price_as_of",
+]
+MONEY = [
+    "monthly_cost_usd",
+    "usd_per_mtok_input",
+    "usd_per_mtok_output",
+    "usd_per_mtok_blended",
+    "monthly_input_cache_hit_usd",
+    "monthly_input_cache_miss_usd",
+    "monthly_output_usd",
+    "monthly_peak_usd",
+    "monthly_off_peak_usd",
+    "peak_traffic_fraction",
+]
+
+
+def api_only(s: Scenario) -> Scenario:
+    return s.model_copy(update={"self_host_options": ()})
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_api_rows_of_every_preset(catalogue: Catalogue, name: str) -> None:
+    s = preset(name, AS_OF)
+    df = api_rows(s, catalogue)
+    assert list(df.columns) == COLUMNS + API_COLUMNS
+    assert set(CONTRACT) <= set(df.columns)
+    assert len(df) == len(s.api_options) and (df["kind"] == "api").all()
+    assert df["option"].is_unique
+    numbers = df[MONEY].to_numpy(dtype=float)
+    assert np.isfinite(numbers).all() and (numbers >= 0).all()
+    assert df["gpus"].isna().all() and df["utilization"].isna().all()
+    assert (df["as_of"] == "2026-11-28").all()
+    rows = {p.id: p for p in catalogue.prices}
+    for _, r in df.iterrows():
+        row = rows[r["price_ids"]]
+        assert (r["provider"], r["model"]) == (row.provider, row.model)
+        assert r["price_sources"] == row.source and r["price_as_of"] == row.as_of.isoformat()
+        assert r["price_confidence"] == row.confidence
+        assert r["unconfirmed_fields"] == "; ".join(f"{row.id}.{f}" for f in row.unconfirmed_fields)
+
+
+def test_rows_are_the_bills(catalogue: Catalogue) -> None:
+    s = preset("rag-long-docs", AS_OF)
+    df = api_rows(s, catalogue)
+    for option, (_, r) in zip(s.api_options, df.iterrows(), strict=True):
+        b = api_bill(option, s.workload, catalogue, s.as_of)
+        assert r["option"] == option.option_id
+        assert r["monthly_cost_usd"] == b.monthly_cost_usd
+        assert r["monthly_peak_usd"] + r["monthly_off_peak_usd"] == pytest.approx(r["monthly_cost_usd"])
+
+
+def test_hand_computed_row(catalogue: Catalogue) -> None:
+    s = Scenario(
+        workload=Workload(
+            requests_per_day=1000, days_per_month=30, prompt_tokens=10_000, output_tokens=1_000
+        ),
+        api_options=(
+            ApiOption(provider="deepseek", model="deepseek-v4-pro"),
+            ApiOption(provider="deepseek", model="deepseek-v4-pro", price_basis="promotion"),
+        ),
+        as_of=dt.date(2026, 6, 1),
+    )
+    df = compare_table(s, catalogue)
+    # 300 M prompt × $1.74 + 30 M output × $3.48 = $626.40; promotion: 300 × 0.435 + 30 × 0.87 = $156.60
+    assert df["monthly_cost_usd"].tolist() == pytest.approx([626.4, 156.6])
+    assert df["price_ids"].tolist() == ["deepseek-v4-pro-launch-list", "deepseek-v4-pro-promo-75"]
+    assert df["price_basis_used"].tolist() == ["list", "promotion"]
+
+
+def test_promotion_fallback_is_in_the_notes(catalogue: Catalogue) -> None:
+    s = api_only(preset("chat", AS_OF)).model_copy(
+        update={
+            "api_options": (ApiOption(provider="deepseek", model="deepseek-v4-pro", price_basis="promotion"),)
+        }
+    )
+    r = compare_table(s, catalogue).iloc[0]
+    assert r["price_basis"] == "promotion" and r["price_basis_used"] == "list"
+    assert "no promotion in effect on 2026-11-28: list price used" in r["notes"]
+
+
+def test_compare_table_has_the_contract_columns_first(catalogue: Catalogue) -> None:
+    df = compare_table(preset("chat", AS_OF), catalogue)
+    assert list(df.columns[: len(COLUMNS)]) == COLUMNS
+    assert set(df["kind"]) <= {"api", "self_host"}
+    api = df[df["kind"] == "api"]
+    assert np.isfinite(api[MONEY].to_numpy(dtype=float)).all()
+
+
+def test_unknown_option_and_missing_price_are_one_line(catalogue: Catalogue) -> None:
+    s = api_only(preset("chat", AS_OF))
+    bad = s.model_copy(update={"api_options": (ApiOption(provider="acme", model="gpt-9"),)})
+    with pytest.raises(PricingError, match=r"^unknown API option acme/gpt-9; known: ") as e:
+        compare_table(bad, catalogue)
+    assert "\n" not in str(e.value)
+    with pytest.raises(
+        PricingError, match=r"^no list price for deepseek/deepseek-v4-flash in effect on 2025-01-01"
+    ):
+        compare_table(s.model_copy(update={"as_of": dt.date(2025, 1, 1)}), catalogue)
+
+
+profiles = st.lists(st.floats(0, 1e6), min_size=24, max_size=24).filter(lambda p: sum(p) > 0).map(tuple)
+
+
+@given(
+    st.builds(
+        Workload,
+        requests_per_day=st.floats(1e-3, 1e10),
+        prompt_tokens=st.integers(1, 2**24),
+        output_tokens=st.integers(0, 2**24),
+        reasoning_multiplier=st.floats(1, 100),
+        cache_hit_fraction=st.floats(0, 1),
+        hourly_profile_weekday=profiles,
+        hourly_profile_weekend=profiles,
+        weekend_day_weight=st.floats(0, 100),
+    ),
+    st.sampled_from(preset_names()),
+)
+def test_no_nan_or_inf_in_any_table(catalogue: Catalogue, w: Workload, name: str) -> None:
+    df = api_rows(preset(name, AS_OF).model_copy(update={"workload": w}), catalogue)
+    assert np.isfinite(df[MONEY].to_numpy(dtype=float)).all()
+
+
+# ---- sweeps ------------------------------------------------------------------------------------------------
+
+
+def test_sweep_agrees_with_the_bills(catalogue: Catalogue) -> None:
+    s = api_only(preset("agentic-coding", AS_OF))
+    volumes = [10.0, 5_000.0, 2e6]
+    fractions = [0.0, 0.5, 0.95]
+    df = sweep(s, catalogue, volumes, fractions)
+    assert list(df.columns) == [
+        "option",
+        "requests_per_day",
+        "cache_hit_fraction",
+        "monthly_cost_usd",
+        "usd_per_mtok_blended",
+    ]
+    assert len(df) == len(s.api_options) * 9
+    for _, r in df.sample(12, random_state=0).iterrows():
+        option = next(o for o in s.api_options if o.option_id == r["option"])
+        w = s.workload.model_copy(
+            update={"requests_per_day": r["requests_per_day"], "cache_hit_fraction": r["cache_hit_fraction"]}
+        )
+        b = api_bill(option, w, catalogue, s.as_of)
+        assert r["monthly_cost_usd"] == pytest.approx(b.monthly_cost_usd, rel=1e-12)
+        assert r["usd_per_mtok_blended"] == pytest.approx(b.usd_per_mtok_blended, rel=1e-12)
+
+
+def test_sweep_of_100k_points_is_well_under_a_second(catalogue: Catalogue) -> None:
+    s = preset("chat", AS_OF)
+    volumes = np.geomspace(1, 1e8, 1000)
+    fractions = np.linspace(0, 1, 100)
+    api_sweep_grid(s.api_options[0], s.workload, catalogue, AS_OF, volumes[:2], fractions[:2])  # warm caches
+    t0 = time.perf_counter()
+    grid = api_sweep_grid(s.api_options[0], s.workload, catalogue, AS_OF, volumes, fractions)
+    elapsed = time.perf_counter() - t0
+    assert grid.shape == (1000, 100) and np.isfinite(grid).all()
+    assert elapsed < 0.25
+    # cost rises with volume and falls with cache hits (the hit price is below the miss price)
+    assert (np.diff(grid, axis=0) > 0).all() and (np.diff(grid, axis=1) <= 0).all()
+
+
+@pytest.mark.parametrize(
+    ("volumes", "fractions", "needle"),
+    [
+        ([0.0], [0.5], "volumes"),
+        ([np.inf], [0.5], "volumes"),
+        ([1.0], [1.5], "cache-hit"),
+        ([1.0], [np.nan], "cache"),
+    ],
+)
+def test_sweep_refuses_bad_grids(
+    catalogue: Catalogue, volumes: list[float], fractions: list[float], needle: str
+) -> None:
+    s = preset("chat", AS_OF)
+    with pytest.raises(ValueError, match=needle):
+        api_sweep_grid(s.api_options[0], s.workload, catalogue, AS_OF, volumes, fractions)
+
+
+def test_sweep_without_api_options_is_empty(catalogue: Catalogue) -> None:
+    s = preset("chat", AS_OF).model_copy(update={"api_options": ()})
+    df = sweep(s, catalogue, [1.0], [0.0])
+    assert df.empty and "monthly_cost_usd" in df.columns
+    assert isinstance(df, pd.DataFrame)
