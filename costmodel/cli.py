@@ -174,7 +174,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
     day = dt.date(2026, 11, 28)  # any date: descriptions do not depend on it
     rows = [(n, preset(n, day).description) for n in preset_names()]
-    emit(pd.DataFrame(rows, columns=["preset", "assumptions"]), args.format)
+    emit(pd.DataFrame(rows, columns=["preset", "assumptions"]), args.format, sys.stdout.write)
     return 0
 
 

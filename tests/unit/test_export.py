@@ -1,0 +1,324 @@
+"""Exports read back equal the table; formula injection is escaped; the compare/scenario/presets CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from costmodel.catalog import Catalogue
+from costmodel.cli import main
+from costmodel.compare import compare_table
+from costmodel.export import (
+    assumptions_table,
+    escape_cell,
+    scenario_table,
+    to_csv,
+    to_json,
+    to_markdown,
+    write_export,
+    write_xlsx,
+)
+from costmodel.scenario import Scenario, preset, scenario_from_text, scenario_to_json
+
+AS_OF = dt.date(2026, 11, 28)
+
+
+def normal(df: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as float (missing = NaN), text as object str (missing = ''), for comparing read-backs."""
+    out = {}
+    for c in df.columns:
+        col = df[c]
+        if col.isna().all():  # an empty column reads back as float NaN
+            out[str(c)] = pd.Series([""] * len(col), dtype=object)
+        elif all(isinstance(v, bool | np.bool_) for v in col.dropna()):  # bool with gaps: object column
+            out[str(c)] = pd.Series([np.nan if pd.isna(v) else float(v) for v in col], dtype=float)
+        elif pd.api.types.is_numeric_dtype(col):
+            out[str(c)] = pd.to_numeric(col, errors="raise").astype(float)
+        else:
+            out[str(c)] = pd.Series(["" if pd.isna(v) else str(v) for v in col], dtype=object)
+    return pd.DataFrame(out)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    """API options only (self-hosting rows are exercised separately)."""
+    return preset("doc-analysis-1m", AS_OF).model_copy(update={"self_host_options": ()})
+
+
+@pytest.fixture(scope="module")
+def table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
+    return compare_table(scenario, catalogue)
+
+
+def with_self_host(table: pd.DataFrame) -> pd.DataFrame:
+    """The table plus one made-up self-hosting row (to exercise the Self-host sheet)."""
+    row = {c: table.iloc[0][c] for c in table.columns}
+    row.update(
+        option="deepseek-v4-flash on 8× h200",
+        kind="self_host",
+        gpus=8,
+        utilization=0.5,
+        price_ids="h200-spheron-2026-03",
+        gpu="h200",
+    )
+    both = pd.concat([table.assign(gpu=pd.NA), pd.DataFrame([row])], ignore_index=True)
+    return both.astype({"gpus": "Int64", "utilization": "Float64"})
+
+
+# ---- read-backs --------------------------------------------------------------------------------------------
+
+
+def test_csv_reads_back_equal(table: pd.DataFrame) -> None:
+    back = pd.read_csv(io.StringIO(to_csv(table)))
+    pd.testing.assert_frame_equal(normal(back), normal(table), check_exact=True)
+
+
+def test_xlsx_reads_back_equal(
+    tmp_path: Path, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
+) -> None:
+    path = tmp_path / "out.xlsx"
+    write_xlsx(path, scenario, table, catalogue)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["Summary", "API", "Assumptions", "Scenario"]  # no self-host rows: no sheet
+    pd.testing.assert_frame_equal(normal(sheets["API"]), normal(table), check_exact=False, rtol=1e-12)
+    summary = sheets["Summary"]
+    assert summary["monthly_cost_usd"].is_monotonic_increasing
+    assert summary["monthly_cost_usd"].iloc[0] == table["monthly_cost_usd"].min()
+    # every price row used, with source and date
+    assumptions = sheets["Assumptions"]
+    assert set(table["price_ids"]) <= set(assumptions["id"])
+    rows = {p.id: p for p in catalogue.prices}
+    for _, r in assumptions.iterrows():
+        assert r["source"] == rows[r["id"]].source and r["as_of"] == rows[r["id"]].as_of.isoformat()
+    pd.testing.assert_frame_equal(normal(sheets["Scenario"]), normal(scenario_table(scenario)))
+
+
+def test_xlsx_with_self_host_rows_has_hardware_rows(tmp_path: Path, catalogue: Catalogue) -> None:
+    full = preset("doc-analysis-1m", AS_OF)
+    both = compare_table(full, catalogue)
+    if (both["kind"] == "self_host").sum() == 0:  # before costmodel.serving provides rows
+        both = with_self_host(both)
+    path = tmp_path / "both.xlsx"
+    write_xlsx(path, full, both, catalogue)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["Summary", "API", "Self-host", "Assumptions", "Scenario"]
+    self_host = both[both["kind"] == "self_host"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        normal(sheets["Self-host"]), normal(self_host), check_exact=False, rtol=1e-12
+    )
+    assumed = dict(zip(sheets["Assumptions"]["id"], sheets["Assumptions"]["table"], strict=True))
+    for gpu in self_host["gpu"]:
+        assert assumed[gpu] == "gpus"
+    rentals = {r.id for r in catalogue.rentals}
+    for pid in self_host["price_ids"]:
+        assert pid not in rentals or assumed[pid] == "rentals"
+
+
+def test_json_export(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> None:
+    doc = json.loads(to_json(scenario, table, catalogue))
+    assert Scenario.model_validate(doc["scenario"]) == scenario
+    back = pd.DataFrame(doc["table"])
+    pd.testing.assert_frame_equal(normal(back), normal(table), check_exact=True)
+    assert doc["table"][0]["gpus"] is None  # missing, not NaN
+    assert {a["id"] for a in doc["assumptions"]} == set(table["price_ids"])
+
+
+def test_markdown_export(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> None:
+    md = to_markdown(scenario, table, catalogue)
+    assert md.startswith("# Cost comparison: doc-analysis-1m")
+    assert "Prices as of 2026-11-28" in md and "<NA>" not in md and "nan" not in md
+    for option in table["option"]:
+        assert md.count(option) == 2  # ranked summary and itemised bill
+    for pid in table["price_ids"]:
+        assert f"| {pid} |" in md
+
+
+# ---- formula injection -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-2+3", "@SUM(A1)", "\t=x", "\r=x", '=HYPERLINK("http://x")'])
+def test_formula_prefixes_are_escaped(text: str) -> None:
+    assert escape_cell(text) == "'" + text
+    assert escape_cell("plain") == "plain" and escape_cell(-1.5) == -1.5
+
+
+def test_user_text_cannot_become_a_formula(
+    tmp_path: Path, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
+) -> None:
+    evil = scenario.model_copy(update={"name": '=HYPERLINK("http://evil","click")', "description": "@SUM(1)"})
+    bad_table = table.assign(notes="=cmd|' /C calc'!A0")
+    path = tmp_path / "evil.xlsx"
+    write_xlsx(path, evil, bad_table, catalogue)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+    values = dict(pd.read_excel(path, sheet_name="Scenario").itertuples(index=False, name=None))
+    assert values["name"] == "'" + evil.name and values["description"] == "'@SUM(1)"
+    csv_back = pd.read_csv(io.StringIO(to_csv(bad_table)))
+    assert (csv_back["notes"] == "'=cmd|' /C calc'!A0").all()
+
+
+def test_write_export_refuses_to_overwrite(
+    tmp_path: Path, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("keep me")
+    with pytest.raises(FileExistsError, match="use --force"):
+        write_export(path, "csv", scenario, table, catalogue)
+    assert path.read_text() == "keep me"
+    write_export(path, "csv", scenario, table, catalogue, force=True)
+    assert path.read_text().startswith("option,kind,")
+
+
+def test_assumptions_of_an_empty_table(catalogue: Catalogue, table: pd.DataFrame) -> None:
+    assert assumptions_table(table.iloc[0:0], catalogue).empty
+
+
+# ---- CLI ---------------------------------------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_presets_and_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "presets", "--format", "json")
+    assert code == 0
+    assert [r["preset"] for r in json.loads(out)][:2] == ["chat", "rag-long-docs"]
+    code, out, _ = run(capsys, "scenario", "--preset", "agentic-coding", "--as-of", "2026-11-28")
+    assert code == 0 and scenario_from_text(out) == preset("agentic-coding", AS_OF)
+    code, out, _ = run(capsys, "scenario", "--preset", "chat", "--as-of", "2026-11-28", "--format", "yaml")
+    assert code == 0 and scenario_from_text(out) == preset("chat", AS_OF)
+
+
+def test_cli_compare_preset_and_file_agree(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, catalogue: Catalogue
+) -> None:
+    code, out, err = run(capsys, "compare", "--preset", "chat", "--as-of", "2026-11-28", "--format", "csv")
+    assert code == 0, err
+    from_preset = pd.read_csv(io.StringIO(out))
+    f = tmp_path / "chat.json"
+    f.write_text(scenario_to_json(preset("chat", AS_OF)))
+    code, out, err = run(capsys, "compare", str(f), "--format", "csv")
+    assert code == 0, err
+    pd.testing.assert_frame_equal(pd.read_csv(io.StringIO(out)), from_preset)
+    want = compare_table(preset("chat", AS_OF), catalogue)
+    pd.testing.assert_frame_equal(normal(from_preset), normal(want), check_exact=True)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "md", "xlsx"])
+def test_cli_compare_out_and_force(capsys: pytest.CaptureFixture[str], tmp_path: Path, fmt: str) -> None:
+    out_file = tmp_path / f"t.{fmt}"
+    args = [
+        "compare",
+        "--preset",
+        "rag-long-docs",
+        "--as-of",
+        "2026-11-28",
+        "--format",
+        fmt,
+        "--out",
+        str(out_file),
+    ]
+    code, out, _ = run(capsys, *args)
+    assert code == 0 and out_file.stat().st_size > 0 and "wrote" in out
+    before = out_file.read_bytes()
+    code, _, err = run(capsys, *args)
+    assert code == 2 and err == f"error: {out_file} exists; use --force to overwrite\n"
+    assert out_file.read_bytes() == before
+    code, _, _ = run(capsys, *args, "--force")
+    assert code == 0
+
+
+def test_cli_md_prints_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "compare", "--preset", "overnight-batch", "--as-of", "2026-11-28")
+    assert code == 0 and out.startswith("# Cost comparison: overnight-batch")
+
+
+def good(tmp_path: Path) -> dict[str, object]:
+    return json.loads(scenario_to_json(preset("chat", AS_OF)))
+
+
+BAD_FILES: list[tuple[str, str, str]] = [
+    ("s.json", '{"workload": {"requests_per_day": "lots"}}', "workload.requests_per_day"),
+    ("s.json", "not json at all", "not valid JSON"),
+    ("s.json", "[" * 100_000 + "]" * 100_000, "s.json"),
+    ("s.yaml", "a: &a [1, 2]\nb: [*a, *a, *a]\n", "aliases"),
+    ("s.yaml", "- just\n- a list\n", "expected a mapping"),
+    ("s.yaml", "\x00\x01binary", "s.yaml"),
+    ("s.txt", "{}", "must end in .json, .yaml or .yml"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "needle"), BAD_FILES)
+def test_cli_bad_scenario_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, text: str, needle: str
+) -> None:
+    f = tmp_path / name
+    f.write_text(text)
+    code, out, err = run(capsys, "compare", str(f))
+    assert code == 2 and out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and needle in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "needle"),
+    [
+        (("workload", "requests_per_day"), "NaN", "finite"),
+        (("workload", "output_tokens"), "inf", "output_tokens"),
+        (("workload", "prompt_tokens"), 10**40, "prompt_tokens"),
+        (("workload", "cache_hit_fraction"), 1.01, "cache_hit_fraction"),
+        (("workload", "requests_per_day"), -100, "requests_per_day"),
+        (("workload", "hourly_profile_weekday"), [0] * 24, "sums to zero"),
+        (("api_options",), [{"provider": "deepseek", "model": "deepseek-v99"}], "unknown API option"),
+        (("as_of",), "1999-01-01", "no list price"),
+        (("surprise",), 1, "surprise"),
+    ],
+)
+def test_cli_bad_values_in_scenario_files(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, path: tuple[str, ...], value: object, needle: str
+) -> None:
+    data = good(tmp_path)
+    target: dict[str, object] = data
+    for p in path[:-1]:
+        target = target[p]  # type: ignore[assignment]
+    target[path[-1]] = value
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(data))
+    code, _, err = run(capsys, "compare", str(f))
+    assert code == 2 and err.count("\n") == 1 and needle in err, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["compare"], "give a SCENARIO file"),
+        (["compare", "--preset", "nope"], "unknown preset 'nope'"),
+        (["compare", "--preset", "chat", "--format", "xlsx"], "--out"),
+        (["compare", "--preset", "chat", "--as-of", "28/11/2026"], "bad --as-of"),
+        (["compare", "missing.json"], "file not found"),
+        (["scenario", "--preset", "nope"], "unknown preset"),
+    ],
+)
+def test_cli_bad_arguments(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and err.count("\n") == 1 and needle in err, err
+
+
+def test_no_nan_in_exported_numbers(table: pd.DataFrame) -> None:
+    back = pd.read_csv(io.StringIO(to_csv(table)))
+    numeric = back.drop(columns=["gpus", "utilization"]).select_dtypes("number")
+    assert np.isfinite(numeric.to_numpy(dtype=float)).all()
