@@ -114,7 +114,9 @@ def compare_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
         PricingError: an API option cannot be priced at ``scenario.as_of`` (one line).
     """
     frames = [api_rows(scenario, catalogue)]
-    # >>> SELF-HOST ROWS (serving helper): frames.append(self_host_rows(scenario, catalogue))  [costmodel.serving]
+    from costmodel.serving import self_host_rows  # serving helper
+
+    frames.append(self_host_rows(scenario, catalogue))
     frames = [f for f in frames if not f.empty] or frames[:1]
     table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
@@ -202,3 +204,10 @@ def sweep(
             ]
         )
     return pd.concat(frames, ignore_index=True)
+
+
+# ---- break-even: self-hosting vs each API (serving helper; the code is in costmodel/breakeven.py) -----------
+
+from costmodel.breakeven import BreakEven, break_even, break_even_table  # noqa: E402
+
+__all__ += ["BreakEven", "break_even", "break_even_table"]

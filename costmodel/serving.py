@@ -1211,7 +1211,7 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
             "price_ids": ev.rental_id,
             "price_sources": ev.rental_source,
             "price_as_of": ev.rental_as_of,
-            "reason": ev.reason,
+            "reason": ev.reason or None,  # None, not "": empty text reads back from CSV as missing
             "feasible": not ev.reason,
         }
         if est is not None:
@@ -1223,8 +1223,8 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
                 ttft_ms=float(est.ttft_ms[0]),
                 prefill_tokens_per_s_per_gpu=float(est.prefill_tokens_per_s_per_gpu[0]),
                 decode_tokens_per_s_per_gpu=est.decode_tokens_per_s_per_gpu,
-                unconfirmed_fields=", ".join(est.unconfirmed_fields),
-                measured=", ".join(est.measured),
+                unconfirmed_fields=", ".join(est.unconfirmed_fields) or None,
+                measured=", ".join(est.measured) or None,
             )
         if cost is not None:
             total = float(cost.monthly_cost_usd)

@@ -1,0 +1,92 @@
+"""Break-even volume and cache-hit fraction: both bills evaluated independently must agree there."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from costmodel.breakeven import break_even, break_even_table
+from costmodel.catalog import Catalogue
+from costmodel.pricing import api_bill
+from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
+from costmodel.serving import self_host_rows
+
+AS_OF = dt.date(2026, 11, 20)
+
+
+def _scenario(sh: SelfHostOption, api: ApiOption, rpd: float = 2e5, cache: float = 0.5) -> Scenario:
+    return Scenario(
+        workload=Workload(
+            requests_per_day=rpd, prompt_tokens=3000, output_tokens=500, cache_hit_fraction=cache
+        ),
+        api_options=(api,),
+        self_host_options=(sh,),
+        as_of=AS_OF,
+    )
+
+
+CASES = [
+    (
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200"),
+        ApiOption(provider="deepseek", model="deepseek-v4-pro"),
+    ),
+    (
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),
+        ApiOption(provider="anthropic", model="claude-opus-4.6"),
+    ),
+    (
+        SelfHostOption(model="deepseek-v4-pro", gpu="b200"),
+        ApiOption(provider="anthropic", model="claude-opus-4.6"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("sh", "api"), CASES)
+def test_bills_agree_at_break_even_volume(catalogue: Catalogue, sh: SelfHostOption, api: ApiOption) -> None:
+    s = _scenario(sh, api)
+    be = break_even(s, catalogue, sh, api)
+    assert not be.volume_reason and math.isfinite(be.requests_per_day)
+    w = s.workload.model_copy(update={"requests_per_day": be.requests_per_day})
+    api_cost = api_bill(api, w, catalogue, AS_OF).monthly_cost_usd
+    self_cost = float(
+        self_host_rows(s.model_copy(update={"workload": w}), catalogue).iloc[0]["monthly_cost_usd"]
+    )
+    assert api_cost == pytest.approx(self_cost, rel=0.01)
+    # below it the API is cheaper, above it (a little) self-hosting is not dearer
+    w_lo = s.workload.model_copy(update={"requests_per_day": be.requests_per_day * 0.9})
+    lo_self = float(
+        self_host_rows(s.model_copy(update={"workload": w_lo}), catalogue).iloc[0]["monthly_cost_usd"]
+    )
+    assert api_bill(api, w_lo, catalogue, AS_OF).monthly_cost_usd < lo_self
+
+
+def test_never_crosses_gives_none_with_reason(catalogue: Catalogue) -> None:
+    # an API at $0.001/M tokens: self-hosting never wins
+    api = ApiOption(
+        provider="deepseek", model="deepseek-v4-flash", price_basis="custom",
+        usd_per_mtok_input_cache_miss=0.001, usd_per_mtok_output=0.001,
+    )  # fmt: skip
+    sh = SelfHostOption(model="deepseek-v4-flash", gpu="h200")
+    be = break_even(_scenario(sh, api), catalogue, sh, api)
+    assert math.isnan(be.requests_per_day) and be.volume_reason.startswith("none: self-hosting costs")
+    assert be.cache_hit_reason == "none: the API is cheaper at every cache-hit fraction"
+
+
+def test_cache_hit_crossing_bills_agree(catalogue: Catalogue) -> None:
+    sh, api = CASES[0]
+    table = break_even_table(_scenario(sh, api, rpd=1e5), catalogue)
+    h = float(table.iloc[0]["break_even_cache_hit_fraction"])
+    assert 0 < h < 1, table.iloc[0]["cache_hit_note"]  # at 100k req/day the API wins above h ≈ 0.61
+    s = _scenario(sh, api, rpd=1e5, cache=h)
+    api_cost = api_bill(api, s.workload, catalogue, AS_OF).monthly_cost_usd
+    self_cost = float(self_host_rows(s, catalogue).iloc[0]["monthly_cost_usd"])
+    assert api_cost == pytest.approx(self_cost, rel=0.02)  # grid-interpolated crossing
+
+
+def test_infeasible_self_host_gives_none(catalogue: Catalogue) -> None:
+    sh = SelfHostOption(model="deepseek-v4-flash", gpu="ascend-910c", usd_per_gpu_hour=2.0)
+    api = ApiOption(provider="deepseek", model="deepseek-v4-flash")
+    be = break_even(_scenario(sh, api), catalogue, sh, api)
+    assert be.volume_reason.startswith("none: self-hosting not costed (cannot estimate")

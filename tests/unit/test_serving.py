@@ -1,0 +1,337 @@
+"""Serving model: calibration against LMSYS, memory plans against the SGLang cookbook, monotonicity, CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from costmodel import serving
+from costmodel.catalog import Catalogue
+from costmodel.cli import main
+from costmodel.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload
+from costmodel.serving import (
+    EFFICIENCY,
+    LMSYS_MEASUREMENTS,
+    LMSYS_MTP,
+    evaluate_option,
+    fit_lmsys,
+    memory_plan,
+    predict_measurement,
+    self_host_rows,
+    workpoint,
+)
+
+AS_OF = dt.date(2026, 11, 20)
+#: The band stated in docs/calibration.md: base predictions within ±15 % of every LMSYS figure.
+CALIBRATION_BAND = 0.15
+
+
+# ---- calibration (facts.md §10, LMSYS 2025-05-05) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("m", LMSYS_MEASUREMENTS, ids=lambda m: m.name)
+def test_base_reproduces_lmsys_within_band(catalogue: Catalogue, m: serving.Measurement) -> None:
+    pred = predict_measurement(
+        m, catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm"), EFFICIENCY["base"]
+    )
+    assert abs(pred / m.tokens_per_s_per_node - 1) <= CALIBRATION_BAND, (m.name, pred)
+
+
+@pytest.mark.parametrize("m", (*LMSYS_MEASUREMENTS, LMSYS_MTP), ids=lambda m: m.name)
+def test_measurement_inside_low_high_and_below_floor(catalogue: Catalogue, m: serving.Measurement) -> None:
+    model, gpu = catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm")
+    low, high, floor = (predict_measurement(m, model, gpu, EFFICIENCY[k]) for k in ("low", "high", "floor"))
+    assert low <= m.tokens_per_s_per_node <= high
+    assert m.tokens_per_s_per_node < floor  # nothing beats the 100 % roofline
+
+
+def test_fit_gives_the_documented_constants(catalogue: Catalogue) -> None:
+    fit = fit_lmsys(catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm"))
+    assert fit["prefill_mfu"] == pytest.approx(serving.PREFILL_MFU_BASE, abs=0.01)
+    assert fit["decode_mfu"] == pytest.approx(serving.DECODE_MFU_BASE, abs=0.01)
+    assert fit["prefill_mfu_min"] < fit["prefill_mfu"] < fit["prefill_mfu_max"] <= 1
+
+
+def test_lmsys_decode_deployment_fits_batch_256(catalogue: Catalogue) -> None:
+    # LMSYS ran 256 sequences per GPU at KV 2,000 on EP72: our memory plan must allow it.
+    wp = workpoint(catalogue.model("deepseek-v3"), context_tokens=2000, prompt_tokens=2000)
+    plan = memory_plan(wp.profile, catalogue.gpu("h100-sxm"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=72)
+    assert plan.fits and plan.max_seqs_per_gpu >= 256
+
+
+# ---- memory plans vs the SGLang DeepSeek-V4 cookbook (facts.md §10) ------------------------------------
+
+
+def _plan(catalogue: Catalogue, model: str, gpu: str, precision: serving.PrecisionPlan) -> serving.MemoryPlan:
+    wp = workpoint(catalogue.model(model), precision, context_tokens=8192, prompt_tokens=2048)
+    return memory_plan(wp.profile, catalogue.gpu(gpu), kv_bytes_per_seq=wp.kv_bytes_per_seq)
+
+
+def test_v4_pro_fp8_needs_16_h200(catalogue: Catalogue) -> None:
+    assert _plan(catalogue, "deepseek-v4-pro", "h200", "fp8").gpus == 16
+
+
+def test_v4_pro_fp4_experts_on_h200_differs_from_cookbook(catalogue: Catalogue) -> None:
+    """Cookbook: 8 × H200 with FP4 experts. Our plan says 16, and why.
+
+    Our layout is attention data-parallel: every GPU holds the 27 GB of attention, shared-expert and
+    embedding weights, plus 1/8 of the 822 GB of FP4 experts = 130 GB per GPU, more than the 126.9 GB usable
+    (141 GB less the 10 % reserve). SGLang's 8-GPU recipe shards attention by tensor parallelism instead (KV
+    replicated across the 8 ranks), which we do not model. The total bytes do fit in 8 GPUs: 849 GB < 8 × 126.9.
+    """
+    plan8 = memory_plan(
+        workpoint(catalogue.model("deepseek-v4-pro"), context_tokens=8192, prompt_tokens=2048).profile,
+        catalogue.gpu("h200"),
+        kv_bytes_per_seq=1.0,
+        gpus=8,
+    )
+    assert not plan8.fits
+    assert plan8.weights_bytes < 8 * (plan8.hbm_bytes_per_gpu - plan8.reserved_bytes_per_gpu)
+    assert 125e9 < plan8.weights_bytes_per_gpu < 135e9
+    assert _plan(catalogue, "deepseek-v4-pro", "h200", "native").gpus == 16
+
+
+def test_v4_pro_on_b200_is_8(catalogue: Catalogue) -> None:
+    assert _plan(catalogue, "deepseek-v4-pro", "b200", "native").gpus == 8  # cookbook: 8 × B200
+
+
+def test_v4_flash_fits_4_h200(catalogue: Catalogue) -> None:
+    """Cookbook: V4-Flash fits 4 × H200. We find 2 already fit (155 GB of weights; 45 GB/GPU left for KV).
+
+    The cookbook quotes a working recipe, not the minimum: 1 H200 does not fit (155 GB > 127 GB usable).
+    """
+    assert _plan(catalogue, "deepseek-v4-flash", "h200", "native").gpus == 2
+    wp = workpoint(catalogue.model("deepseek-v4-flash"), context_tokens=8192, prompt_tokens=2048)
+    plan4 = memory_plan(wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=4)
+    assert plan4.fits
+
+
+def test_mxfp4_scale_overhead_counted(catalogue: Catalogue) -> None:
+    p = serving.model_profile(catalogue.model("deepseek-v4-pro"))
+    routed = 1547.4e9  # compute.component_params routed experts of V4-Pro
+    assert p.weights_bytes_by_component["routed_experts"] == pytest.approx(routed * (0.5 + 1 / 32), rel=1e-3)
+
+
+def test_nothing_fits_says_so(catalogue: Catalogue) -> None:
+    wp = workpoint(catalogue.model("deepseek-v4-pro"), "bf16", context_tokens=8192, prompt_tokens=2048)
+    plan = memory_plan(
+        wp.profile, catalogue.gpu("h100-sxm"), kv_bytes_per_seq=wp.kv_bytes_per_seq, max_nodes=2
+    )
+    assert not plan.fits and "does not fit on up to 2 nodes" in plan.reason
+
+
+def test_missing_hbm_bandwidth_is_an_honest_row(catalogue: Catalogue) -> None:
+    wp = workpoint(catalogue.model("deepseek-v4-flash"), context_tokens=4096, prompt_tokens=2048)
+    est = serving.estimate(wp, catalogue.gpu("ascend-910c"))
+    assert not est.feasible
+    assert est.reason.startswith("cannot estimate: ascend-910c hbm_tb_per_s unknown (")
+    assert np.isnan(est.decode_tokens_per_s_per_gpu)
+
+
+def test_unconfirmed_fields_listed(catalogue: Catalogue) -> None:
+    wp = workpoint(catalogue.model("deepseek-v4-pro"), context_tokens=4096, prompt_tokens=2048)
+    est = serving.estimate(wp, catalogue.gpu("h200"))  # 16 GPUs: two nodes use scale-out
+    assert "scale_out_gb_per_s" in est.unconfirmed_fields
+
+
+def test_tpot_target_respected_and_caps_batch(catalogue: Catalogue) -> None:
+    wp = workpoint(catalogue.model("deepseek-v4-flash"), context_tokens=8192, prompt_tokens=2048)
+    loose = serving.estimate(wp, catalogue.gpu("h200"), tpot_ms_target=200)
+    tight = serving.estimate(wp, catalogue.gpu("h200"), tpot_ms_target=20)
+    assert tight.tpot_ms <= 20 and loose.tpot_ms <= 200
+    assert tight.max_batch <= loose.max_batch
+
+
+def test_measured_rates_replace_the_model(catalogue: Catalogue) -> None:
+    w = Workload(requests_per_day=1e6, prompt_tokens=2000, output_tokens=500)
+    a = ServingAssumptions()
+    opt = SelfHostOption(
+        model="deepseek-v4-flash", gpu="h200", measured_prefill_tokens_per_s_per_gpu=1000.0,
+        measured_decode_tokens_per_s_per_gpu=100.0,
+    )  # fmt: skip
+    ev = evaluate_option(opt, w, a, _cat(catalogue))
+    est = ev.estimates["base"]
+    assert est.decode_tokens_per_s_per_gpu == 100.0
+    assert est.prefill_gpu_s_per_request[0] == pytest.approx(2.0)
+    assert set(est.measured) == {"prefill", "decode"}
+
+
+def test_speculative_decoding_cuts_latency_at_small_batch(catalogue: Catalogue) -> None:
+    # Memory-bound at batch 1: verifying 2 tokens costs about one step, emitting 1.7 → lower TPOT.
+    # (At large, compute-bound batches MTP doubles the work for 1.7× the tokens: no throughput gain; not asserted.)
+    m, g = catalogue.model("deepseek-v4-pro"), catalogue.gpu("b200")
+    plain = serving.estimate(workpoint(m, context_tokens=8192, prompt_tokens=2048), g, decode_batch_per_gpu=1)
+    spec = serving.estimate(
+        workpoint(m, context_tokens=8192, prompt_tokens=2048, speculative=True), g, decode_batch_per_gpu=1
+    )
+    assert spec.tpot_ms < plain.tpot_ms
+    assert spec.memory.weights_bytes > plain.memory.weights_bytes  # the MTP layer is loaded
+
+
+# ---- cost and monotonicity -----------------------------------------------------------------------------
+
+
+def _cat(catalogue: Catalogue) -> Catalogue:
+    return catalogue
+
+
+def _scenario(rpd: float, cache: float = 0.5, **opt: object) -> Scenario:
+    return Scenario(
+        workload=Workload(
+            requests_per_day=rpd, prompt_tokens=3000, output_tokens=400, cache_hit_fraction=cache
+        ),
+        self_host_options=(SelfHostOption(**{"model": "deepseek-v4-flash", "gpu": "h200", **opt}),),  # type: ignore[arg-type]
+        as_of=AS_OF,
+    )
+
+
+def test_self_host_rows_columns_and_band(catalogue: Catalogue) -> None:
+    df = self_host_rows(_scenario(1e6), catalogue)
+    row = df.iloc[0]
+    assert row["kind"] == "self_host" and row["feasible"]
+    for col in (
+        "option",
+        "monthly_cost_usd",
+        "usd_per_mtok_input",
+        "usd_per_mtok_output",
+        "gpus",
+        "utilization",
+    ):
+        assert col in df.columns
+    assert row["monthly_cost_usd_floor"] <= row["monthly_cost_usd"] <= row["monthly_cost_usd_low"]
+    assert row["monthly_cost_usd_high"] <= row["monthly_cost_usd"]
+    assert row["price_ids"] == "h200-spheron-2026-03"
+    # the two shares add up to the bill
+    w = _scenario(1e6).workload
+    mtok_in = 1e6 * w.days_per_month * 3000 / 1e6
+    mtok_out = 1e6 * w.days_per_month * 400 / 1e6
+    assert row["usd_per_mtok_input"] * mtok_in + row["usd_per_mtok_output"] * mtok_out == pytest.approx(
+        row["monthly_cost_usd"]
+    )
+
+
+def test_autoscaled_never_costs_more_than_always_on(catalogue: Catalogue) -> None:
+    on = self_host_rows(_scenario(3e6), catalogue).iloc[0]
+    auto = self_host_rows(_scenario(3e6, mode="autoscaled"), catalogue).iloc[0]
+    assert auto["monthly_cost_usd"] <= on["monthly_cost_usd"]
+
+
+@given(st.floats(1e3, 1e8), st.floats(1.0, 10.0))
+def test_more_traffic_never_needs_fewer_gpus(rpd: float, factor: float) -> None:
+    from costmodel.catalog import load_catalogue
+
+    cat = _CAT or load_catalogue()
+    for mode in ("always_on", "autoscaled"):
+        a = self_host_rows(_scenario(rpd, mode=mode), cat).iloc[0]
+        b = self_host_rows(_scenario(rpd * factor, mode=mode), cat).iloc[0]
+        assert b["gpus"] >= a["gpus"] and b["gpus_mean"] >= a["gpus_mean"] - 1e-9
+        assert b["monthly_cost_usd"] >= a["monthly_cost_usd"] - 1e-6
+
+
+_CAT: Catalogue | None = None
+
+
+@pytest.fixture(autouse=True)
+def _share_catalogue(catalogue: Catalogue) -> None:
+    global _CAT
+    _CAT = catalogue
+
+
+@pytest.mark.parametrize("speed", [1.0, 1.3, 2.0, 4.0])
+@pytest.mark.parametrize("rpd", [1e5, 1e6, 1e7])
+def test_faster_gpu_same_price_never_costs_more(catalogue: Catalogue, speed: float, rpd: float) -> None:
+    g = catalogue.gpu("h200")
+    fast = g.model_copy(
+        update={
+            "id": "h200-fast",
+            "bf16_tflops": g.bf16_tflops * speed,  # type: ignore[operator]
+            "fp8_tflops": g.fp8_tflops * speed,  # type: ignore[operator]
+            "hbm_tb_per_s": g.hbm_tb_per_s * speed,  # type: ignore[operator]
+            "scale_up_gb_per_s": g.scale_up_gb_per_s * speed,  # type: ignore[operator]
+            "scale_out_gb_per_s": g.scale_out_gb_per_s * speed,  # type: ignore[operator]
+        }
+    )
+    cat = catalogue.model_copy(update={"gpus": (*catalogue.gpus, fast)})
+    base = self_host_rows(_scenario(rpd, gpu="h200", usd_per_gpu_hour=4.0), cat).iloc[0]
+    quick = self_host_rows(_scenario(rpd, gpu="h200-fast", usd_per_gpu_hour=4.0), cat).iloc[0]
+    assert quick["monthly_cost_usd"] <= base["monthly_cost_usd"] + 1e-6
+
+
+@pytest.mark.parametrize(
+    "model,gpu", [("deepseek-v4-flash", "h200"), ("deepseek-v4-pro", "b200"), ("deepseek-v3", "h100-sxm")]
+)
+def test_higher_cache_hit_never_raises_self_host_cost(catalogue: Catalogue, model: str, gpu: str) -> None:
+    s = _scenario(2e6, model=model, gpu=gpu, mode="autoscaled")
+    hits = np.linspace(0, 1, 41)
+    ev = evaluate_option(
+        s.self_host_options[0], s.workload, s.assumptions, catalogue, cache_hit_fraction=hits
+    )
+    for level in ("low", "base", "high", "floor"):
+        cost = ev.costs[level]
+        assert cost is not None
+        assert np.all(np.diff(cost.monthly_cost_usd) <= 1e-6)
+    pf = ev.estimates["base"].prefill_gpu_s_per_request
+    assert np.all(np.diff(pf) <= 0) and pf[-1] < pf[0]
+
+
+def test_closed_model_row_is_infeasible(catalogue: Catalogue) -> None:
+    df = self_host_rows(_scenario(1e5, model="claude-opus-4.6"), catalogue)
+    assert not df.iloc[0]["feasible"] and "closed weights" in df.iloc[0]["reason"]
+
+
+def test_unpriced_gpu_row_says_why(catalogue: Catalogue) -> None:
+    df = self_host_rows(_scenario(1e5, gpu="mi355x"), catalogue)
+    assert "no rental price for mi355x" in df.iloc[0]["reason"]
+    assert np.isnan(df.iloc[0]["monthly_cost_usd"])
+
+
+def test_disaggregated_pools_rounded_separately() -> None:
+    hourly = np.full((7, 24), 100.0)
+    co = serving.fleet_cost(hourly, 10.0, 30.0, deployment_gpus=2, usd_per_gpu_hour=1.0, days_per_month=28)
+    dis = serving.fleet_cost(
+        hourly, 10.0, 30.0, deployment_gpus=2, usd_per_gpu_hour=1.0, days_per_month=28, disaggregated=True
+    )
+    # 100 req/h × 40 GPU-s = 1.11 GPUs → 1 deployment (2 GPUs); disaggregated: 1 + 1 deployments
+    assert float(co.gpus_peak) == 2 and float(dis.gpus_peak) == 4
+    assert float(co.monthly_cost_usd) == pytest.approx(2 * 168 * 4)  # 2 GPUs × 168 h × 4 weeks × $1
+
+
+# ---- CLI -----------------------------------------------------------------------------------------------
+
+
+def test_cli_serve_json(capfd: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--model", "deepseek-v4-pro", "--gpu", "b200", "--format", "json"]) == 0
+    rec = json.loads(capfd.readouterr().out)[0]
+    for key in ("gpus", "weights_bytes", "max_batch", "prefill_tokens_per_s_per_gpu",
+                "decode_tokens_per_s_per_gpu", "tpot_ms", "ttft_ms", "fits"):  # fmt: skip
+        assert key in rec
+    assert rec["gpus"] == 8 and rec["fits"] is True and rec["tpot_ms"] <= 50
+
+
+def test_cli_serve_fixed_gpus(capfd: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["serve", "--model", "deepseek-v4-flash", "--gpu", "h200", "--gpus", "8", "--format", "json"])
+        == 0
+    )
+    assert json.loads(capfd.readouterr().out)[0]["gpus"] == 8
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "--model", "nope", "--gpu", "h200"],
+        ["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--gpus", "0"],
+        ["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--context", "abc"],
+        ["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--tpot-ms", "-1"],
+        ["serve", "--model", "claude-opus-4.6", "--gpu", "h200"],
+    ],
+)
+def test_cli_serve_bad_input_one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and err.count("\n") == 1
