@@ -1,21 +1,230 @@
-"""The Calculator's results panel (filled as costmodel.compare lands)."""
+"""The Calculator's results: headline metrics, the cost table, charts, exports and the shareable URL.
+
+Everything shown is computed by ``costmodel`` (compare, serving, charts, export); results are cached per
+scenario. A scenario that cannot be priced shows one st.error and the last good results stay.
+"""
 
 from __future__ import annotations
 
+import io
+from typing import Any
+from urllib.parse import urlencode
+
+import pandas as pd
 import streamlit as st
 
+from costmodel import charts, export
 from costmodel.catalog import Catalogue
-from costmodel.scenario import Scenario, scenario_to_query
+from costmodel.compare import compare_table
+from costmodel.scenario import Scenario, scenario_from_text, scenario_to_json, scenario_to_query
+
+#: Table columns shown, with their on-screen names (units in every header).
+TABLE_COLUMNS: dict[str, Any] = {
+    "cheapest": st.column_config.TextColumn(" ", width="small", help="The cheapest option is marked."),
+    "option": st.column_config.TextColumn("option", width="large"),
+    "kind": st.column_config.TextColumn("kind"),
+    "monthly_cost_usd": st.column_config.NumberColumn("monthly cost (USD/month)", format="dollar"),
+    "usd_per_mtok_input": st.column_config.NumberColumn("input (USD/M tok)", format="$%.4f"),
+    "usd_per_mtok_output": st.column_config.NumberColumn("output (USD/M tok)", format="$%.4f"),
+    "usd_per_mtok_blended": st.column_config.NumberColumn("blended (USD/M tok)", format="$%.4f"),
+    "gpus": st.column_config.NumberColumn("GPUs at peak (count)", format="%d"),
+    "utilization": st.column_config.NumberColumn("GPU utilization (%)", format="percent"),
+    "price_basis_used": st.column_config.TextColumn("price basis used"),
+    "usd_per_gpu_hour": st.column_config.NumberColumn("GPU price (USD/GPU-h)", format="$%.2f"),
+    "price_as_of": st.column_config.TextColumn("price as of (date)"),
+    "price_ids": st.column_config.TextColumn("price rows"),
+    "price_sources": st.column_config.TextColumn("price source", width="medium"),
+    "price_confidence": st.column_config.TextColumn("confidence"),
+    "reason": st.column_config.TextColumn("why no cost"),
+    "notes": st.column_config.TextColumn("notes", width="medium"),
+}
+CHEAPEST_MARK = "★ cheapest"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _cat_key(cat: Catalogue) -> str:
+    """A cache key of what the user changed in the catalogue (uploaded models)."""
+    return "|".join(m.model_dump_json() for m in cat.models[-8:])
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def compute(
+    scenario_json: str, _cat: Catalogue, cat_key: str
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``(table, cost-vs-volume curves, break-even points)`` of a scenario (cached per scenario + catalogue)."""
+    s = scenario_from_text(scenario_json)
+    table = compare_table(s, _cat)
+    curves = charts.cost_volume_frame(s, _cat)
+    return table, curves, charts.break_even_frame(curves)
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table as shown: cheapest first and marked, the listed columns only."""
+    shown = table.copy()
+    best = charts.cheapest_row(table)
+    shown.insert(0, "cheapest", "")
+    if best is not None:
+        shown.loc[best.name, "cheapest"] = CHEAPEST_MARK
+    shown = shown.sort_values("monthly_cost_usd", na_position="last", kind="stable")
+    return shown[[c for c in TABLE_COLUMNS if c in shown.columns]].reset_index(drop=True)
+
+
+def _xlsx(s: Scenario, table: pd.DataFrame, cat: Catalogue) -> bytes:
+    buf = io.BytesIO()
+    export.write_xlsx(buf, s, table, cat)  # type: ignore[arg-type]  # ExcelWriter takes a buffer too
+    return buf.getvalue()
+
+
+def _slug(s: Scenario) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in (s.name or "scenario"))[:60]
 
 
 def show(scenario: Scenario | None, cat: Catalogue) -> None:
-    """Results of ``scenario``; with None (bad inputs) the last good results."""
+    """Results of ``scenario``; with None (bad inputs) or a pricing error, the last good results."""
+    ss = st.session_state
     if scenario is not None:
-        st.session_state["scenario"] = scenario
-        q = scenario_to_query(scenario)
-        if st.query_params.to_dict() != q:
-            st.query_params.from_dict(q)
-    s = st.session_state["scenario"]
-    if s is None:
+        try:
+            with st.spinner("Pricing every option…"):
+                table, curves, be = compute(scenario_to_json(scenario), cat, _cat_key(cat))
+        except (ValueError, KeyError) as e:  # PricingError, ScenarioError and unknown ids are ValueErrors
+            st.error(f"Options to compare: {str(e).splitlines()[0]}", icon=":material/error:")
+        else:
+            ss["calc_last"] = (scenario, table, curves, be)
+            ss["scenario"] = scenario
+            q = scenario_to_query(scenario)
+            if st.query_params.to_dict() != q:
+                st.query_params.from_dict(q)
+    last = ss.get("calc_last")
+    if last is None:
+        st.info("Results appear here once the inputs are valid.", icon=":material/info:")
         return
-    st.write(s.name)
+    s, table, curves, be = last
+    if scenario is None or s != scenario:
+        st.caption(":material/history: Showing the results of the last valid inputs.")
+
+    # ---- headline -----------------------------------------------------------------------------------------
+    best = charts.cheapest_row(table)
+    m1, m2, m3 = st.columns(3)
+    if best is not None:
+        m1.metric("Cheapest option", str(best["option"]), help=f"Prices as of {s.as_of:%Y-%m-%d}.")
+        m2.metric(
+            "Its monthly cost (USD/month)",
+            f"${float(best['monthly_cost_usd']):,.0f}",
+            help=f"For {s.workload.requests_per_day:,.0f} requests/day over {s.workload.days_per_month:g} days.",
+        )
+    else:
+        m1.metric("Cheapest option", "none priced")
+    first = charts.headline_break_even(table, be)
+    if first is not None:
+        m3.metric(
+            "Break-even volume (requests/month)",
+            f"{float(first['requests_per_month']):,.0f}",
+            help=f"From this volume {first['self_host']} costs less than {first['api']} "
+            f"({float(first['requests_per_day']):,.0f} requests/day); token mix held fixed. "
+            "Every crossing is listed under the cost-vs-volume chart.",
+        )
+    else:
+        m3.metric(
+            "Break-even volume (requests/month)",
+            "none in range",
+            help="The cheapest self-hosting option does not cross the cheapest API within 100× below or above "
+            "your volume (or there is no option of one kind).",
+        )
+
+    # ---- table --------------------------------------------------------------------------------------------
+    st.dataframe(display_table(table), hide_index=True, column_config=TABLE_COLUMNS, key="calc_table")
+    dates = sorted({str(d) for d in table["price_as_of"] if str(d) not in ("", "nan", "<NA>", "None")})
+    st.caption(
+        f"Prices in effect on {s.as_of:%Y-%m-%d}; the price rows used were read on "
+        f"{', '.join(dates) if dates else 'n/a'} (sources in the table and on the Catalogue page). "
+        "USD/M tok = US dollars per million tokens."
+    )
+
+    # ---- charts (one drawn at a time: the others cost nothing) --------------------------------------------
+    view = st.segmented_control(
+        "Chart",
+        ["volume", "breakdown", "band"],
+        format_func={
+            "volume": ":material/show_chart: Cost vs volume",
+            "breakdown": ":material/stacked_bar_chart: Cost breakdown",
+            "band": ":material/straighten: Efficiency band",
+        }.__getitem__,
+        default="volume",
+        required=True,
+        key="calc_chart",
+    )
+    if view == "volume":
+        st.altair_chart(charts.cost_volume_chart(curves, be), width="stretch", key="calc_chart_volume")
+        if not be.empty:
+            with st.expander("Break-even points"):
+                st.dataframe(
+                    be,
+                    hide_index=True,
+                    key="calc_be_table",
+                    column_config={
+                        "self_host": "self-hosting option",
+                        "api": "is cheaper than API",
+                        "requests_per_day": st.column_config.NumberColumn(
+                            "from (requests/day)", format="localized"
+                        ),
+                        "requests_per_month": st.column_config.NumberColumn(
+                            "from (requests/month)", format="localized"
+                        ),
+                        "monthly_cost_usd": st.column_config.NumberColumn("at (USD/month)", format="dollar"),
+                    },
+                )
+    elif view == "breakdown":
+        st.altair_chart(
+            charts.breakdown_chart(charts.breakdown_frame(table, curves)),
+            width="stretch",
+            key="calc_chart_breakdown",
+        )
+    else:
+        st.altair_chart(charts.band_chart(charts.band_frame(table)), width="stretch", key="calc_chart_band")
+
+    # ---- export and share ---------------------------------------------------------------------------------
+    st.subheader(":material/ios_share: Take it away", divider="gray")
+    slug = _slug(s)
+    e1, e2, e3, e4 = st.columns(4)
+    e1.download_button(
+        "CSV",
+        data=lambda: export.to_csv(table),
+        file_name=f"{slug}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+        key="calc_dl_csv",
+    )
+    e2.download_button(
+        "XLSX",
+        data=lambda: _xlsx(s, table, cat),
+        file_name=f"{slug}.xlsx",
+        mime=XLSX_MIME,
+        icon=":material/download:",
+        on_click="ignore",
+        key="calc_dl_xlsx",
+    )
+    e3.download_button(
+        "Markdown",
+        data=lambda: export.to_markdown(s, table, cat),
+        file_name=f"{slug}.md",
+        mime="text/markdown",
+        icon=":material/download:",
+        on_click="ignore",
+        key="calc_dl_md",
+    )
+    e4.download_button(
+        "Scenario JSON",
+        data=lambda: scenario_to_json(s),
+        file_name=f"{slug}.scenario.json",
+        mime="application/json",
+        icon=":material/download:",
+        on_click="ignore",
+        key="calc_dl_json",
+        help="Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it.",
+    )
+    st.caption(
+        ":material/link: The page's address restores this whole scenario: copy it from the address bar to share. "
+        "The query part:"
+    )
+    st.code("?" + urlencode(scenario_to_query(s)), language=None, wrap_lines=True)

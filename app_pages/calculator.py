@@ -169,7 +169,13 @@ with inputs:
 
     st.subheader(":material/compare_arrows: Options to compare", divider="gray")
     api = cs.api_choices(cat, ss["custom_api_price"])
-    ss["calc_api"] = [i for i in ss["calc_api"] if i in api]
+    dropped = [i for i in ss["calc_api"] if i not in api]
+    if dropped:
+        st.error(
+            f"APIs to compare: {', '.join(dropped)} not in the catalogue (no price rows); left out.",
+            icon=":material/error:",
+        )
+        ss["calc_api"] = [i for i in ss["calc_api"] if i in api]
     st.date_input(
         "Prices as of (date)",
         key="calc_as_of",

@@ -19,8 +19,9 @@ from costmodel.attention import (
     kv_cache_bytes,
     layer_mechanisms,
 )
-from costmodel.catalog import Gpu, Model
+from costmodel.catalog import Catalogue, Gpu, Model
 from costmodel.compute import flops_per_token
+from costmodel.scenario import Scenario
 from costmodel.units import BYTES_PER_GB
 
 #: 1M tokens as context windows are quoted (2^20).
@@ -264,3 +265,343 @@ def calibration_chart(df: pd.DataFrame) -> alt.LayerChart:
     line = alt.Chart(diag).mark_line(strokeDash=[4, 4], color="gray").encode(x="x:Q", y="y:Q")
     chart = alt.LayerChart(layer=[line, points], title="Predicted vs measured (dashed: equal)")
     return chart
+
+
+# ---- calculator ----------------------------------------------------------------------------------------------
+
+BAND_LEVELS = ("low", "base", "high")
+
+
+def volume_grid(requests_per_day: float, decades_each_side: float = 2.0, points: int = 121) -> np.ndarray:
+    """Volumes (requests/day) evenly spaced on a log axis around ``requests_per_day``, which is included."""
+    lo, hi = requests_per_day / 10**decades_each_side, requests_per_day * 10**decades_each_side
+    grid = np.geomspace(lo, hi, 2 * (points // 2) + 1)  # odd: the middle point is the volume itself
+    grid[points // 2] = requests_per_day
+    return grid
+
+
+def cost_volume_frame(
+    scenario: Scenario, catalogue: Catalogue, volumes: np.ndarray | None = None
+) -> pd.DataFrame:
+    """Monthly cost of every option against volume, the workload's token mix held fixed (long format).
+
+    Columns: ``option``, ``kind`` (api | self_host), ``requests_per_day``, ``requests_per_month``,
+    ``monthly_cost_usd`` (self-hosting at the scenario's efficiency level), ``monthly_cost_usd_low`` and
+    ``monthly_cost_usd_high`` (self-hosting at the low / high efficiency of the band; equal to the cost for APIs),
+    ``current`` (True at the scenario's own volume). Infeasible self-hosting options are left out.
+    """
+    from costmodel.compare import sweep
+    from costmodel.serving import evaluate_option, option_label
+
+    w = scenario.workload
+    v = volume_grid(w.requests_per_day) if volumes is None else np.asarray(volumes, dtype=float)
+    frames = []
+    api = sweep(scenario, catalogue, v, [w.cache_hit_fraction])
+    if not api.empty:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "option": api["option"],
+                    "kind": "api",
+                    "requests_per_day": api["requests_per_day"],
+                    "monthly_cost_usd": api["monthly_cost_usd"],
+                    "monthly_input_cost_usd": np.nan,
+                    "monthly_cost_usd_low": api["monthly_cost_usd"],
+                    "monthly_cost_usd_high": api["monthly_cost_usd"],
+                }
+            )
+        )
+    level = scenario.assumptions.efficiency
+    for opt in scenario.self_host_options:
+        ev = evaluate_option(opt, w, scenario.assumptions, catalogue, volume_scale=v / w.requests_per_day)
+        costs = {lv: ev.costs.get(lv) for lv in BAND_LEVELS}  # type: ignore[call-overload]
+        main = costs.get(level)
+        if main is None:
+            continue
+
+        def at(lv: str, main_cost: np.ndarray = main.monthly_cost_usd, c: dict = costs) -> np.ndarray:  # type: ignore[type-arg]
+            fc = c.get(lv)
+            return np.asarray(fc.monthly_cost_usd if fc is not None else main_cost, dtype=float).reshape(-1)
+
+        frames.append(
+            pd.DataFrame(
+                {
+                    "option": option_label(opt),
+                    "kind": "self_host",
+                    "requests_per_day": v,
+                    "monthly_cost_usd": np.asarray(main.monthly_cost_usd, dtype=float).reshape(-1),
+                    "monthly_input_cost_usd": np.asarray(main.input_cost_usd, dtype=float).reshape(-1),
+                    # low efficiency costs more: the band's upper edge
+                    "monthly_cost_usd_low": at("low"),
+                    "monthly_cost_usd_high": at("high"),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(
+            columns=[
+                "option",
+                "kind",
+                "requests_per_day",
+                "requests_per_month",
+                "monthly_cost_usd",
+                "monthly_input_cost_usd",
+                "monthly_cost_usd_low",
+                "monthly_cost_usd_high",
+                "current",
+            ]
+        )
+    df = pd.concat(frames, ignore_index=True)
+    df["requests_per_month"] = df["requests_per_day"] * w.days_per_month
+    df["current"] = np.isclose(df["requests_per_day"], w.requests_per_day, rtol=1e-12)
+    return df
+
+
+def break_even_frame(curves: pd.DataFrame) -> pd.DataFrame:
+    """Where each self-hosting curve crosses each API curve of a :func:`cost_volume_frame` (grid resolution).
+
+    A break-even is a volume from which self-hosting is cheaper than the API (it was dearer just below).
+    Columns: ``self_host``, ``api``, ``requests_per_day``, ``requests_per_month``, ``monthly_cost_usd``
+    (the API's cost there). Pairs that never cross on the grid are left out.
+    """
+    rows = []
+    api = curves[curves["kind"] == "api"]
+    sh = curves[curves["kind"] == "self_host"]
+    for s_opt, s in sh.groupby("option", sort=False):
+        s = s.sort_values("requests_per_day")
+        for a_opt, a in api.groupby("option", sort=False):
+            a = a.sort_values("requests_per_day")
+            cheaper = s["monthly_cost_usd"].to_numpy() <= a["monthly_cost_usd"].to_numpy()
+            cross = np.flatnonzero(cheaper[1:] & ~cheaper[:-1]) + 1
+            if cheaper.size and cheaper[0]:
+                continue  # self-hosting already cheaper at the smallest volume: no crossing from below
+            for i in cross[:1]:
+                rows.append(
+                    {
+                        "self_host": s_opt,
+                        "api": a_opt,
+                        "requests_per_day": float(s["requests_per_day"].iloc[i]),
+                        "requests_per_month": float(s["requests_per_month"].iloc[i]),
+                        "monthly_cost_usd": float(a["monthly_cost_usd"].iloc[i]),
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["self_host", "api", "requests_per_day", "requests_per_month", "monthly_cost_usd"]
+    )
+
+
+def cheapest_row(table: pd.DataFrame) -> pd.Series | None:
+    """The row of the comparison table with the lowest finite monthly cost (None if there is none)."""
+    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
+    ok = costs[np.isfinite(costs)]
+    if ok.empty:
+        return None
+    row: pd.Series = table.loc[ok.idxmin()]
+    return row
+
+
+def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.LayerChart:
+    """Monthly cost (USD, log) against monthly volume (requests, log): a line per option, the self-hosting
+    efficiency band shaded, the scenario's volume ruled and break-even points circled."""
+    x = alt.X(
+        "requests_per_month:Q",
+        title="monthly volume (requests per month, log scale)",
+        scale=alt.Scale(type="log"),
+        axis=alt.Axis(format="~s"),
+    )
+    y_scale = alt.Scale(type="log")
+    color = alt.Color(
+        "option:N", title="option", legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)
+    )
+    tip = [
+        alt.Tooltip("option:N"),
+        alt.Tooltip("requests_per_month:Q", title="requests per month", format=",.0f"),
+        alt.Tooltip("requests_per_day:Q", title="requests per day", format=",.0f"),
+        alt.Tooltip("monthly_cost_usd:Q", title="monthly cost (USD)", format="$,.0f"),
+    ]
+    band = (
+        alt.Chart(curves[curves["kind"] == "self_host"])
+        .mark_area(opacity=0.15)
+        .encode(
+            x=x,
+            y=alt.Y(
+                "monthly_cost_usd_high:Q", scale=y_scale, title="monthly cost (USD per month, log scale)"
+            ),
+            y2="monthly_cost_usd_low:Q",
+            color=color,
+            tooltip=[
+                alt.Tooltip("option:N"),
+                alt.Tooltip("monthly_cost_usd_high:Q", title="high efficiency (USD/month)", format="$,.0f"),
+                alt.Tooltip("monthly_cost_usd_low:Q", title="low efficiency (USD/month)", format="$,.0f"),
+            ],
+        )
+    )
+    lines = (
+        alt.Chart(curves)
+        .mark_line()
+        .encode(
+            x=x,
+            y=alt.Y("monthly_cost_usd:Q", scale=y_scale, title="monthly cost (USD per month, log scale)"),
+            color=color,
+            strokeDash=alt.StrokeDash("kind:N", title="kind"),
+            tooltip=tip,
+        )
+    )
+    now = curves[curves["current"]].head(1)
+    rule = (
+        alt.Chart(now)
+        .mark_rule(color="gray", strokeDash=[2, 2])
+        .encode(
+            x=x,
+            tooltip=[
+                alt.Tooltip("requests_per_month:Q", title="your volume (requests/month)", format=",.0f")
+            ],
+        )
+    )
+    points = (
+        alt.Chart(break_even)
+        .mark_point(shape="circle", size=120, filled=False, strokeWidth=2, color="black")
+        .encode(
+            x=x,
+            y=alt.Y("monthly_cost_usd:Q", scale=y_scale),
+            tooltip=[
+                alt.Tooltip("self_host:N", title="self-hosting"),
+                alt.Tooltip("api:N", title="beats API"),
+                alt.Tooltip("requests_per_month:Q", title="from (requests/month)", format=",.0f"),
+                alt.Tooltip("requests_per_day:Q", title="from (requests/day)", format=",.0f"),
+                alt.Tooltip("monthly_cost_usd:Q", title="at (USD/month)", format="$,.0f"),
+            ],
+        )
+    )
+    chart = alt.LayerChart(
+        layer=[band, lines, rule, points], title="Monthly cost against volume (circles: break-even points)"
+    ).properties(height=420)
+    return chart
+
+
+def breakdown_frame(table: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Each option's monthly cost split into parts (long format): ``option``, ``part``, ``monthly_cost_usd``.
+
+    APIs (from the comparison ``table``): input at the cache-hit price, input at the cache-miss price, output.
+    Self-hosting (from the :func:`cost_volume_frame` point at the scenario's volume): the prefill (input) and
+    decode (output) shares of the GPU bill.
+    """
+    now = curves[curves["current"] & (curves["kind"] == "self_host")].set_index("option")
+    rows = []
+    for r in table.to_dict("records"):
+        if r["kind"] == "api":
+            parts = {
+                "input, cache hit": r.get("monthly_input_cache_hit_usd"),
+                "input, cache miss": r.get("monthly_input_cache_miss_usd"),
+                "output": r.get("monthly_output_usd"),
+            }
+        else:
+            total = r.get("monthly_cost_usd")
+            inp = now["monthly_input_cost_usd"].get(r["option"]) if r["option"] in now.index else None
+            if inp is None or pd.isna(inp) or total is None or pd.isna(total):
+                parts = {"GPU rental (total)": total}
+            else:
+                parts = {"prefill (input)": inp, "decode (output)": total - inp}
+        for part, value in parts.items():
+            if value is not None and not pd.isna(value):
+                rows.append({"option": r["option"], "part": part, "monthly_cost_usd": float(value)})
+    return pd.DataFrame(rows, columns=["option", "part", "monthly_cost_usd"])
+
+
+def breakdown_chart(df: pd.DataFrame) -> alt.Chart:
+    """Stacked horizontal bars: each option's monthly cost (USD per month) by part."""
+    chart: alt.Chart = (
+        alt.Chart(df, title="Where the money goes")
+        .mark_bar()
+        .encode(
+            y=alt.Y("option:N", title=None, sort="x", axis=alt.Axis(labelLimit=400)),
+            x=alt.X(
+                "sum(monthly_cost_usd):Q", title="monthly cost (USD per month)", axis=alt.Axis(format="$,.0f")
+            ),
+            color=alt.Color("part:N", title="part"),
+            tooltip=[
+                alt.Tooltip("option:N"),
+                alt.Tooltip("part:N"),
+                alt.Tooltip("monthly_cost_usd:Q", title="USD per month", format="$,.2f"),
+            ],
+        )
+    )
+    return chart
+
+
+def band_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Self-hosting cost at each efficiency level (long): ``option``, ``efficiency`` (low | base | high |
+    floor), ``monthly_cost_usd``; API rows once, as ``efficiency`` = ``api``."""
+    rows = []
+    for r in table.to_dict("records"):
+        if r["kind"] == "api":
+            rows.append(
+                {
+                    "option": r["option"],
+                    "efficiency": "api (list bill)",
+                    "monthly_cost_usd": r["monthly_cost_usd"],
+                }
+            )
+            continue
+        for level in ("low", "base", "high", "floor"):
+            col = "monthly_cost_usd" if level == r.get("efficiency") else f"monthly_cost_usd_{level}"
+            v = r.get(col)
+            if v is not None and not pd.isna(v):
+                rows.append({"option": r["option"], "efficiency": level, "monthly_cost_usd": float(v)})
+    return pd.DataFrame(rows, columns=["option", "efficiency", "monthly_cost_usd"])
+
+
+def band_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """Per option, the monthly cost at low / base / high efficiency (a range) and the 100 % floor, APIs as dots."""
+    x_title, x_scale = "monthly cost (USD per month, log scale)", alt.Scale(type="log")
+    x = alt.X("monthly_cost_usd:Q", title=x_title, scale=x_scale)
+    y = alt.Y("option:N", title=None, axis=alt.Axis(labelLimit=400))
+    tip = [
+        alt.Tooltip("option:N"),
+        alt.Tooltip("efficiency:N"),
+        alt.Tooltip("monthly_cost_usd:Q", title="USD per month", format="$,.0f"),
+    ]
+    ranged = df[df["efficiency"].isin(["low", "high"])]
+    rng = (
+        alt.Chart(ranged)
+        .mark_rule(strokeWidth=6, opacity=0.4)
+        .encode(
+            x=alt.X("min(monthly_cost_usd):Q", title=x_title, scale=x_scale),
+            x2="max(monthly_cost_usd):Q",
+            y=y,
+        )
+    )
+    marks = (
+        alt.Chart(df)
+        .mark_point(filled=True, size=90)
+        .encode(
+            x=x,
+            y=y,
+            color=alt.Color(
+                "efficiency:N", title="efficiency", sort=["low", "base", "high", "floor", "api (list bill)"]
+            ),
+            shape=alt.Shape("efficiency:N", sort=["low", "base", "high", "floor", "api (list bill)"]),
+            tooltip=tip,
+        )
+    )
+    chart = alt.LayerChart(
+        layer=[rng, marks], title="Self-hosting at low / base / high efficiency, and the 100 % floor"
+    )
+    return chart
+
+
+def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Series | None:
+    """The break-even that matters most: the cheapest API against the cheapest self-hosting option (by their
+    monthly cost at the scenario's volume); None when they do not cross in the swept range."""
+    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
+    ok = table[costs.notna() & np.isfinite(costs)]
+    api, sh = ok[ok["kind"] == "api"], ok[ok["kind"] == "self_host"]
+    if api.empty or sh.empty or break_even.empty:
+        return None
+    a = api.loc[pd.to_numeric(api["monthly_cost_usd"]).idxmin(), "option"]
+    s = sh.loc[pd.to_numeric(sh["monthly_cost_usd"]).idxmin(), "option"]
+    hit = break_even[(break_even["api"] == a) & (break_even["self_host"] == s)]
+    if hit.empty:
+        return None
+    row: pd.Series = hit.iloc[0]
+    return row

@@ -1,0 +1,202 @@
+"""Calculator through AppTest: the table is the model's, presets fill the fields, URLs restore scenarios,
+bad input is an st.error naming the field (never an exception) and the last good results stay."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from apphelpers import new_app, run_page
+from streamlit.testing.v1 import AppTest
+
+from costmodel.catalog import load_catalogue
+from costmodel.compare import compare_table
+from costmodel.scenario import Scenario, preset, scenario_to_query
+
+MONEY = "monthly_cost_usd"
+
+
+def _table(at: AppTest) -> pd.DataFrame:
+    """The cost table on screen (the one with a monthly-cost column)."""
+    return next(d.value for d in at.dataframe if MONEY in d.value.columns)
+
+
+def _model_costs(s: Scenario) -> dict[str, float]:
+    t = compare_table(s, load_catalogue())
+    return dict(zip(t["option"], t[MONEY].astype(float), strict=True))
+
+
+def _shown_costs(at: AppTest) -> dict[str, float]:
+    t = _table(at)
+    return dict(zip(t["option"], t[MONEY].astype(float), strict=True))
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_default_table_is_the_models_table() -> None:
+    at = run_page("calculator")
+    _ok(at)
+    s = at.session_state["scenario"]
+    assert s.name == "chat"
+    assert _shown_costs(at) == pytest.approx(_model_costs(s), rel=1e-12)
+
+
+def test_changing_the_workload_changes_the_table_as_the_model_says() -> None:
+    at = run_page("calculator")
+    before = _shown_costs(at)
+    at.number_input(key="calc_pt").set_value(9000).run()
+    at.number_input(key="calc_ch").set_value(0.1).run()
+    _ok(at)
+    s = at.session_state["scenario"]
+    assert s.workload.prompt_tokens == 9000
+    assert s.workload.cache_hit_fraction == 0.1
+    after = _shown_costs(at)
+    assert after == pytest.approx(_model_costs(s), rel=1e-12)
+    api = [k for k in after if "self-host" not in k]
+    assert all(after[k] > before[k] for k in api)  # longer, less cached prompts cost more on every API
+
+
+def test_cheapest_row_is_marked_and_first() -> None:
+    at = run_page("calculator")
+    t = _table(at)
+    assert t.iloc[0]["cheapest"] == "★ cheapest"
+    assert (t["cheapest"] == "★ cheapest").sum() == 1
+    assert t.iloc[0][MONEY] == t[MONEY].min()
+    assert at.metric[0].value == t.iloc[0]["option"]
+    assert "price_as_of" in t.columns and t["price_as_of"].notna().all()
+
+
+@pytest.mark.parametrize("name", ["rag-long-docs", "overnight-batch"])
+def test_preset_fills_every_field(name: str) -> None:
+    at = run_page("calculator")
+    at.selectbox(key="calc_preset").select(name).run()
+    _ok(at)
+    want = preset(name, at.session_state["scenario"].as_of)
+    assert at.session_state["scenario"] == want
+    assert at.number_input(key="calc_pt").value == want.workload.prompt_tokens
+    assert at.selectbox(key="calc_tz").value == want.workload.timezone
+    assert _shown_costs(at) == pytest.approx(_model_costs(want), rel=1e-12)
+
+
+def test_url_restores_the_whole_scenario() -> None:
+    want = preset("agentic-coding", dt.date(2026, 10, 1)).model_copy(update={"name": "shared"})
+    at = new_app()
+    for k, v in scenario_to_query(want).items():
+        at.query_params[k] = v
+    at.run()
+    _ok(at)
+    assert at.session_state["scenario"] == want
+    assert at.number_input(key="calc_rpd").value == want.workload.requests_per_day
+    assert at.text_input(key="calc_name").value == "shared"
+    assert _shown_costs(at) == pytest.approx(_model_costs(want), rel=1e-12)
+
+
+def test_app_writes_the_scenario_to_the_url() -> None:
+    at = run_page("calculator")
+    at.number_input(key="calc_rpd").set_value(12345.0).run()
+    assert at.query_params["rpd"] in ("12345", ["12345"])
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("rpd", "-5"), ("tz", "Mars/Olympus"), ("api", "a:b:c:d:e:f:g"), ("d", "2026-13-01"), ("zz", "1")],
+)
+def test_bad_url_parameter_is_an_error_not_an_exception(param: str, value: str) -> None:
+    at = new_app()
+    at.query_params[param] = value
+    at.run()
+    assert not at.exception
+    assert any(param in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["scenario"] is not None  # the defaults stand in
+    assert not _table(at).empty
+
+
+def test_url_naming_an_unknown_api_is_an_error_not_an_exception() -> None:
+    at = new_app()
+    at.query_params["api"] = "nobody:nothing:list"
+    at.run()
+    assert not at.exception
+    assert any(e.value.startswith("APIs to compare:") and "nobody" in e.value for e in at.error), [
+        e.value for e in at.error
+    ]
+
+
+def test_bad_value_names_the_field_and_keeps_last_good_results() -> None:
+    at = run_page("calculator")
+    good = _shown_costs(at)
+    at.number_input(key="calc_rpd").set_value(0.0).run()
+    assert not at.exception
+    assert any(e.value.startswith("Requests per day:") for e in at.error)
+    assert _shown_costs(at) == good
+    at.number_input(key="calc_rpd").set_value(1000.0).run()
+    _ok(at)
+    assert _shown_costs(at) != good
+
+
+def test_self_hosting_only_still_prices() -> None:
+    at = run_page("calculator")
+    at.multiselect(key="calc_api").set_value([]).run()
+    _ok(at)  # the preset also has self-hosting rows, so the scenario stays valid
+    assert _shown_costs(at) == pytest.approx(
+        _model_costs(at.session_state["scenario"]), rel=1e-12, nan_ok=True
+    )
+    assert all(o.startswith("self-host") for o in _shown_costs(at))
+
+
+def test_state_survives_a_page_switch() -> None:
+    at = run_page("calculator")
+    at.number_input(key="calc_ot").set_value(777).run()
+    at.switch_page("app_pages/catalogue.py").run()
+    at.switch_page("app_pages/calculator.py").run()
+    _ok(at)
+    assert at.number_input(key="calc_ot").value == 777
+    assert at.session_state["scenario"].workload.output_tokens == 777
+
+
+def test_json_scenario_upload_restores_it_and_bad_upload_is_an_error() -> None:
+    from costmodel.scenario import scenario_to_json
+
+    want = preset("doc-analysis-1m", dt.date(2026, 11, 1))
+    at = run_page("calculator")
+    at.file_uploader(key="calc_upload_0").set_value(
+        ("s.json", scenario_to_json(want).encode(), "application/json")
+    )
+    at.run()
+    _ok(at)
+    assert at.session_state["scenario"] == want
+    at.file_uploader(key="calc_upload_1").set_value(
+        ("bad.json", b'{"workload": {}}', "application/json")
+    ).run()
+    assert not at.exception
+    assert any("workload" in e.value for e in at.error)
+    assert at.session_state["scenario"] == want
+
+
+def test_custom_gpu_price_from_catalogue_reaches_the_scenario() -> None:
+    at = run_page("calculator")
+    at.session_state["custom_gpu_price"] = {"gpu": "h200", "usd_per_gpu_hour": 0.5}
+    at.run()
+    _ok(at)
+    sh = at.session_state["scenario"].self_host_options
+    assert [o.usd_per_gpu_hour for o in sh if o.gpu == "h200"] == [0.5]
+
+
+def test_custom_api_price_from_catalogue_can_be_compared() -> None:
+    at = run_page("calculator")
+    at.session_state["custom_api_price"] = {
+        "model": "deepseek-v4-flash",
+        "usd_per_mtok_input_cache_hit": 0.01,
+        "usd_per_mtok_input_cache_miss": 0.1,
+        "usd_per_mtok_output": 0.2,
+    }
+    at.run()
+    choice = "deepseek/deepseek-v4-flash (custom)"
+    assert choice in at.multiselect(key="calc_api").options
+    at.multiselect(key="calc_api").select(choice).run()
+    _ok(at)
+    assert choice in _shown_costs(at)
+    assert _shown_costs(at) == pytest.approx(_model_costs(at.session_state["scenario"]), rel=1e-12)
