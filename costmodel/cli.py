@@ -47,8 +47,9 @@ def markdown_table(df: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def emit(df: pd.DataFrame, fmt: str, out: Callable[[str], object] = sys.stdout.write) -> None:
-    """Print ``df`` as ``json`` (array of records), ``csv`` or ``md``."""
+def emit(df: pd.DataFrame, fmt: str, out: Callable[[str], object] | None = None) -> None:
+    """Print ``df`` as ``json`` (array of records), ``csv`` or ``md`` (to ``out``, default stdout)."""
+    out = out or sys.stdout.write
     if fmt == "json":
         out(json.dumps(json.loads(df.to_json(orient="records")), indent=2) + "\n")
     elif fmt == "csv":
