@@ -132,7 +132,8 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         )
 
     # ---- table --------------------------------------------------------------------------------------------
-    st.dataframe(display_table(table), hide_index=True, column_config=TABLE_COLUMNS, key="calc_table")
+    with st.container(key="calc_table_box"):
+        st.dataframe(display_table(table), hide_index=True, column_config=TABLE_COLUMNS, key="calc_table")
     dates = sorted({str(d) for d in table["price_as_of"] if str(d) not in ("", "nan", "<NA>", "None")})
     st.caption(
         f"Prices in effect on {s.as_of:%Y-%m-%d}; the price rows used were read on "
