@@ -1,0 +1,79 @@
+"""Server-side speed of the app: a rerun of the Calculator after an input change, through AppTest.
+
+Run: ``.venv/bin/python benchmarks/bench_app.py``. Target: a rerun after a workload change computes in under
+300 ms for the default scenario (new values each time, so the result cache never answers). Also printed: the
+first run of a fresh session and a rerun with nothing changed (cache hit). AppTest runs the real script in
+process, so the figures include Streamlit's own script overhead but not the network or the browser.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+TARGET_RERUN_MS = 300.0
+RERUNS = 9
+
+
+def _ms(f: Any) -> float:
+    t = time.perf_counter()
+    f()
+    return (time.perf_counter() - t) * 1000.0
+
+
+def main() -> list[dict[str, Any]]:
+    """Measure and print; returns ``{name, value, unit, target, ratio}`` rows."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    first = _ms(at.run)
+    if at.exception or at.error:
+        raise RuntimeError(f"the app did not run cleanly: {[e.value for e in (*at.exception, *at.error)]}")
+    base = float(at.number_input(key="calc_rpd").value)
+    changed = []
+    for i in range(RERUNS):
+        at.number_input(key="calc_rpd").set_value(base + 1000.0 * (i + 1))
+        changed.append(_ms(at.run))
+    same = [_ms(at.run) for _ in range(3)]
+    if at.exception or at.error:
+        raise RuntimeError("the app failed during the benchmark")
+    rerun = statistics.median(changed)
+    rows = [
+        {
+            "name": "calculator rerun after a workload change (median)",
+            "value": rerun,
+            "unit": "ms",
+            "target": TARGET_RERUN_MS,
+            "ratio": rerun / TARGET_RERUN_MS,
+        },
+        {
+            "name": "calculator rerun, nothing changed (cache hit, median)",
+            "value": statistics.median(same),
+            "unit": "ms",
+            "target": TARGET_RERUN_MS,
+            "ratio": statistics.median(same) / TARGET_RERUN_MS,
+        },
+        {
+            "name": "first run in a fresh process (imports included)",
+            "value": first,
+            "unit": "ms",
+            "target": None,
+            "ratio": None,
+        },
+    ]
+    for r in rows:
+        target = (
+            f"target {r['target']:.0f} {r['unit']}, ratio {r['ratio']:.2f}" if r["target"] else "no target"
+        )
+        print(f"{r['name']}: {r['value']:.0f} {r['unit']} ({target})")
+    return rows
+
+
+if __name__ == "__main__":
+    main()
