@@ -6,6 +6,7 @@ breakdown, and a small live simulation of which past positions one query reads.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import common
@@ -116,3 +117,35 @@ st.dataframe(
     hide_index=True,
     key="lab_layer_table",
 )
+
+st.subheader(":material/grid_on: Live simulation: what one query reads", divider="gray")
+st.caption(
+    "Miniature layers (2 heads, tiny dimensions) run by the numpy reference simulation that the closed forms are "
+    "tested against: the query at the last position reads the marked past positions. CSA and DSA pick their "
+    "top-k with a lightning indexer over random keys (the indexer scores every block or token, cheaply); HCA "
+    "reads every heavily compressed block; every V4 layer also reads its sliding window."
+)
+s1, s2, s3, s4, s5 = st.columns(5)
+s1.select_slider("Tokens so far", options=[128, 256, 512, 1024], value=256, key="lab_sim_length")
+s2.select_slider("Sliding window (tokens)", options=[8, 16, 32, 64], value=32, key="lab_sim_window")
+s3.select_slider("CSA top-k (blocks of 4)", options=[4, 8, 16, 32], value=8, key="lab_sim_csa_topk")
+s4.select_slider("HCA ratio (tokens per block)", options=[16, 32, 64, 128], value=32, key="lab_sim_hca_ratio")
+s5.select_slider("DSA top-k (tokens)", options=[8, 16, 32, 64], value=32, key="lab_sim_dsa_topk")
+
+
+@st.cache_data(max_entries=32, show_spinner="Simulating…")
+def _sim(length: int, window: int, csa_topk: int, hca_ratio: int, dsa_topk: int) -> pd.DataFrame:
+    mechs = charts.miniature_mechanisms(
+        window=window, csa_topk=csa_topk, hca_ratio=hca_ratio, dsa_topk=dsa_topk
+    )
+    return charts.sim_reads_frame(mechs, length)
+
+
+reads = _sim(
+    ss["lab_sim_length"],
+    ss["lab_sim_window"],
+    ss["lab_sim_csa_topk"],
+    ss["lab_sim_hca_ratio"],
+    ss["lab_sim_dsa_topk"],
+)
+st.altair_chart(charts.sim_reads_chart(reads, ss["lab_sim_length"]), width="stretch", key="lab_sim_chart")

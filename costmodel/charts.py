@@ -7,14 +7,21 @@ tooltip. The ``*_frame`` functions gather numbers from the model (``costmodel.at
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
 from costmodel.attention import (
+    CSA,
+    DSA,
+    HCA,
     KvDtype,
+    Mechanism,
+    V4Attention,
     attention_flops_per_token,
     kv_cache_bytes,
     layer_mechanisms,
@@ -605,3 +612,113 @@ def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Ser
         return None
     row: pd.Series = hit.iloc[0]
     return row
+
+
+# ---- which past positions one query reads (from the numpy reference simulation) -------------------------------
+
+_SIM_LOCK = threading.Lock()
+
+
+def miniature_mechanisms(
+    *, window: int = 32, csa_topk: int = 8, hca_ratio: int = 32, dsa_topk: int = 32
+) -> dict[str, Mechanism]:
+    """Small versions of the sparse mechanisms (2 heads, tiny dims) whose read pattern is visible on a few
+    hundred tokens: V4's sliding window, CSA (ratio 4, indexer top-k), HCA, and V3.2's DSA."""
+    v4 = {"n_heads": 2, "head_dim": 16, "rope_dim": 4, "window": window}
+    return {
+        "V4 window-only layer": V4Attention(**v4),
+        "V4 CSA layer": CSA(**v4, ratio=4, index_n_heads=2, index_head_dim=8, index_topk=csa_topk),
+        "V4 HCA layer": HCA(**v4, ratio=hca_ratio),
+        "V3.2 DSA layer": DSA(2, 16, 4, 2, 8, dsa_topk),
+    }
+
+
+def sim_reads_frame(mechanisms: dict[str, Mechanism], length: int, seed: int = 0) -> pd.DataFrame:
+    """For the query at position ``length``, the past positions each mechanism reads, as the simulation in
+    :mod:`costmodel.attention.sim` executes it (random tensors; the indexer's top-k is the simulator's own).
+
+    The rows the simulator reads from each cache table in its last step are recorded (its ``EntryTable`` is
+    wrapped for the duration of the call) and mapped to token positions: a compressed entry covers its block
+    of ``ratio`` tokens, a window slot one token.
+
+    Returns:
+        Columns ``mechanism`` (e.g. ``"V4 CSA layer"``), ``what`` (which part of the layer read it: window,
+        selected blocks, indexer, ...), ``position`` (0-based token index) and ``position_end`` (exclusive).
+    """
+    from costmodel.attention import sim
+
+    base = sim.EntryTable
+    tables: list[Any] = []
+    reads: dict[int, np.ndarray] = {}
+
+    class Recorder(base):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            tables.append(self)
+
+        def read(self, rows: Any) -> Any:
+            reads[id(self)] = np.asarray(rows, dtype=np.int64).copy()
+            return super().read(rows)
+
+    rows: list[dict[str, Any]] = []
+    t = int(length)
+    for label, mech in mechanisms.items():
+        tables.clear()
+        reads.clear()
+        with _SIM_LOCK:
+            sim.EntryTable = Recorder  # type: ignore[misc]
+            try:
+                sim.simulate_layer(mech, t, "bf16", seed)
+            finally:
+                sim.EntryTable = base  # type: ignore[misc]
+        last = [(tab, reads.get(id(tab), np.zeros(0, np.int64))) for tab in tables]
+
+        def add(what: str, starts: np.ndarray, width: int, label: str = label) -> None:
+            for s in np.unique(starts):
+                rows.append(
+                    {"mechanism": label, "what": what, "position": int(s), "position_end": int(s) + width}
+                )
+
+        if isinstance(mech, V4Attention):  # tables: window, compressed, [indexer keys]
+            win = last[0][1]
+            add("sliding window", np.arange(t - win.size, t), 1)
+            ratio = getattr(mech, "ratio", 0)
+            if ratio and len(last) > 1:
+                if isinstance(mech, CSA) and len(last) > 2:
+                    add("indexer: blocks scored", last[2][1] * ratio, ratio)
+                    add("blocks selected (top-k)", last[1][1] * ratio, ratio)
+                else:
+                    add("compressed blocks (all)", last[1][1] * ratio, ratio)
+        elif isinstance(mech, DSA):  # tables: latent entries, indexer keys
+            add("indexer: tokens scored", last[1][1], 1)
+            add("tokens selected (top-k)", last[0][1], 1)
+        else:
+            add("every token", last[0][1], 1)
+    return pd.DataFrame(rows, columns=["mechanism", "what", "position", "position_end"])
+
+
+def sim_reads_chart(df: pd.DataFrame, length: int) -> alt.Chart:
+    """Heatmap: one row per mechanism and part, a mark on every past position the query reads."""
+    df = df.assign(row=df["mechanism"] + ": " + df["what"])
+    chart: alt.Chart = (
+        alt.Chart(df, title=f"What the query at position {length} reads")
+        .mark_rect()
+        .encode(
+            x=alt.X(
+                "position:Q",
+                title="past position (token index)",
+                scale=alt.Scale(domain=[0, length], nice=False),
+            ),
+            x2="position_end:Q",
+            y=alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=400)),
+            color=alt.Color("mechanism:N", title="mechanism", legend=None),
+            tooltip=[
+                alt.Tooltip("mechanism:N"),
+                alt.Tooltip("what:N", title="part"),
+                alt.Tooltip("position:Q", title="from position"),
+                alt.Tooltip("position_end:Q", title="to (exclusive)"),
+            ],
+        )
+        .properties(height=alt.Step(26))
+    )
+    return chart

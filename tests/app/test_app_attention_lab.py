@@ -53,3 +53,18 @@ def test_per_layer_breakdown_counts_every_layer(measure: str) -> None:
     n_layers = cat.model("deepseek-v4-flash").config.num_hidden_layers  # type: ignore[union-attr]
     assert summary["layers"].sum() == n_layers
     assert set(summary["mechanism"]) == {"swa", "csa", "hca"}
+
+
+def test_live_simulation_marks_what_the_query_reads() -> None:
+    at = run_page("attention_lab")
+    at.select_slider(key="lab_sim_window").set_value(16)
+    at.select_slider(key="lab_sim_length").set_value(128).run()
+    assert not at.exception
+    assert len(at.get("vega_lite_chart")) == 5  # 3 curves, the per-layer bars and the heatmap
+    from costmodel import charts
+
+    df = charts.sim_reads_frame(charts.miniature_mechanisms(window=16), 128)
+    win = df[(df["mechanism"] == "V4 window-only layer")]
+    assert sorted(win["position"]) == list(range(112, 128))  # the last 16 positions, nothing else
+    csa = df[(df["mechanism"] == "V4 CSA layer") & (df["what"] == "blocks selected (top-k)")]
+    assert len(csa) == 8 and (csa["position"] % 4 == 0).all()
