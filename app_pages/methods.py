@@ -29,6 +29,7 @@ MODULES = {
     "costmodel.attention.swa": "V4 sliding window",
     "costmodel.attention.csa": "V4 CSA",
     "costmodel.attention.hca": "V4 HCA",
+    "costmodel.attention.sim": "Reference simulation",
     "costmodel.compute": "Parameters and FLOPs",
     "costmodel.serving": "Serving: memory, throughput, fleet cost",
     "costmodel.compare": "Comparison and break-even",
@@ -153,23 +154,37 @@ with tab_cal:
             },
         )
 
+GAP_HEADING = r"gap|limitation|not modell?ed|caveat|not calibrated|not simulated|uncertain"
+GAP_MARK = re.compile(r"(?i:not modell?ed|not simulated|not calibrated)|ASSUMPTION")
+
 with tab_gaps:
-    docs = sorted(p for p in DOCS.glob("*.md") if p.name not in {"CONTRACTS.md"})
+    docs = sorted(p for p in DOCS.glob("*.md") if p.name not in {"CONTRACTS.md", "benchmarks.md"})
     sections: list[tuple[str, str]] = []
     for p in docs:
         text = p.read_text(encoding="utf-8", errors="replace")
         for m in re.finditer(
-            r"^(#{1,4})\s*(.*(?:gap|limitation|not modelled|not modeled|caveat).*)$\n(.*?)(?=^#{1,4}\s|\Z)",
+            rf"^(#{{1,4}})\s*(.*(?:{GAP_HEADING}).*)$\n(.*?)(?=^#{{1,4}}\s|\Z)",
             text,
             flags=re.IGNORECASE | re.MULTILINE | re.DOTALL,
         ):
             sections.append((f"{p.name}: {m.group(2).strip()}", m.group(3).strip()))
-    if sections:
-        for title, body in sections:
-            st.markdown(f"**{title}**")
-            st.markdown(body)
-    else:
-        st.info("No known-gaps section in docs/ yet.", icon=":material/info:")
+    for title, body in sections:
+        st.markdown(f"**{title}**")
+        st.markdown(body)
+    stated = []
+    for name in MODULES:
+        try:
+            doc = inspect.getdoc(importlib.import_module(name)) or ""
+        except ImportError:
+            continue
+        flat = re.sub(r"\s+", " ", doc)
+        sentences = re.split(r"(?<=[.;])\s+(?=[A-Z`*(])", flat)
+        stated += [f"- {x.strip()} (`{name}`)" for x in sentences if GAP_MARK.search(x)]
+    if stated:
+        st.markdown("**What the model leaves out or assumes, as its modules state it**")
+        st.markdown("\n".join(stated))
+    if not sections and not stated:
+        st.info("No known gaps written down yet.", icon=":material/info:")
     if docs:
         st.divider()
         pick = st.selectbox("Read a document from docs/", [p.name for p in docs], key="methods_doc")
