@@ -223,7 +223,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     context = parse_token_count(args.context)
     prompt = parse_token_count(args.prompt_tokens)
     wp = serving.workpoint(model, args.precision, context_tokens=context, prompt_tokens=prompt)
-    est = serving.estimate(wp, gpu, gpus=args.gpus, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms)
+    est = serving.estimate(
+        wp, gpu, gpus=args.gpus, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms, layout=args.layout
+    )
     mem = est.memory
     record = {
         "model": model.id,
@@ -232,6 +234,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "efficiency": args.efficiency,
         "gpus": mem.gpus,
         "nodes": mem.nodes,
+        "attention_layout": mem.attention_layout,
+        "tp_size": mem.tp_size,
         "weights_bytes": mem.weights_bytes,
         "weights_bytes_per_gpu": mem.weights_bytes_per_gpu,
         "kv_room_bytes_per_gpu": mem.kv_room_bytes_per_gpu,
@@ -268,6 +272,12 @@ def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--tpot-ms", type=float, default=50.0, help="time-per-output-token target, ms")
     p.add_argument("--precision", choices=["native", "fp8", "bf16", "fp4"], default="native")
     p.add_argument("--efficiency", choices=["low", "base", "high", "floor"], default="base")
+    p.add_argument(
+        "--layout",
+        choices=["auto", "dp", "tp"],
+        default="auto",
+        help="attention data-parallel (dp), tensor-parallel within a node (tp), or the smallest that fits (auto)",
+    )
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     p.add_argument("--format", choices=["json", "md", "csv"], default="md")
     p.set_defaults(func=_cmd_serve)

@@ -1,17 +1,32 @@
 """Self-hosting: memory plan, per-phase throughput, latency and the cost of a workload on rented GPUs.
 
-Deployment shape (what SGLang/vLLM large-scale expert parallelism does): ``N`` GPUs, attention data-parallel
-(every GPU holds the non-expert weights and serves its own sequences), routed experts spread over the ``N``
-GPUs by expert parallelism (EP). Sizes tried: powers of two up to a node, then whole nodes, up to
-:data:`MAX_NODES` nodes.
+Deployment shapes (``attention_layout``), both with the routed experts spread over the ``N`` GPUs by expert
+parallelism (EP):
 
-Memory plan (bytes per GPU)::
+- ``dp`` (what SGLang/vLLM large-scale EP does, and what LMSYS measured): attention data-parallel, every GPU
+  holds all non-expert weights and serves its own sequences.
+- ``tp`` (SGLang's default single-node recipe, e.g. the cookbook's V4-Pro on 8 × H200): the non-expert weights
+  (attention, dense FFN, shared experts, embeddings) are sharded over a tensor-parallel group of ``t`` GPUs,
+  ``t`` = the largest divisor of ``N`` not above a node; ``N / t`` groups. A group serves its sequences
+  together. KV heads are split over the group, but MLA / V4 / MQA have ONE shared latent KV head, so their KV
+  is REPLICATED on every rank of the group: a group holds only as many sequences as one GPU's KV room.
 
-    weights_per_gpu = replicated + ceil(E / N) · L_moe · expert_bytes
+Sizes tried: powers of two up to a node, then whole nodes, up to :data:`MAX_NODES` nodes; at each size both
+layouts, and the smallest size that fits wins (at equal size, the layout holding more concurrent sequences;
+then ``dp``).
+
+Memory plan (bytes per GPU; ``t`` = 1 for ``dp``; ``s`` = min(t, shardable KV heads), 1 for MLA/V4/MQA)::
+
+    weights_per_gpu = replicated / t + ceil(E / N) · L_moe · expert_bytes
     replicated      = dense + shared experts + embeddings (+ MTP non-expert part with speculative decoding)
     kv_room         = hbm · (1 − RESERVED_HBM_FRACTION) − weights_per_gpu
-    max_seqs_per_gpu = floor(kv_room / kv_cache_bytes(mean context))       (paged KV: mean, not max)
-    fits            ⇔ kv_room ≥ kv_cache_bytes(prompt + output)             (one whole sequence)
+    max_seqs_per_gpu = floor(kv_room / (kv_cache_bytes(mean context) / s))   (paged KV: mean, not max)
+                      (the sequences whose KV each GPU holds; under ``tp`` the whole group's sequences)
+    max_batch       = max_seqs_per_gpu · N / t                                 (concurrent sequences)
+    fits            ⇔ kv_room ≥ kv_cache_bytes(prompt + output) / s           (one whole sequence)
+
+``tp`` is approximate in that the small non-shardable parts (norms, MLA latent down-projections, routers) are
+counted as sharded too.
 
 Bytes per parameter: BF16 2; FP8 1 + 4/(128·128) (one float32 scale per 128×128 block, as in the DeepSeek
 checkpoints); FP4 0.5 + 1/32 (MXFP4: one 1-byte scale per 32 elements). Embeddings and the output head stay
@@ -19,12 +34,23 @@ BF16 in every plan (they are BF16 in the DeepSeek FP8 checkpoints). Plans: ``nat
 precision per component; ``fp8`` = every linear weight FP8; ``bf16`` = everything BF16; ``fp4`` = routed and
 shared experts FP4, the rest FP8.
 
-Roofline per phase, per GPU (``b`` sequences per GPU, ``q`` tokens per sequence per step, 1 or 2 with MTP)::
+Roofline per phase, per GPU (``b`` sequences per GPU, ``q`` tokens per sequence per step, 1 or 2 with MTP;
+under ``tp`` a group of ``t`` GPUs serves ``B = t · b`` sequences, each GPU doing ``1/t`` of their compute)::
 
     t_compute = Σ_c linear_flops_c / (rate_c · mfu) + attention_flops / (rate_attn · mfu)
     t_memory  = bytes_read / (hbm_bw · mbu)
-    t_comm    = tokens · L_moe · max(out_bytes / (scale_out · link_eff), up_bytes / (scale_up · link_eff))
-    t         = max(t_local, t_comm) + (1 − overlap) · min(t_local, t_comm),   t_local = max(t_compute, t_memory)
+    t_a2a     = tokens · L_moe · max(out_bytes / (scale_out · link_eff), up_bytes / (scale_up · link_eff))
+    t_ar      = tokens · 2 · L · 2(t − 1) · h · 2 / (scale_up · link_eff)       (``tp`` only; 0 for t = 1)
+    t         = max(t_local, t_a2a) + (1 − overlap) · min(t_local, t_a2a) + (1 − ar_overlap) · t_ar,
+                t_local = max(t_compute, t_memory)
+
+The ``tp`` all-reduce: two per layer (after attention, after the MoE/FFN), of the group's BF16 activations
+(``t`` tokens × ``h`` × 2 bytes per GPU-token); a ring sends ``2(t − 1)/t`` of the message per rank. It is on
+the critical path (``ar_overlap`` = 0; 1 at the floor). Bytes sent are counted against ``scale_up_gb_per_s``,
+the same convention as the all-to-all. Under ``tp`` the MoE combine inside a node is that all-reduce (every
+rank already holds the group's tokens), so only the scale-out part of the all-to-all remains, for deployments
+over several nodes. KV read per decode step under ``tp`` is ``t / s`` times the ``dp`` figure per
+GPU-sequence: every rank reads the replicated latent of all ``B`` sequences.
 
 Rates: FP8 (and FP4, run as W4A8) weights at the FP8 rate when the GPU has one, else BF16; BF16 weights and
 the attention kernels at the BF16 rate (FP8 if BF16 is unknown). All-to-all bytes per token and MoE layer:
@@ -39,7 +65,8 @@ MTP draft token) a step verifies ``q = 2`` tokens, runs the MTP layer once, and 
 
 Prefill of a prompt of ``P`` tokens with ``c`` cached: compute ``(P − c) · linear + attention_prefill(P, c)``;
 weights are re-read once per chunk of :data:`PREFILL_CHUNK_TOKENS` tokens; the new KV is written once.
-``TTFT = t_prefill(one prompt on one GPU) + one decode step`` (no queueing).
+``TTFT = t_prefill(one prompt on one GPU) + one decode step`` (no queueing); under ``tp`` the prompt is
+spread over the group: ``t_prefill / t``. Prefill KV writes are ``t / s`` times the ``dp`` figure.
 
 Efficiency factors (:data:`EFFICIENCY`) are calibrated on the LMSYS DeepSeek-V3 measurement (docs/calibration.md);
 ``floor`` is the 100 %-efficiency roofline: the physical floor of the cost.
@@ -74,6 +101,9 @@ PRECISION_PLANS: tuple[PrecisionPlan, ...] = ("native", "fp8", "bf16", "fp4")
 EfficiencyLevel = Literal["low", "base", "high", "floor"]
 EFFICIENCY_LEVELS: tuple[EfficiencyLevel, ...] = ("low", "base", "high", "floor")
 KvDtype = Literal["deployed", "bf16"]
+AttentionLayout = Literal["dp", "tp"]
+LayoutChoice = Literal["auto", "dp", "tp"]
+LAYOUT_CHOICES: tuple[LayoutChoice, ...] = ("auto", "dp", "tp")
 Component = Literal["routed_experts", "shared_experts", "dense", "embeddings"]
 
 #: Bytes per weight element, scales included (see the module docstring).
@@ -95,6 +125,12 @@ PREFILL_CHUNK_TOKENS = 8192
 DEFAULT_TPOT_MS = 50.0
 #: All-to-all bytes per hidden element per destination: FP8 dispatch (+ a float32 scale per 128) and BF16 combine.
 A2A_BYTES_PER_HIDDEN = 1.0 + 4.0 / 128 + 2.0
+#: Bytes per activation element in the attention-TP all-reduce (BF16).
+ALLREDUCE_BYTES_PER_HIDDEN = 2.0
+#: All-reduces per layer under attention TP: after attention and after the MoE / dense FFN.
+ALLREDUCES_PER_LAYER = 2
+#: Attention kinds whose KV cache has a single shared (latent) head: replicated, not split, under attention TP.
+SINGLE_KV_HEAD_ATTENTION = frozenset({"mla", "mla_dsa", "v4_hybrid", "mqa"})
 
 
 @dataclass(frozen=True)
@@ -107,6 +143,7 @@ class Efficiency:
         decode_mbu: achieved / peak HBM bandwidth (decode, and the small prefill memory term).
         link_efficiency: achieved / peak scale-up and scale-out bandwidth for the expert all-to-all.
         comm_overlap: fraction of the all-to-all hidden under compute and memory time (0 = serial, 1 = hidden).
+        allreduce_overlap: fraction of the attention-TP all-reduce hidden (0: on the critical path).
     """
 
     prefill_mfu: float
@@ -114,6 +151,7 @@ class Efficiency:
     decode_mbu: float
     link_efficiency: float
     comm_overlap: float
+    allreduce_overlap: float = 0.0
 
 
 #: Assumptions the LMSYS measurement does not identify (docs/calibration.md): decode kernels reach 70 % of
@@ -146,7 +184,7 @@ EFFICIENCY: dict[EfficiencyLevel, Efficiency] = {
     "low": _level(BAND_LOW, LINK_EFFICIENCY_BASE * BAND_LOW, 0.0),
     "base": _level(1.0, LINK_EFFICIENCY_BASE, COMM_OVERLAP_BASE),
     "high": _level(BAND_HIGH, LINK_EFFICIENCY_BASE * BAND_HIGH, 0.8),
-    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0),
+    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
 }
 
 
@@ -199,6 +237,8 @@ class ModelProfile:
         experts_per_token: routed experts per token (k).
         moe_layers: MoE layers holding routed experts (MTP layer included with speculative decoding).
         hidden_size: model width h (all-to-all message size per token, elements).
+        layers: transformer layers run per token (MTP layers included with speculative decoding).
+        kv_heads_shardable: KV heads that attention TP can split across ranks (1 for MLA / V4 / MQA).
         linear_flops_by_precision: linear-layer FLOPs per token, grouped by the weights' precision.
         mtp_flops_per_token: extra FLOPs per decode step per sequence of the MTP draft (0 without).
         speculative: whether the MTP layer is loaded and run.
@@ -216,6 +256,8 @@ class ModelProfile:
     experts_per_token: int
     moe_layers: int
     hidden_size: int
+    layers: int
+    kv_heads_shardable: int
     linear_flops_by_precision: dict[Precision, float]
     mtp_flops_per_token: float
     speculative: bool
@@ -282,6 +324,12 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
         experts_per_token=c.num_experts_per_tok,
         moe_layers=moe_layers,
         hidden_size=c.hidden_size,
+        layers=c.num_hidden_layers + n_mtp,
+        kv_heads_shardable=(
+            1
+            if model.attention in SINGLE_KV_HEAD_ATTENTION
+            else (c.num_key_value_heads or c.num_attention_heads)
+        ),
         linear_flops_by_precision=by_prec,
         mtp_flops_per_token=mtp_flops,
         speculative=bool(n_mtp),
@@ -299,12 +347,28 @@ def deployment_sizes(gpu: Gpu, max_nodes: int = MAX_NODES) -> list[int]:
     return sizes
 
 
-def weights_bytes_per_gpu(profile: ModelProfile, gpus: int) -> float:
-    """Weights held by each GPU of an ``gpus``-GPU deployment (replicated + its share of the experts), bytes."""
+def tp_size(gpu: Gpu, gpus: int, layout: AttentionLayout) -> int:
+    """Attention tensor-parallel group size: 1 for ``dp``; for ``tp`` the largest divisor of ``gpus`` ≤ a node."""
+    if layout == "dp":
+        return 1
+    return max(t for t in range(1, min(gpus, gpu.gpus_per_node) + 1) if gpus % t == 0)
+
+
+def kv_shards(profile: ModelProfile, tp: int) -> int:
+    """Ranks one sequence's KV is split over in a TP group of ``tp`` (1 for MLA / V4 / MQA: replicated)."""
+    return max(1, min(tp, profile.kv_heads_shardable))
+
+
+def weights_bytes_per_gpu(profile: ModelProfile, gpus: int, tp: int = 1) -> float:
+    """Weights held by each GPU of an ``gpus``-GPU deployment, bytes.
+
+    Non-expert weights / ``tp`` (``tp`` = 1: attention data-parallel, every GPU holds them all) + the GPU's
+    share of the routed experts.
+    """
     if profile.n_routed_experts == 0:  # a dense model: tensor-parallel over the GPUs
         return profile.weights_bytes / gpus
     experts_here = math.ceil(profile.n_routed_experts / gpus)
-    return profile.replicated_bytes + experts_here * profile.moe_layers * profile.expert_bytes
+    return profile.replicated_bytes / tp + experts_here * profile.moe_layers * profile.expert_bytes
 
 
 @dataclass(frozen=True)
@@ -323,10 +387,14 @@ class MemoryPlan:
         reserved_bytes_per_gpu: HBM kept for activations and runtime, bytes.
         kv_room_bytes_per_gpu: HBM left for the KV cache, bytes.
         kv_bytes_per_seq: KV cache of one sequence at the mean context, bytes.
-        max_seqs_per_gpu: sequences whose KV fits per GPU at the mean context.
-        max_batch: the same for the whole deployment.
+        max_seqs_per_gpu: sequences whose KV each GPU holds at the mean context (under ``tp``, the sequences of
+            its whole TP group: MLA / V4 latent KV is replicated on every rank).
+        max_batch: concurrent sequences of the whole deployment (``max_seqs_per_gpu · gpus / tp_size``).
         fits: weights fit and at least one whole sequence's KV fits per GPU.
         reason: why not, when it does not fit ("" otherwise).
+        attention_layout: ``dp`` (attention data-parallel) or ``tp`` (attention tensor-parallel).
+        tp_size: GPUs of one attention TP group (1 for ``dp``).
+        kv_copies: ranks holding a copy of each sequence's KV (``tp_size / kv shards``; 1 for ``dp``).
     """
 
     model: str
@@ -344,6 +412,9 @@ class MemoryPlan:
     max_batch: int
     fits: bool
     reason: str
+    attention_layout: AttentionLayout = "dp"
+    tp_size: int = 1
+    kv_copies: int = 1
 
 
 def _missing(gpu: Gpu, name: str) -> str:
@@ -359,6 +430,7 @@ def memory_plan(
     kv_bytes_max_seq: float | None = None,
     gpus: int | None = None,
     max_nodes: int = MAX_NODES,
+    layout: LayoutChoice = "auto",
 ) -> MemoryPlan:
     """The memory plan on ``gpus`` GPUs, or the smallest deployment that fits when ``gpus`` is None.
 
@@ -369,6 +441,8 @@ def memory_plan(
         kv_bytes_max_seq: KV of one sequence at its longest (prompt + output), bytes (default: the mean).
         gpus: fixed deployment size, or None to search :func:`deployment_sizes`.
         max_nodes: search cap, nodes.
+        layout: ``dp``, ``tp`` or ``auto`` (both at each size: the smallest size that fits; at equal size the
+            layout with the larger ``max_batch``, then ``dp``).
 
     Returns:
         The plan; ``fits`` is False with the reason when nothing up to ``max_nodes`` nodes fits.
@@ -383,27 +457,43 @@ def memory_plan(
     reserved = hbm * RESERVED_HBM_FRACTION
     sizes = [gpus] if gpus is not None else deployment_sizes(gpu, max_nodes)
 
-    def plan_for(n: int) -> MemoryPlan:
-        w = weights_bytes_per_gpu(profile, n)
+    layouts: tuple[AttentionLayout, ...] = ("dp", "tp") if layout == "auto" else (layout,)
+
+    def plan_for(n: int, lay: AttentionLayout) -> MemoryPlan:
+        t = tp_size(gpu, n, lay)
+        s = kv_shards(profile, t)
+        w = weights_bytes_per_gpu(profile, n, t)
         room = hbm - reserved - w
-        fits = room >= kv_max and room > 0
-        seqs = int(min(room // kv_bytes_per_seq, 1e12)) if fits and kv_bytes_per_seq > 0 else 0
-        if fits and kv_bytes_per_seq <= 0:
+        kv_seq, kv_long = kv_bytes_per_seq / s, kv_max / s  # per GPU
+        fits = room >= kv_long and room > 0
+        seqs = int(min(room // kv_seq, 1e12)) if fits and kv_seq > 0 else 0
+        if fits and kv_seq <= 0:
             seqs = MAX_BATCH_PER_GPU
         reason = ""
         if not fits:
+            where = f" (attention TP{t})" if t > 1 else ""
             reason = (
-                f"does not fit: {w / 1e9:,.1f} GB weights per GPU + {kv_max / 1e9:,.2f} GB KV of one sequence "
-                f"> {(hbm - reserved) / 1e9:,.1f} GB usable on {n} × {gpu.id}"
+                f"does not fit: {w / 1e9:,.1f} GB weights per GPU + {kv_long / 1e9:,.2f} GB KV of one sequence "
+                f"> {(hbm - reserved) / 1e9:,.1f} GB usable on {n} × {gpu.id}{where}"
             )
         return MemoryPlan(
             profile.model_id, gpu.id, profile.plan, n, math.ceil(n / gpu.gpus_per_node), profile.weights_bytes,
-            w, hbm, reserved, room, kv_bytes_per_seq, seqs, seqs * n, fits, reason,
+            w, hbm, reserved, room, kv_bytes_per_seq, seqs, seqs * (n // t), fits, reason,
+            "tp" if t > 1 else "dp", t, t // s,
         )  # fmt: skip
 
-    last = plan_for(sizes[0])
+    def best(n: int) -> MemoryPlan:
+        plans = [
+            plan_for(n, lay) for lay in layouts if lay == "dp" or tp_size(gpu, n, lay) > 1 or layout == "tp"
+        ]
+        fitting = [p for p in plans if p.fits]
+        if not fitting:
+            return min(plans, key=lambda p: p.weights_bytes_per_gpu)
+        return max(fitting, key=lambda p: (p.max_batch, p.attention_layout == "dp"))
+
+    last = best(sizes[0])
     for n in sizes:
-        last = plan_for(n)
+        last = best(n)
         if last.fits:
             return last
     if gpus is None:
@@ -545,6 +635,33 @@ def _combine(t_local: FloatArray, t_comm: FloatArray, overlap: float) -> FloatAr
     return out
 
 
+def _comm_seconds_per_token(
+    profile: ModelProfile, gpu: Gpu, gpus: int, tp: int, eff: Efficiency
+) -> tuple[float, float]:
+    """(all-to-all, TP all-reduce) seconds per GPU-token (one token of ``b`` per GPU) at the efficiency given.
+
+    ``tp`` = 1 (attention DP): the expert all-to-all over scale-up and scale-out, no all-reduce. ``tp`` > 1:
+    ``ALLREDUCES_PER_LAYER`` ring all-reduces per layer of the group's activations (``tp`` tokens per GPU-token,
+    ``2(tp − 1)/tp`` of the message sent per rank) over scale-up; the expert all-to-all keeps only its
+    scale-out part (inside a node the MoE combine is the all-reduce).
+    """
+    out_bytes, up_bytes = _comm_bytes_per_token(profile, gpu, gpus)
+    out_bw, up_bw, _ = _links(gpu, gpus)
+    if tp <= 1:
+        a2a = profile.moe_layers * max(out_bytes / out_bw, up_bytes / up_bw) / eff.link_efficiency
+        return a2a, 0.0
+    a2a = profile.moe_layers * out_bytes / out_bw / eff.link_efficiency
+    ar_bytes = (
+        ALLREDUCES_PER_LAYER
+        * profile.layers
+        * 2.0
+        * (tp - 1)
+        * profile.hidden_size
+        * ALLREDUCE_BYTES_PER_HIDDEN
+    )
+    return a2a, ar_bytes / up_bw / eff.link_efficiency
+
+
 @dataclass(frozen=True)
 class StepTimes:
     """Seconds per decode step (or per prefill request) by resource, and the combined time.
@@ -582,6 +699,7 @@ def decode_step_times(
     gpus: int,
     batch_per_gpu: float | Sequence[float] | FloatArray,
     eff: Efficiency,
+    tp: int = 1,
 ) -> StepTimes:
     """Time of one decode step for each batch size (sequences per GPU), vectorised.
 
@@ -589,8 +707,9 @@ def decode_step_times(
         wp: operating point.
         gpu: GPU type (needs hbm_tb_per_s; links when ``gpus`` > 1).
         gpus: deployment size.
-        batch_per_gpu: sequences per GPU, array.
+        batch_per_gpu: sequences per GPU, array (under attention TP: the group's sequences / ``tp``).
         eff: efficiency factors.
+        tp: attention tensor-parallel group size (1 = attention data-parallel).
     """
     if gpu.hbm_tb_per_s is None:
         raise ValueError(_missing(gpu, "hbm_tb_per_s"))
@@ -608,19 +727,25 @@ def decode_step_times(
         routed = (
             np.minimum(distinct / gpus, math.ceil(p.n_routed_experts / gpus)) * p.moe_layers * p.expert_bytes
         )
-        weights = p.replicated_read_bytes + routed
+        weights = p.replicated_read_bytes / tp + routed
     else:
         weights = np.full_like(b, p.weights_bytes / gpus)
-    memory = (weights + b * wp.kv_read_bytes_per_token) / (gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu)
-    out_bytes, up_bytes = _comm_bytes_per_token(p, gpu, gpus)
-    out_bw, up_bw, _ = _links(gpu, gpus)
-    per_tok_comm = p.moe_layers * max(out_bytes / out_bw, up_bytes / up_bw) / eff.link_efficiency
-    comm = b * q * per_tok_comm
-    return StepTimes(compute, memory, comm, _combine(np.maximum(compute, memory), comm, eff.comm_overlap))
+    kv_copies = tp / kv_shards(p, tp)  # every rank reads the replicated latent of the group's sequences
+    memory = (weights + b * kv_copies * wp.kv_read_bytes_per_token) / (
+        gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu
+    )
+    a2a_tok, ar_tok = _comm_seconds_per_token(p, gpu, gpus, tp, eff)
+    a2a, ar = b * q * a2a_tok, b * q * ar_tok
+    total = _combine(np.maximum(compute, memory), a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar
+    return StepTimes(compute, memory, a2a + ar, total)
 
 
-def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency) -> StepTimes:
-    """GPU-seconds to prefill one prompt on one GPU of the deployment, for each cached length in ``wp``."""
+def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int = 1) -> StepTimes:
+    """GPU-seconds to prefill one prompt on the deployment, for each cached length in ``wp``.
+
+    ``tp`` > 1: attention tensor-parallel groups of ``tp`` GPUs (each rank writes its copy of the KV; the
+    all-reduce of the module docstring).
+    """
     if gpu.hbm_tb_per_s is None:
         raise ValueError(_missing(gpu, "hbm_tb_per_s"))
     p = wp.profile
@@ -629,12 +754,13 @@ def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency) -> StepTi
     compute = (
         new * _linear_seconds_per_token(p, gpu) + wp.prefill_attention_flops / attn_rate
     ) / eff.prefill_mfu
-    weights = weights_bytes_per_gpu(p, gpus) * new / PREFILL_CHUNK_TOKENS
-    memory = (weights + wp.prefill_kv_write_bytes) / (gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu)
-    out_bytes, up_bytes = _comm_bytes_per_token(p, gpu, gpus)
-    out_bw, up_bw, _ = _links(gpu, gpus)
-    comm = new * p.moe_layers * max(out_bytes / out_bw, up_bytes / up_bw) / eff.link_efficiency
-    return StepTimes(compute, memory, comm, _combine(np.maximum(compute, memory), comm, eff.comm_overlap))
+    weights = weights_bytes_per_gpu(p, gpus, tp) * new / PREFILL_CHUNK_TOKENS
+    kv_copies = tp / kv_shards(p, tp)
+    memory = (weights + kv_copies * wp.prefill_kv_write_bytes) / (gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu)
+    a2a_tok, ar_tok = _comm_seconds_per_token(p, gpu, gpus, tp, eff)
+    a2a, ar = new * a2a_tok, new * ar_tok
+    total = _combine(np.maximum(compute, memory), a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar
+    return StepTimes(compute, memory, a2a + ar, total)
 
 
 # ---- one deployment: memory plan + throughput + latency ----------------------------------------------------
@@ -647,8 +773,9 @@ class ServingEstimate:
     Attributes:
         memory: the memory plan.
         efficiency: the factors used.
-        max_batch_per_gpu: decode batch (sequences per GPU): fits memory and meets the TPOT target.
-        max_batch: the same for the whole deployment.
+            max_batch_per_gpu: decode batch per GPU (sequences per GPU; under attention TP the group's
+            sequences / ``tp_size``, possibly fractional): fits memory and meets the TPOT target.
+        max_batch: concurrent sequences of the whole deployment at that batch.
         decode_tokens_per_s_per_gpu: output tokens per second per GPU at that batch.
         tpot_ms: time per output token at that batch, ms.
         decode_bound: compute | memory | network at that batch.
@@ -666,7 +793,7 @@ class ServingEstimate:
 
     memory: MemoryPlan
     efficiency: Efficiency
-    max_batch_per_gpu: int
+    max_batch_per_gpu: float
     max_batch: int
     decode_tokens_per_s_per_gpu: float
     tpot_ms: float
@@ -714,6 +841,7 @@ def estimate(
     measured_prefill_tokens_per_s_per_gpu: float | None = None,
     measured_decode_tokens_per_s_per_gpu: float | None = None,
     memory: MemoryPlan | None = None,
+    layout: LayoutChoice = "auto",
 ) -> ServingEstimate:
     """Serve ``wp`` on ``gpu``: memory plan, decode batch, throughput per phase, TPOT and TTFT.
 
@@ -729,6 +857,7 @@ def estimate(
         measured_prefill_tokens_per_s_per_gpu: measured uncached prompt tokens/s per GPU (replaces the model).
         measured_decode_tokens_per_s_per_gpu: measured output tokens/s per GPU (replaces the model).
         memory: a memory plan already computed for this work point and GPU (skips the search).
+        layout: attention layout for the memory plan when ``memory`` is None (``auto`` = the smallest).
 
     Returns:
         A :class:`ServingEstimate`; infeasible ones carry the reason (e.g. a hardware field unknown).
@@ -742,6 +871,7 @@ def estimate(
             kv_bytes_per_seq=wp.kv_bytes_per_seq,
             kv_bytes_max_seq=wp.kv_bytes_max_seq,
             gpus=gpus,
+            layout=layout,
         )
     if not memory.fits:
         return _infeasible(memory, eff, memory.reason, n_cached)
@@ -755,13 +885,14 @@ def estimate(
     unconfirmed = tuple(f for f in fields if f in gpu.unconfirmed_fields)
     accept = mtp_acceptance if wp.profile.speculative else 0.0
     reason = ""
-    # decode: largest batch meeting memory and TPOT
+    tp = memory.tp_size
+    # decode: largest batch meeting memory and TPOT (searched over the sequences of one attention group)
     limit = min(memory.max_seqs_per_gpu, MAX_BATCH_PER_GPU)
     if decode_batch_per_gpu is not None:
         batches = np.array([float(decode_batch_per_gpu)])
     else:
-        batches = np.arange(1, limit + 1, dtype=np.float64)
-    st = decode_step_times(wp, gpu, n, batches, eff)
+        batches = np.arange(1, limit + 1, dtype=np.float64) / tp
+    st = decode_step_times(wp, gpu, n, batches, eff, tp)
     tpot_s = st.total_s / (1.0 + accept)
     ok = np.ones_like(batches, dtype=bool) if tpot_ms_target is None else tpot_s * 1e3 <= tpot_ms_target
     if decode_batch_per_gpu is not None or ok.any():
@@ -769,14 +900,14 @@ def estimate(
     else:
         i = 0
         reason = f"TPOT target {tpot_ms_target:g} ms missed even at batch 1 ({tpot_s[0] * 1e3:,.1f} ms)"
-    b = int(batches[i])
+    b = float(batches[i])
     decode_rate = b * (1.0 + accept) / float(st.total_s[i])
     measured: list[str] = []
     if measured_decode_tokens_per_s_per_gpu is not None:
         decode_rate = measured_decode_tokens_per_s_per_gpu
         measured.append("decode")
     # prefill
-    pt = prefill_times(wp, gpu, n, eff)
+    pt = prefill_times(wp, gpu, n, eff, tp)
     prefill_s = pt.total_s
     if measured_prefill_tokens_per_s_per_gpu is not None:
         prefill_s = (wp.prompt_tokens - wp.cached_tokens) / measured_prefill_tokens_per_s_per_gpu
@@ -786,14 +917,14 @@ def estimate(
             prefill_s > 0, wp.prompt_tokens / np.where(prefill_s > 0, prefill_s, 1.0), np.inf
         )
     tpot_ms = float(tpot_s[i]) * 1e3
-    ttft_ms = prefill_s * 1e3 + float(st.total_s[i]) * 1e3
+    ttft_ms = prefill_s / tp * 1e3 + float(st.total_s[i]) * 1e3  # a TP group spreads the prompt
     if not reason and ttft_ms_target is not None and float(ttft_ms.max()) > ttft_ms_target:
         reason = f"TTFT target {ttft_ms_target:g} ms missed ({float(ttft_ms.max()):,.0f} ms)"
     return ServingEstimate(
         memory=memory,
         efficiency=eff,
         max_batch_per_gpu=b,
-        max_batch=b * n,
+        max_batch=round(b * n),
         decode_tokens_per_s_per_gpu=decode_rate,
         tpot_ms=tpot_ms,
         decode_bound=st.bound(i),
@@ -856,7 +987,7 @@ def predict_measurement(
         model, "native", context_tokens=m.context_tokens, prompt_tokens=m.prompt_tokens, speculative=m.mtp
     )
     if m.phase == "prefill":
-        t = prefill_times(wp, gpu, m.gpus, eff)
+        t = prefill_times(wp, gpu, m.gpus, eff)  # attention data-parallel, as LMSYS ran it
         return float(m.prompt_tokens / t.total_s[0]) * gpu.gpus_per_node
     est = estimate(
         wp,
@@ -865,6 +996,7 @@ def predict_measurement(
         efficiency=eff,
         decode_batch_per_gpu=m.batch_per_gpu,
         mtp_acceptance=mtp_acceptance,
+        layout="dp",  # LMSYS ran DP attention (facts.md §10): the calibration keeps that layout
     )
     return est.decode_tokens_per_s_per_gpu * gpu.gpus_per_node
 

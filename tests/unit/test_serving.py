@@ -1,4 +1,4 @@
-"""Serving model: calibration against LMSYS, memory plans against the SGLang cookbook, monotonicity, CLI."""
+"""Serving model: calibration against LMSYS, memory plans (DP / TP attention) against the SGLang cookbook, monotonicity, CLI."""
 
 from __future__ import annotations
 
@@ -58,10 +58,28 @@ def test_fit_gives_the_documented_constants(catalogue: Catalogue) -> None:
 
 
 def test_lmsys_decode_deployment_fits_batch_256(catalogue: Catalogue) -> None:
-    # LMSYS ran 256 sequences per GPU at KV 2,000 on EP72: our memory plan must allow it.
+    # LMSYS ran 256 sequences per GPU at KV 2,000 on EP72 with DP attention: our memory plan must allow it.
     wp = workpoint(catalogue.model("deepseek-v3"), context_tokens=2000, prompt_tokens=2000)
-    plan = memory_plan(wp.profile, catalogue.gpu("h100-sxm"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=72)
-    assert plan.fits and plan.max_seqs_per_gpu >= 256
+    plan = memory_plan(
+        wp.profile, catalogue.gpu("h100-sxm"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=72, layout="dp"
+    )
+    assert plan.fits and plan.max_seqs_per_gpu >= 256 and plan.attention_layout == "dp"
+
+
+def test_calibration_keeps_dp_attention(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
+    # facts.md §10: LMSYS used DP attention; the calibration must evaluate that layout, not the auto choice.
+    seen: list[str] = []
+    real = serving.estimate
+
+    def spy(*args: object, **kw: object) -> serving.ServingEstimate:
+        est = real(*args, **kw)  # type: ignore[arg-type]
+        seen.append(est.memory.attention_layout)
+        return est
+
+    monkeypatch.setattr(serving, "estimate", spy)
+    dec = next(m for m in LMSYS_MEASUREMENTS if m.phase == "decode")
+    predict_measurement(dec, catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm"), EFFICIENCY["base"])
+    assert seen == ["dp"]
 
 
 # ---- memory plans vs the SGLang DeepSeek-V4 cookbook (facts.md §10) ------------------------------------
@@ -73,40 +91,118 @@ def _plan(catalogue: Catalogue, model: str, gpu: str, precision: serving.Precisi
 
 
 def test_v4_pro_fp8_needs_16_h200(catalogue: Catalogue) -> None:
-    assert _plan(catalogue, "deepseek-v4-pro", "h200", "fp8").gpus == 16
+    # facts.md §10 (SGLang V4 cookbook): V4-Pro in FP8 needs 16 × H200 (two nodes). Neither layout fits 8:
+    # 1.6 TB of FP8 weights > 8 × 126.9 GB usable. At 16 the TP8 × 2 layout holds more sequences than DP16
+    # (DP16 keeps 24 GB of non-expert weights on every GPU and leaves 3 GB of KV room).
+    plan = _plan(catalogue, "deepseek-v4-pro", "h200", "fp8")
+    assert plan.gpus == 16 and plan.fits
+    assert (plan.attention_layout, plan.tp_size) == ("tp", 8)
+    for layout in ("dp", "tp"):
+        wp = workpoint(catalogue.model("deepseek-v4-pro"), "fp8", context_tokens=8192, prompt_tokens=2048)
+        plan8 = memory_plan(
+            wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=8, layout=layout
+        )
+        assert not plan8.fits, layout
 
 
-def test_v4_pro_fp4_experts_on_h200_differs_from_cookbook(catalogue: Catalogue) -> None:
-    """Cookbook: 8 × H200 with FP4 experts. Our plan says 16, and why.
+def test_v4_pro_fp4_experts_fits_8_h200_with_attention_tp(catalogue: Catalogue) -> None:
+    """facts.md §10 (SGLang V4 cookbook): V4-Pro with FP4 experts runs on 8 × H200. Our auto plan finds 8.
 
-    Our layout is attention data-parallel: every GPU holds the 27 GB of attention, shared-expert and
-    embedding weights, plus 1/8 of the 822 GB of FP4 experts = 130 GB per GPU, more than the 126.9 GB usable
-    (141 GB less the 10 % reserve). SGLang's 8-GPU recipe shards attention by tensor parallelism instead (KV
-    replicated across the 8 ranks), which we do not model. The total bytes do fit in 8 GPUs: 849 GB < 8 × 126.9.
+    It needs attention tensor parallelism: under TP8 each GPU holds 1/8 of the 27 GB of attention,
+    shared-expert and embedding weights + 1/8 of the 822 GB of FP4 experts = 106 GB, leaving 21 GB of KV room
+    of the 126.9 GB usable (141 GB less the 10 % reserve). Attention data-parallel (what LMSYS ran) keeps all
+    27 GB on every GPU: 130 GB per GPU does not fit, so DP alone needs 16.
     """
-    plan8 = memory_plan(
-        workpoint(catalogue.model("deepseek-v4-pro"), context_tokens=8192, prompt_tokens=2048).profile,
-        catalogue.gpu("h200"),
-        kv_bytes_per_seq=1.0,
-        gpus=8,
+    plan = _plan(catalogue, "deepseek-v4-pro", "h200", "native")  # native = the checkpoint's FP4 experts
+    assert (plan.gpus, plan.attention_layout, plan.tp_size, plan.fits) == (8, "tp", 8, True)
+    assert 100e9 < plan.weights_bytes_per_gpu < 110e9
+    wp = workpoint(catalogue.model("deepseek-v4-pro"), context_tokens=8192, prompt_tokens=2048)
+    dp8 = memory_plan(wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=1.0, gpus=8, layout="dp")
+    assert not dp8.fits and 125e9 < dp8.weights_bytes_per_gpu < 135e9
+    dp = memory_plan(wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, layout="dp")
+    assert dp.gpus == 16 and dp.attention_layout == "dp"
+
+
+def test_attention_tp_replicates_the_single_latent_kv_head(catalogue: Catalogue) -> None:
+    # V4 has one shared latent KV head: under attention TP every rank of a group holds the same sequences'
+    # KV, so a group holds what ONE GPU's KV room holds, not tp_size times that.
+    wp = workpoint(catalogue.model("deepseek-v4-pro"), context_tokens=8192, prompt_tokens=2048)
+    plan = memory_plan(wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, layout="tp")
+    assert plan.gpus == 8 and plan.tp_size == 8 and plan.kv_copies == 8
+    per_gpu = int(plan.kv_room_bytes_per_gpu // wp.kv_bytes_per_seq)
+    assert plan.max_seqs_per_gpu == per_gpu
+    assert plan.max_batch == per_gpu  # one TP group of 8: not 8 × per_gpu
+    # two groups (TP8 × 2 on 16 GPUs) hold twice as many
+    p16 = memory_plan(
+        wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=16, layout="tp"
     )
-    assert not plan8.fits
-    assert plan8.weights_bytes < 8 * (plan8.hbm_bytes_per_gpu - plan8.reserved_bytes_per_gpu)
-    assert 125e9 < plan8.weights_bytes_per_gpu < 135e9
-    assert _plan(catalogue, "deepseek-v4-pro", "h200", "native").gpus == 16
+    assert p16.max_batch == 2 * int(p16.kv_room_bytes_per_gpu // wp.kv_bytes_per_seq)
+    # V3's config lists 128 KV heads, but MLA caches ONE latent per token: replicated too, not split 8 ways
+    v3 = workpoint(catalogue.model("deepseek-v3"), context_tokens=4096, prompt_tokens=2048)
+    p3 = memory_plan(
+        v3.profile, catalogue.gpu("h200"), kv_bytes_per_seq=v3.kv_bytes_per_seq, gpus=8, layout="tp"
+    )
+    assert p3.kv_copies == 8 and p3.max_batch == int(p3.kv_room_bytes_per_gpu // v3.kv_bytes_per_seq)
+
+
+def test_attention_tp_all_reduce_in_the_roofline(catalogue: Catalogue) -> None:
+    # 2 all-reduces per layer of the group's BF16 activations; a ring sends 2(t−1)/t of it per rank:
+    # per GPU-token 2 · L · 2(t−1) · h · 2 bytes over scale-up (single node: no scale-out all-to-all).
+    m, g = catalogue.model("deepseek-v4-pro"), catalogue.gpu("h200")
+    wp = workpoint(m, context_tokens=8192, prompt_tokens=2048)
+    eff = EFFICIENCY["base"]
+    b = np.array([4.0, 16.0])
+    st_tp = serving.decode_step_times(wp, g, 8, b, eff, tp=8)
+    c = m.config
+    assert c is not None
+    per_tok = 2 * c.num_hidden_layers * 2 * 7 * c.hidden_size * 2 / (900e9 * eff.link_efficiency)
+    assert st_tp.comm_s == pytest.approx(b * per_tok, rel=1e-9)
+    # serial with compute/memory at base (not hidden), hidden at the floor
+    assert st_tp.total_s == pytest.approx(np.maximum(st_tp.compute_s, st_tp.memory_s) + st_tp.comm_s)
+    floor = serving.decode_step_times(wp, g, 8, b, EFFICIENCY["floor"], tp=8)
+    assert floor.total_s == pytest.approx(np.maximum(floor.compute_s, floor.memory_s))
+    # every rank reads the replicated latent of the group's 8·b sequences: more KV bytes than DP at equal b
+    st_dp = serving.decode_step_times(wp, g, 8, b, eff, tp=1)
+    weights_tp = wp.profile.replicated_read_bytes / 8
+    weights_dp = wp.profile.replicated_read_bytes
+    hbm = g.hbm_tb_per_s * 1e12 * eff.decode_mbu  # type: ignore[operator]
+    assert (st_tp.memory_s - st_dp.memory_s) * hbm == pytest.approx(
+        weights_tp - weights_dp + 7 * b * wp.kv_read_bytes_per_token, rel=1e-9
+    )
+
+
+def test_serving_estimate_uses_the_chosen_layout(catalogue: Catalogue) -> None:
+    wp = workpoint(catalogue.model("deepseek-v4-pro"), context_tokens=8192, prompt_tokens=2048)
+    g = catalogue.gpu("h200")
+    auto, dp = serving.estimate(wp, g), serving.estimate(wp, g, layout="dp")
+    assert auto.feasible and auto.memory.gpus == 8 and auto.memory.attention_layout == "tp"
+    assert dp.feasible and dp.memory.gpus == 16 and dp.memory.attention_layout == "dp"
+    assert auto.max_batch <= auto.memory.max_batch
+    assert auto.max_batch_per_gpu * 8 == pytest.approx(auto.max_batch)
+    # TP spreads one prompt over the group: TTFT is the group's wall time, not one GPU's
+    assert auto.ttft_ms[0] < auto.prefill_gpu_s_per_request[0] * 1e3
 
 
 def test_v4_pro_on_b200_is_8(catalogue: Catalogue) -> None:
-    assert _plan(catalogue, "deepseek-v4-pro", "b200", "native").gpus == 8  # cookbook: 8 × B200
+    # facts.md §10: 8 × B200. DP8 already fits and holds more sequences than TP8 (KV replicated 8×).
+    plan = _plan(catalogue, "deepseek-v4-pro", "b200", "native")
+    assert plan.gpus == 8 and plan.attention_layout == "dp"
 
 
 def test_v4_flash_fits_4_h200(catalogue: Catalogue) -> None:
-    """Cookbook: V4-Flash fits 4 × H200. We find 2 already fit (155 GB of weights; 45 GB/GPU left for KV).
+    """facts.md §10 (SGLang V4 cookbook): V4-Flash fits 4 × H200. We find 2 already fit, in either layout.
 
-    The cookbook quotes a working recipe, not the minimum: 1 H200 does not fit (155 GB > 127 GB usable).
+    155 GB of weights: DP2 holds 82 GB per GPU (45 GB KV room), TP2 78 GB (49 GB, but KV replicated on both
+    ranks, so fewer sequences): DP2 is chosen. The cookbook quotes a working recipe, not the minimum:
+    1 H200 does not fit (155 GB > 127 GB usable).
     """
-    assert _plan(catalogue, "deepseek-v4-flash", "h200", "native").gpus == 2
+    plan = _plan(catalogue, "deepseek-v4-flash", "h200", "native")
+    assert (plan.gpus, plan.attention_layout) == (2, "dp")
     wp = workpoint(catalogue.model("deepseek-v4-flash"), context_tokens=8192, prompt_tokens=2048)
+    tp2 = memory_plan(
+        wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=2, layout="tp"
+    )
+    assert tp2.fits and tp2.max_batch < plan.max_batch
     plan4 = memory_plan(wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=4)
     assert plan4.fits
 
@@ -134,8 +230,8 @@ def test_missing_hbm_bandwidth_is_an_honest_row(catalogue: Catalogue) -> None:
 
 
 def test_unconfirmed_fields_listed(catalogue: Catalogue) -> None:
-    wp = workpoint(catalogue.model("deepseek-v4-pro"), context_tokens=4096, prompt_tokens=2048)
-    est = serving.estimate(wp, catalogue.gpu("h200"))  # 16 GPUs: two nodes use scale-out
+    wp = workpoint(catalogue.model("deepseek-v4-pro"), "fp8", context_tokens=4096, prompt_tokens=2048)
+    est = serving.estimate(wp, catalogue.gpu("h200"))  # FP8: 16 GPUs, two nodes use scale-out
     assert "scale_out_gb_per_s" in est.unconfirmed_fields
 
 
@@ -321,6 +417,16 @@ def test_cli_serve_fixed_gpus(capfd: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capfd.readouterr().out)[0]["gpus"] == 8
 
 
+@pytest.mark.parametrize("layout,gpus,tp", [("auto", 8, 8), ("tp", 8, 8), ("dp", 16, 1)])
+def test_cli_serve_layout(capfd: pytest.CaptureFixture[str], layout: str, gpus: int, tp: int) -> None:
+    # facts.md §10: V4-Pro (FP4 experts) on 8 × H200 needs attention TP; DP attention needs 16.
+    argv = ["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--layout", layout, "--format", "json"]
+    assert main(argv) == 0
+    rec = json.loads(capfd.readouterr().out)[0]
+    assert (rec["gpus"], rec["tp_size"], rec["fits"]) == (gpus, tp, True)
+    assert rec["attention_layout"] == ("dp" if tp == 1 else "tp")
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -335,3 +441,11 @@ def test_cli_serve_bad_input_one_line_exit_2(argv: list[str], capsys: pytest.Cap
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and err.count("\n") == 1
+
+
+def test_cli_serve_bad_layout_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:  # argparse choices: exit 2 with one line
+        main(["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--layout", "pp"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "--layout" in err and err.count("\n") == 1
