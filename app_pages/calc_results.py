@@ -104,9 +104,14 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
 
     # ---- headline -----------------------------------------------------------------------------------------
     best = charts.cheapest_row(table)
-    m1, m2, m3 = st.columns(3)
+    m1, m2, m3 = st.columns([1.6, 1, 1.2])
     if best is not None:
-        m1.metric("Cheapest option", str(best["option"]), help=f"Prices as of {s.as_of:%Y-%m-%d}.")
+        short = f"{best['model']} @ {best['gpu']}" if best["kind"] == "self_host" else str(best["model"])
+        m1.metric(
+            "Cheapest option",
+            short,
+            help=f"{best['option']}; prices as of {s.as_of:%Y-%m-%d}.",
+        )
         m2.metric(
             "Its monthly cost (USD/month)",
             f"${float(best['monthly_cost_usd']):,.0f}",
@@ -155,7 +160,9 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         key="calc_chart",
     )
     if view == "volume":
-        st.altair_chart(charts.cost_volume_chart(curves, be), width="stretch", key="calc_chart_volume")
+        st.altair_chart(
+            charts.cost_volume_chart(curves, be), width="stretch", height=520, key="calc_chart_volume"
+        )
         if not be.empty:
             with st.expander("Break-even points"):
                 st.dataframe(

@@ -482,7 +482,7 @@ def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.Lay
     )
     chart = alt.LayerChart(
         layer=[band, lines, rule, points], title="Monthly cost against volume (circles: break-even points)"
-    ).properties(height=420)
+    )
     return chart
 
 

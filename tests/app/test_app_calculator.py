@@ -66,7 +66,8 @@ def test_cheapest_row_is_marked_and_first() -> None:
     assert t.iloc[0]["cheapest"] == "★ cheapest"
     assert (t["cheapest"] == "★ cheapest").sum() == 1
     assert t.iloc[0][MONEY] == t[MONEY].min()
-    assert at.metric[0].value == t.iloc[0]["option"]
+    assert t.iloc[0]["option"] in at.metric[0].help
+    assert at.metric[0].value in t.iloc[0]["option"]
     assert "price_as_of" in t.columns and t["price_as_of"].notna().all()
 
 
