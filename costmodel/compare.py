@@ -120,7 +120,8 @@ def compare_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     frames = [f for f in frames if not f.empty] or frames[:1]
     table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
-    return table[COLUMNS + API_COLUMNS + extra].reset_index(drop=True)
+    # Self-hosting only: the API bill columns are absent, and empty (as for self-hosting rows next to API rows).
+    return table.reindex(columns=COLUMNS + API_COLUMNS + extra).reset_index(drop=True)
 
 
 # ---- sweeps ------------------------------------------------------------------------------------------------

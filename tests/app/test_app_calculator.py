@@ -138,10 +138,6 @@ def test_bad_value_names_the_field_and_keeps_last_good_results() -> None:
     assert _shown_costs(at) != good
 
 
-@pytest.mark.xfail(
-    reason="costmodel.compare.compare_table raises KeyError when there are no API rows (reported to its owner)",
-    strict=False,
-)
 def test_self_hosting_only_still_prices() -> None:
     at = run_page("calculator")
     at.multiselect(key="calc_api").set_value([]).run()

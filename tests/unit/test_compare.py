@@ -214,3 +214,20 @@ def test_sweep_without_api_options_is_empty(catalogue: Catalogue) -> None:
     df = sweep(s, catalogue, [1.0], [0.0])
     assert df.empty and "monthly_cost_usd" in df.columns
     assert isinstance(df, pd.DataFrame)
+
+
+def test_self_hosting_only_comparison_has_every_column(catalogue: Catalogue) -> None:
+    full = preset("chat", AS_OF)
+    assert full.self_host_options and full.api_options
+    only = compare_table(full.model_copy(update={"api_options": ()}), catalogue)
+    assert list(only.columns[: len(COLUMNS + API_COLUMNS)]) == COLUMNS + API_COLUMNS
+    assert (only["kind"] == "self_host").all() and len(only) == len(full.self_host_options)
+    mixed = compare_table(full, catalogue)
+    same = mixed[mixed["kind"] == "self_host"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(only, same[only.columns], check_dtype=False)
+    assert only[API_COLUMNS].isna().all().all()
+
+
+def test_nothing_to_compare_is_an_empty_table(catalogue: Catalogue) -> None:
+    s = preset("chat", AS_OF).model_copy(update={"api_options": (), "self_host_options": ()})
+    assert compare_table(s, catalogue).empty
