@@ -186,6 +186,8 @@ class SelfHostOption(_Frozen):
     """Override of the GPU-hour price, USD per GPU per hour."""
     mode: Literal["always_on", "autoscaled"] = "always_on"
     disaggregated: bool = False
+    attention_layout: Literal["auto", "dp", "tp"] = "auto"
+    """Attention data-parallel, tensor-parallel within a node, or ``auto`` (the cheaper for the workload)."""
     measured_prefill_tokens_per_s_per_gpu: (
         Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None
     ) = None

@@ -1243,47 +1243,71 @@ def evaluate_option(
         speculative=assumptions.speculative_decoding,
         kv_dtype=assumptions.kv_dtype,
     )
-    mem = memory_plan(
-        wp.profile,
-        gpu,
-        kv_bytes_per_seq=wp.kv_bytes_per_seq,
-        kv_bytes_max_seq=wp.kv_bytes_max_seq,
-        gpus=option.gpus,
-    )
     hourly = hourly_requests_utc(workload)
     scale = np.asarray(volume_scale, dtype=np.float64)
     pf_shape = np.broadcast_shapes(hits.shape if np.ndim(h) else (), scale.shape)
-    estimates: dict[EfficiencyLevel, ServingEstimate] = {}
-    costs: dict[EfficiencyLevel, FleetCost | None] = {}
-    for level in levels:
-        est = estimate(
-            wp,
+
+    def run(
+        mem: MemoryPlan,
+    ) -> tuple[dict[EfficiencyLevel, ServingEstimate], dict[EfficiencyLevel, FleetCost | None]]:
+        estimates: dict[EfficiencyLevel, ServingEstimate] = {}
+        costs: dict[EfficiencyLevel, FleetCost | None] = {}
+        for level in levels:
+            est = estimate(
+                wp,
+                gpu,
+                efficiency=level,
+                tpot_ms_target=assumptions.tpot_ms_target,
+                ttft_ms_target=assumptions.ttft_ms_target,
+                mtp_acceptance=assumptions.mtp_acceptance,
+                measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
+                measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
+                memory=mem,
+            )
+            estimates[level] = est
+            if not est.feasible or price_reason:
+                costs[level] = None
+                continue
+            pf = est.prefill_gpu_s_per_request if np.ndim(h) else est.prefill_gpu_s_per_request[0]
+            dc = out_tokens / est.decode_tokens_per_s_per_gpu
+            costs[level] = fleet_cost(
+                hourly * scale[..., None, None],
+                np.broadcast_to(pf, pf_shape),
+                dc,
+                deployment_gpus=est.memory.gpus,
+                usd_per_gpu_hour=price,
+                days_per_month=workload.days_per_month,
+                mode=option.mode,
+                disaggregated=option.disaggregated,
+                overhead_pct=assumptions.overhead_pct,
+            )
+        return estimates, costs
+
+    # The smallest deployment of each attention layout; of those that fit, the one that costs less for
+    # this workload at the scenario's efficiency level (the smallest is not always the cheapest: TP
+    # replicates the latent KV, so a larger DP deployment can serve more tokens per GPU).
+    def plan(layout: LayoutChoice) -> MemoryPlan:
+        return memory_plan(
+            wp.profile,
             gpu,
-            efficiency=level,
-            tpot_ms_target=assumptions.tpot_ms_target,
-            ttft_ms_target=assumptions.ttft_ms_target,
-            mtp_acceptance=assumptions.mtp_acceptance,
-            measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
-            measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
-            memory=mem,
+            kv_bytes_per_seq=wp.kv_bytes_per_seq,
+            kv_bytes_max_seq=wp.kv_bytes_max_seq,
+            gpus=option.gpus,
+            layout=layout,
         )
-        estimates[level] = est
-        if not est.feasible or price_reason:
-            costs[level] = None
-            continue
-        pf = est.prefill_gpu_s_per_request if np.ndim(h) else est.prefill_gpu_s_per_request[0]
-        dc = out_tokens / est.decode_tokens_per_s_per_gpu
-        costs[level] = fleet_cost(
-            hourly * scale[..., None, None],
-            np.broadcast_to(pf, pf_shape),
-            dc,
-            deployment_gpus=est.memory.gpus,
-            usd_per_gpu_hour=price,
-            days_per_month=workload.days_per_month,
-            mode=option.mode,
-            disaggregated=option.disaggregated,
-            overhead_pct=assumptions.overhead_pct,
-        )
+
+    layouts: tuple[LayoutChoice, ...] = (
+        ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)
+    )
+    candidates = [run(m) for m in map(plan, layouts) if m.fits] or [run(plan(option.attention_layout))]
+
+    def monthly(
+        c: tuple[dict[EfficiencyLevel, ServingEstimate], dict[EfficiencyLevel, FleetCost | None]],
+    ) -> float:
+        cost = c[1].get(assumptions.efficiency)
+        return float(np.mean(cost.monthly_cost_usd)) if cost is not None else math.inf
+
+    estimates, costs = min(candidates, key=monthly)
     base = estimates.get(assumptions.efficiency) or (estimates[levels[0]] if levels else None)
     reason = price_reason or (base.reason if base is not None and not base.feasible else "")
     return OptionEvaluation(estimates, costs, price, rid, rsrc, rdate, reason)
@@ -1300,7 +1324,7 @@ def option_label(option: SelfHostOption) -> str:
 SELF_HOST_COLUMNS = (
     "option", "kind", "provider", "model", "gpu", "precision", "mode", "disaggregated",
     "monthly_cost_usd", "usd_per_mtok_input", "usd_per_mtok_output", "usd_per_mtok_blended",
-    "gpus", "gpus_mean", "deployment_gpus", "utilization", "ttft_ms", "tpot_ms", "max_batch",
+    "gpus", "gpus_mean", "deployment_gpus", "attention_layout", "utilization", "ttft_ms", "tpot_ms", "max_batch",
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
     "efficiency", "monthly_cost_usd_low", "monthly_cost_usd_high", "monthly_cost_usd_floor",
     "feasible", "reason", "unconfirmed_fields", "measured",
@@ -1349,6 +1373,7 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
         if est is not None:
             row.update(
                 deployment_gpus=est.memory.gpus,
+                attention_layout=f"{est.memory.attention_layout}{est.memory.tp_size if est.memory.tp_size > 1 else ''}",
                 weights_bytes=est.memory.weights_bytes,
                 max_batch=est.max_batch,
                 tpot_ms=est.tpot_ms,

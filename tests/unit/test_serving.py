@@ -449,3 +449,18 @@ def test_cli_serve_bad_layout_one_line_exit_2(capsys: pytest.CaptureFixture[str]
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "--layout" in err and err.count("\n") == 1
+
+
+def test_auto_layout_costs_the_cheaper_of_dp_and_tp(catalogue: Catalogue) -> None:
+    """V4-Pro with FP4 experts on H200 fits 8 GPUs only with attention TP (facts.md §10 cookbook: 8 x H200)
+    and 16 with DP; ``auto`` must price whichever is cheaper for the workload, at low and at high volume."""
+    for requests_per_day in (2_000.0, 5_000_000.0):
+        w = Workload(requests_per_day=requests_per_day, prompt_tokens=2000, output_tokens=500)
+        costs = {}
+        for layout in ("auto", "dp", "tp"):
+            opt = SelfHostOption(model="deepseek-v4-pro", gpu="h200", attention_layout=layout)
+            s = Scenario(workload=w, api_options=[], self_host_options=[opt], as_of=dt.date(2026, 11, 28))
+            row = self_host_rows(s, catalogue).iloc[0]
+            costs[layout] = (float(row["monthly_cost_usd"]), str(row["attention_layout"]))
+        assert costs["dp"][1] == "dp" and costs["tp"][1].startswith("tp")
+        assert costs["auto"][0] == pytest.approx(min(costs["dp"][0], costs["tp"][0]), rel=1e-12)
