@@ -55,7 +55,7 @@ def compute(
     s = scenario_from_text(scenario_json)
     table = compare_table(s, _cat)
     curves = charts.cost_volume_frame(s, _cat)
-    return table, curves, charts.break_even_frame(curves)
+    return table, curves, charts.break_even_frame(s, _cat)
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
@@ -120,20 +120,24 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
     else:
         m1.metric("Cheapest option", "none priced")
     first = charts.headline_break_even(table, be)
-    if first is not None:
+    if first is not None and pd.notna(first["requests_per_day"]):
         m3.metric(
             "Break-even volume (requests/month)",
             f"{float(first['requests_per_month']):,.0f}",
-            help=f"From this volume {first['self_host']} costs less than {first['api']} "
-            f"({float(first['requests_per_day']):,.0f} requests/day); token mix held fixed. "
-            "Every crossing is listed under the cost-vs-volume chart.",
+            help=f"From this volume {first['self_host']} costs no more than {first['api']} "
+            f"({float(first['requests_per_day']):,.0f} requests/day, "
+            f"${float(first['monthly_cost_usd']):,.0f}/month); hourly shape and token mix held fixed. "
+            "Every pair is listed under the cost-vs-volume chart.",
         )
     else:
         m3.metric(
             "Break-even volume (requests/month)",
-            "none in range",
-            help="The cheapest self-hosting option does not cross the cheapest API within 100× below or above "
-            "your volume (or there is no option of one kind).",
+            "none",
+            help=(
+                f"{first['self_host']} against {first['api']}: {first['volume_note']}."
+                if first is not None
+                else "There is no priced option of one kind (API or self-hosting) to compare."
+            ),
         )
 
     # ---- table --------------------------------------------------------------------------------------------
@@ -179,6 +183,11 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
                             "from (requests/month)", format="localized"
                         ),
                         "monthly_cost_usd": st.column_config.NumberColumn("at (USD/month)", format="dollar"),
+                        "volume_note": st.column_config.TextColumn("why none (volume)"),
+                        "cache_hit_fraction": st.column_config.NumberColumn(
+                            "bills cross at cache-hit share (fraction 0-1)", format="%.3f"
+                        ),
+                        "cache_hit_note": st.column_config.TextColumn("cache-hit note"),
                     },
                 )
     elif view == "breakdown":

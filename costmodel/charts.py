@@ -364,37 +364,49 @@ def cost_volume_frame(
     return df
 
 
-def break_even_frame(curves: pd.DataFrame) -> pd.DataFrame:
-    """Where each self-hosting curve crosses each API curve of a :func:`cost_volume_frame` (grid resolution).
+#: Columns of :func:`break_even_frame`.
+BREAK_EVEN_COLUMNS = [
+    "self_host",
+    "api",
+    "requests_per_day",
+    "requests_per_month",
+    "monthly_cost_usd",
+    "volume_note",
+    "cache_hit_fraction",
+    "cache_hit_note",
+]
 
-    A break-even is a volume from which self-hosting is cheaper than the API (it was dearer just below).
-    Columns: ``self_host``, ``api``, ``requests_per_day``, ``requests_per_month``, ``monthly_cost_usd``
-    (the API's cost there). Pairs that never cross on the grid are left out.
+
+def break_even_frame(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
+    """Break-even of each self-hosting option against each API option, exact (:mod:`costmodel.breakeven`).
+
+    A break-even volume is the smallest volume from which self-hosting costs no more than the API, the
+    workload's hourly shape and token mix held fixed (bisection to machine precision, not a chart grid).
+
+    Columns: ``self_host``, ``api`` (option labels as in :func:`cost_volume_frame`), ``requests_per_day``,
+    ``requests_per_month``, ``monthly_cost_usd`` (either bill there, USD/month), ``volume_note`` (why there is
+    none; NaN volume then), ``cache_hit_fraction`` (where the bills cross over the cache-hit fraction at the
+    scenario's volume; NaN when they do not) and ``cache_hit_note``. One row per pair.
     """
-    rows = []
-    api = curves[curves["kind"] == "api"]
-    sh = curves[curves["kind"] == "self_host"]
-    for s_opt, s in sh.groupby("option", sort=False):
-        s = s.sort_values("requests_per_day")
-        for a_opt, a in api.groupby("option", sort=False):
-            a = a.sort_values("requests_per_day")
-            cheaper = s["monthly_cost_usd"].to_numpy() <= a["monthly_cost_usd"].to_numpy()
-            cross = np.flatnonzero(cheaper[1:] & ~cheaper[:-1]) + 1
-            if cheaper.size and cheaper[0]:
-                continue  # self-hosting already cheaper at the smallest volume: no crossing from below
-            for i in cross[:1]:
-                rows.append(
-                    {
-                        "self_host": s_opt,
-                        "api": a_opt,
-                        "requests_per_day": float(s["requests_per_day"].iloc[i]),
-                        "requests_per_month": float(s["requests_per_month"].iloc[i]),
-                        "monthly_cost_usd": float(a["monthly_cost_usd"].iloc[i]),
-                    }
-                )
-    return pd.DataFrame(
-        rows, columns=["self_host", "api", "requests_per_day", "requests_per_month", "monthly_cost_usd"]
+    from costmodel.breakeven import break_even_table
+
+    raw = break_even_table(scenario, catalogue)
+    if raw.empty:
+        return pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
+    df = pd.DataFrame(
+        {
+            "self_host": raw["self_host_option"],
+            "api": raw["api_option"],
+            "requests_per_day": raw["break_even_requests_per_day"].astype(float),
+            "requests_per_month": raw["break_even_requests_per_day"].astype(float)
+            * scenario.workload.days_per_month,
+            "monthly_cost_usd": raw["break_even_monthly_cost_usd"].astype(float),
+            "volume_note": raw["volume_note"],
+            "cache_hit_fraction": raw["break_even_cache_hit_fraction"].astype(float),
+            "cache_hit_note": raw["cache_hit_note"],
+        }
     )
+    return df[BREAK_EVEN_COLUMNS]
 
 
 def cheapest_row(table: pd.DataFrame) -> pd.Series | None:
@@ -465,8 +477,12 @@ def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.Lay
             ],
         )
     )
+    found = break_even[np.isfinite(pd.to_numeric(break_even["requests_per_day"], errors="coerce"))]
+    if not curves.empty:
+        lo, hi = curves["requests_per_month"].min(), curves["requests_per_month"].max()
+        found = found[found["requests_per_month"].between(lo, hi)]
     points = (
-        alt.Chart(break_even)
+        alt.Chart(found)
         .mark_point(shape="circle", size=120, filled=False, strokeWidth=2, color="black")
         .encode(
             x=x,
@@ -599,7 +615,8 @@ def band_chart(df: pd.DataFrame) -> alt.LayerChart:
 
 def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Series | None:
     """The break-even that matters most: the cheapest API against the cheapest self-hosting option (by their
-    monthly cost at the scenario's volume); None when they do not cross in the swept range."""
+    monthly cost at the scenario's volume), a row of :func:`break_even_frame` (its ``requests_per_day`` is NaN
+    and ``volume_note`` says why when they never cross); None when there is no option of one kind."""
     costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
     ok = table[costs.notna() & np.isfinite(costs)]
     api, sh = ok[ok["kind"] == "api"], ok[ok["kind"] == "self_host"]

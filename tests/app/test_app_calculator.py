@@ -60,6 +60,24 @@ def test_changing_the_workload_changes_the_table_as_the_model_says() -> None:
     assert all(after[k] > before[k] for k in api)  # longer, less cached prompts cost more on every API
 
 
+def test_headline_break_even_is_the_exact_break_even() -> None:
+    from costmodel.breakeven import break_even
+    from costmodel.serving import option_label
+
+    at = run_page("calculator")
+    _ok(at)
+    s = at.session_state["scenario"]
+    t = compare_table(s, load_catalogue())
+    cheapest = {k: t[t["kind"] == k].sort_values(MONEY).iloc[0]["option"] for k in ("api", "self_host")}
+    sh = next(o for o in s.self_host_options if option_label(o) == cheapest["self_host"])
+    api = next(o for o in s.api_options if o.option_id == cheapest["api"])
+    exact = break_even(s, load_catalogue(), sh, api)
+    assert exact.requests_per_day > 0
+    metric = next(m for m in at.metric if m.label.startswith("Break-even volume"))
+    assert metric.value == f"{exact.requests_per_day * s.workload.days_per_month:,.0f}"
+    assert cheapest["self_host"] in metric.help and cheapest["api"] in metric.help
+
+
 def test_cheapest_row_is_marked_and_first() -> None:
     at = run_page("calculator")
     t = _table(at)

@@ -13,6 +13,7 @@ from costmodel import charts
 from costmodel.catalog import load_catalogue
 from costmodel.compare import compare_table
 from costmodel.scenario import preset
+from costmodel.serving import option_label
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -47,22 +48,45 @@ def test_cost_volume_frame_at_the_scenario_volume_is_the_table() -> None:
     assert (sh["monthly_cost_usd_high"] <= sh["monthly_cost_usd"] + 1e-9).all()
 
 
-def test_break_even_is_where_the_curves_cross() -> None:
-    v = np.geomspace(1, 1e6, 61)
-    curves = pd.DataFrame(
-        {
-            "option": ["api"] * v.size + ["gpu"] * v.size,
-            "kind": ["api"] * v.size + ["self_host"] * v.size,
-            "requests_per_day": np.concatenate([v, v]),
-            "requests_per_month": np.concatenate([v, v]) * 30,
-            "monthly_cost_usd": np.concatenate([v * 0.01, np.full(v.size, 100.0)]),  # cross at 10,000/day
-        }
+def test_break_even_points_are_exact_crossings_of_the_drawn_curves() -> None:
+    from costmodel.breakeven import break_even
+
+    cat = load_catalogue()
+    s = preset("chat", AS_OF)
+    be = charts.break_even_frame(s, cat)
+    assert len(be) == len(s.self_host_options) * len(s.api_options)
+    found = be[np.isfinite(be["requests_per_day"])]
+    assert not found.empty
+    sh_by_label = {option_label(opt): opt for opt in s.self_host_options}
+    api_by_id = {a.option_id: a for a in s.api_options}
+    for r in found.itertuples():
+        exact = break_even(s, cat, sh_by_label[r.self_host], api_by_id[r.api])
+        assert r.requests_per_day == exact.requests_per_day
+        assert r.requests_per_month == pytest.approx(r.requests_per_day * s.workload.days_per_month)
+        v = r.requests_per_day
+        curves = charts.cost_volume_frame(s, cat, volumes=np.array([v * (1 - 1e-6), v]))
+        api_cost = curves[curves["option"] == r.api]["monthly_cost_usd"].to_numpy()
+        sh_cost = curves[curves["option"] == r.self_host]["monthly_cost_usd"].to_numpy()
+        assert sh_cost[1] <= api_cost[1] * (1 + 1e-9)  # at the point: self-hosting no dearer
+        assert sh_cost[0] > api_cost[0]  # just below: dearer
+        assert r.monthly_cost_usd == pytest.approx(api_cost[1], rel=1e-9)  # the circle sits on the API line
+
+
+def test_circles_only_where_a_crossing_is_in_the_drawn_range() -> None:
+    cat = load_catalogue()
+    s = preset("chat", AS_OF)
+    curves = charts.cost_volume_frame(s, cat)
+    be = charts.break_even_frame(s, cat)
+    far = be.head(1).assign(requests_per_day=1e15, requests_per_month=3e16)
+    none = be.head(1).assign(requests_per_day=np.nan, requests_per_month=np.nan)
+    spec = charts.cost_volume_chart(curves, pd.concat([be, far, none], ignore_index=True)).to_dict()
+    circles = next(
+        layer for layer in spec["layer"] if isinstance(layer["mark"], dict) and layer["mark"].get("shape")
     )
-    be = charts.break_even_frame(curves)
-    assert len(be) == 1
-    got = be.iloc[0]["requests_per_day"]
-    assert 10_000 <= got <= 10_000 * v[1] / v[0]  # the first grid volume at or above the crossing
-    assert charts.break_even_frame(curves.assign(monthly_cost_usd=1.0)).empty  # equal from the start: none
+    drawn = spec["datasets"][circles["data"]["name"]]
+    lo, hi = curves["requests_per_month"].min(), curves["requests_per_month"].max()
+    want = be[be["requests_per_month"].between(lo, hi)]
+    assert len(drawn) == len(want) > 0
 
 
 def test_attention_ratios_at_1m() -> None:
@@ -88,7 +112,7 @@ def test_every_chart_has_units_and_tooltips() -> None:
     s = preset("chat", AS_OF)
     table = compare_table(s, cat)
     curves = charts.cost_volume_frame(s, cat)
-    be = charts.break_even_frame(curves)
+    be = charts.break_even_frame(s, cat)
     models = [cat.model("deepseek-v3.2"), cat.model("deepseek-v4-flash")]
     att = charts.attention_frame(models, charts.context_grid(points=5), baseline=models[0])
     for chart in (
