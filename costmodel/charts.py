@@ -7,7 +7,6 @@ tooltip. The ``*_frame`` functions gather numbers from the model (``costmodel.at
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -633,8 +632,6 @@ def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Ser
 
 # ---- which past positions one query reads (from the numpy reference simulation) -------------------------------
 
-_SIM_LOCK = threading.Lock()
-
 
 def miniature_mechanisms(
     *, window: int = 32, csa_topk: int = 8, hca_ratio: int = 32, dsa_topk: int = 32
@@ -652,43 +649,20 @@ def miniature_mechanisms(
 
 def sim_reads_frame(mechanisms: dict[str, Mechanism], length: int, seed: int = 0) -> pd.DataFrame:
     """For the query at position ``length``, the past positions each mechanism reads, as the simulation in
-    :mod:`costmodel.attention.sim` executes it (random tensors; the indexer's top-k is the simulator's own).
-
-    The rows the simulator reads from each cache table in its last step are recorded (its ``EntryTable`` is
-    wrapped for the duration of the call) and mapped to token positions: a compressed entry covers its block
-    of ``ratio`` tokens, a window slot one token.
+    :mod:`costmodel.attention.sim` executes it (:func:`~costmodel.attention.sim.query_reads`: random tensors,
+    the indexer's top-k is the simulator's own). A compressed entry covers its block of ``ratio`` tokens, a
+    window slot or a token one position.
 
     Returns:
         Columns ``mechanism`` (e.g. ``"V4 CSA layer"``), ``what`` (which part of the layer read it: window,
         selected blocks, indexer, ...), ``position`` (0-based token index) and ``position_end`` (exclusive).
     """
-    from costmodel.attention import sim
-
-    base = sim.EntryTable
-    tables: list[Any] = []
-    reads: dict[int, np.ndarray] = {}
-
-    class Recorder(base):  # type: ignore[misc,valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            tables.append(self)
-
-        def read(self, rows: Any) -> Any:
-            reads[id(self)] = np.asarray(rows, dtype=np.int64).copy()
-            return super().read(rows)
+    from costmodel.attention.sim import query_reads
 
     rows: list[dict[str, Any]] = []
-    t = int(length)
     for label, mech in mechanisms.items():
-        tables.clear()
-        reads.clear()
-        with _SIM_LOCK:
-            sim.EntryTable = Recorder  # type: ignore[misc]
-            try:
-                sim.simulate_layer(mech, t, "bf16", seed)
-            finally:
-                sim.EntryTable = base  # type: ignore[misc]
-        last = [(tab, reads.get(id(tab), np.zeros(0, np.int64))) for tab in tables]
+        r = query_reads(mech, int(length), "bf16", seed)
+        ratio = r.block_tokens
 
         def add(what: str, starts: np.ndarray, width: int, label: str = label) -> None:
             for s in np.unique(starts):
@@ -696,21 +670,18 @@ def sim_reads_frame(mechanisms: dict[str, Mechanism], length: int, seed: int = 0
                     {"mechanism": label, "what": what, "position": int(s), "position_end": int(s) + width}
                 )
 
-        if isinstance(mech, V4Attention):  # tables: window, compressed, [indexer keys]
-            win = last[0][1]
-            add("sliding window", np.arange(t - win.size, t), 1)
-            ratio = getattr(mech, "ratio", 0)
-            if ratio and len(last) > 1:
-                if isinstance(mech, CSA) and len(last) > 2:
-                    add("indexer: blocks scored", last[2][1] * ratio, ratio)
-                    add("blocks selected (top-k)", last[1][1] * ratio, ratio)
-                else:
-                    add("compressed blocks (all)", last[1][1] * ratio, ratio)
-        elif isinstance(mech, DSA):  # tables: latent entries, indexer keys
-            add("indexer: tokens scored", last[1][1], 1)
-            add("tokens selected (top-k)", last[0][1], 1)
+        if isinstance(mech, V4Attention):
+            add("sliding window", r.window, 1)
+            if isinstance(mech, CSA):
+                add("indexer: blocks scored", r.indexer_scored * ratio, ratio)
+                add("blocks selected (top-k)", r.compressed * ratio, ratio)
+            elif ratio:
+                add("compressed blocks (all)", r.compressed * ratio, ratio)
+        elif isinstance(mech, DSA):
+            add("indexer: tokens scored", r.indexer_scored, 1)
+            add("tokens selected (top-k)", r.tokens, 1)
         else:
-            add("every token", last[0][1], 1)
+            add("every token", r.tokens, 1)
     return pd.DataFrame(rows, columns=["mechanism", "what", "position", "position_end"])
 
 

@@ -203,9 +203,16 @@ class _Steps:
 
 
 def simulate_dense(
-    mech: DenseAttention, length: int, kv_dtype: KvDtype, rng: np.random.Generator
+    mech: DenseAttention,
+    length: int,
+    kv_dtype: KvDtype,
+    rng: np.random.Generator,
+    record: dict[str, I64] | None = None,
 ) -> SimResult:
-    """Dense MHA/GQA/MQA: every K and V kept; each KV head serves ``n_heads / n_kv_heads`` query heads."""
+    """Dense MHA/GQA/MQA: every K and V kept; each KV head serves ``n_heads / n_kv_heads`` query heads.
+
+    ``record`` (if given) receives what the last step reads (see :func:`query_reads`).
+    """
     steps, g = _Steps(length), mech.n_heads // mech.n_kv_heads
     hd, vd = mech.head_dim, mech.v_head_dim
     table = EntryTable(mech.entry_layout(kv_dtype), length)
@@ -216,6 +223,8 @@ def simulate_dense(
         q = rng.standard_normal((mech.n_heads, hd))
         mc = MacCounter()
         cache, steps.read[i] = table.read(np.arange(i + 1))
+        if record is not None and i == length - 1:
+            record["tokens"] = np.arange(i + 1, dtype=np.int64)
         cache = cache.reshape(i + 1, mech.n_kv_heads, hd + vd)
         out = np.concatenate(
             [
@@ -227,8 +236,17 @@ def simulate_dense(
     return steps.result(out)
 
 
-def simulate_mla(mech: MLA | DSA, length: int, kv_dtype: KvDtype, rng: np.random.Generator) -> SimResult:
-    """MLA, absorbed decode (MQA over the latent), and DSA (indexer + top-k on top of it)."""
+def simulate_mla(
+    mech: MLA | DSA,
+    length: int,
+    kv_dtype: KvDtype,
+    rng: np.random.Generator,
+    record: dict[str, I64] | None = None,
+) -> SimResult:
+    """MLA, absorbed decode (MQA over the latent), and DSA (indexer + top-k on top of it).
+
+    ``record`` (if given) receives what the last step reads (see :func:`query_reads`).
+    """
     steps = _Steps(length)
     kvl, rope = mech.kv_lora_rank, mech.rope_dim
     table = EntryTable(mech.entry_layout(kv_dtype), length)
@@ -245,8 +263,12 @@ def simulate_mla(mech: MLA | DSA, length: int, kv_dtype: KvDtype, rng: np.random
             keys, read = index.read(rows)
             q_idx = rng.standard_normal((dsa.index_n_heads, dsa.index_head_dim))
             w = rng.standard_normal(dsa.index_n_heads)
+            if record is not None and i == length - 1:
+                record["indexer_scored"] = rows.astype(np.int64)
             rows = _top_k(_index_scores(mc, q_idx, w, keys), dsa.index_topk)
             steps.index_macs[i], steps.read[i] = mc.macs, read
+        if record is not None and i == length - 1:
+            record["tokens"] = np.sort(np.asarray(rows, dtype=np.int64))
         entries, read = table.read(rows)
         steps.read[i] += read
         out = _attend(mc, q, entries, entries[:, :kvl])  # values are the latent part
@@ -255,8 +277,17 @@ def simulate_mla(mech: MLA | DSA, length: int, kv_dtype: KvDtype, rng: np.random
     return steps.result(out)
 
 
-def simulate_v4(mech: V4Attention, length: int, kv_dtype: KvDtype, rng: np.random.Generator) -> SimResult:
-    """A V4 layer: sliding window, plus HCA (attend every compressed entry) or CSA (indexer + top-k)."""
+def simulate_v4(
+    mech: V4Attention,
+    length: int,
+    kv_dtype: KvDtype,
+    rng: np.random.Generator,
+    record: dict[str, I64] | None = None,
+) -> SimResult:
+    """A V4 layer: sliding window, plus HCA (attend every compressed entry) or CSA (indexer + top-k).
+
+    ``record`` (if given) receives what the last step reads (see :func:`query_reads`).
+    """
     steps = _Steps(length)
     hd, w = mech.head_dim, mech.window
     window = EntryTable(mech.entry_layout(kv_dtype), w)
@@ -293,12 +324,18 @@ def simulate_v4(mech: V4Attention, length: int, kv_dtype: KvDtype, rng: np.rando
         rows = np.arange(n_comp)
         if csa is not None and index is not None:
             keys, steps.read[i] = index.read(rows)
+            if record is not None and i == length - 1:
+                record["indexer_scored"] = rows.astype(np.int64)
             q_idx = rng.standard_normal((csa.index_n_heads, d_idx))
             wts = rng.standard_normal(csa.index_n_heads)
             rows = _top_k(_index_scores(mc, q_idx, wts, keys), csa.index_topk)
             steps.index_macs[i] = mc.macs
+        slots = np.arange(min(t, w))
+        if record is not None and i == length - 1:
+            record["compressed"] = np.sort(np.asarray(rows, dtype=np.int64))
+            record["window"] = np.sort(i - (i - slots) % w)  # ring slot -> the token it holds now
         comp, read_c = compressed.read(rows)
-        win, read_w = window.read(np.arange(min(t, w)))
+        win, read_w = window.read(slots)
         steps.read[i] += read_c + read_w
         entries = np.concatenate([comp, win])
         q = rng.standard_normal((mech.n_heads, hd))
@@ -308,20 +345,74 @@ def simulate_v4(mech: V4Attention, length: int, kv_dtype: KvDtype, rng: np.rando
     return steps.result(out)
 
 
-def simulate_layer(mech: Mechanism, length: int, kv_dtype: KvDtype = "deployed", seed: int = 0) -> SimResult:
+def simulate_layer(
+    mech: Mechanism,
+    length: int,
+    kv_dtype: KvDtype = "deployed",
+    seed: int = 0,
+    *,
+    record: dict[str, I64] | None = None,
+) -> SimResult:
     """Simulate one layer for tokens ``1..length``.
+
+    ``record`` (if given) is filled with the rows the last step reads (see :func:`query_reads`).
 
     Raises:
         TypeError: an unknown mechanism type.
     """
     rng = np.random.default_rng(seed)
     if isinstance(mech, DenseAttention):
-        return simulate_dense(mech, length, kv_dtype, rng)
+        return simulate_dense(mech, length, kv_dtype, rng, record)
     if isinstance(mech, (MLA, DSA)):
-        return simulate_mla(mech, length, kv_dtype, rng)
+        return simulate_mla(mech, length, kv_dtype, rng, record)
     if isinstance(mech, V4Attention):
-        return simulate_v4(mech, length, kv_dtype, rng)
+        return simulate_v4(mech, length, kv_dtype, rng, record)
     raise TypeError(f"no simulation for {type(mech).__name__}")
+
+
+_NONE = np.zeros(0, np.int64)
+
+
+@dataclass(frozen=True)
+class QueryReads:
+    """What the query at one position reads from the cache of one layer, as the simulation executes it.
+
+    Token positions are 0-based (the query itself is token ``position - 1`` and its own entry is in the
+    window, or in ``tokens`` for dense/MLA/DSA). Compressed entry ``j`` is the pooled block of tokens
+    ``[j·block_tokens, (j+1)·block_tokens)`` (CSA pools the block before it too, with separate weights).
+
+    Attributes:
+        position: tokens so far (the simulation decoded tokens ``1..position``).
+        block_tokens: tokens per compressed entry (the layer's ratio; 0 without compression).
+        window: token positions of the sliding-window entries read (V4 layers).
+        compressed: compressed entries attended (CSA: the indexer's top-k; HCA: every complete block).
+        indexer_scored: what the lightning indexer scores (CSA: compressed entries; DSA: token positions).
+        tokens: token positions attended directly (dense and MLA: all; DSA: the indexer's top-k).
+    """
+
+    position: int
+    block_tokens: int
+    window: I64 = field(default_factory=lambda: _NONE)
+    compressed: I64 = field(default_factory=lambda: _NONE)
+    indexer_scored: I64 = field(default_factory=lambda: _NONE)
+    tokens: I64 = field(default_factory=lambda: _NONE)
+
+
+def query_reads(mech: Mechanism, position: int, kv_dtype: KvDtype = "deployed", seed: int = 0) -> QueryReads:
+    """Past positions the query at ``position`` reads in layer ``mech``: the simulation of tokens
+    ``1..position`` (:func:`simulate_layer`, same seed, so the indexer's top-k is the simulator's own) records
+    the rows its last step reads.
+
+    Raises:
+        ValueError: ``position`` < 1.
+        TypeError: an unknown mechanism type.
+    """
+    if position < 1:
+        raise ValueError(f"position must be >= 1 token, got {position}")
+    rec: dict[str, I64] = {}
+    simulate_layer(mech, int(position), kv_dtype, seed, record=rec)
+    ratio = mech.ratio if isinstance(mech, (CSA, HCA)) else 0
+    return QueryReads(position=int(position), block_tokens=int(ratio), **rec)
 
 
 def simulate_model(

@@ -68,3 +68,6 @@ def test_live_simulation_marks_what_the_query_reads() -> None:
     assert sorted(win["position"]) == list(range(112, 128))  # the last 16 positions, nothing else
     csa = df[(df["mechanism"] == "V4 CSA layer") & (df["what"] == "blocks selected (top-k)")]
     assert len(csa) == 8 and (csa["position"] % 4 == 0).all()
+    hca = df[(df["mechanism"] == "V4 HCA layer") & (df["what"] == "compressed blocks (all)")]
+    assert sorted(hca["position"]) == list(range(0, 128, 32))  # every complete block of 32
+    assert (hca["position_end"] - hca["position"] == 32).all()
