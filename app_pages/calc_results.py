@@ -165,7 +165,7 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
     )
     if view == "volume":
         st.altair_chart(
-            charts.cost_volume_chart(curves, be), width="stretch", height=520, key="calc_chart_volume"
+            charts.cost_volume_chart(curves, be), width="stretch", height=660, key="calc_chart_volume"
         )
         if not be.empty:
             with st.expander("Break-even points"):

@@ -424,13 +424,28 @@ def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.Lay
     x = alt.X(
         "requests_per_month:Q",
         title="monthly volume (requests per month, log scale)",
-        scale=alt.Scale(type="log"),
+        scale=alt.Scale(type="log", nice=False),
         axis=alt.Axis(format="~s"),
     )
     y_scale = alt.Scale(type="log")
-    color = alt.Color(
-        "option:N", title="option", legend=alt.Legend(orient="bottom", columns=2, labelLimit=400)
+    # One legend names every option: colour and dash (solid = API, dashed = self-hosting) share the field and
+    # the legend, so each entry shows the line as drawn.
+    kinds = curves.drop_duplicates("option")[["option", "kind"]]
+    options = kinds["option"].tolist()
+    dashes = [[6, 3] if k == "self_host" else [1, 0] for k in kinds["kind"]]
+    legend = alt.Legend(
+        title="option (solid: API, dashed: self-hosting)",
+        titleLimit=600,
+        orient="bottom",
+        columns=2,
+        labelLimit=420,
+        symbolType="stroke",
+        symbolStrokeWidth=3,
+        symbolSize=400,
+        symbolOpacity=1,
     )
+    color = alt.Color("option:N", scale=alt.Scale(domain=options), legend=legend)
+    dash = alt.StrokeDash("option:N", scale=alt.Scale(domain=options, range=dashes), legend=legend)
     tip = [
         alt.Tooltip("option:N"),
         alt.Tooltip("requests_per_month:Q", title="requests per month", format=",.0f"),
@@ -446,7 +461,7 @@ def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.Lay
                 "monthly_cost_usd_high:Q", scale=y_scale, title="monthly cost (USD per month, log scale)"
             ),
             y2="monthly_cost_usd_low:Q",
-            color=color,
+            fill=alt.Fill("option:N", scale=alt.Scale(domain=options), legend=legend),  # merges with colour
             tooltip=[
                 alt.Tooltip("option:N"),
                 alt.Tooltip("monthly_cost_usd_high:Q", title="high efficiency (USD/month)", format="$,.0f"),
@@ -461,7 +476,7 @@ def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.Lay
             x=x,
             y=alt.Y("monthly_cost_usd:Q", scale=y_scale, title="monthly cost (USD per month, log scale)"),
             color=color,
-            strokeDash=alt.StrokeDash("kind:N", title="kind"),
+            strokeDash=dash,
             tooltip=tip,
         )
     )

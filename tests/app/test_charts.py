@@ -140,3 +140,24 @@ def test_breakdown_parts_add_up_to_the_monthly_cost() -> None:
     for opt, total in table.set_index("option")["monthly_cost_usd"].items():
         if np.isfinite(total):
             assert parts[opt] == pytest.approx(float(total), rel=1e-9)
+
+
+def test_cost_volume_legend_names_every_option_with_its_line_style() -> None:
+    import vl_convert as vlc
+
+    cat = load_catalogue()
+    s = preset("chat", AS_OF)
+    curves = charts.cost_volume_frame(s, cat)
+    spec = charts.cost_volume_chart(curves, charts.break_even_frame(s, cat)).to_dict()
+    vega = vlc.vegalite_to_vega(spec)  # compiled: the legend Vega would really draw
+    legends = vega.get("legends", [])
+    assert len(legends) == 1, legends
+    legend = legends[0]
+    assert {"stroke", "strokeDash"} <= set(legend)  # the entries show colour and dash of each line
+    scales = {sc["name"]: sc for sc in vega["scales"]}
+    domain = scales[legend["stroke"]]["domain"]
+    options = list(dict.fromkeys(curves["option"]))
+    assert domain == options  # every option named, in the table's order
+    dash = dict(zip(options, scales[legend["strokeDash"]]["range"], strict=True))
+    for opt, kind in curves.drop_duplicates("option")[["option", "kind"]].itertuples(index=False):
+        assert (dash[opt] == [1, 0]) == (kind == "api"), (opt, dash[opt])
