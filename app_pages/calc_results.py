@@ -164,9 +164,8 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         key="calc_chart",
     )
     if view == "volume":
-        st.altair_chart(
-            charts.cost_volume_chart(curves, be), width="stretch", height=660, key="calc_chart_volume"
-        )
+        chart: Any = charts.cost_volume_chart(curves, be)
+        st.altair_chart(chart, width="stretch", height=660, key="calc_chart_volume")
         if not be.empty:
             with st.expander("Break-even points"):
                 st.dataframe(
@@ -191,18 +190,16 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
                     },
                 )
     elif view == "breakdown":
-        st.altair_chart(
-            charts.breakdown_chart(charts.breakdown_frame(table, curves)),
-            width="stretch",
-            key="calc_chart_breakdown",
-        )
+        chart = charts.breakdown_chart(charts.breakdown_frame(table, curves))
+        st.altair_chart(chart, width="stretch", key="calc_chart_breakdown")
     else:
-        st.altair_chart(charts.band_chart(charts.band_frame(table)), width="stretch", key="calc_chart_band")
+        chart = charts.band_chart(charts.band_frame(table))
+        st.altair_chart(chart, width="stretch", key="calc_chart_band")
 
     # ---- export and share ---------------------------------------------------------------------------------
     st.subheader(":material/ios_share: Take it away", divider="gray")
     slug = _slug(s)
-    e1, e2, e3, e4 = st.columns(4)
+    e1, e2, e3, e4, e5, e6 = st.columns([1, 1, 1.2, 1.4, 1.3, 1.3])
     e1.download_button(
         "CSV",
         data=lambda: export.to_csv(table),
@@ -239,6 +236,26 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         on_click="ignore",
         key="calc_dl_json",
         help="Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it.",
+    )
+    e5.download_button(
+        "Chart PNG",
+        data=lambda: charts.chart_png(chart),
+        file_name=f"{slug}.{view}.png",
+        mime="image/png",
+        icon=":material/image:",
+        on_click="ignore",
+        key="calc_dl_png",
+        help="The chart shown above, as an image (drawn when you click).",
+    )
+    e6.download_button(
+        "Chart SVG",
+        data=lambda: charts.chart_svg(chart),
+        file_name=f"{slug}.{view}.svg",
+        mime="image/svg+xml",
+        icon=":material/image:",
+        on_click="ignore",
+        key="calc_dl_svg",
+        help="The chart shown above, as a vector drawing.",
     )
     st.caption(
         ":material/link: The page's address restores this whole scenario: copy it from the address bar to share. "

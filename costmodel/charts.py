@@ -725,3 +725,36 @@ def sim_reads_chart(df: pd.DataFrame, length: int) -> alt.Chart:
         .properties(height=alt.Step(26))
     )
     return chart
+
+
+# ---- chart files ------------------------------------------------------------------------------------------
+
+#: Size of an exported chart (pixels at scale 1) when the chart itself does not set one.
+EXPORT_WIDTH_PX, EXPORT_HEIGHT_PX = 960, 540
+
+
+def _export_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    spec: dict[str, Any] = chart.to_dict()
+    # A chart sized by its container (the app's "stretch") has no width of its own: give it a page width.
+    if spec.get("width") in (None, "container"):
+        spec["width"] = EXPORT_WIDTH_PX
+    if spec.get("height") in (None, "container"):
+        spec["height"] = EXPORT_HEIGHT_PX
+    spec.setdefault("background", "white")
+    return spec
+
+
+def chart_png(chart: alt.TopLevelMixin, scale: float = 2.0) -> bytes:
+    """The chart as a PNG image (``scale`` × its size in pixels), drawn by Vega itself (vl-convert)."""
+    import vl_convert as vlc  # imported on demand: only an export needs it
+
+    png: bytes = vlc.vegalite_to_png(_export_spec(chart), scale=scale)
+    return png
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> str:
+    """The chart as an SVG document (text), drawn by Vega itself (vl-convert)."""
+    import vl_convert as vlc
+
+    svg: str = vlc.vegalite_to_svg(_export_spec(chart))
+    return svg

@@ -219,3 +219,12 @@ def test_custom_api_price_from_catalogue_can_be_compared() -> None:
     _ok(at)
     assert choice in _shown_costs(at)
     assert _shown_costs(at) == pytest.approx(_model_costs(at.session_state["scenario"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("view", ["volume", "breakdown", "band"])
+def test_every_chart_view_offers_png_and_svg(view: str) -> None:
+    at = run_page("calculator")
+    at.segmented_control(key="calc_chart").set_value(view).run()
+    _ok(at)
+    labels = {b.label for b in at.get("download_button")}
+    assert {"CSV", "XLSX", "Markdown", "Scenario JSON", "Chart PNG", "Chart SVG"} <= labels, labels

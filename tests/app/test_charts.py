@@ -161,3 +161,25 @@ def test_cost_volume_legend_names_every_option_with_its_line_style() -> None:
     dash = dict(zip(options, scales[legend["strokeDash"]]["range"], strict=True))
     for opt, kind in curves.drop_duplicates("option")[["option", "kind"]].itertuples(index=False):
         assert (dash[opt] == [1, 0]) == (kind == "api"), (opt, dash[opt])
+
+
+@pytest.mark.parametrize("which", ["volume", "breakdown", "band", "kv"])
+def test_chart_files_are_png_and_svg(which: str) -> None:
+    cat = load_catalogue()
+    s = preset("chat", AS_OF)
+    table = compare_table(s, cat)
+    curves = charts.cost_volume_frame(s, cat)
+    models = [cat.model("deepseek-v3.2"), cat.model("deepseek-v4-flash")]
+    chart = {
+        "volume": lambda: charts.cost_volume_chart(curves, charts.break_even_frame(s, cat)),
+        "breakdown": lambda: charts.breakdown_chart(charts.breakdown_frame(table, curves)),
+        "band": lambda: charts.band_chart(charts.band_frame(table)),
+        "kv": lambda: charts.kv_chart(charts.attention_frame(models, charts.context_grid(points=5))),
+    }[which]()
+    png = charts.chart_png(chart, scale=1)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")  # IHDR
+    assert width >= charts.EXPORT_WIDTH_PX and height >= 200  # the page width, plus axes and legend
+    svg = charts.chart_svg(chart)
+    assert svg.lstrip().startswith("<svg")
+    assert "monthly cost" in svg or "KV cache" in svg  # the axis titles, with their units, are in the drawing

@@ -130,6 +130,11 @@ def test_enter_workload_read_table_download_csv_and_xlsx(
     assert {"Summary", "Assumptions", "Scenario"} <= set(sheets)
     assert _costs(sheets["Summary"]) == pytest.approx(expected, rel=1e-9)
 
+    name, png = _download(page, "calc_dl_png", tmp_path)
+    assert name.endswith(".volume.png") and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    name, svg = _download(page, "calc_dl_svg", tmp_path)
+    assert name.endswith(".volume.svg") and svg.read_text().lstrip().startswith("<svg")
+
     page.screenshot(path=str(REPO / "docs" / "screenshots" / "calculator.png"), full_page=True)
 
 
