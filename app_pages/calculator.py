@@ -7,8 +7,6 @@ the field, and the last good results stay on screen.
 
 from __future__ import annotations
 
-import zoneinfo
-
 import streamlit as st
 
 from app_pages import calc_results, common
@@ -142,7 +140,7 @@ with inputs:
     )
     c1.selectbox(
         "Time zone of the traffic profile",
-        sorted(zoneinfo.available_timezones()),
+        common.timezones(),
         key="calc_tz",
         help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
     )

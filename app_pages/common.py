@@ -6,6 +6,7 @@ No arithmetic here either: this module only wires Streamlit to ``costmodel``.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Any
 
 import streamlit as st
@@ -35,6 +36,12 @@ def init_state() -> None:
 @st.cache_data(max_entries=4, ttl=3600, show_spinner="Loading the catalogue…")
 def _load(data_dir: str | None) -> Catalogue:
     return load_catalogue(data_dir)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def timezones() -> list[str]:
+    """Every IANA time zone name, sorted (read from disk once per process)."""
+    return sorted(zoneinfo.available_timezones())
 
 
 def base_catalogue() -> Catalogue:

@@ -23,7 +23,7 @@ import pandas as pd
 from costmodel.catalog import Catalogue
 from costmodel.pricing import bill_arrays, peak_traffic_fraction, resolve_price
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption, hourly_requests_utc
-from costmodel.serving import FloatArray, evaluate_option, fleet_cost, option_label
+from costmodel.serving import FloatArray, OptionEvaluation, evaluate_option, fleet_cost, option_label
 
 #: Volume range searched, as multiples of the scenario's requests per day.
 X_MIN, X_MAX = 1e-4, 1e5
@@ -52,8 +52,28 @@ class BreakEven:
     cache_hit_reason: str
 
 
-def break_even(scenario: Scenario, catalogue: Catalogue, sh: SelfHostOption, api: ApiOption) -> BreakEven:
-    """Break-even volume and cache-hit fraction of ``sh`` against ``api`` (module docstring)."""
+def _evaluations(
+    scenario: Scenario, catalogue: Catalogue, sh: SelfHostOption
+) -> tuple[OptionEvaluation, OptionEvaluation]:
+    """The self-hosting evaluations a break-even needs: at the workload, and over the cache-hit grid."""
+    w, a = scenario.workload, scenario.assumptions
+    ev = evaluate_option(sh, w, a, catalogue, levels=(a.efficiency,))
+    ev_h = evaluate_option(sh, w, a, catalogue, cache_hit_fraction=_CACHE_GRID, levels=(a.efficiency,))
+    return ev, ev_h
+
+
+def break_even(
+    scenario: Scenario,
+    catalogue: Catalogue,
+    sh: SelfHostOption,
+    api: ApiOption,
+    *,
+    evaluated: tuple[OptionEvaluation, OptionEvaluation] | None = None,
+) -> BreakEven:
+    """Break-even volume and cache-hit fraction of ``sh`` against ``api`` (module docstring).
+
+    ``evaluated`` (from ``_evaluations``) saves re-evaluating ``sh`` for each API option.
+    """
     w = scenario.workload
     a = scenario.assumptions
     level = a.efficiency
@@ -73,7 +93,7 @@ def break_even(scenario: Scenario, catalogue: Catalogue, sh: SelfHostOption, api
             peak_fraction=peak,
         )["monthly_cost_usd"]
 
-    ev = evaluate_option(sh, w, a, catalogue, levels=(level,))
+    ev, ev_h = evaluated if evaluated is not None else _evaluations(scenario, catalogue, sh)
     est = ev.estimates.get(level)
     if ev.reason or est is None or ev.costs.get(level) is None:
         why = f"none: self-hosting not costed ({ev.reason or 'infeasible'})"
@@ -122,7 +142,6 @@ def break_even(scenario: Scenario, catalogue: Catalogue, sh: SelfHostOption, api
         )
         vreason = ""
     # cache-hit fraction
-    ev_h = evaluate_option(sh, w, a, catalogue, cache_hit_fraction=_CACHE_GRID, levels=(level,))
     cost_h = ev_h.costs.get(level)
     d = api_cost(1.0, _CACHE_GRID) - (cost_h.monthly_cost_usd if cost_h is not None else np.nan)
     sign = np.sign(d)
@@ -144,9 +163,10 @@ def break_even_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     """One row per (self-hosting option × API option) with the break-even volume and cache-hit fraction."""
     rows = []
     for sh in scenario.self_host_options:
+        evaluated = _evaluations(scenario, catalogue, sh) if scenario.api_options else None
         for api in scenario.api_options:
             try:
-                be = break_even(scenario, catalogue, sh, api)
+                be = break_even(scenario, catalogue, sh, api, evaluated=evaluated)
             except ValueError as e:  # an API option without a price in effect
                 be = BreakEven(math.nan, math.nan, math.nan, f"none: {e}", math.nan, f"none: {e}")
             rows.append(

@@ -90,3 +90,24 @@ def test_infeasible_self_host_gives_none(catalogue: Catalogue) -> None:
     api = ApiOption(provider="deepseek", model="deepseek-v4-flash")
     be = break_even(_scenario(sh, api), catalogue, sh, api)
     assert be.volume_reason.startswith("none: self-hosting not costed (cannot estimate")
+
+
+def test_table_reuses_one_evaluation_per_self_hosting_option() -> None:
+    """break_even_table evaluates each self-hosting option once, and gets what break_even gets alone."""
+    import datetime as dt
+    from unittest import mock
+
+    from costmodel import breakeven
+    from costmodel.catalog import load_catalogue
+    from costmodel.scenario import preset
+
+    cat = load_catalogue()
+    s = preset("chat", dt.date(2026, 11, 28))
+    with mock.patch.object(breakeven, "evaluate_option", wraps=breakeven.evaluate_option) as spy:
+        table = breakeven.break_even_table(s, cat)
+    assert spy.call_count == 2 * len(s.self_host_options)
+    alone = breakeven.break_even(s, cat, s.self_host_options[0], s.api_options[0])
+    assert table.iloc[0]["break_even_requests_per_day"] == alone.requests_per_day
+    assert table.iloc[0]["break_even_cache_hit_fraction"] == pytest.approx(
+        alone.cache_hit_fraction, nan_ok=True
+    )
