@@ -154,3 +154,43 @@ def test_bad_url_shows_an_error_not_a_traceback(page: Page, app_server: Server) 
     _wait_results(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_test_id("stAlertContentError").first).to_contain_text("rpd")
+
+
+def test_editing_a_self_hosting_cell_reprices_that_row(
+    page: Page, app_server: Server, tmp_path: Path
+) -> None:
+    """Type a GPU price into the self-hosting editor (a canvas grid: click, arrow keys, type, Enter)."""
+    from urllib.parse import parse_qsl, urlparse
+
+    from costmodel.scenario import scenario_from_query
+
+    page.goto(app_server.url)
+    _wait_results(page)
+    default = preset("chat", _today())
+    before = _model_costs(default)
+    grid = page.locator("[class*='st-key-calc_sh_']").get_by_test_id(
+        "stDataFrame"
+    )  # key: calc_sh_<generation>
+    grid.scroll_into_view_if_needed()
+    grid.click(position={"x": 40, "y": 35 + 17})  # first row, first column (below the 35 px header)
+    for _ in range(7):  # model, gpu, precision, gpus, mode, disaggregated, rental row -> USD per GPU-hour
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Enter")  # open the cell editor (an input in the grid's overlay portal)
+    editor = page.locator("#portal .gdg-input").first
+    expect(editor).to_be_visible(timeout=10_000)
+    editor.fill("0.5")
+    editor.press("Enter")
+    wait_for_app(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.wait_for_function("() => window.location.search.includes('%3A0.5%3A')", timeout=30_000)
+    _wait_results(page)
+
+    query = dict(parse_qsl(urlparse(page.url).query))
+    s, ignored = scenario_from_query(query, default)
+    assert not ignored
+    assert s.self_host_options[0].usd_per_gpu_hour == 0.5
+    assert s.self_host_options[1:] == default.self_host_options[1:]
+    shown = _read_table(page, tmp_path)
+    assert _costs(shown) == pytest.approx(_model_costs(s), rel=1e-6)  # the table is the model's for the edit
+    changed = {o for o, c in _costs(shown).items() if c != pytest.approx(before[o], rel=1e-9)}
+    assert changed and all(o.startswith("self-host") for o in changed)  # only the edited deployment moved
