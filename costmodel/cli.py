@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -28,7 +29,8 @@ class CliError(ValueError):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2 (argparse prints usage too: keep it short)
-        self.exit(2, f"error: {message} (see '{self.prog} --help')\n")
+        one_line = " ".join(message.splitlines())  # an argument may carry a newline or CR
+        self.exit(2, f"error: {one_line} (see '{self.prog} --help')\n")
 
 
 # ---- shared output -----------------------------------------------------------------------------------------
@@ -38,7 +40,9 @@ def markdown_table(df: pd.DataFrame) -> str:
     """A GitHub-flavoured Markdown table of ``df`` (no index); pipes in cells are escaped."""
 
     def cell(v: object) -> str:
-        text = f"{v:,.6g}" if isinstance(v, float) else "" if v is None else str(v)
+        if isinstance(v, float) and not math.isfinite(v):  # no NaN / inf in a table: the row says why
+            return ""
+        text = f"{v:,.6g}" if isinstance(v, float) else "" if v is None or v is pd.NA else str(v)
         return text.replace("|", "\\|").replace("\n", " ")
 
     cols = [str(c) for c in df.columns]
@@ -348,7 +352,10 @@ def build_parser() -> _Parser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # a usage error (one line already on stderr) or --help: a status, not a raise
+        return e.code if isinstance(e.code, int) else 2
     handler: Handler = args.func
     try:
         return handler(args)

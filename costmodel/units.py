@@ -29,6 +29,8 @@ def parse_token_count(text: str) -> int:
     m = _TOKEN_RE.match(str(text))
     if not m:
         raise ValueError(f"bad token count {text!r}: use an integer or a K/M suffix, e.g. 8192, 128K, 1M")
+    if len(m.group(1).split(".")[0].lstrip("0")) > 15:  # float() of a huge numeral is inf: refuse it first
+        raise ValueError(f"bad token count {str(text)[:40]!r}: larger than 2^40 tokens")
     value = float(m.group(1)) * _SUFFIX[m.group(2).upper()]
     if value != int(value):
         raise ValueError(f"bad token count {text!r}: not a whole number of tokens")
