@@ -1328,15 +1328,22 @@ SELF_HOST_COLUMNS = (
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
     "efficiency", "monthly_cost_usd_low", "monthly_cost_usd_high", "monthly_cost_usd_floor",
     "feasible", "reason", "unconfirmed_fields", "measured",
-    "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of",
+    "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of", "band_reason", "notes",
 )  # fmt: skip
+
+
+def _finite_or_none(x: float) -> float | None:
+    return x if math.isfinite(x) else None
 
 
 def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     """One row per self-hosting option of the scenario, with the comparison columns (kind = ``self_host``).
 
     Money at the scenario's efficiency level; ``monthly_cost_usd_low/high/floor`` at the other levels
-    (floor = 100 % efficiency). Infeasible options have NaN money and the reason.
+    (floor = 100 % efficiency). No cell is NaN without its reason in the row: an infeasible option has
+    empty money and ``reason``; a band level that cannot meet the latency targets while the chosen level
+    can has an empty ``monthly_cost_usd_<level>`` and says why in ``band_reason``; a rate with nothing to
+    divide by (no output tokens; every prompt token cached) is empty and ``notes`` says why.
     """
     w = scenario.workload
     a = scenario.assumptions
@@ -1378,8 +1385,8 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
                 max_batch=est.max_batch,
                 tpot_ms=est.tpot_ms,
                 ttft_ms=float(est.ttft_ms[0]),
-                prefill_tokens_per_s_per_gpu=float(est.prefill_tokens_per_s_per_gpu[0]),
-                decode_tokens_per_s_per_gpu=est.decode_tokens_per_s_per_gpu,
+                prefill_tokens_per_s_per_gpu=_finite_or_none(float(est.prefill_tokens_per_s_per_gpu[0])),
+                decode_tokens_per_s_per_gpu=_finite_or_none(est.decode_tokens_per_s_per_gpu),
                 unconfirmed_fields=", ".join(est.unconfirmed_fields) or None,
                 measured=", ".join(est.measured) or None,
             )
@@ -1388,7 +1395,7 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
             row.update(
                 monthly_cost_usd=total,
                 usd_per_mtok_input=float(cost.input_cost_usd) / mtok_in,
-                usd_per_mtok_output=float(cost.output_cost_usd) / mtok_out if mtok_out > 0 else math.nan,
+                usd_per_mtok_output=float(cost.output_cost_usd) / mtok_out if mtok_out > 0 else None,
                 usd_per_mtok_blended=total / (mtok_in + mtok_out),
                 gpus=float(cost.gpus_peak),
                 gpus_mean=float(cost.gpus_mean),
@@ -1397,5 +1404,18 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
                 monthly_cost_usd_high=money("high"),
                 monthly_cost_usd_floor=money("floor"),
             )
+            levels: tuple[EfficiencyLevel, ...] = ("low", "high", "floor")
+            band = [
+                f"{lv} efficiency: no cost, {ev.estimates[lv].reason}"
+                for lv in levels
+                if lv in ev.estimates and ev.costs.get(lv) is None
+            ]
+            row["band_reason"] = "; ".join(band) or None
+        notes = []
+        if cost is not None and mtok_out <= 0:
+            notes.append("no output tokens: no USD per M output tokens")
+        if est is not None and row.get("prefill_tokens_per_s_per_gpu") is None:
+            notes.append("every prompt token is cached: no prefill compute, no prefill rate")
+        row["notes"] = "; ".join(notes) or None
         rows.append(row)
     return pd.DataFrame(rows, columns=list(SELF_HOST_COLUMNS))

@@ -18,6 +18,12 @@ IdField = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9]
 PosInt = Annotated[int, Field(gt=0)]
 NonNegInt = Annotated[int, Field(ge=0)]
 PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+#: Bounds of architecture fields: far above any real model, low enough that every count stays finite
+#: and a per-layer schedule fits in memory (a model file asking for 2^40 layers is refused, not run).
+MAX_CONFIG_LAYERS = 10_000
+MAX_CONFIG_DIM = 2**20
+ConfigPosInt = Annotated[int, Field(gt=0, le=MAX_CONFIG_DIM)]
+ConfigNonNegInt = Annotated[int, Field(ge=0, le=MAX_CONFIG_DIM)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 Confidence = Literal["official", "third_party", "derived", "unconfirmed"]
@@ -65,40 +71,40 @@ class ModelConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    num_hidden_layers: PosInt
-    hidden_size: PosInt
-    num_attention_heads: PosInt
-    num_key_value_heads: PosInt | None = None
-    head_dim: PosInt | None = None
+    num_hidden_layers: Annotated[int, Field(gt=0, le=MAX_CONFIG_LAYERS)]
+    hidden_size: ConfigPosInt
+    num_attention_heads: ConfigPosInt
+    num_key_value_heads: ConfigPosInt | None = None
+    head_dim: ConfigPosInt | None = None
     """Per-head dimension (V4: the shared 512-d K=V entry)."""
-    intermediate_size: PosInt | None = None
+    intermediate_size: ConfigPosInt | None = None
     """Dense FFN width (layers before ``first_k_dense_replace``, or every layer of a dense model)."""
-    vocab_size: PosInt
+    vocab_size: ConfigPosInt
     tie_word_embeddings: bool = False
     # MLA / low-rank projections
-    q_lora_rank: PosInt | None = None
-    kv_lora_rank: PosInt | None = None
-    qk_nope_head_dim: PosInt | None = None
-    qk_rope_head_dim: PosInt | None = None
-    v_head_dim: PosInt | None = None
-    o_groups: PosInt | None = None
-    o_lora_rank: PosInt | None = None
+    q_lora_rank: ConfigPosInt | None = None
+    kv_lora_rank: ConfigPosInt | None = None
+    qk_nope_head_dim: ConfigPosInt | None = None
+    qk_rope_head_dim: ConfigPosInt | None = None
+    v_head_dim: ConfigPosInt | None = None
+    o_groups: ConfigPosInt | None = None
+    o_lora_rank: ConfigPosInt | None = None
     # MoE
-    n_routed_experts: NonNegInt = 0
-    n_shared_experts: NonNegInt = 0
-    num_experts_per_tok: NonNegInt = 0
-    moe_intermediate_size: PosInt | None = None
-    first_k_dense_replace: NonNegInt = 0
+    n_routed_experts: ConfigNonNegInt = 0
+    n_shared_experts: ConfigNonNegInt = 0
+    num_experts_per_tok: ConfigNonNegInt = 0
+    moe_intermediate_size: ConfigPosInt | None = None
+    first_k_dense_replace: ConfigNonNegInt = 0
     """Number of leading layers with a dense FFN instead of MoE."""
     # Sparse attention (DSA indexer; V4 CSA indexer)
-    index_n_heads: PosInt | None = None
-    index_head_dim: PosInt | None = None
+    index_n_heads: ConfigPosInt | None = None
+    index_head_dim: ConfigPosInt | None = None
     index_topk: int | None = None
     # V4 hybrid attention
-    sliding_window: PosInt | None = None
+    sliding_window: ConfigPosInt | None = None
     compress_ratios: tuple[int, ...] | None = None
     """Per layer (MTP layers last): 0 = window only, 4 = CSA, 128 = HCA."""
-    num_nextn_predict_layers: NonNegInt = 0
+    num_nextn_predict_layers: Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)] = 0
     """Multi-token-prediction (MTP) layers; counted only when speculative decoding is on."""
 
 
