@@ -8,11 +8,15 @@ benchmark suite records them in docs/benchmarks.md (benchmarks/bench_scaling.py)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import statistics
 import threading
 import time
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from unittest.mock import MagicMock
 
 import pandas as pd
 import pytest
@@ -55,7 +59,7 @@ def _timed(at: AppTest, out: Outcome) -> None:
     at.run()
     out.rerun_s.append(time.perf_counter() - t0)
     if at.exception:
-        out.errors += [str(e.value) for e in at.exception]
+        out.errors += [f"{e.value} at {' | '.join(e.stack_trace[-4:])}" for e in at.exception]
     if at.error:
         out.errors += [str(e.value) for e in at.error]
 
@@ -65,7 +69,8 @@ def drive(i: int, start: threading.Barrier, out: Outcome) -> None:
     try:
         name, rpd, hit = session_plan(i)
         at = new_app()
-        at.run()
+        _timed(at, out)
+        out.rerun_s.clear()  # the first run of a session is not a rerun
         start.wait(timeout=120)  # every session is open: now they all work at once
         at.selectbox(key="calc_preset").select(name)
         _timed(at, out)
@@ -76,7 +81,57 @@ def drive(i: int, start: threading.Barrier, out: Outcome) -> None:
         out.scenario = at.session_state["scenario"]
         out.shown = _shown(at)
     except Exception as e:  # reported by the test, with the session number
-        out.errors.append(f"{type(e).__name__}: {e}")
+        out.errors.append(f"{type(e).__name__}: {e}: {traceback.format_exc(limit=-4)}")
+
+
+@contextlib.contextmanager
+def one_server() -> Iterator[None]:
+    """Make AppTest behave like one server with many sessions.
+
+    AppTest is written for one session at a time: each run installs a mock ``Runtime`` singleton and a
+    config patch, then removes them when it ends, so a session finishing would pull the runtime from under
+    the others ("Runtime hasn't been created!"), and each run compiles the page scripts afresh, which several
+    threads at once trip over (CPython 3.11: "AST constructor recursion depth mismatch"). A real server has one
+    runtime and one script cache (compiling under a lock) for every session; here, while sessions run, a
+    shared mock runtime stands in whenever none is installed, one script cache serves every run and the
+    config is patched once.
+    The app's own shared state (``st.cache_data``, module globals) is untouched: that is what is under test.
+    """
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.caching.storage.dummy_cache_storage import MemoryCacheStorageManager
+    from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
+    from streamlit.runtime.media_file_manager import MediaFileManager
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1.util import patch_config_options
+
+    shared = MagicMock(spec=Runtime)
+    shared.media_file_mgr = MediaFileManager(MemoryMediaFileStorage("/mock/media"))
+    shared.dataframe_source_mgr = DataframeSourceManager()
+    shared.cache_storage_manager = MemoryCacheStorageManager()
+    script_cache = app_test.ScriptCache()  # one compiled-script cache, with its lock, as a server has
+    saved = (
+        Runtime.__dict__["instance"],
+        Runtime.__dict__["exists"],
+        app_test.patch_config_options,
+        app_test.ScriptCache,
+    )
+
+    def instance(cls: type[Runtime]) -> Runtime:
+        return cls._instance or shared
+
+    def exists(cls: type[Runtime]) -> bool:
+        return True
+
+    Runtime.instance = classmethod(instance)  # type: ignore[method-assign,assignment]
+    Runtime.exists = classmethod(exists)  # type: ignore[method-assign,assignment]
+    app_test.patch_config_options = lambda options: contextlib.nullcontext()
+    app_test.ScriptCache = lambda: script_cache  # type: ignore[assignment,misc]
+    try:
+        with patch_config_options({"global.appTest": True}):
+            yield
+    finally:
+        Runtime.instance, Runtime.exists, app_test.patch_config_options, app_test.ScriptCache = saved  # type: ignore[method-assign]
 
 
 def run_sessions(n: int = SESSIONS) -> list[Outcome]:
@@ -84,10 +139,11 @@ def run_sessions(n: int = SESSIONS) -> list[Outcome]:
     outcomes = [Outcome(i) for i in range(n)]
     barrier = threading.Barrier(n)
     threads = [threading.Thread(target=drive, args=(i, barrier, outcomes[i])) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=600)
+    with one_server():
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=600)
     assert not any(t.is_alive() for t in threads), "a session hung"
     return outcomes
 
