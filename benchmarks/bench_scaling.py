@@ -1,0 +1,202 @@
+"""How cost grows with work: scenarios priced, context length, concurrent users.
+
+- ``compare_table`` over 1, 10, 100 and 1,000 distinct scenarios (the five presets at different volumes and
+  cache-hit shares; each has 5 API and 2 self-hosting options): total time (best of 20 runs for 1 scenario,
+  of 2 for 10, one run for 100 and 1,000) and time per scenario. Linear
+  growth means a flat time per scenario; the ratio column is the per-scenario time against the 1-scenario run.
+- The attention closed forms (KV bytes, KV read bytes, FLOPs per token, for every model with an architecture)
+  at one context of 1K, 8K, 128K and 1M tokens: a closed form costs the same at 1M as at 1K (ratio ≈ 1), while
+  the numpy simulation grows with the context (shown at 256, 512, 1,024 tokens for a reduced V4).
+- Twenty concurrent Calculator sessions (AppTest in threads, each with its own scenario, the driver of
+  tests/app/test_concurrency.py): p50 and p95 rerun times under that load, against the one-user 300 ms
+  target of issue 6 (twenty users share 2 cores, so a ratio above 1 is expected; read it as the slowdown).
+
+Run: ``.venv/bin/python benchmarks/bench_scaling.py``. Machines here are noisy: read the ratios.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from costmodel.attention import kv_cache_bytes, kv_read_bytes_per_token  # noqa: E402
+from costmodel.attention.sim import simulate_model  # noqa: E402
+from costmodel.catalog import load_catalogue, parse_models_text  # noqa: E402
+from costmodel.compare import compare_table  # noqa: E402
+from costmodel.compute import flops_per_token  # noqa: E402
+from costmodel.scenario import Scenario, preset, preset_names  # noqa: E402
+
+AS_OF = dt.date(2026, 11, 28)
+COUNTS = (1, 10, 100, 1000)
+CONTEXTS = {"1K": 1024, "8K": 8192, "128K": 131_072, "1M": 1_048_576}
+SIM_LENGTHS = (256, 512, 1024)
+RERUN_TARGET_MS = 300.0
+
+TINY_V4 = """
+models:
+  - {id: tiny-v4, name: tiny V4, provider: test, open_weights: true, attention: v4_hybrid,
+     total_params_b: null, active_params_b: null, context_window_tokens: null, max_output_tokens: null,
+     weight_precision: {routed_experts: fp4, shared_experts: fp8, dense: fp8},
+     config: {num_hidden_layers: 4, hidden_size: 64, num_attention_heads: 4, num_key_value_heads: 1,
+              head_dim: 64, qk_rope_head_dim: 16, sliding_window: 32, compress_ratios: [0, 4, 128, 4],
+              index_n_heads: 4, index_head_dim: 32, index_topk: 16, vocab_size: 100, intermediate_size: 128},
+     source: benchmark, as_of: 2026-11-20, confidence: derived,
+     null_reasons: {total_params_b: t, active_params_b: t, context_window_tokens: t, max_output_tokens: t}}
+"""
+
+
+def _best_s(fn: Callable[[], object], repeats: int = 5) -> float:
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _row(name: str, value: float, unit: str, target: float | None, ratio: float | None) -> dict[str, Any]:
+    return {"name": name, "value": value, "unit": unit, "target": target, "ratio": ratio}
+
+
+def scenarios(n: int) -> list[Scenario]:
+    """``n`` distinct scenarios: presets × volumes × cache-hit shares."""
+    names = preset_names()
+    out = []
+    for i in range(n):
+        s = preset(names[i % len(names)], AS_OF)
+        w = s.workload.model_copy(
+            update={
+                "requests_per_day": 500.0 * (1 + i // len(names)),
+                "cache_hit_fraction": (i % 11) / 10 if i % 11 < 10 else 0.95,
+            }
+        )
+        out.append(s.model_copy(update={"workload": w}))
+    return out
+
+
+def scenario_scaling() -> list[dict[str, Any]]:
+    cat = load_catalogue()
+    compare_table(scenarios(1)[0], cat)  # warm imports and the time-zone matrices
+    rows = []
+    per_one = None
+    for n in COUNTS:
+        batch = scenarios(n)
+        total = float("inf")
+        for _ in range(max(1, 20 // n)):  # best of a few for the small counts (noise), once for the large
+            t0 = time.perf_counter()
+            for s in batch:
+                compare_table(s, cat)
+            total = min(total, time.perf_counter() - t0)
+        per = total / n * 1e3
+        per_one = per_one or per
+        rows.append(_row(f"compare_table, {n:,} scenarios: total", total * 1e3, "ms", None, None))
+        rows.append(
+            _row(
+                f"compare_table, {n:,} scenarios: per scenario (ratio: vs 1 scenario)",
+                per,
+                "ms",
+                None,
+                per / per_one,
+            )
+        )
+    return rows
+
+
+def context_scaling() -> list[dict[str, Any]]:
+    cat = load_catalogue()
+    models = [m for m in cat.models if m.config is not None]
+    rows = []
+    base = None
+    for label, n in CONTEXTS.items():
+
+        def closed(n: int = n) -> None:
+            for m in models:
+                kv_cache_bytes(m, n)
+                kv_read_bytes_per_token(m, n)
+                flops_per_token(m, n)
+
+        ms = _best_s(closed, repeats=20) * 1e3
+        base = base or ms
+        rows.append(
+            _row(
+                f"closed forms, {len(models)} models at {label} tokens (ratio: vs 1K)",
+                ms,
+                "ms",
+                None,
+                ms / base,
+            )
+        )
+    (tiny,) = parse_models_text(TINY_V4, "tiny", cat.models)
+    sim_base = None
+    for length in SIM_LENGTHS:
+        ms = _best_s(lambda length=length: simulate_model(tiny, length), repeats=1) * 1e3
+        sim_base = sim_base or ms
+        rows.append(
+            _row(
+                f"simulation, reduced V4, {length} tokens (ratio: vs {SIM_LENGTHS[0]})",
+                ms,
+                "ms",
+                None,
+                ms / sim_base,
+            )
+        )
+    return rows
+
+
+def concurrency() -> list[dict[str, Any]]:
+    sys.path.insert(0, str(ROOT / "tests" / "app"))
+    from test_concurrency import SESSIONS, percentile, run_sessions  # the test's own driver
+
+    t0 = time.perf_counter()
+    outcomes = run_sessions()
+    wall_s = time.perf_counter() - t0  # includes the sessions' first runs (not counted as reruns)
+    errors = [(o.index, o.errors) for o in outcomes if o.errors]
+    if errors:
+        raise RuntimeError(f"sessions failed: {errors[:3]}")
+    reruns = [t * 1e3 for o in outcomes for t in o.rerun_s]
+    p50, p95 = percentile(reruns, 0.50), percentile(reruns, 0.95)
+    return [
+        _row(
+            f"{SESSIONS} concurrent calculator sessions: rerun p50 ({len(reruns)} reruns)",
+            p50,
+            "ms",
+            RERUN_TARGET_MS,
+            p50 / RERUN_TARGET_MS,
+        ),
+        _row(
+            f"{SESSIONS} concurrent calculator sessions: rerun p95",
+            p95,
+            "ms",
+            RERUN_TARGET_MS,
+            p95 / RERUN_TARGET_MS,
+        ),
+        _row(
+            f"{SESSIONS} concurrent sessions: reruns served per second, all sessions together",
+            len(reruns) / wall_s,
+            "1/s",
+            None,
+            None,
+        ),
+    ]
+
+
+def main() -> list[dict[str, Any]]:
+    """Run the three scaling measurements; print and return ``{name, value, unit, target, ratio}`` rows."""
+    rows = [*scenario_scaling(), *context_scaling(), *concurrency()]
+    for r in rows:
+        target = "" if r["target"] is None else f" (target {r['target']:g} {r['unit']})"
+        ratio = "" if r["ratio"] is None else f"; ratio {r['ratio']:.3g}"
+        print(f"{r['name']}: {r['value']:,.4g} {r['unit']}{target}{ratio}", flush=True)
+    return rows
+
+
+if __name__ == "__main__":
+    main()
