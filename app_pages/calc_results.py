@@ -15,7 +15,7 @@ import streamlit as st
 
 from costmodel import charts, export
 from costmodel.catalog import Catalogue
-from costmodel.compare import compare_table
+from costmodel.compare import STALE_AFTER_DAYS, compare_table
 from costmodel.scenario import Scenario, scenario_from_text, scenario_to_json, scenario_to_query
 
 #: Table columns shown, with their on-screen names (units in every header).
@@ -35,7 +35,20 @@ TABLE_COLUMNS: dict[str, Any] = {
     "price_ids": st.column_config.TextColumn("price rows"),
     "price_sources": st.column_config.TextColumn("price source", width="medium"),
     "price_confidence": st.column_config.TextColumn("confidence"),
+    "stale_rows": st.column_config.TextColumn(
+        "stale price rows",
+        help=f"Catalogue rows this option uses that were checked more than {STALE_AFTER_DAYS} days before "
+        "the priced date.",
+    ),
+    "unconfirmed_fields": st.column_config.TextColumn(
+        "unconfirmed values",
+        help="Values of the rows used that no source confirms (catalogue unconfirmed_fields).",
+    ),
     "reason": st.column_config.TextColumn("why no cost"),
+    "band_reason": st.column_config.TextColumn(
+        "efficiency band",
+        help="Why a low/high efficiency cost is missing (e.g. the TPOT target cannot be met).",
+    ),
     "notes": st.column_config.TextColumn("notes", width="medium"),
 }
 CHEAPEST_MARK = "★ cheapest"

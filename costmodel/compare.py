@@ -2,7 +2,8 @@
 
 Every money column is USD per month (``monthly_*_usd``); rates are USD per 1M tokens. API rows
 carry the ids, sources, ``as_of`` dates and confidence of the price rows used, and the fields of
-those rows that could not be verified. ``gpus`` and ``utilization`` are empty (``<NA>``) for API
+those rows that could not be verified; every row says in ``stale_rows`` which catalogue rows it uses were
+checked more than :data:`STALE_AFTER_DAYS` days before the priced date. ``gpus`` and ``utilization`` are empty (``<NA>``) for API
 rows; no computed column is ever NaN or infinite.
 """
 
@@ -14,13 +15,26 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from costmodel.catalog.loader import stale_rows
 from costmodel.catalog.schema import Catalogue
 from costmodel.pricing import api_bill, bill_arrays, peak_traffic_fraction, resolve_price
 from costmodel.scenario import ApiOption, Scenario, Workload, hourly_requests_utc
 
-__all__ = ["API_COLUMNS", "COLUMNS", "api_rows", "api_sweep_grid", "compare_table", "sweep"]
+__all__ = [
+    "API_COLUMNS",
+    "COLUMNS",
+    "STALE_AFTER_DAYS",
+    "api_rows",
+    "api_sweep_grid",
+    "compare_table",
+    "stale_flags",
+    "sweep",
+]
 
 FloatArray = npt.NDArray[np.float64]
+
+#: A catalogue row checked more than this many days before the priced date is flagged in ``stale_rows``.
+STALE_AFTER_DAYS = 180
 
 #: Columns every row has (API and self-hosting), in display order.
 COLUMNS = [
@@ -119,9 +133,26 @@ def compare_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     frames.append(self_host_rows(scenario, catalogue))
     frames = [f for f in frames if not f.empty] or frames[:1]
     table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    table = table.reset_index(drop=True)
+    table["stale_rows"] = stale_flags(table, scenario, catalogue)
     extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
     # Self-hosting only: the API bill columns are absent, and empty (as for self-hosting rows next to API rows).
-    return table.reindex(columns=COLUMNS + API_COLUMNS + extra).reset_index(drop=True)
+    return table.reindex(columns=COLUMNS + API_COLUMNS + extra)
+
+
+def stale_flags(table: pd.DataFrame, scenario: Scenario, catalogue: Catalogue) -> list[str]:
+    """Per row: the catalogue rows it uses (prices, rentals, GPU) checked more than :data:`STALE_AFTER_DAYS`
+    days before the priced date (``scenario.as_of``), as ``id (N days old)``; ``none`` when none is (text,
+    not empty: an all-empty column would read back from CSV as a column of NaN)."""
+    stale = {rid: age for _, rid, _, age in stale_rows(catalogue, scenario.as_of, STALE_AFTER_DAYS)}
+    out: list[str] = []
+    for _, row in table.iterrows():
+        ids = [p.strip() for p in str(row.get("price_ids") or "").split(";")]
+        if row.get("kind") == "self_host" and isinstance(row.get("gpu"), str):
+            ids.append(row["gpu"])
+        hits = [f"{i} ({stale[i]} days old)" for i in dict.fromkeys(ids) if i in stale]
+        out.append("; ".join(hits) or "none")
+    return out
 
 
 # ---- sweeps ------------------------------------------------------------------------------------------------

@@ -48,6 +48,11 @@ SUMMARY_COLUMNS = [
     "usd_per_mtok_blended",
     "gpus",
     "utilization",
+    "price_as_of",
+    "stale_rows",
+    "unconfirmed_fields",
+    "reason",
+    "band_reason",
 ]
 
 

@@ -228,3 +228,15 @@ def test_every_chart_view_offers_png_and_svg(view: str) -> None:
     _ok(at)
     labels = {b.label for b in at.get("download_button")}
     assert {"CSV", "XLSX", "Markdown", "Scenario JSON", "Chart PNG", "Chart SVG"} <= labels, labels
+
+
+def test_table_flags_stale_and_unconfirmed_rows_where_used() -> None:
+    """Staleness and unconfirmed values are shown in the calculator's table, not only on the Catalogue page."""
+    at = run_page("calculator")
+    _ok(at)
+    t = _table(at)
+    for col in ("stale_rows", "unconfirmed_fields", "price_as_of", "price_sources"):
+        assert col in t.columns, col
+    model = compare_table(at.session_state["scenario"], load_catalogue()).set_index("option")
+    for _, row in t.iterrows():
+        assert row["stale_rows"] == model.loc[row["option"], "stale_rows"]

@@ -617,3 +617,28 @@ def test_band_level_that_misses_the_latency_target_says_why() -> None:
         md = export.to_markdown(s, t, CAT)
         assert "| nan" not in md.lower()
     assert found, "the case this test is about no longer occurs: pick tighter targets"
+
+
+def test_stale_and_unconfirmed_rows_are_flagged_where_used() -> None:
+    """The rows a result uses carry their staleness and unverified fields into the table and the exports."""
+    from costmodel.catalog import stale_rows
+    from costmodel.compare import STALE_AFTER_DAYS
+
+    t = compare_table(DEFAULT, CAT)
+    stale = {rid for _, rid, _, _ in stale_rows(CAT, DEFAULT.as_of, STALE_AFTER_DAYS)}
+    assert t["stale_rows"].map(lambda v: isinstance(v, str) and v != "").all()
+    for _, row in t.iterrows():
+        used = {p.strip() for p in str(row["price_ids"]).split(";")} | {str(row.get("gpu"))}
+        for rid in used & stale:
+            assert rid in row["stale_rows"], (row["option"], rid)
+        if not used & stale:
+            assert row["stale_rows"] == "none"
+    assert (t["stale_rows"] != "none").any(), (
+        "no stale row is used by the default scenario: test says nothing"
+    )
+    unconfirmed = t.loc[t["kind"] == "api", "unconfirmed_fields"]
+    assert unconfirmed.str.len().gt(0).any()
+    md = export.to_markdown(DEFAULT, t, CAT)
+    for v in [*t["stale_rows"], *unconfirmed]:
+        if v and v != "none":
+            assert v.split(";")[0] in md
