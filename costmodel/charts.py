@@ -293,7 +293,8 @@ def cost_volume_frame(
 
     Columns: ``option``, ``kind`` (api | self_host), ``requests_per_day``, ``requests_per_month``,
     ``monthly_cost_usd`` (self-hosting at the scenario's efficiency level), ``monthly_cost_usd_low`` and
-    ``monthly_cost_usd_high`` (self-hosting at the low / high efficiency of the band; equal to the cost for APIs),
+    ``monthly_cost_usd_high`` (self-hosting at the low / high efficiency of the band; equal to the cost for APIs;
+    NaN where that efficiency level cannot meet the latency target, so the band is not drawn there),
     ``current`` (True at the scenario's own volume). Infeasible self-hosting options are left out.
     """
     from costmodel.compare import sweep
@@ -325,9 +326,12 @@ def cost_volume_frame(
         if main is None:
             continue
 
-        def at(lv: str, main_cost: np.ndarray = main.monthly_cost_usd, c: dict = costs) -> np.ndarray:  # type: ignore[type-arg]
+        def at(lv: str, c: dict = costs) -> np.ndarray:  # type: ignore[type-arg]
+            # a level that cannot meet the latency target has no cost: that band edge is left out, not faked
             fc = c.get(lv)
-            return np.asarray(fc.monthly_cost_usd if fc is not None else main_cost, dtype=float).reshape(-1)
+            return np.asarray(fc.monthly_cost_usd if fc is not None else np.nan, dtype=float) * np.ones(
+                len(v)
+            )
 
         frames.append(
             pd.DataFrame(
@@ -453,7 +457,11 @@ def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.Lay
         alt.Tooltip("monthly_cost_usd:Q", title="monthly cost (USD)", format="$,.0f"),
     ]
     band = (
-        alt.Chart(curves[curves["kind"] == "self_host"])
+        alt.Chart(
+            curves[curves["kind"] == "self_host"].dropna(
+                subset=["monthly_cost_usd_low", "monthly_cost_usd_high"]
+            )
+        )
         .mark_area(opacity=0.15)
         .encode(
             x=x,

@@ -44,8 +44,26 @@ def test_cost_volume_frame_at_the_scenario_volume_is_the_table() -> None:
     for opt, row in now.iterrows():
         assert row["monthly_cost_usd"] == pytest.approx(float(table.loc[opt, "monthly_cost_usd"]), rel=1e-9)
     sh = curves[curves["kind"] == "self_host"]
+    assert sh["monthly_cost_usd_low"].notna().all() and sh["monthly_cost_usd_high"].notna().all()
     assert (sh["monthly_cost_usd_low"] >= sh["monthly_cost_usd"] - 1e-9).all()  # low efficiency costs more
     assert (sh["monthly_cost_usd_high"] <= sh["monthly_cost_usd"] + 1e-9).all()
+
+
+def test_band_edge_is_left_out_where_an_efficiency_level_misses_the_latency_target() -> None:
+    """With a tight TPOT target the low-efficiency level cannot serve at all; its edge must not be faked
+    with the base cost (the band would then claim a certainty the model does not have)."""
+    cat = load_catalogue()
+    s = preset("chat", AS_OF)
+    tight = s.model_copy(update={"assumptions": s.assumptions.model_copy(update={"tpot_ms_target": 2.0})})
+    table = compare_table(tight, cat)
+    sh_rows = table[(table["kind"] == "self_host") & table["monthly_cost_usd"].notna()]
+    missing_low = sh_rows[sh_rows["monthly_cost_usd_low"].isna()]
+    assert not missing_low.empty, "test premise: some option has no low-efficiency cost at 2 ms TPOT"
+    assert missing_low["band_reason"].str.contains("low").all()
+    curves = charts.cost_volume_frame(tight, cat)
+    for opt in missing_low["option"]:
+        c = curves[curves["option"] == opt]
+        assert c["monthly_cost_usd_low"].isna().all() and c["monthly_cost_usd"].notna().all()
 
 
 def test_break_even_points_are_exact_crossings_of_the_drawn_curves() -> None:
