@@ -208,7 +208,7 @@ with inputs:
             ),
             "disaggregated": st.column_config.CheckboxColumn("prefill/decode split", default=False),
             "rental_id": st.column_config.SelectboxColumn(
-                "rental row", options=[r.id for r in cat.rentals], help="blank = cheapest on-demand"
+                "rental row", options=[r.id for r in cat.rentals], help="blank = the most recent on-demand row"
             ),
             "usd_per_gpu_hour": st.column_config.NumberColumn(
                 "USD per GPU-hour", min_value=0.01, format="$%.2f", help="blank = the rental row's price"

@@ -181,7 +181,7 @@ class SelfHostOption(_Frozen):
     gpus: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """GPUs per replica (None = the smallest deployment that fits)."""
     rental_id: IdStr | None = None
-    """Rental row to price the GPU hour (None = the cheapest on-demand row for the GPU)."""
+    """Rental row to price the GPU hour (None = the most recent on-demand row for the GPU)."""
     usd_per_gpu_hour: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
     """Override of the GPU-hour price, USD per GPU per hour."""
     mode: Literal["always_on", "autoscaled"] = "always_on"

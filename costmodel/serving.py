@@ -1147,8 +1147,8 @@ def fleet_cost(
 def resolve_rental(option: SelfHostOption, catalogue: Catalogue) -> tuple[float, str, str, str]:
     """The GPU-hour price of an option: ``(usd_per_gpu_hour, rental id, source, as_of)``.
 
-    An explicit ``usd_per_gpu_hour`` wins; then ``rental_id``; else the cheapest on-demand row for the GPU
-    (the cheapest of any basis if there is no on-demand row).
+    An explicit ``usd_per_gpu_hour`` wins; then ``rental_id``; else the most recent on-demand row for the GPU
+    (the most recent of any basis if there is no on-demand row; the cheaper of rows read on the same day).
 
     Raises:
         ValueError: unknown rental id, a rental of another GPU, or no rental row for the GPU.
@@ -1170,7 +1170,7 @@ def resolve_rental(option: SelfHostOption, catalogue: Catalogue) -> tuple[float,
             raise ValueError(
                 f"cannot price: no rental price for {option.gpu} in the catalogue (give usd_per_gpu_hour)"
             )
-    r = min(rows, key=lambda x: (x.usd_per_gpu_hour, x.id))
+    r = max(rows, key=lambda x: (x.as_of, -x.usd_per_gpu_hour, x.id))
     return r.usd_per_gpu_hour, r.id, r.source, r.as_of.isoformat()
 
 
@@ -1328,12 +1328,16 @@ SELF_HOST_COLUMNS = (
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
     "efficiency", "monthly_cost_usd_low", "monthly_cost_usd_high", "monthly_cost_usd_floor",
     "feasible", "reason", "unconfirmed_fields", "measured",
-    "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of", "band_reason", "notes",
+    "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of", "price_confidence", "band_reason", "notes",
 )  # fmt: skip
 
 
 def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+#: Model-row fields that feed the self-hosting estimate (their unconfirmed status is carried into the row).
+_ARCH_FIELDS = ("config", "weight_precision", "total_params_b", "active_params_b")
 
 
 def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
@@ -1350,6 +1354,8 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     months = hourly_requests_utc(w).sum() * w.days_per_month / 7.0
     mtok_in = months * w.prompt_tokens / 1e6
     mtok_out = months * w.billed_output_tokens / 1e6
+    rentals = {r.id: r for r in catalogue.rentals}
+    model_rows = {m.id: m for m in catalogue.models}
     rows = []
     for opt in scenario.self_host_options:
         ev = evaluate_option(opt, w, a, catalogue)
@@ -1360,7 +1366,11 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
             c = ev.costs.get(level)
             return float(c.monthly_cost_usd) if c is not None else math.nan
 
+        rental = rentals.get(ev.rental_id)
         row: dict[str, object] = {
+            "price_confidence": rental.confidence
+            if rental
+            else ("user input" if ev.rental_id == "custom" else None),
             "option": option_label(opt),
             "kind": "self_host",
             "provider": "self-host",
@@ -1387,7 +1397,16 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
                 ttft_ms=float(est.ttft_ms[0]),
                 prefill_tokens_per_s_per_gpu=_finite_or_none(float(est.prefill_tokens_per_s_per_gpu[0])),
                 decode_tokens_per_s_per_gpu=_finite_or_none(est.decode_tokens_per_s_per_gpu),
-                unconfirmed_fields=", ".join(est.unconfirmed_fields) or None,
+                unconfirmed_fields=", ".join(
+                    [f"{opt.gpu}.{f}" for f in est.unconfirmed_fields]
+                    + [
+                        f"{opt.model}.{f}"
+                        for f in model_rows[opt.model].unconfirmed_fields
+                        if f in _ARCH_FIELDS
+                    ]
+                    + [f"{ev.rental_id}.{f}" for f in (rental.unconfirmed_fields if rental else ())]
+                )
+                or None,
                 measured=", ".join(est.measured) or None,
             )
         if cost is not None:

@@ -463,3 +463,22 @@ def test_auto_layout_costs_the_cheaper_of_dp_and_tp(catalogue: Catalogue) -> Non
             costs[layout] = (float(row["monthly_cost_usd"]), str(row["attention_layout"]))
         assert costs["dp"][1] == "dp" and costs["tp"][1].startswith("tp")
         assert costs["auto"][0] == pytest.approx(min(costs["dp"][0], costs["tp"][0]), rel=1e-12)
+
+
+def test_self_host_rows_carry_provenance_and_unconfirmed_inputs(catalogue: Catalogue) -> None:
+    """The rental row's confidence and every unconfirmed input (GPU fields, the borrowed Kimi K2 config —
+    data/models.yaml marks kimi-k2.6 ``config`` unconfirmed) are labelled in the row that uses them."""
+    w = Workload(requests_per_day=100_000, prompt_tokens=2000, output_tokens=500)
+    opts = [
+        SelfHostOption(model="kimi-k2.6", gpu="h200"),
+        SelfHostOption(model="deepseek-v4-flash", gpu="h100-sxm"),
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200", usd_per_gpu_hour=3.0),
+    ]
+    s = Scenario(workload=w, api_options=[], self_host_options=opts, as_of=dt.date(2026, 11, 28))
+    df = self_host_rows(s, catalogue)
+    kimi, h100, custom = (df.iloc[i] for i in range(3))
+    assert "kimi-k2.6.config" in kimi["unconfirmed_fields"]
+    assert kimi["price_confidence"] == "third_party"
+    # the most recent on-demand H100 row (2026-05-31 median, not the older and cheaper March index)
+    assert h100["price_ids"] == "h100-sxm-median-2026-05" and h100["usd_per_gpu_hour"] == 2.95
+    assert custom["price_confidence"] == "user input" and custom["usd_per_gpu_hour"] == 3.0
