@@ -98,22 +98,30 @@ def break_even(
     if ev.reason or est is None or ev.costs.get(level) is None:
         why = f"none: self-hosting not costed ({ev.reason or 'infeasible'})"
         return BreakEven(math.nan, math.nan, math.nan, why, math.nan, why)
-    pf = float(est.prefill_gpu_s_per_request[0])
-    dc = w.billed_output_tokens / est.decode_tokens_per_s_per_gpu
+    layouts = ev.alternatives.get(level) or (est,)
 
     def self_cost(x: FloatArray | float) -> FloatArray:
+        """The cheaper attention layout at each volume, as :func:`evaluate_option` prices sweeps."""
         xs = np.asarray(x, dtype=np.float64)
-        return fleet_cost(
-            hourly * xs[..., None, None],
-            pf,
-            dc,
-            deployment_gpus=est.memory.gpus,
-            usd_per_gpu_hour=ev.usd_per_gpu_hour,
-            days_per_month=w.days_per_month,
-            mode=sh.mode,
-            disaggregated=sh.disaggregated,
-            overhead_pct=a.overhead_pct,
-        ).monthly_cost_usd
+        return np.asarray(
+            np.minimum.reduce(
+                [
+                    fleet_cost(
+                        hourly * xs[..., None, None],
+                        float(e.prefill_gpu_s_per_request[0]),
+                        w.billed_output_tokens / e.decode_tokens_per_s_per_gpu,
+                        deployment_gpus=e.memory.gpus,
+                        usd_per_gpu_hour=ev.usd_per_gpu_hour,
+                        days_per_month=w.days_per_month,
+                        mode=sh.mode,
+                        disaggregated=sh.disaggregated,
+                        overhead_pct=a.overhead_pct,
+                    ).monthly_cost_usd
+                    for e in layouts
+                ]
+            ),
+            dtype=np.float64,
+        )
 
     # volume
     g = api_cost(_GRID, w.cache_hit_fraction) - self_cost(_GRID)

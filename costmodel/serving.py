@@ -83,9 +83,10 @@ Disaggregated: the prefill and decode pools are rounded up separately. The cost 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
@@ -1186,6 +1187,9 @@ class OptionEvaluation:
         rental_source: the row's source.
         rental_as_of: the row's as_of date (ISO).
         reason: why there is no cost ("" otherwise).
+        alternatives: per level, the estimates of every attention layout that was costed (the chosen one
+            included); ``costs`` is their elementwise minimum over any sweep, so a sweep point may use a
+            different layout from ``estimates``, which is the cheaper at the workload's own point.
     """
 
     estimates: dict[EfficiencyLevel, ServingEstimate]
@@ -1195,6 +1199,24 @@ class OptionEvaluation:
     rental_source: str
     rental_as_of: str
     reason: str
+    alternatives: dict[EfficiencyLevel, tuple[ServingEstimate, ...]] = field(default_factory=dict)
+
+
+def cheaper_fleet(a: FleetCost | None, b: FleetCost | None) -> FleetCost | None:
+    """Elementwise the cheaper of two fleet costs over the same sweep (None = not available)."""
+    if a is None or b is None:
+        return a if b is None else b
+    take_b = np.asarray(b.monthly_cost_usd) < np.asarray(a.monthly_cost_usd)
+
+    def pick(x: FloatArray, y: FloatArray) -> FloatArray:
+        m = (
+            take_b.reshape(take_b.shape + (1,) * (np.ndim(x) - take_b.ndim))
+            if np.ndim(x) > take_b.ndim
+            else take_b
+        )
+        return np.where(m, y, x)
+
+    return FleetCost(*(pick(getattr(a, f.name), getattr(b, f.name)) for f in fields(FleetCost)))
 
 
 def evaluate_option(
@@ -1307,10 +1329,17 @@ def evaluate_option(
         cost = c[1].get(assumptions.efficiency)
         return float(np.mean(cost.monthly_cost_usd)) if cost is not None else math.inf
 
-    estimates, costs = min(candidates, key=monthly)
+    # the layout reported (TTFT, TPOT, batch, GPUs) is the cheaper at the workload's own point; the costs are
+    # the cheaper layout at every sweep point, so curves, break-even and the table agree wherever evaluated
+    estimates, _ = min(candidates, key=monthly)
+    costs: dict[EfficiencyLevel, FleetCost | None] = {}
+    alternatives: dict[EfficiencyLevel, tuple[ServingEstimate, ...]] = {}
+    for level in levels:
+        costs[level] = functools.reduce(cheaper_fleet, (c[1].get(level) for c in candidates))
+        alternatives[level] = tuple(c[0][level] for c in candidates if c[1].get(level) is not None)
     base = estimates.get(assumptions.efficiency) or (estimates[levels[0]] if levels else None)
     reason = price_reason or (base.reason if base is not None and not base.feasible else "")
-    return OptionEvaluation(estimates, costs, price, rid, rsrc, rdate, reason)
+    return OptionEvaluation(estimates, costs, price, rid, rsrc, rdate, reason, alternatives)
 
 
 def option_label(option: SelfHostOption) -> str:

@@ -201,3 +201,24 @@ def test_chart_files_are_png_and_svg(which: str) -> None:
     svg = charts.chart_svg(chart)
     assert svg.lstrip().startswith("<svg")
     assert "monthly cost" in svg or "KV cache" in svg  # the axis titles, with their units, are in the drawing
+
+
+@pytest.mark.parametrize("name", ["chat", "rag-long-docs", "agentic-coding", "overnight-batch"])
+def test_curves_pass_through_the_table_for_layout_switching_options(name: str) -> None:
+    """V4-Pro on H200 can be attention TP8 or DP16 (the cheaper wins at each volume): the curve at the
+    scenario's volume must be the table's figure, whichever layout that is."""
+    from costmodel.scenario import SelfHostOption
+
+    cat = load_catalogue()
+    s = preset(name, AS_OF)
+    opts = (
+        SelfHostOption(model="deepseek-v4-pro", gpu="h200"),
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200"),
+    )
+    s = s.model_copy(update={"self_host_options": opts})
+    table = compare_table(s, cat).set_index("option")
+    curves = charts.cost_volume_frame(s, cat)
+    now = curves[curves["current"] & (curves["kind"] == "self_host")].set_index("option")
+    assert len(now) == 2
+    for opt, row in now.iterrows():
+        assert row["monthly_cost_usd"] == pytest.approx(float(table.loc[opt, "monthly_cost_usd"]), rel=1e-9)

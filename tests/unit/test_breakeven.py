@@ -40,6 +40,15 @@ CASES = [
         SelfHostOption(model="deepseek-v4-pro", gpu="b200"),
         ApiOption(provider="anthropic", model="claude-opus-4.6"),
     ),
+    # V4-Pro on H200: attention TP8 (8 GPUs) or DP (16), the cheaper at each volume
+    (
+        SelfHostOption(model="deepseek-v4-pro", gpu="h200"),
+        ApiOption(provider="anthropic", model="claude-opus-4.6"),
+    ),
+    (
+        SelfHostOption(model="deepseek-v4-pro", gpu="h200"),
+        ApiOption(provider="moonshot", model="kimi-k2.6"),
+    ),
 ]
 
 
@@ -111,3 +120,20 @@ def test_table_reuses_one_evaluation_per_self_hosting_option() -> None:
     assert table.iloc[0]["break_even_cache_hit_fraction"] == pytest.approx(
         alone.cache_hit_fraction, nan_ok=True
     )
+
+
+@pytest.mark.parametrize("name", ["agentic-coding", "overnight-batch"])
+def test_break_even_agrees_with_the_table_when_the_layout_switches(catalogue: Catalogue, name: str) -> None:
+    """Review finding: V4-Pro on H200 is TP8 at some volumes and DP16 at others; the break-even once used the
+    layout of the scenario's own volume and came out 2x off. At the reported volume, both sides must agree."""
+    from costmodel.scenario import preset
+
+    sh = SelfHostOption(model="deepseek-v4-pro", gpu="h200")
+    api = ApiOption(provider="anthropic", model="claude-opus-4.6")
+    s = preset(name, AS_OF).model_copy(update={"self_host_options": (sh,), "api_options": (api,)})
+    be = break_even(s, catalogue, sh, api)
+    assert math.isfinite(be.requests_per_day), be.volume_reason
+    w = s.workload.model_copy(update={"requests_per_day": be.requests_per_day})
+    api_cost = api_bill(api, w, catalogue, AS_OF).monthly_cost_usd
+    row = self_host_rows(s.model_copy(update={"workload": w}), catalogue).iloc[0]
+    assert api_cost == pytest.approx(float(row["monthly_cost_usd"]), rel=0.01)
