@@ -29,6 +29,7 @@ SELF_HOST_COLUMNS = (
     "usd_per_gpu_hour",
     "measured_prefill_tokens_per_s_per_gpu",
     "measured_decode_tokens_per_s_per_gpu",
+    "attention_layout",
 )
 #: Workload field -> widget key.
 WORKLOAD_KEYS = {

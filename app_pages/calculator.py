@@ -207,8 +207,16 @@ with inputs:
                 "provisioning", options=["always_on", "autoscaled"], default="always_on"
             ),
             "disaggregated": st.column_config.CheckboxColumn("prefill/decode split", default=False),
+            "attention_layout": st.column_config.SelectboxColumn(
+                "attention layout",
+                options=["auto", "dp", "tp"],
+                default="auto",
+                help="dp = attention data-parallel, tp = tensor-parallel within a node, auto = the cheaper",
+            ),
             "rental_id": st.column_config.SelectboxColumn(
-                "rental row", options=[r.id for r in cat.rentals], help="blank = the most recent on-demand row"
+                "rental row",
+                options=[r.id for r in cat.rentals],
+                help="blank = the most recent on-demand row",
             ),
             "usd_per_gpu_hour": st.column_config.NumberColumn(
                 "USD per GPU-hour", min_value=0.01, format="$%.2f", help="blank = the rental row's price"

@@ -385,6 +385,7 @@ _SELF_HOST_FIELDS = (
     "disaggregated",
     "measured_prefill_tokens_per_s_per_gpu",
     "measured_decode_tokens_per_s_per_gpu",
+    "attention_layout",  # last: URLs written before it existed still parse
 )
 _PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
 #: Every key :func:`scenario_to_query` writes.

@@ -1357,7 +1357,7 @@ SELF_HOST_COLUMNS = (
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
     "efficiency", "monthly_cost_usd_low", "monthly_cost_usd_high", "monthly_cost_usd_floor",
     "feasible", "reason", "unconfirmed_fields", "measured",
-    "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of", "price_confidence", "band_reason", "notes",
+    "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of", "price_confidence", "as_of", "band_reason", "notes",
 )  # fmt: skip
 
 
@@ -1380,7 +1380,7 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     """
     w = scenario.workload
     a = scenario.assumptions
-    months = hourly_requests_utc(w).sum() * w.days_per_month / 7.0
+    months = float(hourly_requests_utc(w).sum()) * w.days_per_month / 7.0
     mtok_in = months * w.prompt_tokens / 1e6
     mtok_out = months * w.billed_output_tokens / 1e6
     rentals = {r.id: r for r in catalogue.rentals}
@@ -1401,6 +1401,7 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
             if rental
             else ("user input" if ev.rental_id == "custom" else None),
             "option": option_label(opt),
+            "as_of": scenario.as_of.isoformat(),
             "kind": "self_host",
             "provider": "self-host",
             "model": opt.model,
@@ -1442,9 +1443,12 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
             total = float(cost.monthly_cost_usd)
             row.update(
                 monthly_cost_usd=total,
-                usd_per_mtok_input=float(cost.input_cost_usd) / mtok_in,
-                usd_per_mtok_output=float(cost.output_cost_usd) / mtok_out if mtok_out > 0 else None,
-                usd_per_mtok_blended=total / (mtok_in + mtok_out),
+                # a fleet rented for a vanishing volume has no finite price per token: empty, with a note
+                usd_per_mtok_input=_finite_or_none(float(cost.input_cost_usd) / mtok_in),
+                usd_per_mtok_output=(
+                    _finite_or_none(float(cost.output_cost_usd) / mtok_out) if mtok_out > 0 else None
+                ),
+                usd_per_mtok_blended=_finite_or_none(total / (mtok_in + mtok_out)),
                 gpus=float(cost.gpus_peak),
                 gpus_mean=float(cost.gpus_mean),
                 utilization=float(cost.utilization),
@@ -1462,6 +1466,8 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
         notes = []
         if cost is not None and mtok_out <= 0:
             notes.append("no output tokens: no USD per M output tokens")
+        if cost is not None and row.get("usd_per_mtok_blended") is None:
+            notes.append("volume too small for a finite USD per M tokens on a rented fleet")
         if est is not None and row.get("prefill_tokens_per_s_per_gpu") is None:
             notes.append("every prompt token is cached: no prefill compute, no prefill rate")
         row["notes"] = "; ".join(notes) or None

@@ -69,14 +69,14 @@ API_NUMBERS = [
 #: Columns a feasible self-hosting row must fill with a finite number.
 SELF_HOST_NUMBERS = [
     "monthly_cost_usd",
-    "usd_per_mtok_input",
-    "usd_per_mtok_blended",
     "gpus",
     "utilization",
     "usd_per_gpu_hour",
 ]
 #: Other numbers of a priced self-hosting row: finite, or empty with the reason in ``notes``.
 SELF_HOST_MEASURES = [
+    "usd_per_mtok_input",  # empty (with a note) when the volume is too small for a finite price per token
+    "usd_per_mtok_blended",
     "usd_per_mtok_output",
     "gpus_mean",
     "deployment_gpus",
@@ -222,6 +222,7 @@ self_host_options = st.builds(
     disaggregated=st.booleans(),
     measured_prefill_tokens_per_s_per_gpu=st.one_of(st.none(), st.floats(min_value=1e-3, max_value=1e9)),
     measured_decode_tokens_per_s_per_gpu=st.one_of(st.none(), st.floats(min_value=1e-3, max_value=1e9)),
+    attention_layout=st.sampled_from(["auto", "dp", "tp"]),
 )
 assumptions = st.builds(
     ServingAssumptions,
@@ -606,7 +607,7 @@ def test_band_level_that_misses_the_latency_target_says_why() -> None:
     """Tight TPOT targets: where the chosen level meets the target and low efficiency cannot even at batch 1,
     the low cost is empty and ``band_reason`` says why (it used to be a bare NaN)."""
     found = 0
-    for tpot_ms in (3.0, 5.0, 8.0, 10.0, 15.0, 20.0):
+    for tpot_ms in (2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0):
         s = DEFAULT.model_copy(update={"assumptions": ServingAssumptions(tpot_ms_target=tpot_ms)})
         t = compare_table(s, CAT)
         check_table(t)

@@ -84,6 +84,7 @@ self_host_options = st.builds(
     disaggregated=st.booleans(),
     measured_prefill_tokens_per_s_per_gpu=st.none() | st.floats(0.5, 1e9),
     measured_decode_tokens_per_s_per_gpu=st.none() | st.floats(0.5, 1e9),
+    attention_layout=st.sampled_from(["auto", "dp", "tp"]),
 )
 assumptions = st.builds(
     ServingAssumptions,
@@ -319,3 +320,16 @@ def test_agentic_preset_has_long_cached_context_and_doc_preset_is_near_1m() -> N
 def test_unknown_preset() -> None:
     with pytest.raises(ScenarioError, match="unknown preset 'nope'; known: chat"):
         preset("nope", AS_OF)
+
+
+def test_every_option_field_travels_in_the_url_and_the_app_editor() -> None:
+    """Review finding: a field added to SelfHostOption (attention_layout) was silently dropped by the URL
+    and by the calculator's editor. Both hand-kept lists must cover every field of the models."""
+    import importlib
+
+    from costmodel import scenario as sc
+
+    assert set(sc._SELF_HOST_FIELDS) == set(SelfHostOption.model_fields)
+    assert set(sc._API_FIELDS) == set(ApiOption.model_fields)
+    calc_state = importlib.import_module("app_pages.calc_state")
+    assert set(calc_state.SELF_HOST_COLUMNS) == set(SelfHostOption.model_fields)

@@ -482,3 +482,17 @@ def test_self_host_rows_carry_provenance_and_unconfirmed_inputs(catalogue: Catal
     # the most recent on-demand H100 row (2026-05-31 median, not the older and cheaper March index)
     assert h100["price_ids"] == "h100-sxm-median-2026-05" and h100["usd_per_gpu_hour"] == 2.95
     assert custom["price_confidence"] == "user input" and custom["usd_per_gpu_hour"] == 3.0
+
+
+def test_vanishing_volume_gives_no_infinite_price_per_token(catalogue: Catalogue) -> None:
+    """Found by fuzzing: 1e-304 requests a day made USD per M tokens infinite on an always-on fleet."""
+    w = Workload(requests_per_day=1e-304, prompt_tokens=2000, output_tokens=500)
+    s = Scenario(
+        workload=w,
+        api_options=[],
+        self_host_options=[SelfHostOption(model="deepseek-v4-flash", gpu="h200")],
+        as_of=dt.date(2026, 11, 28),
+    )
+    row = self_host_rows(s, catalogue).iloc[0]
+    assert row["monthly_cost_usd"] > 0  # the fleet is still rented
+    assert row["usd_per_mtok_blended"] is None and "too small" in row["notes"]
