@@ -56,8 +56,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _cat_key(cat: Catalogue) -> str:
-    """A cache key of what the user changed in the catalogue (uploaded models)."""
-    return "|".join(m.model_dump_json() for m in cat.models[-8:])
+    """A cache key of the catalogue's models (the user's uploads included, however many)."""
+    return "|".join(m.model_dump_json() for m in cat.models)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

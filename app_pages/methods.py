@@ -64,12 +64,12 @@ with tab_math:
         "and a value per KV head; MLA one compressed latent plus a shared RoPE key; DeepSeek V3.2's DSA adds an "
         "indexer key per token. DeepSeek V4 runs, per layer, a 128-token sliding window ($w$) and either nothing "
         "else (window-only layers), CSA (every $m=4$ tokens pooled into one entry, plus an indexer key) or HCA "
-        "(every $m=128$ tokens pooled into one entry)."
+        "(every $m=128$ tokens pooled into one entry; no indexer, so $[m=4]$ keeps $e_\\text{idx}$ to CSA layers)."
     )
     st.latex(
         r"\text{KV}_\text{GQA}(t) = t\,n_\text{kv}\,(d_k + d_v)\,b \qquad "
         r"\text{KV}_\text{MLA}(t) = t\,(d_c + d_r)\,b \qquad "
-        r"\text{KV}_\text{V4}(t) = \min(t, w)\,e + \lfloor t/m \rfloor\,(e + e_\text{idx})"
+        r"\text{KV}_\text{V4}(t) = \min(t, w)\,e + \lfloor t/m \rfloor\,(e + [m = 4]\,e_\text{idx})"
     )
     st.markdown(
         "**FLOPs per decoded token** = 2 × the multiply-accumulates of every linear layer the token passes through "

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from costmodel.catalog import CatalogueError, load_catalogue, stale_rows
+from costmodel.export import markdown_table
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -34,21 +34,6 @@ class _Parser(argparse.ArgumentParser):
 
 
 # ---- shared output -----------------------------------------------------------------------------------------
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table of ``df`` (no index); pipes in cells are escaped."""
-
-    def cell(v: object) -> str:
-        if isinstance(v, float) and not math.isfinite(v):  # no NaN / inf in a table: the row says why
-            return ""
-        text = f"{v:,.6g}" if isinstance(v, float) else "" if v is None or v is pd.NA else str(v)
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
 
 
 def emit(df: pd.DataFrame, fmt: str, out: Callable[[str], object] | None = None) -> None:
@@ -228,7 +213,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     prompt = parse_token_count(args.prompt_tokens)
     wp = serving.workpoint(model, args.precision, context_tokens=context, prompt_tokens=prompt)
     est = serving.estimate(
-        wp, gpu, gpus=args.gpus, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms, layout=args.layout
+        wp,
+        gpu,
+        gpus=args.gpus,
+        efficiency=args.efficiency,
+        tpot_ms_target=args.tpot_ms,
+        layout=args.layout or ("dp" if args.gpus is not None else "auto"),
     )
     mem = est.memory
     record = {
@@ -279,8 +269,9 @@ def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--layout",
         choices=["auto", "dp", "tp"],
-        default="auto",
-        help="attention data-parallel (dp), tensor-parallel within a node (tp), or the smallest that fits (auto)",
+        default=None,
+        help="attention data-parallel (dp), tensor-parallel within a node (tp), or the smallest that fits "
+        "(auto); default: dp with --gpus (experts by EP over the N GPUs, attention data-parallel), else auto",
     )
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     p.add_argument("--format", choices=["json", "md", "csv"], default="md")

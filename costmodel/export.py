@@ -16,7 +16,6 @@ from typing import Any, Literal
 import pandas as pd
 
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule
-from costmodel.cli import markdown_table
 from costmodel.compare import API_COLUMNS
 from costmodel.scenario import Scenario
 
@@ -57,6 +56,21 @@ SUMMARY_COLUMNS = [
 
 
 # ---- escaping ----------------------------------------------------------------------------------------------
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of ``df`` (no index); pipes in cells are escaped."""
+
+    def cell(v: object) -> str:
+        if isinstance(v, float) and not math.isfinite(v):  # no NaN / inf in a table: the row says why
+            return ""
+        text = f"{v:,.6g}" if isinstance(v, float) else "" if v is None or v is pd.NA else str(v)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
 
 
 def escape_cell(value: object) -> object:
@@ -187,7 +201,7 @@ def to_json(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> st
 
 
 def _md(df: pd.DataFrame) -> str:
-    """:func:`costmodel.cli.markdown_table` with missing values shown empty."""
+    """:func:`markdown_table` with missing values shown empty."""
     return markdown_table(df.astype(object).where(df.notna(), None))
 
 

@@ -189,7 +189,7 @@ def test_v4_pro_on_b200_is_8(catalogue: Catalogue) -> None:
     assert plan.gpus == 8 and plan.attention_layout == "dp"
 
 
-def test_v4_flash_fits_4_h200(catalogue: Catalogue) -> None:
+def test_v4_flash_fits_2_h200_where_the_cookbook_quotes_4(catalogue: Catalogue) -> None:
     """facts.md §10 (SGLang V4 cookbook): V4-Flash fits 4 × H200. We find 2 already fit, in either layout.
 
     155 GB of weights: DP2 holds 82 GB per GPU (45 GB KV room), TP2 78 GB (49 GB, but KV replicated on both
@@ -496,3 +496,31 @@ def test_vanishing_volume_gives_no_infinite_price_per_token(catalogue: Catalogue
     row = self_host_rows(s, catalogue).iloc[0]
     assert row["monthly_cost_usd"] > 0  # the fleet is still rented
     assert row["usd_per_mtok_blended"] is None and "too small" in row["notes"]
+
+
+def test_serve_with_fixed_gpus_means_attention_data_parallel(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 5: ``--gpus N`` spreads experts over N GPUs with attention data-parallel. V4-Pro (FP4 experts)
+    on 8 x H200 does not fit that way (130 GB per GPU, docs/calibration.md); ``--layout tp`` does fit."""
+    assert (
+        main(["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--gpus", "8", "--format", "json"]) == 0
+    )
+    rec = json.loads(capsys.readouterr().out)
+    rec = rec[0] if isinstance(rec, list) else rec
+    assert rec["attention_layout"] == "dp" and rec["fits"] is False
+    argv = [
+        "serve",
+        "--model",
+        "deepseek-v4-pro",
+        "--gpu",
+        "h200",
+        "--gpus",
+        "8",
+        "--layout",
+        "tp",
+        "--format",
+        "json",
+    ]
+    assert main(argv) == 0
+    rec = json.loads(capsys.readouterr().out)
+    rec = rec[0] if isinstance(rec, list) else rec
+    assert rec["attention_layout"] == "tp" and rec["fits"] is True
