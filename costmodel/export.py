@@ -205,14 +205,20 @@ def _md(df: pd.DataFrame) -> str:
     return markdown_table(df.astype(object).where(df.notna(), None))
 
 
+def _md_text(text: str) -> str:
+    """User text as one line of literal Markdown (no headings, links, HTML, emphasis or table cells)."""
+    flat = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in " ".join(text.split()))
+    return "\\" + flat if flat[:1] in ("-", "+", "=") else flat
+
+
 def to_markdown(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> str:
     """A Markdown report: the scenario, options ranked by cost, the itemised API bills, the rows used."""
-    title = scenario.name or "scenario"
+    title = _md_text(scenario.name) or "scenario"
     w = scenario.workload
     lines = [
         f"# Cost comparison: {title}",
         "",
-        *([scenario.description, ""] if scenario.description else []),
+        *([_md_text(scenario.description), ""] if scenario.description else []),
         f"Prices as of {scenario.as_of.isoformat()}. {w.requests_per_day:,.6g} requests/day, "
         f"{w.prompt_tokens:,} prompt tokens ({w.cache_hit_fraction:.0%} cache hits), "
         f"{w.billed_output_tokens:,.6g} billed output tokens per request; "

@@ -447,7 +447,8 @@ def _parse_options(text: str, fields: Sequence[str]) -> list[dict[str, str]]:
     return out
 
 
-def _first(v: str | Sequence[str]) -> str:
+def _last(v: str | Sequence[str]) -> str:
+    """A repeated query parameter counts by its last value (as browsers and Streamlit read it)."""
     return v if isinstance(v, str) else (v[-1] if v else "")
 
 
@@ -466,7 +467,7 @@ def scenario_from_query(
     Returns:
         ``(scenario, ignored)`` where ``ignored`` lists the query keys that were ignored, in order.
     """
-    q = {k: _first(v) for k, v in params.items()}
+    q = {k: _last(v) for k, v in params.items()}
     ignored = [k for k in q if k not in QUERY_KEYS]
     ignored += [k for k in QUERY_KEYS if k in q and len(q[k]) > MAX_QUERY_VALUE_CHARS]
     q = {k: v for k, v in q.items() if k in QUERY_KEYS and k not in ignored}

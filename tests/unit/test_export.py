@@ -322,3 +322,18 @@ def test_no_nan_in_exported_numbers(table: pd.DataFrame) -> None:
     back = pd.read_csv(io.StringIO(to_csv(table)))
     numeric = back.drop(columns=["gpus", "utilization"]).select_dtypes("number")
     assert np.isfinite(numeric.to_numpy(dtype=float)).all()
+
+
+def test_markdown_report_escapes_user_text(catalogue: Catalogue) -> None:
+    """A scenario name or description cannot inject headings, links, HTML or table rows into the report."""
+    from costmodel import export
+    from costmodel.compare import compare_table
+    from costmodel.scenario import preset
+
+    s = preset("chat", dt.date(2026, 11, 28)).model_copy(
+        update={"name": "x\n# injected [link](http://evil) <script>", "description": "| a | b |\n## also"}
+    )
+    md = export.to_markdown(s, compare_table(s, catalogue), catalogue)
+    assert "\n# injected" not in md and "\n## also" not in md and "<script>" not in md
+    assert "[link](http://evil)" not in md and "\n| a | b |" not in md
+    assert md.startswith("# Cost comparison: x \\# injected")
