@@ -85,7 +85,10 @@ with tab_math:
     st.markdown(
         "**Self-hosting.** The smallest deployment of $N$ GPUs whose memory holds the weights (each component at "
         "its precision) and at least one whole sequence's KV cache; the largest batch that fits the rest of the "
-        "memory and meets the TPOT target. Each phase's time is a roofline: the slowest of compute, HBM traffic "
+        "memory and meets the TPOT target. Routed experts are spread over the $N$ GPUs (expert parallelism); "
+        "attention is either replicated on every GPU (data-parallel) or split over a node (tensor-parallel, "
+        "which holds a replica of the shared latent KV on every rank and adds two all-reduces per layer): "
+        "each layout is sized, and the cheaper for the workload is priced. Each phase's time is a roofline: the slowest of compute, HBM traffic "
         "and the expert all-to-all, each at a fraction (MFU, MBU, link efficiency) of the peak. Those efficiency "
         "factors are calibrated on a published measurement (next tab) and shown as a low/base/high band; the "
         "100 %-efficiency roofline is the physical floor of the cost."
