@@ -14,6 +14,7 @@ equal to the numpy simulation in :mod:`.sim` by ``tests/unit/test_attention_sim.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -155,10 +156,14 @@ def layer_schedule(model: Model, *, include_mtp: bool = False) -> list[str]:
     return [m.kind for m in layer_mechanisms(model, include_mtp=include_mtp)]
 
 
-def _grouped(model: Model, include_mtp: bool) -> list[tuple[Mechanism, int]]:
-    """Distinct mechanisms and how many layers run each (identical layers are computed once)."""
-    counts = Counter(layer_mechanisms(model, include_mtp=include_mtp))
-    return list(counts.items())
+def _sum_layers(
+    model: Model, include_mtp: bool, shape: tuple[int, ...], per_layer: Callable[[Mechanism], FloatArray]
+) -> FloatArray:
+    """``Σ_layers per_layer(mechanism)``; identical layers are computed once and multiplied by their count."""
+    out = np.zeros(shape, dtype=np.float64)
+    for mech, n in Counter(layer_mechanisms(model, include_mtp=include_mtp)).items():
+        out += n * per_layer(mech)
+    return out
 
 
 def _check_dtype(kv_dtype: str) -> None:
@@ -182,10 +187,7 @@ def kv_cache_bytes(
     """
     _check_dtype(kv_dtype)
     t = tokens(context_tokens)
-    out = np.zeros_like(t)
-    for mech, n in _grouped(model, include_mtp):
-        out += n * mech.kv_cache_bytes(t, kv_dtype)
-    return out
+    return _sum_layers(model, include_mtp, t.shape, lambda mech: mech.kv_cache_bytes(t, kv_dtype))
 
 
 def kv_read_bytes_per_token(
@@ -194,10 +196,7 @@ def kv_read_bytes_per_token(
     """KV and indexer-key bytes read to decode one token at position ``context_tokens``, all layers."""
     _check_dtype(kv_dtype)
     t = tokens(context_tokens)
-    out = np.zeros_like(t)
-    for mech, n in _grouped(model, include_mtp):
-        out += n * mech.kv_read_bytes(t, kv_dtype)
-    return out
+    return _sum_layers(model, include_mtp, t.shape, lambda mech: mech.kv_read_bytes(t, kv_dtype))
 
 
 def attention_flops_per_token(
@@ -205,10 +204,7 @@ def attention_flops_per_token(
 ) -> FloatArray:
     """FLOPs (2 per MAC) of core attention + indexer scoring to decode one token at that position."""
     t = tokens(context_tokens)
-    out = np.zeros_like(t)
-    for mech, n in _grouped(model, include_mtp):
-        out += n * mech.macs(t)
-    return 2 * out
+    return 2 * _sum_layers(model, include_mtp, t.shape, lambda mech: mech.macs(t))
 
 
 def attention_prefill_flops(
@@ -227,7 +223,4 @@ def attention_prefill_flops(
     if np.any(c > p):
         raise ValueError("cached_tokens must not exceed prompt_tokens")
     p, c = np.broadcast_arrays(p, c)
-    out = np.zeros(p.shape, dtype=np.float64)
-    for mech, n in _grouped(model, include_mtp):
-        out += n * (mech.macs_sum(p) - mech.macs_sum(c))
-    return 2 * out
+    return 2 * _sum_layers(model, include_mtp, p.shape, lambda mech: mech.macs_sum(p) - mech.macs_sum(c))

@@ -42,10 +42,6 @@ class HCA(V4Attention):
         """Bytes stored for ``t`` tokens: compressed entries + window."""
         return (self.compressed_entries(t) + self.window_entries(t)) * self.entry_layout(kv_dtype).nbytes
 
-    def kv_read_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
-        """Bytes read at position ``t``: everything stored."""
-        return self.kv_cache_bytes(t, kv_dtype)
-
     def macs(self, t: FloatArray) -> FloatArray:
         """MACs to decode the token at position ``t``."""
         return self.macs_per_entry * (self.compressed_entries(t) + self.window_entries(t))

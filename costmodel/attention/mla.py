@@ -49,8 +49,8 @@ class MLA:
         return t * self.entry_layout(kv_dtype).nbytes
 
     def kv_read_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
-        """Bytes read to decode the token at position ``t``."""
-        return t * self.entry_layout(kv_dtype).nbytes
+        """Bytes read to decode the token at position ``t``: every entry stored."""
+        return self.kv_cache_bytes(t, kv_dtype)
 
     def macs(self, t: FloatArray) -> FloatArray:
         """MACs to decode the token at position ``t``."""

@@ -60,8 +60,8 @@ class V4Attention:
         return self.window_entries(t) * self.entry_layout(kv_dtype).nbytes
 
     def kv_read_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
-        """Bytes read at position ``t`` (the window)."""
-        return self.window_entries(t) * self.entry_layout(kv_dtype).nbytes
+        """Bytes read at position ``t``: everything stored (the window; HCA: also every compressed entry)."""
+        return self.kv_cache_bytes(t, kv_dtype)
 
     def macs(self, t: FloatArray) -> FloatArray:
         """MACs to decode the token at position ``t``."""
