@@ -60,6 +60,9 @@ def attention_table(
     from costmodel.compute import flops_per_token  # compute imports attention: import here, not at the top
 
     t = np.atleast_1d(tokens(context_tokens))
+    if baseline is not None:  # the same for every model: computed once
+        base_kv = kv_cache_bytes(baseline, t, kv_dtype, include_mtp=include_mtp)
+        base_fl = flops_per_token(baseline, t, include_mtp=include_mtp)
     frames = []
     for m in models:
         kv = kv_cache_bytes(m, t, kv_dtype, include_mtp=include_mtp)
@@ -81,7 +84,7 @@ def attention_table(
         )
         if baseline is not None:
             frame["baseline"] = baseline.id
-            frame["kv_ratio"] = kv / kv_cache_bytes(baseline, t, kv_dtype, include_mtp=include_mtp)
-            frame["flops_ratio"] = fl / flops_per_token(baseline, t, include_mtp=include_mtp)
+            frame["kv_ratio"] = kv / base_kv
+            frame["flops_ratio"] = fl / base_fl
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
