@@ -21,12 +21,10 @@ from costmodel.attention import (
     KvDtype,
     Mechanism,
     V4Attention,
-    attention_flops_per_token,
-    kv_cache_bytes,
     layer_mechanisms,
 )
+from costmodel.attention.report import attention_table
 from costmodel.catalog import Catalogue, Gpu, Model
-from costmodel.compute import flops_per_token
 from costmodel.scenario import Scenario
 from costmodel.units import BYTES_PER_GB
 
@@ -52,32 +50,18 @@ def attention_frame(
 ) -> pd.DataFrame:
     """KV cache and FLOPs per decoded token of each model at each context length (long format).
 
-    Columns: ``model``, ``context_tokens``, ``kv_cache_bytes``, ``kv_cache_gb`` (one sequence, all layers,
-    indexer keys included), ``flops_per_token`` (whole forward pass), ``attention_flops_per_token``, and with a
-    ``baseline`` the ratios ``kv_ratio`` and ``flops_ratio`` (model / baseline at the same context).
+    The rows of :func:`costmodel.attention.report.attention_table`, in the units the lab shows. Columns:
+    ``model``, ``context_tokens``, ``kv_cache_bytes``, ``kv_cache_gb`` (one sequence, all layers, indexer keys
+    included), ``flops_per_token`` (whole forward pass), ``attention_flops_per_token``, and with a ``baseline``
+    the ratios ``kv_ratio`` and ``flops_ratio`` (model / baseline at the same context).
     """
-    t = np.asarray(contexts, dtype=np.int64)
-    base_kv = kv_cache_bytes(baseline, t, kv_dtype) if baseline is not None else None
-    base_fl = flops_per_token(baseline, t) if baseline is not None else None
-    parts = []
-    for m in models:
-        kv = kv_cache_bytes(m, t, kv_dtype)
-        fl = flops_per_token(m, t)
-        df = pd.DataFrame(
-            {
-                "model": m.id,
-                "context_tokens": t,
-                "kv_cache_bytes": kv,
-                "kv_cache_gb": kv / BYTES_PER_GB,
-                "flops_per_token": fl,
-                "attention_flops_per_token": attention_flops_per_token(m, t),
-            }
-        )
-        if base_kv is not None and base_fl is not None:
-            df["kv_ratio"] = kv / base_kv
-            df["flops_ratio"] = fl / base_fl
-        parts.append(df)
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if not models:
+        return pd.DataFrame()
+    df = attention_table(models, np.asarray(contexts, dtype=np.int64), kv_dtype, baseline=baseline)
+    df["kv_cache_gb"] = df["kv_cache_bytes"] / BYTES_PER_GB
+    columns = ["model", "context_tokens", "kv_cache_bytes", "kv_cache_gb", "flops_per_token"]
+    columns += ["attention_flops_per_token"] + (["kv_ratio", "flops_ratio"] if baseline is not None else [])
+    return df[columns]
 
 
 def layer_breakdown_frame(model: Model, context_tokens: int, kv_dtype: KvDtype = "deployed") -> pd.DataFrame:
@@ -115,47 +99,46 @@ def _log_x(title: str = "context length (tokens, log scale)") -> alt.X:
     )
 
 
-def kv_chart(df: pd.DataFrame) -> alt.Chart:
-    """KV cache per sequence (GB, log) against context length (tokens, log), one line per model."""
+def _lines_per_model(df: pd.DataFrame, title: str, y: alt.Y, tooltip: list[alt.Tooltip]) -> alt.Chart:
+    """One line per model of ``y`` against context length (log), the model and context in every tooltip."""
     chart: alt.Chart = (
-        alt.Chart(df, title="KV cache per sequence")
+        alt.Chart(df, title=title)
         .mark_line(point=True)
         .encode(
             x=_log_x(),
-            y=alt.Y(
-                "kv_cache_gb:Q", title="KV cache per sequence (GB, log scale)", scale=alt.Scale(type="log")
-            ),
+            y=y,
             color=alt.Color("model:N", title="model"),
             tooltip=[
                 alt.Tooltip("model:N"),
                 alt.Tooltip("context_tokens:Q", title="context (tokens)", format=","),
-                alt.Tooltip("kv_cache_gb:Q", title="KV cache (GB)", format=",.3f"),
+                *tooltip,
             ],
         )
     )
     return chart
+
+
+def kv_chart(df: pd.DataFrame) -> alt.Chart:
+    """KV cache per sequence (GB, log) against context length (tokens, log), one line per model."""
+    return _lines_per_model(
+        df,
+        "KV cache per sequence",
+        alt.Y("kv_cache_gb:Q", title="KV cache per sequence (GB, log scale)", scale=alt.Scale(type="log")),
+        [alt.Tooltip("kv_cache_gb:Q", title="KV cache (GB)", format=",.3f")],
+    )
 
 
 def flops_chart(df: pd.DataFrame) -> alt.Chart:
     """FLOPs to decode one token (log) against context length (log), one line per model."""
-    chart: alt.Chart = (
-        alt.Chart(df, title="FLOPs per decoded token")
-        .mark_line(point=True)
-        .encode(
-            x=_log_x(),
-            y=alt.Y(
-                "flops_per_token:Q", title="FLOPs per token (FLOP, log scale)", scale=alt.Scale(type="log")
-            ),
-            color=alt.Color("model:N", title="model"),
-            tooltip=[
-                alt.Tooltip("model:N"),
-                alt.Tooltip("context_tokens:Q", title="context (tokens)", format=","),
-                alt.Tooltip("flops_per_token:Q", title="FLOPs per token", format=".3~s"),
-                alt.Tooltip("attention_flops_per_token:Q", title="of which attention", format=".3~s"),
-            ],
-        )
+    return _lines_per_model(
+        df,
+        "FLOPs per decoded token",
+        alt.Y("flops_per_token:Q", title="FLOPs per token (FLOP, log scale)", scale=alt.Scale(type="log")),
+        [
+            alt.Tooltip("flops_per_token:Q", title="FLOPs per token", format=".3~s"),
+            alt.Tooltip("attention_flops_per_token:Q", title="of which attention", format=".3~s"),
+        ],
     )
-    return chart
 
 
 def ratio_chart(df: pd.DataFrame, baseline_id: str) -> alt.Chart:
