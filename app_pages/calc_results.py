@@ -7,6 +7,7 @@ scenario. A scenario that cannot be priced shows one st.error and the last good 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -212,64 +213,59 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
     # ---- export and share ---------------------------------------------------------------------------------
     st.subheader(":material/ios_share: Take it away", divider="gray")
     slug = _slug(s)
-    e1, e2, e3, e4, e5, e6 = st.columns([1, 1, 1.2, 1.4, 1.3, 1.3])
-    e1.download_button(
-        "CSV",
-        data=lambda: export.to_csv(table),
-        file_name=f"{slug}.csv",
-        mime="text/csv",
-        icon=":material/download:",
-        on_click="ignore",
-        key="calc_dl_csv",
-    )
-    e2.download_button(
-        "XLSX",
-        data=lambda: _xlsx(s, table, cat),
-        file_name=f"{slug}.xlsx",
-        mime=XLSX_MIME,
-        icon=":material/download:",
-        on_click="ignore",
-        key="calc_dl_xlsx",
-    )
-    e3.download_button(
-        "Markdown",
-        data=lambda: export.to_markdown(s, table, cat),
-        file_name=f"{slug}.md",
-        mime="text/markdown",
-        icon=":material/download:",
-        on_click="ignore",
-        key="calc_dl_md",
-    )
-    e4.download_button(
-        "Scenario JSON",
-        data=lambda: scenario_to_json(s),
-        file_name=f"{slug}.scenario.json",
-        mime="application/json",
-        icon=":material/download:",
-        on_click="ignore",
-        key="calc_dl_json",
-        help="Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it.",
-    )
-    e5.download_button(
-        "Chart PNG",
-        data=lambda: charts.chart_png(chart),
-        file_name=f"{slug}.{view}.png",
-        mime="image/png",
-        icon=":material/image:",
-        on_click="ignore",
-        key="calc_dl_png",
-        help="The chart shown above, as an image (drawn when you click).",
-    )
-    e6.download_button(
-        "Chart SVG",
-        data=lambda: charts.chart_svg(chart),
-        file_name=f"{slug}.{view}.svg",
-        mime="image/svg+xml",
-        icon=":material/image:",
-        on_click="ignore",
-        key="calc_dl_svg",
-        help="The chart shown above, as a vector drawing.",
-    )
+    # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
+    downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
+        ("CSV", lambda: export.to_csv(table), "csv", "text/csv", "download", "csv", None),
+        ("XLSX", lambda: _xlsx(s, table, cat), "xlsx", XLSX_MIME, "download", "xlsx", None),
+        (
+            "Markdown",
+            lambda: export.to_markdown(s, table, cat),
+            "md",
+            "text/markdown",
+            "download",
+            "md",
+            None,
+        ),
+        (
+            "Scenario JSON",
+            lambda: scenario_to_json(s),
+            "scenario.json",
+            "application/json",
+            "download",
+            "json",
+            "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it.",
+        ),
+        (
+            "Chart PNG",
+            lambda: charts.chart_png(chart),
+            f"{view}.png",
+            "image/png",
+            "image",
+            "png",
+            "The chart shown above, as an image (drawn when you click).",
+        ),
+        (
+            "Chart SVG",
+            lambda: charts.chart_svg(chart),
+            f"{view}.svg",
+            "image/svg+xml",
+            "image",
+            "svg",
+            "The chart shown above, as a vector drawing.",
+        ),
+    ]
+    columns = st.columns([1, 1, 1.2, 1.4, 1.3, 1.3])
+    for col, (label, data, suffix, mime, icon, key, help_text) in zip(columns, downloads, strict=True):
+        col.download_button(
+            label,
+            data=data,
+            file_name=f"{slug}.{suffix}",
+            mime=mime,
+            icon=f":material/{icon}:",
+            on_click="ignore",
+            key=f"calc_dl_{key}",
+            help=help_text,
+        )
     st.caption(
         ":material/link: The page's address restores this whole scenario: copy it from the address bar to share. "
         "The query part:"

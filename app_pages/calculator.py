@@ -12,7 +12,6 @@ import streamlit as st
 from app_pages import calc_results, common
 from app_pages import calc_state as cs
 from costmodel.scenario import (
-    QUERY_KEYS,
     ScenarioError,
     preset,
     preset_names,
@@ -58,11 +57,11 @@ if "calc_rpd" not in ss:
     params = st.query_params.to_dict()
     if ss["scenario"] is not None:
         cs.load(ss["scenario"])
-    elif any(k in QUERY_KEYS for k in params) or params:
+    elif params:
         s, ignored = scenario_from_query(params, default)
         cs.load(s)
         if ignored:
-            names = ", ".join(f"{k}" for k in ignored)
+            names = ", ".join(map(str, ignored))
             ss["calc_notice"] = (
                 f"URL parameter(s) not used (invalid or unknown): {names}. The other values were restored; "
                 "the defaults stand in for the rest."

@@ -11,12 +11,12 @@ import streamlit as st
 
 from app_pages import common
 from costmodel.catalog import CatalogueError, parse_models_text, stale_rows
+from costmodel.compare import STALE_AFTER_DAYS
 
 common.init_state()
 base = common.base_catalogue()
 cat = common.catalogue()
 today = common.today()
-STALE_AFTER_DAYS = 180
 stale = {(t, rid): age for t, rid, _, age in stale_rows(cat, today, STALE_AFTER_DAYS)}
 custom_ids = {m.id for m in common.custom_models()}
 

@@ -38,6 +38,12 @@ MODULES = {
 common.init_state()
 cat = common.catalogue()
 
+
+def _doc(module: str) -> str:
+    """A module's own docstring, verbatim."""
+    return inspect.getdoc(importlib.import_module(module)) or ""
+
+
 tab_math, tab_code, tab_cal, tab_gaps = st.tabs(
     [
         ":material/function: Formulas",
@@ -116,12 +122,8 @@ with tab_math:
 with tab_code:
     st.caption("Each module's own documentation, shown verbatim: the formulas exactly as implemented.")
     for name, title in MODULES.items():
-        try:
-            doc = inspect.getdoc(importlib.import_module(name)) or ""
-        except ImportError:
-            continue
         with st.expander(f"{title} (`{name}`)"):
-            st.markdown(doc)
+            st.markdown(_doc(name))
 
 
 @st.cache_data(max_entries=4, show_spinner="Predicting the published measurements…")
@@ -135,27 +137,23 @@ with tab_cal:
         "(2025-05-05: FP8 on 8 × H100 nodes, prefill on 32 GPUs, decode on 72; SGLang with large-scale expert "
         "parallelism). The MTP run is not fitted: it is an out-of-sample check. `floor` is the 100 % roofline."
     )
-    try:
-        cal = _calibration("deepseek-v3", "h100-sxm")
-    except (ImportError, AttributeError, KeyError, ValueError) as e:
-        st.info(f"Calibration not available yet: {e}", icon=":material/info:")
-    else:
-        st.altair_chart(charts.calibration_chart(cal), width="stretch", key="methods_cal_chart")
-        st.dataframe(
-            cal,
-            hide_index=True,
-            key="methods_cal_table",
-            column_config={
-                "measured_tokens_per_s_per_node": st.column_config.NumberColumn(
-                    "measured (tokens/s per node)", format="localized"
-                ),
-                "predicted_tokens_per_s_per_node": st.column_config.NumberColumn(
-                    "predicted (tokens/s per node)", format="localized"
-                ),
-                "ratio": st.column_config.NumberColumn("predicted / measured (×)", format="%.2f"),
-                "fitted": st.column_config.CheckboxColumn("fitted on it"),
-            },
-        )
+    cal = _calibration("deepseek-v3", "h100-sxm")
+    st.altair_chart(charts.calibration_chart(cal), width="stretch", key="methods_cal_chart")
+    st.dataframe(
+        cal,
+        hide_index=True,
+        key="methods_cal_table",
+        column_config={
+            "measured_tokens_per_s_per_node": st.column_config.NumberColumn(
+                "measured (tokens/s per node)", format="localized"
+            ),
+            "predicted_tokens_per_s_per_node": st.column_config.NumberColumn(
+                "predicted (tokens/s per node)", format="localized"
+            ),
+            "ratio": st.column_config.NumberColumn("predicted / measured (×)", format="%.2f"),
+            "fitted": st.column_config.CheckboxColumn("fitted on it"),
+        },
+    )
 
 GAP_HEADING = r"gap|limitation|not modell?ed|caveat|not calibrated|not simulated|uncertain"
 GAP_MARK = re.compile(r"(?i:not modell?ed|not simulated|not calibrated)|ASSUMPTION")
@@ -176,11 +174,7 @@ with tab_gaps:
         st.markdown(body)
     stated = []
     for name in MODULES:
-        try:
-            doc = inspect.getdoc(importlib.import_module(name)) or ""
-        except ImportError:
-            continue
-        flat = re.sub(r"\s+", " ", doc)
+        flat = re.sub(r"\s+", " ", _doc(name))
         sentences = re.split(r"(?<=[.;])\s+(?=[A-Z`*(])", flat)
         stated += [f"- {x.strip()} (`{name}`)" for x in sentences if GAP_MARK.search(x)]
     if stated:
