@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pyarrow as pa
 import pytest
 from apphelpers import run_page
 
@@ -61,9 +64,10 @@ def test_live_simulation_marks_what_the_query_reads() -> None:
     at.select_slider(key="lab_sim_length").set_value(128).run()
     assert not at.exception
     assert len(at.get("vega_lite_chart")) == 5  # 3 curves, the per-layer bars and the heatmap
-    from costmodel import charts
-
-    df = charts.sim_reads_frame(charts.miniature_mechanisms(window=16), 128)
+    heatmap = at.get("vega_lite_chart")[-1].proto
+    assert json.loads(heatmap.spec)["title"] == "What the query at position 128 reads"
+    (dataset,) = heatmap.datasets
+    df = pa.ipc.open_stream(dataset.data.data).read_pandas()  # what the app drew, with the sliders' values
     win = df[(df["mechanism"] == "V4 window-only layer")]
     assert sorted(win["position"]) == list(range(112, 128))  # the last 16 positions, nothing else
     csa = df[(df["mechanism"] == "V4 CSA layer") & (df["what"] == "blocks selected (top-k)")]

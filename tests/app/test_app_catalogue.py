@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
+import pytest
 import yaml
 from apphelpers import REPO, run_page
 from streamlit.testing.v1 import AppTest
 
-from costmodel.catalog import load_catalogue
+from costmodel.catalog import load_catalogue, stale_rows
+from costmodel.compare import STALE_AFTER_DAYS
 
 TABLES = ("cat_models_table", "cat_gpus_table", "cat_rentals_table", "cat_prices_table")  # in page order
 
@@ -41,8 +45,20 @@ def test_every_table_shows_provenance_for_every_row() -> None:
         assert df["source"].str.len().gt(0).all()
 
 
-def test_stale_rows_are_marked() -> None:
+def test_stale_rows_are_marked(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app_pages.common as common
+
+    today = dt.date(2027, 6, 1)  # pinned: which rows are stale must not depend on the day the test runs
+    monkeypatch.setattr(common, "today", lambda: today)
+    want = {(t, rid): age for t, rid, _, age in stale_rows(load_catalogue(), today, STALE_AFTER_DAYS)}
+    assert want, "test premise: some rows are stale on this date"
     at = run_page("catalogue")
+    assert not at.exception
+    for key in TABLES:
+        table = key.removeprefix("cat_").removesuffix("_table")
+        shown = _table(at, key).set_index("id")["stale"]
+        marked = {rid: mark for rid, mark in shown.items() if mark}
+        assert marked == {rid: f"STALE ({age} days)" for (t, rid), age in want.items() if t == table}, key
     prices = _table(at, "cat_prices_table")
     # the 2025 DeepSeek V3 price has ended: history, never stale; the catalogue caption counts the rest
     assert prices.set_index("id").loc["deepseek-chat-v3-2025-02", "stale"] == ""
