@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from costmodel.attention import attention_flops_per_token, attention_prefill_flops
+from costmodel.attention import NoArchitectureError, attention_flops_per_token, attention_prefill_flops
 from costmodel.attention.common import FloatArray, tokens
 from costmodel.catalog import Model, ModelConfig
 
@@ -83,10 +83,23 @@ class _Layer:
     vectors: float
     """Norms, router bias and other non-matmul parameters."""
 
+    @property
+    def params(self) -> float:
+        """Every parameter of the layer (all routed experts included)."""
+        return (
+            self.attn_matmul
+            + self.attn_vector
+            + self.ffn_dense
+            + self.shared_experts
+            + self.routed_experts
+            + self.router
+            + self.vectors
+        )
+
 
 def _cfg(model: Model) -> ModelConfig:
     if model.config is None:
-        raise ValueError(
+        raise NoArchitectureError(
             f"model {model.id!r} has no published architecture (API-only): parameters need a config"
         )
     return model.config
@@ -182,8 +195,11 @@ def component_params(model: Model) -> dict[str, float]:
         ``routed_experts``, ``shared_experts``, ``dense`` (attention incl. indexer and compressors, dense FFN,
         norms, router) and ``embeddings`` (embedding + head): numbers of parameters.
     """
-    c = _cfg(model)
-    layers = _layers(model, include_mtp=False)
+    return _components(_cfg(model), _layers(model, include_mtp=False))
+
+
+def _components(c: ModelConfig, layers: list[_Layer]) -> dict[str, float]:
+    """:func:`component_params` of the main-model ``layers``."""
     dense = sum(x.attn_matmul + x.attn_vector + x.ffn_dense + x.router + x.vectors for x in layers)
     return {
         "routed_experts": sum(x.routed_experts for x in layers),
@@ -196,24 +212,14 @@ def component_params(model: Model) -> dict[str, float]:
 def param_counts(model: Model) -> ParamCounts:
     """Total, active (per token) and MTP parameter counts derived from the config."""
     c = _cfg(model)
-    comp = component_params(model)
+    all_layers = _layers(model, include_mtp=True)
+    layers, mtp_layers = all_layers[: c.num_hidden_layers], all_layers[c.num_hidden_layers :]
+    comp = _components(c, layers)
     total = sum(comp.values())
-    layers = _layers(model, include_mtp=False)
     # A token reads one row of the embedding table; a tied table is multiplied in full by the head.
     unused_embedding = 0.0 if c.tie_word_embeddings else float((c.vocab_size - 1) * c.hidden_size)
     active = total - comp["routed_experts"] + sum(x.routed_active for x in layers) - unused_embedding
-    mtp_layers = _layers(model, include_mtp=True)[c.num_hidden_layers :]
-    glue = sum(_mtp_extra(c))
-    mtp = sum(
-        x.attn_matmul
-        + x.attn_vector
-        + x.ffn_dense
-        + x.shared_experts
-        + x.routed_experts
-        + x.router
-        + x.vectors
-        for x in mtp_layers
-    ) + glue * len(mtp_layers)
+    mtp = sum((x.params + sum(_mtp_extra(c)) for x in mtp_layers), 0.0)
     return ParamCounts(total=total, active=active, mtp=mtp)
 
 
