@@ -543,14 +543,17 @@ _DEFAULT_SELF_HOST = (
 )
 
 
-def _chat(as_of: dt.date) -> Scenario:
-    return Scenario(
-        name="chat",
-        description=(
-            "A consumer chat assistant: 200,000 requests a day, 1,500-token prompts of which 50% is a cached "
-            "system prompt and history, 400-token answers, evening-heavy traffic in New York, weekends as busy."
-        ),
-        workload=Workload(
+_AUTOSCALED_SELF_HOST = (
+    SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),
+    SelfHostOption(model="deepseek-v4-pro", gpu="b200", mode="autoscaled"),
+)
+
+#: Preset name → (description, workload, self-hosting options); every preset prices the same API options.
+_PRESET_SPECS: dict[str, tuple[str, Workload, tuple[SelfHostOption, ...]]] = {
+    "chat": (
+        "A consumer chat assistant: 200,000 requests a day, 1,500-token prompts of which 50% is a cached "
+        "system prompt and history, 400-token answers, evening-heavy traffic in New York, weekends as busy.",
+        Workload(
             requests_per_day=200_000,
             prompt_tokens=1_500,
             output_tokens=400,
@@ -559,20 +562,12 @@ def _chat(as_of: dt.date) -> Scenario:
             hourly_profile_weekend=_EVENING,
             timezone="America/New_York",
         ),
-        api_options=_DEFAULT_API,
-        self_host_options=_DEFAULT_SELF_HOST,
-        as_of=as_of,
-    )
-
-
-def _rag(as_of: dt.date) -> Scenario:
-    return Scenario(
-        name="rag-long-docs",
-        description=(
-            "Retrieval-augmented answers over long documents: 20,000 requests a day, 60,000-token prompts of "
-            "retrieved passages with a 10% cached prefix, 800-token answers, office hours in Berlin, quiet weekends."
-        ),
-        workload=Workload(
+        _DEFAULT_SELF_HOST,
+    ),
+    "rag-long-docs": (
+        "Retrieval-augmented answers over long documents: 20,000 requests a day, 60,000-token prompts of "
+        "retrieved passages with a 10% cached prefix, 800-token answers, office hours in Berlin, quiet weekends.",
+        Workload(
             requests_per_day=20_000,
             prompt_tokens=60_000,
             output_tokens=800,
@@ -582,21 +577,13 @@ def _rag(as_of: dt.date) -> Scenario:
             weekend_day_weight=0.2,
             timezone="Europe/Berlin",
         ),
-        api_options=_DEFAULT_API,
-        self_host_options=_DEFAULT_SELF_HOST,
-        as_of=as_of,
-    )
-
-
-def _agentic(as_of: dt.date) -> Scenario:
-    return Scenario(
-        name="agentic-coding",
-        description=(
-            "An agentic coding tool: 50,000 model calls a day, each re-sending a 120,000-token repository and "
-            "conversation context that is 90% cached, 1,000 output tokens with 2× thinking tokens, office hours "
-            "in San Francisco, light weekends."
-        ),
-        workload=Workload(
+        _DEFAULT_SELF_HOST,
+    ),
+    "agentic-coding": (
+        "An agentic coding tool: 50,000 model calls a day, each re-sending a 120,000-token repository and "
+        "conversation context that is 90% cached, 1,000 output tokens with 2× thinking tokens, office hours "
+        "in San Francisco, light weekends.",
+        Workload(
             requests_per_day=50_000,
             prompt_tokens=120_000,
             output_tokens=1_000,
@@ -607,20 +594,12 @@ def _agentic(as_of: dt.date) -> Scenario:
             weekend_day_weight=0.3,
             timezone="America/Los_Angeles",
         ),
-        api_options=_DEFAULT_API,
-        self_host_options=_DEFAULT_SELF_HOST,
-        as_of=as_of,
-    )
-
-
-def _doc_1m(as_of: dt.date) -> Scenario:
-    return Scenario(
-        name="doc-analysis-1m",
-        description=(
-            "Whole-document analysis at the 1M-token scale: 500 requests a day, 900,000-token prompts (a fresh "
-            "document each time, no cache hits), 4,000-token reports, office hours in Singapore, no weekends."
-        ),
-        workload=Workload(
+        _DEFAULT_SELF_HOST,
+    ),
+    "doc-analysis-1m": (
+        "Whole-document analysis at the 1M-token scale: 500 requests a day, 900,000-token prompts (a fresh "
+        "document each time, no cache hits), 4,000-token reports, office hours in Singapore, no weekends.",
+        Workload(
             requests_per_day=500,
             prompt_tokens=900_000,
             output_tokens=4_000,
@@ -630,20 +609,12 @@ def _doc_1m(as_of: dt.date) -> Scenario:
             weekend_day_weight=0.0,
             timezone="Asia/Singapore",
         ),
-        api_options=_DEFAULT_API,
-        self_host_options=_DEFAULT_SELF_HOST,
-        as_of=as_of,
-    )
-
-
-def _batch(as_of: dt.date) -> Scenario:
-    return Scenario(
-        name="overnight-batch",
-        description=(
-            "Overnight batch jobs: 1,000,000 requests a day run between 22:00 and 06:00 UTC every day, "
-            "4,000-token prompts sharing a 25% cached instruction prefix, 300-token structured outputs."
-        ),
-        workload=Workload(
+        _DEFAULT_SELF_HOST,
+    ),
+    "overnight-batch": (
+        "Overnight batch jobs: 1,000,000 requests a day run between 22:00 and 06:00 UTC every day, "
+        "4,000-token prompts sharing a 25% cached instruction prefix, 300-token structured outputs.",
+        Workload(
             requests_per_day=1_000_000,
             prompt_tokens=4_000,
             output_tokens=300,
@@ -652,22 +623,26 @@ def _batch(as_of: dt.date) -> Scenario:
             hourly_profile_weekend=_NIGHT,
             timezone="UTC",
         ),
+        _AUTOSCALED_SELF_HOST,
+    ),
+}
+
+
+def _build_preset(name: str, as_of: dt.date) -> Scenario:
+    description, workload, self_host = _PRESET_SPECS[name]
+    return Scenario(
+        name=name,
+        description=description,
+        workload=workload,
         api_options=_DEFAULT_API,
-        self_host_options=(
-            SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),
-            SelfHostOption(model="deepseek-v4-pro", gpu="b200", mode="autoscaled"),
-        ),
+        self_host_options=self_host,
         as_of=as_of,
     )
 
 
 #: Preset name → builder taking the as-of date.
 PRESETS: dict[str, Callable[[dt.date], Scenario]] = {
-    "chat": _chat,
-    "rag-long-docs": _rag,
-    "agentic-coding": _agentic,
-    "doc-analysis-1m": _doc_1m,
-    "overnight-batch": _batch,
+    name: functools.partial(_build_preset, name) for name in _PRESET_SPECS
 }
 
 
