@@ -133,7 +133,7 @@ def _load_scenario(args: argparse.Namespace) -> Any:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from costmodel.compare import compare_table
-    from costmodel.export import to_csv, to_json, to_markdown, write_export
+    from costmodel.export import to_text, write_export
 
     if args.format == "xlsx" and not args.out:
         raise CliError("--format xlsx writes a file: give --out FILE.xlsx")
@@ -146,8 +146,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         write_export(args.out, args.format, scenario, table, cat, force=args.force)
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
-    writers = {"csv": lambda: to_csv(table), "json": lambda: to_json(scenario, table, cat)}
-    sys.stdout.write(writers.get(args.format, lambda: to_markdown(scenario, table, cat))())
+    sys.stdout.write(to_text(args.format, scenario, table, cat))
     return 0
 
 
@@ -164,7 +163,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
     day = dt.date(2026, 11, 28)  # any date: descriptions do not depend on it
     rows = [(n, preset(n, day).description) for n in preset_names()]
-    emit(pd.DataFrame(rows, columns=["preset", "assumptions"]), args.format, sys.stdout.write)
+    emit(pd.DataFrame(rows, columns=["preset", "assumptions"]), args.format)
     return 0
 
 
@@ -248,7 +247,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "reason": est.reason,
         "unconfirmed_fields": ", ".join(est.unconfirmed_fields),
     }
-    emit(pd.DataFrame([record]), args.format, lambda text: sys.stdout.write(text))
+    emit(pd.DataFrame([record]), args.format)
     return 0
 
 
@@ -309,7 +308,7 @@ def _cmd_attention(args: argparse.Namespace) -> int:
             )
     baseline = pool[args.baseline] if args.baseline else None
     df = attention_table(models, contexts, args.kv_dtype, baseline=baseline, include_mtp=args.include_mtp)
-    emit(df, args.format, sys.stdout.write)  # resolve stdout now (emit's default is bound at import)
+    emit(df, args.format)
     return 0
 
 

@@ -15,17 +15,24 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+# break-even (serving helper; the code is in costmodel/breakeven.py) is re-exported from here
+from costmodel.breakeven import BreakEven, break_even, break_even_table
 from costmodel.catalog.loader import stale_rows
 from costmodel.catalog.schema import Catalogue
 from costmodel.pricing import api_bill, bill_arrays, peak_traffic_fraction, resolve_price
 from costmodel.scenario import ApiOption, Scenario, Workload, hourly_requests_utc
+from costmodel.serving import self_host_rows
+from costmodel.units import TOKENS_PER_MTOK
 
 __all__ = [
     "API_COLUMNS",
     "COLUMNS",
     "STALE_AFTER_DAYS",
+    "BreakEven",
     "api_rows",
     "api_sweep_grid",
+    "break_even",
+    "break_even_table",
     "compare_table",
     "stale_flags",
     "sweep",
@@ -67,6 +74,14 @@ API_COLUMNS = [
     "monthly_off_peak_usd",
     "peak_traffic_fraction",
     "context_tier_above_prompt_tokens",
+]
+#: Columns of :func:`sweep`.
+_SWEEP_COLUMNS = [
+    "option",
+    "requests_per_day",
+    "cache_hit_fraction",
+    "monthly_cost_usd",
+    "usd_per_mtok_blended",
 ]
 
 
@@ -127,13 +142,9 @@ def compare_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     Raises:
         PricingError: an API option cannot be priced at ``scenario.as_of`` (one line).
     """
-    frames = [api_rows(scenario, catalogue)]
-    from costmodel.serving import self_host_rows  # serving helper
-
-    frames.append(self_host_rows(scenario, catalogue))
-    frames = [f for f in frames if not f.empty] or frames[:1]
-    table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    table = table.reset_index(drop=True)
+    api = api_rows(scenario, catalogue)
+    frames = [f for f in (api, self_host_rows(scenario, catalogue)) if not f.empty] or [api]
+    table = pd.concat(frames, ignore_index=True)
     table["stale_rows"] = stale_flags(table, scenario, catalogue)
     extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
     # Self-hosting only: the API bill columns are absent, and empty (as for self-hosting rows next to API rows).
@@ -210,7 +221,8 @@ def sweep(
     volumes = np.asarray(requests_per_day, dtype=float).reshape(-1)
     fractions = np.asarray(cache_hit_fractions, dtype=float).reshape(-1)
     w = scenario.workload
-    mtok_per_month = volumes[:, None] * w.days_per_month * (w.prompt_tokens + w.billed_output_tokens) / 1e6
+    tokens_per_request = w.prompt_tokens + w.billed_output_tokens
+    mtok_per_month = volumes[:, None] * w.days_per_month * tokens_per_request / TOKENS_PER_MTOK
     frames = []
     for option in scenario.api_options:
         cost = api_sweep_grid(option, w, catalogue, scenario.as_of, volumes, fractions)
@@ -226,20 +238,5 @@ def sweep(
             )
         )
     if not frames:
-        return pd.DataFrame(
-            columns=[
-                "option",
-                "requests_per_day",
-                "cache_hit_fraction",
-                "monthly_cost_usd",
-                "usd_per_mtok_blended",
-            ]
-        )
+        return pd.DataFrame(columns=_SWEEP_COLUMNS)
     return pd.concat(frames, ignore_index=True)
-
-
-# ---- break-even: self-hosting vs each API (serving helper; the code is in costmodel/breakeven.py) -----------
-
-from costmodel.breakeven import BreakEven, break_even, break_even_table  # noqa: E402
-
-__all__ += ["BreakEven", "break_even", "break_even_table"]

@@ -30,6 +30,7 @@ __all__ = [
     "to_csv",
     "to_json",
     "to_markdown",
+    "to_text",
     "write_export",
     "write_xlsx",
 ]
@@ -200,11 +201,6 @@ def to_json(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> st
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _md(df: pd.DataFrame) -> str:
-    """:func:`markdown_table` with missing values shown empty."""
-    return markdown_table(df.astype(object).where(df.notna(), None))
-
-
 def _md_text(text: str) -> str:
     """User text as one line of literal Markdown (no headings, links, HTML, emphasis or table cells)."""
     flat = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in " ".join(text.split()))
@@ -226,18 +222,35 @@ def to_markdown(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -
         "",
         "## Options by monthly cost (USD; rates USD per 1M tokens)",
         "",
-        _md(summary_table(table)),
+        markdown_table(summary_table(table)),
     ]
     api = table[table["kind"] == "api"]
     if not api.empty:
         cols = ["option", *[c for c in API_COLUMNS if c in api.columns], "notes"]
-        lines += ["## API bills, itemised", "", _md(api[cols])]
+        lines += ["## API bills, itemised", "", markdown_table(api[cols])]
     lines += [
         "## Catalogue rows used",
         "",
-        _md(assumptions_table(table, catalogue).drop(columns="notes")),
+        markdown_table(assumptions_table(table, catalogue).drop(columns="notes")),
     ]
     return "\n".join(lines)
+
+
+def to_text(fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> str:
+    """The comparison as text in ``fmt`` (``csv``, ``json`` or ``md``; ``xlsx`` is binary: :func:`write_xlsx`).
+
+    Raises:
+        ValueError: unknown or binary format.
+    """
+    if fmt == "csv":
+        return to_csv(table)
+    if fmt == "json":
+        return to_json(scenario, table, catalogue)
+    if fmt == "md":
+        return to_markdown(scenario, table, catalogue)
+    raise ValueError(
+        f"unknown text format {fmt!r}; use one of {', '.join(f for f in FORMATS if f != 'xlsx')}"
+    )
 
 
 def write_xlsx(path: Path | str, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> None:
@@ -275,13 +288,5 @@ def write_export(
         raise FileExistsError(f"{p} exists; use --force to overwrite")
     if fmt == "xlsx":
         write_xlsx(p, scenario, table, catalogue)
-        return
-    if fmt == "csv":
-        text = to_csv(table)
-    elif fmt == "json":
-        text = to_json(scenario, table, catalogue)
-    elif fmt == "md":
-        text = to_markdown(scenario, table, catalogue)
     else:
-        raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
-    p.write_text(text, encoding="utf-8")
+        p.write_text(to_text(fmt, scenario, table, catalogue), encoding="utf-8")

@@ -126,8 +126,8 @@ def resolve_price(option: ApiOption, catalogue: Catalogue, as_of: dt.date | dt.d
         PricingError: unknown provider/model, or no price in effect (the message names the rows
             that exist and their dates).
     """
-    known_models = {m.id for m in catalogue.models}
     if option.price_basis == "custom":
+        known_models = {m.id for m in catalogue.models}
         if option.model not in known_models:
             raise PricingError(
                 f"unknown model {option.model!r} for custom prices; known: {', '.join(sorted(known_models))}"
@@ -346,8 +346,8 @@ def api_bill(
         t.above_prompt_tokens for t in price.context_tiers if workload.prompt_tokens > t.above_prompt_tokens
     ]
     notes = list(price.notes)
-    model = next((m for m in catalogue.models if m.id == option.model), None)
-    window = model.context_window_tokens if model is not None else None
+    # resolve_price succeeded, so the model is in the catalogue (price rows are cross-checked against models)
+    window = catalogue.model(option.model).context_window_tokens
     if window is not None and workload.prompt_tokens + out_tokens > window:
         notes.append(
             f"prompt + output ({workload.prompt_tokens + out_tokens:,.0f} tokens) exceeds the "
