@@ -56,21 +56,6 @@ def table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     return compare_table(scenario, catalogue)
 
 
-def with_self_host(table: pd.DataFrame) -> pd.DataFrame:
-    """The table plus one made-up self-hosting row (to exercise the Self-host sheet)."""
-    row = {c: table.iloc[0][c] for c in table.columns}
-    row.update(
-        option="deepseek-v4-flash on 8× h200",
-        kind="self_host",
-        gpus=8,
-        utilization=0.5,
-        price_ids="h200-spheron-2026-03",
-        gpu="h200",
-    )
-    both = pd.concat([table.assign(gpu=pd.NA), pd.DataFrame([row])], ignore_index=True)
-    return both.astype({"gpus": "Int64", "utilization": "Float64"})
-
-
 # ---- read-backs --------------------------------------------------------------------------------------------
 
 
@@ -102,8 +87,7 @@ def test_xlsx_reads_back_equal(
 def test_xlsx_with_self_host_rows_has_hardware_rows(tmp_path: Path, catalogue: Catalogue) -> None:
     full = preset("doc-analysis-1m", AS_OF)
     both = compare_table(full, catalogue)
-    if (both["kind"] == "self_host").sum() == 0:  # before costmodel.serving provides rows
-        both = with_self_host(both)
+    assert (both["kind"] == "self_host").sum() == len(full.self_host_options)
     path = tmp_path / "both.xlsx"
     write_xlsx(path, full, both, catalogue)
     sheets = pd.read_excel(path, sheet_name=None)

@@ -29,8 +29,10 @@ from costmodel import export
 from costmodel.attention import attention_flops_per_token, kv_cache_bytes
 from costmodel.catalog import CatalogueError, load_catalogue, parse_models_text
 from costmodel.catalog.loader import MAX_TEXT_BYTES
-from costmodel.compare import API_COLUMNS, compare_table
+from costmodel.compare import API_COLUMNS, COLUMNS, compare_table
 from costmodel.scenario import (
+    _ASSUMPTION_KEYS,
+    _WORKLOAD_KEYS,
     QUERY_KEYS,
     ApiOption,
     Scenario,
@@ -90,6 +92,14 @@ SELF_HOST_MEASURES = [
 #: Self-hosting columns of the efficiency band: finite, or empty with the reason in a ``*reason*`` column.
 BAND = ["monthly_cost_usd_low", "monthly_cost_usd_high", "monthly_cost_usd_floor"]
 NAN_WORDS = ("nan", "inf", "infinity")
+#: URL keys of the top-level scenario fields (the workload and assumption keys are in costmodel.scenario).
+_TOP_KEYS = {
+    "n": "name",
+    "desc": "description",
+    "d": "as_of",
+    "api": "api_options",
+    "sh": "self_host_options",
+}
 
 
 def _missing(v: object) -> bool:
@@ -398,7 +408,14 @@ def test_any_query_string_gives_a_scenario_and_says_what_it_ignored(params: dict
     assert isinstance(s, Scenario)
     assert set(ignored) <= set(params), ignored
     for key in ignored:  # a key reported as ignored left its field at the default
-        assert isinstance(key, str)
+        if key in _WORKLOAD_KEYS:
+            name = _WORKLOAD_KEYS[key]
+            assert getattr(s.workload, name) == getattr(DEFAULT.workload, name), key
+        elif key in _ASSUMPTION_KEYS:
+            name = _ASSUMPTION_KEYS[key]
+            assert getattr(s.assumptions, name) == getattr(DEFAULT.assumptions, name), key
+        elif key in _TOP_KEYS:
+            assert getattr(s, _TOP_KEYS[key]) == getattr(DEFAULT, _TOP_KEYS[key]), key
     table = priced(s)
     if table is not None:
         check_exports(s, table)
@@ -600,7 +617,7 @@ def test_nan_check_can_fail() -> None:
     bad.loc[bad.index[0], "monthly_cost_usd"] = math.inf
     with pytest.raises(AssertionError):
         check_table(bad)
-    assert API_COLUMNS  # the API columns the check relies on exist
+    assert set(API_NUMBERS) <= set(COLUMNS + API_COLUMNS)  # the check reads contract columns
 
 
 def test_band_level_that_misses_the_latency_target_says_why() -> None:

@@ -318,8 +318,17 @@ def test_bill_unchanged_by_json_and_url_round_trips(catalogue: Catalogue, w: Wor
         assert api_bill(option, via_url.workload, catalogue, via_url.as_of).monthly_cost_usd == want
 
 
-def test_vectorised_bill_matches_the_scalar_reference(catalogue: Catalogue) -> None:
-    price = resolve_price(MINIMAX, catalogue, dt.date(2026, 11, 28))
+@pytest.mark.parametrize(
+    ("option", "when", "peak"),
+    [
+        (MINIMAX, dt.date(2026, 11, 28), 1.0),  # context tier above 512K, no peak hours
+        (FLASH, CHANGE, 0.3),  # peak windows, off-peak at 0.5×: the time-of-day weighting
+    ],
+)
+def test_vectorised_bill_matches_the_scalar_reference(
+    catalogue: Catalogue, option: ApiOption, when: dt.datetime, peak: float
+) -> None:
+    price = resolve_price(option, catalogue, when)
     rng = np.random.default_rng(0)
     req = rng.uniform(1, 1e7, 500)
     prompt = rng.integers(1, 1_000_000, 500).astype(float)  # crosses the 512K tier
@@ -331,7 +340,7 @@ def test_vectorised_bill_matches_the_scalar_reference(catalogue: Catalogue) -> N
         prompt_tokens=prompt,
         billed_output_tokens=out,
         cache_hit_fraction=cache,
-        peak_fraction=1.0,
+        peak_fraction=peak,
     )["monthly_cost_usd"]
-    want = [bill_point(price, *args, 1.0) for args in zip(req, prompt, out, cache, strict=True)]
+    want = [bill_point(price, *args, peak) for args in zip(req, prompt, out, cache, strict=True)]
     np.testing.assert_allclose(got, want, rtol=1e-12)

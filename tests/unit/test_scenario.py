@@ -142,7 +142,9 @@ def test_daylight_saving_is_averaged_over_the_year() -> None:
     h = hourly_requests_utc(workload(timezone="America/New_York", hourly_profile_weekday=one_hot(12)))
     summer, winter = h[0, 16] / 1000, h[0, 17] / 1000
     assert summer + winter == pytest.approx(1.0)
-    assert 0.55 < summer < 0.7  # DST runs 34 of 52 weeks in 2026 (8 March to 1 November)
+    # DST runs from Sunday 8 March to Sunday 1 November 2026: the Mondays 9 March .. 26 October are
+    # (26 Oct - 9 Mar) / 7 + 1 = 231 / 7 + 1 = 34 of the 52 Mondays averaged over.
+    assert summer == pytest.approx(34 / 52)
 
 
 # ---- validation --------------------------------------------------------------------------------------------
