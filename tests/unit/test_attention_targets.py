@@ -10,11 +10,14 @@ import numpy as np
 import pytest
 
 from costmodel.attention import (
+    CSA,
+    HCA,
     NoArchitectureError,
     attention_flops_per_token,
     attention_prefill_flops,
     kv_cache_bytes,
     kv_read_bytes_per_token,
+    layer_mechanisms,
     layer_schedule,
 )
 from costmodel.catalog import Catalogue, parse_models_text
@@ -115,6 +118,20 @@ def test_attention_flops_follow_facts_convention(catalogue: Catalogue, model_id:
     got = float(attention_flops_per_token(m, length))
     assert got == pytest.approx(ref, rel=0.008)
     assert got > ref  # the extra weighted-sum MACs, never fewer
+
+
+@pytest.mark.parametrize("model_id", ["deepseek-v4-pro", "deepseek-v4-flash"])
+def test_compressor_pooling_left_out_is_under_1pct_of_attention(catalogue: Catalogue, model_id: str) -> None:
+    # hca.py / docs/attention-validation.md leave the compressor's pooling MACs out of the attention count as
+    # "< 1 % of the layer's attention at any context": hold every compressed layer to that, t = 1..1M.
+    t = np.arange(1, ONE_M + 1, dtype=np.float64)
+    layers = {
+        m for m in layer_mechanisms(catalogue.model(model_id), include_mtp=True) if m.kind in ("csa", "hca")
+    }
+    assert {m.kind for m in layers} == {"csa", "hca"}
+    for mech in layers:
+        assert isinstance(mech, (CSA, HCA))
+        assert np.all(mech.pool_macs(t) < 0.01 * mech.macs(t)), mech.kind
 
 
 def test_v4_schedules_from_compress_ratios(catalogue: Catalogue) -> None:
