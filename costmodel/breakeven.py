@@ -20,10 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from costmodel.attention.common import FloatArray
 from costmodel.catalog import Catalogue
 from costmodel.pricing import bill_arrays, peak_traffic_fraction, resolve_price
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption, hourly_requests_utc
-from costmodel.serving import FloatArray, OptionEvaluation, evaluate_option, fleet_cost, option_label
+from costmodel.serving import OptionEvaluation, evaluate_option, option_fleet_cost, option_label
 
 #: Volume range searched, as multiples of the scenario's requests per day.
 X_MIN, X_MAX = 1e-4, 1e5
@@ -102,20 +103,12 @@ def break_even(
 
     def self_cost(x: FloatArray | float) -> FloatArray:
         """The cheaper attention layout at each volume, as :func:`evaluate_option` prices sweeps."""
-        xs = np.asarray(x, dtype=np.float64)
+        requests = hourly * np.asarray(x, dtype=np.float64)[..., None, None]
         return np.asarray(
             np.minimum.reduce(
                 [
-                    fleet_cost(
-                        hourly * xs[..., None, None],
-                        float(e.prefill_gpu_s_per_request[0]),
-                        w.billed_output_tokens / e.decode_tokens_per_s_per_gpu,
-                        deployment_gpus=e.memory.gpus,
-                        usd_per_gpu_hour=ev.usd_per_gpu_hour,
-                        days_per_month=w.days_per_month,
-                        mode=sh.mode,
-                        disaggregated=sh.disaggregated,
-                        overhead_pct=a.overhead_pct,
+                    option_fleet_cost(
+                        e, requests, float(e.prefill_gpu_s_per_request[0]), sh, w, a, ev.usd_per_gpu_hour
                     ).monthly_cost_usd
                     for e in layouts
                 ]

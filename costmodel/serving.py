@@ -85,23 +85,34 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
+from costmodel.attention import (
+    attention_flops_per_token,
+    attention_prefill_flops,
+    kv_cache_bytes,
+    kv_read_bytes_per_token,
+)
+from costmodel.attention.common import FloatArray, KvDtype
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Model, Precision
+from costmodel.compute import (
+    component_params,
+    expected_distinct_experts,
+    linear_flops_per_token,
+    param_counts,
+    routed_expert_params,
+)
 from costmodel.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload, hourly_requests_utc
 
-FloatArray = npt.NDArray[np.float64]
 PrecisionPlan = Literal["native", "fp8", "bf16", "fp4"]
 PRECISION_PLANS: tuple[PrecisionPlan, ...] = ("native", "fp8", "bf16", "fp4")
 EfficiencyLevel = Literal["low", "base", "high", "floor"]
 EFFICIENCY_LEVELS: tuple[EfficiencyLevel, ...] = ("low", "base", "high", "floor")
-KvDtype = Literal["deployed", "bf16"]
 AttentionLayout = Literal["dp", "tp"]
 LayoutChoice = Literal["auto", "dp", "tp"]
 LAYOUT_CHOICES: tuple[LayoutChoice, ...] = ("auto", "dp", "tp")
@@ -275,14 +286,12 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
     Returns:
         The :class:`ModelProfile`; bytes in bytes, FLOPs per token.
     """
-    from costmodel import compute  # imported late: serving sits downstream of compute
-
     if not model.open_weights or model.config is None:
         raise ValueError(f"model {model.id!r} has no open weights: it cannot be self-hosted")
     c = model.config
     prec = component_precisions(model, plan)
-    params = compute.component_params(model)
-    p_expert = float(compute.routed_expert_params(model))
+    params = component_params(model)
+    p_expert = float(routed_expert_params(model))
     n_mtp = c.num_nextn_predict_layers if speculative else 0
     moe_main = (c.num_hidden_layers - c.first_k_dense_replace) if c.n_routed_experts else 0
     moe_layers = moe_main + (n_mtp if c.n_routed_experts else 0)
@@ -292,19 +301,17 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
     }
     mtp_flops = 0.0
     if n_mtp:
-        mtp_params = float(compute.param_counts(model).mtp)
+        mtp_params = float(param_counts(model).mtp)
         mtp_routed = n_mtp * c.n_routed_experts * p_expert
         by_comp["routed_experts"] += mtp_routed * BYTES_PER_PARAM[prec["routed_experts"]]
         by_comp["dense"] += max(mtp_params - mtp_routed, 0.0) * BYTES_PER_PARAM[prec["dense"]]
-        mtp_flops = float(
-            compute.linear_flops_per_token(model, include_mtp=True) - compute.linear_flops_per_token(model)
-        )
+        mtp_flops = float(linear_flops_per_token(model, include_mtp=True) - linear_flops_per_token(model))
     embed_table = c.vocab_size * c.hidden_size * BYTES_PER_PARAM[prec["embeddings"]]
     replicated = by_comp["dense"] + by_comp["shared_experts"] + by_comp["embeddings"]
     replicated_read = replicated - (0.0 if c.tie_word_embeddings else embed_table)
     # Linear FLOPs per token by component: routed = 2·k·P_e per MoE layer, shared = 2 × shared params,
     # the rest (attention projections, dense FFN, router, indexer projections, head) at the dense precision.
-    linear = float(compute.linear_flops_per_token(model))
+    linear = float(linear_flops_per_token(model))
     routed_f = 2.0 * c.num_experts_per_tok * p_expert * moe_main
     shared_f = 2.0 * float(params["shared_experts"])
     rest_f = max(linear - routed_f - shared_f, 0.0)
@@ -492,7 +499,6 @@ def memory_plan(
             return min(plans, key=lambda p: p.weights_bytes_per_gpu)
         return max(fitting, key=lambda p: (p.max_batch, p.attention_layout == "dp"))
 
-    last = best(sizes[0])
     for n in sizes:
         last = best(n)
         if last.fits:
@@ -571,13 +577,6 @@ def workpoint(
         speculative: MTP speculative decoding on.
         kv_dtype: KV cache layout.
     """
-    from costmodel.attention import (
-        attention_flops_per_token,
-        attention_prefill_flops,
-        kv_cache_bytes,
-        kv_read_bytes_per_token,
-    )
-
     ctx = max(round(context_tokens), 1)
     prompt = max(round(prompt_tokens), 1)
     longest = max(round(max_tokens if max_tokens is not None else ctx), 1)
@@ -689,6 +688,31 @@ class StepTimes:
         return max(parts, key=lambda k: parts[k])
 
 
+def _roofline(
+    wp: Workpoint,
+    gpu: Gpu,
+    gpus: int,
+    tp: int,
+    eff: Efficiency,
+    compute_s: FloatArray,
+    memory_s: FloatArray,
+    tokens: FloatArray,
+) -> StepTimes:
+    """Add the communication of ``tokens`` GPU-tokens to compute and memory times, by the overlap rule."""
+    a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, gpus, tp, eff)
+    a2a, ar = tokens * a2a_tok, tokens * ar_tok
+    local = np.maximum(compute_s, memory_s)
+    total = _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar
+    return StepTimes(compute_s, memory_s, a2a + ar, total)
+
+
+def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
+    """Achieved HBM bytes/s (``hbm_tb_per_s`` · MBU)."""
+    if gpu.hbm_tb_per_s is None:
+        raise ValueError(_missing(gpu, "hbm_tb_per_s"))
+    return gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu
+
+
 def _linear_seconds_per_token(profile: ModelProfile, gpu: Gpu) -> float:
     """Linear-layer seconds per token at peak, summed over the weights' precisions."""
     return sum(f / _rate_flops(gpu, p)[0] for p, f in profile.linear_flops_by_precision.items() if f > 0)
@@ -712,8 +736,7 @@ def decode_step_times(
         eff: efficiency factors.
         tp: attention tensor-parallel group size (1 = attention data-parallel).
     """
-    if gpu.hbm_tb_per_s is None:
-        raise ValueError(_missing(gpu, "hbm_tb_per_s"))
+    hbm = _hbm_rate(gpu, eff)
     p = wp.profile
     b = np.asarray(batch_per_gpu, dtype=np.float64)
     q = 2.0 if p.speculative else 1.0  # tokens verified per sequence per step
@@ -722,8 +745,6 @@ def decode_step_times(
     mtp_s = p.mtp_flops_per_token / _rate_flops(gpu, p.precisions["dense"])[0]
     compute = b * (q * per_token_s + mtp_s) / eff.decode_mfu
     if p.n_routed_experts:
-        from costmodel.compute import expected_distinct_experts
-
         distinct = expected_distinct_experts(p.n_routed_experts, p.experts_per_token, gpus * b * q)
         routed = (
             np.minimum(distinct / gpus, math.ceil(p.n_routed_experts / gpus)) * p.moe_layers * p.expert_bytes
@@ -732,13 +753,8 @@ def decode_step_times(
     else:
         weights = np.full_like(b, p.weights_bytes / gpus)
     kv_copies = tp / kv_shards(p, tp)  # every rank reads the replicated latent of the group's sequences
-    memory = (weights + b * kv_copies * wp.kv_read_bytes_per_token) / (
-        gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu
-    )
-    a2a_tok, ar_tok = _comm_seconds_per_token(p, gpu, gpus, tp, eff)
-    a2a, ar = b * q * a2a_tok, b * q * ar_tok
-    total = _combine(np.maximum(compute, memory), a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar
-    return StepTimes(compute, memory, a2a + ar, total)
+    memory = (weights + b * kv_copies * wp.kv_read_bytes_per_token) / hbm
+    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, b * q)
 
 
 def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int = 1) -> StepTimes:
@@ -747,8 +763,7 @@ def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int =
     ``tp`` > 1: attention tensor-parallel groups of ``tp`` GPUs (each rank writes its copy of the KV; the
     all-reduce of the module docstring).
     """
-    if gpu.hbm_tb_per_s is None:
-        raise ValueError(_missing(gpu, "hbm_tb_per_s"))
+    hbm = _hbm_rate(gpu, eff)
     p = wp.profile
     new = wp.prompt_tokens - wp.cached_tokens
     attn_rate = _rate_flops(gpu, "bf16")[0]
@@ -757,11 +772,8 @@ def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int =
     ) / eff.prefill_mfu
     weights = weights_bytes_per_gpu(p, gpus, tp) * new / PREFILL_CHUNK_TOKENS
     kv_copies = tp / kv_shards(p, tp)
-    memory = (weights + kv_copies * wp.prefill_kv_write_bytes) / (gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu)
-    a2a_tok, ar_tok = _comm_seconds_per_token(p, gpu, gpus, tp, eff)
-    a2a, ar = new * a2a_tok, new * ar_tok
-    total = _combine(np.maximum(compute, memory), a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar
-    return StepTimes(compute, memory, a2a + ar, total)
+    memory = (weights + kv_copies * wp.prefill_kv_write_bytes) / hbm
+    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, new)
 
 
 # ---- one deployment: memory plan + throughput + latency ----------------------------------------------------
@@ -774,7 +786,7 @@ class ServingEstimate:
     Attributes:
         memory: the memory plan.
         efficiency: the factors used.
-            max_batch_per_gpu: decode batch per GPU (sequences per GPU; under attention TP the group's
+        max_batch_per_gpu: decode batch per GPU (sequences per GPU; under attention TP the group's
             sequences / ``tp_size``, possibly fractional): fits memory and meets the TPOT target.
         max_batch: concurrent sequences of the whole deployment at that batch.
         decode_tokens_per_s_per_gpu: output tokens per second per GPU at that batch.
@@ -1002,9 +1014,8 @@ def predict_measurement(
     return est.decode_tokens_per_s_per_gpu * gpu.gpus_per_node
 
 
-def _solve(f: object, target: float) -> float:
+def _solve(f: Callable[[float], float], target: float) -> float:
     """Bisection on a scale in (0, 1] such that the increasing function ``f(scale)`` equals ``target``."""
-    assert callable(f)
     lo, hi = 1e-3, 1.0
     for _ in range(60):
         mid = 0.5 * (lo + hi)
@@ -1023,20 +1034,16 @@ def fit_lmsys(model: Model, gpu: Gpu) -> dict[str, float]:
         ``decode_mfu`` (reproducing the decode point; MBU fixed at :data:`DECODE_MBU_BASE`).
     """
     base = EFFICIENCY["base"]
-    mfus = []
-    for m in LMSYS_MEASUREMENTS:
-        if m.phase == "prefill":
-            mfus.append(
-                _solve(
-                    lambda s, m=m: predict_measurement(m, model, gpu, replace(base, prefill_mfu=s)),
-                    m.tokens_per_s_per_node,
-                )
-            )
-    dec = next(m for m in LMSYS_MEASUREMENTS if m.phase == "decode")
-    s_dec = _solve(
-        lambda s: predict_measurement(dec, model, gpu, replace(base, decode_mfu=s)),
-        dec.tokens_per_s_per_node,
-    )
+
+    def fit(m: Measurement, factor: str) -> float:
+        """The value of ``factor`` (the other factors at base) whose prediction reproduces ``m``."""
+        return _solve(
+            lambda s: predict_measurement(m, model, gpu, replace(base, **{factor: s})),
+            m.tokens_per_s_per_node,
+        )
+
+    mfus = [fit(m, "prefill_mfu") for m in LMSYS_MEASUREMENTS if m.phase == "prefill"]
+    s_dec = fit(next(m for m in LMSYS_MEASUREMENTS if m.phase == "decode"), "decode_mfu")
     return {
         "prefill_mfu": float(np.exp(np.mean(np.log(mfus)))),
         "prefill_mfu_min": min(mfus),
@@ -1113,22 +1120,20 @@ def fleet_cost(
             d = np.broadcast_to(d.max(axis=(-2, -1), keepdims=True), d.shape)
         return d * n
 
-    if disaggregated:
-        gpus_p, gpus_d = deploy(need_p), deploy(need_d)
-        gpus = gpus_p + gpus_d
-    else:
-        gpus = deploy(need_p + need_d)
-        gpus_p = gpus_d = gpus  # unused
     hours_per_slot = days_per_month / 7.0
     k = usd_per_gpu_hour * (1.0 + overhead_pct / 100.0) * hours_per_slot
-    gpu_hours = gpus.sum(axis=(-2, -1)) * hours_per_slot
-    cost = gpus.sum(axis=(-2, -1)) * k
     work_p, work_d = need_p.sum(axis=(-2, -1)), need_d.sum(axis=(-2, -1))
     if disaggregated:
+        gpus_p = deploy(need_p)
+        gpus = gpus_p + deploy(need_d)
+        cost = gpus.sum(axis=(-2, -1)) * k
         input_cost = gpus_p.sum(axis=(-2, -1)) * k
     else:
+        gpus = deploy(need_p + need_d)
+        cost = gpus.sum(axis=(-2, -1)) * k
         total = work_p + work_d
         input_cost = cost * np.divide(work_p, total, out=np.full_like(total, 0.5), where=total > 0)
+    gpu_hours = gpus.sum(axis=(-2, -1)) * hours_per_slot
     return FleetCost(
         monthly_cost_usd=cost,
         input_cost_usd=input_cost,
@@ -1209,14 +1214,37 @@ def cheaper_fleet(a: FleetCost | None, b: FleetCost | None) -> FleetCost | None:
     take_b = np.asarray(b.monthly_cost_usd) < np.asarray(a.monthly_cost_usd)
 
     def pick(x: FloatArray, y: FloatArray) -> FloatArray:
-        m = (
-            take_b.reshape(take_b.shape + (1,) * (np.ndim(x) - take_b.ndim))
-            if np.ndim(x) > take_b.ndim
-            else take_b
-        )
-        return np.where(m, y, x)
+        # the per-hour fields have two more axes (7, 24) than the mask
+        return np.where(take_b.reshape(take_b.shape + (1,) * (np.ndim(x) - take_b.ndim)), y, x)
 
     return FleetCost(*(pick(getattr(a, f.name), getattr(b, f.name)) for f in fields(FleetCost)))
+
+
+def option_fleet_cost(
+    est: ServingEstimate,
+    hourly_requests: FloatArray,
+    prefill_gpu_s_per_request: float | FloatArray,
+    option: SelfHostOption,
+    workload: Workload,
+    assumptions: ServingAssumptions,
+    usd_per_gpu_hour: float,
+) -> FleetCost:
+    """:func:`fleet_cost` of serving ``hourly_requests`` on the deployment of a feasible ``est``.
+
+    The decode GPU-seconds come from ``est``, the prefill ones are given (one cached length, or an array);
+    rental mode, disaggregation and overhead from the option and assumptions.
+    """
+    return fleet_cost(
+        hourly_requests,
+        prefill_gpu_s_per_request,
+        workload.billed_output_tokens / est.decode_tokens_per_s_per_gpu,
+        deployment_gpus=est.memory.gpus,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        days_per_month=workload.days_per_month,
+        mode=option.mode,
+        disaggregated=option.disaggregated,
+        overhead_pct=assumptions.overhead_pct,
+    )
 
 
 def evaluate_option(
@@ -1245,7 +1273,6 @@ def evaluate_option(
     gpu = catalogue.gpu(option.gpu)
     h = workload.cache_hit_fraction if cache_hit_fraction is None else cache_hit_fraction
     hits = np.atleast_1d(np.asarray(h, dtype=np.float64))
-    out_tokens = workload.billed_output_tokens
     prompt = workload.prompt_tokens
     try:
         price, rid, rsrc, rdate = resolve_rental(option, catalogue)
@@ -1258,16 +1285,15 @@ def evaluate_option(
     wp = workpoint(
         model,
         option.precision,
-        context_tokens=prompt + out_tokens / 2.0,
+        context_tokens=prompt + workload.billed_output_tokens / 2.0,
         prompt_tokens=prompt,
         cached_tokens=hits * prompt,
-        max_tokens=prompt + out_tokens,
+        max_tokens=prompt + workload.billed_output_tokens,
         speculative=assumptions.speculative_decoding,
         kv_dtype=assumptions.kv_dtype,
     )
-    hourly = hourly_requests_utc(workload)
     scale = np.asarray(volume_scale, dtype=np.float64)
-    pf_shape = np.broadcast_shapes(hits.shape if np.ndim(h) else (), scale.shape)
+    requests = hourly_requests_utc(workload) * scale[..., None, None]
 
     def run(
         mem: MemoryPlan,
@@ -1291,18 +1317,7 @@ def evaluate_option(
                 costs[level] = None
                 continue
             pf = est.prefill_gpu_s_per_request if np.ndim(h) else est.prefill_gpu_s_per_request[0]
-            dc = out_tokens / est.decode_tokens_per_s_per_gpu
-            costs[level] = fleet_cost(
-                hourly * scale[..., None, None],
-                np.broadcast_to(pf, pf_shape),
-                dc,
-                deployment_gpus=est.memory.gpus,
-                usd_per_gpu_hour=price,
-                days_per_month=workload.days_per_month,
-                mode=option.mode,
-                disaggregated=option.disaggregated,
-                overhead_pct=assumptions.overhead_pct,
-            )
+            costs[level] = option_fleet_cost(est, requests, pf, option, workload, assumptions, price)
         return estimates, costs
 
     # The smallest deployment of each attention layout; of those that fit, the one that costs less for
@@ -1321,7 +1336,9 @@ def evaluate_option(
     layouts: tuple[LayoutChoice, ...] = (
         ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)
     )
-    candidates = [run(m) for m in map(plan, layouts) if m.fits] or [run(plan(option.attention_layout))]
+    # dict.fromkeys: a TP search that ends at one GPU (TP1) finds the DP plan again, costed once
+    fitting = dict.fromkeys(m for m in map(plan, layouts) if m.fits)
+    candidates = [run(m) for m in fitting] or [run(plan(option.attention_layout))]
 
     def monthly(
         c: tuple[dict[EfficiencyLevel, ServingEstimate], dict[EfficiencyLevel, FleetCost | None]],
@@ -1365,6 +1382,11 @@ def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _per_mtok(usd: float, mtok: float) -> float | None:
+    """USD per million tokens; None when there is no finite rate (no tokens, or too few for one)."""
+    return _finite_or_none(usd / mtok) if mtok > 0 else None
+
+
 #: Model-row fields that feed the self-hosting estimate (their unconfirmed status is carried into the row).
 _ARCH_FIELDS = ("config", "weight_precision", "total_params_b", "active_params_b")
 
@@ -1380,9 +1402,9 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     """
     w = scenario.workload
     a = scenario.assumptions
-    months = float(hourly_requests_utc(w).sum()) * w.days_per_month / 7.0
-    mtok_in = months * w.prompt_tokens / 1e6
-    mtok_out = months * w.billed_output_tokens / 1e6
+    requests_per_month = w.requests_per_day * w.days_per_month
+    mtok_in = requests_per_month * w.prompt_tokens / 1e6
+    mtok_out = requests_per_month * w.billed_output_tokens / 1e6
     rentals = {r.id: r for r in catalogue.rentals}
     model_rows = {m.id: m for m in catalogue.models}
     rows = []
@@ -1444,11 +1466,9 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
             row.update(
                 monthly_cost_usd=total,
                 # a fleet rented for a vanishing volume has no finite price per token: empty, with a note
-                usd_per_mtok_input=_finite_or_none(float(cost.input_cost_usd) / mtok_in),
-                usd_per_mtok_output=(
-                    _finite_or_none(float(cost.output_cost_usd) / mtok_out) if mtok_out > 0 else None
-                ),
-                usd_per_mtok_blended=_finite_or_none(total / (mtok_in + mtok_out)),
+                usd_per_mtok_input=_per_mtok(float(cost.input_cost_usd), mtok_in),
+                usd_per_mtok_output=_per_mtok(float(cost.output_cost_usd), mtok_out),
+                usd_per_mtok_blended=_per_mtok(total, mtok_in + mtok_out),
                 gpus=float(cost.gpus_peak),
                 gpus_mean=float(cost.gpus_mean),
                 utilization=float(cost.utilization),

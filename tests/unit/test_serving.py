@@ -155,7 +155,16 @@ def test_attention_tp_all_reduce_in_the_roofline(catalogue: Catalogue) -> None:
     st_tp = serving.decode_step_times(wp, g, 8, b, eff, tp=8)
     c = m.config
     assert c is not None
-    per_tok = 2 * c.num_hidden_layers * 2 * 7 * c.hidden_size * 2 / (900e9 * eff.link_efficiency)
+    assert g.scale_up_gb_per_s is not None
+    per_tok = (
+        2
+        * c.num_hidden_layers
+        * 2
+        * 7
+        * c.hidden_size
+        * 2
+        / (g.scale_up_gb_per_s * 1e9 * eff.link_efficiency)
+    )
     assert st_tp.comm_s == pytest.approx(b * per_tok, rel=1e-9)
     # serial with compute/memory at base (not hidden), hidden at the floor
     assert st_tp.total_s == pytest.approx(np.maximum(st_tp.compute_s, st_tp.memory_s) + st_tp.comm_s)
@@ -208,9 +217,14 @@ def test_v4_flash_fits_2_h200_where_the_cookbook_quotes_4(catalogue: Catalogue) 
 
 
 def test_mxfp4_scale_overhead_counted(catalogue: Catalogue) -> None:
-    p = serving.model_profile(catalogue.model("deepseek-v4-pro"))
-    routed = 1547.4e9  # compute.component_params routed experts of V4-Pro
-    assert p.weights_bytes_by_component["routed_experts"] == pytest.approx(routed * (0.5 + 1 / 32), rel=1e-3)
+    from costmodel.compute import component_params
+
+    model = catalogue.model("deepseek-v4-pro")
+    p = serving.model_profile(model)
+    routed = float(component_params(model)["routed_experts"])
+    assert 1.5e12 < routed < 1.6e12  # V4-Pro: 1.6T parameters in all, nearly all in the routed experts
+    # MXFP4: half a byte per weight + one 1-byte scale per 32 weights
+    assert p.weights_bytes_by_component["routed_experts"] == pytest.approx(routed * (0.5 + 1 / 32), rel=1e-12)
 
 
 def test_nothing_fits_says_so(catalogue: Catalogue) -> None:
@@ -484,9 +498,13 @@ def test_self_host_rows_carry_provenance_and_unconfirmed_inputs(catalogue: Catal
     assert custom["price_confidence"] == "user input" and custom["usd_per_gpu_hour"] == 3.0
 
 
-def test_vanishing_volume_gives_no_infinite_price_per_token(catalogue: Catalogue) -> None:
-    """Found by fuzzing: 1e-304 requests a day made USD per M tokens infinite on an always-on fleet."""
-    w = Workload(requests_per_day=1e-304, prompt_tokens=2000, output_tokens=500)
+@pytest.mark.parametrize("requests_per_day", [1e-304, 5e-324])
+def test_vanishing_volume_gives_no_infinite_price_per_token(
+    catalogue: Catalogue, requests_per_day: float
+) -> None:
+    """Found by fuzzing: 1e-304 requests a day made USD per M tokens infinite on an always-on fleet; the
+    smallest positive float (5e-324: the monthly token count underflows to 0) divided by zero."""
+    w = Workload(requests_per_day=requests_per_day, prompt_tokens=2000, output_tokens=500)
     s = Scenario(
         workload=w,
         api_options=[],
@@ -496,6 +514,7 @@ def test_vanishing_volume_gives_no_infinite_price_per_token(catalogue: Catalogue
     row = self_host_rows(s, catalogue).iloc[0]
     assert row["monthly_cost_usd"] > 0  # the fleet is still rented
     assert row["usd_per_mtok_blended"] is None and "too small" in row["notes"]
+    assert row["usd_per_mtok_input"] is None and row["usd_per_mtok_output"] is None
 
 
 def test_serve_with_fixed_gpus_means_attention_data_parallel(capsys: pytest.CaptureFixture[str]) -> None:
