@@ -19,13 +19,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.bench_attention import TINY_V4, _best_ms  # noqa: E402  (the same reduced V4 and timer)
 from costmodel.attention import kv_cache_bytes, kv_read_bytes_per_token  # noqa: E402
 from costmodel.attention.sim import simulate_model  # noqa: E402
 from costmodel.catalog import load_catalogue, parse_models_text  # noqa: E402
@@ -38,28 +38,6 @@ COUNTS = (1, 10, 100, 1000)
 CONTEXTS = {"1K": 1024, "8K": 8192, "128K": 131_072, "1M": 1_048_576}
 SIM_LENGTHS = (256, 512, 1024)
 RERUN_TARGET_MS = 300.0
-
-TINY_V4 = """
-models:
-  - {id: tiny-v4, name: tiny V4, provider: test, open_weights: true, attention: v4_hybrid,
-     total_params_b: null, active_params_b: null, context_window_tokens: null, max_output_tokens: null,
-     weight_precision: {routed_experts: fp4, shared_experts: fp8, dense: fp8},
-     config: {num_hidden_layers: 4, hidden_size: 64, num_attention_heads: 4, num_key_value_heads: 1,
-              head_dim: 64, qk_rope_head_dim: 16, sliding_window: 32, compress_ratios: [0, 4, 128, 4],
-              index_n_heads: 4, index_head_dim: 32, index_topk: 16, vocab_size: 100, intermediate_size: 128},
-     source: benchmark, as_of: 2026-11-20, confidence: derived,
-     null_reasons: {total_params_b: t, active_params_b: t, context_window_tokens: t, max_output_tokens: t}}
-"""
-
-
-def _best_s(fn: Callable[[], object], repeats: int = 5) -> float:
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _row(name: str, value: float, unit: str, target: float | None, ratio: float | None) -> dict[str, Any]:
@@ -123,7 +101,7 @@ def context_scaling() -> list[dict[str, Any]]:
                 kv_read_bytes_per_token(m, n)
                 flops_per_token(m, n)
 
-        ms = _best_s(closed, repeats=20) * 1e3
+        ms = _best_ms(closed, repeats=20)
         base = base or ms
         rows.append(
             _row(
@@ -137,7 +115,7 @@ def context_scaling() -> list[dict[str, Any]]:
     (tiny,) = parse_models_text(TINY_V4, "tiny", cat.models)
     sim_base = None
     for length in SIM_LENGTHS:
-        ms = _best_s(lambda length=length: simulate_model(tiny, length), repeats=1) * 1e3
+        ms = _best_ms(lambda length=length: simulate_model(tiny, length), repeats=1)
         sim_base = sim_base or ms
         rows.append(
             _row(
