@@ -188,6 +188,17 @@ def _top_k(scores: F64, k: int) -> I64:
     return out
 
 
+def _indexer_top_k(
+    mc: MacCounter, mech: DSA | CSA, index: EntryTable, rows: I64, rng: np.random.Generator
+) -> tuple[I64, int]:
+    """One lightning-indexer step (DSA and CSA alike): read the keys of ``rows``, score them with a fresh
+    query and head weights, keep the top ``index_topk``. Returns the selected rows and the key bytes read."""
+    keys, read = index.read(rows)
+    q_idx = rng.standard_normal((mech.index_n_heads, mech.index_head_dim))
+    w = rng.standard_normal(mech.index_n_heads)
+    return _top_k(_index_scores(mc, q_idx, w, keys), mech.index_topk), read
+
+
 class _Steps:
     """Per-step counters of one layer."""
 
@@ -260,13 +271,10 @@ def simulate_mla(
         rows = np.arange(i + 1)
         if dsa is not None and index is not None:
             index.write(i, rng.standard_normal(dsa.index_head_dim))
-            keys, read = index.read(rows)
-            q_idx = rng.standard_normal((dsa.index_n_heads, dsa.index_head_dim))
-            w = rng.standard_normal(dsa.index_n_heads)
             if record is not None and i == length - 1:
                 record["indexer_scored"] = rows.astype(np.int64)
-            rows = _top_k(_index_scores(mc, q_idx, w, keys), dsa.index_topk)
-            steps.index_macs[i], steps.read[i] = mc.macs, read
+            rows, steps.read[i] = _indexer_top_k(mc, dsa, index, rows, rng)
+            steps.index_macs[i] = mc.macs
         if record is not None and i == length - 1:
             record["tokens"] = np.sort(np.asarray(rows, dtype=np.int64))
         entries, read = table.read(rows)
@@ -323,12 +331,9 @@ def simulate_v4(
         n_comp = t // ratio if ratio else 0
         rows = np.arange(n_comp)
         if csa is not None and index is not None:
-            keys, steps.read[i] = index.read(rows)
             if record is not None and i == length - 1:
                 record["indexer_scored"] = rows.astype(np.int64)
-            q_idx = rng.standard_normal((csa.index_n_heads, d_idx))
-            wts = rng.standard_normal(csa.index_n_heads)
-            rows = _top_k(_index_scores(mc, q_idx, wts, keys), csa.index_topk)
+            rows, steps.read[i] = _indexer_top_k(mc, csa, index, rows, rng)
             steps.index_macs[i] = mc.macs
         slots = np.arange(min(t, w))
         if record is not None and i == length - 1:
