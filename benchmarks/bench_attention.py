@@ -26,8 +26,9 @@ from costmodel.attention import (
 from costmodel.attention.sim import simulate_model
 from costmodel.catalog import Model, load_catalogue, parse_models_text
 from costmodel.compute import flops_per_token
+from costmodel.units import parse_token_count
 
-ONE_M = 1_048_576
+ONE_M = parse_token_count("1M")  # the project's "1M" (1024², costmodel.units), as in the tests
 TARGET_MS = 50.0  # issue 3: 6 models × 200 context lengths from 1 to 1M in under 50 ms
 
 GQA_FILE = """
