@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import common
 from costmodel import charts
-from costmodel.attention import NoArchitectureError
+from costmodel.attention import KV_DTYPES, NoArchitectureError
 
 common.init_state()
 cat = common.catalogue()
@@ -33,7 +33,7 @@ c1.multiselect(
 c2.selectbox("Baseline for the ratios", open_models, key="lab_baseline")
 c3.segmented_control(
     "KV cache precision",
-    ["deployed", "bf16"],
+    KV_DTYPES,
     key="lab_kv",
     default="deployed",
     required=True,

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages import calc_results, common
 from app_pages import calc_state as cs
+from costmodel.attention import KV_DTYPES
 from costmodel.scenario import (
     ScenarioError,
     preset,
@@ -18,6 +19,7 @@ from costmodel.scenario import (
     scenario_from_query,
     scenario_from_text,
 )
+from costmodel.serving import LAYOUT_CHOICES, PRECISION_PLANS
 
 DEFAULT_PRESET = "chat"
 
@@ -197,7 +199,7 @@ with inputs:
             "model": st.column_config.SelectboxColumn("model", options=open_models, required=True),
             "gpu": st.column_config.SelectboxColumn("GPU", options=gpu_ids, required=True),
             "precision": st.column_config.SelectboxColumn(
-                "precision", options=["native", "fp8", "bf16", "fp4"], default="native"
+                "precision", options=PRECISION_PLANS, default="native"
             ),
             "gpus": st.column_config.NumberColumn(
                 "GPUs per replica", min_value=1, step=1, help="blank = smallest fit"
@@ -208,7 +210,7 @@ with inputs:
             "disaggregated": st.column_config.CheckboxColumn("prefill/decode split", default=False),
             "attention_layout": st.column_config.SelectboxColumn(
                 "attention layout",
-                options=["auto", "dp", "tp"],
+                options=LAYOUT_CHOICES,
                 default="auto",
                 help="dp = attention data-parallel, tp = tensor-parallel within a node, auto = the cheaper",
             ),
@@ -279,7 +281,7 @@ with inputs:
         a1.toggle("Speculative decoding (MTP)", key="calc_spec")
         a2.selectbox(
             "KV cache precision",
-            ["deployed", "bf16"],
+            KV_DTYPES,
             key="calc_kv",
             help="deployed = what serving engines store (FP8 latent, FP4/FP8 indexer keys); bf16 = all BF16.",
         )

@@ -17,8 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from costmodel.attention import KV_DTYPES
 from costmodel.catalog import CatalogueError, load_catalogue, stale_rows
 from costmodel.export import markdown_table
+from costmodel.serving import LAYOUT_CHOICES, PRECISION_PLANS
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -263,11 +265,11 @@ def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--context", default="8K", help="mean KV length during decode, tokens (8K, 128K, 1M)")
     p.add_argument("--prompt-tokens", default="2K", help="prompt length for prefill, tokens")
     p.add_argument("--tpot-ms", type=float, default=50.0, help="time-per-output-token target, ms")
-    p.add_argument("--precision", choices=["native", "fp8", "bf16", "fp4"], default="native")
+    p.add_argument("--precision", choices=PRECISION_PLANS, default="native")
     p.add_argument("--efficiency", choices=["low", "base", "high", "floor"], default="base")
     p.add_argument(
         "--layout",
-        choices=["auto", "dp", "tp"],
+        choices=LAYOUT_CHOICES,
         default=None,
         help="attention data-parallel (dp), tensor-parallel within a node (tp), or the smallest that fits "
         "(auto); default: dp with --gpus (experts by EP over the N GPUs, attention data-parallel), else auto",
@@ -320,7 +322,7 @@ def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument(
         "--model-file", type=Path, default=None, help="extra models, same schema as data/models.yaml"
     )
-    p.add_argument("--kv-dtype", choices=["deployed", "bf16"], default="deployed")
+    p.add_argument("--kv-dtype", choices=KV_DTYPES, default="deployed")
     p.add_argument("--include-mtp", action="store_true", help="count the MTP layer (speculative decoding)")
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     p.add_argument("--format", choices=["json", "csv", "md"], default="md")
