@@ -21,7 +21,7 @@ from costmodel.catalog.loader import stale_rows
 from costmodel.catalog.schema import Catalogue
 from costmodel.pricing import api_bill, bill_arrays, peak_traffic_fraction, resolve_price
 from costmodel.scenario import ApiOption, Scenario, Workload, hourly_requests_utc
-from costmodel.serving import self_host_rows
+from costmodel.tables import self_host_rows
 from costmodel.units import TOKENS_PER_MTOK
 
 __all__ = [

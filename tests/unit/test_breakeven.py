@@ -11,7 +11,7 @@ from costmodel.breakeven import break_even, break_even_table
 from costmodel.catalog import Catalogue
 from costmodel.pricing import api_bill
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
-from costmodel.serving import self_host_rows
+from costmodel.tables import self_host_rows
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -22,9 +22,9 @@ from costmodel.serving import (
     fit_lmsys,
     memory_plan,
     predict_measurement,
-    self_host_rows,
     workpoint,
 )
+from costmodel.tables import self_host_rows
 
 AS_OF = dt.date(2026, 11, 20)
 #: The band stated in docs/calibration.md: base predictions within ±15 % of every LMSYS figure.
@@ -76,7 +76,7 @@ def test_calibration_keeps_dp_attention(catalogue: Catalogue, monkeypatch: pytes
         seen.append(est.memory.attention_layout)
         return est
 
-    monkeypatch.setattr(serving, "estimate", spy)
+    monkeypatch.setattr(serving.calibration, "estimate", spy)
     dec = next(m for m in LMSYS_MEASUREMENTS if m.phase == "decode")
     predict_measurement(dec, catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm"), EFFICIENCY["base"])
     assert seen == ["dp"]

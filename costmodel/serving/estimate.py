@@ -1,0 +1,200 @@
+"""One deployment at one efficiency level: memory plan, decode batch under the TPOT target, throughput per
+phase, TPOT and TTFT."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from costmodel.attention.common import FloatArray
+from costmodel.catalog.schema import Gpu
+from costmodel.serving.efficiency import EFFICIENCY, Efficiency, EfficiencyLevel
+from costmodel.serving.memory import MAX_BATCH_PER_GPU, LayoutChoice, MemoryPlan, _missing, memory_plan
+from costmodel.serving.roofline import (
+    DEFAULT_TPOT_MS,
+    Workpoint,
+    _links,
+    _rate_flops,
+    decode_step_times,
+    prefill_times,
+)
+from costmodel.serving.weights import ModelProfile
+
+# ---- one deployment: memory plan + throughput + latency ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServingEstimate:
+    """Memory plan, throughput and latency of one deployment at one efficiency level.
+
+    Attributes:
+        memory: the memory plan.
+        efficiency: the factors used.
+        max_batch_per_gpu: decode batch per GPU (sequences per GPU; under attention TP the group's
+            sequences / ``tp_size``, possibly fractional): fits memory and meets the TPOT target.
+        max_batch: concurrent sequences of the whole deployment at that batch.
+        decode_tokens_per_s_per_gpu: output tokens per second per GPU at that batch.
+        tpot_ms: time per output token at that batch, ms.
+        decode_bound: compute | memory | network at that batch.
+        prefill_tokens_per_s_per_gpu: prompt tokens (cached included) per second per GPU, for each cached
+            length of the work point.
+        prefill_gpu_s_per_request: GPU-seconds to prefill one prompt, for each cached length.
+        ttft_ms: prefill of one prompt on one GPU + one decode step, ms (no queueing), per cached length.
+        prefill_bound: compute | memory | network (first cached length).
+        feasible: fits, the hardware fields are known and the TPOT target is met.
+        reason: why not ("" when feasible).
+        hardware_fields: catalogue fields of the GPU used by the estimate.
+        unconfirmed_fields: of those, the ones the catalogue marks unconfirmed.
+        measured: "prefill", "decode" or both when measured rates replaced the model.
+    """
+
+    memory: MemoryPlan
+    efficiency: Efficiency
+    max_batch_per_gpu: float
+    max_batch: int
+    decode_tokens_per_s_per_gpu: float
+    tpot_ms: float
+    decode_bound: str
+    prefill_tokens_per_s_per_gpu: FloatArray
+    prefill_gpu_s_per_request: FloatArray
+    ttft_ms: FloatArray
+    prefill_bound: str
+    feasible: bool
+    reason: str
+    hardware_fields: tuple[str, ...]
+    unconfirmed_fields: tuple[str, ...]
+    measured: tuple[str, ...] = ()
+
+
+def _hardware_fields(profile: ModelProfile, gpu: Gpu, gpus: int) -> list[str]:
+    used = ["hbm_gb", "hbm_tb_per_s"]
+    for p, f in profile.linear_flops_by_precision.items():
+        if f > 0:
+            used.append(_rate_flops(gpu, p)[1])
+    used.append(_rate_flops(gpu, "bf16")[1])
+    used += _links(gpu, gpus)[2]
+    return list(dict.fromkeys(used))
+
+
+def _infeasible(
+    memory: MemoryPlan, eff: Efficiency, reason: str, n: int, fields: Sequence[str] = ()
+) -> ServingEstimate:
+    nan = np.full(n, math.nan)
+    return ServingEstimate(
+        memory, eff, 0, 0, math.nan, math.nan, "", nan, nan, nan, "", False, reason, tuple(fields), ()
+    )
+
+
+def estimate(
+    wp: Workpoint,
+    gpu: Gpu,
+    *,
+    gpus: int | None = None,
+    efficiency: EfficiencyLevel | Efficiency = "base",
+    tpot_ms_target: float | None = DEFAULT_TPOT_MS,
+    ttft_ms_target: float | None = None,
+    mtp_acceptance: float = 0.7,
+    decode_batch_per_gpu: int | None = None,
+    measured_prefill_tokens_per_s_per_gpu: float | None = None,
+    measured_decode_tokens_per_s_per_gpu: float | None = None,
+    memory: MemoryPlan | None = None,
+    layout: LayoutChoice = "auto",
+) -> ServingEstimate:
+    """Serve ``wp`` on ``gpu``: memory plan, decode batch, throughput per phase, TPOT and TTFT.
+
+    Args:
+        wp: operating point from :func:`workpoint`.
+        gpu: GPU type.
+        gpus: fixed deployment size (None = the smallest that fits).
+        efficiency: a level of :data:`EFFICIENCY` or explicit factors.
+        tpot_ms_target: TPOT cap on the decode batch, ms (None = memory only).
+        ttft_ms_target: TTFT target, ms (None = none); missing it makes the estimate infeasible.
+        mtp_acceptance: acceptance rate of the MTP draft token when ``wp`` is speculative.
+        decode_batch_per_gpu: evaluate decode at this batch instead of searching (calibration).
+        measured_prefill_tokens_per_s_per_gpu: measured uncached prompt tokens/s per GPU (replaces the model).
+        measured_decode_tokens_per_s_per_gpu: measured output tokens/s per GPU (replaces the model).
+        memory: a memory plan already computed for this work point and GPU (skips the search).
+        layout: attention layout for the memory plan when ``memory`` is None (``auto`` = the smallest).
+
+    Returns:
+        A :class:`ServingEstimate`; infeasible ones carry the reason (e.g. a hardware field unknown).
+    """
+    eff = EFFICIENCY[efficiency] if isinstance(efficiency, str) else efficiency
+    n_cached = wp.cached_tokens.size
+    if memory is None:
+        memory = memory_plan(
+            wp.profile,
+            gpu,
+            kv_bytes_per_seq=wp.kv_bytes_per_seq,
+            kv_bytes_max_seq=wp.kv_bytes_max_seq,
+            gpus=gpus,
+            layout=layout,
+        )
+    if not memory.fits:
+        return _infeasible(memory, eff, memory.reason, n_cached)
+    n = memory.gpus
+    try:
+        fields = _hardware_fields(wp.profile, gpu, n)
+    except ValueError as e:
+        return _infeasible(memory, eff, str(e), n_cached)
+    if gpu.hbm_tb_per_s is None:
+        return _infeasible(memory, eff, _missing(gpu, "hbm_tb_per_s"), n_cached, fields)
+    unconfirmed = tuple(f for f in fields if f in gpu.unconfirmed_fields)
+    accept = mtp_acceptance if wp.profile.speculative else 0.0
+    reason = ""
+    tp = memory.tp_size
+    # decode: largest batch meeting memory and TPOT (searched over the sequences of one attention group)
+    limit = min(memory.max_seqs_per_gpu, MAX_BATCH_PER_GPU)
+    if decode_batch_per_gpu is not None:
+        batches = np.array([float(decode_batch_per_gpu)])
+    else:
+        batches = np.arange(1, limit + 1, dtype=np.float64) / tp
+    st = decode_step_times(wp, gpu, n, batches, eff, tp)
+    tpot_s = st.total_s / (1.0 + accept)
+    ok = np.ones_like(batches, dtype=bool) if tpot_ms_target is None else tpot_s * 1e3 <= tpot_ms_target
+    if decode_batch_per_gpu is not None or ok.any():
+        i = int(np.flatnonzero(ok)[-1]) if decode_batch_per_gpu is None else 0
+    else:
+        i = 0
+        reason = f"TPOT target {tpot_ms_target:g} ms missed even at batch 1 ({tpot_s[0] * 1e3:,.1f} ms)"
+    b = float(batches[i])
+    decode_rate = b * (1.0 + accept) / float(st.total_s[i])
+    measured: list[str] = []
+    if measured_decode_tokens_per_s_per_gpu is not None:
+        decode_rate = measured_decode_tokens_per_s_per_gpu
+        measured.append("decode")
+    # prefill
+    pt = prefill_times(wp, gpu, n, eff, tp)
+    prefill_s = pt.total_s
+    if measured_prefill_tokens_per_s_per_gpu is not None:
+        prefill_s = (wp.prompt_tokens - wp.cached_tokens) / measured_prefill_tokens_per_s_per_gpu
+        measured.append("prefill")
+    with np.errstate(divide="ignore"):
+        prefill_rate = np.where(
+            prefill_s > 0, wp.prompt_tokens / np.where(prefill_s > 0, prefill_s, 1.0), np.inf
+        )
+    tpot_ms = float(tpot_s[i]) * 1e3
+    ttft_ms = prefill_s / tp * 1e3 + float(st.total_s[i]) * 1e3  # a TP group spreads the prompt
+    if not reason and ttft_ms_target is not None and float(ttft_ms.max()) > ttft_ms_target:
+        reason = f"TTFT target {ttft_ms_target:g} ms missed ({float(ttft_ms.max()):,.0f} ms)"
+    return ServingEstimate(
+        memory=memory,
+        efficiency=eff,
+        max_batch_per_gpu=b,
+        max_batch=round(b * n),
+        decode_tokens_per_s_per_gpu=decode_rate,
+        tpot_ms=tpot_ms,
+        decode_bound=st.bound(i),
+        prefill_tokens_per_s_per_gpu=prefill_rate,
+        prefill_gpu_s_per_request=np.asarray(prefill_s, dtype=np.float64),
+        ttft_ms=np.asarray(ttft_ms, dtype=np.float64),
+        prefill_bound=pt.bound(0),
+        feasible=not reason,
+        reason=reason,
+        hardware_fields=tuple(fields),
+        unconfirmed_fields=unconfirmed,
+        measured=tuple(measured),
+    )

@@ -1,0 +1,181 @@
+"""Fleet sizing and monthly cost of serving an hourly profile; the GPU-hour price of an option."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+import numpy as np
+
+from costmodel.attention.common import FloatArray
+from costmodel.catalog.schema import Catalogue, GpuRental
+from costmodel.scenario import SelfHostOption, ServingAssumptions, Workload
+from costmodel.serving.estimate import ServingEstimate
+
+# ---- sizing and cost over the hourly profile ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FleetCost:
+    """Monthly cost of serving an hourly profile (arrays over any leading sweep dimensions).
+
+    Attributes:
+        monthly_cost_usd: GPU rental × (1 + overhead), USD per month.
+        input_cost_usd: the prefill share of it, USD per month.
+        output_cost_usd: the decode share, USD per month.
+        gpus_peak: GPUs rented in the busiest hour.
+        gpus_mean: GPUs rented on average over the week.
+        gpu_hours: GPU-hours rented per month.
+        utilization: GPU-hours of work / GPU-hours rented.
+        gpus_needed_by_hour: fractional GPUs of work in each UTC hour, shape (..., 7, 24).
+        gpus_by_hour: GPUs rented in each UTC hour, shape (..., 7, 24).
+    """
+
+    monthly_cost_usd: FloatArray
+    input_cost_usd: FloatArray
+    output_cost_usd: FloatArray
+    gpus_peak: FloatArray
+    gpus_mean: FloatArray
+    gpu_hours: FloatArray
+    utilization: FloatArray
+    gpus_needed_by_hour: FloatArray
+    gpus_by_hour: FloatArray
+
+
+def fleet_cost(
+    hourly_requests: FloatArray,
+    prefill_gpu_s_per_request: float | FloatArray,
+    decode_gpu_s_per_request: float | FloatArray,
+    *,
+    deployment_gpus: int,
+    usd_per_gpu_hour: float,
+    days_per_month: float,
+    mode: Literal["always_on", "autoscaled"] = "always_on",
+    disaggregated: bool = False,
+    overhead_pct: float = 0.0,
+) -> FleetCost:
+    """GPUs by hour and the monthly bill (see the module docstring for the formulas).
+
+    Args:
+        hourly_requests: requests in each UTC hour, shape (..., 7, 24).
+        prefill_gpu_s_per_request: GPU-seconds of prefill per request, shape broadcastable to (...).
+        decode_gpu_s_per_request: GPU-seconds of decode per request, shape broadcastable to (...).
+        deployment_gpus: GPUs per deployment (the unit rented).
+        usd_per_gpu_hour: rental price, USD per GPU-hour.
+        days_per_month: days billed per month.
+        mode: ``always_on`` (peak-hour deployments all week) or ``autoscaled`` (per hour).
+        disaggregated: prefill and decode pools rounded up separately.
+        overhead_pct: extra cost on top of the rental, percent.
+    """
+    r = np.asarray(hourly_requests, dtype=np.float64)
+    pf = np.asarray(prefill_gpu_s_per_request, dtype=np.float64)[..., None, None]
+    dc = np.asarray(decode_gpu_s_per_request, dtype=np.float64)[..., None, None]
+    need_p = r * pf / 3600.0
+    need_d = r * dc / 3600.0
+    n = float(deployment_gpus)
+
+    def deploy(need: FloatArray) -> FloatArray:
+        d = np.maximum(1.0, np.ceil(need / n - 1e-9))
+        if mode == "always_on":
+            d = np.broadcast_to(d.max(axis=(-2, -1), keepdims=True), d.shape)
+        return d * n
+
+    hours_per_slot = days_per_month / 7.0
+    k = usd_per_gpu_hour * (1.0 + overhead_pct / 100.0) * hours_per_slot
+    work_p, work_d = need_p.sum(axis=(-2, -1)), need_d.sum(axis=(-2, -1))
+    if disaggregated:
+        gpus_p = deploy(need_p)
+        gpus = gpus_p + deploy(need_d)
+        cost = gpus.sum(axis=(-2, -1)) * k
+        input_cost = gpus_p.sum(axis=(-2, -1)) * k
+    else:
+        gpus = deploy(need_p + need_d)
+        cost = gpus.sum(axis=(-2, -1)) * k
+        total = work_p + work_d
+        input_cost = cost * np.divide(work_p, total, out=np.full_like(total, 0.5), where=total > 0)
+    gpu_hours = gpus.sum(axis=(-2, -1)) * hours_per_slot
+    return FleetCost(
+        monthly_cost_usd=cost,
+        input_cost_usd=input_cost,
+        output_cost_usd=cost - input_cost,
+        gpus_peak=gpus.max(axis=(-2, -1)),
+        gpus_mean=gpus.mean(axis=(-2, -1)),
+        gpu_hours=gpu_hours,
+        utilization=(work_p + work_d) * hours_per_slot / gpu_hours,
+        gpus_needed_by_hour=need_p + need_d,
+        gpus_by_hour=gpus,
+    )
+
+
+# ---- self-hosting options of a scenario --------------------------------------------------------------------
+
+
+def resolve_rental(option: SelfHostOption, catalogue: Catalogue) -> tuple[float, str, str, str]:
+    """The GPU-hour price of an option: ``(usd_per_gpu_hour, rental id, source, as_of)``.
+
+    An explicit ``usd_per_gpu_hour`` wins; then ``rental_id``; else the most recent on-demand row for the GPU
+    (the most recent of any basis if there is no on-demand row; the cheaper of rows read on the same day).
+
+    Raises:
+        ValueError: unknown rental id, a rental of another GPU, or no rental row for the GPU.
+    """
+    if option.usd_per_gpu_hour is not None:
+        return option.usd_per_gpu_hour, "custom", "user input", ""
+    rows: list[GpuRental]
+    if option.rental_id is not None:
+        rows = [r for r in catalogue.rentals if r.id == option.rental_id]
+        if not rows:
+            raise ValueError(f"unknown rental {option.rental_id!r}")
+        if rows[0].gpu != option.gpu:
+            raise ValueError(f"rental {option.rental_id!r} is for {rows[0].gpu}, not {option.gpu}")
+    else:
+        rows = [r for r in catalogue.rentals if r.gpu == option.gpu]
+        on_demand = [r for r in rows if r.basis == "on_demand"]
+        rows = on_demand or rows
+        if not rows:
+            raise ValueError(
+                f"cannot price: no rental price for {option.gpu} in the catalogue (give usd_per_gpu_hour)"
+            )
+    r = max(rows, key=lambda x: (x.as_of, -x.usd_per_gpu_hour, x.id))
+    return r.usd_per_gpu_hour, r.id, r.source, r.as_of.isoformat()
+
+
+
+def cheaper_fleet(a: FleetCost | None, b: FleetCost | None) -> FleetCost | None:
+    """Elementwise the cheaper of two fleet costs over the same sweep (None = not available)."""
+    if a is None or b is None:
+        return a if b is None else b
+    take_b = np.asarray(b.monthly_cost_usd) < np.asarray(a.monthly_cost_usd)
+
+    def pick(x: FloatArray, y: FloatArray) -> FloatArray:
+        # the per-hour fields have two more axes (7, 24) than the mask
+        return np.where(take_b.reshape(take_b.shape + (1,) * (np.ndim(x) - take_b.ndim)), y, x)
+
+    return FleetCost(*(pick(getattr(a, f.name), getattr(b, f.name)) for f in fields(FleetCost)))
+
+
+def option_fleet_cost(
+    est: ServingEstimate,
+    hourly_requests: FloatArray,
+    prefill_gpu_s_per_request: float | FloatArray,
+    option: SelfHostOption,
+    workload: Workload,
+    assumptions: ServingAssumptions,
+    usd_per_gpu_hour: float,
+) -> FleetCost:
+    """:func:`fleet_cost` of serving ``hourly_requests`` on the deployment of a feasible ``est``.
+
+    The decode GPU-seconds come from ``est``, the prefill ones are given (one cached length, or an array);
+    rental mode, disaggregation and overhead from the option and assumptions.
+    """
+    return fleet_cost(
+        hourly_requests,
+        prefill_gpu_s_per_request,
+        workload.billed_output_tokens / est.decode_tokens_per_s_per_gpu,
+        deployment_gpus=est.memory.gpus,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        days_per_month=workload.days_per_month,
+        mode=option.mode,
+        disaggregated=option.disaggregated,
+        overhead_pct=assumptions.overhead_pct,
+    )

@@ -1,0 +1,298 @@
+"""Step times per phase: a roofline of compute, HBM and interconnect (expert all-to-all, attention-TP
+all-reduce) at one work point (formulas in :mod:`costmodel.serving`)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from costmodel.attention import (
+    attention_flops_per_token,
+    attention_prefill_flops,
+    kv_cache_bytes,
+    kv_read_bytes_per_token,
+)
+from costmodel.attention.common import FloatArray, KvDtype
+from costmodel.catalog.schema import Gpu, Model, Precision
+from costmodel.compute import (
+    expected_distinct_experts,
+)
+from costmodel.serving.efficiency import Efficiency
+from costmodel.serving.memory import _missing, kv_shards, weights_bytes_per_gpu
+from costmodel.serving.weights import ModelProfile, PrecisionPlan, model_profile
+
+#: Tokens per GPU per prefill forward pass (chunked prefill): weights are re-read once per chunk.
+PREFILL_CHUNK_TOKENS = 8192
+#: Default time-per-output-token target, ms (20 tokens/s per user).
+DEFAULT_TPOT_MS = 50.0
+#: All-to-all bytes per hidden element per destination: FP8 dispatch (+ a float32 scale per 128) and BF16 combine.
+A2A_BYTES_PER_HIDDEN = 1.0 + 4.0 / 128 + 2.0
+#: Bytes per activation element in the attention-TP all-reduce (BF16).
+ALLREDUCE_BYTES_PER_HIDDEN = 2.0
+#: All-reduces per layer under attention TP: after attention and after the MoE / dense FFN.
+ALLREDUCES_PER_LAYER = 2
+
+
+def _rate_flops(gpu: Gpu, precision: Precision) -> tuple[float, str]:
+    """Peak FLOP/s for weights stored in ``precision`` and the catalogue field it comes from."""
+    if precision in ("fp8", "fp4") and gpu.fp8_tflops is not None:
+        return gpu.fp8_tflops * 1e12, "fp8_tflops"
+    if gpu.bf16_tflops is not None:
+        return gpu.bf16_tflops * 1e12, "bf16_tflops"
+    if gpu.fp8_tflops is not None:  # no BF16 figure (e.g. Ascend 950): BF16 work runs at the FP8 rate
+        return gpu.fp8_tflops * 1e12, "fp8_tflops"
+    raise ValueError(_missing(gpu, "bf16_tflops"))
+
+
+@dataclass(frozen=True)
+class Workpoint:
+    """Per-token quantities of one model at one operating point (computed once, reused per GPU).
+
+    Attributes:
+        profile: weights and linear FLOPs.
+        context_tokens: mean KV length during decode, tokens.
+        prompt_tokens: prompt length, tokens.
+        cached_tokens: cached prefix of the prompt (prefill compute skipped), tokens (may be an array).
+        kv_bytes_per_seq: KV cache of one sequence at the mean context, bytes.
+        kv_bytes_max_seq: KV cache of one sequence at prompt + output tokens, bytes.
+        kv_read_bytes_per_token: KV (and indexer keys) read to decode one token at the mean context, bytes.
+        attention_flops_per_token: attention FLOPs to decode one token at the mean context.
+        prefill_attention_flops: attention FLOPs of the uncached prompt positions (array over cached_tokens).
+        prefill_kv_write_bytes: KV written by the uncached prompt positions, bytes (array).
+    """
+
+    profile: ModelProfile
+    context_tokens: float
+    prompt_tokens: float
+    cached_tokens: FloatArray
+    kv_bytes_per_seq: float
+    kv_bytes_max_seq: float
+    kv_read_bytes_per_token: float
+    attention_flops_per_token: float
+    prefill_attention_flops: FloatArray
+    prefill_kv_write_bytes: FloatArray
+
+
+def workpoint(
+    model: Model,
+    plan: PrecisionPlan = "native",
+    *,
+    context_tokens: float,
+    prompt_tokens: float,
+    cached_tokens: float | Sequence[float] | FloatArray = 0.0,
+    max_tokens: float | None = None,
+    speculative: bool = False,
+    kv_dtype: KvDtype = "deployed",
+) -> Workpoint:
+    """Evaluate the attention/compute closed forms once for an operating point.
+
+    Args:
+        model: open-weights model.
+        plan: precision plan.
+        context_tokens: mean KV length during decode, tokens.
+        prompt_tokens: prompt length, tokens.
+        cached_tokens: cached prefix length(s), tokens; an array gives a vector of prefill costs.
+        max_tokens: longest sequence (prompt + output), tokens (default: ``context_tokens``).
+        speculative: MTP speculative decoding on.
+        kv_dtype: KV cache layout.
+    """
+    ctx = max(round(context_tokens), 1)
+    prompt = max(round(prompt_tokens), 1)
+    longest = max(round(max_tokens if max_tokens is not None else ctx), 1)
+    cached: FloatArray = np.clip(
+        np.round(np.atleast_1d(np.asarray(cached_tokens, dtype=np.float64))), 0, prompt
+    ).astype(np.float64)
+    kv_ctx, kv_max, kv_prompt = (float(x) for x in kv_cache_bytes(model, [ctx, longest, prompt], kv_dtype))
+    kv_cached = np.where(cached > 0, kv_cache_bytes(model, np.maximum(cached, 1), kv_dtype), 0.0)
+    attn_prefill = np.asarray(attention_prefill_flops(model, prompt, cached), dtype=np.float64)
+    return Workpoint(
+        profile=model_profile(model, plan, speculative=speculative),
+        context_tokens=float(ctx),
+        prompt_tokens=float(prompt),
+        cached_tokens=cached,
+        kv_bytes_per_seq=kv_ctx,
+        kv_bytes_max_seq=kv_max,
+        kv_read_bytes_per_token=float(kv_read_bytes_per_token(model, ctx, kv_dtype)),
+        attention_flops_per_token=float(attention_flops_per_token(model, ctx)),
+        prefill_attention_flops=np.broadcast_to(attn_prefill, cached.shape).astype(np.float64),
+        prefill_kv_write_bytes=np.maximum(kv_prompt - kv_cached, 0.0),
+    )
+
+
+def _comm_bytes_per_token(profile: ModelProfile, gpu: Gpu, gpus: int) -> tuple[float, float]:
+    """All-to-all (scale-out, scale-up) bytes per token per MoE layer on a ``gpus``-GPU deployment."""
+    if gpus <= 1 or profile.n_routed_experts == 0:
+        return 0.0, 0.0
+    k = profile.experts_per_token
+    msg = profile.hidden_size * A2A_BYTES_PER_HIDDEN
+    nodes = math.ceil(gpus / gpu.gpus_per_node)
+    remote_nodes = (nodes - 1) * (1.0 - (1.0 - 1.0 / nodes) ** k) if nodes > 1 else 0.0
+    other_gpus = (gpus - 1) * (1.0 - (1.0 - 1.0 / gpus) ** k)
+    return remote_nodes * msg, other_gpus * msg
+
+
+def _links(gpu: Gpu, gpus: int) -> tuple[float, float, list[str]]:
+    """(scale-out, scale-up) bytes/s per GPU needed by a ``gpus``-GPU deployment, and the fields used."""
+    used: list[str] = []
+    up = out = math.inf
+    if gpus > 1:
+        if gpu.scale_up_gb_per_s is None:
+            raise ValueError(_missing(gpu, "scale_up_gb_per_s"))
+        up = gpu.scale_up_gb_per_s * 1e9
+        used.append("scale_up_gb_per_s")
+    if gpus > gpu.gpus_per_node:
+        if gpu.scale_out_gb_per_s is None:
+            raise ValueError(_missing(gpu, "scale_out_gb_per_s"))
+        out = gpu.scale_out_gb_per_s * 1e9
+        used.append("scale_out_gb_per_s")
+    return out, up, used
+
+
+def _combine(t_local: FloatArray, t_comm: FloatArray, overlap: float) -> FloatArray:
+    """``max(local, comm) + (1 − overlap) · min(local, comm)``."""
+    out: FloatArray = np.maximum(t_local, t_comm) + (1.0 - overlap) * np.minimum(t_local, t_comm)
+    return out
+
+
+def _comm_seconds_per_token(
+    profile: ModelProfile, gpu: Gpu, gpus: int, tp: int, eff: Efficiency
+) -> tuple[float, float]:
+    """(all-to-all, TP all-reduce) seconds per GPU-token (one token of ``b`` per GPU) at the efficiency given.
+
+    ``tp`` = 1 (attention DP): the expert all-to-all over scale-up and scale-out, no all-reduce. ``tp`` > 1:
+    ``ALLREDUCES_PER_LAYER`` ring all-reduces per layer of the group's activations (``tp`` tokens per GPU-token,
+    ``2(tp − 1)/tp`` of the message sent per rank) over scale-up; the expert all-to-all keeps only its
+    scale-out part (inside a node the MoE combine is the all-reduce).
+    """
+    out_bytes, up_bytes = _comm_bytes_per_token(profile, gpu, gpus)
+    out_bw, up_bw, _ = _links(gpu, gpus)
+    if tp <= 1:
+        a2a = profile.moe_layers * max(out_bytes / out_bw, up_bytes / up_bw) / eff.link_efficiency
+        return a2a, 0.0
+    a2a = profile.moe_layers * out_bytes / out_bw / eff.link_efficiency
+    ar_bytes = (
+        ALLREDUCES_PER_LAYER
+        * profile.layers
+        * 2.0
+        * (tp - 1)
+        * profile.hidden_size
+        * ALLREDUCE_BYTES_PER_HIDDEN
+    )
+    return a2a, ar_bytes / up_bw / eff.link_efficiency
+
+
+@dataclass(frozen=True)
+class StepTimes:
+    """Seconds per decode step (or per prefill request) by resource, and the combined time.
+
+    Attributes:
+        compute_s: compute time at the efficiency given.
+        memory_s: HBM time.
+        comm_s: all-to-all time.
+        total_s: combined with the overlap rule.
+    """
+
+    compute_s: FloatArray
+    memory_s: FloatArray
+    comm_s: FloatArray
+    total_s: FloatArray
+
+    def bound(self, i: int = -1) -> str:
+        """Which resource dominates at index ``i``: compute, memory or network."""
+        parts = {
+            "compute": float(self.compute_s.flat[i]),
+            "memory": float(self.memory_s.flat[i]),
+            "network": float(self.comm_s.flat[i]),
+        }
+        return max(parts, key=lambda k: parts[k])
+
+
+def _roofline(
+    wp: Workpoint,
+    gpu: Gpu,
+    gpus: int,
+    tp: int,
+    eff: Efficiency,
+    compute_s: FloatArray,
+    memory_s: FloatArray,
+    tokens: FloatArray,
+) -> StepTimes:
+    """Add the communication of ``tokens`` GPU-tokens to compute and memory times, by the overlap rule."""
+    a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, gpus, tp, eff)
+    a2a, ar = tokens * a2a_tok, tokens * ar_tok
+    local = np.maximum(compute_s, memory_s)
+    total = _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar
+    return StepTimes(compute_s, memory_s, a2a + ar, total)
+
+
+def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
+    """Achieved HBM bytes/s (``hbm_tb_per_s`` · MBU)."""
+    if gpu.hbm_tb_per_s is None:
+        raise ValueError(_missing(gpu, "hbm_tb_per_s"))
+    return gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu
+
+
+def _linear_seconds_per_token(profile: ModelProfile, gpu: Gpu) -> float:
+    """Linear-layer seconds per token at peak, summed over the weights' precisions."""
+    return sum(f / _rate_flops(gpu, p)[0] for p, f in profile.linear_flops_by_precision.items() if f > 0)
+
+
+def decode_step_times(
+    wp: Workpoint,
+    gpu: Gpu,
+    gpus: int,
+    batch_per_gpu: float | Sequence[float] | FloatArray,
+    eff: Efficiency,
+    tp: int = 1,
+) -> StepTimes:
+    """Time of one decode step for each batch size (sequences per GPU), vectorised.
+
+    Args:
+        wp: operating point.
+        gpu: GPU type (needs hbm_tb_per_s; links when ``gpus`` > 1).
+        gpus: deployment size.
+        batch_per_gpu: sequences per GPU, array (under attention TP: the group's sequences / ``tp``).
+        eff: efficiency factors.
+        tp: attention tensor-parallel group size (1 = attention data-parallel).
+    """
+    hbm = _hbm_rate(gpu, eff)
+    p = wp.profile
+    b = np.asarray(batch_per_gpu, dtype=np.float64)
+    q = 2.0 if p.speculative else 1.0  # tokens verified per sequence per step
+    attn_rate = _rate_flops(gpu, "bf16")[0]
+    per_token_s = _linear_seconds_per_token(p, gpu) + wp.attention_flops_per_token / attn_rate
+    mtp_s = p.mtp_flops_per_token / _rate_flops(gpu, p.precisions["dense"])[0]
+    compute = b * (q * per_token_s + mtp_s) / eff.decode_mfu
+    if p.n_routed_experts:
+        distinct = expected_distinct_experts(p.n_routed_experts, p.experts_per_token, gpus * b * q)
+        routed = (
+            np.minimum(distinct / gpus, math.ceil(p.n_routed_experts / gpus)) * p.moe_layers * p.expert_bytes
+        )
+        weights = p.replicated_read_bytes / tp + routed
+    else:
+        weights = np.full_like(b, p.weights_bytes / gpus)
+    kv_copies = tp / kv_shards(p, tp)  # every rank reads the replicated latent of the group's sequences
+    memory = (weights + b * kv_copies * wp.kv_read_bytes_per_token) / hbm
+    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, b * q)
+
+
+def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int = 1) -> StepTimes:
+    """GPU-seconds to prefill one prompt on the deployment, for each cached length in ``wp``.
+
+    ``tp`` > 1: attention tensor-parallel groups of ``tp`` GPUs (each rank writes its copy of the KV; the
+    all-reduce of the module docstring).
+    """
+    hbm = _hbm_rate(gpu, eff)
+    p = wp.profile
+    new = wp.prompt_tokens - wp.cached_tokens
+    attn_rate = _rate_flops(gpu, "bf16")[0]
+    compute = (
+        new * _linear_seconds_per_token(p, gpu) + wp.prefill_attention_flops / attn_rate
+    ) / eff.prefill_mfu
+    weights = weights_bytes_per_gpu(p, gpus, tp) * new / PREFILL_CHUNK_TOKENS
+    kv_copies = tp / kv_shards(p, tp)
+    memory = (weights + kv_copies * wp.prefill_kv_write_bytes) / hbm
+    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, new)
