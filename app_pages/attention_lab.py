@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from costmodel import charts
+from costmodel import charts, report
 from costmodel.attention import KV_DTYPES, NoArchitectureError
 
 common.init_state()
@@ -48,8 +48,8 @@ if not chosen:
 
 try:
     with st.spinner("Computing KV cache and FLOPs…"):
-        curves = charts.attention_frame(chosen, charts.context_grid(), kv_dtype=kv_dtype, baseline=baseline)
-        at_1m = charts.attention_frame(chosen, [charts.ONE_M_TOKENS], kv_dtype=kv_dtype, baseline=baseline)
+        curves = report.attention_frame(chosen, report.context_grid(), kv_dtype=kv_dtype, baseline=baseline)
+        at_1m = report.attention_frame(chosen, [report.ONE_M_TOKENS], kv_dtype=kv_dtype, baseline=baseline)
 except (NoArchitectureError, ValueError) as e:
     st.error(f"Models: {e}", icon=":material/error:")
     st.stop()
@@ -108,10 +108,10 @@ l3.segmented_control(
     default="kv_cache_mb",
     required=True,
 )
-layers = charts.layer_breakdown_frame(cat.model(ss["lab_layer_model"]), ss["lab_layer_context"], kv_dtype)
+layers = report.layer_breakdown_frame(cat.model(ss["lab_layer_model"]), ss["lab_layer_context"], kv_dtype)
 st.altair_chart(charts.layer_chart(layers, ss["lab_layer_measure"]), width="stretch", key="lab_layer_chart")
 st.dataframe(
-    charts.layer_summary(layers).rename(
+    report.layer_summary(layers).rename(
         columns={"kv_cache_mb": "KV cache (MB)", "attention_flops": "attention FLOPs per token (FLOP)"}
     ),
     hide_index=True,
@@ -135,10 +135,10 @@ s5.select_slider("DSA top-k (tokens)", options=[8, 16, 32, 64], value=32, key="l
 
 @st.cache_data(max_entries=32, show_spinner="Simulating…")
 def _sim(length: int, window: int, csa_topk: int, hca_ratio: int, dsa_topk: int) -> pd.DataFrame:
-    mechs = charts.miniature_mechanisms(
+    mechs = report.miniature_mechanisms(
         window=window, csa_topk=csa_topk, hca_ratio=hca_ratio, dsa_topk=dsa_topk
     )
-    return charts.sim_reads_frame(mechs, length)
+    return report.sim_reads_frame(mechs, length)
 
 
 reads = _sim(

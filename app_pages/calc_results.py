@@ -14,10 +14,11 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from costmodel import charts, export
+from app_pages import common
+from costmodel import charts, export, tables
 from costmodel.catalog import Catalogue
-from costmodel.compare import STALE_AFTER_DAYS, compare_table
-from costmodel.scenario import Scenario, scenario_from_text, scenario_to_json, scenario_to_query
+from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
+from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
 
 #: Table columns shown, with their on-screen names (units in every header).
 TABLE_COLUMNS: dict[str, Any] = {
@@ -56,26 +57,18 @@ CHEAPEST_MARK = "★ cheapest"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _cat_key(cat: Catalogue) -> str:
-    """A cache key of the catalogue's models (the user's uploads included, however many)."""
-    return "|".join(m.model_dump_json() for m in cat.models)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def compute(
-    scenario_json: str, _cat: Catalogue, cat_key: str
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``(table, cost-vs-volume curves, break-even points)`` of a scenario (cached per scenario + catalogue)."""
-    s = scenario_from_text(scenario_json)
-    table = compare_table(s, _cat)
-    curves = charts.cost_volume_frame(s, _cat)
-    return table, curves, charts.break_even_frame(s, _cat)
+@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={Scenario: hash})
+def compute(scenario: Scenario, _cat: Catalogue, uploads: tuple[str, ...]) -> Evaluation:
+    """The scenario evaluated once, cached on the hash of the frozen scenario and on the user's uploaded models
+    (``uploads``: their JSON; the repository catalogue is the same for the whole process). The evaluation is only
+    read, so it is shared, not copied."""
+    return evaluate(scenario, _cat)
 
 
 def display_table(table: pd.DataFrame) -> pd.DataFrame:
     """The comparison table as shown: cheapest first and marked, the listed columns only."""
     shown = table.copy()
-    best = charts.cheapest_row(table)
+    best = tables.cheapest_row(table)
     shown.insert(0, "cheapest", "")
     if best is not None:
         shown.loc[best.name, "cheapest"] = CHEAPEST_MARK
@@ -99,11 +92,11 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
     if scenario is not None:
         try:
             with st.spinner("Pricing every option…"):
-                table, curves, be = compute(scenario_to_json(scenario), cat, _cat_key(cat))
+                ev = compute(scenario, cat, tuple(m.model_dump_json() for m in common.custom_models()))
         except (ValueError, KeyError) as e:  # PricingError, ScenarioError and unknown ids are ValueErrors
             st.error(f"Options to compare: {str(e).splitlines()[0]}", icon=":material/error:")
         else:
-            ss["calc_last"] = (scenario, table, curves, be)
+            ss["calc_last"] = ev
             ss["scenario"] = scenario
             q = scenario_to_query(scenario)
             if st.query_params.to_dict() != q:
@@ -112,12 +105,13 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
     if last is None:
         st.info("Results appear here once the inputs are valid.", icon=":material/info:")
         return
-    s, table, curves, be = last
+    ev = last
+    s, table, curves, be = ev.scenario, ev.table, ev.curves, ev.break_even
     if scenario is None or s != scenario:
         st.caption(":material/history: Showing the results of the last valid inputs.")
 
     # ---- headline -----------------------------------------------------------------------------------------
-    best = charts.cheapest_row(table)
+    best = tables.cheapest_row(table)
     m1, m2, m3 = st.columns([1.6, 1, 1.2])
     if best is not None:
         short = f"{best['model']} @ {best['gpu']}" if best["kind"] == "self_host" else str(best["model"])
@@ -133,7 +127,7 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         )
     else:
         m1.metric("Cheapest option", "none priced")
-    first = charts.headline_break_even(table, be)
+    first = tables.headline_break_even(table, be)
     if first is not None and pd.notna(first["requests_per_day"]):
         m3.metric(
             "Break-even volume (requests/month)",

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from costmodel import charts
+from costmodel import charts, serving
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MODULES = {
@@ -32,7 +32,8 @@ MODULES = {
     "costmodel.attention.sim": "Reference simulation",
     "costmodel.compute": "Parameters and FLOPs",
     "costmodel.serving": "Serving: memory, throughput, fleet cost",
-    "costmodel.compare": "Comparison and break-even",
+    "costmodel.compare": "Comparison: one evaluation of a scenario",
+    "costmodel.breakeven": "Break-even",
 }
 
 common.init_state()
@@ -128,7 +129,7 @@ with tab_code:
 
 @st.cache_data(max_entries=4, show_spinner="Predicting the published measurements…")
 def _calibration(model_id: str, gpu_id: str) -> pd.DataFrame:
-    return charts.calibration_frame(cat.model(model_id), cat.gpu(gpu_id))
+    return serving.calibration_frame(cat.model(model_id), cat.gpu(gpu_id))
 
 
 with tab_cal:

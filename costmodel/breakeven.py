@@ -1,4 +1,4 @@
-"""Break-even between self-hosting and each API option (re-exported by :mod:`costmodel.compare`).
+"""Break-even between a self-hosting option and an API option, from their evaluations (read by :mod:`costmodel.compare`).
 
 Volume. Scale the workload's requests by ``x`` (same hourly shape, prompt and output): the API bill is
 linear, ``A(x) = x · A(1)``; the self-hosting bill ``S(x)`` is a step function of ``x`` (whole deployments,
@@ -18,18 +18,16 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from costmodel.attention.common import FloatArray
-from costmodel.catalog import Catalogue
-from costmodel.pricing import bill_arrays, peak_traffic_fraction, resolve_price
-from costmodel.scenario import ApiOption, Scenario, SelfHostOption, hourly_requests_utc
-from costmodel.serving import OptionEvaluation, evaluate_option, option_fleet_cost, option_label
+from costmodel.pricing import ResolvedPrice, bill_arrays, peak_traffic_fraction
+from costmodel.scenario import Scenario, SelfHostOption, hourly_requests_utc
+from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, option_fleet_cost
+from costmodel.units import FloatArray
 
 #: Volume range searched, as multiples of the scenario's requests per day.
 X_MIN, X_MAX = 1e-4, 1e5
 _GRID = np.geomspace(X_MIN, X_MAX, 181)
-_CACHE_GRID = np.linspace(0.0, 1.0, 201)
+_CACHE_GRID = CACHE_HIT_GRID
 
 
 @dataclass(frozen=True)
@@ -53,32 +51,24 @@ class BreakEven:
     cache_hit_reason: str
 
 
-def _evaluations(
-    scenario: Scenario, catalogue: Catalogue, sh: SelfHostOption
-) -> tuple[OptionEvaluation, OptionEvaluation]:
-    """The self-hosting evaluations a break-even needs: at the workload, and over the cache-hit grid."""
-    w, a = scenario.workload, scenario.assumptions
-    ev = evaluate_option(sh, w, a, catalogue, levels=(a.efficiency,))
-    ev_h = evaluate_option(sh, w, a, catalogue, cache_hit_fraction=_CACHE_GRID, levels=(a.efficiency,))
-    return ev, ev_h
-
-
 def break_even(
     scenario: Scenario,
-    catalogue: Catalogue,
-    sh: SelfHostOption,
-    api: ApiOption,
-    *,
-    evaluated: tuple[OptionEvaluation, OptionEvaluation] | None = None,
+    option: SelfHostOption,
+    ev: OptionEvaluation,
+    price: ResolvedPrice,
 ) -> BreakEven:
-    """Break-even volume and cache-hit fraction of ``sh`` against ``api`` (module docstring).
+    """Break-even volume and cache-hit fraction of self-hosting ``option`` against an API (module docstring).
 
-    ``evaluated`` (from ``_evaluations``) saves re-evaluating ``sh`` for each API option.
+    Args:
+        scenario: the workload and assumptions.
+        option: the self-hosting option ``ev`` evaluated.
+        ev: its evaluation, with the cache-hit curve over :data:`CACHE_HIT_GRID`
+            (``evaluate_option(..., cache_hit_fractions=CACHE_HIT_GRID)``).
+        price: the API's price at the scenario's date (:func:`~costmodel.pricing.resolve_price`).
     """
     w = scenario.workload
     a = scenario.assumptions
     level = a.efficiency
-    price = resolve_price(api, catalogue, scenario.as_of)
     hourly = hourly_requests_utc(w)
     peak = peak_traffic_fraction(price, hourly)
     req_month = w.requests_per_day * w.days_per_month
@@ -94,7 +84,6 @@ def break_even(
             peak_fraction=peak,
         )["monthly_cost_usd"]
 
-    ev, ev_h = evaluated if evaluated is not None else _evaluations(scenario, catalogue, sh)
     est = ev.estimates.get(level)
     if ev.reason or est is None or ev.costs.get(level) is None:
         why = f"none: self-hosting not costed ({ev.reason or 'infeasible'})"
@@ -108,7 +97,7 @@ def break_even(
             np.minimum.reduce(
                 [
                     option_fleet_cost(
-                        e, requests, float(e.prefill_gpu_s_per_request[0]), sh, w, a, ev.usd_per_gpu_hour
+                        e, requests, float(e.prefill_gpu_s_per_request[0]), option, w, a, ev.usd_per_gpu_hour
                     ).monthly_cost_usd
                     for e in layouts
                 ]
@@ -143,7 +132,9 @@ def break_even(
         )
         vreason = ""
     # cache-hit fraction
-    cost_h = ev_h.costs.get(level)
+    if not np.array_equal(ev.cache_hit_fractions, _CACHE_GRID):
+        raise ValueError("break_even needs the option evaluated over CACHE_HIT_GRID")
+    cost_h = ev.cache_costs.get(level)
     d = api_cost(1.0, _CACHE_GRID) - (cost_h.monthly_cost_usd if cost_h is not None else np.nan)
     sign = np.sign(d)
     change = np.flatnonzero(sign[:-1] != sign[1:])
@@ -158,28 +149,3 @@ def break_even(
         cheaper = "self-hosting" if d[j + 1] > 0 else "the API"
         hreason = f"{cheaper} is cheaper above it"
     return BreakEven(*vol, vreason, h_star, hreason)
-
-
-def break_even_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
-    """One row per (self-hosting option × API option) with the break-even volume and cache-hit fraction."""
-    rows = []
-    for sh in scenario.self_host_options:
-        evaluated = _evaluations(scenario, catalogue, sh) if scenario.api_options else None
-        for api in scenario.api_options:
-            try:
-                be = break_even(scenario, catalogue, sh, api, evaluated=evaluated)
-            except ValueError as e:  # an API option without a price in effect
-                be = BreakEven(math.nan, math.nan, math.nan, f"none: {e}", math.nan, f"none: {e}")
-            rows.append(
-                {
-                    "self_host_option": option_label(sh),
-                    "api_option": api.option_id,
-                    "break_even_requests_per_day": be.requests_per_day,
-                    "break_even_monthly_tokens": be.monthly_tokens,
-                    "break_even_monthly_cost_usd": be.monthly_cost_usd,
-                    "volume_note": be.volume_reason,
-                    "break_even_cache_hit_fraction": be.cache_hit_fraction,
-                    "cache_hit_note": be.cache_hit_reason,
-                }
-            )
-    return pd.DataFrame(rows)

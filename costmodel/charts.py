@@ -1,96 +1,20 @@
 """Altair chart builders (pure functions returning ``alt.Chart``) and the small tables they draw.
 
-No Streamlit here: the app pages call these and show the result. Every axis names its unit; every mark has a
-tooltip. The ``*_frame`` functions gather numbers from the model (``costmodel.attention``, ``costmodel.compute``,
-``costmodel.compare``) into long DataFrames; the ``*_chart`` functions only draw.
+No Streamlit and no model here: the app pages call these with frames an evaluation already holds
+(:class:`costmodel.compare.Evaluation`, :mod:`costmodel.report`, :func:`costmodel.serving.calibration_frame`) and
+show the result. Every axis names its unit; every mark has a tooltip. The two ``*_frame`` functions here only
+reshape a comparison table for drawing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
-from costmodel.attention import (
-    CSA,
-    DSA,
-    HCA,
-    KvDtype,
-    Mechanism,
-    V4Attention,
-    layer_mechanisms,
-)
-from costmodel.attention.report import attention_table
-from costmodel.catalog import Catalogue, Gpu, Model
-from costmodel.scenario import Scenario
-from costmodel.units import BYTES_PER_GB
-
-#: 1M tokens as context windows are quoted (2^20).
-ONE_M_TOKENS = 2**20
-
-
-def context_grid(min_tokens: int = 1024, max_tokens: int = ONE_M_TOKENS, points: int = 41) -> np.ndarray:
-    """Whole token counts spaced evenly on a log axis, both ends included."""
-    grid = np.unique(np.round(np.geomspace(min_tokens, max_tokens, points)).astype(np.int64))
-    return grid
-
-
 # ---- attention lab -------------------------------------------------------------------------------------------
-
-
-def attention_frame(
-    models: Sequence[Model],
-    contexts: Sequence[int] | np.ndarray,
-    *,
-    kv_dtype: KvDtype = "deployed",
-    baseline: Model | None = None,
-) -> pd.DataFrame:
-    """KV cache and FLOPs per decoded token of each model at each context length (long format).
-
-    The rows of :func:`costmodel.attention.report.attention_table`, in the units the lab shows. Columns:
-    ``model``, ``context_tokens``, ``kv_cache_bytes``, ``kv_cache_gb`` (one sequence, all layers, indexer keys
-    included), ``flops_per_token`` (whole forward pass), ``attention_flops_per_token``, and with a ``baseline``
-    the ratios ``kv_ratio`` and ``flops_ratio`` (model / baseline at the same context).
-    """
-    if not models:
-        return pd.DataFrame()
-    df = attention_table(models, np.asarray(contexts, dtype=np.int64), kv_dtype, baseline=baseline)
-    df["kv_cache_gb"] = df["kv_cache_bytes"] / BYTES_PER_GB
-    columns = ["model", "context_tokens", "kv_cache_bytes", "kv_cache_gb", "flops_per_token"]
-    columns += ["attention_flops_per_token"] + (["kv_ratio", "flops_ratio"] if baseline is not None else [])
-    return df[columns]
-
-
-def layer_breakdown_frame(model: Model, context_tokens: int, kv_dtype: KvDtype = "deployed") -> pd.DataFrame:
-    """Per layer at one context length: ``layer`` (0-based), ``mechanism``, ``kv_cache_bytes``, ``kv_cache_mb``,
-    ``attention_flops`` (2 × MACs, indexer included) to decode one token."""
-    t = np.asarray([context_tokens], dtype=np.float64)
-    rows = []
-    for i, mech in enumerate(layer_mechanisms(model)):
-        kv = float(mech.kv_cache_bytes(t, kv_dtype)[0])
-        rows.append(
-            {
-                "layer": i,
-                "mechanism": mech.kind,
-                "kv_cache_bytes": kv,
-                "kv_cache_mb": kv / 1e6,
-                "attention_flops": 2.0 * float(mech.macs(t)[0]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def layer_summary(layers: pd.DataFrame) -> pd.DataFrame:
-    """Totals per mechanism of a :func:`layer_breakdown_frame`: ``mechanism``, ``layers`` (count),
-    ``kv_cache_mb``, ``attention_flops``."""
-    return layers.groupby("mechanism", as_index=False).agg(
-        layers=("layer", "count"),
-        kv_cache_mb=("kv_cache_mb", "sum"),
-        attention_flops=("attention_flops", "sum"),
-    )
 
 
 def _log_x(title: str = "context length (tokens, log scale)") -> alt.X:
@@ -193,35 +117,6 @@ def layer_chart(df: pd.DataFrame, measure: str = "kv_cache_mb") -> alt.Chart:
 # ---- calibration ---------------------------------------------------------------------------------------------
 
 
-def calibration_frame(
-    model: Model, gpu: Gpu, levels: Sequence[str] = ("low", "base", "high", "floor")
-) -> pd.DataFrame:
-    """Predicted against measured throughput for every published measurement the serving model is checked on.
-
-    Columns: ``measurement``, ``phase``, ``fitted`` (False = out-of-sample check), ``efficiency``,
-    ``measured_tokens_per_s_per_node``, ``predicted_tokens_per_s_per_node``, ``ratio`` (predicted / measured).
-    """
-    from costmodel import serving
-
-    rows = []
-    checks = [(m, True) for m in serving.LMSYS_MEASUREMENTS] + [(serving.LMSYS_MTP, False)]
-    for m, fitted in checks:
-        for level in levels:
-            pred = serving.predict_measurement(m, model, gpu, serving.EFFICIENCY[level])  # type: ignore[index]
-            rows.append(
-                {
-                    "measurement": m.name,
-                    "phase": m.phase,
-                    "fitted": fitted,
-                    "efficiency": level,
-                    "measured_tokens_per_s_per_node": m.tokens_per_s_per_node,
-                    "predicted_tokens_per_s_per_node": pred,
-                    "ratio": pred / m.tokens_per_s_per_node,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 def calibration_chart(df: pd.DataFrame) -> alt.LayerChart:
     """Predicted vs measured tokens/s per node (log-log), one colour per efficiency level, with the y = x line."""
     lo = float(min(df["measured_tokens_per_s_per_node"].min(), df["predicted_tokens_per_s_per_node"].min()))
@@ -257,153 +152,6 @@ def calibration_chart(df: pd.DataFrame) -> alt.LayerChart:
 
 
 # ---- calculator ----------------------------------------------------------------------------------------------
-
-BAND_LEVELS = ("low", "base", "high")
-
-
-def volume_grid(requests_per_day: float, decades_each_side: float = 2.0, points: int = 121) -> np.ndarray:
-    """Volumes (requests/day) evenly spaced on a log axis around ``requests_per_day``, which is included."""
-    lo, hi = requests_per_day / 10**decades_each_side, requests_per_day * 10**decades_each_side
-    grid = np.geomspace(lo, hi, 2 * (points // 2) + 1)  # odd: the middle point is the volume itself
-    grid[points // 2] = requests_per_day
-    return grid
-
-
-def cost_volume_frame(
-    scenario: Scenario, catalogue: Catalogue, volumes: np.ndarray | None = None
-) -> pd.DataFrame:
-    """Monthly cost of every option against volume, the workload's token mix held fixed (long format).
-
-    Columns: ``option``, ``kind`` (api | self_host), ``requests_per_day``, ``requests_per_month``,
-    ``monthly_cost_usd`` (self-hosting at the scenario's efficiency level), ``monthly_cost_usd_low`` and
-    ``monthly_cost_usd_high`` (self-hosting at the low / high efficiency of the band; equal to the cost for APIs;
-    NaN where that efficiency level cannot meet the latency target, so the band is not drawn there),
-    ``current`` (True at the scenario's own volume). Infeasible self-hosting options are left out.
-    """
-    from costmodel.compare import sweep
-    from costmodel.serving import evaluate_option, option_label
-
-    w = scenario.workload
-    v = volume_grid(w.requests_per_day) if volumes is None else np.asarray(volumes, dtype=float)
-    frames = []
-    api = sweep(scenario, catalogue, v, [w.cache_hit_fraction])
-    if not api.empty:
-        frames.append(
-            pd.DataFrame(
-                {
-                    "option": api["option"],
-                    "kind": "api",
-                    "requests_per_day": api["requests_per_day"],
-                    "monthly_cost_usd": api["monthly_cost_usd"],
-                    "monthly_input_cost_usd": np.nan,
-                    "monthly_cost_usd_low": api["monthly_cost_usd"],
-                    "monthly_cost_usd_high": api["monthly_cost_usd"],
-                }
-            )
-        )
-    level = scenario.assumptions.efficiency
-    for opt in scenario.self_host_options:
-        ev = evaluate_option(opt, w, scenario.assumptions, catalogue, volume_scale=v / w.requests_per_day)
-        costs = {lv: ev.costs.get(lv) for lv in BAND_LEVELS}  # type: ignore[call-overload]
-        main = costs.get(level)
-        if main is None:
-            continue
-
-        def at(lv: str, c: dict = costs) -> np.ndarray:  # type: ignore[type-arg]
-            # a level that cannot meet the latency target has no cost: that band edge is left out, not faked
-            fc = c.get(lv)
-            return np.asarray(fc.monthly_cost_usd if fc is not None else np.nan, dtype=float) * np.ones(
-                len(v)
-            )
-
-        frames.append(
-            pd.DataFrame(
-                {
-                    "option": option_label(opt),
-                    "kind": "self_host",
-                    "requests_per_day": v,
-                    "monthly_cost_usd": np.asarray(main.monthly_cost_usd, dtype=float).reshape(-1),
-                    "monthly_input_cost_usd": np.asarray(main.input_cost_usd, dtype=float).reshape(-1),
-                    # low efficiency costs more: the band's upper edge
-                    "monthly_cost_usd_low": at("low"),
-                    "monthly_cost_usd_high": at("high"),
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame(
-            columns=[
-                "option",
-                "kind",
-                "requests_per_day",
-                "requests_per_month",
-                "monthly_cost_usd",
-                "monthly_input_cost_usd",
-                "monthly_cost_usd_low",
-                "monthly_cost_usd_high",
-                "current",
-            ]
-        )
-    df = pd.concat(frames, ignore_index=True)
-    df["requests_per_month"] = df["requests_per_day"] * w.days_per_month
-    df["current"] = np.isclose(df["requests_per_day"], w.requests_per_day, rtol=1e-12)
-    return df
-
-
-#: Columns of :func:`break_even_frame`.
-BREAK_EVEN_COLUMNS = [
-    "self_host",
-    "api",
-    "requests_per_day",
-    "requests_per_month",
-    "monthly_cost_usd",
-    "volume_note",
-    "cache_hit_fraction",
-    "cache_hit_note",
-]
-
-
-def break_even_frame(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
-    """Break-even of each self-hosting option against each API option, exact (:mod:`costmodel.breakeven`).
-
-    A break-even volume is the smallest volume from which self-hosting costs no more than the API, the
-    workload's hourly shape and token mix held fixed (bisection to machine precision, not a chart grid).
-
-    Columns: ``self_host``, ``api`` (option labels as in :func:`cost_volume_frame`), ``requests_per_day``,
-    ``requests_per_month``, ``monthly_cost_usd`` (either bill there, USD/month), ``volume_note`` (why there is
-    none; NaN volume then), ``cache_hit_fraction`` (where the bills cross over the cache-hit fraction at the
-    scenario's volume; NaN when they do not) and ``cache_hit_note``. One row per pair.
-    """
-    from costmodel.breakeven import break_even_table
-
-    raw = break_even_table(scenario, catalogue)
-    if raw.empty:
-        return pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
-    df = pd.DataFrame(
-        {
-            "self_host": raw["self_host_option"],
-            "api": raw["api_option"],
-            "requests_per_day": raw["break_even_requests_per_day"].astype(float),
-            "requests_per_month": raw["break_even_requests_per_day"].astype(float)
-            * scenario.workload.days_per_month,
-            "monthly_cost_usd": raw["break_even_monthly_cost_usd"].astype(float),
-            "volume_note": raw["volume_note"],
-            "cache_hit_fraction": raw["break_even_cache_hit_fraction"].astype(float),
-            "cache_hit_note": raw["cache_hit_note"],
-        }
-    )
-    return df[BREAK_EVEN_COLUMNS]
-
-
-def cheapest_row(table: pd.DataFrame) -> pd.Series | None:
-    """The row of the comparison table with the lowest finite monthly cost (None if there is none)."""
-    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
-    ok = costs[np.isfinite(costs)]
-    if ok.empty:
-        return None
-    row: pd.Series = table.loc[ok.idxmin()]
-    return row
-
 
 def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.LayerChart:
     """Monthly cost (USD, log) against monthly volume (requests, log): a line per option, the self-hosting
@@ -618,77 +366,7 @@ def band_chart(df: pd.DataFrame) -> alt.LayerChart:
     return chart
 
 
-def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Series | None:
-    """The break-even that matters most: the cheapest API against the cheapest self-hosting option (by their
-    monthly cost at the scenario's volume), a row of :func:`break_even_frame` (its ``requests_per_day`` is NaN
-    and ``volume_note`` says why when they never cross); None when there is no option of one kind."""
-    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
-    ok = table[costs.notna() & np.isfinite(costs)]
-    api, sh = ok[ok["kind"] == "api"], ok[ok["kind"] == "self_host"]
-    if api.empty or sh.empty or break_even.empty:
-        return None
-    a = api.loc[pd.to_numeric(api["monthly_cost_usd"]).idxmin(), "option"]
-    s = sh.loc[pd.to_numeric(sh["monthly_cost_usd"]).idxmin(), "option"]
-    hit = break_even[(break_even["api"] == a) & (break_even["self_host"] == s)]
-    if hit.empty:
-        return None
-    row: pd.Series = hit.iloc[0]
-    return row
-
-
 # ---- which past positions one query reads (from the numpy reference simulation) -------------------------------
-
-
-def miniature_mechanisms(
-    *, window: int = 32, csa_topk: int = 8, hca_ratio: int = 32, dsa_topk: int = 32
-) -> dict[str, Mechanism]:
-    """Small versions of the sparse mechanisms (2 heads, tiny dims) whose read pattern is visible on a few
-    hundred tokens: V4's sliding window, CSA (ratio 4, indexer top-k), HCA, and V3.2's DSA."""
-    v4 = {"n_heads": 2, "head_dim": 16, "rope_dim": 4, "window": window}
-    return {
-        "V4 window-only layer": V4Attention(**v4),
-        "V4 CSA layer": CSA(**v4, ratio=4, index_n_heads=2, index_head_dim=8, index_topk=csa_topk),
-        "V4 HCA layer": HCA(**v4, ratio=hca_ratio),
-        "V3.2 DSA layer": DSA(2, 16, 4, 2, 8, dsa_topk),
-    }
-
-
-def sim_reads_frame(mechanisms: dict[str, Mechanism], length: int, seed: int = 0) -> pd.DataFrame:
-    """For the query at position ``length``, the past positions each mechanism reads, as the simulation in
-    :mod:`costmodel.attention.sim` executes it (:func:`~costmodel.attention.sim.query_reads`: random tensors,
-    the indexer's top-k is the simulator's own). A compressed entry covers its block of ``ratio`` tokens, a
-    window slot or a token one position.
-
-    Returns:
-        Columns ``mechanism`` (e.g. ``"V4 CSA layer"``), ``what`` (which part of the layer read it: window,
-        selected blocks, indexer, ...), ``position`` (0-based token index) and ``position_end`` (exclusive).
-    """
-    from costmodel.attention.sim import query_reads
-
-    rows: list[dict[str, Any]] = []
-    for label, mech in mechanisms.items():
-        r = query_reads(mech, int(length), "bf16", seed)
-        ratio = r.block_tokens
-
-        def add(what: str, starts: np.ndarray, width: int, label: str = label) -> None:
-            for s in np.unique(starts):
-                rows.append(
-                    {"mechanism": label, "what": what, "position": int(s), "position_end": int(s) + width}
-                )
-
-        if isinstance(mech, V4Attention):
-            add("sliding window", r.window, 1)
-            if isinstance(mech, CSA):
-                add("indexer: blocks scored", r.indexer_scored * ratio, ratio)
-                add("blocks selected (top-k)", r.compressed * ratio, ratio)
-            elif ratio:
-                add("compressed blocks (all)", r.compressed * ratio, ratio)
-        elif isinstance(mech, DSA):
-            add("indexer: tokens scored", r.indexer_scored, 1)
-            add("tokens selected (top-k)", r.tokens, 1)
-        else:
-            add("every token", r.tokens, 1)
-    return pd.DataFrame(rows, columns=["mechanism", "what", "position", "position_end"])
 
 
 def sim_reads_chart(df: pd.DataFrame, length: int) -> alt.Chart:

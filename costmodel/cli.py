@@ -59,7 +59,8 @@ def _cmd_catalog_validate(args: argparse.Namespace) -> int:
     folder = args.data or "data/"
     print(
         f"ok: {folder}: {len(cat.models)} models, {len(cat.gpus)} GPUs, {len(cat.rentals)} rentals, "
-        f"{len(cat.prices)} price schedules; all rows and cross-references valid"
+        f"{len(cat.prices)} price schedules, {len(cat.measurements)} measurements; "
+        "all rows and cross-references valid"
     )
     return 0
 
@@ -286,8 +287,8 @@ REGISTRARS.append(_add_serve)
 
 
 def _cmd_attention(args: argparse.Namespace) -> int:
-    from costmodel.attention.report import attention_table, beyond_window
     from costmodel.catalog import load_models_file
+    from costmodel.report import attention_table, beyond_window
     from costmodel.units import parse_token_list
 
     cat = load_catalogue(args.data)

@@ -1,80 +1,64 @@
-"""Scenario → cost tables: one tidy row per option, and vectorised sweeps of the API bills.
+"""Scenario → Evaluation: every option of a scenario evaluated once, and every table read from that.
 
-Every money column is USD per month (``monthly_*_usd``); rates are USD per 1M tokens. API rows
-carry the ids, sources, ``as_of`` dates and confidence of the price rows used, and the fields of
-those rows that could not be verified; every row says in ``stale_rows`` which catalogue rows it uses were
-checked more than :data:`STALE_AFTER_DAYS` days before the priced date. ``gpus`` and ``utilization`` are empty (``<NA>``) for API
-rows; no computed column is ever NaN or infinite.
+:func:`evaluate` prices each API option once (its bill, and its cost over the volume grid of the curves) and
+evaluates each self-hosting option once (:func:`~costmodel.serving.evaluate_option`: at the workload, over the
+volume grid and over the cache-hit grid of the break-even), then computes the break-even of every
+(self-hosting, API) pair from those results. The comparison table, the curves and the break-even points are
+turned into DataFrames from the typed results (:mod:`costmodel.tables`); the charts, the exports, the CLI and
+the pages only read an :class:`Evaluation`.
+
+Sweeps of the API bills over volumes × cache-hit fractions (:func:`sweep`, :func:`api_sweep_grid`) are one
+vectorised pass each.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-# break-even (serving helper; the code is in costmodel/breakeven.py) is re-exported from here
-from costmodel.breakeven import BreakEven, break_even, break_even_table
-from costmodel.catalog.loader import stale_rows
+from costmodel.breakeven import BreakEven, break_even
 from costmodel.catalog.schema import Catalogue
-from costmodel.pricing import api_bill, bill_arrays, peak_traffic_fraction, resolve_price
-from costmodel.scenario import ApiOption, Scenario, Workload, hourly_requests_utc
-from costmodel.tables import self_host_rows
-from costmodel.units import TOKENS_PER_MTOK
+from costmodel.pricing import (
+    ApiBill,
+    ResolvedPrice,
+    api_bill,
+    bill_arrays,
+    peak_traffic_fraction,
+    resolve_price,
+)
+from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload, hourly_requests_utc
+from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, evaluate_option, option_label
+from costmodel.tables import (
+    API_COLUMNS,
+    COLUMNS,
+    STALE_AFTER_DAYS,
+    api_rows,
+    break_even_frame,
+    comparison_table,
+    curves_frame,
+    self_host_rows,
+    volume_grid,
+)
+from costmodel.units import TOKENS_PER_MTOK, FloatArray
 
 __all__ = [
     "API_COLUMNS",
     "COLUMNS",
     "STALE_AFTER_DAYS",
+    "ApiResult",
     "BreakEven",
-    "api_rows",
+    "Evaluation",
+    "SelfHostResult",
     "api_sweep_grid",
-    "break_even",
-    "break_even_table",
     "compare_table",
-    "stale_flags",
+    "evaluate",
     "sweep",
 ]
 
-FloatArray = npt.NDArray[np.float64]
-
-#: A catalogue row checked more than this many days before the priced date is flagged in ``stale_rows``.
-STALE_AFTER_DAYS = 180
-
-#: Columns every row has (API and self-hosting), in display order.
-COLUMNS = [
-    "option",
-    "kind",
-    "provider",
-    "model",
-    "monthly_cost_usd",
-    "usd_per_mtok_input",
-    "usd_per_mtok_output",
-    "usd_per_mtok_blended",
-    "gpus",
-    "utilization",
-    "price_ids",
-    "price_sources",
-    "price_as_of",
-    "price_confidence",
-    "unconfirmed_fields",
-    "as_of",
-    "notes",
-]
-#: Extra columns of API rows: the itemised bill.
-API_COLUMNS = [
-    "price_basis",
-    "price_basis_used",
-    "monthly_input_cache_hit_usd",
-    "monthly_input_cache_miss_usd",
-    "monthly_output_usd",
-    "monthly_peak_usd",
-    "monthly_off_peak_usd",
-    "peak_traffic_fraction",
-    "context_tier_above_prompt_tokens",
-]
 #: Columns of :func:`sweep`.
 _SWEEP_COLUMNS = [
     "option",
@@ -85,85 +69,140 @@ _SWEEP_COLUMNS = [
 ]
 
 
-# ---- the comparison table ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ApiResult:
+    """One API option priced once.
+
+    Attributes:
+        option: the option.
+        bill: its monthly bill at the workload (prices, sources, itemised costs).
+        volume_costs: its monthly cost (USD) at each volume of :attr:`Evaluation.volumes`.
+    """
+
+    option: ApiOption
+    bill: ApiBill
+    volume_costs: FloatArray
 
 
-def api_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
-    """One row per API option of ``scenario`` (columns :data:`COLUMNS` + :data:`API_COLUMNS`).
+@dataclass(frozen=True)
+class SelfHostResult:
+    """One self-hosting option evaluated once (plan, fleet cost per level, curves, provenance, reason)."""
 
-    ``context_tier_above_prompt_tokens`` is 0 when the base prices apply.
+    option: SelfHostOption
+    label: str
+    evaluation: OptionEvaluation
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A scenario evaluated once; the tables are DataFrames of these results (do not modify them).
+
+    Attributes:
+        scenario: what was evaluated.
+        api: per API option, its bill and volume curve.
+        self_host: per self-hosting option, its evaluation.
+        volumes: requests/day of the cost-vs-volume curves (the scenario's own volume included).
+        break_evens: (self-hosting label, API label, break-even) per pair.
+        table: the comparison table (:func:`costmodel.tables.comparison_table`).
+        curves: cost against volume, long format (:func:`costmodel.tables.curves_frame`).
+        break_even: break-even points, one row per pair (:func:`costmodel.tables.break_even_frame`).
+    """
+
+    scenario: Scenario
+    api: tuple[ApiResult, ...]
+    self_host: tuple[SelfHostResult, ...]
+    volumes: FloatArray
+    break_evens: tuple[tuple[str, str, BreakEven], ...]
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    break_even: pd.DataFrame
+
+
+def _api_costs(
+    price: ResolvedPrice,
+    workload: Workload,
+    peak_fraction: float,
+    requests_per_day: FloatArray,
+    cache_hit_fractions: FloatArray,
+) -> FloatArray:
+    """Monthly cost (USD) at each volume × cache-hit fraction, shape ``(volumes, fractions)``."""
+    cost: FloatArray = bill_arrays(
+        price,
+        requests_per_month=requests_per_day[:, None] * workload.days_per_month,
+        prompt_tokens=workload.prompt_tokens,
+        billed_output_tokens=workload.billed_output_tokens,
+        cache_hit_fraction=cache_hit_fractions[None, :],
+        peak_fraction=peak_fraction,
+    )["monthly_cost_usd"]
+    return cost
+
+
+def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
+    """Evaluate every option of ``scenario`` once, with the curves and break-even points (module docstring).
 
     Raises:
-        PricingError: an option is unknown or has no price in effect at ``scenario.as_of`` (one line).
+        PricingError: an API option is unknown or has no price in effect at ``scenario.as_of`` (one line).
+        KeyError: a self-hosting option names an unknown model or GPU.
     """
-    records = []
+    w, a = scenario.workload, scenario.assumptions
+    volumes = volume_grid(w.requests_per_day)
+    here = np.array([w.cache_hit_fraction])
+    api = []
     for option in scenario.api_options:
-        b = api_bill(option, scenario.workload, catalogue, scenario.as_of)
-        p = b.price
-        records.append(
-            {
-                "option": option.option_id,
-                "kind": "api",
-                "provider": option.provider,
-                "model": option.model,
-                "monthly_cost_usd": b.monthly_cost_usd,
-                "usd_per_mtok_input": b.usd_per_mtok_input,
-                "usd_per_mtok_output": b.usd_per_mtok_output,
-                "usd_per_mtok_blended": b.usd_per_mtok_blended,
-                "gpus": pd.NA,
-                "utilization": pd.NA,
-                "price_ids": p.price_ids,
-                "price_sources": p.price_sources,
-                "price_as_of": p.price_as_of,
-                "price_confidence": p.price_confidence,
-                "unconfirmed_fields": p.unconfirmed_fields,
-                "as_of": scenario.as_of.isoformat(),
-                "notes": "; ".join(b.notes),
-                "price_basis": option.price_basis,
-                "price_basis_used": p.price_basis_used,
-                "monthly_input_cache_hit_usd": b.monthly_input_cache_hit_usd,
-                "monthly_input_cache_miss_usd": b.monthly_input_cache_miss_usd,
-                "monthly_output_usd": b.monthly_output_usd,
-                "monthly_peak_usd": b.monthly_peak_usd,
-                "monthly_off_peak_usd": b.monthly_off_peak_usd,
-                "peak_traffic_fraction": b.peak_traffic_fraction,
-                "context_tier_above_prompt_tokens": b.context_tier_above_prompt_tokens or 0,
-            }
+        bill = api_bill(option, w, catalogue, scenario.as_of)
+        curve = _api_costs(bill.price, w, bill.peak_traffic_fraction, volumes, here).reshape(-1)
+        api.append(ApiResult(option, bill, curve))
+    self_host = [
+        SelfHostResult(
+            option,
+            option_label(option),
+            evaluate_option(
+                option,
+                w,
+                a,
+                catalogue,
+                volume_scales=volumes / w.requests_per_day,
+                cache_hit_fractions=CACHE_HIT_GRID if scenario.api_options else None,
+            ),
         )
-    df = pd.DataFrame.from_records(records, columns=COLUMNS + API_COLUMNS)
-    return df.astype({"gpus": "Int64", "utilization": "Float64", "context_tier_above_prompt_tokens": "int64"})
+        for option in scenario.self_host_options
+    ]
+    pairs = tuple(
+        (sh.label, r.option.option_id, break_even(scenario, sh.option, sh.evaluation, r.bill.price))
+        for sh in self_host
+        for r in api
+    )
+    table = comparison_table(
+        scenario,
+        catalogue,
+        api_rows(scenario, [(r.option, r.bill) for r in api]),
+        self_host_rows(scenario, catalogue, [(r.option, r.evaluation) for r in self_host]),
+    )
+    curves = curves_frame(
+        scenario,
+        volumes,
+        [(r.option.option_id, r.volume_costs) for r in api],
+        [(r.label, r.evaluation) for r in self_host],
+    )
+    return Evaluation(
+        scenario=scenario,
+        api=tuple(api),
+        self_host=tuple(self_host),
+        volumes=volumes,
+        break_evens=pairs,
+        table=table,
+        curves=curves,
+        break_even=break_even_frame(scenario, pairs),
+    )
 
 
 def compare_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
-    """The cost table of ``scenario``: API rows, then self-hosting rows (``kind`` = api | self_host).
-
-    Columns: :data:`COLUMNS`, then :data:`API_COLUMNS`, then any columns the self-hosting rows add.
+    """The comparison table of ``scenario`` (``evaluate(scenario, catalogue).table``).
 
     Raises:
         PricingError: an API option cannot be priced at ``scenario.as_of`` (one line).
     """
-    api = api_rows(scenario, catalogue)
-    frames = [f for f in (api, self_host_rows(scenario, catalogue)) if not f.empty] or [api]
-    table = pd.concat(frames, ignore_index=True)
-    table["stale_rows"] = stale_flags(table, scenario, catalogue)
-    extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
-    # Self-hosting only: the API bill columns are absent, and empty (as for self-hosting rows next to API rows).
-    return table.reindex(columns=COLUMNS + API_COLUMNS + extra)
-
-
-def stale_flags(table: pd.DataFrame, scenario: Scenario, catalogue: Catalogue) -> list[str]:
-    """Per row: the catalogue rows it uses (prices, rentals, GPU) checked more than :data:`STALE_AFTER_DAYS`
-    days before the priced date (``scenario.as_of``), as ``id (N days old)``; ``none`` when none is (text,
-    not empty: an all-empty column would read back from CSV as a column of NaN)."""
-    stale = {rid: age for _, rid, _, age in stale_rows(catalogue, scenario.as_of, STALE_AFTER_DAYS)}
-    out: list[str] = []
-    for _, row in table.iterrows():
-        ids = [p.strip() for p in str(row.get("price_ids") or "").split(";")]
-        if row.get("kind") == "self_host" and isinstance(row.get("gpu"), str):
-            ids.append(row["gpu"])
-        hits = [f"{i} ({stale[i]} days old)" for i in dict.fromkeys(ids) if i in stale]
-        out.append("; ".join(hits) or "none")
-    return out
+    return evaluate(scenario, catalogue).table
 
 
 # ---- sweeps ------------------------------------------------------------------------------------------------
@@ -195,15 +234,8 @@ def api_sweep_grid(
     if not np.all((fractions >= 0) & (fractions <= 1)):
         raise ValueError("sweep cache-hit fractions must be in [0, 1]")
     price = resolve_price(option, catalogue, as_of)
-    cost: FloatArray = bill_arrays(
-        price,
-        requests_per_month=volumes[:, None] * workload.days_per_month,
-        prompt_tokens=workload.prompt_tokens,
-        billed_output_tokens=workload.billed_output_tokens,
-        cache_hit_fraction=fractions[None, :],
-        peak_fraction=peak_traffic_fraction(price, hourly_requests_utc(workload)),
-    )["monthly_cost_usd"]
-    return cost
+    peak = peak_traffic_fraction(price, hourly_requests_utc(workload))
+    return _api_costs(price, workload, peak, volumes, fractions)
 
 
 def sweep(

@@ -39,8 +39,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from costmodel.attention import NoArchitectureError, attention_flops_per_token, attention_prefill_flops
-from costmodel.attention.common import FloatArray, tokens
+from costmodel.attention.common import tokens
 from costmodel.catalog import Model, ModelConfig
+from costmodel.units import FloatArray
 
 __all__ = [
     "ParamCounts",

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from costmodel.catalog.schema import Catalogue, ContextTier, PeakWindow, PriceSchedule
 from costmodel.scenario import ApiOption, Workload, hourly_requests_utc
-from costmodel.units import TOKENS_PER_MTOK
+from costmodel.units import TOKENS_PER_MTOK, FloatArray
 
 __all__ = [
     "ApiBill",
@@ -39,7 +39,6 @@ __all__ = [
     "tier_prices",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 ArrayLike = float | FloatArray
 
 

@@ -272,8 +272,9 @@ def _local_to_utc_matrix(timezone: str) -> np.ndarray:
     return m
 
 
+@functools.lru_cache(maxsize=256)
 def hourly_requests_utc(w: Workload) -> np.ndarray:
-    """Mean requests in each UTC hour of each weekday.
+    """Mean requests in each UTC hour of each weekday (computed once per workload: read-only, cached).
 
     A weekday carries ``7 R / (5 + 2 k)`` requests and a weekend day ``k`` times that
     (R = ``requests_per_day``, k = ``weekend_day_weight``), spread over the local hours by the
@@ -288,9 +289,10 @@ def hourly_requests_utc(w: Workload) -> np.ndarray:
     local = np.empty((7, 24))
     local[:5] = weekday_requests * wd / wd.sum()
     local[5:] = weekday_requests * w.weekend_day_weight * we / we.sum()
-    if w.timezone == "UTC":
-        return local
-    out: np.ndarray = (local.reshape(-1) @ _local_to_utc_matrix(w.timezone)).reshape(7, 24)
+    out: np.ndarray = (
+        local if w.timezone == "UTC" else (local.reshape(-1) @ _local_to_utc_matrix(w.timezone)).reshape(7, 24)
+    )
+    out.setflags(write=False)
     return out
 
 

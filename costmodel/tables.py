@@ -1,17 +1,113 @@
-"""Table rows of the comparison (moved from serving)."""
+"""The comparison's tables, from the typed results of an evaluation: one tidy row per option (API rows and
+self-hosting rows side by side), the cost-vs-volume curves and the break-even points.
+
+Every money column is USD per month (``monthly_*_usd``); rates are USD per 1M tokens. API rows carry the ids,
+sources, ``as_of`` dates and confidence of the price rows used, and the fields of those rows that could not be
+verified; every row says in ``stale_rows`` which catalogue rows it uses were checked more than
+:data:`STALE_AFTER_DAYS` days before the priced date. ``gpus`` and ``utilization`` are empty (``<NA>``) for API
+rows; no computed column is ever NaN or infinite without its reason in the row.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
+from costmodel.breakeven import BreakEven
+from costmodel.catalog.loader import stale_rows
 from costmodel.catalog.schema import Catalogue
-from costmodel.scenario import Scenario
-from costmodel.serving import EfficiencyLevel, OptionEvaluation, evaluate_option, option_label
+from costmodel.pricing import ApiBill
+from costmodel.scenario import ApiOption, Scenario, SelfHostOption
+from costmodel.serving import EfficiencyLevel, FleetCost, OptionEvaluation, option_label
+from costmodel.units import FloatArray
+
+#: A catalogue row checked more than this many days before the priced date is flagged in ``stale_rows``.
+STALE_AFTER_DAYS = 180
+
+#: Columns every row has (API and self-hosting), in display order.
+COLUMNS = [
+    "option",
+    "kind",
+    "provider",
+    "model",
+    "monthly_cost_usd",
+    "usd_per_mtok_input",
+    "usd_per_mtok_output",
+    "usd_per_mtok_blended",
+    "gpus",
+    "utilization",
+    "price_ids",
+    "price_sources",
+    "price_as_of",
+    "price_confidence",
+    "unconfirmed_fields",
+    "as_of",
+    "notes",
+]
+#: Extra columns of API rows: the itemised bill.
+API_COLUMNS = [
+    "price_basis",
+    "price_basis_used",
+    "monthly_input_cache_hit_usd",
+    "monthly_input_cache_miss_usd",
+    "monthly_output_usd",
+    "monthly_peak_usd",
+    "monthly_off_peak_usd",
+    "peak_traffic_fraction",
+    "context_tier_above_prompt_tokens",
+]
+
+
+# ---- the comparison table ----------------------------------------------------------------------------------
+
+
+def api_rows(scenario: Scenario, bills: Sequence[tuple[ApiOption, ApiBill]]) -> pd.DataFrame:
+    """One row per API option (columns :data:`COLUMNS` + :data:`API_COLUMNS`), from its bill.
+
+    ``context_tier_above_prompt_tokens`` is 0 when the base prices apply.
+    """
+    records = []
+    for option, b in bills:
+        p = b.price
+        records.append(
+            {
+                "option": option.option_id,
+                "kind": "api",
+                "provider": option.provider,
+                "model": option.model,
+                "monthly_cost_usd": b.monthly_cost_usd,
+                "usd_per_mtok_input": b.usd_per_mtok_input,
+                "usd_per_mtok_output": b.usd_per_mtok_output,
+                "usd_per_mtok_blended": b.usd_per_mtok_blended,
+                "gpus": pd.NA,
+                "utilization": pd.NA,
+                "price_ids": p.price_ids,
+                "price_sources": p.price_sources,
+                "price_as_of": p.price_as_of,
+                "price_confidence": p.price_confidence,
+                "unconfirmed_fields": p.unconfirmed_fields,
+                "as_of": scenario.as_of.isoformat(),
+                "notes": "; ".join(b.notes),
+                "price_basis": option.price_basis,
+                "price_basis_used": p.price_basis_used,
+                "monthly_input_cache_hit_usd": b.monthly_input_cache_hit_usd,
+                "monthly_input_cache_miss_usd": b.monthly_input_cache_miss_usd,
+                "monthly_output_usd": b.monthly_output_usd,
+                "monthly_peak_usd": b.monthly_peak_usd,
+                "monthly_off_peak_usd": b.monthly_off_peak_usd,
+                "peak_traffic_fraction": b.peak_traffic_fraction,
+                "context_tier_above_prompt_tokens": b.context_tier_above_prompt_tokens or 0,
+            }
+        )
+    df = pd.DataFrame.from_records(records, columns=COLUMNS + API_COLUMNS)
+    return df.astype({"gpus": "Int64", "utilization": "Float64", "context_tier_above_prompt_tokens": "int64"})
+
 
 #: Columns of :func:`self_host_rows`, in order.
-SELF_HOST_COLUMNS = (
+SELF_HOST_ROW_COLUMNS = (
     "option", "kind", "provider", "model", "gpu", "precision", "mode", "disaggregated",
     "monthly_cost_usd", "usd_per_mtok_input", "usd_per_mtok_output", "usd_per_mtok_blended",
     "gpus", "gpus_mean", "deployment_gpus", "attention_layout", "utilization", "ttft_ms", "tpot_ms", "max_batch",
@@ -35,8 +131,10 @@ def _per_mtok(usd: float, mtok: float) -> float | None:
 _ARCH_FIELDS = ("config", "weight_precision", "total_params_b", "active_params_b")
 
 
-def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
-    """One row per self-hosting option of the scenario, with the comparison columns (kind = ``self_host``).
+def self_host_rows(
+    scenario: Scenario, catalogue: Catalogue, evaluated: Sequence[tuple[SelfHostOption, OptionEvaluation]]
+) -> pd.DataFrame:
+    """One row per evaluated self-hosting option, with the comparison columns (kind = ``self_host``).
 
     Money at the scenario's efficiency level; ``monthly_cost_usd_low/high/floor`` at the other levels
     (floor = 100 % efficiency). No cell is NaN without its reason in the row: an infeasible option has
@@ -52,8 +150,7 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     rentals = {r.id: r for r in catalogue.rentals}
     model_rows = {m.id: m for m in catalogue.models}
     rows = []
-    for opt in scenario.self_host_options:
-        ev = evaluate_option(opt, w, a, catalogue)
+    for opt, ev in evaluated:
         est = ev.estimates.get(a.efficiency)
         cost = ev.costs.get(a.efficiency)
 
@@ -136,4 +233,211 @@ def self_host_rows(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
             notes.append("every prompt token is cached: no prefill compute, no prefill rate")
         row["notes"] = "; ".join(notes) or None
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(SELF_HOST_COLUMNS))
+    return pd.DataFrame(rows, columns=list(SELF_HOST_ROW_COLUMNS))
+
+
+def comparison_table(scenario: Scenario, catalogue: Catalogue, api: pd.DataFrame, self_host: pd.DataFrame) -> pd.DataFrame:
+    """API rows, then self-hosting rows (``kind`` = api | self_host), with ``stale_rows``.
+
+    Columns: :data:`COLUMNS`, then :data:`API_COLUMNS`, then the columns the self-hosting rows add.
+    """
+    frames = [f for f in (api, self_host) if not f.empty] or [api]
+    table = pd.concat(frames, ignore_index=True)
+    table["stale_rows"] = stale_flags(table, scenario, catalogue)
+    extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
+    # Self-hosting only: the API bill columns are absent, and empty (as for self-hosting rows next to API rows).
+    return table.reindex(columns=COLUMNS + API_COLUMNS + extra)
+
+
+def stale_flags(table: pd.DataFrame, scenario: Scenario, catalogue: Catalogue) -> list[str]:
+    """Per row: the catalogue rows it uses (prices, rentals, GPU) checked more than :data:`STALE_AFTER_DAYS`
+    days before the priced date (``scenario.as_of``), as ``id (N days old)``; ``none`` when none is (text,
+    not empty: an all-empty column would read back from CSV as a column of NaN)."""
+    stale = {rid: age for _, rid, _, age in stale_rows(catalogue, scenario.as_of, STALE_AFTER_DAYS)}
+    out: list[str] = []
+    for _, row in table.iterrows():
+        ids = [p.strip() for p in str(row.get("price_ids") or "").split(";")]
+        if row.get("kind") == "self_host" and isinstance(row.get("gpu"), str):
+            ids.append(row["gpu"])
+        hits = [f"{i} ({stale[i]} days old)" for i in dict.fromkeys(ids) if i in stale]
+        out.append("; ".join(hits) or "none")
+    return out
+
+
+# ---- curves and break-even points --------------------------------------------------------------------------
+
+BAND_LEVELS: tuple[EfficiencyLevel, ...] = ("low", "base", "high")
+
+
+def volume_grid(requests_per_day: float, decades_each_side: float = 2.0, points: int = 121) -> FloatArray:
+    """Volumes (requests/day) evenly spaced on a log axis around ``requests_per_day``, which is included.
+
+    At the edge of float range the grid is narrower (never zero, never infinite)."""
+    lo, hi = requests_per_day / 10**decades_each_side, requests_per_day * 10**decades_each_side
+    lo = min(max(lo, np.finfo(float).tiny), requests_per_day)
+    grid = np.geomspace(lo, hi, 2 * (points // 2) + 1)  # odd: the middle point is the volume itself
+    grid[points // 2] = requests_per_day
+    return grid
+
+
+#: Columns of :func:`curves_frame`.
+CURVE_COLUMNS = [
+    "option",
+    "kind",
+    "requests_per_day",
+    "requests_per_month",
+    "monthly_cost_usd",
+    "monthly_input_cost_usd",
+    "monthly_cost_usd_low",
+    "monthly_cost_usd_high",
+    "current",
+]
+
+
+def curves_frame(
+    scenario: Scenario,
+    volumes: FloatArray,
+    api: Sequence[tuple[str, FloatArray]],
+    self_host: Sequence[tuple[str, OptionEvaluation]],
+) -> pd.DataFrame:
+    """Monthly cost of every option against volume, the workload's token mix held fixed (long format).
+
+    Args:
+        scenario: the workload.
+        volumes: requests/day of the curves.
+        api: per API option, its label and its monthly cost (USD) at each volume.
+        self_host: per self-hosting option, its label and its evaluation over ``volumes``.
+
+    Columns: ``option``, ``kind`` (api | self_host), ``requests_per_day``, ``requests_per_month``,
+    ``monthly_cost_usd`` (self-hosting at the scenario's efficiency level), ``monthly_cost_usd_low`` and
+    ``monthly_cost_usd_high`` (self-hosting at the low / high efficiency of the band; equal to the cost for APIs;
+    NaN where that efficiency level cannot meet the latency target, so the band is not drawn there),
+    ``current`` (True at the scenario's own volume). Infeasible self-hosting options are left out.
+    """
+    w = scenario.workload
+    v = volumes
+    frames = [
+        pd.DataFrame(
+            {
+                "option": label,
+                "kind": "api",
+                "requests_per_day": v,
+                "monthly_cost_usd": cost,
+                "monthly_input_cost_usd": np.nan,
+                "monthly_cost_usd_low": cost,
+                "monthly_cost_usd_high": cost,
+            }
+        )
+        for label, cost in api
+    ]
+    level = scenario.assumptions.efficiency
+    for label, ev in self_host:
+        costs = {lv: ev.volume_costs.get(lv) for lv in BAND_LEVELS}
+        main = costs.get(level)
+        if main is None:
+            continue
+
+        def at(lv: EfficiencyLevel, c: dict[EfficiencyLevel, FleetCost | None] = costs) -> FloatArray:
+            # a level that cannot meet the latency target has no cost: that band edge is left out, not faked
+            fc = c.get(lv)
+            cost = np.asarray(fc.monthly_cost_usd if fc is not None else np.nan, dtype=float)
+            return cost * np.ones(len(v))
+
+        frames.append(
+            pd.DataFrame(
+                {
+                    "option": label,
+                    "kind": "self_host",
+                    "requests_per_day": v,
+                    "monthly_cost_usd": np.asarray(main.monthly_cost_usd, dtype=float).reshape(-1),
+                    "monthly_input_cost_usd": np.asarray(main.input_cost_usd, dtype=float).reshape(-1),
+                    # low efficiency costs more: the band's upper edge
+                    "monthly_cost_usd_low": at("low"),
+                    "monthly_cost_usd_high": at("high"),
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=CURVE_COLUMNS)
+    df = pd.concat(frames, ignore_index=True)
+    df["requests_per_month"] = df["requests_per_day"] * w.days_per_month
+    df["current"] = np.isclose(df["requests_per_day"], w.requests_per_day, rtol=1e-12)
+    return df
+
+
+#: Columns of :func:`break_even_frame`.
+BREAK_EVEN_COLUMNS = [
+    "self_host",
+    "api",
+    "requests_per_day",
+    "requests_per_month",
+    "monthly_cost_usd",
+    "volume_note",
+    "cache_hit_fraction",
+    "cache_hit_note",
+]
+
+
+
+def break_even_frame(scenario: Scenario, pairs: Sequence[tuple[str, str, BreakEven]]) -> pd.DataFrame:
+    """Break-even of each self-hosting option against each API option (:mod:`costmodel.breakeven`).
+
+    A break-even volume is the smallest volume from which self-hosting costs no more than the API, the
+    workload's hourly shape and token mix held fixed (bisection to machine precision, not a chart grid).
+
+    Args:
+        scenario: the workload.
+        pairs: (self-hosting label, API label, break-even) per pair.
+
+    Columns: ``self_host``, ``api`` (option labels as in :func:`curves_frame`), ``requests_per_day``,
+    ``requests_per_month``, ``monthly_cost_usd`` (either bill there, USD/month), ``volume_note`` (why there is
+    none; NaN volume then), ``cache_hit_fraction`` (where the bills cross over the cache-hit fraction at the
+    scenario's volume; NaN when they do not) and ``cache_hit_note``. One row per pair.
+    """
+    if not pairs:
+        return pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
+    days = scenario.workload.days_per_month
+    return pd.DataFrame(
+        [
+            {
+                "self_host": sh,
+                "api": api,
+                "requests_per_day": float(be.requests_per_day),
+                "requests_per_month": float(be.requests_per_day) * days,
+                "monthly_cost_usd": float(be.monthly_cost_usd),
+                "volume_note": be.volume_reason,
+                "cache_hit_fraction": float(be.cache_hit_fraction),
+                "cache_hit_note": be.cache_hit_reason,
+            }
+            for sh, api, be in pairs
+        ],
+        columns=BREAK_EVEN_COLUMNS,
+    )
+
+
+def cheapest_row(table: pd.DataFrame) -> pd.Series | None:
+    """The row of the comparison table with the lowest finite monthly cost (None if there is none)."""
+    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
+    ok = costs[np.isfinite(costs)]
+    if ok.empty:
+        return None
+    row: pd.Series = table.loc[ok.idxmin()]
+    return row
+
+
+def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Series | None:
+    """The break-even that matters most: the cheapest API against the cheapest self-hosting option (by their
+    monthly cost at the scenario's volume), a row of :func:`break_even_frame` (its ``requests_per_day`` is NaN
+    and ``volume_note`` says why when they never cross); None when there is no option of one kind."""
+    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
+    ok = table[costs.notna() & np.isfinite(costs)]
+    api, sh = ok[ok["kind"] == "api"], ok[ok["kind"] == "self_host"]
+    if api.empty or sh.empty or break_even.empty:
+        return None
+    a = api.loc[pd.to_numeric(api["monthly_cost_usd"]).idxmin(), "option"]
+    s = sh.loc[pd.to_numeric(sh["monthly_cost_usd"]).idxmin(), "option"]
+    hit = break_even[(break_even["api"] == a) & (break_even["self_host"] == s)]
+    if hit.empty:
+        return None
+    row: pd.Series = hit.iloc[0]
+    return row

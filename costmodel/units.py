@@ -1,4 +1,4 @@
-"""Units and conversions used across the model.
+"""Units, the shared array type and token-count parsing used across the model.
 
 Money is ``float`` US dollars, rounded only for display. Token counts are integers.
 ``GB`` = 10^9 bytes, ``GiB`` = 2^30 bytes; token suffixes use binary multiples
@@ -8,6 +8,12 @@ Money is ``float`` US dollars, rounded only for display. Token counts are intege
 from __future__ import annotations
 
 import re
+
+import numpy as np
+import numpy.typing as npt
+
+#: Arrays of quantities (token counts, bytes, FLOPs, USD) over any sweep dimensions.
+FloatArray = npt.NDArray[np.float64]
 
 TOKENS_PER_MTOK = 1_000_000
 """Prices are quoted per 1,000,000 tokens (decimal million)."""

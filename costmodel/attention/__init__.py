@@ -20,7 +20,7 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
-from costmodel.attention.common import KV_DTYPES, FloatArray, KvDtype, tokens
+from costmodel.attention.common import KV_DTYPES, KvDtype, tokens
 from costmodel.attention.csa import CSA
 from costmodel.attention.dense import DenseAttention
 from costmodel.attention.dsa import DSA
@@ -28,6 +28,7 @@ from costmodel.attention.hca import HCA
 from costmodel.attention.mla import MLA
 from costmodel.attention.swa import V4Attention
 from costmodel.catalog import Model, ModelConfig
+from costmodel.units import FloatArray
 
 __all__ = [
     "CSA",

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 from numpy.typing import ArrayLike
+
+from costmodel.units import FloatArray
 
 KvDtype = Literal["deployed", "bf16"]
 """KV precision layout: ``bf16`` (2 bytes per stored value) or ``deployed`` (what serving engines store)."""
 KV_DTYPES: tuple[KvDtype, ...] = ("deployed", "bf16")
 
-FloatArray = npt.NDArray[np.float64]
 
 #: V4 / V3.2 indexer keys in FP8 carry one float32 scale per 128-value tile (vLLM ``fp8_ds_mla`` / DSA
 #: indexer cache: 128 + 4 = 132 bytes; facts.md §2.2).

@@ -25,7 +25,6 @@ import numpy as np
 
 from costmodel.attention.common import (
     EntryLayout,
-    FloatArray,
     KvDtype,
     bf16_layout,
     fp4_layout,
@@ -34,6 +33,7 @@ from costmodel.attention.common import (
     sum_min_floor_div,
 )
 from costmodel.attention.swa import V4Attention
+from costmodel.units import FloatArray
 
 
 @dataclass(frozen=True)

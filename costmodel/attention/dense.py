@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from costmodel.attention.common import EntryLayout, FloatArray, KvDtype, bf16_layout, sum_t
+from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_t
+from costmodel.units import FloatArray
 
 
 @dataclass(frozen=True)

@@ -22,13 +22,13 @@ import numpy as np
 
 from costmodel.attention.common import (
     EntryLayout,
-    FloatArray,
     KvDtype,
     bf16_layout,
     fp8_tiled_layout,
     sum_min,
     sum_t,
 )
+from costmodel.units import FloatArray
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costmodel.attention.common import FloatArray, KvDtype, sum_floor_div, sum_min
+from costmodel.attention.common import KvDtype, sum_floor_div, sum_min
 from costmodel.attention.swa import V4Attention
+from costmodel.units import FloatArray
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costmodel.attention.common import EntryLayout, FloatArray, KvDtype, bf16_layout, sum_min
+from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_min
+from costmodel.units import FloatArray
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,7 @@ from costmodel.serving.calibration import (
     LMSYS_MEASUREMENTS,
     LMSYS_MTP,
     Measurement,
+    calibration_frame,
     fit_lmsys,
     predict_measurement,
 )
@@ -126,6 +127,7 @@ from costmodel.serving.memory import (
     weights_bytes_per_gpu,
 )
 from costmodel.serving.option import (
+    CACHE_HIT_GRID,
     OptionEvaluation,
     evaluate_option,
     option_label,
@@ -158,6 +160,7 @@ __all__ = [
     "ALLREDUCES_PER_LAYER",
     "ALLREDUCE_BYTES_PER_HIDDEN",
     "BYTES_PER_PARAM",
+    "CACHE_HIT_GRID",
     "COMM_OVERLAP_BASE",
     "DECODE_MBU_BASE",
     "DECODE_MFU_BASE",
@@ -189,6 +192,7 @@ __all__ = [
     "ServingEstimate",
     "StepTimes",
     "Workpoint",
+    "calibration_frame",
     "cheaper_fleet",
     "component_precisions",
     "decode_step_times",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from costmodel.catalog.schema import Gpu, Model
 from costmodel.serving.efficiency import EFFICIENCY, Efficiency
@@ -110,3 +111,30 @@ def fit_lmsys(model: Model, gpu: Gpu) -> dict[str, float]:
         "prefill_mfu_max": max(mfus),
         "decode_mfu": s_dec,
     }
+
+
+def calibration_frame(
+    model: Model, gpu: Gpu, levels: Sequence[str] = ("low", "base", "high", "floor")
+) -> pd.DataFrame:
+    """Predicted against measured throughput for every published measurement the serving model is checked on.
+
+    Columns: ``measurement``, ``phase``, ``fitted`` (False = out-of-sample check), ``efficiency``,
+    ``measured_tokens_per_s_per_node``, ``predicted_tokens_per_s_per_node``, ``ratio`` (predicted / measured).
+    """
+    rows = []
+    checks = [(m, True) for m in LMSYS_MEASUREMENTS] + [(LMSYS_MTP, False)]
+    for m, fitted in checks:
+        for level in levels:
+            pred = predict_measurement(m, model, gpu, EFFICIENCY[level])  # type: ignore[index]
+            rows.append(
+                {
+                    "measurement": m.name,
+                    "phase": m.phase,
+                    "fitted": fitted,
+                    "efficiency": level,
+                    "measured_tokens_per_s_per_node": m.tokens_per_s_per_node,
+                    "predicted_tokens_per_s_per_node": pred,
+                    "ratio": pred / m.tokens_per_s_per_node,
+                }
+            )
+    return pd.DataFrame(rows)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from costmodel.attention.common import FloatArray
 from costmodel.catalog.schema import Gpu
 from costmodel.serving.efficiency import EFFICIENCY, Efficiency, EfficiencyLevel
 from costmodel.serving.memory import MAX_BATCH_PER_GPU, LayoutChoice, MemoryPlan, _missing, memory_plan
@@ -22,6 +21,7 @@ from costmodel.serving.roofline import (
     prefill_times,
 )
 from costmodel.serving.weights import ModelProfile
+from costmodel.units import FloatArray
 
 # ---- one deployment: memory plan + throughput + latency ----------------------------------------------------
 
@@ -86,6 +86,29 @@ def _infeasible(
     return ServingEstimate(
         memory, eff, 0, 0, math.nan, math.nan, "", nan, nan, nan, "", False, reason, tuple(fields), ()
     )
+
+
+def ttft_reason(ttft_ms: FloatArray, ttft_ms_target: float | None) -> str:
+    """Why the slowest of ``ttft_ms`` (ms, one per cached length) misses ``ttft_ms_target`` ("" if it does not)."""
+    if ttft_ms_target is None or float(ttft_ms.max()) <= ttft_ms_target:
+        return ""
+    return f"TTFT target {ttft_ms_target:g} ms missed ({float(ttft_ms.max()):,.0f} ms)"
+
+
+def at_cached_lengths(est: ServingEstimate, index: slice, ttft_ms_target: float | None) -> ServingEstimate:
+    """``est`` restricted to some of its cached lengths, with the TTFT target checked on those only.
+
+    An estimate is computed once over every cached length a comparison needs (the workload's, and a cache-hit
+    grid); each use reads its own slice, and is feasible when its own TTFTs meet the target.
+    """
+    sub = replace(
+        est,
+        prefill_tokens_per_s_per_gpu=est.prefill_tokens_per_s_per_gpu[index],
+        prefill_gpu_s_per_request=est.prefill_gpu_s_per_request[index],
+        ttft_ms=est.ttft_ms[index],
+    )
+    reason = ttft_reason(sub.ttft_ms, ttft_ms_target) if est.feasible else ""
+    return replace(sub, feasible=False, reason=reason) if reason else sub
 
 
 def estimate(
@@ -178,8 +201,7 @@ def estimate(
         )
     tpot_ms = float(tpot_s[i]) * 1e3
     ttft_ms = prefill_s / tp * 1e3 + float(st.total_s[i]) * 1e3  # a TP group spreads the prompt
-    if not reason and ttft_ms_target is not None and float(ttft_ms.max()) > ttft_ms_target:
-        reason = f"TTFT target {ttft_ms_target:g} ms missed ({float(ttft_ms.max()):,.0f} ms)"
+    reason = reason or ttft_reason(ttft_ms, ttft_ms_target)
     return ServingEstimate(
         memory=memory,
         efficiency=eff,

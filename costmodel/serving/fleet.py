@@ -7,10 +7,10 @@ from typing import Literal
 
 import numpy as np
 
-from costmodel.attention.common import FloatArray
 from costmodel.catalog.schema import Catalogue, GpuRental
 from costmodel.scenario import SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.estimate import ServingEstimate
+from costmodel.units import FloatArray
 
 # ---- sizing and cost over the hourly profile ---------------------------------------------------------------
 

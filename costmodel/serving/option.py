@@ -10,42 +10,66 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from costmodel.attention.common import FloatArray
 from costmodel.catalog.schema import Catalogue
 from costmodel.scenario import SelfHostOption, ServingAssumptions, Workload, hourly_requests_utc
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
-from costmodel.serving.estimate import ServingEstimate, estimate
+from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
 from costmodel.serving.fleet import FleetCost, cheaper_fleet, option_fleet_cost, resolve_rental
 from costmodel.serving.memory import LayoutChoice, MemoryPlan, memory_plan
 from costmodel.serving.roofline import workpoint
+from costmodel.units import FloatArray
+
+#: Cache-hit fractions of the cache-hit curves (the break-even over the cached share reads them).
+CACHE_HIT_GRID: FloatArray = np.linspace(0.0, 1.0, 201)
+
+Costs = dict[EfficiencyLevel, FleetCost | None]
 
 
 @dataclass(frozen=True)
 class OptionEvaluation:
-    """An option evaluated at every efficiency level.
+    """One self-hosting option evaluated once: at the workload, over a volume grid and over a cache-hit grid.
 
     Attributes:
-        estimates: serving estimate per level.
-        costs: fleet cost per level (None when not feasible or not priced).
+        estimates: serving estimate per level, at the workload's cache-hit fraction (the layout that costs
+            less at the workload's own point).
+        costs: fleet cost per level at the workload (None when not feasible or not priced).
         usd_per_gpu_hour: price used (nan when unknown).
         rental_id: rental row id ("custom" for a user price).
         rental_source: the row's source.
         rental_as_of: the row's as_of date (ISO).
         reason: why there is no cost ("" otherwise).
         alternatives: per level, the estimates of every attention layout that was costed (the chosen one
-            included); ``costs`` is their elementwise minimum over any sweep, so a sweep point may use a
-            different layout from ``estimates``, which is the cheaper at the workload's own point.
+            included); every cost is their elementwise minimum over its grid, so a grid point may use a
+            different layout from ``estimates``.
+        volume_scales: multiples of the workload's hourly requests of ``volume_costs`` (may be empty).
+        volume_costs: per level, the fleet cost over ``volume_scales`` (None when not feasible or not priced).
+        cache_hit_fractions: the grid of ``cache_costs`` (may be empty).
+        cache_costs: per level, the fleet cost at the workload's volume over ``cache_hit_fractions`` (None when
+            some fraction is not feasible, e.g. its TTFT misses the target, or the option is not priced).
     """
 
     estimates: dict[EfficiencyLevel, ServingEstimate]
-    costs: dict[EfficiencyLevel, FleetCost | None]
+    costs: Costs
     usd_per_gpu_hour: float
     rental_id: str
     rental_source: str
     rental_as_of: str
     reason: str
     alternatives: dict[EfficiencyLevel, tuple[ServingEstimate, ...]] = field(default_factory=dict)
+    volume_scales: FloatArray = field(default_factory=lambda: np.empty(0))
+    volume_costs: Costs = field(default_factory=dict)
+    cache_hit_fractions: FloatArray = field(default_factory=lambda: np.empty(0))
+    cache_costs: Costs = field(default_factory=dict)
 
+
+@dataclass(frozen=True)
+class _Layout:
+    """One attention layout's results (a candidate of :func:`evaluate_option`)."""
+
+    estimates: dict[EfficiencyLevel, ServingEstimate]
+    costs: Costs
+    volume_costs: Costs
+    cache_costs: Costs
 
 
 def evaluate_option(
@@ -54,27 +78,31 @@ def evaluate_option(
     assumptions: ServingAssumptions,
     catalogue: Catalogue,
     *,
-    cache_hit_fraction: float | FloatArray | None = None,
-    volume_scale: float | FloatArray = 1.0,
+    volume_scales: FloatArray | None = None,
+    cache_hit_fractions: FloatArray | None = None,
     levels: Sequence[EfficiencyLevel] = EFFICIENCY_LEVELS,
 ) -> OptionEvaluation:
-    """Evaluate one self-hosting option on a workload, vectorised over cache-hit fraction and volume.
+    """Evaluate one self-hosting option on a workload, once: every level, every layout, every grid point.
+
+    One memory plan per attention layout and one :func:`estimate` per layout and level, over every cached
+    length needed (the workload's and the cache-hit grid's); the fleet costs at the workload, over the volume
+    grid and over the cache-hit grid are then array arithmetic on those estimates.
 
     Args:
         option: model × GPU × precision plan (+ size, price, mode, measured rates).
-        workload: traffic; its cache-hit fraction is used unless ``cache_hit_fraction`` is given.
+        workload: traffic.
         assumptions: efficiency level, latency targets, overhead, speculative decoding, KV layout.
         catalogue: models, GPUs and rentals.
-        cache_hit_fraction: override (array → costs over it).
-        volume_scale: multiplies every hourly request count (array → costs over it; broadcast with the
-            cache-hit array).
+        volume_scales: multiples of every hourly request count to cost (None: no volume curve).
+        cache_hit_fractions: cache-hit fractions to cost at the workload's volume (None: no cache curve).
         levels: efficiency levels to evaluate.
     """
     model = catalogue.model(option.model)
     gpu = catalogue.gpu(option.gpu)
-    h = workload.cache_hit_fraction if cache_hit_fraction is None else cache_hit_fraction
-    hits = np.atleast_1d(np.asarray(h, dtype=np.float64))
-    prompt = workload.prompt_tokens
+    vol = np.empty(0) if volume_scales is None else np.asarray(volume_scales, dtype=np.float64).reshape(-1)
+    grid = (
+        np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
+    )
     try:
         price, rid, rsrc, rdate = resolve_rental(option, catalogue)
         price_reason = ""
@@ -82,7 +110,9 @@ def evaluate_option(
         price, rid, rsrc, rdate, price_reason = math.nan, "", "", "", str(e)
     if not model.open_weights:
         reason = f"cannot self-host {model.id}: closed weights"
-        return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason)
+        return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason, {}, vol, {}, grid, {})
+    prompt = workload.prompt_tokens
+    hits = np.concatenate([[workload.cache_hit_fraction], grid])
     wp = workpoint(
         model,
         option.precision,
@@ -93,33 +123,40 @@ def evaluate_option(
         speculative=assumptions.speculative_decoding,
         kv_dtype=assumptions.kv_dtype,
     )
-    scale = np.asarray(volume_scale, dtype=np.float64)
-    requests = hourly_requests_utc(workload) * scale[..., None, None]
+    requests = hourly_requests_utc(workload)
+    ttft = assumptions.ttft_ms_target
 
-    def run(
-        mem: MemoryPlan,
-    ) -> tuple[dict[EfficiencyLevel, ServingEstimate], dict[EfficiencyLevel, FleetCost | None]]:
-        estimates: dict[EfficiencyLevel, ServingEstimate] = {}
-        costs: dict[EfficiencyLevel, FleetCost | None] = {}
+    def fleet(est: ServingEstimate, hourly: FloatArray, pf: float | FloatArray) -> FleetCost:
+        return option_fleet_cost(est, hourly, pf, option, workload, assumptions, price)
+
+    def run(mem: MemoryPlan) -> _Layout:
+        out = _Layout({}, {}, {}, {})
         for level in levels:
-            est = estimate(
+            every = estimate(
                 wp,
                 gpu,
                 efficiency=level,
                 tpot_ms_target=assumptions.tpot_ms_target,
-                ttft_ms_target=assumptions.ttft_ms_target,
+                ttft_ms_target=None,  # checked below, on each use's own cached lengths
                 mtp_acceptance=assumptions.mtp_acceptance,
                 measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
                 measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
                 memory=mem,
             )
-            estimates[level] = est
-            if not est.feasible or price_reason:
-                costs[level] = None
-                continue
-            pf = est.prefill_gpu_s_per_request if np.ndim(h) else est.prefill_gpu_s_per_request[0]
-            costs[level] = option_fleet_cost(est, requests, pf, option, workload, assumptions, price)
-        return estimates, costs
+            est = at_cached_lengths(every, slice(0, 1), ttft)
+            out.estimates[level] = est
+            ok = est.feasible and not price_reason
+            pf = est.prefill_gpu_s_per_request[0]
+            out.costs[level] = fleet(est, requests * 1.0, pf) if ok else None
+            out.volume_costs[level] = fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
+            if grid.size:
+                on_grid = at_cached_lengths(every, slice(1, None), ttft)
+                out.cache_costs[level] = (
+                    fleet(on_grid, requests, on_grid.prefill_gpu_s_per_request)
+                    if on_grid.feasible and not price_reason
+                    else None
+                )
+        return out
 
     # The smallest deployment of each attention layout; of those that fit, the one that costs less for
     # this workload at the scenario's efficiency level (the smallest is not always the cheapest: TP
@@ -141,23 +178,34 @@ def evaluate_option(
     fitting = dict.fromkeys(m for m in map(plan, layouts) if m.fits)
     candidates = [run(m) for m in fitting] or [run(plan(option.attention_layout))]
 
-    def monthly(
-        c: tuple[dict[EfficiencyLevel, ServingEstimate], dict[EfficiencyLevel, FleetCost | None]],
-    ) -> float:
-        cost = c[1].get(assumptions.efficiency)
-        return float(np.mean(cost.monthly_cost_usd)) if cost is not None else math.inf
+    def monthly(c: _Layout) -> float:
+        cost = c.costs.get(assumptions.efficiency)
+        return float(cost.monthly_cost_usd) if cost is not None else math.inf
+
+    def cheapest(costs: list[FleetCost | None]) -> FleetCost | None:
+        return functools.reduce(cheaper_fleet, costs)
 
     # the layout reported (TTFT, TPOT, batch, GPUs) is the cheaper at the workload's own point; the costs are
-    # the cheaper layout at every sweep point, so curves, break-even and the table agree wherever evaluated
-    estimates, _ = min(candidates, key=monthly)
-    costs: dict[EfficiencyLevel, FleetCost | None] = {}
-    alternatives: dict[EfficiencyLevel, tuple[ServingEstimate, ...]] = {}
-    for level in levels:
-        costs[level] = functools.reduce(cheaper_fleet, (c[1].get(level) for c in candidates))
-        alternatives[level] = tuple(c[0][level] for c in candidates if c[1].get(level) is not None)
+    # the cheaper layout at every grid point, so curves, break-even and the table agree wherever evaluated
+    estimates = min(candidates, key=monthly).estimates
     base = estimates.get(assumptions.efficiency) or (estimates[levels[0]] if levels else None)
     reason = price_reason or (base.reason if base is not None and not base.feasible else "")
-    return OptionEvaluation(estimates, costs, price, rid, rsrc, rdate, reason, alternatives)
+    return OptionEvaluation(
+        estimates=estimates,
+        costs={lv: cheapest([c.costs[lv] for c in candidates]) for lv in levels},
+        usd_per_gpu_hour=price,
+        rental_id=rid,
+        rental_source=rsrc,
+        rental_as_of=rdate,
+        reason=reason,
+        alternatives={
+            lv: tuple(c.estimates[lv] for c in candidates if c.costs[lv] is not None) for lv in levels
+        },
+        volume_scales=vol,
+        volume_costs={lv: cheapest([c.volume_costs[lv] for c in candidates]) for lv in levels},
+        cache_hit_fractions=grid,
+        cache_costs={lv: cheapest([c.cache_costs[lv] for c in candidates]) for lv in levels} if grid.size else {},
+    )
 
 
 def option_label(option: SelfHostOption) -> str:

@@ -15,7 +15,7 @@ from costmodel.attention import (
     kv_cache_bytes,
     kv_read_bytes_per_token,
 )
-from costmodel.attention.common import FloatArray, KvDtype
+from costmodel.attention.common import KvDtype
 from costmodel.catalog.schema import Gpu, Model, Precision
 from costmodel.compute import (
     expected_distinct_experts,
@@ -23,6 +23,7 @@ from costmodel.compute import (
 from costmodel.serving.efficiency import Efficiency
 from costmodel.serving.memory import _missing, kv_shards, weights_bytes_per_gpu
 from costmodel.serving.weights import ModelProfile, PrecisionPlan, model_profile
+from costmodel.units import FloatArray
 
 #: Tokens per GPU per prefill forward pass (chunked prefill): weights are re-read once per chunk.
 PREFILL_CHUNK_TOKENS = 8192

@@ -61,17 +61,15 @@ def test_changing_the_workload_changes_the_table_as_the_model_says() -> None:
 
 
 def test_headline_break_even_is_the_exact_break_even() -> None:
-    from costmodel.breakeven import break_even
-    from costmodel.serving import option_label
+    from costmodel.compare import evaluate
 
     at = run_page("calculator")
     _ok(at)
     s = at.session_state["scenario"]
-    t = compare_table(s, load_catalogue())
+    ev = evaluate(s, load_catalogue())
+    t = ev.table
     cheapest = {k: t[t["kind"] == k].sort_values(MONEY).iloc[0]["option"] for k in ("api", "self_host")}
-    sh = next(o for o in s.self_host_options if option_label(o) == cheapest["self_host"])
-    api = next(o for o in s.api_options if o.option_id == cheapest["api"])
-    exact = break_even(s, load_catalogue(), sh, api)
+    exact = next(be for sh, api, be in ev.break_evens if (sh, api) == (cheapest["self_host"], cheapest["api"]))
     assert exact.requests_per_day > 0
     metric = next(m for m in at.metric if m.label.startswith("Break-even volume"))
     assert metric.value == f"{exact.requests_per_day * s.workload.days_per_month:,.0f}"

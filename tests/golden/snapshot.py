@@ -24,8 +24,7 @@ import pandas as pd
 
 from costmodel import cli, export
 from costmodel.catalog import Catalogue, load_catalogue
-from costmodel import charts
-from costmodel.compare import compare_table
+from costmodel.compare import evaluate
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption, preset, preset_names
 
 PATH = Path(__file__).with_name("snapshot.json")
@@ -120,11 +119,12 @@ def _xlsx_sheets(s: Scenario, table: pd.DataFrame, cat: Catalogue) -> dict[str, 
 
 def scenario_figures(s: Scenario, cat: Catalogue) -> dict[str, Any]:
     """The tables, curves, break-even points and text exports of one scenario."""
-    table = compare_table(s, cat)
+    ev = evaluate(s, cat)
+    table = ev.table
     return {
         "table": _frame(table),
-        "curves": _digest(_frame(charts.cost_volume_frame(s, cat)), every=20),
-        "break_even": _frame(charts.break_even_frame(s, cat)),
+        "curves": _digest(_frame(ev.curves), every=20),
+        "break_even": _frame(ev.break_even),
         "csv": _digest(export.to_csv(table)),
         "markdown": _digest(export.to_markdown(s, table, cat)),
         "json": _digest(export.to_json(s, table, cat)),

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
 import pytest
 
-from costmodel.breakeven import break_even, break_even_table
+from costmodel.breakeven import BreakEven
 from costmodel.catalog import Catalogue
+from costmodel.compare import evaluate
 from costmodel.pricing import api_bill
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
-from costmodel.tables import self_host_rows
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -25,6 +26,19 @@ def _scenario(sh: SelfHostOption, api: ApiOption, rpd: float = 2e5, cache: float
         self_host_options=(sh,),
         as_of=AS_OF,
     )
+
+
+def break_even(s: Scenario, catalogue: Catalogue, sh: SelfHostOption, api: ApiOption) -> BreakEven:
+    """The break-even of the pair as the evaluation of ``s`` holds it."""
+    ev = evaluate(s, catalogue)
+    hits = [be for label, api_id, be in ev.break_evens if api_id == api.option_id and sh in s.self_host_options]
+    assert len(hits) == len(s.self_host_options)
+    return hits[s.self_host_options.index(sh)]
+
+
+def self_host_rows(s: Scenario, catalogue: Catalogue) -> pd.DataFrame:
+    table = evaluate(s, catalogue).table
+    return table[table["kind"] == "self_host"].reset_index(drop=True)
 
 
 CASES = [
@@ -85,8 +99,8 @@ def test_never_crosses_gives_none_with_reason(catalogue: Catalogue) -> None:
 
 def test_cache_hit_crossing_bills_agree(catalogue: Catalogue) -> None:
     sh, api = CASES[0]
-    table = break_even_table(_scenario(sh, api, rpd=1e5), catalogue)
-    h = float(table.iloc[0]["break_even_cache_hit_fraction"])
+    table = evaluate(_scenario(sh, api, rpd=1e5), catalogue).break_even
+    h = float(table.iloc[0]["cache_hit_fraction"])
     assert 0 < h < 1, table.iloc[0]["cache_hit_note"]  # at 100k req/day the API wins above h ≈ 0.61
     s = _scenario(sh, api, rpd=1e5, cache=h)
     api_cost = api_bill(api, s.workload, catalogue, AS_OF).monthly_cost_usd
@@ -101,25 +115,19 @@ def test_infeasible_self_host_gives_none(catalogue: Catalogue) -> None:
     assert be.volume_reason.startswith("none: self-hosting not costed (cannot estimate")
 
 
-def test_table_reuses_one_evaluation_per_self_hosting_option() -> None:
-    """break_even_table evaluates each self-hosting option once, and gets what break_even gets alone."""
-    import datetime as dt
-    from unittest import mock
-
-    from costmodel import breakeven
+def test_frame_holds_what_each_pair_gives() -> None:
+    """The break-even frame has one row per (self-hosting, API) pair, in that order, with the pair's figures."""
     from costmodel.catalog import load_catalogue
     from costmodel.scenario import preset
 
     cat = load_catalogue()
     s = preset("chat", dt.date(2026, 11, 28))
-    with mock.patch.object(breakeven, "evaluate_option", wraps=breakeven.evaluate_option) as spy:
-        table = breakeven.break_even_table(s, cat)
-    assert spy.call_count == 2 * len(s.self_host_options)
-    alone = breakeven.break_even(s, cat, s.self_host_options[0], s.api_options[0])
-    assert table.iloc[0]["break_even_requests_per_day"] == alone.requests_per_day
-    assert table.iloc[0]["break_even_cache_hit_fraction"] == pytest.approx(
-        alone.cache_hit_fraction, nan_ok=True
-    )
+    ev = evaluate(s, cat)
+    assert len(ev.break_even) == len(s.self_host_options) * len(s.api_options)
+    for (sh, api, be), row in zip(ev.break_evens, ev.break_even.itertuples(), strict=True):
+        assert (row.self_host, row.api) == (sh, api)
+        assert row.requests_per_day == pytest.approx(be.requests_per_day, nan_ok=True)
+        assert row.cache_hit_fraction == pytest.approx(be.cache_hit_fraction, nan_ok=True)
 
 
 @pytest.mark.parametrize("name", ["agentic-coding", "overnight-batch"])

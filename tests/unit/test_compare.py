@@ -1,9 +1,8 @@
-"""Comparison table and sweeps: contract columns, provenance, agreement with the bills, speed."""
+"""Comparison table and sweeps: contract columns, provenance, agreement with the bills."""
 
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from costmodel.catalog import Catalogue
-from costmodel.compare import API_COLUMNS, COLUMNS, api_rows, api_sweep_grid, compare_table, sweep
+from costmodel.compare import API_COLUMNS, COLUMNS, api_sweep_grid, compare_table, evaluate, sweep
 from costmodel.pricing import PricingError, api_bill
 from costmodel.scenario import ApiOption, Scenario, Workload, preset, preset_names
 
@@ -46,6 +45,11 @@ MONEY = [
 ]
 
 
+def api_rows(s: Scenario, catalogue: Catalogue) -> pd.DataFrame:
+    """The API rows of the evaluation of ``s`` (API options only: the table is exactly those rows)."""
+    return evaluate(s.model_copy(update={"self_host_options": ()}), catalogue).table
+
+
 def api_only(s: Scenario) -> Scenario:
     return s.model_copy(update={"self_host_options": ()})
 
@@ -54,7 +58,7 @@ def api_only(s: Scenario) -> Scenario:
 def test_api_rows_of_every_preset(catalogue: Catalogue, name: str) -> None:
     s = preset(name, AS_OF)
     df = api_rows(s, catalogue)
-    assert list(df.columns) == COLUMNS + API_COLUMNS
+    assert list(df.columns) == [*COLUMNS, *API_COLUMNS, "stale_rows"]
     assert set(CONTRACT) <= set(df.columns)
     assert len(df) == len(s.api_options) and (df["kind"] == "api").all()
     assert df["option"].is_unique
@@ -178,16 +182,13 @@ def test_sweep_agrees_with_the_bills(catalogue: Catalogue) -> None:
         assert r["usd_per_mtok_blended"] == pytest.approx(b.usd_per_mtok_blended, rel=1e-12)
 
 
-def test_sweep_of_100k_points_is_well_under_a_second(catalogue: Catalogue) -> None:
+def test_sweep_of_100k_points_is_finite_and_monotone(catalogue: Catalogue) -> None:
+    # its speed (target 250 ms) is measured by benchmarks/bench_pricing.py, on the same 1,000 x 100 grid
     s = preset("chat", AS_OF)
     volumes = np.geomspace(1, 1e8, 1000)
     fractions = np.linspace(0, 1, 100)
-    api_sweep_grid(s.api_options[0], s.workload, catalogue, AS_OF, volumes[:2], fractions[:2])  # warm caches
-    t0 = time.perf_counter()
     grid = api_sweep_grid(s.api_options[0], s.workload, catalogue, AS_OF, volumes, fractions)
-    elapsed = time.perf_counter() - t0
     assert grid.shape == (1000, 100) and np.isfinite(grid).all()
-    assert elapsed < 0.25
     # cost rises with volume and falls with cache hits (the hit price is below the miss price)
     assert (np.diff(grid, axis=0) > 0).all() and (np.diff(grid, axis=1) <= 0).all()
 

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from costmodel import serving
 from costmodel.catalog import Catalogue
 from costmodel.cli import main
+from costmodel.compare import evaluate
 from costmodel.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving import (
     EFFICIENCY,
@@ -24,11 +26,15 @@ from costmodel.serving import (
     predict_measurement,
     workpoint,
 )
-from costmodel.tables import self_host_rows
 
 AS_OF = dt.date(2026, 11, 20)
 #: The band stated in docs/calibration.md: base predictions within ±15 % of every LMSYS figure.
 CALIBRATION_BAND = 0.15
+
+
+def self_host_rows(s: Scenario, catalogue: Catalogue) -> pd.DataFrame:
+    """The self-hosting rows of the evaluation of ``s`` (self-hosting options only)."""
+    return evaluate(s.model_copy(update={"api_options": ()}), catalogue).table
 
 
 # ---- calibration (facts.md §10, LMSYS 2025-05-05) ------------------------------------------------------
@@ -379,13 +385,19 @@ def test_higher_cache_hit_never_raises_self_host_cost(catalogue: Catalogue, mode
     s = _scenario(2e6, model=model, gpu=gpu, mode="autoscaled")
     hits = np.linspace(0, 1, 41)
     ev = evaluate_option(
-        s.self_host_options[0], s.workload, s.assumptions, catalogue, cache_hit_fraction=hits
+        s.self_host_options[0], s.workload, s.assumptions, catalogue, cache_hit_fractions=hits
     )
     for level in ("low", "base", "high", "floor"):
-        cost = ev.costs[level]
+        cost = ev.cache_costs[level]
         assert cost is not None
         assert np.all(np.diff(cost.monthly_cost_usd) <= 1e-6)
-    pf = ev.estimates["base"].prefill_gpu_s_per_request
+    m = catalogue.model(model)
+    w = s.workload
+    wp = workpoint(
+        m, context_tokens=w.prompt_tokens + w.output_tokens / 2, prompt_tokens=w.prompt_tokens,
+        cached_tokens=hits * w.prompt_tokens,
+    )  # fmt: skip
+    pf = serving.estimate(wp, catalogue.gpu(gpu)).prefill_gpu_s_per_request
     assert np.all(np.diff(pf) <= 0) and pf[-1] < pf[0]
 
 

@@ -1,4 +1,5 @@
-"""costmodel.charts: the frames agree with the model, the charts carry units and tooltips."""
+"""The frames an evaluation holds agree with the model (curves, break-even points, attention figures), and
+the charts drawn from them carry units and tooltips."""
 
 from __future__ import annotations
 
@@ -9,13 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from costmodel import charts
-from costmodel.catalog import load_catalogue
-from costmodel.compare import compare_table
-from costmodel.scenario import preset
-from costmodel.serving import option_label
+from costmodel import charts, report
+from costmodel.catalog import Catalogue, load_catalogue
+from costmodel.compare import compare_table, evaluate
+from costmodel.scenario import Scenario, preset
 
 AS_OF = dt.date(2026, 11, 20)
+
+
+def curves_of(s: Scenario, cat: Catalogue) -> pd.DataFrame:
+    return evaluate(s, cat).curves
+
+
+def break_even_of(s: Scenario, cat: Catalogue) -> pd.DataFrame:
+    return evaluate(s, cat).break_even
 
 
 def _encodings(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -38,7 +46,7 @@ def test_cost_volume_frame_at_the_scenario_volume_is_the_table() -> None:
     cat = load_catalogue()
     s = preset("chat", AS_OF)
     table = compare_table(s, cat).set_index("option")
-    curves = charts.cost_volume_frame(s, cat)
+    curves = curves_of(s, cat)
     now = curves[curves["current"]].set_index("option")
     assert len(now) == len(table)
     for opt, row in now.iterrows():
@@ -60,41 +68,40 @@ def test_band_edge_is_left_out_where_an_efficiency_level_misses_the_latency_targ
     missing_low = sh_rows[sh_rows["monthly_cost_usd_low"].isna()]
     assert not missing_low.empty, "test premise: some option has no low-efficiency cost at 2 ms TPOT"
     assert missing_low["band_reason"].str.contains("low").all()
-    curves = charts.cost_volume_frame(tight, cat)
+    curves = curves_of(tight, cat)
     for opt in missing_low["option"]:
         c = curves[curves["option"] == opt]
         assert c["monthly_cost_usd_low"].isna().all() and c["monthly_cost_usd"].notna().all()
 
 
 def test_break_even_points_are_exact_crossings_of_the_drawn_curves() -> None:
-    from costmodel.breakeven import break_even
-
     cat = load_catalogue()
     s = preset("chat", AS_OF)
-    be = charts.break_even_frame(s, cat)
+    ev = evaluate(s, cat)
+    be = ev.break_even
     assert len(be) == len(s.self_host_options) * len(s.api_options)
     found = be[np.isfinite(be["requests_per_day"])]
     assert not found.empty
-    sh_by_label = {option_label(opt): opt for opt in s.self_host_options}
-    api_by_id = {a.option_id: a for a in s.api_options}
     for r in found.itertuples():
-        exact = break_even(s, cat, sh_by_label[r.self_host], api_by_id[r.api])
-        assert r.requests_per_day == exact.requests_per_day
         assert r.requests_per_month == pytest.approx(r.requests_per_day * s.workload.days_per_month)
         v = r.requests_per_day
-        curves = charts.cost_volume_frame(s, cat, volumes=np.array([v * (1 - 1e-6), v]))
-        api_cost = curves[curves["option"] == r.api]["monthly_cost_usd"].to_numpy()
-        sh_cost = curves[curves["option"] == r.self_host]["monthly_cost_usd"].to_numpy()
-        assert sh_cost[1] <= api_cost[1] * (1 + 1e-9)  # at the point: self-hosting no dearer
-        assert sh_cost[0] > api_cost[0]  # just below: dearer
-        assert r.monthly_cost_usd == pytest.approx(api_cost[1], rel=1e-9)  # the circle sits on the API line
+        cost = {}
+        for at in (v * (1 - 1e-6), v):  # the curves of the workload at that volume, at their own volume
+            w = s.workload.model_copy(update={"requests_per_day": at})
+            curves = curves_of(s.model_copy(update={"workload": w}), cat)
+            now = curves[curves["current"]].set_index("option")["monthly_cost_usd"]
+            cost[at] = (float(now[r.api]), float(now[r.self_host]))
+        (api_lo, sh_lo), (api_at, sh_at) = cost[v * (1 - 1e-6)], cost[v]
+        assert sh_at <= api_at * (1 + 1e-9)  # at the point: self-hosting no dearer
+        assert sh_lo > api_lo  # just below: dearer
+        assert r.monthly_cost_usd == pytest.approx(api_at, rel=1e-9)  # the circle sits on the API line
 
 
 def test_circles_only_where_a_crossing_is_in_the_drawn_range() -> None:
     cat = load_catalogue()
     s = preset("chat", AS_OF)
-    curves = charts.cost_volume_frame(s, cat)
-    be = charts.break_even_frame(s, cat)
+    curves = curves_of(s, cat)
+    be = break_even_of(s, cat)
     far = be.head(1).assign(requests_per_day=1e15, requests_per_month=3e16)
     none = be.head(1).assign(requests_per_day=np.nan, requests_per_month=np.nan)
     spec = charts.cost_volume_chart(curves, pd.concat([be, far, none], ignore_index=True)).to_dict()
@@ -109,8 +116,8 @@ def test_circles_only_where_a_crossing_is_in_the_drawn_range() -> None:
 
 def test_attention_ratios_at_1m() -> None:
     cat = load_catalogue()
-    df = charts.attention_frame(
-        [cat.model("deepseek-v4-pro")], [charts.ONE_M_TOKENS], baseline=cat.model("deepseek-v3.2")
+    df = report.attention_frame(
+        [cat.model("deepseek-v4-pro")], [report.ONE_M_TOKENS], baseline=cat.model("deepseek-v3.2")
     )
     assert df["kv_ratio"].iloc[0] == pytest.approx(0.10, abs=0.01)
     assert df["flops_ratio"].iloc[0] == pytest.approx(0.27, abs=0.03)
@@ -121,7 +128,7 @@ def test_layer_breakdown_sums_to_the_whole_model() -> None:
 
     cat = load_catalogue()
     m = cat.model("deepseek-v4-flash")
-    layers = charts.layer_breakdown_frame(m, 65_536)
+    layers = report.layer_breakdown_frame(m, 65_536)
     assert layers["kv_cache_bytes"].sum() == pytest.approx(float(kv_cache_bytes(m, 65_536)), rel=1e-12)
 
 
@@ -129,10 +136,10 @@ def test_every_chart_has_units_and_tooltips() -> None:
     cat = load_catalogue()
     s = preset("chat", AS_OF)
     table = compare_table(s, cat)
-    curves = charts.cost_volume_frame(s, cat)
-    be = charts.break_even_frame(s, cat)
+    curves = curves_of(s, cat)
+    be = break_even_of(s, cat)
     models = [cat.model("deepseek-v3.2"), cat.model("deepseek-v4-flash")]
-    att = charts.attention_frame(models, charts.context_grid(points=5), baseline=models[0])
+    att = report.attention_frame(models, report.context_grid(points=5), baseline=models[0])
     for chart in (
         charts.cost_volume_chart(curves, be),
         charts.breakdown_chart(charts.breakdown_frame(table, curves)),
@@ -140,8 +147,8 @@ def test_every_chart_has_units_and_tooltips() -> None:
         charts.kv_chart(att),
         charts.flops_chart(att),
         charts.ratio_chart(att, "deepseek-v3.2"),
-        charts.layer_chart(charts.layer_breakdown_frame(models[1], 4096)),
-        charts.sim_reads_chart(charts.sim_reads_frame(charts.miniature_mechanisms(), 64), 64),
+        charts.layer_chart(report.layer_breakdown_frame(models[1], 4096)),
+        charts.sim_reads_chart(report.sim_reads_frame(report.miniature_mechanisms(), 64), 64),
     ):
         _check_units_and_tooltips(chart)
 
@@ -151,7 +158,7 @@ def test_breakdown_parts_add_up_to_the_monthly_cost() -> None:
     s = preset("rag-long-docs", AS_OF)
     table = compare_table(s, cat)
     parts = (
-        charts.breakdown_frame(table, charts.cost_volume_frame(s, cat))
+        charts.breakdown_frame(table, curves_of(s, cat))
         .groupby("option")["monthly_cost_usd"]
         .sum()
     )
@@ -165,8 +172,8 @@ def test_cost_volume_legend_names_every_option_with_its_line_style() -> None:
 
     cat = load_catalogue()
     s = preset("chat", AS_OF)
-    curves = charts.cost_volume_frame(s, cat)
-    spec = charts.cost_volume_chart(curves, charts.break_even_frame(s, cat)).to_dict()
+    curves = curves_of(s, cat)
+    spec = charts.cost_volume_chart(curves, break_even_of(s, cat)).to_dict()
     vega = vlc.vegalite_to_vega(spec)  # compiled: the legend Vega would really draw
     legends = vega.get("legends", [])
     assert len(legends) == 1, legends
@@ -186,13 +193,13 @@ def test_chart_files_are_png_and_svg(which: str) -> None:
     cat = load_catalogue()
     s = preset("chat", AS_OF)
     table = compare_table(s, cat)
-    curves = charts.cost_volume_frame(s, cat)
+    curves = curves_of(s, cat)
     models = [cat.model("deepseek-v3.2"), cat.model("deepseek-v4-flash")]
     chart = {
-        "volume": lambda: charts.cost_volume_chart(curves, charts.break_even_frame(s, cat)),
+        "volume": lambda: charts.cost_volume_chart(curves, break_even_of(s, cat)),
         "breakdown": lambda: charts.breakdown_chart(charts.breakdown_frame(table, curves)),
         "band": lambda: charts.band_chart(charts.band_frame(table)),
-        "kv": lambda: charts.kv_chart(charts.attention_frame(models, charts.context_grid(points=5))),
+        "kv": lambda: charts.kv_chart(report.attention_frame(models, report.context_grid(points=5))),
     }[which]()
     png = charts.chart_png(chart, scale=1)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
@@ -217,7 +224,7 @@ def test_curves_pass_through_the_table_for_layout_switching_options(name: str) -
     )
     s = s.model_copy(update={"self_host_options": opts})
     table = compare_table(s, cat).set_index("option")
-    curves = charts.cost_volume_frame(s, cat)
+    curves = curves_of(s, cat)
     now = curves[curves["current"] & (curves["kind"] == "self_host")].set_index("option")
     assert len(now) == 2
     for opt, row in now.iterrows():

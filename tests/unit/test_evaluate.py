@@ -1,0 +1,85 @@
+"""evaluate(): every option of a scenario evaluated once, and the table, curves and break-even read from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from unittest import mock
+
+import numpy as np
+import pytest
+
+from costmodel import compare, pricing
+from costmodel.catalog import Catalogue
+from costmodel.scenario import preset, preset_names
+from costmodel.serving import EFFICIENCY_LEVELS, option
+
+AS_OF = dt.date(2026, 11, 20)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_each_option_is_evaluated_once(catalogue: Catalogue, name: str) -> None:
+    """One calculator run: one evaluate_option per self-hosting option, one price resolution per API option,
+    one memory plan per attention layout tried and one estimate per layout and efficiency level. (Before this
+    change the default preset took 8 evaluate_option, 16 memory_plan, 40 estimate and 20 resolve_price calls.)"""
+    s = preset(name, AS_OF)
+    n_sh, n_api = len(s.self_host_options), len(s.api_options)
+    with (
+        mock.patch.object(compare, "evaluate_option", wraps=compare.evaluate_option) as ev,
+        mock.patch.object(option, "memory_plan", wraps=option.memory_plan) as plans,
+        mock.patch.object(option, "estimate", wraps=option.estimate) as estimates,
+        mock.patch.object(pricing, "resolve_price", wraps=pricing.resolve_price) as prices,
+    ):
+        result = compare.evaluate(s, catalogue)
+    assert ev.call_count == n_sh
+    assert prices.call_count == n_api
+    layouts = 2  # auto: attention data-parallel and tensor-parallel, each planned once
+    assert plans.call_count <= layouts * n_sh
+    assert estimates.call_count <= layouts * len(EFFICIENCY_LEVELS) * n_sh
+    # and everything the pages read is there
+    assert len(result.table) == n_sh + n_api
+    assert set(result.curves["option"]) <= set(result.table["option"])
+    assert len(result.break_even) == n_sh * n_api
+
+
+def test_curves_at_the_scenario_volume_are_the_table(catalogue: Catalogue) -> None:
+    ev = compare.evaluate(preset("agentic-coding", AS_OF), catalogue)
+    now = ev.curves[ev.curves["current"]].set_index("option")["monthly_cost_usd"]
+    table = ev.table.set_index("option")["monthly_cost_usd"]
+    for opt, cost in now.items():
+        assert cost == pytest.approx(float(table[opt]), rel=1e-12)
+
+
+def test_cache_curve_at_the_workload_fraction_is_the_table(catalogue: Catalogue) -> None:
+    """The cache-hit curve of each option passes through the table's cost at the workload's own fraction
+    (same estimate, sliced), and never rises with the cached share."""
+    s = preset("chat", AS_OF)
+    s = s.model_copy(update={"workload": s.workload.model_copy(update={"cache_hit_fraction": 0.5})})
+    ev = compare.evaluate(s, catalogue)
+    level = s.assumptions.efficiency
+    for r in ev.self_host:
+        cost = r.evaluation.cache_costs[level]
+        assert cost is not None
+        grid = r.evaluation.cache_hit_fractions
+        i = int(np.flatnonzero(np.isclose(grid, 0.5))[0])
+        at_workload = r.evaluation.costs[level]
+        assert at_workload is not None
+        assert float(cost.monthly_cost_usd[i]) == pytest.approx(float(at_workload.monthly_cost_usd), rel=1e-12)
+        assert np.all(np.diff(cost.monthly_cost_usd) <= 1e-6)
+
+
+def test_ttft_target_is_checked_on_each_use_of_the_estimate(catalogue: Catalogue) -> None:
+    """One estimate covers the workload's cached share and the whole cache-hit grid. A TTFT target that the
+    workload meets (90 % cached) but an uncached prompt misses keeps the table's cost and leaves the
+    cache-hit break-even without a crossing, saying why."""
+    s = preset("agentic-coding", AS_OF)
+    sh = s.self_host_options[0]
+    s = s.model_copy(update={"self_host_options": (sh,)})
+    loose = compare.evaluate(s, catalogue).self_host[0].evaluation
+    est = loose.estimates[s.assumptions.efficiency]
+    ttft_here = float(est.ttft_ms[0])
+    s = s.model_copy(update={"assumptions": s.assumptions.model_copy(update={"ttft_ms_target": ttft_here * 1.5})})
+    ev = compare.evaluate(s, catalogue)
+    row = ev.table[ev.table["kind"] == "self_host"].iloc[0]
+    assert row["feasible"] and np.isfinite(row["monthly_cost_usd"])
+    assert ev.self_host[0].evaluation.cache_costs[s.assumptions.efficiency] is None
+    assert (ev.break_even["cache_hit_note"] == "none: self-hosting infeasible at some cache-hit fractions").all()
