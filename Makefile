@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench lint clean
+.PHONY: run test test-fast bench lint clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: lint
 		echo "== browser tests: NO chromium found -> the e2e tests will be SKIPPED (apt-get install chromium)"; \
 	fi
 	$(BIN)/python -m pytest
+
+# the edit loop: every test but those marked slow (fuzzing, concurrency, browser); `make test` runs them all
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

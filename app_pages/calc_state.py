@@ -8,68 +8,73 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import typing
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import streamlit as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from costmodel import scenario as scenario_keys
 from costmodel.catalog import Catalogue
-from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
+from costmodel.scenario import (
+    PROFILE_FIELDS,
+    ApiOption,
+    Scenario,
+    SelfHostOption,
+    ServingAssumptions,
+    Workload,
+)
 
 HOURS = list(range(24))
-SELF_HOST_COLUMNS = (
-    "model",
-    "gpu",
-    "precision",
-    "gpus",
-    "mode",
-    "disaggregated",
-    "rental_id",
-    "usd_per_gpu_hour",
-    "measured_prefill_tokens_per_s_per_gpu",
-    "measured_decode_tokens_per_s_per_gpu",
-    "attention_layout",
+#: Columns of the self-hosting editor: the fields of a self-hosting option.
+SELF_HOST_EDITOR_COLUMNS = tuple(SelfHostOption.model_fields)
+
+
+@dataclass(frozen=True)
+class NumberField:
+    """A number input of the Calculator. Its bounds and help text come from the pydantic field (one source);
+    only what the model cannot know is stated here: the label with its unit, the step and the display format.
+    Its widget key is ``calc_`` + the field's URL key (:data:`costmodel.scenario.WORKLOAD_KEYS`)."""
+
+    model: type[BaseModel]
+    field: str
+    label: str
+    step: float | int
+    fmt: str | None = None
+
+
+#: The Calculator's number inputs, in the order drawn.
+WORKLOAD_INPUTS = (
+    NumberField(Workload, "requests_per_day", "Requests per day (req/day)", 1000.0, "%.0f"),
+    NumberField(Workload, "prompt_tokens", "Prompt tokens per request (tokens)", 100),
+    NumberField(Workload, "output_tokens", "Output tokens per request (tokens)", 50),
+    NumberField(Workload, "reasoning_multiplier", "Reasoning multiplier (×)", 0.5),
+    NumberField(Workload, "cache_hit_fraction", "Cached share of the prompt (fraction 0-1)", 0.05),
+    NumberField(Workload, "weekend_day_weight", "Weekend day weight (× a weekday)", 0.1),
+    NumberField(Workload, "days_per_month", "Days per month (days)", 0.5),
 )
-#: Workload field -> widget key.
+ASSUMPTION_INPUTS = (
+    NumberField(ServingAssumptions, "tpot_ms_target", "TPOT target (ms)", 5.0),
+    NumberField(ServingAssumptions, "ttft_ms_target", "TTFT target (ms)", 100.0),
+    NumberField(ServingAssumptions, "overhead_pct", "Overhead (% of GPU cost)", 5.0),
+    NumberField(ServingAssumptions, "mtp_acceptance", "MTP acceptance (fraction 0-1)", 0.05),
+)
+#: Workload field -> widget key (the URL key with a ``calc_`` prefix).
 WORKLOAD_KEYS = {
-    "requests_per_day": "calc_rpd",
-    "prompt_tokens": "calc_pt",
-    "output_tokens": "calc_ot",
-    "reasoning_multiplier": "calc_rm",
-    "cache_hit_fraction": "calc_ch",
-    "weekend_day_weight": "calc_ww",
-    "timezone": "calc_tz",
-    "days_per_month": "calc_dpm",
+    field: f"calc_{key}" for key, field in scenario_keys.WORKLOAD_KEYS.items() if field not in PROFILE_FIELDS
 }
 #: ServingAssumptions field -> widget key.
-ASSUMPTION_KEYS = {
-    "efficiency": "calc_eff",
-    "tpot_ms_target": "calc_tpot",
-    "ttft_ms_target": "calc_ttft",
-    "overhead_pct": "calc_ovh",
-    "speculative_decoding": "calc_spec",
-    "mtp_acceptance": "calc_mtp",
-    "kv_dtype": "calc_kv",
-}
+ASSUMPTION_KEYS = {field: f"calc_{key}" for key, field in scenario_keys.ASSUMPTION_KEYS.items()}
 #: Field path -> what the user sees (for error messages that name the field).
 LABELS = {
-    "requests_per_day": "Requests per day",
-    "prompt_tokens": "Prompt tokens per request",
-    "output_tokens": "Output tokens per request",
-    "reasoning_multiplier": "Reasoning multiplier",
-    "cache_hit_fraction": "Cached share of the prompt",
-    "weekend_day_weight": "Weekend day weight",
+    **{f.field: f.label.split(" (")[0] for f in (*WORKLOAD_INPUTS, *ASSUMPTION_INPUTS)},
     "timezone": "Time zone",
-    "days_per_month": "Days per month",
     "hourly_profile_weekday": "Traffic by hour (weekday column)",
     "hourly_profile_weekend": "Traffic by hour (weekend column)",
     "efficiency": "Efficiency",
-    "tpot_ms_target": "TPOT target",
-    "ttft_ms_target": "TTFT target",
-    "overhead_pct": "Overhead",
     "speculative_decoding": "Speculative decoding",
-    "mtp_acceptance": "MTP acceptance",
     "kv_dtype": "KV cache precision",
     "api_options": "APIs to compare",
     "self_host_options": "Self-hosting options",
@@ -77,6 +82,36 @@ LABELS = {
     "name": "Scenario name",
     "description": "Description",
 }
+
+
+def field_bounds(model: type[BaseModel], field: str) -> tuple[float | None, float | None]:
+    """``(lowest, highest)`` value a pydantic field accepts (``gt`` counts as its bound: the widget lets the
+    value be typed and the model then says why it is refused); an optional field's bounds are its inner type's."""
+    info = model.model_fields[field]
+    metadata = list(info.metadata)
+    for arg in typing.get_args(info.annotation):  # X | None: the Annotated X carries the bounds
+        for inner in typing.get_args(arg)[1:]:
+            metadata += getattr(inner, "metadata", [inner])
+    lo = next((getattr(m, a) for m in metadata for a in ("ge", "gt") if getattr(m, a, None) is not None), None)
+    hi = next((getattr(m, a) for m in metadata for a in ("le", "lt") if getattr(m, a, None) is not None), None)
+    return lo, hi
+
+
+def number_input(container: Any, f: NumberField) -> None:
+    """Draw ``f`` in ``container``: bounds and help from the model field, typed like the field (int or float)."""
+    lo, hi = field_bounds(f.model, f.field)
+    info = f.model.model_fields[f.field]
+    integer = info.annotation is int
+    cast = int if integer else float
+    container.number_input(
+        f.label,
+        min_value=None if lo is None else cast(lo),
+        max_value=None if hi is None else cast(hi),
+        step=f.step,
+        format=f.fmt,
+        key=WORKLOAD_KEYS.get(f.field) or ASSUMPTION_KEYS[f.field],
+        help=(info.description or "").replace("``", "`"),
+    )
 
 
 def _gen(key: str) -> int:
@@ -128,7 +163,7 @@ def custom_api_option(cat: Catalogue, price: dict[str, Any]) -> ApiOption:
 def self_host_frame(options: tuple[SelfHostOption, ...]) -> pd.DataFrame:
     """The self-hosting editor's rows."""
     rows = [o.model_dump() for o in options]
-    df = pd.DataFrame(rows, columns=list(SELF_HOST_COLUMNS))
+    df = pd.DataFrame(rows, columns=list(SELF_HOST_EDITOR_COLUMNS))
     return df.astype({"gpus": "Int64", "disaggregated": "bool"})
 
 

@@ -12,14 +12,14 @@ import streamlit as st
 from app_pages import calc_results, common
 from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
+from costmodel.presets import preset, preset_names
 from costmodel.scenario import (
+    LAYOUT_CHOICES,
+    PRECISION_PLANS,
     ScenarioError,
-    preset,
-    preset_names,
     scenario_from_query,
     scenario_from_text,
 )
-from costmodel.serving import LAYOUT_CHOICES, PRECISION_PLANS
 
 DEFAULT_PRESET = "chat"
 
@@ -53,7 +53,7 @@ def _load_upload() -> None:
 
 
 # ---- first visit (from the URL or the default preset), or back from another page ----------------------------
-if "calc_rpd" not in ss:
+if cs.WORKLOAD_KEYS["requests_per_day"] not in ss:
     default = preset(DEFAULT_PRESET, common.today())
     ss.setdefault("calc_preset", DEFAULT_PRESET)
     params = st.query_params.to_dict()
@@ -89,70 +89,15 @@ with inputs:
         st.caption(ss["calc_desc"])
     st.subheader(":material/speed: Workload", divider="gray")
     c1, c2 = st.columns(2)
-    c1.number_input(
-        "Requests per day (req/day)",
-        min_value=0.0,
-        max_value=1e10,
-        step=1000.0,
-        format="%.0f",
-        key="calc_rpd",
-        help="Mean requests per day over a whole week (weekdays and weekend days).",
-    )
-    c2.number_input(
-        "Prompt tokens per request (tokens)",
-        min_value=1,
-        max_value=2**24,
-        step=100,
-        key="calc_pt",
-        help="Mean input tokens per request, cached prefix included.",
-    )
-    c1.number_input(
-        "Output tokens per request (tokens)",
-        min_value=0,
-        max_value=2**24,
-        step=50,
-        key="calc_ot",
-        help="Mean visible output tokens per request, before the reasoning multiplier.",
-    )
-    c2.number_input(
-        "Reasoning multiplier (×)",
-        min_value=1.0,
-        max_value=100.0,
-        step=0.5,
-        key="calc_rm",
-        help="Billed output = output tokens × this (thinking tokens are billed as output).",
-    )
-    c1.number_input(
-        "Cached share of the prompt (fraction 0-1)",
-        min_value=0.0,
-        max_value=1.0,
-        step=0.05,
-        key="calc_ch",
-        help="Fraction of prompt tokens that hit a cached prefix: billed at the cache-hit price by APIs, "
-        "and skipped by self-hosted prefill.",
-    )
-    c2.number_input(
-        "Weekend day weight (× a weekday)",
-        min_value=0.0,
-        max_value=100.0,
-        step=0.1,
-        key="calc_ww",
-        help="Requests on a Saturday or Sunday relative to a weekday (0 = no weekend traffic).",
-    )
+    for i, f in enumerate(cs.WORKLOAD_INPUTS[:-1]):
+        cs.number_input(c1 if i % 2 == 0 else c2, f)
     c1.selectbox(
         "Time zone of the traffic profile",
         common.timezones(),
-        key="calc_tz",
+        key=cs.WORKLOAD_KEYS["timezone"],
         help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
     )
-    c2.number_input(
-        "Days per month (days)",
-        min_value=1.0,
-        max_value=31.0,
-        step=0.5,
-        key="calc_dpm",
-        help="Days billed per month (365.25 / 12 = 30.4375 by default).",
-    )
+    cs.number_input(c2, cs.WORKLOAD_INPUTS[-1])
     with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
         profile = st.data_editor(
             ss["calc_profile_base"],
@@ -241,48 +186,18 @@ with inputs:
         st.segmented_control(
             "Efficiency (MFU/MBU level)",
             ["low", "base", "high"],
-            key="calc_eff",
+            key=cs.ASSUMPTION_KEYS["efficiency"],
             required=True,
             help="Efficiency factors of the self-hosting model; base is calibrated on a published measurement.",
         )
         a1, a2 = st.columns(2)
-        a1.number_input(
-            "TPOT target (ms)",
-            min_value=0.0,
-            max_value=1e5,
-            step=5.0,
-            key="calc_tpot",
-            help="Time per output token.",
-        )
-        a2.number_input(
-            "TTFT target (ms)",
-            min_value=0.0,
-            max_value=1e7,
-            step=100.0,
-            key="calc_ttft",
-            help="Time to first token; blank = no target.",
-        )
-        a1.number_input(
-            "Overhead (% of GPU cost)",
-            min_value=0.0,
-            max_value=1000.0,
-            step=5.0,
-            key="calc_ovh",
-            help="Ops, storage and network on top of GPU hours.",
-        )
-        a2.number_input(
-            "MTP acceptance (fraction 0-1)",
-            min_value=0.0,
-            max_value=1.0,
-            step=0.05,
-            key="calc_mtp",
-            help="Acceptance rate of the multi-token-prediction draft token, if speculative decoding is on.",
-        )
-        a1.toggle("Speculative decoding (MTP)", key="calc_spec")
+        for i, f in enumerate(cs.ASSUMPTION_INPUTS):
+            cs.number_input(a1 if i % 2 == 0 else a2, f)
+        a1.toggle("Speculative decoding (MTP)", key=cs.ASSUMPTION_KEYS["speculative_decoding"])
         a2.selectbox(
             "KV cache precision",
             KV_DTYPES,
-            key="calc_kv",
+            key=cs.ASSUMPTION_KEYS["kv_dtype"],
             help="deployed = what serving engines store (FP8 latent, FP4/FP8 indexer keys); bf16 = all BF16.",
         )
     with st.expander(":material/upload_file: Scenario name and JSON upload"):

@@ -22,8 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costmodel.catalog import load_catalogue
 from costmodel.compare import api_sweep_grid
+from costmodel.presets import preset
 from costmodel.pricing import bill_point, peak_traffic_fraction, resolve_price
-from costmodel.scenario import ApiOption, hourly_requests_utc, preset
+from costmodel.scenario import ApiOption, hourly_requests_utc
 
 N_VOLUMES, N_FRACTIONS = 1000, 100
 TARGET_SWEEP_MS = 250.0

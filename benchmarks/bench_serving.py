@@ -15,8 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costmodel.catalog import load_catalogue
 from costmodel.compare import compare_table
+from costmodel.presets import preset
 from costmodel.pricing import resolve_price
-from costmodel.scenario import ApiOption, SelfHostOption, preset
+from costmodel.scenario import ApiOption, SelfHostOption
 
 TARGET_MS = 100.0
 

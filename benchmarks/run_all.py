@@ -163,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         "Wall time per benchmark module: "
         + ", ".join(f"{k} {v:,.1f} s" for k, v in seconds.items())
         + ". bench_scaling's concurrency rows: twenty AppTest sessions in threads on the calculator, each "
-        "with its own preset, volume and cache share (the driver of tests/app/test_concurrency.py), "
+        "with its own preset, volume and cache share (benchmarks/concurrent_sessions.py, also driven by "
+        "tests/app/test_concurrency.py), "
         "against the one-user 300 ms target of issue 6: twenty users share two cores, so read that ratio as "
         "the slowdown under load.",
     ]

@@ -20,7 +20,7 @@ import pandas as pd
 from costmodel.attention import KV_DTYPES
 from costmodel.catalog import CatalogueError, load_catalogue, stale_rows
 from costmodel.export import markdown_table
-from costmodel.serving import LAYOUT_CHOICES, PRECISION_PLANS
+from costmodel.scenario import LAYOUT_CHOICES, PRECISION_PLANS
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -103,7 +103,8 @@ def _as_of(text: str | None) -> dt.date:
 
 def _load_scenario(args: argparse.Namespace) -> Any:
     from costmodel.catalog.loader import MAX_TEXT_BYTES
-    from costmodel.scenario import preset, scenario_from_text
+    from costmodel.presets import preset
+    from costmodel.scenario import scenario_from_text
 
     if args.preset and args.scenario:
         raise CliError("give a SCENARIO file or --preset NAME, not both")
@@ -154,7 +155,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> int:
-    from costmodel.scenario import preset, scenario_to_json, scenario_to_yaml
+    from costmodel.presets import preset
+    from costmodel.scenario import scenario_to_json, scenario_to_yaml
 
     s = preset(args.preset, _as_of(args.as_of))
     sys.stdout.write(scenario_to_json(s) if args.format == "json" else scenario_to_yaml(s))
@@ -162,7 +164,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def _cmd_presets(args: argparse.Namespace) -> int:
-    from costmodel.scenario import preset, preset_names
+    from costmodel.presets import preset, preset_names
 
     day = dt.date(2026, 11, 28)  # any date: descriptions do not depend on it
     rows = [(n, preset(n, day).description) for n in preset_names()]

@@ -253,8 +253,7 @@ def sweep(
     volumes = np.asarray(requests_per_day, dtype=float).reshape(-1)
     fractions = np.asarray(cache_hit_fractions, dtype=float).reshape(-1)
     w = scenario.workload
-    tokens_per_request = w.prompt_tokens + w.billed_output_tokens
-    mtok_per_month = volumes[:, None] * w.days_per_month * tokens_per_request / TOKENS_PER_MTOK
+    mtok_per_month = volumes[:, None] * w.days_per_month * w.tokens_per_request / TOKENS_PER_MTOK
     frames = []
     for option in scenario.api_options:
         cost = api_sweep_grid(option, w, catalogue, scenario.as_of, volumes, fractions)

@@ -1,19 +1,19 @@
 """Whole-model compute: parameter counts by component, FLOPs per decoded token, prefill FLOPs.
 
-Parameters are derived from the config (facts.md §1.1, §1.3, §3.1, §9); nothing is typed in:
+Parameters are derived from the config (docs/sources.md §1.1, §1.3, §3.1, §9); nothing is typed in:
 
 * MLA attention (V3, V3.2, K2): ``wq_a [hidden, q_lora]``, ``wq_b [q_lora, H·(nope+rope)]`` (or ``wq`` without
   ``q_lora_rank``), ``wkv_a [hidden, kv_lora+rope]``, ``wkv_b [kv_lora, H·(nope+v)]``, ``wo [H·v, hidden]``, the two
   low-rank norms. DSA adds its indexer: ``wq_b [q_lora, n_idx·d_idx]``, ``wk [hidden, d_idx]``, ``k_norm``
   (weight + bias), ``weights_proj [hidden, n_idx]``.
-* V4 attention (facts.md §1.3 tensor shapes): ``wq_a [hidden, q_lora]``, ``wq_b [q_lora, H·head_dim]``
+* V4 attention (docs/sources.md §1.3 tensor shapes): ``wq_a [hidden, q_lora]``, ``wq_b [q_lora, H·head_dim]``
   (Pro 1536 × 65536), ``wkv [hidden, head_dim]``, grouped low-rank output ``wo_a`` = ``o_groups`` blocks of
   ``[H·head_dim/o_groups, o_lora]`` (Pro [16384, 4096] in total) and ``wo_b [o_groups·o_lora, hidden]``, norms,
   a per-head sink. Compressors: ``wkv`` and a gate ``wgate`` of ``[hidden, c·head_dim]`` each (``c`` = 2 for
   the overlapping CSA windows: Pro CSA ``wkv`` [1024, 7168], HCA [512, 7168]) and a positional bias
   ``ape [ratio, c·head_dim]``; the CSA indexer: ``wq_b [q_lora, n_idx·d_idx]`` (Pro [8192, 1536]),
   ``weights_proj [hidden, n_idx]`` and its own compressor at ``d_idx``. The gate tensors and the indexer
-  compressor shapes mirror the main compressor (ASSUMPTION: only ``wkv``'s shapes are in facts.md).
+  compressor shapes mirror the main compressor (ASSUMPTION: only ``wkv``'s shapes are published, docs/sources.md §1.3).
   NOT modelled: mHC (hyper-connection mixing, ``hc_mult`` = 4; a few million parameters and MACs per layer),
   the hash-routing tables of V4's first 3 layers.
 * FFN: SwiGLU, 3 matrices: dense ``3·hidden·intermediate``; each expert ``3·hidden·moe_intermediate``;

@@ -330,7 +330,7 @@ def api_bill(
     """
     price = resolve_price(option, catalogue, as_of)
     peak = peak_traffic_fraction(price, hourly_requests_utc(workload))
-    req = workload.requests_per_day * workload.days_per_month
+    req = workload.requests_per_month
     out_tokens = workload.billed_output_tokens
     arrays = bill_arrays(
         price,

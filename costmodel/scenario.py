@@ -28,7 +28,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from costmodel.catalog.loader import MAX_TEXT_BYTES, format_validation_error, parse_yaml_text
 
 __all__ = [
-    "PRESETS",
     "ApiOption",
     "Scenario",
     "ScenarioError",
@@ -37,8 +36,6 @@ __all__ = [
     "Workload",
     "flat_profile",
     "hourly_requests_utc",
-    "preset",
-    "preset_names",
     "scenario_from_query",
     "scenario_from_text",
     "scenario_to_json",
@@ -59,6 +56,14 @@ Profile = tuple[
     Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight, Weight,
 ]  # fmt: skip
 UsdPerMtok = Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)]
+#: How a self-hosted model's weights are stored (:mod:`costmodel.serving.weights`).
+PrecisionPlan = Literal["native", "fp8", "bf16", "fp4"]
+PRECISION_PLANS: tuple[PrecisionPlan, ...] = ("native", "fp8", "bf16", "fp4")
+#: Attention data-parallel, tensor-parallel within a node, or the cheaper of the two.
+LayoutChoice = Literal["auto", "dp", "tp"]
+LAYOUT_CHOICES: tuple[LayoutChoice, ...] = ("auto", "dp", "tp")
+#: GPUs rented all week for the peak hour, or hour by hour.
+RentalMode = Literal["always_on", "autoscaled"]
 
 
 class ScenarioError(ValueError):
@@ -96,7 +101,8 @@ class Workload(_Frozen):
     reasoning_multiplier: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = 1.0
     """Billed output tokens = output_tokens × this (thinking tokens are billed as output)."""
     cache_hit_fraction: Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)] = 0.0
-    """Fraction of prompt tokens served from a cached prefix (billed at the cache-hit price)."""
+    """Fraction of prompt tokens served from a cached prefix: billed at the cache-hit price by APIs, and skipped
+    by self-hosted prefill."""
     hourly_profile_weekday: Profile = Field(default_factory=flat_profile)
     """Relative traffic in each local hour 0..23 of a weekday (any scale; normalised)."""
     hourly_profile_weekend: Profile = Field(default_factory=flat_profile)
@@ -130,6 +136,26 @@ class Workload(_Frozen):
     def billed_output_tokens(self) -> float:
         """Output tokens billed per request: ``output_tokens × reasoning_multiplier``."""
         return self.output_tokens * self.reasoning_multiplier
+
+    @property
+    def tokens_per_request(self) -> float:
+        """Prompt + billed output tokens per request."""
+        return self.prompt_tokens + self.billed_output_tokens
+
+    @property
+    def requests_per_month(self) -> float:
+        """Requests per month: ``requests_per_day × days_per_month``."""
+        return self.requests_per_day * self.days_per_month
+
+    @property
+    def monthly_prompt_tokens(self) -> float:
+        """Prompt tokens per month (cached prefix included)."""
+        return self.requests_per_month * self.prompt_tokens
+
+    @property
+    def monthly_output_tokens(self) -> float:
+        """Billed output tokens per month."""
+        return self.requests_per_month * self.billed_output_tokens
 
 
 class ApiOption(_Frozen):
@@ -177,16 +203,16 @@ class SelfHostOption(_Frozen):
 
     model: IdStr
     gpu: IdStr
-    precision: Literal["native", "fp8", "bf16", "fp4"] = "native"
+    precision: PrecisionPlan = "native"
     gpus: Annotated[int, Field(ge=1, le=100_000)] | None = None
     """GPUs per replica (None = the smallest deployment that fits)."""
     rental_id: IdStr | None = None
     """Rental row to price the GPU hour (None = the most recent on-demand row for the GPU)."""
     usd_per_gpu_hour: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] | None = None
     """Override of the GPU-hour price, USD per GPU per hour."""
-    mode: Literal["always_on", "autoscaled"] = "always_on"
+    mode: RentalMode = "always_on"
     disaggregated: bool = False
-    attention_layout: Literal["auto", "dp", "tp"] = "auto"
+    attention_layout: LayoutChoice = "auto"
     """Attention data-parallel, tensor-parallel within a node, or ``auto`` (the cheaper for the workload)."""
     measured_prefill_tokens_per_s_per_gpu: (
         Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None
@@ -345,9 +371,12 @@ def scenario_from_text(text: str, what: str = "scenario") -> Scenario:
 
 
 # ---- URL query parameters ----------------------------------------------------------------------------------
-# Compact keys. Lists are comma-separated, option fields colon-separated (ids never contain ',' or ':').
+# Compact keys (the Calculator's widget keys are ``calc_`` + these). Lists are comma-separated, option fields
+# colon-separated (ids never contain ',' or ':').
 
-_WORKLOAD_KEYS = {
+#: URL key -> workload field.
+
+WORKLOAD_KEYS = {
     "rpd": "requests_per_day",
     "pt": "prompt_tokens",
     "ot": "output_tokens",
@@ -359,7 +388,8 @@ _WORKLOAD_KEYS = {
     "tz": "timezone",
     "dpm": "days_per_month",
 }
-_ASSUMPTION_KEYS = {
+#: URL key -> serving-assumption field.
+ASSUMPTION_KEYS = {
     "eff": "efficiency",
     "tpot": "tpot_ms_target",
     "ttft": "ttft_ms_target",
@@ -389,9 +419,9 @@ _SELF_HOST_FIELDS = (
     "measured_decode_tokens_per_s_per_gpu",
     "attention_layout",  # last: URLs written before it existed still parse
 )
-_PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
+PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
 #: Every key :func:`scenario_to_query` writes.
-QUERY_KEYS = ("v", "n", "desc", "d", *_WORKLOAD_KEYS, "api", "sh", *_ASSUMPTION_KEYS)
+QUERY_KEYS = ("v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS)
 
 
 def _num(x: float | int) -> str:
@@ -416,16 +446,16 @@ def scenario_to_query(s: Scenario) -> dict[str, str]:
     w = s.workload
     q: dict[str, str] = {"v": "1", "n": s.name, "desc": s.description}
     q["d"] = s.as_of.isoformat()
-    for key, name in _WORKLOAD_KEYS.items():
+    for key, name in WORKLOAD_KEYS.items():
         value = getattr(w, name)
-        q[key] = ",".join(_num(x) for x in value) if name in _PROFILE_FIELDS else _cell(value)
+        q[key] = ",".join(_num(x) for x in value) if name in PROFILE_FIELDS else _cell(value)
     q["api"] = ",".join(
         ":".join(_cell(getattr(o, f)) for f in _API_FIELDS).rstrip(":") for o in s.api_options
     )
     q["sh"] = ",".join(
         ":".join(_cell(getattr(o, f)) for f in _SELF_HOST_FIELDS).rstrip(":") for o in s.self_host_options
     )
-    for key, name in _ASSUMPTION_KEYS.items():
+    for key, name in ASSUMPTION_KEYS.items():
         q[key] = _cell(getattr(s.assumptions, name))
     return q
 
@@ -495,11 +525,11 @@ def scenario_from_query(
         return x
 
     workload = default.workload.model_dump()
-    for key, name in _WORKLOAD_KEYS.items():
-        wparse: Callable[[str], object] = _parse_profile if name in _PROFILE_FIELDS else ident
+    for key, name in WORKLOAD_KEYS.items():
+        wparse: Callable[[str], object] = _parse_profile if name in PROFILE_FIELDS else ident
         workload = apply(workload, key, name, wparse, Workload.model_validate)
     assumptions = default.assumptions.model_dump()
-    for key, name in _ASSUMPTION_KEYS.items():
+    for key, name in ASSUMPTION_KEYS.items():
         parser: Callable[[str], object] = (
             (lambda t: None if t == "" else t) if name == "ttft_ms_target" else ident
         )
@@ -524,143 +554,3 @@ def scenario_from_query(
     if "v" in q and q["v"] != "1":
         ignored.append("v")
     return Scenario.model_validate(top), ignored
-
-
-# ---- presets -----------------------------------------------------------------------------------------------
-
-_OFFICE_HOURS: Profile = (1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 10, 9, 10, 10, 10, 9, 7, 5, 4, 3, 2, 1, 1)
-_EVENING: Profile = (2, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 7, 8, 8, 7, 5, 3)
-_NIGHT: Profile = (10, 10, 10, 10, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10)
-
-_DEFAULT_API = (
-    ApiOption(provider="deepseek", model="deepseek-v4-flash"),
-    ApiOption(provider="deepseek", model="deepseek-v4-pro"),
-    ApiOption(provider="moonshot", model="kimi-k2.6"),
-    ApiOption(provider="minimax", model="minimax-m3"),
-    ApiOption(provider="anthropic", model="claude-opus-4.6"),
-)
-_DEFAULT_SELF_HOST = (
-    SelfHostOption(model="deepseek-v4-flash", gpu="h200"),
-    SelfHostOption(model="deepseek-v4-pro", gpu="b200"),
-)
-
-
-_AUTOSCALED_SELF_HOST = (
-    SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),
-    SelfHostOption(model="deepseek-v4-pro", gpu="b200", mode="autoscaled"),
-)
-
-#: Preset name → (description, workload, self-hosting options); every preset prices the same API options.
-_PRESET_SPECS: dict[str, tuple[str, Workload, tuple[SelfHostOption, ...]]] = {
-    "chat": (
-        "A consumer chat assistant: 200,000 requests a day, 1,500-token prompts of which 50% is a cached "
-        "system prompt and history, 400-token answers, evening-heavy traffic in New York, weekends as busy.",
-        Workload(
-            requests_per_day=200_000,
-            prompt_tokens=1_500,
-            output_tokens=400,
-            cache_hit_fraction=0.5,
-            hourly_profile_weekday=_EVENING,
-            hourly_profile_weekend=_EVENING,
-            timezone="America/New_York",
-        ),
-        _DEFAULT_SELF_HOST,
-    ),
-    "rag-long-docs": (
-        "Retrieval-augmented answers over long documents: 20,000 requests a day, 60,000-token prompts of "
-        "retrieved passages with a 10% cached prefix, 800-token answers, office hours in Berlin, quiet weekends.",
-        Workload(
-            requests_per_day=20_000,
-            prompt_tokens=60_000,
-            output_tokens=800,
-            cache_hit_fraction=0.1,
-            hourly_profile_weekday=_OFFICE_HOURS,
-            hourly_profile_weekend=_OFFICE_HOURS,
-            weekend_day_weight=0.2,
-            timezone="Europe/Berlin",
-        ),
-        _DEFAULT_SELF_HOST,
-    ),
-    "agentic-coding": (
-        "An agentic coding tool: 50,000 model calls a day, each re-sending a 120,000-token repository and "
-        "conversation context that is 90% cached, 1,000 output tokens with 2× thinking tokens, office hours "
-        "in San Francisco, light weekends.",
-        Workload(
-            requests_per_day=50_000,
-            prompt_tokens=120_000,
-            output_tokens=1_000,
-            reasoning_multiplier=2.0,
-            cache_hit_fraction=0.9,
-            hourly_profile_weekday=_OFFICE_HOURS,
-            hourly_profile_weekend=_OFFICE_HOURS,
-            weekend_day_weight=0.3,
-            timezone="America/Los_Angeles",
-        ),
-        _DEFAULT_SELF_HOST,
-    ),
-    "doc-analysis-1m": (
-        "Whole-document analysis at the 1M-token scale: 500 requests a day, 900,000-token prompts (a fresh "
-        "document each time, no cache hits), 4,000-token reports, office hours in Singapore, no weekends.",
-        Workload(
-            requests_per_day=500,
-            prompt_tokens=900_000,
-            output_tokens=4_000,
-            cache_hit_fraction=0.0,
-            hourly_profile_weekday=_OFFICE_HOURS,
-            hourly_profile_weekend=_OFFICE_HOURS,
-            weekend_day_weight=0.0,
-            timezone="Asia/Singapore",
-        ),
-        _DEFAULT_SELF_HOST,
-    ),
-    "overnight-batch": (
-        "Overnight batch jobs: 1,000,000 requests a day run between 22:00 and 06:00 UTC every day, "
-        "4,000-token prompts sharing a 25% cached instruction prefix, 300-token structured outputs.",
-        Workload(
-            requests_per_day=1_000_000,
-            prompt_tokens=4_000,
-            output_tokens=300,
-            cache_hit_fraction=0.25,
-            hourly_profile_weekday=_NIGHT,
-            hourly_profile_weekend=_NIGHT,
-            timezone="UTC",
-        ),
-        _AUTOSCALED_SELF_HOST,
-    ),
-}
-
-
-def _build_preset(name: str, as_of: dt.date) -> Scenario:
-    description, workload, self_host = _PRESET_SPECS[name]
-    return Scenario(
-        name=name,
-        description=description,
-        workload=workload,
-        api_options=_DEFAULT_API,
-        self_host_options=self_host,
-        as_of=as_of,
-    )
-
-
-#: Preset name → builder taking the as-of date.
-PRESETS: dict[str, Callable[[dt.date], Scenario]] = {
-    name: functools.partial(_build_preset, name) for name in _PRESET_SPECS
-}
-
-
-def preset_names() -> list[str]:
-    """Names of the presets, in display order."""
-    return list(PRESETS)
-
-
-def preset(name: str, as_of: dt.date) -> Scenario:
-    """The preset scenario ``name`` priced at ``as_of`` (its ``description`` states the assumptions).
-
-    Raises:
-        ScenarioError: unknown name (the message lists the known ones).
-    """
-    try:
-        build = PRESETS[name]
-    except KeyError:
-        raise ScenarioError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}") from None
-    return build(as_of)

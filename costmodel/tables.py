@@ -22,7 +22,7 @@ from costmodel.catalog.schema import Catalogue
 from costmodel.pricing import ApiBill
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption
 from costmodel.serving import EfficiencyLevel, FleetCost, OptionEvaluation, option_label
-from costmodel.units import FloatArray
+from costmodel.units import TOKENS_PER_MTOK, FloatArray
 
 #: A catalogue row checked more than this many days before the priced date is flagged in ``stale_rows``.
 STALE_AFTER_DAYS = 180
@@ -144,9 +144,8 @@ def self_host_rows(
     """
     w = scenario.workload
     a = scenario.assumptions
-    requests_per_month = w.requests_per_day * w.days_per_month
-    mtok_in = requests_per_month * w.prompt_tokens / 1e6
-    mtok_out = requests_per_month * w.billed_output_tokens / 1e6
+    mtok_in = w.monthly_prompt_tokens / TOKENS_PER_MTOK
+    mtok_out = w.monthly_output_tokens / TOKENS_PER_MTOK
     rentals = {r.id: r for r in catalogue.rentals}
     model_rows = {m.id: m for m in catalogue.models}
     rows = []

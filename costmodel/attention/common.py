@@ -1,6 +1,6 @@
 """Shared pieces of the attention closed forms: token arrays, KV entry layouts and closed-form sums.
 
-Conventions used by every mechanism module (facts.md §2.2-§2.3):
+Conventions used by every mechanism module (docs/sources.md §2.2-§2.3):
 
 * ``context_tokens`` = ``t`` is the number of tokens in the sequence *including* the token being decoded;
   that token attends to itself (causal attention), so a dense layer attends to ``t`` keys.
@@ -28,10 +28,10 @@ KV_DTYPES: tuple[KvDtype, ...] = ("deployed", "bf16")
 
 
 #: V4 / V3.2 indexer keys in FP8 carry one float32 scale per 128-value tile (vLLM ``fp8_ds_mla`` / DSA
-#: indexer cache: 128 + 4 = 132 bytes; facts.md §2.2).
+#: indexer cache: 128 + 4 = 132 bytes; docs/sources.md §2.2).
 FP8_TILE = 128
 FP32_SCALE_BYTES = 4
-#: FP4 (e2m1) indexer keys of V4: OUR CHOICE of scales (facts.md §7: the engines' exact layout is not
+#: FP4 (e2m1) indexer keys of V4: OUR CHOICE of scales (docs/sources.md §7: the engines' exact layout is not
 #: published): MXFP4-style, one UE8M0 (1-byte) scale per 32 values, so 128 dims = 64 + 4 = 68 bytes.
 FP4_BLOCK = 32
 UE8M0_SCALE_BYTES = 1

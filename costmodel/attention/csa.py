@@ -3,18 +3,18 @@
 Every ``m`` = 4 tokens yield one compressed entry, pooled from an overlapping window of ``2m`` = 8 tokens
 (the block and the one before it; the first block has only itself). A lightning indexer
 (``index_n_heads`` × ``index_head_dim``, own compressed keys) scores the compressed entries and keeps the top
-``index_topk``; core attention runs over those plus the 128-token sliding window (facts.md §1.3).
+``index_topk``; core attention runs over those plus the 128-token sliding window (docs/sources.md §1.3).
 Decoding the token at position ``t``, with ``c = ⌊t/m⌋`` compressed entries:
 
 * indexer MACs = ``index_n_heads · (index_head_dim + 1) · c`` (the ``+1``: weighted sum over heads;
-  facts.md §2.3's ``2·64·128·(L/4)`` omits it);
+  docs/sources.md §2.3's ``2·64·128·(L/4)`` omits it);
 * core MACs = ``n_heads · 2·head_dim · (min(c, topk) + min(t, window))``
-  (facts.md §2.3: ``2H·1024·(min(L/4, topk) + 128)`` FLOPs);
+  (docs/sources.md §2.3: ``2H·1024·(min(L/4, topk) + 128)`` FLOPs);
 * cache = ``c`` entries + ``c`` indexer keys + the window; read = every indexer key, the selected entries and
   the window.
 
 Indexer key layouts: ``bf16`` 128 × 2 = 256 B; ``deployed`` FP4 with our scale choice (one UE8M0 byte per 32
-values): 64 + 4 = 68 B (facts.md §2.2 uses 64 B "+ scales"; §7: exact engine layout unpublished).
+values): 64 + 4 = 68 B (docs/sources.md §2.2 uses 64 B "+ scales"; §7: exact engine layout unpublished).
 """
 
 from __future__ import annotations

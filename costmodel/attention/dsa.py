@@ -1,15 +1,15 @@
 """DeepSeek Sparse Attention (DSA, DeepSeek-V3.2): MLA in MQA mode + lightning indexer + top-k.
 
-Per layer, decoding the token at position ``t`` (DeepSeek-V3.2-Exp paper §2; facts.md §2.3, §3.2):
+Per layer, decoding the token at position ``t`` (DeepSeek-V3.2-Exp paper §2; docs/sources.md §2.3, §3.2):
 
 * Lightning indexer: ``index_n_heads`` heads of ``index_head_dim`` score every previous token,
   ``I_t,s = Σ_h w_h · ReLU(q_h · k_s)``: ``index_n_heads · (index_head_dim + 1) · t`` MACs (the ``+1`` is the
-  weighted sum over heads, which facts.md §2.3's convention omits: +0.8 % of the indexer).
+  weighted sum over heads, which docs/sources.md §2.3's convention omits: +0.8 % of the indexer).
 * Core: absorbed MLA over the ``min(t, index_topk)`` selected tokens,
   ``n_heads · (2·kv_lora_rank + rope_dim) · min(t, topk)`` MACs.
 * Cache: one MLA entry and one indexer key per token.
 
-Layouts (facts.md §2.2): ``bf16`` = 1,152 B MLA entry + 256 B indexer key (vLLM convention);
+Layouts (docs/sources.md §2.2): ``bf16`` = 1,152 B MLA entry + 256 B indexer key (vLLM convention);
 ``deployed`` = vLLM ``fp8_ds_mla``: 512 FP8 + 4 float32 tile scales + 64 BF16 rope = 656 B, indexer key
 128 FP8 + one float32 scale = 132 B (the FlashMLA sparse kernels require this layout).
 """

@@ -1,11 +1,11 @@
 """Heavily compressed attention (HCA, DeepSeek-V4 layers with ``compress_ratio = 128``).
 
 Every ``m`` = 128 tokens are pooled (learned softmax gates, no overlap) into one compressed entry; there is
-no indexer: every compressed entry is attended, plus the 128-token sliding window (facts.md §1.3).
+no indexer: every compressed entry is attended, plus the 128-token sliding window (docs/sources.md §1.3).
 Decoding the token at position ``t``:
 
 * entries attended = ``⌊t/m⌋ + min(t, window)`` (a block is compressed once its ``m`` tokens exist);
-* MACs = ``n_heads · 2·head_dim`` per entry (facts.md §2.3: HCA layer ``2H·1024·(L/128 + 128)`` FLOPs);
+* MACs = ``n_heads · 2·head_dim`` per entry (docs/sources.md §2.3: HCA layer ``2H·1024·(L/128 + 128)`` FLOPs);
 * cache = the same entries in the entry layout of :mod:`costmodel.attention.swa`.
 
 Compressor pooling (``m · head_dim`` MACs each time a block completes, < 1 % of the layer's attention at

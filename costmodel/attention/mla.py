@@ -7,7 +7,7 @@ Per layer and token MLA stores one latent ``c_kv`` (``kv_lora_rank`` = 512) plus
 Absorbed decode (the up-projections folded into q and into the output; "MQA mode" of MLA, DeepSeek-V3.2
 paper §2): every head scores the 576-d entry and sums 512-d latents, so per attended token
 ``n_heads · (kv_lora_rank + qk_rope_head_dim)`` + ``n_heads · kv_lora_rank`` MACs
-(facts.md §2.3: ``128 · (576 + 512)``). The absorption matmuls themselves cost as many MACs as ``wkv_b`` has
+(docs/sources.md §2.3: ``128 · (576 + 512)``). The absorption matmuls themselves cost as many MACs as ``wkv_b`` has
 parameters and are counted with the linear layers in :mod:`costmodel.compute`.
 
 ``deployed`` = BF16: the default KV dtype of vLLM/SGLang for V3 and K2 (``kv_cache_dtype=auto``).

@@ -15,7 +15,7 @@ tokens ``t = 1..L`` one at a time on random tensors, exactly as the mechanism wo
 The closed forms in the sibling modules must give the same counts (``tests/unit/test_attention_sim.py``).
 Not simulated: projections (linear layers, counted in :mod:`costmodel.compute`), the compressor's working
 state (up to ``2m`` tokens of un-pooled projections per compressed layer; not in the KV figures, as in
-facts.md §2.2), RoPE values (random vectors stand in for rotated keys).
+docs/sources.md §2.2), RoPE values (random vectors stand in for rotated keys).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Sliding-window attention as DeepSeek-V4 runs it (window-only layers, ``compress_ratio = 0``).
 
 V4 attention is shared-K=V MQA: one ``head_dim`` (512) vector per token serves as key and value for all
-heads (facts.md §1.3). Each query attends to the last ``min(t, window)`` tokens (itself included):
-``n_heads · 2 · head_dim`` MACs per attended entry (scores + values; facts.md §2.3: ``2·H·1024`` FLOPs).
+heads (docs/sources.md §1.3). Each query attends to the last ``min(t, window)`` tokens (itself included):
+``n_heads · 2 · head_dim`` MACs per attended entry (scores + values; docs/sources.md §2.3: ``2·H·1024`` FLOPs).
 The per-head attention sink adds a logit only (no MACs).
 
-Layouts (facts.md §1.3, §2.2): ``bf16`` = 512 × 2 = 1,024 B per entry; ``deployed`` = FP8 for the
+Layouts (docs/sources.md §1.3, §2.2): ``bf16`` = 512 × 2 = 1,024 B per entry; ``deployed`` = FP8 for the
 ``head_dim - rope`` (448) non-RoPE values + BF16 for the 64 RoPE values = 576 B. No scale bytes are added
-(facts.md §7: the engines' per-entry scale/padding bytes are not published).
+(docs/sources.md §7: the engines' per-entry scale/padding bytes are not published).
 
 :class:`V4Attention` is the base of :class:`~costmodel.attention.csa.CSA` and
 :class:`~costmodel.attention.hca.HCA`: every V4 layer keeps this window branch.

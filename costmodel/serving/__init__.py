@@ -82,6 +82,7 @@ Disaggregated: the prefill and decode pools are rounded up separately. The cost 
 """
 
 
+from costmodel.scenario import LAYOUT_CHOICES, PRECISION_PLANS, LayoutChoice, PrecisionPlan
 from costmodel.serving.calibration import (
     LMSYS_MEASUREMENTS,
     LMSYS_MTP,
@@ -113,12 +114,10 @@ from costmodel.serving.fleet import (
     resolve_rental,
 )
 from costmodel.serving.memory import (
-    LAYOUT_CHOICES,
     MAX_BATCH_PER_GPU,
     MAX_NODES,
     RESERVED_HBM_FRACTION,
     AttentionLayout,
-    LayoutChoice,
     MemoryPlan,
     deployment_sizes,
     kv_shards,
@@ -146,11 +145,9 @@ from costmodel.serving.roofline import (
 )
 from costmodel.serving.weights import (
     BYTES_PER_PARAM,
-    PRECISION_PLANS,
     SINGLE_KV_HEAD_ATTENTION,
     Component,
     ModelProfile,
-    PrecisionPlan,
     component_precisions,
     model_profile,
 )

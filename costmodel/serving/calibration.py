@@ -14,7 +14,7 @@ from costmodel.serving.efficiency import EFFICIENCY, Efficiency
 from costmodel.serving.estimate import estimate
 from costmodel.serving.roofline import prefill_times, workpoint
 
-# ---- calibration on LMSYS (facts.md §10) -------------------------------------------------------------------
+# ---- calibration on LMSYS (docs/sources.md §10) -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Measurement:
     mtp: bool = False
 
 
-#: LMSYS 2025-05-05, DeepSeek-V3 FP8 on nodes of 8 × H100 (facts.md §10). 1K = 1,024 tokens.
+#: LMSYS 2025-05-05, DeepSeek-V3 FP8 on nodes of 8 × H100 (docs/sources.md §10). 1K = 1,024 tokens.
 LMSYS_MEASUREMENTS: tuple[Measurement, ...] = (
     Measurement("prefill 1K, EP32", "prefill", 32, 1024, 1024, 0, 57_674),
     Measurement("prefill 2K, EP32", "prefill", 32, 2048, 2048, 0, 54_543),
@@ -70,7 +70,7 @@ def predict_measurement(
         efficiency=eff,
         decode_batch_per_gpu=m.batch_per_gpu,
         mtp_acceptance=mtp_acceptance,
-        layout="dp",  # LMSYS ran DP attention (facts.md §10): the calibration keeps that layout
+        layout="dp",  # LMSYS ran DP attention (docs/sources.md §10): the calibration keeps that layout
     )
     return est.decode_tokens_per_s_per_gpu * gpu.gpus_per_node
 

@@ -36,7 +36,7 @@ class Efficiency:
 DECODE_MBU_BASE = 0.70
 LINK_EFFICIENCY_BASE = 0.80
 COMM_OVERLAP_BASE = 0.5
-#: Fitted by :func:`fit_lmsys` on LMSYS 2025-05-05 (facts.md §10), rounded: prefill MFU = geometric mean of the
+#: Fitted by :func:`fit_lmsys` on LMSYS 2025-05-05 (docs/sources.md §10), rounded: prefill MFU = geometric mean of the
 #: values that reproduce the three prefill points; decode MFU reproduces the decode point.
 PREFILL_MFU_BASE = 0.54
 DECODE_MFU_BASE = 0.25

@@ -10,8 +10,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from costmodel.catalog.schema import Gpu
+from costmodel.scenario import LayoutChoice
 from costmodel.serving.efficiency import EFFICIENCY, Efficiency, EfficiencyLevel
-from costmodel.serving.memory import MAX_BATCH_PER_GPU, LayoutChoice, MemoryPlan, _missing, memory_plan
+from costmodel.serving.memory import MAX_BATCH_PER_GPU, MemoryPlan, _missing, memory_plan
 from costmodel.serving.roofline import (
     DEFAULT_TPOT_MS,
     Workpoint,

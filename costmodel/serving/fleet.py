@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Literal
 
 import numpy as np
 
 from costmodel.catalog.schema import Catalogue, GpuRental
-from costmodel.scenario import SelfHostOption, ServingAssumptions, Workload
+from costmodel.scenario import RentalMode, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.estimate import ServingEstimate
 from costmodel.units import FloatArray
 
@@ -50,7 +49,7 @@ def fleet_cost(
     deployment_gpus: int,
     usd_per_gpu_hour: float,
     days_per_month: float,
-    mode: Literal["always_on", "autoscaled"] = "always_on",
+    mode: RentalMode = "always_on",
     disaggregated: bool = False,
     overhead_pct: float = 0.0,
 ) -> FleetCost:

@@ -8,11 +8,10 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from costmodel.catalog.schema import Gpu
-from costmodel.serving.weights import ModelProfile, PrecisionPlan
+from costmodel.scenario import LayoutChoice, PrecisionPlan
+from costmodel.serving.weights import ModelProfile
 
 AttentionLayout = Literal["dp", "tp"]
-LayoutChoice = Literal["auto", "dp", "tp"]
-LAYOUT_CHOICES: tuple[LayoutChoice, ...] = ("auto", "dp", "tp")
 #: HBM kept free for activations, CUDA graphs, the runtime and fragmentation (an assumption: serving engines
 #: default to a static-memory fraction of about 0.85-0.9 of HBM).
 RESERVED_HBM_FRACTION = 0.10

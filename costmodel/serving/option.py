@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from costmodel.catalog.schema import Catalogue
-from costmodel.scenario import SelfHostOption, ServingAssumptions, Workload, hourly_requests_utc
+from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload, hourly_requests_utc
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
 from costmodel.serving.fleet import FleetCost, cheaper_fleet, option_fleet_cost, resolve_rental
-from costmodel.serving.memory import LayoutChoice, MemoryPlan, memory_plan
+from costmodel.serving.memory import MemoryPlan, memory_plan
 from costmodel.serving.roofline import workpoint
 from costmodel.units import FloatArray
 

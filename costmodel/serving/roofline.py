@@ -20,9 +20,10 @@ from costmodel.catalog.schema import Gpu, Model, Precision
 from costmodel.compute import (
     expected_distinct_experts,
 )
+from costmodel.scenario import PrecisionPlan
 from costmodel.serving.efficiency import Efficiency
 from costmodel.serving.memory import _missing, kv_shards, weights_bytes_per_gpu
-from costmodel.serving.weights import ModelProfile, PrecisionPlan, model_profile
+from costmodel.serving.weights import ModelProfile, model_profile
 from costmodel.units import FloatArray
 
 #: Tokens per GPU per prefill forward pass (chunked prefill): weights are re-read once per chunk.

@@ -13,9 +13,8 @@ from costmodel.compute import (
     param_counts,
     routed_expert_params,
 )
+from costmodel.scenario import PRECISION_PLANS, PrecisionPlan
 
-PrecisionPlan = Literal["native", "fp8", "bf16", "fp4"]
-PRECISION_PLANS: tuple[PrecisionPlan, ...] = ("native", "fp8", "bf16", "fp4")
 Component = Literal["routed_experts", "shared_experts", "dense", "embeddings"]
 
 #: Bytes per weight element, scales included (see the module docstring).

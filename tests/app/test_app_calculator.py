@@ -12,7 +12,8 @@ from streamlit.testing.v1 import AppTest
 
 from costmodel.catalog import load_catalogue
 from costmodel.compare import compare_table
-from costmodel.scenario import Scenario, preset, scenario_to_query
+from costmodel.presets import preset
+from costmodel.scenario import Scenario, scenario_to_query
 
 MONEY = "monthly_cost_usd"
 
@@ -238,3 +239,23 @@ def test_table_flags_stale_and_unconfirmed_rows_where_used() -> None:
     model = compare_table(at.session_state["scenario"], load_catalogue()).set_index("option")
     for _, row in t.iterrows():
         assert row["stale_rows"] == model.loc[row["option"], "stale_rows"]
+
+
+def test_number_inputs_take_their_bounds_and_help_from_the_model_fields() -> None:
+    """One source for bounds: each input's min/max is the pydantic field's, and its help is the field's
+    description (a changed bound in costmodel.scenario moves the widget with it)."""
+    from app_pages import calc_state as cs
+
+    at = run_page("calculator")
+    _ok(at)
+    for f in (*cs.WORKLOAD_INPUTS, *cs.ASSUMPTION_INPUTS):
+        key = cs.WORKLOAD_KEYS.get(f.field) or cs.ASSUMPTION_KEYS[f.field]
+        proto = at.number_input(key=key).proto
+        lo, hi = cs.field_bounds(f.model, f.field)
+        assert (proto.min, proto.max) == (lo, hi), f.field
+        assert proto.help == (f.model.model_fields[f.field].description or "").replace("``", "`")
+    # spot checks against the model's stated limits (costmodel.scenario)
+    assert cs.field_bounds(Scenario.model_fields["workload"].annotation, "prompt_tokens") == (1, 2**24)  # type: ignore[arg-type]
+    from costmodel.scenario import ServingAssumptions
+
+    assert cs.field_bounds(ServingAssumptions, "ttft_ms_target") == (0, 1e7)  # Optional[Annotated[...]]

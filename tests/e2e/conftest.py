@@ -3,6 +3,7 @@
 - ``browser_type_launch_args`` (pytest-playwright's session fixture) is overridden to launch the system chromium
   (``shutil.which("chromium")``) with sandbox/GPU/network extras off; ``playwright install`` cannot download here.
 - No chromium: the e2e tests are skipped, unless ``REQUIRE_E2E=1`` (CI), where that is a failure.
+- Every test here is marked ``slow`` as well as ``e2e`` (``make test-fast`` skips them).
 - ``app_server`` starts ``streamlit run app.py`` once per module on a free localhost port, logs to a temporary
   file (a pipe could fill and block the server), and waits for ``/_stcore/health``.
 """
@@ -33,6 +34,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 START_TIMEOUT_S = 60.0
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test is slow too (a server and chromium): ``make test-fast`` skips them."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.slow)
 
 
 def chromium_path() -> str | None:

@@ -17,7 +17,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from costmodel.catalog import load_catalogue
 from costmodel.compare import compare_table
-from costmodel.scenario import Scenario, preset, scenario_to_query
+from costmodel.presets import preset
+from costmodel.scenario import Scenario, scenario_to_query
 
 pytestmark = pytest.mark.e2e
 TTI_TARGET_S = 5.0

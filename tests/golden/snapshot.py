@@ -25,7 +25,8 @@ import pandas as pd
 from costmodel import cli, export
 from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.compare import evaluate
-from costmodel.scenario import ApiOption, Scenario, SelfHostOption, preset, preset_names
+from costmodel.presets import preset, preset_names
+from costmodel.scenario import ApiOption, Scenario, SelfHostOption
 
 PATH = Path(__file__).with_name("snapshot.json")
 AS_OF = dt.date(2026, 11, 1)

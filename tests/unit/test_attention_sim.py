@@ -106,6 +106,7 @@ def test_random_v4_configs(
     _assert_equal(DSA(n_heads, head_dim, rope_dim, idx_heads, idx_dim, topk), length, dtype)
 
 
+@pytest.mark.slow  # ~2.2 s: three step-by-step simulations of 2,000 tokens
 def test_a_few_thousand_tokens() -> None:
     # Realistic ratios/window at reduced heads: CSA top-64 (crossed at t = 256), HCA 128, DSA top-256.
     _assert_equal(
@@ -157,7 +158,7 @@ def test_whole_model_public_functions_equal_simulation(
 
 
 def test_simulated_layouts_store_what_they_claim() -> None:
-    # The simulation's arrays have the byte sizes facts.md §2.2 gives: V4 entry 448 FP8 + 64 BF16 = 576 B,
+    # The simulation's arrays have the byte sizes docs/sources.md §2.2 gives: V4 entry 448 FP8 + 64 BF16 = 576 B,
     # V3.2 fp8_ds_mla 656 B, its FP8 indexer key 132 B; our FP4 indexer key choice 64 + 4 = 68 B.
     v4 = V4Attention(128, 512, 64, 128)
     assert EntryTable(v4.entry_layout("deployed"), 1).row_nbytes == 576

@@ -1,4 +1,4 @@
-"""Closed-form attention figures against published numbers (issue 3 targets; facts.md §2.2-§2.3).
+"""Closed-form attention figures against published numbers (issue 3 targets; docs/sources.md §2.2-§2.3).
 
 Each golden value cites its source. Where our model differs from a published ratio, the test asserts the band
 the issue gives and prints the gap (run with ``-s`` to see it; docs/attention-validation.md records it).
@@ -39,17 +39,17 @@ def test_v3_bf16_kv_is_70272_bytes_per_token(catalogue: Catalogue) -> None:
 
 
 def test_v32_deployed_kv_is_fp8_ds_mla_plus_fp8_indexer(catalogue: Catalogue) -> None:
-    # facts.md §2.2: vLLM fp8_ds_mla 656 B + indexer 132 B per layer; "V3.2 FP8 = 48,068 B/token".
+    # docs/sources.md §2.2: vLLM fp8_ds_mla 656 B + indexer 132 B per layer; "V3.2 FP8 = 48,068 B/token".
     v32 = catalogue.model("deepseek-v3.2")
     assert kv_cache_bytes(v32, 1) == 61 * (656 + 132) == 48_068
-    # BF16 (vLLM convention): 1152 + 256 per layer; facts.md §2.2 table: 83.88 GiB at 1M
+    # BF16 (vLLM convention): 1152 + 256 per layer; docs/sources.md §2.2 table: 83.88 GiB at 1M
     assert kv_cache_bytes(v32, 1, "bf16") == 61 * (1152 + 256)
     assert kv_cache_bytes(v32, ONE_M, "bf16") / BYTES_PER_GIB == pytest.approx(83.88, abs=0.005)
 
 
 @pytest.mark.parametrize(
     ("model_id", "gib_bf16"),
-    # facts.md §2.2 table (derived; vLLM blog: V4 BF16 KV at 1M = 9.62 GiB per sequence)
+    # docs/sources.md §2.2 table (derived; vLLM blog: V4 BF16 KV at 1M = 9.62 GiB per sequence)
     [("deepseek-v4-pro", 9.62), ("deepseek-v4-flash", 6.72)],
 )
 def test_v4_bf16_kv_at_1m_matches_vllm_blog(catalogue: Catalogue, model_id: str, gib_bf16: float) -> None:
@@ -93,7 +93,7 @@ def test_v4_flop_ratio_at_1m_vs_v32(catalogue: Catalogue, model_id: str, publish
 
 
 def _facts_convention_attention_flops(schedule: list[str], h: int, topk: int, length: int) -> float:
-    """facts.md §2.3 (SemiAnalysis InferenceX PR #849) counting, written out independently of the code."""
+    """docs/sources.md §2.3 (SemiAnalysis InferenceX PR #849) counting, written out independently of the code."""
     total = 0.0
     for kind in schedule:
         if kind == "dsa":
@@ -135,7 +135,7 @@ def test_compressor_pooling_left_out_is_under_1pct_of_attention(catalogue: Catal
 
 
 def test_v4_schedules_from_compress_ratios(catalogue: Catalogue) -> None:
-    # facts.md §1.2: Pro HCA 31 / CSA 30, MTP window-only; Flash SWA 2 / CSA 21 / HCA 20, MTP window-only
+    # docs/sources.md §1.2: Pro HCA 31 / CSA 30, MTP window-only; Flash SWA 2 / CSA 21 / HCA 20, MTP window-only
     pro = layer_schedule(catalogue.model("deepseek-v4-pro"))
     assert (len(pro), pro.count("hca"), pro.count("csa")) == (61, 31, 30)
     assert pro[:3] == ["hca", "hca", "csa"]

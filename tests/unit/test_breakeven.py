@@ -118,7 +118,7 @@ def test_infeasible_self_host_gives_none(catalogue: Catalogue) -> None:
 def test_frame_holds_what_each_pair_gives() -> None:
     """The break-even frame has one row per (self-hosting, API) pair, in that order, with the pair's figures."""
     from costmodel.catalog import load_catalogue
-    from costmodel.scenario import preset
+    from costmodel.presets import preset
 
     cat = load_catalogue()
     s = preset("chat", dt.date(2026, 11, 28))
@@ -134,7 +134,7 @@ def test_frame_holds_what_each_pair_gives() -> None:
 def test_break_even_agrees_with_the_table_when_the_layout_switches(catalogue: Catalogue, name: str) -> None:
     """Review finding: V4-Pro on H200 is TP8 at some volumes and DP16 at others; the break-even once used the
     layout of the scenario's own volume and came out 2x off. At the reported volume, both sides must agree."""
-    from costmodel.scenario import preset
+    from costmodel.presets import preset
 
     sh = SelfHostOption(model="deepseek-v4-pro", gpu="h200")
     api = ApiOption(provider="anthropic", model="claude-opus-4.6")

@@ -37,7 +37,7 @@ def test_every_file_loads_with_the_agreed_ids(catalogue: Catalogue) -> None:
 
 
 def test_spot_values_against_facts(catalogue: Catalogue) -> None:
-    # facts.md §1.1 (official config.json of V4-Pro / V4-Flash)
+    # docs/sources.md §1.1 (official config.json of V4-Pro / V4-Flash)
     pro = catalogue.model("deepseek-v4-pro")
     assert pro.config is not None and pro.config.index_topk == 1024 and pro.config.num_hidden_layers == 61
     assert pro.config.compress_ratios is not None
@@ -46,13 +46,13 @@ def test_spot_values_against_facts(catalogue: Catalogue) -> None:
     assert flash.config is not None and flash.config.index_topk == 512
     assert flash.config.compress_ratios is not None and flash.config.compress_ratios[:2] == (0, 0)
     assert pro.weight_precision == {"routed_experts": "fp4", "shared_experts": "fp8", "dense": "fp8"}
-    # facts.md §3.1 (DeepSeek-V3 inference config_671B.json)
+    # docs/sources.md §3.1 (DeepSeek-V3 inference config_671B.json)
     v3 = catalogue.model("deepseek-v3")
     assert v3.config is not None and (v3.config.kv_lora_rank, v3.config.qk_rope_head_dim) == (512, 64)
-    # facts.md §6: H200 141 GB at 4.8 TB/s; H800 NVLink 400 GB/s (DeepSeek ISCA'25)
+    # docs/sources.md §6: H200 141 GB at 4.8 TB/s; H800 NVLink 400 GB/s (DeepSeek ISCA'25)
     assert catalogue.gpu("h200").hbm_gb == 141 and catalogue.gpu("h200").hbm_tb_per_s == 4.8
     assert catalogue.gpu("h800").scale_up_gb_per_s == 400
-    # facts.md §5.1: V4-Pro launch list 1.74 / 3.48; promotion 0.435 / 0.87; peak schedule 1.32 / 3.96 with 50%
+    # docs/sources.md §5.1: V4-Pro launch list 1.74 / 3.48; promotion 0.435 / 0.87; peak schedule 1.32 / 3.96 with 50%
     prices = {p.id: p for p in catalogue.prices}
     assert (
         prices["deepseek-v4-pro-launch-list"].usd_per_mtok_input_cache_miss,
@@ -65,7 +65,7 @@ def test_spot_values_against_facts(catalogue: Catalogue) -> None:
     assert peak.effective_from == dt.datetime(2026, 8, 16, 16, tzinfo=dt.UTC)
     # 35 peak hours a week (peers.md: mcp-rubber-duck#148)
     assert sum((w.end_hour_utc - w.start_hour_utc) * len(w.weekdays) for w in peak.peak_windows) == 35
-    # facts.md §5.2: MiniMax M3 >512K tier
+    # docs/sources.md §5.2: MiniMax M3 >512K tier
     assert prices["minimax-m3-list"].context_tiers[0].usd_per_mtok_input_cache_miss == 0.60
 
 

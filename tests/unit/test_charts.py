@@ -13,7 +13,8 @@ import pytest
 from costmodel import charts, report
 from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.compare import compare_table, evaluate
-from costmodel.scenario import Scenario, preset
+from costmodel.presets import preset
+from costmodel.scenario import Scenario
 
 AS_OF = dt.date(2026, 11, 20)
 

@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 
 from costmodel.catalog import Catalogue
 from costmodel.compare import API_COLUMNS, COLUMNS, api_sweep_grid, compare_table, evaluate, sweep
+from costmodel.presets import preset, preset_names
 from costmodel.pricing import PricingError, api_bill
-from costmodel.scenario import ApiOption, Scenario, Workload, preset, preset_names
+from costmodel.scenario import ApiOption, Scenario, Workload
 
 AS_OF = dt.date(2026, 11, 28)
 CONTRACT = [

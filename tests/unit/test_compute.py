@@ -22,7 +22,7 @@ from tests.unit.model_factory import GQA_YAML
 
 # Published total / active parameters, billions (the catalogue rows carry them with their sources:
 # V3/V3.2 671B/37B excl. MTP (DeepSeek-V3 report); V4-Pro 1.6T/49B, V4-Flash 284B/13B (V4 model cards);
-# Kimi K2.6 1.04T/32B (Moonshot, K2 architecture borrowed; facts.md §9)).
+# Kimi K2.6 1.04T/32B (Moonshot, K2 architecture borrowed; docs/sources.md §9)).
 PUBLISHED = ["deepseek-v3", "deepseek-v3.2", "deepseek-v4-pro", "deepseek-v4-flash", "kimi-k2.6"]
 
 
@@ -62,7 +62,7 @@ def test_components_add_up(catalogue: Catalogue) -> None:
 
 
 def test_expert_shapes(catalogue: Catalogue) -> None:
-    # SwiGLU: gate, up, down = 3 × hidden × moe_intermediate (facts.md §1.1, §3.1)
+    # SwiGLU: gate, up, down = 3 × hidden × moe_intermediate (docs/sources.md §1.1, §3.1)
     assert routed_expert_params(catalogue.model("deepseek-v3")) == 3 * 7168 * 2048
     assert routed_expert_params(catalogue.model("deepseek-v4-pro")) == 3 * 7168 * 3072
     comp = component_params(catalogue.model("deepseek-v4-pro"))

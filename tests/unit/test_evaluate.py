@@ -10,7 +10,7 @@ import pytest
 
 from costmodel import compare, pricing
 from costmodel.catalog import Catalogue
-from costmodel.scenario import preset, preset_names
+from costmodel.presets import preset, preset_names
 from costmodel.serving import EFFICIENCY_LEVELS, option
 
 AS_OF = dt.date(2026, 11, 20)

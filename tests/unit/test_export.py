@@ -24,7 +24,8 @@ from costmodel.export import (
     write_export,
     write_xlsx,
 )
-from costmodel.scenario import Scenario, preset, scenario_from_text, scenario_to_json
+from costmodel.presets import preset
+from costmodel.scenario import Scenario, scenario_from_text, scenario_to_json
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -312,7 +313,7 @@ def test_markdown_report_escapes_user_text(catalogue: Catalogue) -> None:
     """A scenario name or description cannot inject headings, links, HTML or table rows into the report."""
     from costmodel import export
     from costmodel.compare import compare_table
-    from costmodel.scenario import preset
+    from costmodel.presets import preset
 
     s = preset("chat", dt.date(2026, 11, 28)).model_copy(
         update={"name": "x\n# injected [link](http://evil) <script>", "description": "| a | b |\n## also"}

@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 from costmodel.catalog import CatalogueError, load_catalogue, parse_models_text
 from tests.conftest import DATA
 
+pytestmark = pytest.mark.slow  # hypothesis over whole catalogues (`make test-fast` skips it)
+
 _ORIGINAL = {
     name: yaml.safe_load((DATA / name).read_text())
     for name in ("models.yaml", "hardware.yaml", "prices.yaml")

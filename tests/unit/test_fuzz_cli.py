@@ -13,7 +13,6 @@ import json
 import math
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,9 +21,9 @@ from hypothesis import strategies as st
 
 from costmodel.cli import main
 
+pytestmark = pytest.mark.slow  # hypothesis over argv, and real subprocesses (`make test-fast` skips it)
+
 REPO = Path(__file__).resolve().parents[2]
-#: Any single in-process run slower than this counts as a hang.
-HANG_S = 20.0
 
 SUBCOMMANDS: dict[str, list[str]] = {
     "catalog validate": ["--data"],
@@ -107,16 +106,16 @@ HOSTILE = [
 
 
 def run_cli(argv: list[str]) -> tuple[int, str, str]:
-    """``main(argv)`` with stdout and stderr captured: (status, stdout, stderr). Fails if it raises or hangs."""
+    """``main(argv)`` with stdout and stderr captured: (status, stdout, stderr). Fails if it raises.
+
+    How long the hostile runs take is measured by benchmarks/bench_scaling.py, not checked here.
+    """
     out, err = io.StringIO(), io.StringIO()
-    t0 = time.perf_counter()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(argv)
         except BaseException as e:
             pytest.fail(f"costmodel {argv!r} raised {type(e).__name__}: {e}")
-    elapsed = time.perf_counter() - t0
-    assert elapsed < HANG_S, f"costmodel {argv!r} took {elapsed:.1f} s"
     return code, out.getvalue(), err.getvalue()
 
 

@@ -30,23 +30,24 @@ from costmodel.attention import attention_flops_per_token, kv_cache_bytes
 from costmodel.catalog import CatalogueError, load_catalogue, parse_models_text
 from costmodel.catalog.loader import MAX_TEXT_BYTES
 from costmodel.compare import API_COLUMNS, COLUMNS, compare_table
+from costmodel.presets import preset, preset_names
 from costmodel.scenario import (
-    _ASSUMPTION_KEYS,
-    _WORKLOAD_KEYS,
+    ASSUMPTION_KEYS,
     QUERY_KEYS,
+    WORKLOAD_KEYS,
     ApiOption,
     Scenario,
     ScenarioError,
     SelfHostOption,
     ServingAssumptions,
     Workload,
-    preset,
-    preset_names,
     scenario_from_query,
     scenario_from_text,
     scenario_to_json,
     scenario_to_query,
 )
+
+pytestmark = pytest.mark.slow  # hypothesis over every input path (`make test-fast` skips it)
 
 CAT = load_catalogue()
 AS_OF = dt.date(2026, 11, 28)
@@ -408,11 +409,11 @@ def test_any_query_string_gives_a_scenario_and_says_what_it_ignored(params: dict
     assert isinstance(s, Scenario)
     assert set(ignored) <= set(params), ignored
     for key in ignored:  # a key reported as ignored left its field at the default
-        if key in _WORKLOAD_KEYS:
-            name = _WORKLOAD_KEYS[key]
+        if key in WORKLOAD_KEYS:
+            name = WORKLOAD_KEYS[key]
             assert getattr(s.workload, name) == getattr(DEFAULT.workload, name), key
-        elif key in _ASSUMPTION_KEYS:
-            name = _ASSUMPTION_KEYS[key]
+        elif key in ASSUMPTION_KEYS:
+            name = ASSUMPTION_KEYS[key]
             assert getattr(s.assumptions, name) == getattr(DEFAULT.assumptions, name), key
         elif key in _TOP_KEYS:
             assert getattr(s, _TOP_KEYS[key]) == getattr(DEFAULT, _TOP_KEYS[key]), key
@@ -530,13 +531,10 @@ def test_bad_scenario_file_is_refused_in_one_line(what: str) -> None:
     assert len(msg) < 1000, msg[:300]
 
 
-def test_ten_megabyte_file_is_refused_fast() -> None:
-    import time
-
-    t0 = time.perf_counter()
+def test_ten_megabyte_file_is_refused_for_its_size() -> None:
+    # refused by the size limit, before any parsing (how long that takes: benchmarks/bench_scaling.py)
     with pytest.raises(ScenarioError, match="larger than"):
         scenario_from_text(BAD_FILES["10 MB"], what="big.json")
-    assert time.perf_counter() - t0 < 2.0
 
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])

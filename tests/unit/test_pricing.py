@@ -11,12 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from costmodel.catalog import Catalogue
+from costmodel.presets import preset
 from costmodel.pricing import PricingError, api_bill, bill_arrays, bill_point, resolve_price
 from costmodel.scenario import (
     ApiOption,
     Scenario,
     Workload,
-    preset,
     scenario_from_query,
     scenario_from_text,
     scenario_to_json,

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from costmodel.presets import preset, preset_names
 from costmodel.scenario import (
     ApiOption,
     Scenario,
@@ -19,8 +20,6 @@ from costmodel.scenario import (
     ServingAssumptions,
     Workload,
     hourly_requests_utc,
-    preset,
-    preset_names,
     scenario_from_query,
     scenario_from_text,
     scenario_to_json,
@@ -240,6 +239,7 @@ def test_scenario_file_with_wrong_field(path: tuple[str, ...], value: object, ne
 # ---- round trips -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # ~2-3 s: 100 examples, each through YAML
 @given(scenarios)
 def test_json_and_yaml_round_trips_are_exact(s: Scenario) -> None:
     assert scenario_from_text(scenario_to_json(s)) == s
@@ -334,4 +334,4 @@ def test_every_option_field_travels_in_the_url_and_the_app_editor() -> None:
     assert set(sc._SELF_HOST_FIELDS) == set(SelfHostOption.model_fields)
     assert set(sc._API_FIELDS) == set(ApiOption.model_fields)
     calc_state = importlib.import_module("app_pages.calc_state")
-    assert set(calc_state.SELF_HOST_COLUMNS) == set(SelfHostOption.model_fields)
+    assert set(calc_state.SELF_HOST_EDITOR_COLUMNS) == set(SelfHostOption.model_fields)

@@ -37,7 +37,7 @@ def self_host_rows(s: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     return evaluate(s.model_copy(update={"api_options": ()}), catalogue).table
 
 
-# ---- calibration (facts.md §10, LMSYS 2025-05-05) ------------------------------------------------------
+# ---- calibration (docs/sources.md §10, LMSYS 2025-05-05) ------------------------------------------------------
 
 
 @pytest.mark.parametrize("m", LMSYS_MEASUREMENTS, ids=lambda m: m.name)
@@ -73,7 +73,7 @@ def test_lmsys_decode_deployment_fits_batch_256(catalogue: Catalogue) -> None:
 
 
 def test_calibration_keeps_dp_attention(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
-    # facts.md §10: LMSYS used DP attention; the calibration must evaluate that layout, not the auto choice.
+    # docs/sources.md §10: LMSYS used DP attention; the calibration must evaluate that layout, not the auto choice.
     seen: list[str] = []
     real = serving.estimate
 
@@ -88,7 +88,7 @@ def test_calibration_keeps_dp_attention(catalogue: Catalogue, monkeypatch: pytes
     assert seen == ["dp"]
 
 
-# ---- memory plans vs the SGLang DeepSeek-V4 cookbook (facts.md §10) ------------------------------------
+# ---- memory plans vs the SGLang DeepSeek-V4 cookbook (docs/sources.md §10) ------------------------------------
 
 
 def _plan(catalogue: Catalogue, model: str, gpu: str, precision: serving.PrecisionPlan) -> serving.MemoryPlan:
@@ -97,7 +97,7 @@ def _plan(catalogue: Catalogue, model: str, gpu: str, precision: serving.Precisi
 
 
 def test_v4_pro_fp8_needs_16_h200(catalogue: Catalogue) -> None:
-    # facts.md §10 (SGLang V4 cookbook): V4-Pro in FP8 needs 16 × H200 (two nodes). Neither layout fits 8:
+    # docs/sources.md §10 (SGLang V4 cookbook): V4-Pro in FP8 needs 16 × H200 (two nodes). Neither layout fits 8:
     # 1.6 TB of FP8 weights > 8 × 126.9 GB usable. At 16 the TP8 × 2 layout holds more sequences than DP16
     # (DP16 keeps 24 GB of non-expert weights on every GPU and leaves 3 GB of KV room).
     plan = _plan(catalogue, "deepseek-v4-pro", "h200", "fp8")
@@ -112,7 +112,7 @@ def test_v4_pro_fp8_needs_16_h200(catalogue: Catalogue) -> None:
 
 
 def test_v4_pro_fp4_experts_fits_8_h200_with_attention_tp(catalogue: Catalogue) -> None:
-    """facts.md §10 (SGLang V4 cookbook): V4-Pro with FP4 experts runs on 8 × H200. Our auto plan finds 8.
+    """docs/sources.md §10 (SGLang V4 cookbook): V4-Pro with FP4 experts runs on 8 × H200. Our auto plan finds 8.
 
     It needs attention tensor parallelism: under TP8 each GPU holds 1/8 of the 27 GB of attention,
     shared-expert and embedding weights + 1/8 of the 822 GB of FP4 experts = 106 GB, leaving 21 GB of KV room
@@ -199,13 +199,13 @@ def test_serving_estimate_uses_the_chosen_layout(catalogue: Catalogue) -> None:
 
 
 def test_v4_pro_on_b200_is_8(catalogue: Catalogue) -> None:
-    # facts.md §10: 8 × B200. DP8 already fits and holds more sequences than TP8 (KV replicated 8×).
+    # docs/sources.md §10: 8 × B200. DP8 already fits and holds more sequences than TP8 (KV replicated 8×).
     plan = _plan(catalogue, "deepseek-v4-pro", "b200", "native")
     assert plan.gpus == 8 and plan.attention_layout == "dp"
 
 
 def test_v4_flash_fits_2_h200_where_the_cookbook_quotes_4(catalogue: Catalogue) -> None:
-    """facts.md §10 (SGLang V4 cookbook): V4-Flash fits 4 × H200. We find 2 already fit, in either layout.
+    """docs/sources.md §10 (SGLang V4 cookbook): V4-Flash fits 4 × H200. We find 2 already fit, in either layout.
 
     155 GB of weights: DP2 holds 82 GB per GPU (45 GB KV room), TP2 78 GB (49 GB, but KV replicated on both
     ranks, so fewer sequences): DP2 is chosen. The cookbook quotes a working recipe, not the minimum:
@@ -445,7 +445,7 @@ def test_cli_serve_fixed_gpus(capfd: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.parametrize("layout,gpus,tp", [("auto", 8, 8), ("tp", 8, 8), ("dp", 16, 1)])
 def test_cli_serve_layout(capfd: pytest.CaptureFixture[str], layout: str, gpus: int, tp: int) -> None:
-    # facts.md §10: V4-Pro (FP4 experts) on 8 × H200 needs attention TP; DP attention needs 16.
+    # docs/sources.md §10: V4-Pro (FP4 experts) on 8 × H200 needs attention TP; DP attention needs 16.
     argv = ["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--layout", layout, "--format", "json"]
     assert main(argv) == 0
     rec = json.loads(capfd.readouterr().out)[0]
@@ -477,7 +477,7 @@ def test_cli_serve_bad_layout_one_line_exit_2(capsys: pytest.CaptureFixture[str]
 
 
 def test_auto_layout_costs_the_cheaper_of_dp_and_tp(catalogue: Catalogue) -> None:
-    """V4-Pro with FP4 experts on H200 fits 8 GPUs only with attention TP (facts.md §10 cookbook: 8 x H200)
+    """V4-Pro with FP4 experts on H200 fits 8 GPUs only with attention TP (docs/sources.md §10 cookbook: 8 x H200)
     and 16 with DP; ``auto`` must price whichever is cheaper for the workload, at low and at high volume."""
     for requests_per_day in (2_000.0, 5_000_000.0):
         w = Workload(requests_per_day=requests_per_day, prompt_tokens=2000, output_tokens=500)
