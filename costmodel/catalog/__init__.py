@@ -9,14 +9,25 @@ from costmodel.catalog.loader import (
     parse_yaml_text,
     stale_rows,
 )
-from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Model, ModelConfig, PriceSchedule
+from costmodel.catalog.schema import (
+    METRIC_PHASE,
+    Catalogue,
+    Gpu,
+    GpuRental,
+    Measurement,
+    Model,
+    ModelConfig,
+    PriceSchedule,
+)
 
 __all__ = [
     "DEFAULT_DATA_DIR",
+    "METRIC_PHASE",
     "Catalogue",
     "CatalogueError",
     "Gpu",
     "GpuRental",
+    "Measurement",
     "Model",
     "ModelConfig",
     "PriceSchedule",

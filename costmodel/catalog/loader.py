@@ -1,4 +1,5 @@
-"""Load and cross-check the catalogue files (``models.yaml``, ``hardware.yaml``, ``prices.yaml``).
+"""Load and cross-check the catalogue files (``models.yaml``, ``hardware.yaml``, ``prices.yaml``,
+``measurements.yaml``).
 
 The only I/O in ``costmodel`` besides exports. Every problem becomes one :class:`CatalogueError`
 whose one-line message names the file, the row id and the field.
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Model, PriceSchedule
+from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Measurement, Model, PriceSchedule
 
 #: The repository's own catalogue folder.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -25,6 +26,7 @@ FILES: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {
     "models.yaml": (("models", Model),),
     "hardware.yaml": (("gpus", Gpu), ("rentals", GpuRental)),
     "prices.yaml": (("prices", PriceSchedule),),
+    "measurements.yaml": (("measurements", Measurement),),
 }
 
 R = TypeVar("R", bound=BaseModel)
@@ -32,6 +34,15 @@ R = TypeVar("R", bound=BaseModel)
 
 class CatalogueError(ValueError):
     """A catalogue file or row is wrong; the message is one line naming file, row and field."""
+
+    def __init__(self, message: str) -> None:
+        # one line by construction: a row id or a mapping key quoted from the file may hold a newline
+        super().__init__(_one_line(message))
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every non-printable character (newline, tab, control) written as its escape."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class _NoAliasLoader(yaml.SafeLoader):
@@ -116,7 +127,8 @@ def _read(folder: Path, name: str) -> dict[str, Any]:
 
 
 def cross_check(cat: Catalogue) -> None:
-    """Cross-references: each price names a known model, each rental a known GPU.
+    """Cross-references: each price names a known model, each rental a known GPU, each measurement a known
+    open-weights model and a known GPU.
 
     Raises:
         CatalogueError: naming file, row and field.
@@ -135,10 +147,29 @@ def cross_check(cat: Catalogue) -> None:
                 f"hardware.yaml: rentals row {r.id}: field gpu: unknown GPU {r.gpu!r}; "
                 f"known: {', '.join(sorted(gpu_ids))}"
             )
+    open_ids = {m.id for m in cat.models if m.open_weights}
+    for x in cat.measurements:
+        where = f"measurements.yaml: measurements row {x.id}"
+        # the messages also name the file referred to: a broken reference may come from an edit there
+        if x.model not in model_ids:
+            raise CatalogueError(
+                f"{where}: field model: unknown model {x.model!r} (no such row in models.yaml); "
+                f"known: {', '.join(sorted(model_ids))}"
+            )
+        if x.model not in open_ids:
+            raise CatalogueError(
+                f"{where}: field model: {x.model!r} has no open weights in models.yaml; a measurement needs "
+                f"an open-weights model: {', '.join(sorted(open_ids))}"
+            )
+        if x.gpu not in gpu_ids:
+            raise CatalogueError(
+                f"{where}: field gpu: unknown GPU {x.gpu!r} (no such row in hardware.yaml); "
+                f"known: {', '.join(sorted(gpu_ids))}"
+            )
 
 
 def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
-    """Load, validate and cross-check the three catalogue files in ``data_dir`` (default: repo ``data/``).
+    """Load, validate and cross-check the catalogue files in ``data_dir`` (default: repo ``data/``).
 
     Raises:
         CatalogueError: one line naming the file, the row id and the field.
@@ -158,6 +189,7 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
         gpus=tuple(parts["gpus"]),
         rentals=tuple(parts["rentals"]),
         prices=tuple(parts["prices"]),
+        measurements=tuple(parts["measurements"]),
     )
     cross_check(cat)
     return cat

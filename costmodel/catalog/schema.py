@@ -2,7 +2,8 @@
 
 Every row carries ``source``, ``as_of`` and ``confidence``. Units are in field names
 (``usd_per_mtok_*`` = US dollars per 1,000,000 tokens, ``hbm_gb`` = 10^9 bytes,
-``hbm_tb_per_s`` = 10^12 bytes per second, ``*_tflops`` = 10^12 dense FLOP/s).
+``hbm_tb_per_s`` = 10^12 bytes per second, ``*_tflops`` = 10^12 dense FLOP/s, ``*_tokens_per_s_*`` = tokens
+per second, ``*_ms_*`` = milliseconds).
 An unknown value is ``null`` and its reason is given in ``null_reasons``; a value that
 could not be verified is listed in ``unconfirmed_fields`` so results that use it can say so.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 IdField = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 PosInt = Annotated[int, Field(gt=0)]
@@ -31,6 +32,48 @@ Precision = Literal["bf16", "fp8", "fp4"]
 AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid"]
 RentalBasis = Literal["on_demand", "spot", "reserved"]
 PriceKind = Literal["list", "promotion"]
+
+#: What a published serving figure counts: which tokens (output = generated; input = prompt; total = both),
+#: per second, divided by what. ``per_gpu_all_gpus``: every GPU of the deployment (prefill + decode);
+#: ``per_decode_gpu`` / ``per_prefill_gpu``: the GPUs of that phase (all GPUs when not disaggregated);
+#: ``per_*_node``: per node of ``gpus_per_node`` GPUs of that phase; ``all_*``: the sum over those GPUs.
+MeasurementMetric = Literal[
+    "output_tokens_per_s_per_gpu_all_gpus",
+    "total_tokens_per_s_per_gpu_all_gpus",
+    "output_tokens_per_s_all_gpus",
+    "total_tokens_per_s_all_gpus",
+    "output_tokens_per_s_per_decode_gpu",
+    "output_tokens_per_s_per_decode_node",
+    "output_tokens_per_s_all_decode_gpus",
+    "input_tokens_per_s_per_prefill_gpu",
+    "input_tokens_per_s_per_prefill_node",
+    "input_tokens_per_s_all_prefill_gpus",
+]
+#: ``e2e``: prefill and decode both loaded; ``decode_only`` / ``prefill_only``: one phase's rate, the other
+#: phase assumed unlimited or measured apart (phase-isolated rates are not end-to-end capacity).
+MeasurementPhase = Literal["e2e", "decode_only", "prefill_only"]
+#: The one phase each metric can describe.
+METRIC_PHASE: dict[str, MeasurementPhase] = {
+    "output_tokens_per_s_per_gpu_all_gpus": "e2e",
+    "total_tokens_per_s_per_gpu_all_gpus": "e2e",
+    "output_tokens_per_s_all_gpus": "e2e",
+    "total_tokens_per_s_all_gpus": "e2e",
+    "output_tokens_per_s_per_decode_gpu": "decode_only",
+    "output_tokens_per_s_per_decode_node": "decode_only",
+    "output_tokens_per_s_all_decode_gpus": "decode_only",
+    "input_tokens_per_s_per_prefill_gpu": "prefill_only",
+    "input_tokens_per_s_per_prefill_node": "prefill_only",
+    "input_tokens_per_s_all_prefill_gpus": "prefill_only",
+}
+#: Bounds of measurement fields: far above any published run, low enough to catch a typo of several digits.
+MAX_MEASURED_TOKENS_PER_S = 1e9
+MAX_GPUS = 1_000_000
+MAX_TOKENS = 100_000_000
+MAX_MS = 3_600_000.0
+GpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS)]
+TokenCount = Annotated[int, Field(gt=0, le=MAX_TOKENS)]
+Millis = Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)]
+TokenRate = Annotated[float, Field(gt=0, le=MAX_MEASURED_TOKENS_PER_S, allow_inf_nan=False)]
 
 #: Compression ratios a V4 layer may use: 0 = sliding window only, 4 = CSA, 128 = HCA.
 SUPPORTED_COMPRESS_RATIOS = (0, 4, 128)
@@ -305,6 +348,92 @@ class PriceSchedule(_Row):
         return self.effective_from <= when and (self.effective_to is None or when < self.effective_to)
 
 
+class Measurement(_Row):
+    """One published serving throughput figure, kept in the metric its source defines.
+
+    ``as_of`` is the date of publication (or of the measurement, where the source dates it). ``gpus_total``
+    counts the GPUs of the measured deployment: prefill + decode for a disaggregated run. Figures are as
+    published; conversions between metrics belong to the validation code, not to this row.
+    """
+
+    id: IdField
+    model: IdField
+    """Architecture id in ``models.yaml`` (e.g. DeepSeek-R1 and V3 checkpoints map to ``deepseek-v3``)."""
+    checkpoint: str = Field(min_length=1)
+    """The exact checkpoint measured, as published (e.g. ``nvidia/DeepSeek-R1-0528-FP4``)."""
+    weight_precision: str = Field(min_length=1)
+    """Weight precision as published (e.g. ``NVFP4 MoE + FP8 attention``)."""
+    kv_precision: str | None
+    gpu: IdField
+    """GPU id in ``hardware.yaml``."""
+    gpus_total: GpuCount | None
+    prefill_gpus: GpuCount | None
+    decode_gpus: GpuCount | None
+    engine: str = Field(min_length=1)
+    engine_version: str | None
+    parallelism: str | None
+    """Parallelism as published (TP / EP / DP attention, instance sizes)."""
+    disaggregated: bool | None
+    """Prefill and decode on separate GPUs (PD disaggregation)."""
+    mtp: bool | None
+    """Multi-token prediction / speculative decoding on."""
+    isl_tokens: TokenCount | None
+    """Input (prompt) length per request."""
+    osl_tokens: TokenCount | None
+    """Output length per request."""
+    kv_length_tokens: TokenCount | None
+    """KV length held per sequence in a decode-only run."""
+    concurrency: Annotated[int, Field(gt=0, le=MAX_TOKENS)] | None
+    """Requests in flight over the whole deployment."""
+    batch_per_gpu: Annotated[int, Field(gt=0, le=MAX_TOKENS)] | None
+    """Sequences per GPU (or per rank) as published."""
+    tpot_ms_limit: Millis | None
+    """Time-per-output-token limit the run had to meet."""
+    ttft_ms_limit: Millis | None
+    """Time-to-first-token limit the run had to meet."""
+    metric: MeasurementMetric
+    phase: MeasurementPhase
+    measured_value: TokenRate
+    """The figure, in ``metric`` (tokens per second)."""
+    published_text: str = Field(min_length=1)
+    """The figure as quoted from the source."""
+    output_tokens_per_s_per_user: TokenRate | None = None
+    """Interactivity at that point, when published."""
+    tpot_ms_measured: Millis | None = None
+    """Measured time per output token at that point, when published."""
+
+    # Field validators (not a model validator) so that the error names the field: fields are validated in
+    # declaration order, and ``info.data`` holds the earlier ones that were valid.
+    @field_validator("phase")
+    @classmethod
+    def _phase_fits_metric(cls, phase: MeasurementPhase, info: ValidationInfo) -> MeasurementPhase:
+        metric = info.data.get("metric")
+        if metric is not None and METRIC_PHASE[metric] != phase:
+            raise ValueError(f"metric {metric!r} is a {METRIC_PHASE[metric]} metric, but phase is {phase!r}")
+        if info.data.get("kv_length_tokens") is not None and phase != "decode_only":
+            raise ValueError(f"kv_length_tokens is for decode_only rows, but phase is {phase!r}")
+        return phase
+
+    @field_validator("decode_gpus")
+    @classmethod
+    def _gpu_counts_add_up(cls, decode: int | None, info: ValidationInfo) -> int | None:
+        total, prefill = info.data.get("gpus_total"), info.data.get("prefill_gpus")
+        for name, n in (("prefill_gpus", prefill), ("decode_gpus", decode)):
+            if n is not None and total is not None and n > total:
+                raise ValueError(f"{name}={n} is more than gpus_total={total}")
+        if prefill is not None and decode is not None and total is not None and prefill + decode != total:
+            raise ValueError(f"prefill_gpus + decode_gpus = {prefill + decode}, but gpus_total = {total}")
+        return decode
+
+    @field_validator("disaggregated")
+    @classmethod
+    def _split_only_when_disaggregated(cls, disaggregated: bool | None, info: ValidationInfo) -> bool | None:
+        split = info.data.get("prefill_gpus") is not None or info.data.get("decode_gpus") is not None
+        if disaggregated is False and split:
+            raise ValueError("disaggregated is false, but prefill_gpus / decode_gpus are given")
+        return disaggregated
+
+
 class Catalogue(BaseModel):
     """Everything in ``data/``, cross-referenced."""
 
@@ -314,6 +443,8 @@ class Catalogue(BaseModel):
     gpus: tuple[Gpu, ...]
     rentals: tuple[GpuRental, ...]
     prices: tuple[PriceSchedule, ...]
+    measurements: tuple[Measurement, ...] = ()
+    """Published serving measurements (``measurements.yaml``), the validation set of the serving model."""
 
     def model(self, model_id: str) -> Model:
         """The model row with this id; ``KeyError`` with the known ids otherwise."""

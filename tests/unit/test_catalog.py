@@ -23,7 +23,9 @@ IDS_MODELS = {
     "minimax-m3",
     "claude-opus-4.6",
 }
-IDS_GPUS = {"h100-sxm", "h800", "h200", "b200", "b300", "mi300x", "mi355x", "ascend-910c", "ascend-950"}
+IDS_GPUS = {
+    "h100-sxm", "h800", "h200", "b200", "b300", "gb200", "gb300", "mi300x", "mi355x", "ascend-910c", "ascend-950"
+}
 
 
 def test_every_file_loads_with_the_agreed_ids(catalogue: Catalogue) -> None:
