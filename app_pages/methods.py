@@ -1,7 +1,7 @@
-"""Methods & validation: the formulas in words and math, the calibration (predicted vs measured), known gaps.
+"""Methods & validation: the formulas in words and math, the validation (predicted vs measured), known gaps.
 
 The math summary is written here; the exact statements are the modules' own docstrings (shown verbatim, so they
-cannot drift from the code); the calibration table is computed live by ``costmodel.serving``; the known gaps
+cannot drift from the code); the validation table (every published measurement predicted) is computed live by ``costmodel.serving``; the known gaps
 come from the team's ``docs/*.md``.
 """
 
@@ -32,6 +32,7 @@ MODULES = {
     "costmodel.attention.sim": "Reference simulation",
     "costmodel.compute": "Parameters and FLOPs",
     "costmodel.serving": "Serving: memory, throughput, fleet cost",
+    "costmodel.serving.validation": "Serving against published measurements",
     "costmodel.compare": "Comparison: one evaluation of a scenario",
     "costmodel.breakeven": "Break-even",
 }
@@ -127,32 +128,55 @@ with tab_code:
             st.markdown(_doc(name))
 
 
-@st.cache_data(max_entries=4, show_spinner="Predicting the published measurements…")
-def _calibration(model_id: str, gpu_id: str) -> pd.DataFrame:
-    return serving.calibration_frame(cat.model(model_id), cat.gpu(gpu_id))
+@st.cache_data(max_entries=1, show_spinner="Predicting every published measurement…")
+def _validation() -> tuple[pd.DataFrame, dict[str, float | int | str], dict[str, float], tuple[float, float]]:
+    v = serving.validate(common.base_catalogue())
+    return serving.validation_frame(v), v.summary, v.factors, v.band
 
 
 with tab_cal:
+    rows, summary, factors, band = _validation()
     st.markdown(
-        "The efficiency factors of the serving model are fitted on LMSYS's published DeepSeek-V3 run "
-        "(2025-05-05: FP8 on 8 × H100 nodes, prefill on 32 GPUs, decode on 72; SGLang with large-scale expert "
-        "parallelism). The MTP run is not fitted: it is an out-of-sample check. `floor` is the 100 % roofline."
+        "The serving model against every published serving measurement in the catalogue "
+        f"(`data/measurements.yaml`, {summary['rows']} rows: H100 to GB300, MI300X, MI355X; DeepSeek V3/R1, "
+        "V3.2, V4-Pro and Kimi K2), each predicted **in its own metric** (output or total tokens; per GPU, per "
+        "node or all GPUs; one phase or end to end). Six efficiency factors (prefill MFU, decode MFU and HBM "
+        "efficiency for aggregated and for disaggregated deployments) are fitted on them; the band is the "
+        "10th-90th percentile of how far off each row was when predicted by a fit without it (leave-one-out)."
     )
-    cal = _calibration("deepseek-v3", "h100-sxm")
-    st.altair_chart(charts.calibration_chart(cal), width="stretch", key="methods_cal_chart")
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Median error (%)", f"{float(summary['median_abs_pct_error']):.0f}%")
+    m2.metric(
+        "Leave-one-out median error (%)",
+        f"{float(summary['loo_median_abs_pct_error']):.0f}%",
+        help="Each row predicted by the factors fitted without it: the error to expect on a deployment the "
+        "model has not seen.",
+    )
+    m3.metric("Inside the band (% of rows)", f"{float(summary['share_inside_band']):.0%}")
+    m4.metric(
+        "Largest ratio (×)",
+        f"{float(summary['max_ratio']):.2f}×",
+        help=f"Largest of predicted/measured and measured/predicted: {summary['worst_row']}.",
+    )
+    st.altair_chart(charts.validation_chart(rows), width="stretch", key="methods_val_chart")
+    st.caption(
+        f"Band: × {band[0]:.2f} to × {band[1]:.2f} of the base prediction. Fitted factors: "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in factors.items())
+        + ". Rows that cannot be estimated stay in the table and say why."
+    )
     st.dataframe(
-        cal,
+        rows,
         hide_index=True,
-        key="methods_cal_table",
+        key="methods_val_table",
         column_config={
-            "measured_tokens_per_s_per_node": st.column_config.NumberColumn(
-                "measured (tokens/s per node)", format="localized"
-            ),
-            "predicted_tokens_per_s_per_node": st.column_config.NumberColumn(
-                "predicted (tokens/s per node)", format="localized"
-            ),
+            "measured": st.column_config.NumberColumn("measured (tok/s, its metric)", format="localized"),
+            "predicted_base": st.column_config.NumberColumn("predicted (tok/s)", format="localized"),
+            "predicted_low": st.column_config.NumberColumn("band low (tok/s)", format="localized"),
+            "predicted_high": st.column_config.NumberColumn("band high (tok/s)", format="localized"),
+            "predicted_loo": st.column_config.NumberColumn("leave-one-out (tok/s)", format="localized"),
             "ratio": st.column_config.NumberColumn("predicted / measured (×)", format="%.2f"),
-            "fitted": st.column_config.CheckboxColumn("fitted on it"),
+            "inside_band": st.column_config.CheckboxColumn("inside band"),
+            "reason": st.column_config.TextColumn("why not estimated"),
         },
     )
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -42,6 +42,7 @@ __all__ = [
     "NoArchitectureError",
     "V4Attention",
     "attention_flops_per_token",
+    "attention_index_flops_per_token",
     "attention_prefill_flops",
     "kv_cache_bytes",
     "kv_read_bytes_per_token",
@@ -76,6 +77,14 @@ class Mechanism(Protocol):
 
     def macs_sum(self, n: FloatArray) -> FloatArray:
         """Σ_{t=1..n} ``macs(t)``."""
+        ...
+
+    def prefill_macs_sum(self, n: FloatArray) -> FloatArray:
+        """MACs of prefilling positions 1..n with the kernels engines run for prompts."""
+        ...
+
+    def index_macs_sum(self, n: FloatArray) -> FloatArray:
+        """The lightning indexer's share of ``macs_sum(n)`` and ``prefill_macs_sum(n)``."""
         ...
 
 
@@ -139,7 +148,13 @@ def layer_mechanisms(model: Model, *, include_mtp: bool = False) -> list[Mechani
             v_head_dim=c.v_head_dim or head_dim,
         )
     elif kind == "mla":
-        one = MLA(c.num_attention_heads, _need(c, "kv_lora_rank"), _need(c, "qk_rope_head_dim"))
+        one = MLA(
+            c.num_attention_heads,
+            _need(c, "kv_lora_rank"),
+            _need(c, "qk_rope_head_dim"),
+            c.qk_nope_head_dim or 0,
+            c.v_head_dim or 0,
+        )
     else:  # mla_dsa
         one = DSA(
             c.num_attention_heads,
@@ -148,6 +163,8 @@ def layer_mechanisms(model: Model, *, include_mtp: bool = False) -> list[Mechani
             _need(c, "index_n_heads"),
             _need(c, "index_head_dim"),
             _need(c, "index_topk"),
+            c.qk_nope_head_dim or 0,
+            c.v_head_dim or 0,
         )
     return [one] * n
 
@@ -209,12 +226,18 @@ def attention_flops_per_token(
 
 
 def attention_prefill_flops(
-    model: Model, prompt_tokens: ArrayLike, cached_tokens: ArrayLike = 0, *, include_mtp: bool = False
+    model: Model,
+    prompt_tokens: ArrayLike,
+    cached_tokens: ArrayLike = 0,
+    *,
+    include_mtp: bool = False,
+    part: Literal["all", "indexer"] = "all",
 ) -> FloatArray:
     """Attention FLOPs of prefilling positions ``cached_tokens+1 .. prompt_tokens`` (closed-form sums).
 
-    Uses the decode counting of each position (absorbed MLA, indexer over every previous key); engines may
-    switch to other kernels for short prefills (e.g. V3.2's masked-MHA mode), which this does not model.
+    With the kernels engines run for prompts: dense MLA (V3, Kimi K2) in MHA mode, V3.2's DSA as masked MHA up
+    to ``index_topk`` and sparse MQA beyond, V4 and dense attention as in decode (each mechanism's
+    ``prefill_macs_sum``). ``part="indexer"``: only the lightning indexer's share (it runs in FP8).
 
     Raises:
         ValueError: ``cached_tokens`` > ``prompt_tokens``, or a negative / fractional count.
@@ -224,4 +247,17 @@ def attention_prefill_flops(
     if np.any(c > p):
         raise ValueError("cached_tokens must not exceed prompt_tokens")
     p, c = np.broadcast_arrays(p, c)
-    return 2 * _sum_layers(model, include_mtp, p.shape, lambda mech: mech.macs_sum(p) - mech.macs_sum(c))
+    if part == "indexer":
+        return 2 * _sum_layers(model, include_mtp, p.shape, lambda m: m.index_macs_sum(p) - m.index_macs_sum(c))
+    return 2 * _sum_layers(model, include_mtp, p.shape, lambda m: m.prefill_macs_sum(p) - m.prefill_macs_sum(c))
+
+
+def attention_index_flops_per_token(
+    model: Model, context_tokens: ArrayLike, *, include_mtp: bool = False
+) -> FloatArray:
+    """The lightning indexer's share of :func:`attention_flops_per_token` (FLOPs; 0 without an indexer)."""
+    t = tokens(context_tokens)
+    ones = np.ones_like(t)
+    return 2 * _sum_layers(
+        model, include_mtp, t.shape, lambda m: m.index_macs_sum(t) - m.index_macs_sum(t - ones)
+    )

@@ -93,7 +93,11 @@ class CSA(V4Attention):
         """Σ_{t=1..n} :meth:`macs`."""
         m, k = self.ratio, self.index_topk
         core = self.macs_per_entry * (sum_min_floor_div(n, m, k) + sum_min(n, self.window))
-        return core + self.index_macs_per_key * sum_floor_div(n, m)
+        return core + self.index_macs_sum(n)
+
+    def index_macs_sum(self, n: FloatArray) -> FloatArray:
+        """Σ_{t=1..n} :meth:`index_macs`."""
+        return self.index_macs_per_key * sum_floor_div(n, self.ratio)
 
     def pool_macs(self, t: FloatArray) -> FloatArray:
         """Pooling MACs at position ``t``: when a block completes, ``min(2m, t)`` tokens × (entry + key) dims."""

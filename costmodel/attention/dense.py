@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_t
 from costmodel.units import FloatArray
 
@@ -57,3 +59,11 @@ class DenseAttention:
     def macs_sum(self, n: FloatArray) -> FloatArray:
         """Σ_{t=1..n} :meth:`macs` (a prefill of ``n`` tokens)."""
         return self.n_heads * (self.head_dim + self.v_head_dim) * sum_t(n)
+
+    def prefill_macs_sum(self, n: FloatArray) -> FloatArray:
+        """MACs of prefilling positions 1..n: the decode counting of each position (the same kernels)."""
+        return self.macs_sum(n)
+
+    def index_macs_sum(self, n: FloatArray) -> FloatArray:
+        """Indexer share of :meth:`macs_sum` (none here)."""
+        return np.zeros_like(n)

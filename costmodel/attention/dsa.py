@@ -9,6 +9,11 @@ Per layer, decoding the token at position ``t`` (DeepSeek-V3.2-Exp paper §2; do
   ``n_heads · (2·kv_lora_rank + rope_dim) · min(t, topk)`` MACs.
 * Cache: one MLA entry and one indexer key per token.
 
+Prefill (SGLang/vLLM V3.2 kernels): a query at position ``t ≤ index_topk`` attends to every previous token
+and runs as masked MHA (MLA's MHA mode: ``n_heads · (nope + rope + v)`` MACs per key); beyond ``index_topk``
+the sparse MQA (absorbed) kernel over the ``index_topk`` selected tokens; the indexer scores every previous key
+in both (it runs in FP8: :meth:`index_macs_sum` is its share).
+
 Layouts (docs/sources.md §2.2): ``bf16`` = 1,152 B MLA entry + 256 B indexer key (vLLM convention);
 ``deployed`` = vLLM ``fp8_ds_mla``: 512 FP8 + 4 float32 tile scales + 64 BF16 rope = 656 B, indexer key
 128 FP8 + one float32 scale = 132 B (the FlashMLA sparse kernels require this layout).
@@ -50,7 +55,16 @@ class DSA:
     index_n_heads: int
     index_head_dim: int
     index_topk: int
+    nope_dim: int = 0
+    v_dim: int = 0
     kind = "dsa"
+
+    @property
+    def prefill_macs_per_key(self) -> int:
+        """MHA-mode MACs per (query, key) of the masked-MHA prefill (absorbed count when dims are unknown)."""
+        if not (self.nope_dim and self.v_dim):
+            return self.macs_per_entry
+        return self.n_heads * (self.nope_dim + self.rope_dim + self.v_dim)
 
     @property
     def macs_per_entry(self) -> int:
@@ -94,4 +108,16 @@ class DSA:
 
     def macs_sum(self, n: FloatArray) -> FloatArray:
         """Σ_{t=1..n} :meth:`macs`."""
-        return self.macs_per_entry * sum_min(n, self.index_topk) + self.index_macs_per_key * sum_t(n)
+        return self.macs_per_entry * sum_min(n, self.index_topk) + self.index_macs_sum(n)
+
+    def index_macs_sum(self, n: FloatArray) -> FloatArray:
+        """Σ_{t=1..n} :meth:`index_macs`."""
+        return self.index_macs_per_key * sum_t(n)
+
+    def prefill_macs_sum(self, n: FloatArray) -> FloatArray:
+        """MACs of prefilling positions 1..n: masked MHA up to ``index_topk``, sparse MQA beyond, indexer."""
+        k = self.index_topk
+        dense = self.prefill_macs_per_key * sum_t(np.minimum(n, k))
+        sparse = self.macs_per_entry * k * np.maximum(n - k, 0)
+        out: FloatArray = dense + sparse + self.index_macs_sum(n)
+        return out

@@ -10,12 +10,20 @@ paper §2): every head scores the 576-d entry and sums 512-d latents, so per att
 (docs/sources.md §2.3: ``128 · (576 + 512)``). The absorption matmuls themselves cost as many MACs as ``wkv_b`` has
 parameters and are counted with the linear layers in :mod:`costmodel.compute`.
 
+Prefill ("MHA mode", what SGLang/vLLM/FlashAttention run for prompts of dense MLA): the latents are
+up-projected once per token (the same MACs as ``wkv_b`` has parameters, counted with the linear layers) and
+every head attends with keys of ``qk_nope_head_dim + qk_rope_head_dim`` and values of ``v_head_dim``:
+``n_heads · (nope + rope + v)`` MACs per key, 128 · 320 for V3 against 128 · 1,088 absorbed (3.4× fewer). When
+the config lacks ``nope``/``v`` (0) prefill falls back to the absorbed count.
+
 ``deployed`` = BF16: the default KV dtype of vLLM/SGLang for V3 and K2 (``kv_cache_dtype=auto``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_t
 from costmodel.units import FloatArray
@@ -34,7 +42,16 @@ class MLA:
     n_heads: int
     kv_lora_rank: int
     rope_dim: int
+    nope_dim: int = 0
+    v_dim: int = 0
     kind = "mla"
+
+    @property
+    def prefill_macs_per_key(self) -> int:
+        """MHA-mode MACs per (query, key) in prefill: per head, nope + rope score dims and v value dims."""
+        if not (self.nope_dim and self.v_dim):
+            return self.macs_per_entry
+        return self.n_heads * (self.nope_dim + self.rope_dim + self.v_dim)
 
     @property
     def macs_per_entry(self) -> int:
@@ -60,3 +77,11 @@ class MLA:
     def macs_sum(self, n: FloatArray) -> FloatArray:
         """Σ_{t=1..n} :meth:`macs`."""
         return self.macs_per_entry * sum_t(n)
+
+    def prefill_macs_sum(self, n: FloatArray) -> FloatArray:
+        """MACs of prefilling positions 1..n in MHA mode."""
+        return self.prefill_macs_per_key * sum_t(n)
+
+    def index_macs_sum(self, n: FloatArray) -> FloatArray:
+        """No indexer."""
+        return np.zeros_like(n)

@@ -253,11 +253,21 @@ def simulate_mla(
     kv_dtype: KvDtype,
     rng: np.random.Generator,
     record: dict[str, I64] | None = None,
+    *,
+    prefill: bool = False,
 ) -> SimResult:
     """MLA, absorbed decode (MQA over the latent), and DSA (indexer + top-k on top of it).
 
-    ``record`` (if given) receives what the last step reads (see :func:`query_reads`).
+    ``prefill``: the kernels engines run for prompts, MHA mode: the latents are up-projected per head to keys
+    of ``nope + rope`` (the rope part shared) and values of ``v`` dims (the up-projection is a linear layer,
+    not counted here), and each head attends over them; DSA does so while every previous token is selected
+    (``t ≤ index_topk``) and runs the absorbed sparse kernel beyond. ``record`` (if given) receives what the
+    last step reads (see :func:`query_reads`).
     """
+    mha = prefill and mech.nope_dim > 0 and mech.v_dim > 0
+    if mha:  # per-head up-projections of the latent (random, fixed for the layer)
+        w_k = rng.standard_normal((mech.n_heads, mech.kv_lora_rank, mech.nope_dim))
+        w_v = rng.standard_normal((mech.n_heads, mech.kv_lora_rank, mech.v_dim))
     steps = _Steps(length)
     kvl, rope = mech.kv_lora_rank, mech.rope_dim
     table = EntryTable(mech.entry_layout(kv_dtype), length)
@@ -279,7 +289,17 @@ def simulate_mla(
             record["tokens"] = np.sort(np.asarray(rows, dtype=np.int64))
         entries, read = table.read(rows)
         steps.read[i] += read
-        out = _attend(mc, q, entries, entries[:, :kvl])  # values are the latent part
+        if mha and (dsa is None or i + 1 <= dsa.index_topk):
+            latent, k_rope = entries[:, :kvl], entries[:, kvl:]
+            q_mha = rng.standard_normal((mech.n_heads, mech.nope_dim + rope))
+            out = np.concatenate(
+                [
+                    _attend(mc, q_mha[h : h + 1], np.hstack([latent @ w_k[h], k_rope]), latent @ w_v[h])
+                    for h in range(mech.n_heads)
+                ]
+            )
+        else:
+            out = _attend(mc, q, entries, entries[:, :kvl])  # values are the latent part
         steps.macs[i] = mc.macs
         steps.stored[i] = table.stored_bytes + (index.stored_bytes if index else 0)
     return steps.result(out)
@@ -357,10 +377,12 @@ def simulate_layer(
     seed: int = 0,
     *,
     record: dict[str, I64] | None = None,
+    prefill: bool = False,
 ) -> SimResult:
     """Simulate one layer for tokens ``1..length``.
 
-    ``record`` (if given) is filled with the rows the last step reads (see :func:`query_reads`).
+    ``record`` (if given) is filled with the rows the last step reads (see :func:`query_reads`). ``prefill``:
+    the prompt kernels (MLA's MHA mode; other mechanisms run the same kernels in prefill and decode).
 
     Raises:
         TypeError: an unknown mechanism type.
@@ -369,7 +391,7 @@ def simulate_layer(
     if isinstance(mech, DenseAttention):
         return simulate_dense(mech, length, kv_dtype, rng, record)
     if isinstance(mech, (MLA, DSA)):
-        return simulate_mla(mech, length, kv_dtype, rng, record)
+        return simulate_mla(mech, length, kv_dtype, rng, record, prefill=prefill)
     if isinstance(mech, V4Attention):
         return simulate_v4(mech, length, kv_dtype, rng, record)
     raise TypeError(f"no simulation for {type(mech).__name__}")
@@ -427,12 +449,14 @@ def simulate_model(
     *,
     include_mtp: bool = False,
     seed: int = 0,
+    prefill: bool = False,
 ) -> SimResult:
-    """Simulate every attention layer of ``model`` (reduced sizes!) for tokens ``1..length`` and sum the counts."""
+    """Simulate every attention layer of ``model`` (reduced sizes!) for tokens ``1..length`` and sum the counts
+    (``prefill``: with the prompt kernels, :func:`simulate_layer`)."""
     mechs: Sequence[Mechanism] = layer_mechanisms(model, include_mtp=include_mtp)
     total: SimResult | None = None
     for j, mech in enumerate(mechs):
-        r = simulate_layer(mech, length, kv_dtype, seed + j)
+        r = simulate_layer(mech, length, kv_dtype, seed + j, prefill=prefill)
         total = r if total is None else total + r
     if total is None:
         raise ValueError(f"model {model.id!r} has no layers")

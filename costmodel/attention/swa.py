@@ -71,3 +71,11 @@ class V4Attention:
     def macs_sum(self, n: FloatArray) -> FloatArray:
         """Σ_{t=1..n} :meth:`macs`."""
         return self.macs_per_entry * sum_min(n, self.window)
+
+    def prefill_macs_sum(self, n: FloatArray) -> FloatArray:
+        """MACs of prefilling positions 1..n: the decode counting of each position (the same kernels)."""
+        return self.macs_sum(n)
+
+    def index_macs_sum(self, n: FloatArray) -> FloatArray:
+        """Indexer share of :meth:`macs_sum` (none here)."""
+        return np.zeros_like(n)

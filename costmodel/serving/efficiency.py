@@ -1,5 +1,6 @@
-"""Efficiency factors: the fractions of peak compute, HBM bandwidth and link rate a serving engine reaches,
-per level (low / base / high, and ``floor`` = 100 %), calibrated as :mod:`costmodel.serving.calibration` says."""
+"""Efficiency factors: the fractions of peak compute, HBM bandwidth and link rate a serving engine reaches, per
+deployment class and level (low / base / high, and ``floor`` = 100 %), fitted on the published measurements as
+:mod:`costmodel.serving.validation` says."""
 
 from __future__ import annotations
 
@@ -30,35 +31,59 @@ class Efficiency:
     allreduce_overlap: float = 0.0
 
 
-#: Assumptions the LMSYS measurement does not identify (docs/calibration.md): decode kernels reach 70 % of
-#: peak HBM bandwidth, the all-to-all 80 % of the link rate, and half of it is hidden under compute/memory
-#: (SGLang runs two-batch overlap).
-DECODE_MBU_BASE = 0.70
+#: Assumptions the measurements do not identify (docs/calibration.md): the all-to-all reaches 80 % of the link
+#: rate, and half of it is hidden under compute/memory (engines run two-batch overlap).
 LINK_EFFICIENCY_BASE = 0.80
 COMM_OVERLAP_BASE = 0.5
-#: Fitted by :func:`fit_lmsys` on LMSYS 2025-05-05 (docs/sources.md §10), rounded: prefill MFU = geometric mean of the
-#: values that reproduce the three prefill points; decode MFU reproduces the decode point.
-PREFILL_MFU_BASE = 0.54
-DECODE_MFU_BASE = 0.25
-#: The band: low = base factors × 0.6 with no overlap (an engine without large-scale EP tuning);
-#: high = base × 1.3 (links 0.9, overlap 0.8): a better-tuned engine or a newer release.
-BAND_LOW, BAND_HIGH = 0.6, 1.3
+
+#: ``aggregated``: prefill and decode on the same GPUs (chunked prefill; one node or a few, what a team with a
+#: handful of GPUs runs); ``disaggregated``: separate prefill and decode pools with wide expert parallelism.
+DeploymentClass = Literal["aggregated", "disaggregated"]
+DEPLOYMENT_CLASSES: tuple[DeploymentClass, ...] = ("aggregated", "disaggregated")
+
+#: Deployments above this many GPUs default to the disaggregated class (published aggregated runs are one node).
+AGGREGATED_MAX_GPUS = 8
 
 
-def _level(scale: float, link: float, overlap: float) -> Efficiency:
+def default_deployment_class(gpus: int) -> DeploymentClass:
+    """What a team with ``gpus`` GPUs per deployment runs: aggregated on one node, disaggregated beyond."""
+    return "aggregated" if gpus <= AGGREGATED_MAX_GPUS else "disaggregated"
+
+
+#: (prefill MFU, decode MFU, decode MBU) per class, fitted by :func:`costmodel.serving.validation.validate` on
+#: the 32 estimable rows of data/measurements.yaml (least squares on log predicted / measured), rounded to two
+#: decimals; tests/unit/test_validation.py holds the fit to these. The disaggregated MBU sits at the search's
+#: 90 % cap: those rows are compute- or network-bound, the data do not identify it.
+FITTED: dict[DeploymentClass, tuple[float, float, float]] = {
+    "aggregated": (0.28, 0.21, 0.22),
+    "disaggregated": (0.41, 0.33, 0.90),
+}
+#: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-out predictions of the
+#: same suite (each row predicted by a fit without it), applied to every factor.
+BAND_LOW, BAND_HIGH = 0.64, 1.77
+
+
+def _level(klass: DeploymentClass, scale: float) -> Efficiency:
+    pm, dm, mbu = FITTED[klass]
     return Efficiency(
-        prefill_mfu=min(PREFILL_MFU_BASE * scale, 1.0),
-        decode_mfu=min(DECODE_MFU_BASE * scale, 1.0),
-        decode_mbu=min(DECODE_MBU_BASE * scale, 1.0),
-        link_efficiency=min(link, 1.0),
-        comm_overlap=overlap,
+        prefill_mfu=min(pm * scale, 1.0),
+        decode_mfu=min(dm * scale, 1.0),
+        decode_mbu=min(mbu * scale, 1.0),
+        link_efficiency=LINK_EFFICIENCY_BASE,
+        comm_overlap=COMM_OVERLAP_BASE,
     )
 
 
-#: Efficiency levels: ``floor`` is 100 % of every peak with full overlap (the physical floor of the cost).
-EFFICIENCY: dict[EfficiencyLevel, Efficiency] = {
-    "low": _level(BAND_LOW, LINK_EFFICIENCY_BASE * BAND_LOW, 0.0),
-    "base": _level(1.0, LINK_EFFICIENCY_BASE, COMM_OVERLAP_BASE),
-    "high": _level(BAND_HIGH, LINK_EFFICIENCY_BASE * BAND_HIGH, 0.8),
-    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+#: Efficiency levels per deployment class: ``floor`` is 100 % of every peak with full overlap (the physical
+#: floor of the cost).
+EFFICIENCY_BY_CLASS: dict[DeploymentClass, dict[EfficiencyLevel, Efficiency]] = {
+    k: {
+        "low": _level(k, BAND_LOW),
+        "base": _level(k, 1.0),
+        "high": _level(k, BAND_HIGH),
+        "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
+    }
+    for k in DEPLOYMENT_CLASSES
 }
+#: The aggregated levels (the default deployment class).
+EFFICIENCY: dict[EfficiencyLevel, Efficiency] = EFFICIENCY_BY_CLASS["aggregated"]

@@ -11,7 +11,7 @@ import numpy as np
 
 from costmodel.catalog.schema import Gpu
 from costmodel.scenario import LayoutChoice
-from costmodel.serving.efficiency import EFFICIENCY, Efficiency, EfficiencyLevel
+from costmodel.serving.efficiency import EFFICIENCY_BY_CLASS, DeploymentClass, Efficiency, EfficiencyLevel
 from costmodel.serving.memory import MAX_BATCH_PER_GPU, MemoryPlan, _missing, memory_plan
 from costmodel.serving.roofline import (
     DEFAULT_TPOT_MS,
@@ -126,6 +126,7 @@ def estimate(
     measured_decode_tokens_per_s_per_gpu: float | None = None,
     memory: MemoryPlan | None = None,
     layout: LayoutChoice = "auto",
+    deployment: DeploymentClass = "aggregated",
 ) -> ServingEstimate:
     """Serve ``wp`` on ``gpu``: memory plan, decode batch, throughput per phase, TPOT and TTFT.
 
@@ -142,11 +143,15 @@ def estimate(
         measured_decode_tokens_per_s_per_gpu: measured output tokens/s per GPU (replaces the model).
         memory: a memory plan already computed for this work point and GPU (skips the search).
         layout: attention layout for the memory plan when ``memory`` is None (``auto`` = the smallest).
+        deployment: ``aggregated`` (prefill chunks share the decode steps: the TPOT a user sees includes each
+            step's share of prefill, ``b (1 + a) t_p / OSL``, so the batch meeting a TPOT target is smaller) or
+            ``disaggregated`` (separate pools: TPOT is the decode step); also picks the class's efficiency
+            factors when ``efficiency`` is a level name.
 
     Returns:
         A :class:`ServingEstimate`; infeasible ones carry the reason (e.g. a hardware field unknown).
     """
-    eff = EFFICIENCY[efficiency] if isinstance(efficiency, str) else efficiency
+    eff = EFFICIENCY_BY_CLASS[deployment][efficiency] if isinstance(efficiency, str) else efficiency
     n_cached = wp.cached_tokens.size
     if memory is None:
         memory = memory_plan(
@@ -170,6 +175,13 @@ def estimate(
     accept = mtp_acceptance if wp.profile.speculative else 0.0
     reason = ""
     tp = memory.tp_size
+    # prefill (GPU-seconds per prompt, per cached length)
+    pt = prefill_times(wp, gpu, n, eff, tp)
+    prefill_s = pt.total_s
+    measured: list[str] = []
+    if measured_prefill_tokens_per_s_per_gpu is not None:
+        prefill_s = (wp.prompt_tokens - wp.cached_tokens) / measured_prefill_tokens_per_s_per_gpu
+        measured.append("prefill")
     # decode: largest batch meeting memory and TPOT (searched over the sequences of one attention group)
     limit = min(memory.max_seqs_per_gpu, MAX_BATCH_PER_GPU)
     if decode_batch_per_gpu is not None:
@@ -177,7 +189,11 @@ def estimate(
     else:
         batches = np.arange(1, limit + 1, dtype=np.float64) / tp
     st = decode_step_times(wp, gpu, n, batches, eff, tp)
-    tpot_s = st.total_s / (1.0 + accept)
+    step_s = st.total_s
+    if deployment == "aggregated" and wp.output_tokens > 0:
+        # each step also prefills the requests that replace the finished ones: b (1 + a) / OSL of them
+        step_s = step_s + batches * (1.0 + accept) / wp.output_tokens * float(prefill_s[0])
+    tpot_s = step_s / (1.0 + accept)
     ok = np.ones_like(batches, dtype=bool) if tpot_ms_target is None else tpot_s * 1e3 <= tpot_ms_target
     if decode_batch_per_gpu is not None or ok.any():
         i = int(np.flatnonzero(ok)[-1]) if decode_batch_per_gpu is None else 0
@@ -186,16 +202,9 @@ def estimate(
         reason = f"TPOT target {tpot_ms_target:g} ms missed even at batch 1 ({tpot_s[0] * 1e3:,.1f} ms)"
     b = float(batches[i])
     decode_rate = b * (1.0 + accept) / float(st.total_s[i])
-    measured: list[str] = []
     if measured_decode_tokens_per_s_per_gpu is not None:
         decode_rate = measured_decode_tokens_per_s_per_gpu
         measured.append("decode")
-    # prefill
-    pt = prefill_times(wp, gpu, n, eff, tp)
-    prefill_s = pt.total_s
-    if measured_prefill_tokens_per_s_per_gpu is not None:
-        prefill_s = (wp.prompt_tokens - wp.cached_tokens) / measured_prefill_tokens_per_s_per_gpu
-        measured.append("prefill")
     with np.errstate(divide="ignore"):
         prefill_rate = np.where(
             prefill_s > 0, wp.prompt_tokens / np.where(prefill_s > 0, prefill_s, 1.0), np.inf

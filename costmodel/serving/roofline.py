@@ -11,6 +11,7 @@ import numpy as np
 
 from costmodel.attention import (
     attention_flops_per_token,
+    attention_index_flops_per_token,
     attention_prefill_flops,
     kv_cache_bytes,
     kv_read_bytes_per_token,
@@ -64,6 +65,9 @@ class Workpoint:
         attention_flops_per_token: attention FLOPs to decode one token at the mean context.
         prefill_attention_flops: attention FLOPs of the uncached prompt positions (array over cached_tokens).
         prefill_kv_write_bytes: KV written by the uncached prompt positions, bytes (array).
+        attention_index_flops_per_token: the lightning indexer's share of ``attention_flops_per_token``.
+        prefill_index_flops: the indexer's share of ``prefill_attention_flops`` (array).
+        output_tokens: output tokens per request (``max_tokens`` − prompt; 0 when not given).
     """
 
     profile: ModelProfile
@@ -76,6 +80,9 @@ class Workpoint:
     attention_flops_per_token: float
     prefill_attention_flops: FloatArray
     prefill_kv_write_bytes: FloatArray
+    attention_index_flops_per_token: float = 0.0
+    prefill_index_flops: FloatArray | float = 0.0
+    output_tokens: float = 0.0
 
 
 def workpoint(
@@ -110,6 +117,7 @@ def workpoint(
     kv_ctx, kv_max, kv_prompt = (float(x) for x in kv_cache_bytes(model, [ctx, longest, prompt], kv_dtype))
     kv_cached = np.where(cached > 0, kv_cache_bytes(model, np.maximum(cached, 1), kv_dtype), 0.0)
     attn_prefill = np.asarray(attention_prefill_flops(model, prompt, cached), dtype=np.float64)
+    index_prefill = np.asarray(attention_prefill_flops(model, prompt, cached, part="indexer"), dtype=np.float64)
     return Workpoint(
         profile=model_profile(model, plan, speculative=speculative),
         context_tokens=float(ctx),
@@ -121,6 +129,9 @@ def workpoint(
         attention_flops_per_token=float(attention_flops_per_token(model, ctx)),
         prefill_attention_flops=np.broadcast_to(attn_prefill, cached.shape).astype(np.float64),
         prefill_kv_write_bytes=np.maximum(kv_prompt - kv_cached, 0.0),
+        attention_index_flops_per_token=float(attention_index_flops_per_token(model, ctx)),
+        prefill_index_flops=np.broadcast_to(index_prefill, cached.shape).astype(np.float64),
+        output_tokens=float(max(longest - prompt, 0)) if max_tokens is not None else 0.0,
     )
 
 
@@ -237,6 +248,27 @@ def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
     return gpu.hbm_tb_per_s * 1e12 * eff.decode_mbu
 
 
+def _index_rate(gpu: Gpu, precision: Precision) -> float:
+    """Peak FLOP/s of the lightning indexer, which runs in its own low precision (FP8 for V3.2, FP4 for V4,
+    docs/sources.md §1.3, §3.2): the GPU's rate at that precision, else the next wider one it has."""
+    order: list[float | None] = {
+        "fp4": [gpu.fp4_tflops, gpu.fp8_tflops, gpu.bf16_tflops],
+        "fp8": [gpu.fp8_tflops, gpu.bf16_tflops],
+        "bf16": [gpu.bf16_tflops, gpu.fp8_tflops],
+    }[precision]
+    rate = next((r for r in order if r is not None), None)
+    if rate is None:
+        raise ValueError(_missing(gpu, "bf16_tflops"))
+    return rate * 1e12
+
+
+def _attention_seconds(flops: FloatArray | float, index_flops: FloatArray | float, p: ModelProfile, gpu: Gpu) -> FloatArray:
+    """Seconds at peak for attention FLOPs of which ``index_flops`` are the indexer's (at its own precision)."""
+    core = np.asarray(flops, dtype=np.float64) - index_flops
+    out: FloatArray = core / _rate_flops(gpu, "bf16")[0] + np.asarray(index_flops) / _index_rate(gpu, p.index_precision)
+    return out
+
+
 def _linear_seconds_per_token(profile: ModelProfile, gpu: Gpu) -> float:
     """Linear-layer seconds per token at peak, summed over the weights' precisions."""
     return sum(f / _rate_flops(gpu, p)[0] for p, f in profile.linear_flops_by_precision.items() if f > 0)
@@ -264,8 +296,9 @@ def decode_step_times(
     p = wp.profile
     b = np.asarray(batch_per_gpu, dtype=np.float64)
     q = 2.0 if p.speculative else 1.0  # tokens verified per sequence per step
-    attn_rate = _rate_flops(gpu, "bf16")[0]
-    per_token_s = _linear_seconds_per_token(p, gpu) + wp.attention_flops_per_token / attn_rate
+    per_token_s = _linear_seconds_per_token(p, gpu) + float(
+        _attention_seconds(wp.attention_flops_per_token, wp.attention_index_flops_per_token, p, gpu)
+    )
     mtp_s = p.mtp_flops_per_token / _rate_flops(gpu, p.precisions["dense"])[0]
     compute = b * (q * per_token_s + mtp_s) / eff.decode_mfu
     if p.n_routed_experts:
@@ -290,9 +323,9 @@ def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int =
     hbm = _hbm_rate(gpu, eff)
     p = wp.profile
     new = wp.prompt_tokens - wp.cached_tokens
-    attn_rate = _rate_flops(gpu, "bf16")[0]
     compute = (
-        new * _linear_seconds_per_token(p, gpu) + wp.prefill_attention_flops / attn_rate
+        new * _linear_seconds_per_token(p, gpu)
+        + _attention_seconds(wp.prefill_attention_flops, wp.prefill_index_flops, p, gpu)
     ) / eff.prefill_mfu
     weights = weights_bytes_per_gpu(p, gpus, tp) * new / PREFILL_CHUNK_TOKENS
     kv_copies = tp / kv_shards(p, tp)

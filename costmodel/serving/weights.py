@@ -25,6 +25,9 @@ BYTES_PER_PARAM: dict[Precision, float] = {
 }
 
 #: Attention kinds whose KV cache has a single shared (latent) head: replicated, not split, under attention TP.
+#: Precision the lightning indexer computes in, by attention kind (docs/sources.md §3.2: V3.2's indexer in FP8;
+#: §1.3: V4's in FP4).
+INDEX_PRECISION: dict[str, Precision] = {"mla_dsa": "fp8", "v4_hybrid": "fp4"}
 SINGLE_KV_HEAD_ATTENTION = frozenset({"mla", "mla_dsa", "v4_hybrid", "mqa"})
 
 
@@ -98,6 +101,7 @@ class ModelProfile:
     linear_flops_by_precision: dict[Precision, float]
     mtp_flops_per_token: float
     speculative: bool
+    index_precision: Precision = "bf16"
 
 
 def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: bool = False) -> ModelProfile:
@@ -166,4 +170,5 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
         linear_flops_by_precision=by_prec,
         mtp_flops_per_token=mtp_flops,
         speculative=bool(n_mtp),
+        index_precision=INDEX_PRECISION.get(model.attention or "", "bf16"),
     )

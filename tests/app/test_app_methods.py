@@ -1,10 +1,11 @@
-"""Methods & validation: formulas, verbatim module docs, the live calibration table, known gaps."""
+"""Methods & validation: formulas, verbatim module docs, the live validation table, known gaps."""
 
 from __future__ import annotations
 
 from apphelpers import run_page
 
 from costmodel import serving
+from costmodel.catalog import load_catalogue
 
 
 def test_methods_page_shows_formulas_docs_calibration_and_gaps() -> None:
@@ -15,10 +16,12 @@ def test_methods_page_shows_formulas_docs_calibration_and_gaps() -> None:
     texts = " ".join(m.value for m in at.markdown)
     assert "70,272" in texts  # MLA's V3 figure, from costmodel.attention.mla's own docstring
     assert "NOT modelled" in texts  # a known gap stated by a module
-    cal = at.dataframe[0].value
-    measured = {m.name for m in (*serving.LMSYS_MEASUREMENTS, serving.LMSYS_MTP)}
-    assert set(cal["measurement"]) == measured
-    base = cal[(cal["efficiency"] == "base") & cal["fitted"]]
-    assert base["ratio"].between(0.8, 1.25).all()  # calibrated: within 25 % of every fitted measurement
-    floor = cal[cal["efficiency"] == "floor"]
-    assert (floor["ratio"] > 1).all()  # the 100 % roofline is above every measurement
+    val = at.dataframe[0].value
+    cat = load_catalogue()
+    assert set(val["id"]) == {m.id for m in cat.measurements}  # every published measurement, none dropped
+    v = serving.validate(cat)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Leave-one-out median error (%)"] == f"{float(v.summary['loo_median_abs_pct_error']):.0f}%"
+    assert shown["Inside the band (% of rows)"] == f"{float(v.summary['share_inside_band']):.0%}"
+    estimated = val[val["reason"] == ""]
+    assert (estimated["predicted_low"] <= estimated["predicted_high"]).all()

@@ -152,8 +152,12 @@ def test_whole_model_public_functions_equal_simulation(
         sim.read_bytes, kv_read_bytes_per_token(model, t, kv_dtype, include_mtp=include_mtp)
     )
     np.testing.assert_array_equal(2 * sim.macs, attention_flops_per_token(model, t, include_mtp=include_mtp))
+    prompt = simulate_model(model, length, kv_dtype, include_mtp=include_mtp, prefill=True)
     np.testing.assert_array_equal(
-        2 * np.cumsum(sim.macs), attention_prefill_flops(model, t, include_mtp=include_mtp)
+        2 * np.cumsum(prompt.macs), attention_prefill_flops(model, t, include_mtp=include_mtp)
+    )
+    np.testing.assert_array_equal(
+        2 * np.cumsum(prompt.index_macs), attention_prefill_flops(model, t, include_mtp=include_mtp, part="indexer")
     )
 
 
@@ -198,3 +202,29 @@ def test_layouts_change_bytes_not_the_computation() -> None:
         a = simulate_layer(mech, 40, "bf16", seed=3).output
         b = simulate_layer(mech, 40, "deployed", seed=3).output
         np.testing.assert_allclose(a, b, atol=0.1)
+
+
+#: Prefill kernels (issue 11): dense MLA in MHA mode, DSA as masked MHA up to top-k and sparse MQA beyond.
+PREFILL_MECHANISMS: dict[str, Mechanism] = {
+    **MECHANISMS,
+    "mla-mha-mode": MLA(3, 16, 4, nope_dim=6, v_dim=5),
+    "dsa-mha-mode": DSA(3, 16, 4, index_n_heads=2, index_head_dim=8, index_topk=5, nope_dim=6, v_dim=5),
+}
+
+
+@pytest.mark.parametrize("name", list(PREFILL_MECHANISMS))
+def test_prefill_closed_form_equals_simulation(name: str) -> None:
+    """Prefilling positions 1..n: the simulator runs the prompt kernels and counts MACs as it goes; the closed
+    form ``prefill_macs_sum`` (and its indexer share) must give the same totals at every n."""
+    mech = PREFILL_MECHANISMS[name]
+    sim = simulate_layer(mech, 40, "bf16", 0, prefill=True)
+    n = np.arange(1, 41, dtype=np.float64)
+    np.testing.assert_array_equal(np.cumsum(sim.macs), mech.prefill_macs_sum(n))
+    np.testing.assert_array_equal(np.cumsum(sim.index_macs), mech.index_macs_sum(n))
+
+
+def test_mha_mode_prefill_of_v3_is_3_4x_cheaper_per_key() -> None:
+    """DeepSeek-V3 (docs/sources.md §3.1: 128 heads, latent 512, rope 64, nope 128, v 128): MHA-mode prefill
+    costs 128·(128+64+128) MACs per key against 128·(512+64+512) absorbed: 1,088 / 320 = 3.4."""
+    mla = MLA(128, 512, 64, nope_dim=128, v_dim=128)
+    assert mla.macs_per_entry / mla.prefill_macs_per_key == pytest.approx(1088 / 320)

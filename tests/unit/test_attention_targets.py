@@ -165,8 +165,9 @@ def test_dense_gqa_model_file(catalogue: Catalogue) -> None:
     assert attention_flops_per_token(m, 1000) == 2 * 32 * 32 * 256 * 1000
 
 
-@pytest.mark.parametrize("model_id", ["deepseek-v3", "deepseek-v3.2", "deepseek-v4-pro", "deepseek-v4-flash"])
+@pytest.mark.parametrize("model_id", ["deepseek-v4-pro", "deepseek-v4-flash"])
 def test_prefill_is_the_sum_over_positions(catalogue: Catalogue, model_id: str) -> None:
+    """V4 runs the same attention kernels in prefill and decode: prefill is the sum of decode positions."""
     m = catalogue.model(model_id)
     for p in (1, 3, 127, 128, 129, 513, 2048, 2049, 4100, 9000):
         per_pos = attention_flops_per_token(m, np.arange(1, p + 1)).sum()
@@ -176,6 +177,27 @@ def test_prefill_is_the_sum_over_positions(catalogue: Catalogue, model_id: str) 
             attention_prefill_flops(m, p, c)
             == per_pos - attention_flops_per_token(m, np.arange(1, c + 1)).sum()
         )
+
+
+@pytest.mark.parametrize("model_id", ["deepseek-v3", "deepseek-v3.2"])
+def test_mla_prefill_runs_mha_mode(catalogue: Catalogue, model_id: str) -> None:
+    """Dense MLA (V3) prefills in MHA mode: per key 128 heads × (nope 128 + rope 64 + v 128) MACs
+    (docs/sources.md §3.1), not the absorbed 576 + 512. V3.2 (DSA): masked MHA while t ≤ top-k (2,048), then
+    sparse MQA over 2,048 selected tokens; the indexer (64 heads × (128 + 1)) scores every previous key."""
+    m = catalogue.model(model_id)
+    c = m.config
+    assert c is not None
+    layers, mha_key = c.num_hidden_layers, c.num_attention_heads * (128 + 64 + 128)
+    for p in (1, 700, 2048, 2049, 9000):
+        t = np.arange(1, p + 1, dtype=np.float64)
+        if model_id == "deepseek-v3":
+            want = 2 * layers * mha_key * t.sum()
+        else:
+            k = 2048
+            core = np.where(t <= k, mha_key * t, c.num_attention_heads * 1088 * k)
+            want = 2 * layers * (core + 64 * 129 * t).sum()
+        assert attention_prefill_flops(m, p) == pytest.approx(want, rel=1e-12)
+        assert attention_prefill_flops(m, p) < attention_flops_per_token(m, t).sum()  # cheaper than decode
 
 
 def test_vectorised_shapes(catalogue: Catalogue) -> None:

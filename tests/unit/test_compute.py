@@ -95,7 +95,7 @@ def test_flops_per_token_is_linear_plus_attention(catalogue: Catalogue) -> None:
     assert linear_flops_per_token(m, include_mtp=True) > linear_flops_per_token(m)
 
 
-@pytest.mark.parametrize("model_id", ["deepseek-v3.2", "deepseek-v4-flash"])
+@pytest.mark.parametrize("model_id", ["deepseek-v4-pro", "deepseek-v4-flash"])
 def test_prefill_flops_sum_decode_flops(catalogue: Catalogue, model_id: str) -> None:
     m = catalogue.model(model_id)
     for p, c in ((1, 0), (700, 0), (3000, 1000), (3000, 3000)):

@@ -18,18 +18,12 @@ from costmodel.compare import evaluate
 from costmodel.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving import (
     EFFICIENCY,
-    LMSYS_MEASUREMENTS,
-    LMSYS_MTP,
     evaluate_option,
-    fit_lmsys,
     memory_plan,
-    predict_measurement,
     workpoint,
 )
 
 AS_OF = dt.date(2026, 11, 20)
-#: The band stated in docs/calibration.md: base predictions within ±15 % of every LMSYS figure.
-CALIBRATION_BAND = 0.15
 
 
 def self_host_rows(s: Scenario, catalogue: Catalogue) -> pd.DataFrame:
@@ -37,30 +31,7 @@ def self_host_rows(s: Scenario, catalogue: Catalogue) -> pd.DataFrame:
     return evaluate(s.model_copy(update={"api_options": ()}), catalogue).table
 
 
-# ---- calibration (docs/sources.md §10, LMSYS 2025-05-05) ------------------------------------------------------
-
-
-@pytest.mark.parametrize("m", LMSYS_MEASUREMENTS, ids=lambda m: m.name)
-def test_base_reproduces_lmsys_within_band(catalogue: Catalogue, m: serving.Measurement) -> None:
-    pred = predict_measurement(
-        m, catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm"), EFFICIENCY["base"]
-    )
-    assert abs(pred / m.tokens_per_s_per_node - 1) <= CALIBRATION_BAND, (m.name, pred)
-
-
-@pytest.mark.parametrize("m", (*LMSYS_MEASUREMENTS, LMSYS_MTP), ids=lambda m: m.name)
-def test_measurement_inside_low_high_and_below_floor(catalogue: Catalogue, m: serving.Measurement) -> None:
-    model, gpu = catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm")
-    low, high, floor = (predict_measurement(m, model, gpu, EFFICIENCY[k]) for k in ("low", "high", "floor"))
-    assert low <= m.tokens_per_s_per_node <= high
-    assert m.tokens_per_s_per_node < floor  # nothing beats the 100 % roofline
-
-
-def test_fit_gives_the_documented_constants(catalogue: Catalogue) -> None:
-    fit = fit_lmsys(catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm"))
-    assert fit["prefill_mfu"] == pytest.approx(serving.PREFILL_MFU_BASE, abs=0.01)
-    assert fit["decode_mfu"] == pytest.approx(serving.DECODE_MFU_BASE, abs=0.01)
-    assert fit["prefill_mfu_min"] < fit["prefill_mfu"] < fit["prefill_mfu_max"] <= 1
+# ---- memory plans of the published deployments ---------------------------------------------------------
 
 
 def test_lmsys_decode_deployment_fits_batch_256(catalogue: Catalogue) -> None:
@@ -70,22 +41,6 @@ def test_lmsys_decode_deployment_fits_batch_256(catalogue: Catalogue) -> None:
         wp.profile, catalogue.gpu("h100-sxm"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=72, layout="dp"
     )
     assert plan.fits and plan.max_seqs_per_gpu >= 256 and plan.attention_layout == "dp"
-
-
-def test_calibration_keeps_dp_attention(catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch) -> None:
-    # docs/sources.md §10: LMSYS used DP attention; the calibration must evaluate that layout, not the auto choice.
-    seen: list[str] = []
-    real = serving.estimate
-
-    def spy(*args: object, **kw: object) -> serving.ServingEstimate:
-        est = real(*args, **kw)  # type: ignore[arg-type]
-        seen.append(est.memory.attention_layout)
-        return est
-
-    monkeypatch.setattr(serving.calibration, "estimate", spy)
-    dec = next(m for m in LMSYS_MEASUREMENTS if m.phase == "decode")
-    predict_measurement(dec, catalogue.model("deepseek-v3"), catalogue.gpu("h100-sxm"), EFFICIENCY["base"])
-    assert seen == ["dp"]
 
 
 # ---- memory plans vs the SGLang DeepSeek-V4 cookbook (docs/sources.md §10) ------------------------------------
