@@ -28,7 +28,7 @@ ConfigNonNegInt = Annotated[int, Field(ge=0, le=MAX_CONFIG_DIM)]
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 Confidence = Literal["official", "third_party", "derived", "unconfirmed"]
-Precision = Literal["bf16", "fp8", "fp4"]
+Precision = Literal["bf16", "fp8", "fp4", "int4"]
 AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid"]
 RentalBasis = Literal["on_demand", "spot", "reserved"]
 PriceKind = Literal["list", "promotion"]

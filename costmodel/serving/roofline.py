@@ -40,7 +40,8 @@ ALLREDUCES_PER_LAYER = 2
 
 
 def _rate_flops(gpu: Gpu, precision: Precision) -> tuple[float, str]:
-    """Peak FLOP/s for weights stored in ``precision`` and the catalogue field it comes from."""
+    """Peak FLOP/s for weights stored in ``precision`` and the catalogue field it comes from (INT4 weight-only
+    experts are dequantised to BF16 by the engines' W4A16 kernels: the BF16 rate)."""
     if precision in ("fp8", "fp4") and gpu.fp8_tflops is not None:
         return gpu.fp8_tflops * 1e12, "fp8_tflops"
     if gpu.bf16_tflops is not None:

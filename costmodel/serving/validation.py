@@ -64,9 +64,14 @@ def deployment_class(m: Measurement) -> DeploymentClass:
     return "disaggregated" if m.disaggregated else "aggregated"
 
 
-def precision_plan(m: Measurement) -> PrecisionPlan:
-    """The precision plan a row's checkpoint corresponds to: FP4 experts (NVFP4 / MXFP4) or the native one."""
-    return "fp4" if re.search(r"fp4", m.weight_precision, re.IGNORECASE) else "native"
+def precision_plan(m: Measurement, native_experts: str | None = None) -> PrecisionPlan:
+    """The precision plan of a row's checkpoint: FP4 experts (NVFP4 / MXFP4), FP8, or the model's native one
+    when the row runs the native checkpoint (``native_experts``: the model's routed-expert precision)."""
+    text = m.weight_precision.lower()
+    for marker, plan in (("fp4", "fp4"), ("int4", "native"), ("fp8", "fp8")):
+        if marker in text:
+            return "native" if native_experts == marker else plan  # type: ignore[return-value]
+    return "native"
 
 
 def attention_layout(m: Measurement) -> LayoutChoice:
@@ -138,7 +143,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     ctx = m.kv_length_tokens or (isl + (osl or 0) / 2.0)
     wp = workpoint(
         model,
-        precision_plan(m),
+        precision_plan(m, (model.weight_precision or {}).get("routed_experts")),
         context_tokens=ctx,
         prompt_tokens=isl,
         max_tokens=ctx if m.phase == "decode_only" else isl + (osl or 0),

@@ -22,6 +22,9 @@ BYTES_PER_PARAM: dict[Precision, float] = {
     "bf16": 2.0,
     "fp8": 1.0 + 4.0 / (128 * 128),
     "fp4": 0.5 + 1.0 / 32,
+    # INT4 weight-only, one BF16 scale per group of 32 (Kimi K2.5's quantisation-aware INT4 experts; the group
+    # size is the compressed-tensors one and is an assumption for K2.6, docs/sources.md §9)
+    "int4": 0.5 + 2.0 / 32,
 }
 
 #: Attention kinds whose KV cache has a single shared (latent) head: replicated, not split, under attention TP.
@@ -144,7 +147,7 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
     routed_f = 2.0 * c.num_experts_per_tok * p_expert * moe_main
     shared_f = 2.0 * float(params["shared_experts"])
     rest_f = max(linear - routed_f - shared_f, 0.0)
-    by_prec: dict[Precision, float] = {"bf16": 0.0, "fp8": 0.0, "fp4": 0.0}
+    by_prec: dict[Precision, float] = {"bf16": 0.0, "fp8": 0.0, "fp4": 0.0, "int4": 0.0}
     by_prec[prec["routed_experts"]] += routed_f
     by_prec[prec["shared_experts"]] += shared_f
     by_prec[prec["dense"]] += rest_f

@@ -510,3 +510,16 @@ def test_serve_with_fixed_gpus_means_attention_data_parallel(capsys: pytest.Capt
     rec = json.loads(capsys.readouterr().out)
     rec = rec[0] if isinstance(rec, list) else rec
     assert rec["attention_layout"] == "tp" and rec["fits"] is True
+
+
+def test_kimi_k26_int4_experts_fit_one_h200_node(catalogue: Catalogue) -> None:
+    """Kimi K2.5/K2.6 ship quantisation-aware INT4 routed experts (docs/sources.md §9, §11): 1.04T parameters at
+    0.5 + 2/32 bytes for the experts fit 8 x H200 (the FP8 reading refused it: 140.9 GB per GPU)."""
+    m = catalogue.model("kimi-k2.6")
+    assert m.weight_precision is not None and m.weight_precision["routed_experts"] == "int4"
+    wp = workpoint(m, context_tokens=8192, prompt_tokens=2048)
+    plan = memory_plan(wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=8, layout="dp")
+    assert plan.fits and plan.weights_bytes_per_gpu < 100e9
+    assert serving.BYTES_PER_PARAM["int4"] == 0.5 + 2 / 32
+    # INT4 weight-only experts run at the BF16 rate (W4A16 kernels): no FP8 speed-up is assumed
+    assert serving.model_profile(m).linear_flops_by_precision["int4"] > 0
