@@ -98,6 +98,7 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
         "Issue 6's browser target (the page interactive in under 5 s from a cold start) is measured in a real "
         "Chromium by the Playwright tests (tests/e2e, printed there), not by `make bench`.",
         "",
+        *HISTORY,
         "## Comparisons (ratios)",
         "",
         "| comparison | ratio |",
@@ -115,6 +116,18 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
             value = float(a["value"]) / float(b["value"]) if b and float(b["value"]) > 0 else None
         lines.append(f"| {label} | {'' if value is None else f'{float(value):,.3g}×'} |")
     return lines
+
+
+#: Figures between commits (benchmarks/compare_commits.py), kept across `make bench` runs.
+HISTORY = ['## Before and after a restructuring (ratios between commits)',
+    '',
+    '`benchmarks/compare_commits.py OLD NEW` times one calculator computation (table, cost curves and break-even of the default preset, at 15 distinct volumes) at two commits, alternating. Recorded 2026-11-29:',
+    '',
+    '| change | old → new (median) | ratio new / old |',
+    '|---|---|---|',
+    '| issue 10, compute once (44f0f80 → 7904be1): each option evaluated once, vectorised break-even refinement | 214 → 108 ms | 0.50 |',
+    '| same, the calculator rerun through AppTest (`bench_app.py` in each tree, 3 alternating runs) | 348 → 235 ms | 0.68 |',
+    '']
 
 
 def main(argv: list[str] | None = None) -> int:
