@@ -12,7 +12,7 @@ import numpy as np
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload, hourly_requests_utc
-from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel, default_deployment_class
+from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
 from costmodel.serving.fleet import FleetCost, cheaper_fleet, option_fleet_cost, resolve_rental
 from costmodel.serving.memory import MemoryPlan, memory_plan
@@ -142,11 +142,11 @@ def evaluate_option(
                 measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
                 measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
                 memory=mem,
+                deployment="disaggregated" if option.disaggregated else "aggregated",
             )
             est = at_cached_lengths(every, slice(0, 1), ttft)
             out.estimates[level] = est
             ok = est.feasible and not price_reason
-                deployment="disaggregated" if option.disaggregated else default_deployment_class(mem.gpus),
             pf = est.prefill_gpu_s_per_request[0]
             out.costs[level] = fleet(est, requests * 1.0, pf) if ok else None
             out.volume_costs[level] = fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
