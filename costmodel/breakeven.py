@@ -2,11 +2,12 @@
 
 Volume. Scale the workload's requests by ``x`` (same hourly shape, prompt and output): the API bill is
 linear, ``A(x) = x · A(1)``; the self-hosting bill ``S(x)`` is a step function of ``x`` (whole deployments,
-at least one). The break-even volume is the smallest ``x`` with ``S(x) ≤ A(x)``: found on a geometric grid
-over ``[X_MIN, X_MAX]`` and refined. ``S`` only steps up, so the first crossing is where ``A``
-rises through a plateau of ``S``: there the two bills are equal. None when self-hosting is dearer over the
-whole range (the reason gives both $/M at the top of the range). The bracket found on the grid is refined
-to float resolution by vectorised rounds of 64 points.
+at least one). The break-even volume is the smallest ``x`` in ``[X_MIN, X_MAX]`` with ``S(x) ≤ A(x)``. ``S``
+only steps up, so the first crossing is where ``A`` rises through a plateau of ``S``, where the two bills are
+equal: from ``X_MIN``, hop to ``x' = S(x) / a1`` (the volume at which the API reaches the current self-hosting
+bill; no crossing lies before it) until ``S`` has not stepped up at ``x'``. Exact, however narrow the window
+where self-hosting is cheaper. None when self-hosting is dearer over the whole range (the reason gives both
+$/M at the top of the range).
 
 Cache-hit fraction. At the workload's volume, ``A(h)`` and ``S(h)`` (cached tokens skip prefill compute)
 on a grid of ``h`` in [0, 1]; the crossing is interpolated between grid points. None when one side is
@@ -27,11 +28,9 @@ from costmodel.units import FloatArray
 
 #: Volume range searched, as multiples of the scenario's requests per day.
 X_MIN, X_MAX = 1e-4, 1e5
-_GRID = np.geomspace(X_MIN, X_MAX, 181)
 _CACHE_GRID = CACHE_HIT_GRID
-#: Refinement of a break-even volume inside its grid bracket: interior points per round, and rounds.
-_REFINE_STEPS = np.linspace(0.0, 1.0, 66)[1:-1]
-_REFINE_ROUNDS = 11
+#: Most hops of the break-even search (each hop is to the next step of the self-hosting bill).
+_MAX_HOPS = 20_000
 
 
 @dataclass(frozen=True)
@@ -109,28 +108,34 @@ def break_even(
             dtype=np.float64,
         )
 
-    # volume
-    g = api_cost(_GRID, w.cache_hit_fraction) - self_cost(_GRID)
-    hit = np.flatnonzero(g >= 0)
-    if hit.size == 0:
+    # volume: the API bill is A(x) = a1 · x; the self-hosting bill S(x) only steps up. From x = X_MIN, jump to
+    # x' = S(x) / a1, where the API reaches the current self-hosting bill: on [x, x') A < S(x) <= S, so no
+    # crossing was skipped; if S(x') = S(x) the bills are equal at x', the smallest crossing; else hop again.
+    a1 = float(api_cost(1.0, w.cache_hit_fraction))
+    s = float(self_cost(X_MIN))
+    hi = math.nan
+    if a1 > 0 and math.isfinite(s):
+        if a1 * X_MIN >= s:
+            hi = s / a1  # already cheaper at the bottom of the range (one deployment)
+        else:
+            for _ in range(_MAX_HOPS):
+                x = s / a1
+                if x > X_MAX:
+                    break
+                s_next = float(self_cost(x))
+                if s_next <= s:
+                    hi = x
+                    break
+                s = s_next
+    if not math.isfinite(hi):
         top = X_MAX * req_month * tok_per_req / 1e6
         s_top, a_top = float(self_cost(X_MAX)) / top, float(api_cost(X_MAX, w.cache_hit_fraction)) / top
         vol = (math.nan, math.nan, math.nan)
         vreason = (
-            f"none: self-hosting costs ${s_top:,.3g}/M tokens even at {X_MAX:g}× the volume, "
+            f"none: self-hosting costs ${s_top:,.3g}/M tokens even at {X_MAX:,.0f}× this volume, "
             f"the API ${a_top:,.3g}/M"
         )
     else:
-        i = int(hit[0])
-        lo, hi = (_GRID[i - 1], _GRID[i]) if i > 0 else (0.0, _GRID[0])
-        # refine the bracket [lo, hi] (self-hosting dearer at lo, not at hi) with 64 points a round, all in one
-        # vectorised evaluation: 11 rounds narrow it by 65^11 > 2^66, past float resolution (a bisection
-        # would take 60 scalar rounds)
-        for _ in range(_REFINE_ROUNDS):
-            x = lo + (hi - lo) * _REFINE_STEPS
-            ok = np.flatnonzero(api_cost(x, w.cache_hit_fraction) - self_cost(x) >= 0)
-            j = int(ok[0]) if ok.size else x.size
-            lo, hi = (float(x[j - 1]) if j > 0 else lo), (float(x[j]) if j < x.size else hi)
         vol = (
             hi * w.requests_per_day,
             hi * req_month * tok_per_req,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from costmodel.catalog.schema import Gpu
 from costmodel.scenario import LayoutChoice
@@ -50,6 +51,13 @@ class ServingEstimate:
         hardware_fields: catalogue fields of the GPU used by the estimate.
         unconfirmed_fields: of those, the ones the catalogue marks unconfirmed.
         measured: "prefill", "decode" or both when measured rates replaced the model.
+        decode_tokens_per_s_by_cached: the decode rate for each cached length (aggregated serving: the batch
+            meeting the TPOT target depends on each cached length's prefill share; the scalar fields are the
+            first cached length's).
+        tpot_ms_by_cached: TPOT for each cached length, ms.
+        batch_per_gpu_by_cached: decode batch per GPU for each cached length.
+        tpot_missed_by_cached: the TPOT target is missed even at batch 1 at that cached length.
+        tpot_target_ms: the TPOT target the batch was chosen for (None: memory only).
     """
 
     memory: MemoryPlan
@@ -68,6 +76,11 @@ class ServingEstimate:
     hardware_fields: tuple[str, ...]
     unconfirmed_fields: tuple[str, ...]
     measured: tuple[str, ...] = ()
+    decode_tokens_per_s_by_cached: FloatArray = field(default_factory=lambda: np.empty(0))
+    tpot_ms_by_cached: FloatArray = field(default_factory=lambda: np.empty(0))
+    batch_per_gpu_by_cached: FloatArray = field(default_factory=lambda: np.empty(0))
+    tpot_missed_by_cached: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    tpot_target_ms: float | None = None
 
 
 def _hardware_fields(profile: ModelProfile, gpu: Gpu, gpus: int) -> list[str]:
@@ -85,8 +98,9 @@ def _infeasible(
 ) -> ServingEstimate:
     nan = np.full(n, math.nan)
     return ServingEstimate(
-        memory, eff, 0, 0, math.nan, math.nan, "", nan, nan, nan, "", False, reason, tuple(fields), ()
-    )
+        memory, eff, 0, 0, math.nan, math.nan, "", nan, nan, nan, "", False, reason, tuple(fields), (), (),
+        nan, nan, np.zeros(n), np.zeros(n, bool),
+    )  # fmt: skip
 
 
 def ttft_reason(ttft_ms: FloatArray, ttft_ms_target: float | None) -> str:
@@ -107,8 +121,26 @@ def at_cached_lengths(est: ServingEstimate, index: slice, ttft_ms_target: float 
         prefill_tokens_per_s_per_gpu=est.prefill_tokens_per_s_per_gpu[index],
         prefill_gpu_s_per_request=est.prefill_gpu_s_per_request[index],
         ttft_ms=est.ttft_ms[index],
+        decode_tokens_per_s_by_cached=est.decode_tokens_per_s_by_cached[index],
+        tpot_ms_by_cached=est.tpot_ms_by_cached[index],
+        batch_per_gpu_by_cached=est.batch_per_gpu_by_cached[index],
     )
-    reason = ttft_reason(sub.ttft_ms, ttft_ms_target) if est.feasible else ""
+    if sub.decode_tokens_per_s_by_cached.size and est.feasible:  # the slice's first cached length
+        b = float(sub.batch_per_gpu_by_cached[0])
+        sub = replace(
+            sub,
+            decode_tokens_per_s_per_gpu=float(sub.decode_tokens_per_s_by_cached[0]),
+            tpot_ms=float(sub.tpot_ms_by_cached[0]),
+            max_batch_per_gpu=b,
+            max_batch=round(b * est.memory.gpus),
+        )
+    reason = ""
+    if est.feasible:
+        missed = est.tpot_missed_by_cached[index]
+        if missed.any():
+            worst = float(np.max(sub.tpot_ms_by_cached[missed]))
+            reason = f"TPOT target {est.tpot_target_ms:g} ms missed even at batch 1 ({worst:,.1f} ms)"
+        reason = reason or ttft_reason(sub.ttft_ms, ttft_ms_target)
     return replace(sub, feasible=False, reason=reason) if reason else sub
 
 
@@ -189,28 +221,50 @@ def estimate(
     else:
         batches = np.arange(1, limit + 1, dtype=np.float64) / tp
     st = decode_step_times(wp, gpu, n, batches, eff, tp)
-    step_s = st.total_s
+    # per cached length j the step a user waits for is the decode step plus, when aggregated, the prefill of
+    # the requests that replace the finished ones, b (1 + a) / OSL of them: step_ij = T_i + b_i · k_j
+    k = np.zeros(prefill_s.size)
     if deployment == "aggregated" and wp.output_tokens > 0:
-        # each step also prefills the requests that replace the finished ones: b (1 + a) / OSL of them
-        step_s = step_s + batches * (1.0 + accept) / wp.output_tokens * float(prefill_s[0])
-    tpot_s = step_s / (1.0 + accept)
-    ok = np.ones_like(batches, dtype=bool) if tpot_ms_target is None else tpot_s * 1e3 <= tpot_ms_target
-    if decode_batch_per_gpu is not None or ok.any():
-        i = int(np.flatnonzero(ok)[-1]) if decode_batch_per_gpu is None else 0
+        k = (1.0 + accept) / wp.output_tokens * np.asarray(prefill_s, dtype=np.float64)
+    searched = decode_batch_per_gpu is None
+    nb = batches.size
+    if not searched or tpot_ms_target is None:
+        idx = np.full(prefill_s.size, 0 if not searched else nb - 1)
+        missed: npt.NDArray[np.bool_] = np.zeros(prefill_s.size, dtype=bool)
     else:
-        i = 0
-        reason = f"TPOT target {tpot_ms_target:g} ms missed even at batch 1 ({tpot_s[0] * 1e3:,.1f} ms)"
+        # the step grows with the batch: per j, binary search for the largest batch meeting the target
+        limit_s = tpot_ms_target / 1e3 * (1.0 + accept)
+
+        def fits(i: npt.NDArray[np.int_]) -> npt.NDArray[np.bool_]:
+            out: npt.NDArray[np.bool_] = st.total_s[i] + batches[i] * k <= limit_s
+            return out
+
+        missed = ~fits(np.zeros(prefill_s.size, dtype=int))
+        # batch 1 fits (or the target is missed there: batch 1 is reported); find the last fitting index
+        lo, hi = np.zeros(prefill_s.size, dtype=int), np.full(prefill_s.size, nb - 1)
+        while np.any(hi > lo):
+            mid = (lo + hi + 1) // 2
+            ok = fits(mid)
+            lo, hi = np.where(ok, mid, lo), np.where(ok, hi, mid - 1)
+        idx = lo
+    b_by = batches[idx]
+    rate_by = b_by * (1.0 + accept) / st.total_s[idx]
+    tpot_by = (st.total_s[idx] + b_by * k) / (1.0 + accept) * 1e3
+    if missed[0]:
+        reason = f"TPOT target {tpot_ms_target:g} ms missed even at batch 1 ({tpot_by[0]:,.1f} ms)"
+    i = int(idx[0])
     b = float(batches[i])
-    decode_rate = b * (1.0 + accept) / float(st.total_s[i])
+    decode_rate = float(rate_by[0])
     if measured_decode_tokens_per_s_per_gpu is not None:
         decode_rate = measured_decode_tokens_per_s_per_gpu
+        rate_by = np.full_like(rate_by, decode_rate)
         measured.append("decode")
     with np.errstate(divide="ignore"):
         prefill_rate = np.where(
             prefill_s > 0, wp.prompt_tokens / np.where(prefill_s > 0, prefill_s, 1.0), np.inf
         )
-    tpot_ms = float(tpot_s[i]) * 1e3
-    ttft_ms = prefill_s / tp * 1e3 + float(st.total_s[i]) * 1e3  # a TP group spreads the prompt
+    tpot_ms = float(tpot_by[0])
+    ttft_ms = prefill_s / tp * 1e3 + st.total_s[idx] * 1e3  # a TP group spreads the prompt
     reason = reason or ttft_reason(ttft_ms, ttft_ms_target)
     return ServingEstimate(
         memory=memory,
@@ -229,4 +283,9 @@ def estimate(
         hardware_fields=tuple(fields),
         unconfirmed_fields=unconfirmed,
         measured=tuple(measured),
+        decode_tokens_per_s_by_cached=np.asarray(rate_by, dtype=np.float64),
+        tpot_ms_by_cached=np.asarray(tpot_by, dtype=np.float64),
+        batch_per_gpu_by_cached=np.asarray(b_by, dtype=np.float64),
+        tpot_missed_by_cached=missed,
+        tpot_target_ms=tpot_ms_target,
     )

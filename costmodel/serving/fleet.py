@@ -164,13 +164,15 @@ def option_fleet_cost(
 ) -> FleetCost:
     """:func:`fleet_cost` of serving ``hourly_requests`` on the deployment of a feasible ``est``.
 
-    The decode GPU-seconds come from ``est``, the prefill ones are given (one cached length, or an array);
+    The decode GPU-seconds come from ``est`` (its rate for each cached length when the prefill seconds are an
+    array over cached lengths: the batch meeting the TPOT target depends on them), the prefill ones are given;
     rental mode, disaggregation and overhead from the option and assumptions.
     """
     return fleet_cost(
         hourly_requests,
         prefill_gpu_s_per_request,
-        workload.billed_output_tokens / est.decode_tokens_per_s_per_gpu,
+        workload.billed_output_tokens
+        / (est.decode_tokens_per_s_per_gpu if np.ndim(prefill_gpu_s_per_request) == 0 else est.decode_tokens_per_s_by_cached),
         deployment_gpus=est.memory.gpus,
         usd_per_gpu_hour=usd_per_gpu_hour,
         days_per_month=workload.days_per_month,

@@ -50,8 +50,15 @@ from costmodel.units import FloatArray
 CLASSES = DEPLOYMENT_CLASSES
 #: Factor names in the order of the fitted vector (per class: prefill MFU, decode MFU, MBU).
 FACTORS = tuple(f"{k}_{f}" for k in CLASSES for f in ("prefill_mfu", "decode_mfu", "decode_mbu"))
-#: MTP acceptance assumed where a source does not state it (LMSYS's simulated MTP used 0.6).
+#: MTP acceptance assumed where a source does not state it.
 MTP_ACCEPTANCE = 0.7
+#: Acceptance a source states: LMSYS's simulated MTP assumed 60 % (docs/sources.md §11 #2, caveat 5).
+STATED_ACCEPTANCE = {"lmsys-h100-dsv3-decode-kv4k-simulated-mtp": 0.6}
+#: Rows predicted but not fitted: a simulated run (its acceptance is an assumption of the source, not measured).
+NOT_FITTED = frozenset({"lmsys-h100-dsv3-decode-kv4k-simulated-mtp"})
+#: Factors the data do not identify, held at a stated assumption instead of fitted: the disaggregated rows are
+#: compute- or network-bound, so their HBM efficiency is the typical decode-kernel 70 % (docs/calibration.md).
+FIXED_FACTORS = {"disaggregated_decode_mbu": 0.70}
 #: Percentiles of the leave-one-out residuals that set the low / high band.
 BAND_PERCENTILES = (10.0, 90.0)
 #: Range searched for every factor: no engine reaches more than 90 % of a peak rate (docs/calibration.md).
@@ -129,6 +136,9 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     model, gpu = catalogue.model(m.model), catalogue.gpu(m.gpu)
     n_total = m.gpus_total or (m.prefill_gpus or 0) + (m.decode_gpus or 0)
     n_p = m.prefill_gpus or (n_total if m.phase != "decode_only" else 0)
+    instance = re.search(r"prefill instances? of (\d+) ranks", m.parallelism or "")
+    if m.phase == "prefill_only" and instance:  # prefill runs in small instances (GB200: 2 or 4 ranks)
+        n_p = int(instance.group(1))
     n_d = m.decode_gpus or (n_total if m.phase != "prefill_only" else 0)
     isl = m.isl_tokens or m.kv_length_tokens
     osl = m.osl_tokens
@@ -139,7 +149,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     n_run = n_d if m.phase != "prefill_only" else n_p
     if not n_run:
         return RowWork(m, klass, "cannot estimate: the GPU count is not published")
-    accept = MTP_ACCEPTANCE if m.mtp else 0.0
+    accept = STATED_ACCEPTANCE.get(m.id, MTP_ACCEPTANCE) if m.mtp else 0.0
     ctx = m.kv_length_tokens or (isl + (osl or 0) / 2.0)
     wp = workpoint(
         model,
@@ -231,13 +241,16 @@ def _loss(works: Sequence[RowWork], factors: Sequence[float]) -> float:
 def fit(works: Sequence[RowWork], start: Sequence[float] | None = None) -> tuple[float, ...]:
     """Least squares on log(predicted / measured) over ``works`` (rows that can be estimated): coordinate
     descent, a golden-section search per factor on a log scale over [:data:`FACTOR_MIN`, :data:`FACTOR_MAX`],
-    until it settles."""
+    until it settles; :data:`FIXED_FACTORS` stay at their assumption, :data:`NOT_FITTED` rows are left out."""
     x = list(start or (0.5, 0.3, 0.7) * len(CLASSES))
-    used = [w for w in works if not w.reason]
+    for name, value in FIXED_FACTORS.items():
+        x[FACTORS.index(name)] = value
+    free = [i for i, name in enumerate(FACTORS) if name not in FIXED_FACTORS]
+    used = [w for w in works if not w.reason and w.row.id not in NOT_FITTED]
     g = (math.sqrt(5) - 1) / 2
     for _ in range(8):
         before = list(x)
-        for i in range(len(x)):
+        for i in free:
             lo, hi = math.log(FACTOR_MIN), math.log(FACTOR_MAX)
 
             def f(v: float, i: int = i) -> float:
@@ -278,6 +291,8 @@ class ValidationRow:
     predicted_loo: float
     ratio: float
     inside_band: bool | None
+    inside_band_loo: bool | None
+    fitted: bool
     reason: str
     source: str
 
@@ -304,6 +319,7 @@ def _summary(rows: Sequence[ValidationRow]) -> dict[str, float | int | str]:
         "median_abs_pct_error": float(np.median(err)),
         "loo_median_abs_pct_error": float(np.median(loo)),
         "share_inside_band": float(np.mean([bool(r.inside_band) for r in ok])),
+        "loo_share_inside_band": float(np.mean([bool(r.inside_band_loo) for r in ok])),
         "max_ratio": float(max(max(r.ratio, 1.0 / r.ratio) for r in ok)),
         "loo_max_ratio": float(max(max(r.predicted_loo / r.measured, r.measured / r.predicted_loo) for r in ok)),
         "worst_row": worst.id,
@@ -316,21 +332,28 @@ def validate(catalogue: Catalogue) -> Validation:
     works = [row_work(m, catalogue) for m in catalogue.measurements]
     used = [w for w in works if not w.reason]
     factors = fit(used)
-    loo = {w.row.id: predict(w, fit([u for u in used if u is not w], factors)) for w in used}
-    resid = np.log([w.row.measured_value / loo[w.row.id] for w in used])
-    lo_q, hi_q = (float(np.exp(np.percentile(resid, p))) for p in BAND_PERCENTILES)
+    # leave-one-out: each row predicted by a fit (from the same cold start) without it
+    loo = {w.row.id: predict(w, fit([u for u in used if u is not w])) for w in used}
+    resid = {w.row.id: math.log(w.row.measured_value / loo[w.row.id]) for w in used}
+    lo_q, hi_q = (float(np.exp(np.percentile(list(resid.values()), p))) for p in BAND_PERCENTILES)
     rows = []
     for w in works:
         m, base = w.row, predict(w, factors)
         low, high = base * lo_q, base * hi_q
         ok = math.isfinite(base)
+        inside_loo = None
+        if ok:  # the band without this row's own residual, around its leave-one-out prediction
+            others = [r for k, r in resid.items() if k != m.id]
+            lo_j, hi_j = (float(np.exp(np.percentile(others, p))) for p in BAND_PERCENTILES)
+            inside_loo = lo_j * loo[m.id] <= m.measured_value <= hi_j * loo[m.id]
         rows.append(
             ValidationRow(
                 id=m.id, model=m.model, gpu=m.gpu, engine=m.engine, deployment_class=w.klass, metric=m.metric,
                 phase=m.phase, measured=m.measured_value, predicted_base=base, predicted_low=low,
                 predicted_high=high, predicted_loo=loo.get(m.id, math.nan),
                 ratio=base / m.measured_value if ok else math.nan,
-                inside_band=(low <= m.measured_value <= high) if ok else None, reason=w.reason, source=m.source,
+                inside_band=(low <= m.measured_value <= high) if ok else None, inside_band_loo=inside_loo,
+                fitted=ok and m.id not in NOT_FITTED, reason=w.reason, source=m.source,
             )
         )
     return Validation(tuple(rows), dict(zip(FACTORS, factors, strict=True)), (lo_q, hi_q), _summary(rows))
@@ -349,7 +372,8 @@ def efficiency_of(factors: dict[str, float], klass: DeploymentClass, base: Effic
 #: Columns of :func:`validation_frame`.
 VALIDATION_COLUMNS = [
     "id", "model", "gpu", "engine", "deployment_class", "phase", "metric", "measured", "predicted_base",
-    "predicted_low", "predicted_high", "ratio", "predicted_loo", "inside_band", "reason", "source",
+    "predicted_low", "predicted_high", "ratio", "predicted_loo", "inside_band", "inside_band_loo", "fitted",
+    "reason", "source",
 ]  # fmt: skip
 
 

@@ -83,3 +83,20 @@ def test_ttft_target_is_checked_on_each_use_of_the_estimate(catalogue: Catalogue
     assert row["feasible"] and np.isfinite(row["monthly_cost_usd"])
     assert ev.self_host[0].evaluation.cache_costs[s.assumptions.efficiency] is None
     assert (ev.break_even["cache_hit_note"] == "none: self-hosting infeasible at some cache-hit fractions").all()
+
+
+@pytest.mark.parametrize(("name", "option", "fraction"), [("rag-long-docs", 0, 0.0), ("agentic-coding", 0, 0.9), ("agentic-coding", 1, 0.3)])
+def test_every_cache_curve_point_is_its_own_evaluation(catalogue: Catalogue, name: str, option: int, fraction: float) -> None:
+    """Review finding: with aggregated serving the batch meeting the TPOT target depends on each cached length's
+    prefill share, so one estimate over the grid must choose the batch per cached length. A grid point must be
+    what evaluating that cache-hit share on its own gives."""
+    s = preset(name, AS_OF)
+    s = s.model_copy(update={"workload": s.workload.model_copy(update={"cache_hit_fraction": 0.5})})
+    r = compare.evaluate(s, catalogue).self_host[option]
+    grid = r.evaluation.cache_hit_fractions
+    curve = r.evaluation.cache_costs[s.assumptions.efficiency]
+    assert curve is not None
+    at = s.model_copy(update={"workload": s.workload.model_copy(update={"cache_hit_fraction": fraction})})
+    alone = compare.evaluate(at, catalogue).table.set_index("option").loc[r.label, "monthly_cost_usd"]
+    j = int(np.flatnonzero(np.isclose(grid, fraction))[0])
+    assert float(curve.monthly_cost_usd[j]) == pytest.approx(float(alone), rel=1e-12)
