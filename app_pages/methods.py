@@ -152,7 +152,12 @@ with tab_cal:
         help="Each row predicted by the factors fitted without it: the error to expect on a deployment the "
         "model has not seen.",
     )
-    m3.metric("Inside the band (% of rows)", f"{float(summary['share_inside_band']):.0%}")
+    m3.metric(
+        "Inside the band, leave-one-out (% of rows)",
+        f"{float(summary['loo_share_inside_band']):.0%}",
+        help="Each row's leave-one-out prediction with the band computed without it "
+        f"({float(summary['share_inside_band']):.0%} inside the band around the fitted prediction).",
+    )
     m4.metric(
         "Largest ratio (×)",
         f"{float(summary['max_ratio']):.2f}×",
