@@ -52,6 +52,21 @@ def beyond_window(model: Model, context_tokens: ArrayLike) -> list[int]:
     return [] if limit is None else [int(t) for t in np.atleast_1d(tokens(context_tokens)) if t > limit]
 
 
+#: Largest whole count shown as an integer: every integer up to 2^53 is exact in float64 (and in JSON readers).
+MAX_EXACT_COUNT = 2**53
+
+
+def whole_counts(x: np.ndarray) -> np.ndarray:
+    """Counts computed in float64 as int64 when every one is exact (< 2^53), else left in float64.
+
+    A cast of a float beyond int64 wraps to -9,223,372,036,854,775,808 (with a RuntimeWarning): an
+    absurd model (10,000 layers of 2^20-wide heads) then shows its true size, 4.4e+22 bytes, not a negative.
+    """
+    if np.all(np.isfinite(x)) and np.all(np.abs(x) < MAX_EXACT_COUNT):
+        return x.astype(np.int64)
+    return np.asarray(x, dtype=np.float64)
+
+
 def attention_table(
     models: Sequence[Model],
     context_tokens: ArrayLike,
@@ -82,11 +97,11 @@ def attention_table(
                 "model": m.id,
                 "context_tokens": t.astype(np.int64),
                 "kv_dtype": kv_dtype,
-                "kv_cache_bytes": kv.astype(np.int64),
+                "kv_cache_bytes": whole_counts(kv),
                 "kv_cache_gib": kv / BYTES_PER_GIB,
-                "kv_read_bytes_per_token": kv_read_bytes_per_token(
-                    m, t, kv_dtype, include_mtp=include_mtp
-                ).astype(np.int64),
+                "kv_read_bytes_per_token": whole_counts(
+                    kv_read_bytes_per_token(m, t, kv_dtype, include_mtp=include_mtp)
+                ),
                 "attention_flops_per_token": attention_flops_per_token(m, t, include_mtp=include_mtp),
                 "flops_per_token": fl,
                 "beyond_context_window": m.context_window_tokens is not None and t > m.context_window_tokens,

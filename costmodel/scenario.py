@@ -25,7 +25,15 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from costmodel.catalog.loader import MAX_TEXT_BYTES, format_validation_error, parse_yaml_text
+from costmodel.catalog.loader import (
+    MAX_TEXT_BYTES,
+    check_text,
+    decode_text,
+    format_validation_error,
+    json_loads_strict,
+    parse_yaml_text,
+)
+from costmodel.catalog.schema import refuse_bools
 
 __all__ = [
     "ApiOption",
@@ -36,7 +44,9 @@ __all__ = [
     "Workload",
     "flat_profile",
     "hourly_requests_utc",
+    "scenario_from_bytes",
     "scenario_from_query",
+    "scenario_from_query_string",
     "scenario_from_text",
     "scenario_to_json",
     "scenario_to_query",
@@ -48,6 +58,13 @@ MAX_REQUESTS_PER_DAY = 1e10
 MAX_TOKENS_PER_REQUEST = 2**24  # 16,777,216 tokens
 MAX_OPTIONS = 50
 MAX_QUERY_VALUE_CHARS = 4000
+#: Streamlit drops a whole query string with more parameters than this (or longer than
+#: :data:`MAX_QUERY_STRING_CHARS`); :func:`scenario_from_query` applies the same limit and says so.
+MAX_QUERY_PARAMS = 1000
+MAX_QUERY_STRING_CHARS = 512 * 1024
+#: Largest latency target (ms) and GPUs per replica, in scenarios and on the command line alike.
+MAX_TPOT_MS = 1e5
+MAX_GPUS_PER_REPLICA = 100_000
 
 IdStr = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 Weight = Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)]
@@ -81,12 +98,9 @@ class _Frozen(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_bools_for_numbers(cls, data: Any) -> Any:
-        # pydantic's lax mode turns True into 1; a boolean in a numeric field is a wrong type.
-        if isinstance(data, dict):
-            for name, info in cls.model_fields.items():
-                if isinstance(data.get(name), bool) and info.annotation is not bool:
-                    raise ValueError(f"field {name}: expected a number, got a boolean")
-        return data
+        # pydantic's lax mode turns True into 1; a boolean in a numeric field (or inside a list of numbers,
+        # such as the hourly profiles) is a wrong type: the catalogue's rule (costmodel.catalog.schema).
+        return refuse_bools(cls, data)
 
 
 class Workload(_Frozen):
@@ -204,7 +218,7 @@ class SelfHostOption(_Frozen):
     model: IdStr
     gpu: IdStr
     precision: PrecisionPlan = "native"
-    gpus: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    gpus: Annotated[int, Field(ge=1, le=MAX_GPUS_PER_REPLICA)] | None = None
     """GPUs per replica (None = the smallest deployment that fits)."""
     rental_id: IdStr | None = None
     """Rental row to price the GPU hour (None = the most recent on-demand row for the GPU)."""
@@ -226,7 +240,7 @@ class ServingAssumptions(_Frozen):
     """Assumptions of the self-hosting model (efficiency level, latency targets, overheads)."""
 
     efficiency: Literal["low", "base", "high"] = "base"
-    tpot_ms_target: Annotated[float, Field(gt=0, le=1e5, allow_inf_nan=False)] = 50.0
+    tpot_ms_target: Annotated[float, Field(gt=0, le=MAX_TPOT_MS, allow_inf_nan=False)] = 50.0
     """Time per output token target, milliseconds."""
     ttft_ms_target: Annotated[float, Field(gt=0, le=1e7, allow_inf_nan=False)] | None = None
     """Time to first token target, milliseconds (None = no target)."""
@@ -336,11 +350,19 @@ def scenario_to_yaml(s: Scenario) -> str:
 
 
 def _parse_text(text: str, what: str) -> Any:
-    """JSON when the text is JSON (exact for every string), otherwise safe YAML."""
+    """JSON when the text is JSON (exact for every string), otherwise safe YAML.
+
+    The rules of the catalogue files: a leading byte-order mark is dropped, text that went through a lossy
+    decoding (U+FFFD) is refused, and a key given twice in one mapping is refused (JSON and YAML alike).
+    """
     if len(text.encode("utf-8", errors="replace")) > MAX_TEXT_BYTES:
         raise ScenarioError(f"{what}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
     try:
-        return json.loads(text)
+        text = check_text(text, what)
+    except ValueError as e:
+        raise ScenarioError(str(e)) from None
+    try:
+        return json_loads_strict(text)
     except RecursionError:
         raise ScenarioError(f"{what}: nested too deeply; refused") from None
     except ValueError:
@@ -349,6 +371,23 @@ def _parse_text(text: str, what: str) -> Any:
         return parse_yaml_text(text, what=what)
     except ValueError as e:
         raise ScenarioError(str(e)) from None
+
+
+def scenario_from_bytes(data: bytes, what: str = "scenario") -> Scenario:
+    """Parse and validate a scenario file's bytes: UTF-8 (a byte-order mark dropped), refused otherwise.
+
+    The one entry for file contents, the CLI's and the app upload's.
+
+    Raises:
+        ScenarioError: one line.
+    """
+    if len(data) > MAX_TEXT_BYTES:
+        raise ScenarioError(f"{what}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
+    try:
+        text = decode_text(data, what)
+    except ValueError as e:
+        raise ScenarioError(str(e)) from None
+    return scenario_from_text(text, what)
 
 
 def scenario_from_text(text: str, what: str = "scenario") -> Scenario:
@@ -479,9 +518,35 @@ def _parse_options(text: str, fields: Sequence[str]) -> list[dict[str, str]]:
     return out
 
 
-def _last(v: str | Sequence[str]) -> str:
-    """A repeated query parameter counts by its last value (as browsers and Streamlit read it)."""
-    return v if isinstance(v, str) else (v[-1] if v else "")
+def _single(v: str | Sequence[str]) -> str | None:
+    """The value of a query parameter; None when it is given more than once (the rule of the scenario files,
+    where a key given twice is refused: neither value is used, and the key is reported)."""
+    if isinstance(v, str):
+        return v
+    return None if len(v) > 1 else (v[0] if v else "")
+
+
+def scenario_from_query_string(raw: str, default: Scenario) -> tuple[Scenario, list[str]]:
+    """:func:`scenario_from_query` from the raw query string (``a=1&b=2``, a leading ``?`` allowed).
+
+    Streamlit hands an app no parameter at all when the query string is too long or has too many parameters;
+    an app that reads the raw string can call this to say so instead of falling back silently.
+    """
+    from urllib.parse import parse_qs
+
+    raw = raw.removeprefix("?")
+    if len(raw) > MAX_QUERY_STRING_CHARS:
+        return default, [
+            f"the whole query string ({len(raw):,} characters; the limit is {MAX_QUERY_STRING_CHARS:,})"
+        ]
+    fields = raw.count("&") + 1 if raw else 0
+    if fields > MAX_QUERY_PARAMS:
+        return default, [_too_many(fields)]
+    return scenario_from_query(parse_qs(raw, keep_blank_values=True), default)
+
+
+def _too_many(n: int) -> str:
+    return f"all {n:,} parameters (more than {MAX_QUERY_PARAMS:,}: none was used)"
 
 
 def scenario_from_query(
@@ -490,7 +555,9 @@ def scenario_from_query(
     """Rebuild a scenario from URL query parameters, field by field.
 
     A key that is missing takes the value of ``default``; a key whose value is invalid (or that
-    is unknown) is ignored, the value of ``default`` is kept, and the key is reported.
+    is unknown, or given more than once) is ignored, the value of ``default`` is kept, and the key is
+    reported. More than :data:`MAX_QUERY_PARAMS` parameters: none is used (Streamlit's own limit), and the
+    one entry of ``ignored`` says so.
 
     Args:
         params: query parameters (a value may be a list, as ``parse_qs`` gives; the last one counts).
@@ -499,8 +566,12 @@ def scenario_from_query(
     Returns:
         ``(scenario, ignored)`` where ``ignored`` lists the query keys that were ignored, in order.
     """
-    q = {k: _last(v) for k, v in params.items()}
-    ignored = [k for k in q if k not in QUERY_KEYS]
+    if len(params) > MAX_QUERY_PARAMS:
+        return default, [_too_many(len(params))]
+    single = {k: _single(v) for k, v in params.items()}
+    ignored = [k for k, v in single.items() if v is None]
+    q = {k: v for k, v in single.items() if v is not None}
+    ignored += [k for k in q if k not in QUERY_KEYS]
     ignored += [k for k in QUERY_KEYS if k in q and len(q[k]) > MAX_QUERY_VALUE_CHARS]
     q = {k: v for k, v in q.items() if k in QUERY_KEYS and k not in ignored}
 

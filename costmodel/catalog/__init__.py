@@ -3,6 +3,8 @@
 from costmodel.catalog.loader import (
     DEFAULT_DATA_DIR,
     CatalogueError,
+    check_text,
+    decode_text,
     load_catalogue,
     load_models_file,
     parse_models_text,
@@ -18,6 +20,7 @@ from costmodel.catalog.schema import (
     Model,
     ModelConfig,
     PriceSchedule,
+    UnknownIdError,
 )
 
 __all__ = [
@@ -31,6 +34,9 @@ __all__ = [
     "Model",
     "ModelConfig",
     "PriceSchedule",
+    "UnknownIdError",
+    "check_text",
+    "decode_text",
     "load_catalogue",
     "load_models_file",
     "parse_models_text",

@@ -8,6 +8,8 @@ whose one-line message names the file, the row id and the field.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -45,8 +47,68 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def decode_text(data: bytes, what: str = "input") -> str:
+    """The one rule for the bytes of a file (CLI and uploads alike): UTF-8, a leading byte-order mark dropped.
+
+    Raises:
+        ValueError: one line when the bytes are not UTF-8 (Latin-1, UTF-16, binary): refused, never guessed.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(
+            f"{what}: not UTF-8 text (byte {e.start + 1:,} is not UTF-8); save it as UTF-8"
+        ) from None
+    return check_text(text, what)
+
+
+def check_text(text: str, what: str = "input") -> str:
+    """Text already decoded: drop a leading byte-order mark; refuse U+FFFD, the mark a lossy decoding leaves
+    where bytes were not UTF-8 (so a Latin-1 file decoded with ``errors="replace"`` is refused as the CLI
+    refuses it, not read with its accents turned into question marks).
+
+    Raises:
+        ValueError: one line.
+    """
+    if "\ufffd" in text:
+        raise ValueError(
+            f"{what}: not UTF-8 text (holds U+FFFD, the mark of bytes that were not UTF-8); save it as UTF-8"
+        )
+    return text.removeprefix("\ufeff")
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[Any, Any]]) -> dict[Any, Any]:
+    """A mapping in which a key appears twice is refused (the last one would win silently)."""
+    out: dict[Any, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise ValueError(f"duplicate key {str(k)[:60]!r}")
+        out[k] = v
+    return out
+
+
+def json_loads_strict(text: str) -> Any:
+    """``json.loads`` that refuses a key given twice in one object (ValueError, as a JSON syntax error)."""
+    return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+
+
 class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases (no 'billion laughs' expansion)."""
+    """A safe loader that refuses anchors and aliases (no 'billion laughs' expansion) and duplicate keys."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: the base class reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {str(key)[:60]!r}", key_node.start_mark
+                )
+        return super().construct_mapping(node, deep=deep)
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -65,6 +127,7 @@ def parse_yaml_text(text: str, *, what: str = "input") -> Any:
     """
     if len(text.encode("utf-8", errors="replace")) > MAX_TEXT_BYTES:
         raise ValueError(f"{what}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
+    text = check_text(text, what)
     try:
         return yaml.load(text, Loader=_NoAliasLoader)
     except yaml.MarkedYAMLError as e:
@@ -112,9 +175,9 @@ def _read(folder: Path, name: str) -> dict[str, Any]:
     if path.stat().st_size > MAX_TEXT_BYTES:
         raise CatalogueError(f"{name}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
     try:
-        data = parse_yaml_text(path.read_text(encoding="utf-8"), what=name)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise CatalogueError(str(e) if isinstance(e, ValueError) else f"{name}: not UTF-8 text") from None
+        data = parse_yaml_text(decode_text(path.read_bytes(), name), what=name)
+    except ValueError as e:
+        raise CatalogueError(str(e)) from None
     if not isinstance(data, dict):
         raise CatalogueError(f"{name}: top level must be a mapping with keys {[k for k, _ in FILES[name]]}")
     allowed = {k for k, _ in FILES[name]}
@@ -126,9 +189,23 @@ def _read(folder: Path, name: str) -> dict[str, Any]:
     return data
 
 
+def _overlapping_prices(prices: Sequence[PriceSchedule]) -> tuple[PriceSchedule, PriceSchedule] | None:
+    """The first two rows for the same provider, model and kind whose effective periods overlap."""
+    groups: dict[tuple[str, str, str], list[PriceSchedule]] = {}
+    for p in prices:
+        groups.setdefault((p.provider, p.model, p.kind), []).append(p)
+    for rows in groups.values():
+        rows = sorted(rows, key=lambda p: p.effective_from)
+        for a, b in itertools.pairwise(rows):  # sorted by start: an overlap shows between neighbours
+            if a.effective_to is None or b.effective_from < a.effective_to:
+                return a, b
+    return None
+
+
 def cross_check(cat: Catalogue) -> None:
     """Cross-references: each price names a known model, each rental a known GPU, each measurement a known
-    open-weights model and a known GPU.
+    open-weights model and a known GPU; no two price rows for the same provider, model and kind are in
+    effect at the same instant (one would be used silently).
 
     Raises:
         CatalogueError: naming file, row and field.
@@ -141,6 +218,15 @@ def cross_check(cat: Catalogue) -> None:
                 f"prices.yaml: prices row {p.id}: field model: unknown model {p.model!r}; "
                 f"known: {', '.join(sorted(model_ids))}"
             )
+    overlap = _overlapping_prices(cat.prices)
+    if overlap:
+        a, b = overlap
+        end = "open-ended" if a.effective_to is None else f"to {a.effective_to:%Y-%m-%d %H:%M}"
+        raise CatalogueError(
+            f"prices.yaml: prices row {b.id}: field effective_from: the period overlaps row {a.id} "
+            f"(same provider {a.provider}, model {a.model}, kind {a.kind}; {a.id} runs from "
+            f"{a.effective_from:%Y-%m-%d %H:%M} {end}): end one before the other starts"
+        )
     for r in cat.rentals:
         if r.gpu not in gpu_ids:
             raise CatalogueError(
@@ -204,7 +290,13 @@ def load_models_file(path: Path | str, known: Sequence[Model] = ()) -> list[Mode
     p = Path(path)
     if not p.is_file():
         raise CatalogueError(f"{p}: file not found")
-    return parse_models_text(p.read_text(encoding="utf-8", errors="replace"), p.name, known)
+    if p.stat().st_size > MAX_TEXT_BYTES:
+        raise CatalogueError(f"{p.name}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
+    try:
+        text = decode_text(p.read_bytes(), p.name)
+    except ValueError as e:
+        raise CatalogueError(str(e)) from None
+    return parse_models_text(text, p.name, known)
 
 
 def parse_models_text(text: str, name: str = "model file", known: Sequence[Model] = ()) -> list[Model]:
@@ -230,7 +322,12 @@ def stale_rows(
 
     Returns:
         ``(table, id, as_of, age_days)`` tuples, oldest first.
+
+    Raises:
+        ValueError: ``max_age_days`` is negative (an age cannot be; every row would be listed).
     """
+    if isinstance(max_age_days, bool) or max_age_days < 0:
+        raise ValueError(f"max_age_days must be a whole number of days >= 0, got {max_age_days}")
     rows: Iterable[tuple[str, Model | Gpu | GpuRental | PriceSchedule]] = [
         *(("models", m) for m in cat.models),
         *(("gpus", g) for g in cat.gpus),

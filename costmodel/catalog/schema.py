@@ -11,21 +11,50 @@ could not be verified is listed in ``unconfirmed_fields`` so results that use it
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+import types
+import typing
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+#: Largest integer any catalogue field may hold: exact in float64 and far inside int64 (what numpy and pandas
+#: hold). Every integer field has its own, tighter bound; this one is the backstop of the generic types.
+MAX_CATALOGUE_INT = 2**53
+#: Context windows, output limits and tier thresholds: far above any model (10M tokens today).
+MAX_WINDOW_TOKENS = 100_000_000
+
+
+def _not_blank(v: str) -> str:
+    if not v.strip():
+        raise ValueError("must not be blank (only spaces)")
+    return v
+
 
 IdField = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-PosInt = Annotated[int, Field(gt=0)]
-NonNegInt = Annotated[int, Field(ge=0)]
-PosFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+#: A required text (source, checkpoint, ...): at least one character that is not a space.
+NonBlankStr = Annotated[str, Field(min_length=1), AfterValidator(_not_blank)]
+PosInt = Annotated[int, Field(gt=0, le=MAX_CATALOGUE_INT)]
+NonNegInt = Annotated[int, Field(ge=0, le=MAX_CATALOGUE_INT)]
+WindowTokens = Annotated[int, Field(gt=0, le=MAX_WINDOW_TOKENS)]
+#: Largest value of a generic float field (parameters in billions, TFLOP/s, GB, USD, W): far above any real
+#: row, low enough that products of a few of them stay finite.
+MAX_CATALOGUE_FLOAT = 1e12
+PosFloat = Annotated[float, Field(gt=0, le=MAX_CATALOGUE_FLOAT, allow_inf_nan=False)]
 #: Bounds of architecture fields: far above any real model, low enough that every count stays finite
 #: and a per-layer schedule fits in memory (a model file asking for 2^40 layers is refused, not run).
 MAX_CONFIG_LAYERS = 10_000
 MAX_CONFIG_DIM = 2**20
 ConfigPosInt = Annotated[int, Field(gt=0, le=MAX_CONFIG_DIM)]
 ConfigNonNegInt = Annotated[int, Field(ge=0, le=MAX_CONFIG_DIM)]
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+NonNegFloat = Annotated[float, Field(ge=0, le=MAX_CATALOGUE_FLOAT, allow_inf_nan=False)]
 
 Confidence = Literal["official", "third_party", "derived", "unconfirmed"]
 Precision = Literal["bf16", "fp8", "fp4", "int4"]
@@ -79,12 +108,52 @@ TokenRate = Annotated[float, Field(gt=0, le=MAX_MEASURED_TOKENS_PER_S, allow_inf
 SUPPORTED_COMPRESS_RATIOS = (0, 4, 128)
 
 
-class _Row(BaseModel):
+def _takes_bool(annotation: Any) -> bool:
+    """Whether a field annotation admits a boolean (``bool``, ``bool | None``, ...)."""
+    if annotation is bool:
+        return True
+    origin = typing.get_origin(annotation)
+    if origin is typing.Union or origin is types.UnionType or origin is Annotated:
+        return any(_takes_bool(a) for a in typing.get_args(annotation))
+    return False
+
+
+def refuse_bools(cls: type[BaseModel], data: Any) -> Any:
+    """One rule for every input (catalogue rows, scenarios, uploads): a boolean where a number (or a list of
+    numbers) is expected is a wrong type, not 1 or 0 (pydantic's lax mode would take True as 1)."""
+    if isinstance(data, dict):
+        for name, info in cls.model_fields.items():
+            v = data.get(name)
+            if _takes_bool(info.annotation):
+                continue
+            if isinstance(v, bool):
+                raise ValueError(f"field {name}: expected a number, got a boolean")
+            if isinstance(v, list | tuple) and any(isinstance(x, bool) for x in v):
+                raise ValueError(f"field {name}: expected numbers, got a boolean in the list")
+    return data
+
+
+class _NoBools(BaseModel):
+    @model_validator(mode="before")
+    @classmethod
+    def _no_bools_for_numbers(cls, data: Any) -> Any:
+        return refuse_bools(cls, data)
+
+
+class UnknownIdError(KeyError):
+    """An id that is not in the catalogue. ``str()`` is the message itself (a plain ``KeyError`` would show
+    its repr, with stray quotes around it)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown id"
+
+
+class _Row(_NoBools):
     """Base of every catalogue row: strict, frozen, with provenance."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    source: str = Field(min_length=1)
+    source: NonBlankStr
     """Where the values come from (URL or document)."""
     as_of: dt.date
     """The date the values were read from the source."""
@@ -109,7 +178,7 @@ class _Row(BaseModel):
         return self
 
 
-class ModelConfig(BaseModel):
+class ModelConfig(_NoBools):
     """Architecture fields, named as in the Hugging Face ``config.json`` files."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -142,7 +211,7 @@ class ModelConfig(BaseModel):
     # Sparse attention (DSA indexer; V4 CSA indexer)
     index_n_heads: ConfigPosInt | None = None
     index_head_dim: ConfigPosInt | None = None
-    index_topk: int | None = None
+    index_topk: Annotated[int, Field(le=MAX_CONFIG_DIM)] | None = None
     # V4 hybrid attention
     sliding_window: ConfigPosInt | None = None
     compress_ratios: tuple[int, ...] | None = None
@@ -163,8 +232,8 @@ class Model(_Row):
     """Published total parameters, billions."""
     active_params_b: PosFloat | None
     """Published active parameters per token, billions."""
-    context_window_tokens: PosInt | None
-    max_output_tokens: PosInt | None
+    context_window_tokens: WindowTokens | None
+    max_output_tokens: WindowTokens | None
     config: ModelConfig | None
     weight_precision: dict[Literal["routed_experts", "shared_experts", "dense"], Precision] | None
     """Checkpoint precision per component: routed experts, shared experts, everything else (dense)."""
@@ -254,7 +323,7 @@ class Gpu(_Row):
     """Intra-node (NVLink / Infinity Fabric) bandwidth per GPU, 10^9 bytes/s, one direction."""
     scale_out_gb_per_s: PosFloat | None
     """Inter-node network bandwidth per GPU, 10^9 bytes/s."""
-    gpus_per_node: PosInt
+    gpus_per_node: Annotated[int, Field(gt=0, le=MAX_GPUS)]
     tdp_w: PosFloat | None
 
 
@@ -268,7 +337,7 @@ class GpuRental(_Row):
     provider: str = ""
 
 
-class PeakWindow(BaseModel):
+class PeakWindow(_NoBools):
     """Peak hours ``[start_hour_utc, end_hour_utc)`` on the given weekdays (0 = Monday)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -286,12 +355,12 @@ class PeakWindow(BaseModel):
         return self
 
 
-class ContextTier(BaseModel):
+class ContextTier(_NoBools):
     """Prices that apply to a request whose prompt exceeds ``above_prompt_tokens``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    above_prompt_tokens: PosInt
+    above_prompt_tokens: WindowTokens
     usd_per_mtok_input_cache_hit: NonNegFloat
     usd_per_mtok_input_cache_miss: NonNegFloat
     usd_per_mtok_output: NonNegFloat
@@ -359,9 +428,9 @@ class Measurement(_Row):
     id: IdField
     model: IdField
     """Architecture id in ``models.yaml`` (e.g. DeepSeek-R1 and V3 checkpoints map to ``deepseek-v3``)."""
-    checkpoint: str = Field(min_length=1)
+    checkpoint: NonBlankStr
     """The exact checkpoint measured, as published (e.g. ``nvidia/DeepSeek-R1-0528-FP4``)."""
-    weight_precision: str = Field(min_length=1)
+    weight_precision: NonBlankStr
     """Weight precision as published (e.g. ``NVFP4 MoE + FP8 attention``)."""
     kv_precision: str | None
     gpu: IdField
@@ -369,7 +438,7 @@ class Measurement(_Row):
     gpus_total: GpuCount | None
     prefill_gpus: GpuCount | None
     decode_gpus: GpuCount | None
-    engine: str = Field(min_length=1)
+    engine: NonBlankStr
     engine_version: str | None
     parallelism: str | None
     """Parallelism as published (TP / EP / DP attention, instance sizes)."""
@@ -395,7 +464,7 @@ class Measurement(_Row):
     phase: MeasurementPhase
     measured_value: TokenRate
     """The figure, in ``metric`` (tokens per second)."""
-    published_text: str = Field(min_length=1)
+    published_text: NonBlankStr
     """The figure as quoted from the source."""
     output_tokens_per_s_per_user: TokenRate | None = None
     """Interactivity at that point, when published."""
@@ -451,11 +520,11 @@ class Catalogue(BaseModel):
         for m in self.models:
             if m.id == model_id:
                 return m
-        raise KeyError(f"unknown model {model_id!r}; known: {', '.join(m.id for m in self.models)}")
+        raise UnknownIdError(f"unknown model {model_id!r}; known: {', '.join(m.id for m in self.models)}")
 
     def gpu(self, gpu_id: str) -> Gpu:
         """The GPU row with this id; ``KeyError`` with the known ids otherwise."""
         for g in self.gpus:
             if g.id == gpu_id:
                 return g
-        raise KeyError(f"unknown GPU {gpu_id!r}; known: {', '.join(g.id for g in self.gpus)}")
+        raise UnknownIdError(f"unknown GPU {gpu_id!r}; known: {', '.join(g.id for g in self.gpus)}")

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from costmodel.catalog import CatalogueError, load_catalogue, parse_models_text
@@ -61,11 +61,60 @@ def test_any_single_field_mutation_is_caught_or_valid(
         # one line naming a file: the mutated one, or the file whose cross-reference the mutation broke
         assert "\n" not in msg and any(f in msg for f in _ORIGINAL)
         return
-    # accepted: then every number in it is finite
-    for row in (*cat.gpus, *cat.rentals, *cat.prices):
+    # accepted: then every number in it is finite, and every integer one numpy and pandas hold (issue 16)
+    for row in (*cat.gpus, *cat.rentals, *cat.prices, *cat.models):
         for v in row.model_dump().values():
             if isinstance(v, float):
                 assert math.isfinite(v)
+            if isinstance(v, int) and not isinstance(v, bool):
+                assert abs(v) <= 2**53, (row.id, v)
+
+
+_CONFIG_INTS = [
+    "num_hidden_layers",
+    "hidden_size",
+    "num_attention_heads",
+    "num_key_value_heads",
+    "head_dim",
+    "intermediate_size",
+    "vocab_size",
+]
+
+
+@settings(max_examples=60, deadline=None)
+# the issue's model: 10,000 layers, every dimension 2^20
+@example(values={**dict.fromkeys(_CONFIG_INTS, 2**20), "num_hidden_layers": 10_000}, window=2**20)
+@example(values=dict.fromkeys(_CONFIG_INTS, 64), window=10**30)
+@given(
+    values=st.fixed_dictionaries(
+        {k: st.one_of(st.integers(1, 2**20), st.integers(-(10**30), 10**30)) for k in _CONFIG_INTS}
+    ),
+    window=st.integers(-(10**30), 10**30),
+)
+def test_gqa_model_file_with_any_integers_is_refused_or_prints_true_sizes(
+    values: dict[str, int], window: int
+) -> None:
+    """Issue 16 items 2 and 3: an uploaded model is refused in one line, or its attention table holds finite,
+    non-negative numbers (no int64 wrap-around, no RuntimeWarning) that pandas keeps as numbers."""
+    import warnings
+
+    from costmodel.report import attention_table
+
+    row = copy.deepcopy(next(r for r in _ORIGINAL["models.yaml"]["models"] if r["id"] == "deepseek-v3"))
+    row.update(id="fuzzed", attention="gqa", context_window_tokens=window)
+    row["config"] = {**values, "num_key_value_heads": values["num_attention_heads"]}
+    try:
+        (m,) = parse_models_text(yaml.safe_dump({"models": [row]}), "fuzz.yaml")
+    except CatalogueError as e:
+        assert "\n" not in str(e) and "fuzz.yaml" in str(e)
+        return
+    assert m.context_window_tokens is not None and 0 < m.context_window_tokens <= 2**53
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = attention_table([m], [1, 2**17, 2**20])
+    for col in ("kv_cache_bytes", "kv_read_bytes_per_token", "attention_flops_per_token", "flops_per_token"):
+        assert df[col].dtype.kind in "if", col
+        assert (df[col] > 0).all() and df[col].map(math.isfinite).all(), col
 
 
 @pytest.mark.parametrize(
