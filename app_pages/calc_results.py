@@ -1,6 +1,6 @@
-"""The Calculator's results: headline metrics, the cost table, charts, exports and the shareable URL.
+"""The Calculator's results: the verdict, the warnings, the ranked table, charts, exports and the share link.
 
-Everything shown is computed by ``costmodel`` (compare, serving, charts, export); results are cached per
+Everything shown is computed by ``costmodel`` (compare, verdict, present, charts, export); results are cached per
 scenario. A scenario that cannot be priced shows one st.error and the last good results stay.
 """
 
@@ -15,45 +15,38 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from costmodel import charts, export, tables
+from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
 from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
+from costmodel.verdict import verdict, warnings
 
-#: Table columns shown, with their on-screen names (units in every header).
-TABLE_COLUMNS: dict[str, Any] = {
-    "cheapest": st.column_config.TextColumn(" ", width="small", help="The cheapest option is marked."),
-    "option": st.column_config.TextColumn("option", width="large"),
-    "kind": st.column_config.TextColumn("kind"),
-    "monthly_cost_usd": st.column_config.NumberColumn("monthly cost (USD/month)", format="dollar"),
-    "usd_per_mtok_input": st.column_config.NumberColumn("input (USD/M tok)", format="$%.4f"),
-    "usd_per_mtok_output": st.column_config.NumberColumn("output (USD/M tok)", format="$%.4f"),
-    "usd_per_mtok_blended": st.column_config.NumberColumn("blended (USD/M tok)", format="$%.4f"),
-    "gpus": st.column_config.NumberColumn("GPUs at peak (count)", format="%d"),
-    "utilization": st.column_config.NumberColumn("GPU utilization (%)", format="percent"),
-    "price_basis_used": st.column_config.TextColumn("price basis used"),
-    "usd_per_gpu_hour": st.column_config.NumberColumn("GPU price (USD/GPU-h)", format="$%.2f"),
-    "price_as_of": st.column_config.TextColumn("price as of (date)"),
-    "price_ids": st.column_config.TextColumn("price rows"),
-    "price_sources": st.column_config.TextColumn("price source", width="medium"),
-    "price_confidence": st.column_config.TextColumn("confidence"),
-    "stale_rows": st.column_config.TextColumn(
-        "stale price rows",
-        help=f"Catalogue rows this option uses that were checked more than {STALE_AFTER_DAYS} days before "
-        "the priced date.",
+#: The compact table's columns on screen: width (px) and help (headers come from costmodel.present).
+_COMPACT_CONFIG: dict[str, tuple[int | str, str]] = {
+    "label": (185, "The option: an API (provider's price) or a self-hosted deployment (GPU type and count)."),
+    "type": (72, "API = pay per token; Self-host = rent GPUs and serve the open weights."),
+    "monthly_cost_usd": (
+        88,
+        "What the workload costs per month (USD). Self-hosting at the efficiency level set.",
     ),
-    "unconfirmed_fields": st.column_config.TextColumn(
-        "unconfirmed values",
-        help="Values of the rows used that no source confirms (catalogue unconfirmed_fields).",
+    "vs_cheapest": (82, "How much dearer than the cheapest option that can serve the workload."),
+    "usd_per_request": (80, "Monthly cost divided by the requests of the month (USD)."),
+    "usd_per_mtok_input": (
+        78,
+        "USD per million prompt tokens (self-hosting: the prefill share of the bill).",
     ),
-    "reason": st.column_config.TextColumn("why no cost"),
-    "band_reason": st.column_config.TextColumn(
-        "efficiency band",
-        help="Why a low/high efficiency cost is missing (e.g. the TPOT target cannot be met).",
+    "usd_per_mtok_output": (
+        82,
+        "USD per million output tokens (self-hosting: the decode share of the bill).",
     ),
-    "notes": st.column_config.TextColumn("notes", width="medium"),
+    "gpus": (50, "GPUs rented at the busiest hour (self-hosting)."),
+    "utilization": (78, "Share of the rented GPU-hours spent serving requests."),
+    "flags": (
+        "large",
+        f"Not ranked (and why), stale price data (checked more than {STALE_AFTER_DAYS} days before the priced "
+        "date), unconfirmed values, promotional or your own prices.",
+    ),
 }
-CHEAPEST_MARK = "★ cheapest"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -65,28 +58,64 @@ def compute(scenario: Scenario, _cat: Catalogue, uploads: tuple[str, ...]) -> Ev
     return evaluate(scenario, _cat)
 
 
-def display_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The comparison table as shown: cheapest first and marked, the listed columns only."""
-    shown = table.copy()
-    best = tables.cheapest_row(table)
-    shown.insert(0, "cheapest", "")
-    if best is not None:
-        shown.loc[best.name, "cheapest"] = CHEAPEST_MARK
-    shown = shown.sort_values("monthly_cost_usd", na_position="last", kind="stable")
-    return shown[[c for c in TABLE_COLUMNS if c in shown.columns]].reset_index(drop=True)
+def compact_table(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The default table (ranked, formatted text) and its column configuration."""
+    frame = present.display_frame(table, present.COMPACT)
+    config: dict[str, Any] = {}
+    for col in present.COMPACT:
+        spec = present.COLUMN_SPECS[col]
+        width, help_text = _COMPACT_CONFIG[col]
+        config[spec.short or spec.header] = st.column_config.TextColumn(
+            spec.short or spec.header,
+            width=width,
+            help=help_text,
+            pinned=col == "label",  # type: ignore[arg-type]
+        )
+    return frame, config
 
 
-def _xlsx(s: Scenario, table: pd.DataFrame, cat: Catalogue) -> bytes:
+def details_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Every column people may want (ranked, formatted text, long headers with units)."""
+    return present.display_frame(table, present.DETAILS, short=False)
+
+
+def _xlsx(ev: Evaluation, cat: Catalogue) -> bytes:
     buf = io.BytesIO()
-    export.write_xlsx(buf, s, table, cat)  # type: ignore[arg-type]  # ExcelWriter takes a buffer too
+    export.write_xlsx(buf, ev.scenario, ev.table, cat, ev.break_even)
     return buf.getvalue()
 
 
 def _slug(s: Scenario) -> str:
-    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in (s.name or "scenario"))[:60]
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in (s.name or "scenario"))[:60].strip("-")
 
 
-def show(scenario: Scenario | None, cat: Catalogue) -> None:
+def _verdict(ev: Evaluation, box: Any, stale_inputs: bool) -> None:
+    s = ev.scenario
+    v = verdict(s, ev.table, ev.break_even)
+    with box, st.container(border=True, key="calc_verdict"):
+        st.markdown(f"#### {v.text}")
+        if v.option:
+            m1, m2, m3, m4 = st.columns(4)
+            m1.metric("Per month (USD)", present.usd(v.monthly_cost_usd), help=f"{v.option}, per month.")
+            m2.metric("Per request (USD)", present.usd(v.usd_per_request), help=f"{v.option}, per request.")
+            m3.metric("Per year (USD)", present.usd(v.yearly_cost_usd), help=f"{v.option}, 12 months.")
+            be = v.break_even_requests_per_day
+            m4.metric(
+                "Break-even (requests/day)",
+                present.count_short(be) if pd.notna(be) else "none",
+                help=(
+                    f"{v.break_even_pair[0]} against {v.break_even_pair[1]}; you are at "
+                    f"{present.count(s.workload.requests_per_day)} requests/day. Circled and labelled on the "
+                    "cost-vs-volume chart; every pair is listed under it."
+                    if v.break_even_pair
+                    else "Needs a ranked API and a ranked self-hosting option."
+                ),
+            )
+        if stale_inputs:
+            st.caption(":material/history: These are the results of the last valid inputs.")
+
+
+def show(scenario: Scenario | None, cat: Catalogue, verdict_box: Any) -> None:
     """Results of ``scenario``; with None (bad inputs) or a pricing error, the last good results."""
     ss = st.session_state
     if scenario is not None:
@@ -107,55 +136,26 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         return
     ev = last
     s, table, curves, be = ev.scenario, ev.table, ev.curves, ev.break_even
-    if scenario is None or s != scenario:
-        st.caption(":material/history: Showing the results of the last valid inputs.")
+    _verdict(ev, verdict_box, scenario is None or s != scenario)
 
-    # ---- headline -----------------------------------------------------------------------------------------
-    best = tables.cheapest_row(table)
-    m1, m2, m3 = st.columns([1.6, 1, 1.2])
-    if best is not None:
-        short = f"{best['model']} @ {best['gpu']}" if best["kind"] == "self_host" else str(best["model"])
-        m1.metric(
-            "Cheapest option",
-            short,
-            help=f"{best['option']}; prices as of {s.as_of:%Y-%m-%d}.",
-        )
-        m2.metric(
-            "Its monthly cost (USD/month)",
-            f"${float(best['monthly_cost_usd']):,.0f}",
-            help=f"For {s.workload.requests_per_day:,.0f} requests/day over {s.workload.days_per_month:g} days.",
-        )
-    else:
-        m1.metric("Cheapest option", "none priced")
-    first = tables.headline_break_even(table, be)
-    if first is not None and pd.notna(first["requests_per_day"]):
-        m3.metric(
-            "Break-even volume (requests/month)",
-            f"{float(first['requests_per_month']):,.0f}",
-            help=f"From this volume {first['self_host']} costs no more than {first['api']} "
-            f"({float(first['requests_per_day']):,.0f} requests/day, "
-            f"${float(first['monthly_cost_usd']):,.0f}/month); hourly shape and token mix held fixed. "
-            "Every pair is listed under the cost-vs-volume chart.",
-        )
-    else:
-        m3.metric(
-            "Break-even volume (requests/month)",
-            "none",
-            help=(
-                f"{first['self_host']} against {first['api']}: {first['volume_note']}."
-                if first is not None
-                else "There is no priced option of one kind (API or self-hosting) to compare."
-            ),
-        )
-
-    # ---- table --------------------------------------------------------------------------------------------
+    # ---- warnings, then the table -------------------------------------------------------------------------
+    with st.container(key="calc_warnings"):
+        for text in warnings(s, table):
+            st.warning(text, icon=":material/warning:")
+    details = st.toggle("Show every column", key="calc_details", help="Efficiency band, GPU plan, bill items, "
+                        "sources and dates of every row.")  # fmt: skip
     with st.container(key="calc_table_box"):
-        st.dataframe(display_table(table), hide_index=True, column_config=TABLE_COLUMNS, key="calc_table")
-    dates = sorted({str(d) for d in table["price_as_of"] if str(d) not in ("", "nan", "<NA>", "None")})
+        if details:
+            st.dataframe(details_table(table), hide_index=True, key="calc_table_details", placeholder="—")
+        else:
+            frame, config = compact_table(table)
+            st.dataframe(frame, hide_index=True, column_config=config, key="calc_table", placeholder="—")
+    a = s.assumptions
     st.caption(
-        f"Prices in effect on {s.as_of:%Y-%m-%d}; the price rows used were read on "
-        f"{', '.join(dates) if dates else 'n/a'} (sources in the table and on the Catalogue page). "
-        "USD/M tok = US dollars per million tokens."
+        f"Cheapest first; options that cannot serve the workload are last and not ranked. Self-hosting at "
+        f"**{a.efficiency}** efficiency, GPU rental plus **{a.overhead_pct:g}% overhead**"
+        f"{' (the default: set it under Serving assumptions)' if a.overhead_pct == 0 else ''}. "
+        f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
     )
 
     # ---- charts (one drawn at a time: the others cost nothing) --------------------------------------------
@@ -172,31 +172,17 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         key="calc_chart",
     )
     if view == "volume":
-        chart: Any = charts.cost_volume_chart(curves, be)
-        st.altair_chart(chart, width="stretch", height=660, key="calc_chart_volume")
+        chart: Any = charts.cost_volume_chart(curves, be, highlight=_headline_pair(ev))
+        st.altair_chart(chart, width="stretch", height=560, key="calc_chart_volume")
         if not be.empty:
-            with st.expander("Break-even points"):
-                st.dataframe(
-                    be,
-                    hide_index=True,
-                    key="calc_be_table",
-                    column_config={
-                        "self_host": "self-hosting option",
-                        "api": "is cheaper than API",
-                        "requests_per_day": st.column_config.NumberColumn(
-                            "from (requests/day)", format="localized"
-                        ),
-                        "requests_per_month": st.column_config.NumberColumn(
-                            "from (requests/month)", format="localized"
-                        ),
-                        "monthly_cost_usd": st.column_config.NumberColumn("at (USD/month)", format="dollar"),
-                        "volume_note": st.column_config.TextColumn("why none (volume)"),
-                        "cache_hit_fraction": st.column_config.NumberColumn(
-                            "bills cross at cache-hit share (fraction 0-1)", format="%.3f"
-                        ),
-                        "cache_hit_note": st.column_config.TextColumn("cache-hit note"),
-                    },
+            with st.expander("Break-even points: every self-hosting option against every API"):
+                shown = export.break_even_people(s, be)
+                for col in ("Break-even (requests/day)", "Your volume (requests/day)"):
+                    shown[col] = shown[col].map(present.count)
+                shown["Monthly cost there (USD/month)"] = shown["Monthly cost there (USD/month)"].map(
+                    present.usd
                 )
+                st.dataframe(shown, hide_index=True, key="calc_be_table", placeholder="—")
     elif view == "breakdown":
         chart = charts.breakdown_chart(charts.breakdown_frame(table, curves))
         st.altair_chart(chart, width="stretch", key="calc_chart_breakdown")
@@ -209,62 +195,47 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("CSV", lambda: export.to_csv(table), "csv", "text/csv", "download", "csv", None),
-        ("XLSX", lambda: _xlsx(s, table, cat), "xlsx", XLSX_MIME, "download", "xlsx", None),
-        (
-            "Markdown",
-            lambda: export.to_markdown(s, table, cat),
-            "md",
-            "text/markdown",
-            "download",
-            "md",
-            None,
-        ),
-        (
-            "Scenario JSON",
-            lambda: scenario_to_json(s),
-            "scenario.json",
-            "application/json",
-            "download",
-            "json",
-            "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it.",
-        ),
-        (
-            "Chart PNG",
-            lambda: charts.chart_png(chart),
-            f"{view}.png",
-            "image/png",
-            "image",
-            "png",
-            "The chart shown above, as an image (drawn when you click).",
-        ),
-        (
-            "Chart SVG",
-            lambda: charts.chart_svg(chart),
-            f"{view}.svg",
-            "image/svg+xml",
-            "image",
-            "svg",
-            "The chart shown above, as a vector drawing.",
-        ),
-    ]
-    columns = st.columns([1, 1, 1.2, 1.4, 1.3, 1.3])
-    for col, (label, data, suffix, mime, icon, key, help_text) in zip(columns, downloads, strict=True):
-        col.download_button(
-            label,
-            data=data,
-            file_name=f"{slug}.{suffix}",
-            mime=mime,
-            icon=f":material/{icon}:",
-            on_click="ignore",
-            key=f"calc_dl_{key}",
-            help=help_text,
-        )
-    st.caption(
-        ":material/link: The page's address restores this whole scenario: copy it from the address bar to share. "
-        "The query part:"
-    )
-    # Inline code, not st.code: st.code's highlighter is a separate script the browser would fetch and parse
-    # before it shows the page (~0.4 s of a cold start).
-    with st.container(key="calc_share_query"):
-        st.markdown(f"`?{urlencode(scenario_to_query(s))}`")
+        ("XLSX", lambda: _xlsx(ev, cat), "xlsx", XLSX_MIME, "table_view", "xlsx",
+         "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
+        ("CSV", lambda: export.to_csv(table), "csv", "text/csv", "csv", "csv",
+         "For people: ranked, readable headers with units."),
+        ("Markdown", lambda: export.to_markdown(s, table, cat, be), "md", "text/markdown", "description", "md",
+         "A report formatted as this page."),
+        ("JSON (all columns)", lambda: export.to_json(s, table, cat), "json", "application/json", "data_object",
+         "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
+        ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
+         "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
+        ("Chart PNG", lambda: charts.chart_png(chart), f"{view}.png", "image/png", "image", "png",
+         "The chart shown above, as an image (drawn when you click)."),
+        ("Chart SVG", lambda: charts.chart_svg(chart), f"{view}.svg", "image/svg+xml", "image", "svg",
+         "The chart shown above, as a vector drawing."),
+    ]  # fmt: skip
+    for start in (0, 4):
+        columns = st.columns(4)
+        for col, (label, data, suffix, mime, icon, key, help_text) in zip(
+            columns, downloads[start:], strict=False
+        ):
+            col.download_button(
+                label,
+                data=data,
+                file_name=f"{slug}.{suffix}",
+                mime=mime,
+                icon=f":material/{icon}:",
+                on_click="ignore",
+                key=f"calc_dl_{key}",
+                help=help_text,
+                width="stretch",
+            )
+    base = (st.context.url or "").split("?")[0]
+    link = f"{base}?{urlencode(scenario_to_query(s))}"
+    with st.popover("Copy a link to this scenario", icon=":material/link:", key="calc_share"):
+        st.caption("The link restores every input. Copy it with the button at the right of the box.")
+        st.code(link, language=None, wrap_lines=True)
+
+
+def _headline_pair(ev: Evaluation) -> tuple[str, str] | None:
+    """(self-hosting option, API option) ids of the verdict's break-even, to highlight on the chart."""
+    from costmodel.tables import cheapest_of_kind
+
+    api, sh = cheapest_of_kind(ev.table, "api"), cheapest_of_kind(ev.table, "self_host")
+    return (str(sh["option"]), str(api["option"])) if api is not None and sh is not None else None

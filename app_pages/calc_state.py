@@ -26,6 +26,7 @@ from costmodel.scenario import (
     ServingAssumptions,
     Workload,
 )
+from costmodel.units import parse_count
 
 HOURS = list(range(24))
 #: Columns of the self-hosting editor: the fields of a self-hosting option.
@@ -45,11 +46,26 @@ class NumberField:
     fmt: str | None = None
 
 
+@dataclass(frozen=True)
+class CountField:
+    """A count typed as text (``2M``, ``8K``, ``1.5k``, ``2,000,000``), read by :func:`costmodel.units.parse_count`:
+    requests per day (decimal K/M/B), token counts (whole numbers, K = 1,024 and M = 1,048,576 as context windows
+    are quoted). Its widget key is ``calc_`` + the field's URL key, as for :class:`NumberField`."""
+
+    field: str
+    label: str
+    unit: str
+    binary: bool
+
+
+#: The Calculator's count inputs (text, so that "2M" means two million), in the order drawn.
+COUNT_INPUTS = (
+    CountField("requests_per_day", "Requests per day (req/day)", "requests/day", False),
+    CountField("prompt_tokens", "Prompt tokens per request (tokens)", "tokens", True),
+    CountField("output_tokens", "Output tokens per request (tokens)", "tokens", True),
+)
 #: The Calculator's number inputs, in the order drawn.
 WORKLOAD_INPUTS = (
-    NumberField(Workload, "requests_per_day", "Requests per day (req/day)", 1000.0, "%.0f"),
-    NumberField(Workload, "prompt_tokens", "Prompt tokens per request (tokens)", 100),
-    NumberField(Workload, "output_tokens", "Output tokens per request (tokens)", 50),
     NumberField(Workload, "reasoning_multiplier", "Reasoning multiplier (×)", 0.5),
     NumberField(Workload, "cache_hit_fraction", "Cached share of the prompt (fraction 0-1)", 0.05),
     NumberField(Workload, "weekend_day_weight", "Weekend day weight (× a weekday)", 0.1),
@@ -69,7 +85,7 @@ WORKLOAD_KEYS = {
 ASSUMPTION_KEYS = {field: f"calc_{key}" for key, field in scenario_keys.ASSUMPTION_KEYS.items()}
 #: Field path -> what the user sees (for error messages that name the field).
 LABELS = {
-    **{f.field: f.label.split(" (")[0] for f in (*WORKLOAD_INPUTS, *ASSUMPTION_INPUTS)},
+    **{f.field: f.label.split(" (")[0] for f in (*COUNT_INPUTS, *WORKLOAD_INPUTS, *ASSUMPTION_INPUTS)},
     "timezone": "Time zone",
     "hourly_profile_weekday": "Traffic by hour (weekday column)",
     "hourly_profile_weekend": "Traffic by hour (weekend column)",
@@ -92,12 +108,16 @@ def field_bounds(model: type[BaseModel], field: str) -> tuple[float | None, floa
     for arg in typing.get_args(info.annotation):  # X | None: the Annotated X carries the bounds
         for inner in typing.get_args(arg)[1:]:
             metadata += getattr(inner, "metadata", [inner])
-    lo = next((getattr(m, a) for m in metadata for a in ("ge", "gt") if getattr(m, a, None) is not None), None)
-    hi = next((getattr(m, a) for m in metadata for a in ("le", "lt") if getattr(m, a, None) is not None), None)
+    lo = next(
+        (getattr(m, a) for m in metadata for a in ("ge", "gt") if getattr(m, a, None) is not None), None
+    )
+    hi = next(
+        (getattr(m, a) for m in metadata for a in ("le", "lt") if getattr(m, a, None) is not None), None
+    )
     return lo, hi
 
 
-def number_input(container: Any, f: NumberField) -> None:
+def number_input(container: Any, f: NumberField, on_change: Any = None) -> None:
     """Draw ``f`` in ``container``: bounds and help from the model field, typed like the field (int or float)."""
     lo, hi = field_bounds(f.model, f.field)
     info = f.model.model_fields[f.field]
@@ -111,7 +131,39 @@ def number_input(container: Any, f: NumberField) -> None:
         format=f.fmt,
         key=WORKLOAD_KEYS.get(f.field) or ASSUMPTION_KEYS[f.field],
         help=(info.description or "").replace("``", "`"),
+        on_change=on_change,
     )
+
+
+def count_help(f: CountField) -> str:
+    """Help of a count input: the model field's description and what may be typed."""
+    info = Workload.model_fields[f.field]
+    kinds = (
+        "K = 1,024 and M = 1,048,576 tokens, as context windows are quoted"
+        if f.binary
+        else "K = thousand, M = million, B = billion"
+    )
+    return (info.description or "").replace(
+        "``", "`"
+    ) + f" Type a number such as 2000000, 2,000,000, 2M, 8K or 1.5k ({kinds})."
+
+
+def count_text(v: float) -> str:
+    """A count as the text field shows it: ``200,000``; a fraction keeps its decimals (``0.5``)."""
+    return f"{v:,.0f}" if float(v) == round(float(v)) else f"{v:,.6g}"
+
+
+def parse_counts() -> tuple[dict[str, float | int], str | None]:
+    """The count fields read from their text: ``(values, None)`` or ``(values so far, error naming the field)``."""
+    out: dict[str, float | int] = {}
+    for f in COUNT_INPUTS:
+        text = st.session_state.get(WORKLOAD_KEYS[f.field], "")
+        try:
+            v = parse_count(str(text), binary=f.binary, whole=f.binary)
+        except ValueError as e:
+            return out, f"{f.label.split(' (')[0]}: {e}"
+        out[f.field] = int(v) if f.binary else v
+    return out, None
 
 
 def _gen(key: str) -> int:
@@ -181,13 +233,17 @@ def profile_frame(w: Workload) -> pd.DataFrame:
 def load(s: Scenario) -> None:
     """Put scenario ``s`` into the widgets (call before they are drawn, or from a callback)."""
     ss = st.session_state
+    counts = {f.field for f in COUNT_INPUTS}
     for field, key in WORKLOAD_KEYS.items():
-        ss[key] = getattr(s.workload, field)
+        value = getattr(s.workload, field)
+        ss[key] = count_text(value) if field in counts else value
     for field, key in ASSUMPTION_KEYS.items():
         ss[key] = getattr(s.assumptions, field)
     ss["calc_as_of"] = s.as_of
     ss["calc_name"] = s.name
     ss["calc_desc"] = s.description
+    ss["calc_loaded_name"] = s.name
+    ss["calc_desc_typed"] = False
     ss["calc_custom_api"] = [o.model_dump() for o in s.api_options if o.price_basis == "custom"]
     ss["calc_api"] = [api_id(o) for o in s.api_options]
     ss["calc_profile_base"] = profile_frame(s.workload)
@@ -213,7 +269,8 @@ def read(
 ) -> dict[str, Any]:
     """The raw scenario (a plain dict, not yet validated) from the widgets' current values."""
     ss = st.session_state
-    workload = {field: ss[key] for field, key in WORKLOAD_KEYS.items()}
+    workload: dict[str, Any] = {field: ss[key] for field, key in WORKLOAD_KEYS.items()}
+    workload.update(parse_counts()[0])
     workload["hourly_profile_weekday"] = [_clean(v) for v in profile["weekday"]]
     workload["hourly_profile_weekend"] = [_clean(v) for v in profile["weekend"]]
     rows = []

@@ -1,22 +1,30 @@
 """Calculator: a workload and the options to compare -> what each costs per month, why, and how to take it away.
 
 Thin: the widgets make a ``Scenario`` (costmodel.scenario validates it), ``costmodel.compare`` prices it,
-``costmodel.charts`` draws it and ``costmodel.export`` writes the files. A bad input shows one st.error naming
-the field, and the last good results stay on screen.
+``costmodel.verdict`` says what it found, ``costmodel.charts`` draws it and ``costmodel.export`` writes the files.
+A bad input shows one st.error naming the field, and the last good results stay on screen.
+
+Layout: the verdict comes first, full width (on a phone it is the first thing under the menu); then the inputs
+(left) and the table, charts and exports (right). Inputs are drawn row by row, so that on a phone, where
+columns stack, they keep their order.
 """
 
 from __future__ import annotations
+
+import contextlib
 
 import streamlit as st
 
 from app_pages import calc_results, common
 from app_pages import calc_state as cs
+from costmodel import charts
 from costmodel.attention import KV_DTYPES
-from costmodel.presets import preset, preset_names
+from costmodel.presets import base_preset, custom_name, describe_workload, preset, preset_names
 from costmodel.scenario import (
     LAYOUT_CHOICES,
     PRECISION_PLANS,
     ScenarioError,
+    Workload,
     scenario_from_query,
     scenario_from_text,
 )
@@ -31,6 +39,25 @@ ss = st.session_state
 def _load_preset() -> None:
     name = ss["calc_preset"]
     cs.load(preset(name, cs.as_date(ss.get("calc_as_of", common.today()))))
+
+
+def _edited() -> None:
+    """An input changed: a preset becomes ``custom (from <preset>)`` with a description generated from the
+    workload (unless the user named the scenario or wrote its description)."""
+    name = str(ss.get("calc_name", ""))
+    origin = base_preset(name)
+    if origin is None or (name == origin and ss.get("calc_loaded_name") != origin):
+        return
+    ss["calc_name"] = custom_name(origin)
+    counts, error = cs.parse_counts()
+    if error is None and not ss.get("calc_desc_typed"):
+        fields = {f: ss[k] for f, k in cs.WORKLOAD_KEYS.items()} | counts
+        with contextlib.suppress(ValueError):  # an invalid value: its error is shown; the description waits
+            ss["calc_desc"] = describe_workload(Workload.model_validate(fields), origin)
+
+
+def _desc_typed() -> None:
+    ss["calc_desc_typed"] = True
 
 
 def _load_upload() -> None:
@@ -71,45 +98,69 @@ if cs.WORKLOAD_KEYS["requests_per_day"] not in ss:
     else:
         cs.load(default)
 
+st.markdown(
+    "**What does this workload cost each month through the APIs of DeepSeek V4 and its peers, and self-hosted "
+    "on rented GPUs?** Describe the traffic; the verdict, the ranked options and the break-even volume follow."
+)
+verdict_box = st.container(key="calc_verdict_box")
 notice = ss.pop("calc_notice", None)
 if notice:
     st.error(notice, icon=":material/error:")
 
 # ---- inputs --------------------------------------------------------------------------------------------------
-inputs, results = st.columns([1, 2.4], gap="large")
+inputs, results = st.columns([1, 2.3], gap="medium")
 with inputs:
     st.selectbox(
         "Preset",
         preset_names(),
         key="calc_preset",
         on_change=_load_preset,
-        help="Fills every field below with a typical workload; its description states the assumptions.",
+        help="Fills every field below with a typical workload; its description states the assumptions. Once "
+        "you edit a field, the scenario becomes 'custom (from <preset>)' with a description of your workload.",
     )
-    if ss.get("calc_desc"):
-        st.caption(ss["calc_desc"])
+    if ss.get("calc_name"):
+        st.caption(f"**{ss['calc_name']}**: {ss.get('calc_desc', '')}")
     st.subheader(":material/speed: Workload", divider="gray")
-    c1, c2 = st.columns(2)
-    for i, f in enumerate(cs.WORKLOAD_INPUTS[:-1]):
-        cs.number_input(c1 if i % 2 == 0 else c2, f)
-    c1.selectbox(
-        "Time zone of the traffic profile",
-        common.timezones(),
-        key=cs.WORKLOAD_KEYS["timezone"],
-        help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
-    )
-    cs.number_input(c2, cs.WORKLOAD_INPUTS[-1])
+    rows: list[tuple[object, object]] = [
+        (cs.COUNT_INPUTS[0], cs.COUNT_INPUTS[1]),
+        (cs.COUNT_INPUTS[2], cs.WORKLOAD_INPUTS[0]),
+        (cs.WORKLOAD_INPUTS[1], cs.WORKLOAD_INPUTS[2]),
+        ("timezone", cs.WORKLOAD_INPUTS[3]),
+    ]
+    for pair in rows:
+        cols = st.columns(2)
+        for col, f in zip(cols, pair, strict=True):
+            if isinstance(f, cs.CountField):
+                key = cs.WORKLOAD_KEYS[f.field]
+                col.text_input(f.label, key=key, help=cs.count_help(f), on_change=_edited)
+                counts, _ = cs.parse_counts()
+                if f.field in counts and str(ss.get(key, "")).strip() != cs.count_text(counts[f.field]):
+                    col.caption(f"= {cs.count_text(counts[f.field])} {f.unit}")
+            elif isinstance(f, cs.NumberField):
+                cs.number_input(col, f, on_change=_edited)
+            else:
+                col.selectbox(
+                    "Time zone of the traffic profile",
+                    common.timezones(),
+                    key=cs.WORKLOAD_KEYS["timezone"],
+                    on_change=_edited,
+                    help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
+                )
     with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
         profile = st.data_editor(
             ss["calc_profile_base"],
             key=cs.profile_key(),
             hide_index=True,
             disabled=["hour"],
+            on_change=_edited,
+            width="stretch",
             column_config={
-                "hour": st.column_config.NumberColumn("local hour", format="%d:00"),
-                "weekday": st.column_config.NumberColumn("weekday weight", min_value=0.0),
-                "weekend": st.column_config.NumberColumn("weekend weight", min_value=0.0),
+                "hour": st.column_config.NumberColumn("hour", format="%d:00", width=60),
+                "weekday": st.column_config.NumberColumn("weekday", min_value=0.0, width=80),
+                "weekend": st.column_config.NumberColumn("weekend", min_value=0.0, width=80),
             },
         )
+        st.altair_chart(charts.profile_chart(profile), width="stretch", key="calc_profile_chart")
 
     st.subheader(":material/compare_arrows: Options to compare", divider="gray")
     api = cs.api_choices(cat, ss["custom_api_price"])
@@ -123,12 +174,14 @@ with inputs:
     st.date_input(
         "Prices as of (date)",
         key="calc_as_of",
+        on_change=_edited,
         help="API prices and promotions in effect at 00:00 UTC on this date are used.",
     )
     st.multiselect(
         "APIs to compare (provider/model (price basis))",
         list(api),
         key="calc_api",
+        on_change=_edited,
         help="Price basis: list = the list price in effect; promotion = a promotion if one runs at the date "
         "(else the list price); custom = your prices from the Catalogue page or the scenario.",
     )
@@ -140,6 +193,7 @@ with inputs:
         key=cs.self_host_key(),
         num_rows="dynamic",
         hide_index=True,
+        on_change=_edited,
         column_config={
             "model": st.column_config.SelectboxColumn("model", options=open_models, required=True),
             "gpu": st.column_config.SelectboxColumn("GPU", options=gpu_ids, required=True),
@@ -150,7 +204,10 @@ with inputs:
                 "GPUs per replica", min_value=1, step=1, help="blank = smallest fit"
             ),
             "mode": st.column_config.SelectboxColumn(
-                "provisioning", options=["always_on", "autoscaled"], default="always_on"
+                "provisioning",
+                options=["always_on", "autoscaled"],
+                default="always_on",
+                help="always_on = GPUs rented around the clock for the busiest hour; autoscaled = hour by hour.",
             ),
             "disaggregated": st.column_config.CheckboxColumn("prefill/decode split", default=False),
             "attention_layout": st.column_config.SelectboxColumn(
@@ -182,38 +239,53 @@ with inputs:
             f"GPU-hour, is used for {gpu_price['gpu']} rows without their own price."
         )
 
-    with st.expander(":material/tune: Serving assumptions"):
+    with st.expander(":material/tune: Serving assumptions (self-hosting)"):
+        st.caption(
+            "Self-hosting costs are GPU rental plus the overhead below, which is **0% by default** (ops, "
+            "storage and network not counted unless you add them)."
+        )
         st.segmented_control(
             "Efficiency (MFU/MBU level)",
             ["low", "base", "high"],
             key=cs.ASSUMPTION_KEYS["efficiency"],
             required=True,
-            help="Efficiency factors of the self-hosting model; base is calibrated on a published measurement.",
+            on_change=_edited,
+            help="How much of the GPU's peak compute (MFU) and memory bandwidth (MBU) the engine reaches; base is "
+            "calibrated on a published measurement, low and high bound the band.",
         )
         a1, a2 = st.columns(2)
         for i, f in enumerate(cs.ASSUMPTION_INPUTS):
-            cs.number_input(a1 if i % 2 == 0 else a2, f)
-        a1.toggle("Speculative decoding (MTP)", key=cs.ASSUMPTION_KEYS["speculative_decoding"])
+            cs.number_input(a1 if i % 2 == 0 else a2, f, on_change=_edited)
+        a1.toggle(
+            "Speculative decoding (MTP)",
+            key=cs.ASSUMPTION_KEYS["speculative_decoding"],
+            on_change=_edited,
+            help="Multi-token prediction: a draft token per step, kept at the acceptance rate.",
+        )
         a2.selectbox(
             "KV cache precision",
             KV_DTYPES,
             key=cs.ASSUMPTION_KEYS["kv_dtype"],
+            on_change=_edited,
             help="deployed = what serving engines store (FP8 latent, FP4/FP8 indexer keys); bf16 = all BF16.",
         )
     with st.expander(":material/upload_file: Scenario name and JSON upload"):
         st.text_input("Scenario name", key="calc_name", max_chars=200)
-        st.text_area("Description", key="calc_desc", max_chars=1000)
+        st.text_area("Description", key="calc_desc", max_chars=1000, on_change=_desc_typed)
         st.file_uploader(
-            f"Upload a scenario (JSON or YAML, up to {common.MAX_UPLOAD_BYTES // 1000} kB)",
+            f"Upload a scenario (JSON or YAML, up to {common.MAX_UPLOAD_MB} MB)",
             type=["json", "yaml", "yml"],
             key=f"calc_upload_{ss.get('calc_upload_gen', 0)}",
             on_change=_load_upload,
+            max_upload_size=common.MAX_UPLOAD_MB,
         )
+    common.glossary()
 
 # ---- the scenario and its results ----------------------------------------------------------------------------
+_, count_error = cs.parse_counts()
 raw = cs.read(profile, self_host, api, gpu_price)
-scenario, error = cs.validate(raw)
+scenario, error = (None, count_error) if count_error else cs.validate(raw)
 with results:
     if error:
         st.error(error, icon=":material/error:")
-    calc_results.show(scenario, cat)
+    calc_results.show(scenario, cat, verdict_box)

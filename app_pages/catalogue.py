@@ -253,11 +253,16 @@ with t_over:
 
     st.markdown("**:material/upload_file: Custom model (YAML)**")
     st.caption(
-        f"Same schema as `data/models.yaml` (a mapping with key `models`, a list of rows; each row needs "
-        f"source, as_of and confidence). Up to {common.MAX_UPLOAD_BYTES // 1000} kB."
+        "Same schema as `data/models.yaml` (a mapping with key `models`, a list of rows; each row needs "
+        "source, as_of and confidence)."
     )
     gen = st.session_state.setdefault("cat_upload_gen", 0)  # bumped to empty the uploader
-    up = st.file_uploader("Model file", type=["yaml", "yml", "json"], key=f"cat_model_upload_{gen}")
+    up = st.file_uploader(
+        f"Model file (YAML or JSON, up to {common.MAX_UPLOAD_MB} MB)",
+        type=["yaml", "yml", "json"],
+        key=f"cat_model_upload_{gen}",
+        max_upload_size=common.MAX_UPLOAD_MB,
+    )
     text = common.read_upload(up, "Model file")
     if text is not None and up is not None:
         try:

@@ -13,8 +13,40 @@ import streamlit as st
 
 from costmodel.catalog import Catalogue, CatalogueError, Model, load_catalogue
 
-#: Largest file a user may upload (bytes); larger files are refused before parsing.
-MAX_UPLOAD_BYTES = 200_000
+#: Largest file a user may upload (bytes): the uploader's own limit (``server.maxUploadSize`` in
+#: .streamlit/config.toml, in MiB), so the label, the widget and the check say the same.
+MAX_UPLOAD_MB = 2
+MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
+
+#: Every term the pages use without spelling it out, in plain words (the Calculator's glossary).
+GLOSSARY: dict[str, str] = {
+    "API": "Paying a provider per token (DeepSeek, Moonshot, MiniMax, Anthropic) at its published price.",
+    "Self-host": "Renting GPUs by the hour and serving the open weights yourself; the cost is the GPU rental "
+    "(plus the overhead you set), whatever the traffic.",
+    "Break-even": "The volume (requests/day) from which the cheapest self-hosting costs no more than the "
+    "cheapest API, the token mix and the hourly traffic shape held fixed.",
+    "Cached share": "The part of each prompt the provider (or your server) has already seen, e.g. a system "
+    "prompt: APIs bill it at the cheaper cache-hit price, self-hosting skips its prefill compute.",
+    "$/M input, $/M output": "US dollars per million input (prompt) or output tokens; for self-hosting, the GPU "
+    "bill split between prefill (input) and decode (output).",
+    "TTFT": "Time to first token: how long a user waits before the answer starts (prefill of the prompt).",
+    "TPOT": "Time per output token: the pace of the answer once it starts; a target caps the batch size.",
+    "MFU / MBU": "Model FLOPs utilisation / memory bandwidth utilisation: the share of the GPU's peak compute "
+    "(prefill) or memory bandwidth (decode) a serving engine reaches; calibrated on published measurements.",
+    "Efficiency level": "low / base / high MFU and MBU. Optimistic = high efficiency (cheaper), pessimistic = "
+    "low efficiency (dearer), floor = 100 % efficiency (no fleet can be cheaper).",
+    "MTP": "Multi-token prediction: DeepSeek's draft head for speculative decoding; an accepted draft token "
+    "saves a decode step (acceptance = share of drafts kept).",
+    "dp / tp": "Attention data-parallel (every GPU holds the attention and its own sequences) or "
+    "tensor-parallel within a node (tpN: split over N GPUs); auto picks the cheaper.",
+    "Always on / autoscaled": "GPUs rented around the clock for the busiest hour, or hour by hour as traffic "
+    "needs them (whole replicas).",
+    "Utilisation": "The share of the rented GPU-hours spent serving requests.",
+    "Price rows": "Dated rows of the catalogue (data/*.yaml) that a price or GPU rental comes from, with "
+    "their source; the Catalogue page lists them.",
+    "Stale": f"A catalogue row checked more than {180} days before the priced date: the price may have moved.",
+    "Unconfirmed values": "Values of a row used that no source confirms yet (listed per row in the details).",
+}
 
 #: Keys of the state shared between pages (created with setdefault so they survive page switches).
 STATE_DEFAULTS: dict[str, Any] = {
@@ -82,6 +114,12 @@ def show_unexpected(e: BaseException) -> None:
         "Change the inputs or reload; the last good results are kept.",
         icon=":material/error:",
     )
+
+
+def glossary() -> None:
+    """The glossary, in an expander (every term the results use)."""
+    with st.expander(":material/menu_book: Glossary: the terms used on this page"):
+        st.markdown("\n".join(f"- **{term}**: {text}" for term, text in GLOSSARY.items()))
 
 
 def read_upload(uploaded: Any, what: str) -> str | None:

@@ -17,10 +17,28 @@ import pandas as pd
 # ---- attention lab -------------------------------------------------------------------------------------------
 
 
-def _log_x(title: str = "context length (tokens, log scale)") -> alt.X:
+#: Tick labels of a token axis as context windows are quoted: 1K = 1,024, 1M = 1,048,576 (``128K``, ``1M``).
+TOKEN_LABEL_EXPR = (
+    "datum.value >= 1048576 ? format(datum.value / 1048576, '~g') + 'M' : "
+    "datum.value >= 1024 ? format(datum.value / 1024, '~g') + 'K' : format(datum.value, '~g')"
+)
+#: SI tick labels with at most 3 significant digits (``3T``, ``200G``, ``1.05M``): never ``3e+12``.
+SI = ".3~s"
+
+
+def _log_x(title: str = "context length (tokens, log scale; K = 1,024)") -> alt.X:
     return alt.X(
-        "context_tokens:Q", title=title, scale=alt.Scale(type="log", base=2), axis=alt.Axis(format="~s")
+        "context_tokens:Q",
+        title=title,
+        scale=alt.Scale(type="log", base=2),
+        axis=alt.Axis(labelExpr=TOKEN_LABEL_EXPR),
     )
+
+
+def _legend(title: str, **kw: Any) -> alt.Legend:
+    """A legend below the chart, one entry per line, that a phone shows whole."""
+    return alt.Legend(title=title, orient="bottom", direction="vertical", columns=1, labelLimit=320,
+                      titleLimit=320, **kw)  # fmt: skip
 
 
 def _lines_per_model(df: pd.DataFrame, title: str, y: alt.Y, tooltip: list[alt.Tooltip]) -> alt.Chart:
@@ -31,7 +49,7 @@ def _lines_per_model(df: pd.DataFrame, title: str, y: alt.Y, tooltip: list[alt.T
         .encode(
             x=_log_x(),
             y=y,
-            color=alt.Color("model:N", title="model"),
+            color=alt.Color("model:N", legend=_legend("model")),
             tooltip=[
                 alt.Tooltip("model:N"),
                 alt.Tooltip("context_tokens:Q", title="context (tokens)", format=","),
@@ -47,7 +65,12 @@ def kv_chart(df: pd.DataFrame) -> alt.Chart:
     return _lines_per_model(
         df,
         "KV cache per sequence",
-        alt.Y("kv_cache_gb:Q", title="KV cache per sequence (GB, log scale)", scale=alt.Scale(type="log")),
+        alt.Y(
+            "kv_cache_gb:Q",
+            title="KV cache per sequence (GB, log scale)",
+            scale=alt.Scale(type="log"),
+            axis=alt.Axis(format="~g"),
+        ),
         [alt.Tooltip("kv_cache_gb:Q", title="KV cache (GB)", format=",.3f")],
     )
 
@@ -57,7 +80,12 @@ def flops_chart(df: pd.DataFrame) -> alt.Chart:
     return _lines_per_model(
         df,
         "FLOPs per decoded token",
-        alt.Y("flops_per_token:Q", title="FLOPs per token (FLOP, log scale)", scale=alt.Scale(type="log")),
+        alt.Y(
+            "flops_per_token:Q",
+            title="FLOPs per token (FLOP, log scale; G = 10⁹, T = 10¹²)",
+            scale=alt.Scale(type="log"),
+            axis=alt.Axis(format=SI),
+        ),
         [
             alt.Tooltip("flops_per_token:Q", title="FLOPs per token", format=".3~s"),
             alt.Tooltip("attention_flops_per_token:Q", title="of which attention", format=".3~s"),
@@ -80,8 +108,10 @@ def ratio_chart(df: pd.DataFrame, baseline_id: str) -> alt.Chart:
         .encode(
             x=_log_x(),
             y=alt.Y("ratio:Q", title=f"ratio to {baseline_id} (%)", axis=alt.Axis(format="%")),
-            color=alt.Color("model:N", title="model"),
-            strokeDash=alt.StrokeDash("measure:N", title="measure"),
+            color=alt.Color("model:N", legend=_legend("model")),
+            strokeDash=alt.StrokeDash(
+                "measure:N", legend=_legend("measure (line style)", symbolType="stroke", symbolStrokeWidth=2)
+            ),
             tooltip=[
                 alt.Tooltip("model:N"),
                 alt.Tooltip("measure:N"),
@@ -101,7 +131,7 @@ def layer_chart(df: pd.DataFrame, measure: str = "kv_cache_mb") -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("layer:O", title="layer (index)"),
-            y=alt.Y(f"{measure}:Q", title=titles[measure]),
+            y=alt.Y(f"{measure}:Q", title=titles[measure], axis=alt.Axis(format=SI)),
             color=alt.Color("mechanism:N", title="mechanism"),
             tooltip=[
                 alt.Tooltip("layer:O"),
@@ -153,58 +183,73 @@ def calibration_chart(df: pd.DataFrame) -> alt.LayerChart:
 
 # ---- calculator ----------------------------------------------------------------------------------------------
 
-def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.LayerChart:
-    """Monthly cost (USD, log) against monthly volume (requests, log): a line per option, the self-hosting
-    efficiency band shaded, the scenario's volume ruled and break-even points circled."""
+def _name(df: pd.DataFrame, label: str = "label", fallback: str = "option") -> pd.Series:
+    """The short label of each row when the frame has one, else the option id."""
+    return df[label].fillna(df[fallback]) if label in df.columns else df[fallback]
+
+
+def cost_volume_chart(
+    curves: pd.DataFrame, break_even: pd.DataFrame, highlight: tuple[str, str] | None = None
+) -> alt.LayerChart:
+    """Monthly cost (USD, log) against volume (requests per day, log): a line per option (solid: API, dashed:
+    self-hosting), the self-hosting efficiency band shaded, the scenario's volume ruled and labelled, and the
+    break-even points circled, the ``highlight`` pair (self-hosting option, API option: the verdict's) labelled
+    with its volume; every circle's tooltip names the pair and the volume."""
+    curves = curves.assign(name=_name(curves))
     x = alt.X(
-        "requests_per_month:Q",
-        title="monthly volume (requests per month, log scale)",
+        "requests_per_day:Q",
+        title="volume (requests per day, log scale)",
         scale=alt.Scale(type="log", nice=False),
         axis=alt.Axis(format="~s"),
     )
     y_scale = alt.Scale(type="log")
+    y_title = "monthly cost (USD per month, log scale)"
     # One legend names every option: colour and dash (solid = API, dashed = self-hosting) share the field and
     # the legend, so each entry shows the line as drawn.
-    kinds = curves.drop_duplicates("option")[["option", "kind"]]
-    options = kinds["option"].tolist()
+    kinds = curves.drop_duplicates("name")[["name", "kind"]]
+    names = kinds["name"].tolist()
     dashes = [[6, 3] if k == "self_host" else [1, 0] for k in kinds["kind"]]
-    legend = alt.Legend(
-        title="option (solid: API, dashed: self-hosting)",
-        titleLimit=600,
-        orient="bottom",
-        columns=2,
-        labelLimit=420,
+    legend = _legend(
+        "option (solid: API, dashed: self-hosting; shaded: low to high efficiency)",
         symbolType="stroke",
         symbolStrokeWidth=3,
         symbolSize=400,
         symbolOpacity=1,
     )
-    color = alt.Color("option:N", scale=alt.Scale(domain=options), legend=legend)
-    dash = alt.StrokeDash("option:N", scale=alt.Scale(domain=options, range=dashes), legend=legend)
+    color = alt.Color("name:N", scale=alt.Scale(domain=names), legend=legend)
+    dash = alt.StrokeDash("name:N", scale=alt.Scale(domain=names, range=dashes), legend=legend)
     tip = [
-        alt.Tooltip("option:N"),
-        alt.Tooltip("requests_per_month:Q", title="requests per month", format=",.0f"),
+        alt.Tooltip("name:N", title="option"),
         alt.Tooltip("requests_per_day:Q", title="requests per day", format=",.0f"),
         alt.Tooltip("monthly_cost_usd:Q", title="monthly cost (USD)", format="$,.0f"),
     ]
     band = (
         alt.Chart(
             curves[curves["kind"] == "self_host"].dropna(
-                subset=["monthly_cost_usd_low", "monthly_cost_usd_high"]
+                subset=["monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic"]
             )
         )
         .mark_area(opacity=0.15)
         .encode(
             x=x,
             y=alt.Y(
-                "monthly_cost_usd_high:Q", scale=y_scale, title="monthly cost (USD per month, log scale)"
+                "monthly_cost_usd_pessimistic:Q", scale=y_scale, title=y_title, axis=alt.Axis(format="$~s")
             ),
-            y2="monthly_cost_usd_low:Q",
-            fill=alt.Fill("option:N", scale=alt.Scale(domain=options), legend=legend),  # merges with colour
+            y2="monthly_cost_usd_optimistic:Q",
+            fill=alt.Fill("name:N", scale=alt.Scale(domain=names), legend=legend),  # merges with colour
             tooltip=[
-                alt.Tooltip("option:N"),
-                alt.Tooltip("monthly_cost_usd_high:Q", title="high efficiency (USD/month)", format="$,.0f"),
-                alt.Tooltip("monthly_cost_usd_low:Q", title="low efficiency (USD/month)", format="$,.0f"),
+                alt.Tooltip("name:N", title="option"),
+                alt.Tooltip("requests_per_day:Q", title="requests per day", format=",.0f"),
+                alt.Tooltip(
+                    "monthly_cost_usd_pessimistic:Q",
+                    title="pessimistic: low efficiency (USD/month)",
+                    format="$,.0f",
+                ),
+                alt.Tooltip(
+                    "monthly_cost_usd_optimistic:Q",
+                    title="optimistic: high efficiency (USD/month)",
+                    format="$,.0f",
+                ),
             ],
         )
     )
@@ -213,58 +258,88 @@ def cost_volume_chart(curves: pd.DataFrame, break_even: pd.DataFrame) -> alt.Lay
         .mark_line()
         .encode(
             x=x,
-            y=alt.Y("monthly_cost_usd:Q", scale=y_scale, title="monthly cost (USD per month, log scale)"),
+            y=alt.Y("monthly_cost_usd:Q", scale=y_scale, title=y_title, axis=alt.Axis(format="$~s")),
             color=color,
             strokeDash=dash,
             tooltip=tip,
         )
     )
-    now = curves[curves["current"]].head(1)
+    now = curves[curves["current"].astype(bool)].head(1).copy()
+    now["text"] = [f"your volume: {v:,.0f}/day" for v in now["requests_per_day"]]
     rule = (
         alt.Chart(now)
         .mark_rule(color="gray", strokeDash=[2, 2])
         .encode(
             x=x,
-            tooltip=[
-                alt.Tooltip("requests_per_month:Q", title="your volume (requests/month)", format=",.0f")
-            ],
+            tooltip=[alt.Tooltip("requests_per_day:Q", title="your volume (requests/day)", format=",.0f")],
         )
     )
-    found = break_even[np.isfinite(pd.to_numeric(break_even["requests_per_day"], errors="coerce"))]
+    rule_text = (
+        alt.Chart(now)
+        .mark_text(align="left", baseline="top", dx=4, dy=4, color="gray", fontSize=12)
+        .encode(x=x, y=alt.value(0), text="text:N")
+    )
+    found = break_even[np.isfinite(pd.to_numeric(break_even["requests_per_day"], errors="coerce"))].copy()
     if not curves.empty:
-        lo, hi = curves["requests_per_month"].min(), curves["requests_per_month"].max()
-        found = found[found["requests_per_month"].between(lo, hi)]
-    points = (
-        alt.Chart(found)
-        .mark_point(shape="circle", size=120, filled=False, strokeWidth=2, color="black")
-        .encode(
-            x=x,
-            y=alt.Y("monthly_cost_usd:Q", scale=y_scale),
-            tooltip=[
-                alt.Tooltip("self_host:N", title="self-hosting"),
-                alt.Tooltip("api:N", title="beats API"),
-                alt.Tooltip("requests_per_month:Q", title="from (requests/month)", format=",.0f"),
-                alt.Tooltip("requests_per_day:Q", title="from (requests/day)", format=",.0f"),
-                alt.Tooltip("monthly_cost_usd:Q", title="at (USD/month)", format="$,.0f"),
-            ],
-        )
+        lo, hi = curves["requests_per_day"].min(), curves["requests_per_day"].max()
+        found = found[found["requests_per_day"].between(lo, hi)]
+    found["self_host_name"] = _name(found, "self_host_label", "self_host")
+    found["api_name"] = _name(found, "api_label", "api")
+    headline = [
+        highlight is not None and (sh, api) == tuple(highlight)
+        for sh, api in zip(found["self_host"], found["api"], strict=True)
+    ]
+    found["headline"] = pd.Series(headline, index=found.index, dtype=bool)
+    found["text"] = [f"break-even: {v:,.0f}/day" for v in found["requests_per_day"]]
+    circle_tip = [
+        alt.Tooltip("self_host_name:N", title="self-hosting"),
+        alt.Tooltip("api_name:N", title="against the API"),
+        alt.Tooltip("requests_per_day:Q", title="break-even (requests/day)", format=",.0f"),
+        alt.Tooltip("monthly_cost_usd:Q", title="both cost (USD/month)", format="$,.0f"),
+    ]
+    others = (
+        alt.Chart(found[~found["headline"]])
+        .mark_point(shape="circle", size=60, filled=False, strokeWidth=1.5, color="#6e7781")
+        .encode(x=x, y=alt.Y("monthly_cost_usd:Q", scale=y_scale), tooltip=circle_tip)
+    )
+    main = found[found["headline"]]
+    headline = (
+        alt.Chart(main)
+        .mark_point(shape="circle", size=220, filled=False, strokeWidth=3, color="black")
+        .encode(x=x, y=alt.Y("monthly_cost_usd:Q", scale=y_scale), tooltip=circle_tip)
+    )
+    headline_text = (
+        alt.Chart(main)
+        .mark_text(align="left", dx=10, dy=-10, fontWeight="bold", fontSize=12)
+        .encode(x=x, y=alt.Y("monthly_cost_usd:Q", scale=y_scale), text="text:N")
     )
     chart = alt.LayerChart(
-        layer=[band, lines, rule, points], title="Monthly cost against volume (circles: break-even points)"
+        layer=[band, lines, rule, rule_text, others, headline, headline_text],
+        title=alt.Title(
+            "Monthly cost against volume",
+            subtitle=[
+                "Bold circle: break-even of the cheapest self-hosting against the cheapest API (the verdict's);",
+                "grey circles: the other pairs (hover for the pair and the volume). Dotted line: your volume.",
+            ],
+        ),
     )
     return chart
 
 
 def breakdown_frame(table: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
-    """Each option's monthly cost split into parts (long format): ``option``, ``part``, ``monthly_cost_usd``.
+    """Each option's monthly cost split into parts (long format): ``option``, ``name`` (short label), ``part``,
+    ``monthly_cost_usd``, ``total_usd`` (the option's monthly cost).
 
     APIs (from the comparison ``table``): input at the cache-hit price, input at the cache-miss price, output.
-    Self-hosting (from the :func:`cost_volume_frame` point at the scenario's volume): the prefill (input) and
-    decode (output) shares of the GPU bill.
+    Self-hosting (from the curves' point at the scenario's volume): the prefill (input) and decode (output)
+    shares of the GPU bill. Options without a cost (not ranked) are left out.
     """
     now = curves[curves["current"] & (curves["kind"] == "self_host")].set_index("option")
     rows = []
     for r in table.to_dict("records"):
+        total = r.get("monthly_cost_usd")
+        if total is None or pd.isna(total):
+            continue
         if r["kind"] == "api":
             parts = {
                 "input, cache hit": r.get("monthly_input_cache_hit_usd"),
@@ -272,72 +347,119 @@ def breakdown_frame(table: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
                 "output": r.get("monthly_output_usd"),
             }
         else:
-            total = r.get("monthly_cost_usd")
             inp = now["monthly_input_cost_usd"].get(r["option"]) if r["option"] in now.index else None
-            if inp is None or pd.isna(inp) or total is None or pd.isna(total):
+            if inp is None or pd.isna(inp):
                 parts = {"GPU rental (total)": total}
             else:
                 parts = {"prefill (input)": inp, "decode (output)": total - inp}
+        name = r.get("label") if isinstance(r.get("label"), str) else r["option"]
         for part, value in parts.items():
             if value is not None and not pd.isna(value):
-                rows.append({"option": r["option"], "part": part, "monthly_cost_usd": float(value)})
-    return pd.DataFrame(rows, columns=["option", "part", "monthly_cost_usd"])
+                rows.append(
+                    {"option": r["option"], "name": name, "part": part, "monthly_cost_usd": float(value),
+                     "total_usd": float(total)}
+                )  # fmt: skip
+    return pd.DataFrame(rows, columns=["option", "name", "part", "monthly_cost_usd", "total_usd"])
 
 
-def breakdown_chart(df: pd.DataFrame) -> alt.Chart:
-    """Stacked horizontal bars: each option's monthly cost (USD per month) by part."""
-    chart: alt.Chart = (
-        alt.Chart(df, title="Where the money goes")
+#: The breakdown's axis stops at this multiple of the median option's cost when one option dwarfs the others.
+CLIP_MEDIAN_MULTIPLE = 4.0
+
+
+def breakdown_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """Stacked horizontal bars: each option's monthly cost (USD per month) by part, the total written at the end
+    of each bar. When one option costs more than :data:`CLIP_MEDIAN_MULTIPLE` × the median, the axis is clipped
+    there (so the others are not slivers) and the clipped bars say so (``▶``)."""
+    totals = df.drop_duplicates("name")["total_usd"] if not df.empty else pd.Series(dtype=float)
+    top = float(totals.max()) if not totals.empty else 1.0
+    cap = min(top, CLIP_MEDIAN_MULTIPLE * float(totals.median())) if not totals.empty else 1.0
+    clipped = cap < top
+    ends = df.drop_duplicates("name").assign(
+        end=lambda d: d["total_usd"].clip(upper=cap),
+        text=lambda d: d["total_usd"].map(lambda v: _usd_short(v)) + np.where(d["total_usd"] > cap, " ▶", ""),
+    )
+    title = "monthly cost (USD per month" + (f", clipped at {_usd_short(cap)})" if clipped else ")")
+    x_scale = alt.Scale(domain=[0, cap * 1.18], clamp=True, nice=False)
+    y = alt.Y("name:N", title=None, sort=alt.EncodingSortField("total_usd", order="ascending"),
+              axis=alt.Axis(labelLimit=220))  # fmt: skip
+    bars = (
+        alt.Chart(df)
         .mark_bar()
         .encode(
-            y=alt.Y("option:N", title=None, sort="x", axis=alt.Axis(labelLimit=400)),
-            x=alt.X(
-                "sum(monthly_cost_usd):Q", title="monthly cost (USD per month)", axis=alt.Axis(format="$,.0f")
-            ),
-            color=alt.Color("part:N", title="part"),
+            y=y,
+            x=alt.X("sum(monthly_cost_usd):Q", title=title, scale=x_scale, axis=alt.Axis(format="$~s")),
+            color=alt.Color("part:N", legend=_legend("part")),
             tooltip=[
-                alt.Tooltip("option:N"),
+                alt.Tooltip("name:N", title="option"),
                 alt.Tooltip("part:N"),
                 alt.Tooltip("monthly_cost_usd:Q", title="USD per month", format="$,.2f"),
+                alt.Tooltip("total_usd:Q", title="total (USD per month)", format="$,.0f"),
             ],
         )
     )
-    return chart
+    labels = (
+        alt.Chart(ends)
+        .mark_text(align="left", dx=4, fontSize=11)
+        .encode(y=y, x=alt.X("end:Q", scale=x_scale), text="text:N")
+    )
+    sub = "Bars end at the axis limit when marked ▶; the label gives the full cost." if clipped else ""
+    return alt.LayerChart(layer=[bars, labels], title=alt.Title("Where the money goes", subtitle=sub))
+
+
+def _usd_short(v: float) -> str:
+    for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"${v / div:.3g}{suffix}"
+    return f"${v:,.0f}" if abs(v) >= 10 else f"${v:.2f}"
+
+
+#: Efficiency levels of the band chart, named by what they mean for the cost.
+BAND_NAMES = {
+    "low": "pessimistic (low efficiency)",
+    "base": "base efficiency",
+    "high": "optimistic (high efficiency)",
+    "floor": "floor (100% efficiency)",
+    "api": "API bill",
+}
 
 
 def band_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """Self-hosting cost at each efficiency level (long): ``option``, ``efficiency`` (low | base | high |
-    floor), ``monthly_cost_usd``; API rows once, as ``efficiency`` = ``api``."""
+    """Self-hosting cost at each efficiency level (long): ``option``, ``name``, ``efficiency`` (a name of
+    :data:`BAND_NAMES`), ``monthly_cost_usd``; API rows once, as the API bill. Options without a cost are left
+    out."""
+    columns = {"low": "monthly_cost_usd_pessimistic", "high": "monthly_cost_usd_optimistic",
+               "floor": "monthly_cost_usd_floor"}  # fmt: skip
     rows = []
     for r in table.to_dict("records"):
+        name = r.get("label") if isinstance(r.get("label"), str) else r["option"]
+        if r.get("monthly_cost_usd") is None or pd.isna(r.get("monthly_cost_usd")):
+            continue
         if r["kind"] == "api":
-            rows.append(
-                {
-                    "option": r["option"],
-                    "efficiency": "api (list bill)",
-                    "monthly_cost_usd": r["monthly_cost_usd"],
-                }
-            )
+            rows.append({"option": r["option"], "name": name, "efficiency": BAND_NAMES["api"],
+                         "monthly_cost_usd": float(r["monthly_cost_usd"])})  # fmt: skip
             continue
         for level in ("low", "base", "high", "floor"):
-            col = "monthly_cost_usd" if level == r.get("efficiency") else f"monthly_cost_usd_{level}"
+            col = "monthly_cost_usd" if level == r.get("efficiency") else columns.get(level, "")
             v = r.get(col)
             if v is not None and not pd.isna(v):
-                rows.append({"option": r["option"], "efficiency": level, "monthly_cost_usd": float(v)})
-    return pd.DataFrame(rows, columns=["option", "efficiency", "monthly_cost_usd"])
+                rows.append({"option": r["option"], "name": name, "efficiency": BAND_NAMES[level],
+                             "monthly_cost_usd": float(v)})  # fmt: skip
+    return pd.DataFrame(rows, columns=["option", "name", "efficiency", "monthly_cost_usd"])
 
 
 def band_chart(df: pd.DataFrame) -> alt.LayerChart:
-    """Per option, the monthly cost at low / base / high efficiency (a range) and the 100 % floor, APIs as dots."""
+    """Per option, the monthly cost from optimistic to pessimistic efficiency (a range) and the 100 % floor,
+    APIs as their bill."""
     x_title, x_scale = "monthly cost (USD per month, log scale)", alt.Scale(type="log")
-    x = alt.X("monthly_cost_usd:Q", title=x_title, scale=x_scale)
-    y = alt.Y("option:N", title=None, axis=alt.Axis(labelLimit=400))
+    x = alt.X("monthly_cost_usd:Q", title=x_title, scale=x_scale, axis=alt.Axis(format="$~s"))
+    y = alt.Y("name:N", title=None, axis=alt.Axis(labelLimit=220))
+    order = list(BAND_NAMES.values())
     tip = [
-        alt.Tooltip("option:N"),
+        alt.Tooltip("name:N", title="option"),
         alt.Tooltip("efficiency:N"),
         alt.Tooltip("monthly_cost_usd:Q", title="USD per month", format="$,.0f"),
     ]
-    ranged = df[df["efficiency"].isin(["low", "high"])]
+    ranged = df[df["efficiency"].isin([BAND_NAMES["low"], BAND_NAMES["high"]])]
     rng = (
         alt.Chart(ranged)
         .mark_rule(strokeWidth=6, opacity=0.4)
@@ -354,14 +476,43 @@ def band_chart(df: pd.DataFrame) -> alt.LayerChart:
             x=x,
             y=y,
             color=alt.Color(
-                "efficiency:N", title="efficiency", sort=["low", "base", "high", "floor", "api (list bill)"]
+                "efficiency:N",
+                sort=order,
+                scale=alt.Scale(domain=order),
+                legend=_legend("cost at (bar: optimistic to pessimistic)"),
             ),
-            shape=alt.Shape("efficiency:N", sort=["low", "base", "high", "floor", "api (list bill)"]),
+            shape=alt.Shape("efficiency:N", sort=order, scale=alt.Scale(domain=order), legend=None),
             tooltip=tip,
         )
     )
     chart = alt.LayerChart(
-        layer=[rng, marks], title="Self-hosting at low / base / high efficiency, and the 100 % floor"
+        layer=[rng, marks],
+        title="Self-hosting from optimistic to pessimistic efficiency, and the 100 % floor",
+    )
+    return chart
+
+
+def profile_chart(profile: pd.DataFrame) -> alt.Chart:
+    """The hourly traffic profile (relative weights by local hour), weekday and weekend side by side."""
+    df = profile.melt(
+        id_vars=["hour"], value_vars=["weekday", "weekend"], var_name="day", value_name="weight"
+    )
+    df["weight"] = pd.to_numeric(df["weight"], errors="coerce").fillna(0.0)
+    chart: alt.Chart = (
+        alt.Chart(df, height=160)
+        .mark_line(point=True, interpolate="step-after")
+        .encode(
+            x=alt.X(
+                "hour:Q", title="local hour", scale=alt.Scale(domain=[0, 23]), axis=alt.Axis(tickCount=12)
+            ),
+            y=alt.Y("weight:Q", title="relative traffic (weight)"),
+            color=alt.Color("day:N", legend=alt.Legend(title=None, orient="top")),
+            tooltip=[
+                alt.Tooltip("day:N"),
+                alt.Tooltip("hour:Q", title="hour"),
+                alt.Tooltip("weight:Q", format=",.2f"),
+            ],
+        )
     )
     return chart
 

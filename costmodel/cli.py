@@ -137,7 +137,7 @@ def _load_scenario(args: argparse.Namespace) -> Any:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from costmodel.compare import compare_table
-    from costmodel.export import to_text, write_export
+    from costmodel.export import to_csv, to_text, write_export
 
     if args.format == "xlsx" and not args.out:
         raise CliError("--format xlsx writes a file: give --out FILE.xlsx")
@@ -146,11 +146,13 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenario = _load_scenario(args)
     cat = load_catalogue(args.data)
     table = compare_table(scenario, cat)
+    if args.readable and args.format != "csv":
+        raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
     if args.out:
-        write_export(args.out, args.format, scenario, table, cat, force=args.force)
+        write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable)
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
-    sys.stdout.write(to_text(args.format, scenario, table, cat))
+    sys.stdout.write(to_csv(table) if args.readable else to_text(args.format, scenario, table, cat))
     return 0
 
 
@@ -179,6 +181,12 @@ def _add_pricing(sub: argparse._SubParsersAction[_Parser]) -> None:
     c.add_argument("--format", choices=["csv", "json", "md", "xlsx"], default="md")
     c.add_argument("--out", default=None, help="write to FILE instead of printing (xlsx needs it)")
     c.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    c.add_argument(
+        "--readable",
+        action="store_true",
+        help="with --format csv: the CSV for people (ranked, headers with units, rounded) instead of the "
+        "machine CSV (the table's snake_case columns at full precision)",
+    )
     c.add_argument(
         "--as-of", default=None, help="price date YYYY-MM-DD (default: the file's; presets: today)"
     )

@@ -14,6 +14,7 @@ vectorised pass each.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,9 +169,7 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
         for option in scenario.self_host_options
     ]
     pairs = tuple(
-        (sh.label, r.option.option_id, break_even(scenario, sh.option, sh.evaluation, r.bill.price))
-        for sh in self_host
-        for r in api
+        (sh.label, r.option.option_id, _break_even(scenario, sh, r)) for sh in self_host for r in api
     )
     table = comparison_table(
         scenario,
@@ -181,9 +180,14 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
     curves = curves_frame(
         scenario,
         volumes,
-        [(r.option.option_id, r.volume_costs) for r in api],
+        [(r.option.option_id, r.volume_costs) for r in api if not r.bill.reason],  # no curve: cannot serve it
         [(r.label, r.evaluation) for r in self_host],
     )
+    labels = dict(zip(table["option"], table["label"], strict=True))
+    curves["label"] = curves["option"].map(labels)
+    be = break_even_frame(scenario, pairs)
+    be["self_host_label"] = be["self_host"].map(labels)
+    be["api_label"] = be["api"].map(labels)
     return Evaluation(
         scenario=scenario,
         api=tuple(api),
@@ -192,8 +196,16 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
         break_evens=pairs,
         table=table,
         curves=curves,
-        break_even=break_even_frame(scenario, pairs),
+        break_even=be,
     )
+
+
+def _break_even(scenario: Scenario, sh: SelfHostResult, api: ApiResult) -> BreakEven:
+    """Break-even of one pair; none, with the reason, when the API cannot serve the workload at all."""
+    if api.bill.reason:
+        why = f"none: the API cannot serve this workload ({api.bill.reason})"
+        return BreakEven(math.nan, math.nan, math.nan, why, math.nan, why)
+    return break_even(scenario, sh.option, sh.evaluation, api.bill.price)
 
 
 def compare_table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:

@@ -1,4 +1,11 @@
-"""Exports of a comparison: CSV, XLSX (several sheets), Markdown and JSON.
+"""Exports of a comparison, for people and for machines.
+
+For people (formatted as the page is; :mod:`costmodel.present` defines every column once): the CSV (:func:`to_csv`:
+ranked, readable headers with units, numbers rounded to what they mean, percentages in %), the XLSX
+(:func:`write_xlsx`: number and currency formats, widths, frozen headers, ranked rows, a workload sheet with the
+verdict and the warnings, the assumptions) and the Markdown report (:func:`to_markdown`). For machines: the JSON
+(:func:`to_json`, every column of the table at full precision) and the raw CSV (:func:`to_csv_raw`, the table's
+snake_case columns: what ``costmodel compare --format csv`` prints, the contract of ``docs/CONTRACTS.md``).
 
 The only module besides the catalogue loader that does I/O (:func:`write_export`). Text cells in
 CSV and XLSX are escaped against spreadsheet formula injection: a cell starting with
@@ -13,21 +20,26 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from costmodel import present
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule
-from costmodel.compare import API_COLUMNS
 from costmodel.scenario import Scenario
+from costmodel.tables import BREAK_EVEN_COLUMNS
+from costmodel.verdict import money_line, verdict, warnings, workload_summary
 
 __all__ = [
     "FORMATS",
     "SUMMARY_COLUMNS",
     "assumptions_table",
+    "break_even_people",
     "escape_cell",
     "escape_frame",
     "scenario_table",
     "summary_table",
     "to_csv",
+    "to_csv_raw",
     "to_json",
     "to_markdown",
     "to_text",
@@ -95,11 +107,9 @@ def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Options ranked by monthly cost (cheapest first) with the headline columns and ``rank``."""
-    cols = [c for c in SUMMARY_COLUMNS if c in table.columns]
-    out = table[cols].sort_values("monthly_cost_usd", kind="stable").reset_index(drop=True)
-    out.insert(0, "rank", range(1, len(out) + 1))
-    return out
+    """The headline columns (snake_case, for machines) in rank order, options that are not ranked last."""
+    cols = ["rank", *[c for c in SUMMARY_COLUMNS if c in table.columns]]
+    return present.ranked(table)[cols]
 
 
 def _flatten(value: Any, prefix: str, rows: list[tuple[str, object]]) -> None:
@@ -170,7 +180,15 @@ def assumptions_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame
 
 
 def to_csv(table: pd.DataFrame) -> str:
-    """The table as CSV (text cells escaped; missing values empty; floats at full precision)."""
+    """The CSV for people: ranked, readable headers with units, every column of the details view (numbers
+    rounded: cents, 4 decimals for USD per 1M tokens; percentages in %; empty where a value does not apply)."""
+    return escape_frame(present.people_frame(table, present.DETAILS, percent_as="percent")).to_csv(
+        index=False
+    )
+
+
+def to_csv_raw(table: pd.DataFrame) -> str:
+    """The CSV for machines: the table's snake_case columns at full precision (text cells escaped)."""
     return escape_frame(table).to_csv(index=False)
 
 
@@ -207,27 +225,71 @@ def _md_text(text: str) -> str:
     return "\\" + flat if flat[:1] in ("-", "+", "=") else flat
 
 
-def to_markdown(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> str:
-    """A Markdown report: the scenario, options ranked by cost, the itemised API bills, the rows used."""
+def break_even_people(scenario: Scenario, break_even: pd.DataFrame | None) -> pd.DataFrame:
+    """The break-even pairs with readable headers (volumes in requests/day, whole numbers)."""
+    if break_even is None or break_even.empty:
+        return pd.DataFrame()
+    be = break_even
+    return pd.DataFrame(
+        {
+            "Self-hosting option": be.get("self_host_label", be["self_host"]),
+            "API option": be.get("api_label", be["api"]),
+            "Break-even (requests/day)": pd.to_numeric(be["requests_per_day"]).round(0),
+            "Your volume (requests/day)": scenario.workload.requests_per_day,
+            "Monthly cost there (USD/month)": pd.to_numeric(be["monthly_cost_usd"]).round(2),
+            "Why none": be["volume_note"].map(lambda v: str(v).removeprefix("none: ") if v else ""),
+        }
+    )
+
+
+def to_markdown(
+    scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, break_even: pd.DataFrame | None = None
+) -> str:
+    """A Markdown report formatted as the page: the verdict, the warnings, the workload, the options ranked
+    (the compact view), the itemised API bills, the break-even points and the catalogue rows used."""
     title = _md_text(scenario.name) or "scenario"
-    w = scenario.workload
-    lines = [
-        f"# Cost comparison: {title}",
+    be = break_even if break_even is not None else pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
+    v = verdict(scenario, table, be)
+    lines = [f"# Cost comparison: {title}", ""]
+    if scenario.description:
+        lines += [_md_text(scenario.description), ""]
+    lines += [f"**{v.text}**", ""]
+    if v.option:
+        lines += [money_line(v), ""]
+    for w in warnings(scenario, table):
+        lines += ["> **Warning.** " + w.replace("\n", "\n> "), ""]
+    lines += [
+        f"Workload: {workload_summary(scenario)}",
         "",
-        *([_md_text(scenario.description), ""] if scenario.description else []),
-        f"Prices as of {scenario.as_of.isoformat()}. {w.requests_per_day:,.6g} requests/day, "
-        f"{w.prompt_tokens:,} prompt tokens ({w.cache_hit_fraction:.0%} cache hits), "
-        f"{w.billed_output_tokens:,.6g} billed output tokens per request; "
-        f"{w.days_per_month:g} days/month; profile time zone {w.timezone}.",
+        "## Options, cheapest first",
         "",
-        "## Options by monthly cost (USD; rates USD per 1M tokens)",
-        "",
-        markdown_table(summary_table(table)),
+        markdown_table(present.display_frame(table, present.COMPACT)),
     ]
     api = table[table["kind"] == "api"]
     if not api.empty:
-        cols = ["option", *[c for c in API_COLUMNS if c in api.columns], "notes"]
-        lines += ["## API bills, itemised", "", markdown_table(api[cols])]
+        cols = ["label", "price_basis_used", "monthly_input_cache_hit_usd", "monthly_input_cache_miss_usd",
+                "monthly_output_usd", "monthly_off_peak_usd", "peak_traffic_fraction", "notes"]  # fmt: skip
+        lines += [
+            "## API bills, itemised (USD per month)",
+            "",
+            markdown_table(present.display_frame(api, cols)),
+        ]
+    sh = table[table["kind"] == "self_host"]
+    if not sh.empty:
+        cols = ["label", "monthly_cost_usd_optimistic", "monthly_cost_usd_pessimistic", "monthly_cost_usd_floor",
+                "deployment_gpus", "ttft_ms", "tpot_ms", "usd_per_gpu_hour", "band_reason"]  # fmt: skip
+        lines += [
+            f"## Self-hosting: efficiency band (monthly cost at {scenario.assumptions.efficiency} efficiency "
+            "in the table above)",
+            "",
+            markdown_table(present.display_frame(sh, cols)),
+        ]
+    if not be.empty:
+        shown = break_even_people(scenario, be)
+        shown["Break-even (requests/day)"] = shown["Break-even (requests/day)"].map(present.count)
+        shown["Your volume (requests/day)"] = shown["Your volume (requests/day)"].map(present.count)
+        shown["Monthly cost there (USD/month)"] = shown["Monthly cost there (USD/month)"].map(present.usd)
+        lines += ["## Break-even volumes (self-hosting against each API)", "", markdown_table(shown)]
     lines += [
         "## Catalogue rows used",
         "",
@@ -237,13 +299,14 @@ def to_markdown(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -
 
 
 def to_text(fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> str:
-    """The comparison as text in ``fmt`` (``csv``, ``json`` or ``md``; ``xlsx`` is binary: :func:`write_xlsx`).
+    """The comparison as text in ``fmt`` (``csv``: the machine CSV, ``json`` or ``md``; ``xlsx`` is binary:
+    :func:`write_xlsx`). ``costmodel compare --readable`` prints :func:`to_csv` instead of the machine CSV.
 
     Raises:
         ValueError: unknown or binary format.
     """
     if fmt == "csv":
-        return to_csv(table)
+        return to_csv_raw(table)
     if fmt == "json":
         return to_json(scenario, table, catalogue)
     if fmt == "md":
@@ -253,19 +316,125 @@ def to_text(fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Cat
     )
 
 
-def write_xlsx(path: Path | str, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> None:
-    """Write sheets Summary, API, Self-host (when there are self-hosting rows), Assumptions, Scenario."""
-    sheets = {"Summary": summary_table(table), "API": table[table["kind"] == "api"]}
-    self_host = table[table["kind"] == "self_host"]
-    if not self_host.empty:
-        sheets["Self-host"] = self_host
-    sheets["Assumptions"] = assumptions_table(table, catalogue)
-    sheets["Scenario"] = scenario_table(scenario)
-    options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True}
-    with pd.ExcelWriter(path, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
-        for name, df in sheets.items():
-            escape_frame(df).to_excel(writer, sheet_name=name, index=False)
-            writer.sheets[name].freeze_panes(1, 0)
+# ---- XLSX --------------------------------------------------------------------------------------------------
+
+#: Excel number format per kind of column (:data:`costmodel.present.COLUMN_SPECS`).
+XLSX_FORMATS: dict[str, str] = {
+    "usd": "$#,##0.00",
+    "usd_small": "$#,##0.00####",
+    "rate": "$#,##0.00##",
+    "int": "#,##0",
+    "pct": "0.0%",
+    "ratio": "+0%;-0%;0%",
+    "ms": "#,##0.0",
+    "rate_tok": "#,##0",
+    "gb": "#,##0.0",
+}
+_MAX_WIDTH = 60
+
+
+def _sheet(book: Any, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None) -> None:
+    """One sheet: a bold, wrapped, frozen header row with a filter; numbers with their format; widths fitted."""
+    ws = book.add_worksheet(name)
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#eaeef2"})
+    wrap = book.add_format({"text_wrap": False, "valign": "top"})
+    formats = {k: book.add_format({"num_format": f, "valign": "top"}) for k, f in XLSX_FORMATS.items()}
+    kinds = kinds or {}
+    safe = escape_frame(df)
+    for j, col in enumerate(safe.columns):
+        ws.write_string(0, j, str(col), bold)
+        kind = kinds.get(str(df.columns[j]), "")
+        fmt = formats.get(kind, wrap)
+        width = len(str(col)) * 0.75 + 2
+        for i, v in enumerate(safe.iloc[:, j], start=1):
+            if v is None or v is pd.NA or (isinstance(v, float) and not math.isfinite(v)) or v == "":
+                ws.write_blank(i, j, None, fmt)
+            elif isinstance(v, bool | np.bool_):
+                ws.write_boolean(i, j, bool(v), wrap)
+            elif isinstance(v, int | float) or hasattr(v, "item"):
+                ws.write_number(i, j, float(v), fmt)
+                width = max(width, 12)
+            else:
+                ws.write_string(i, j, str(v), wrap)
+                width = max(width, min(len(str(v)) + 2, _MAX_WIDTH))
+        ws.set_column(j, j, min(max(width, 8), _MAX_WIDTH))
+    ws.set_row(0, 45 if any(len(str(c)) > 24 for c in df.columns) else 20)
+    ws.freeze_panes(1, 1 if name in ("Summary", "Details") else 0)
+    if len(df.columns):
+        ws.autofilter(0, 0, max(len(df), 1), len(df.columns) - 1)
+
+
+def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.DataFrame) -> pd.DataFrame:
+    """The Workload sheet: the verdict, the warnings and every input with its unit."""
+    v = verdict(scenario, table, break_even)
+    w, a = scenario.workload, scenario.assumptions
+    rows: list[tuple[str, object, str]] = [
+        ("Scenario", scenario.name or "scenario", ""),
+        ("Description", scenario.description, ""),
+        ("Verdict", v.text, ""),
+        ("Cheapest option", v.option or "none", ""),
+        ("Its cost per request", v.usd_per_request if v.option else "", "USD"),
+        ("Its cost per year", v.yearly_cost_usd if v.option else "", "USD/year"),
+        *[
+            (f"Warning {i}", text.replace("**", ""), "")
+            for i, text in enumerate(warnings(scenario, table), 1)
+        ],
+        ("Prices as of", scenario.as_of.isoformat(), "date"),
+        ("Requests per day", w.requests_per_day, "requests/day"),
+        ("Requests per month", w.requests_per_month, "requests/month"),
+        ("Prompt tokens per request", w.prompt_tokens, "tokens"),
+        ("Cached share of the prompt", w.cache_hit_fraction, "fraction"),
+        ("Output tokens per request", w.output_tokens, "tokens"),
+        ("Reasoning multiplier", w.reasoning_multiplier, "×"),
+        ("Billed output tokens per request", w.billed_output_tokens, "tokens"),
+        ("Weekend day weight", w.weekend_day_weight, "× a weekday"),
+        ("Time zone of the traffic profile", w.timezone, ""),
+        ("Days per month", w.days_per_month, "days"),
+        ("Efficiency level (self-hosting)", a.efficiency, ""),
+        ("TPOT target", a.tpot_ms_target, "ms"),
+        ("TTFT target", "" if a.ttft_ms_target is None else a.ttft_ms_target, "ms"),
+        ("Overhead on GPU rental", a.overhead_pct, "%"),
+        ("Speculative decoding (MTP)", "on" if a.speculative_decoding else "off", ""),
+        ("MTP acceptance", a.mtp_acceptance, "fraction"),
+        ("KV cache precision", a.kv_dtype, ""),
+    ]
+    return pd.DataFrame(rows, columns=["Item", "Value", "Unit"])
+
+
+def write_xlsx(
+    path: Path | str | Any,
+    scenario: Scenario,
+    table: pd.DataFrame,
+    catalogue: Catalogue,
+    break_even: pd.DataFrame | None = None,
+) -> None:
+    """Write the workbook for people (and one sheet for machines) to a path or a binary buffer.
+
+    Sheets: Summary (the compact view, ranked), Workload (verdict, warnings, inputs with units), Details (every
+    column people may want, ranked), Break-even (when there are pairs), Assumptions (catalogue rows used), Data
+    (the table's snake_case columns at full precision) and Scenario (field/value, to rebuild the scenario).
+    """
+    import xlsxwriter
+
+    be = break_even if break_even is not None else pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
+    target = str(path) if isinstance(path, Path) else path
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True,
+               "in_memory": not isinstance(target, str)}  # fmt: skip
+    book = xlsxwriter.Workbook(target, options)
+    compact = ["rank", *present.COMPACT]
+    _sheet(book, "Summary", present.people_frame(table, compact), present.column_kinds(compact))
+    _sheet(book, "Workload", _workload_sheet(scenario, table, be))
+    _sheet(
+        book, "Details", present.people_frame(table, present.DETAILS), present.column_kinds(present.DETAILS)
+    )
+    if not be.empty:
+        kinds = {"Break-even (requests/day)": "int", "Your volume (requests/day)": "int",
+                 "Monthly cost there (USD/month)": "usd"}  # fmt: skip
+        _sheet(book, "Break-even", break_even_people(scenario, be), kinds)
+    _sheet(book, "Assumptions", assumptions_table(table, catalogue))
+    _sheet(book, "Data", table)
+    _sheet(book, "Scenario", scenario_table(scenario))
+    book.close()
 
 
 def write_export(
@@ -276,8 +445,9 @@ def write_export(
     catalogue: Catalogue,
     *,
     force: bool = False,
+    readable: bool = False,
 ) -> None:
-    """Write the comparison to ``path`` in ``fmt``.
+    """Write the comparison to ``path`` in ``fmt`` (``readable``: the CSV for people, not the machine CSV).
 
     Raises:
         FileExistsError: ``path`` exists and ``force`` is false.
@@ -288,5 +458,7 @@ def write_export(
         raise FileExistsError(f"{p} exists; use --force to overwrite")
     if fmt == "xlsx":
         write_xlsx(p, scenario, table, catalogue)
+    elif fmt == "csv" and readable:
+        p.write_text(to_csv(table), encoding="utf-8")
     else:
         p.write_text(to_text(fmt, scenario, table, catalogue), encoding="utf-8")

@@ -144,3 +144,32 @@ def preset(name: str, as_of: dt.date) -> Scenario:
     except KeyError:
         raise ScenarioError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}") from None
     return build(as_of)
+
+
+def custom_name(preset_name: str) -> str:
+    """The name a preset takes once its inputs are edited: ``custom (from chat)``."""
+    return f"custom (from {preset_name})"
+
+
+def base_preset(name: str) -> str | None:
+    """The preset a scenario name comes from: ``chat`` for ``chat`` and ``custom (from chat)``, else None."""
+    inner = name.removeprefix("custom (from ").removesuffix(")") if name.startswith("custom (from ") else name
+    return inner if inner in _PRESET_SPECS else None
+
+
+def describe_workload(w: Workload, preset_name: str | None = None) -> str:
+    """One sentence stating an edited workload, as the preset descriptions do (numbers with separators)."""
+    from costmodel.present import count, percent
+
+    origin = f"Custom workload (edited from the {preset_name} preset)" if preset_name else "Custom workload"
+    thinking = f" with {w.reasoning_multiplier:g}× thinking tokens" if w.reasoning_multiplier != 1 else ""
+    weekend = (
+        "no weekend traffic"
+        if w.weekend_day_weight == 0
+        else f"weekend days at {w.weekend_day_weight:g}× a weekday"
+    )
+    return (
+        f"{origin}: {count(w.requests_per_day)} requests a day, {count(w.prompt_tokens)}-token prompts "
+        f"({percent(w.cache_hit_fraction)} cached), {count(w.output_tokens)}-token answers{thinking}, "
+        f"traffic profile in {w.timezone}, {weekend}."
+    )

@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from costmodel.catalog.schema import Catalogue, ContextTier, PeakWindow, PriceSchedule
+from costmodel.feasibility import context_reason, unchecked_limits
 from costmodel.scenario import ApiOption, Workload, hourly_requests_utc
 from costmodel.units import TOKENS_PER_MTOK, FloatArray
 
@@ -318,6 +319,10 @@ class ApiBill:
     usd_per_mtok_output: float
     usd_per_mtok_blended: float
     notes: tuple[str, ...]
+    reason: str = ""
+    """Why the API cannot serve this workload ("" when it can): the prompt or prompt + output is longer than the
+    model's context window, or the output longer than its maximum (:mod:`costmodel.feasibility`). The amounts
+    above are still the price arithmetic; the comparison table leaves them empty and does not rank the option."""
 
 
 def api_bill(
@@ -346,12 +351,10 @@ def api_bill(
     ]
     notes = list(price.notes)
     # resolve_price succeeded, so the model is in the catalogue (price rows are cross-checked against models)
-    window = catalogue.model(option.model).context_window_tokens
-    if window is not None and workload.prompt_tokens + out_tokens > window:
-        notes.append(
-            f"prompt + output ({workload.prompt_tokens + out_tokens:,.0f} tokens) exceeds the "
-            f"{window:,}-token context window"
-        )
+    model = catalogue.model(option.model)
+    reason = context_reason(model, workload.prompt_tokens, out_tokens)
+    if unchecked_limits(model):
+        notes.append(unchecked_limits(model))
     if tiers:
         notes.append(f"context tier above {tiers[-1]:,} prompt tokens applied")
     return ApiBill(
@@ -363,5 +366,6 @@ def api_bill(
         peak_traffic_fraction=peak,
         context_tier_above_prompt_tokens=tiers[-1] if tiers else None,
         notes=tuple(notes),
+        reason=reason,
         **values,
     )

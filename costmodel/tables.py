@@ -20,6 +20,7 @@ from costmodel.breakeven import BreakEven
 from costmodel.catalog.loader import stale_rows
 from costmodel.catalog.schema import Catalogue
 from costmodel.pricing import ApiBill
+from costmodel.ranking import add_ranking
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption
 from costmodel.serving import EfficiencyLevel, FleetCost, OptionEvaluation, option_label
 from costmodel.units import TOKENS_PER_MTOK, FloatArray
@@ -30,10 +31,15 @@ STALE_AFTER_DAYS = 180
 #: Columns every row has (API and self-hosting), in display order.
 COLUMNS = [
     "option",
+    "label",
     "kind",
+    "rank",
+    "feasible",
+    "reason",
     "provider",
     "model",
     "monthly_cost_usd",
+    "usd_per_request",
     "usd_per_mtok_input",
     "usd_per_mtok_output",
     "usd_per_mtok_blended",
@@ -67,21 +73,28 @@ API_COLUMNS = [
 def api_rows(scenario: Scenario, bills: Sequence[tuple[ApiOption, ApiBill]]) -> pd.DataFrame:
     """One row per API option (columns :data:`COLUMNS` + :data:`API_COLUMNS`), from its bill.
 
-    ``context_tier_above_prompt_tokens`` is 0 when the base prices apply.
+    ``context_tier_above_prompt_tokens`` is 0 when the base prices apply. An API that cannot serve the workload
+    (``bill.reason``: too long for its context window) has ``feasible`` false, the reason, and empty money.
     """
     records = []
     for option, b in bills:
         p = b.price
+
+        def usd(x: float, b: ApiBill = b) -> float:
+            return math.nan if b.reason else x
+
         records.append(
             {
                 "option": option.option_id,
                 "kind": "api",
+                "feasible": not b.reason,
+                "reason": b.reason or None,
                 "provider": option.provider,
                 "model": option.model,
-                "monthly_cost_usd": b.monthly_cost_usd,
-                "usd_per_mtok_input": b.usd_per_mtok_input,
-                "usd_per_mtok_output": b.usd_per_mtok_output,
-                "usd_per_mtok_blended": b.usd_per_mtok_blended,
+                "monthly_cost_usd": usd(b.monthly_cost_usd),
+                "usd_per_mtok_input": usd(b.usd_per_mtok_input),
+                "usd_per_mtok_output": usd(b.usd_per_mtok_output),
+                "usd_per_mtok_blended": usd(b.usd_per_mtok_blended),
                 "gpus": pd.NA,
                 "utilization": pd.NA,
                 "price_ids": p.price_ids,
@@ -93,17 +106,25 @@ def api_rows(scenario: Scenario, bills: Sequence[tuple[ApiOption, ApiBill]]) -> 
                 "notes": "; ".join(b.notes),
                 "price_basis": option.price_basis,
                 "price_basis_used": p.price_basis_used,
-                "monthly_input_cache_hit_usd": b.monthly_input_cache_hit_usd,
-                "monthly_input_cache_miss_usd": b.monthly_input_cache_miss_usd,
-                "monthly_output_usd": b.monthly_output_usd,
-                "monthly_peak_usd": b.monthly_peak_usd,
-                "monthly_off_peak_usd": b.monthly_off_peak_usd,
+                "monthly_input_cache_hit_usd": usd(b.monthly_input_cache_hit_usd),
+                "monthly_input_cache_miss_usd": usd(b.monthly_input_cache_miss_usd),
+                "monthly_output_usd": usd(b.monthly_output_usd),
+                "monthly_peak_usd": usd(b.monthly_peak_usd),
+                "monthly_off_peak_usd": usd(b.monthly_off_peak_usd),
                 "peak_traffic_fraction": b.peak_traffic_fraction,
                 "context_tier_above_prompt_tokens": b.context_tier_above_prompt_tokens or 0,
             }
         )
     df = pd.DataFrame.from_records(records, columns=COLUMNS + API_COLUMNS)
-    return df.astype({"gpus": "Int64", "utilization": "Float64", "context_tier_above_prompt_tokens": "int64"})
+    return df.astype(
+        {
+            "gpus": "Int64",
+            "utilization": "Float64",
+            "rank": "Int64",
+            "usd_per_request": "Float64",
+            "context_tier_above_prompt_tokens": "int64",
+        }
+    )
 
 
 #: Columns of :func:`self_host_rows`, in order.
@@ -112,7 +133,7 @@ SELF_HOST_ROW_COLUMNS = (
     "monthly_cost_usd", "usd_per_mtok_input", "usd_per_mtok_output", "usd_per_mtok_blended",
     "gpus", "gpus_mean", "deployment_gpus", "attention_layout", "utilization", "ttft_ms", "tpot_ms", "max_batch",
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
-    "efficiency", "monthly_cost_usd_low", "monthly_cost_usd_high", "monthly_cost_usd_floor",
+    "efficiency", "monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic", "monthly_cost_usd_floor",
     "feasible", "reason", "unconfirmed_fields", "measured",
     "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of", "price_confidence", "as_of", "band_reason", "notes",
 )  # fmt: skip
@@ -136,8 +157,9 @@ def self_host_rows(
 ) -> pd.DataFrame:
     """One row per evaluated self-hosting option, with the comparison columns (kind = ``self_host``).
 
-    Money at the scenario's efficiency level; ``monthly_cost_usd_low/high/floor`` at the other levels
-    (floor = 100 % efficiency). No cell is NaN without its reason in the row: an infeasible option has
+    Money at the scenario's efficiency level; the band is named by cost: ``monthly_cost_usd_pessimistic`` at low
+    efficiency (the dearer edge), ``monthly_cost_usd_optimistic`` at high efficiency (the cheaper edge),
+    ``monthly_cost_usd_floor`` at 100 % efficiency (no cheaper fleet is physically possible). No cell is NaN without its reason in the row: an infeasible option has
     empty money and ``reason``; a band level that cannot meet the latency targets while the chosen level
     can has an empty ``monthly_cost_usd_<level>`` and says why in ``band_reason``; a rate with nothing to
     divide by (no output tokens; every prompt token cached) is empty and ``notes`` says why.
@@ -212,8 +234,8 @@ def self_host_rows(
                 gpus=float(cost.gpus_peak),
                 gpus_mean=float(cost.gpus_mean),
                 utilization=float(cost.utilization),
-                monthly_cost_usd_low=money("low"),
-                monthly_cost_usd_high=money("high"),
+                monthly_cost_usd_pessimistic=money("low"),
+                monthly_cost_usd_optimistic=money("high"),
                 monthly_cost_usd_floor=money("floor"),
             )
             levels: tuple[EfficiencyLevel, ...] = ("low", "high", "floor")
@@ -235,8 +257,11 @@ def self_host_rows(
     return pd.DataFrame(rows, columns=list(SELF_HOST_ROW_COLUMNS))
 
 
-def comparison_table(scenario: Scenario, catalogue: Catalogue, api: pd.DataFrame, self_host: pd.DataFrame) -> pd.DataFrame:
-    """API rows, then self-hosting rows (``kind`` = api | self_host), with ``stale_rows``.
+def comparison_table(
+    scenario: Scenario, catalogue: Catalogue, api: pd.DataFrame, self_host: pd.DataFrame
+) -> pd.DataFrame:
+    """API rows, then self-hosting rows (``kind`` = api | self_host), with ``stale_rows`` and the ranking columns
+    of :func:`costmodel.ranking.add_ranking` (``label``, ``rank``, ``usd_per_request``, ``flags``).
 
     Columns: :data:`COLUMNS`, then :data:`API_COLUMNS`, then the columns the self-hosting rows add.
     """
@@ -245,7 +270,8 @@ def comparison_table(scenario: Scenario, catalogue: Catalogue, api: pd.DataFrame
     table["stale_rows"] = stale_flags(table, scenario, catalogue)
     extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
     # Self-hosting only: the API bill columns are absent, and empty (as for self-hosting rows next to API rows).
-    return table.reindex(columns=COLUMNS + API_COLUMNS + extra)
+    table = table.reindex(columns=COLUMNS + API_COLUMNS + extra)
+    return add_ranking(table, scenario, catalogue)
 
 
 def stale_flags(table: pd.DataFrame, scenario: Scenario, catalogue: Catalogue) -> list[str]:
@@ -287,8 +313,8 @@ CURVE_COLUMNS = [
     "requests_per_month",
     "monthly_cost_usd",
     "monthly_input_cost_usd",
-    "monthly_cost_usd_low",
-    "monthly_cost_usd_high",
+    "monthly_cost_usd_pessimistic",
+    "monthly_cost_usd_optimistic",
     "current",
 ]
 
@@ -308,8 +334,8 @@ def curves_frame(
         self_host: per self-hosting option, its label and its evaluation over ``volumes``.
 
     Columns: ``option``, ``kind`` (api | self_host), ``requests_per_day``, ``requests_per_month``,
-    ``monthly_cost_usd`` (self-hosting at the scenario's efficiency level), ``monthly_cost_usd_low`` and
-    ``monthly_cost_usd_high`` (self-hosting at the low / high efficiency of the band; equal to the cost for APIs;
+    ``monthly_cost_usd`` (self-hosting at the scenario's efficiency level), ``monthly_cost_usd_pessimistic`` and
+    ``monthly_cost_usd_optimistic`` (self-hosting at low / high efficiency; equal to the cost for APIs;
     NaN where that efficiency level cannot meet the latency target, so the band is not drawn there),
     ``current`` (True at the scenario's own volume). Infeasible self-hosting options are left out.
     """
@@ -323,8 +349,8 @@ def curves_frame(
                 "requests_per_day": v,
                 "monthly_cost_usd": cost,
                 "monthly_input_cost_usd": np.nan,
-                "monthly_cost_usd_low": cost,
-                "monthly_cost_usd_high": cost,
+                "monthly_cost_usd_pessimistic": cost,
+                "monthly_cost_usd_optimistic": cost,
             }
         )
         for label, cost in api
@@ -350,9 +376,9 @@ def curves_frame(
                     "requests_per_day": v,
                     "monthly_cost_usd": np.asarray(main.monthly_cost_usd, dtype=float).reshape(-1),
                     "monthly_input_cost_usd": np.asarray(main.input_cost_usd, dtype=float).reshape(-1),
-                    # low efficiency costs more: the band's upper edge
-                    "monthly_cost_usd_low": at("low"),
-                    "monthly_cost_usd_high": at("high"),
+                    # low efficiency costs more: the band's upper (pessimistic) edge
+                    "monthly_cost_usd_pessimistic": at("low"),
+                    "monthly_cost_usd_optimistic": at("high"),
                 }
             )
         )
@@ -375,7 +401,8 @@ BREAK_EVEN_COLUMNS = [
     "cache_hit_fraction",
     "cache_hit_note",
 ]
-
+#: Columns :func:`costmodel.compare.evaluate` adds to the break-even frame: the options' short labels.
+BREAK_EVEN_LABEL_COLUMNS = ["self_host_label", "api_label"]
 
 
 def break_even_frame(scenario: Scenario, pairs: Sequence[tuple[str, str, BreakEven]]) -> pd.DataFrame:
@@ -415,27 +442,31 @@ def break_even_frame(scenario: Scenario, pairs: Sequence[tuple[str, str, BreakEv
 
 
 def cheapest_row(table: pd.DataFrame) -> pd.Series | None:
-    """The row of the comparison table with the lowest finite monthly cost (None if there is none)."""
-    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
-    ok = costs[np.isfinite(costs)]
-    if ok.empty:
+    """The ranked row with rank 1: the cheapest option that can serve the workload (None if there is none)."""
+    ranked = table[table["rank"].notna()] if "rank" in table.columns else table.iloc[0:0]
+    if ranked.empty:
         return None
-    row: pd.Series = table.loc[ok.idxmin()]
+    row: pd.Series = ranked.sort_values("rank", kind="stable").iloc[0]
+    return row
+
+
+def cheapest_of_kind(table: pd.DataFrame, kind: str) -> pd.Series | None:
+    """The best-ranked row of ``kind`` (api | self_host), None when no option of that kind is ranked."""
+    ranked = table[(table["kind"] == kind) & table["rank"].notna()]
+    if ranked.empty:
+        return None
+    row: pd.Series = ranked.sort_values("rank", kind="stable").iloc[0]
     return row
 
 
 def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Series | None:
-    """The break-even that matters most: the cheapest API against the cheapest self-hosting option (by their
-    monthly cost at the scenario's volume), a row of :func:`break_even_frame` (its ``requests_per_day`` is NaN
-    and ``volume_note`` says why when they never cross); None when there is no option of one kind."""
-    costs = pd.to_numeric(table["monthly_cost_usd"], errors="coerce")
-    ok = table[costs.notna() & np.isfinite(costs)]
-    api, sh = ok[ok["kind"] == "api"], ok[ok["kind"] == "self_host"]
-    if api.empty or sh.empty or break_even.empty:
+    """The break-even that matters most: the cheapest API against the cheapest self-hosting option (the
+    best-ranked of each kind), a row of :func:`break_even_frame` (its ``requests_per_day`` is NaN and
+    ``volume_note`` says why when they never cross); None when no option of one kind is ranked."""
+    api, sh = cheapest_of_kind(table, "api"), cheapest_of_kind(table, "self_host")
+    if api is None or sh is None or break_even.empty:
         return None
-    a = api.loc[pd.to_numeric(api["monthly_cost_usd"]).idxmin(), "option"]
-    s = sh.loc[pd.to_numeric(sh["monthly_cost_usd"]).idxmin(), "option"]
-    hit = break_even[(break_even["api"] == a) & (break_even["self_host"] == s)]
+    hit = break_even[(break_even["api"] == api["option"]) & (break_even["self_host"] == sh["option"])]
     if hit.empty:
         return None
     row: pd.Series = hit.iloc[0]

@@ -53,3 +53,59 @@ def parse_token_list(text: str) -> list[int]:
     if not parts:
         raise ValueError("empty list of token counts")
     return [parse_token_count(p) for p in parts]
+
+# ---- counts typed by people (the Calculator's request and token fields) -------------------------------------
+
+_DECIMAL_SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9}
+_BINARY_SUFFIX = {"": 1.0, "K": 1024.0, "M": 1024.0**2}
+_COUNT_RE = re.compile(r"^(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?P<suffix>[A-Za-z]*)$")
+_GROUPED_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+#: What a count field accepts, for error messages.
+COUNT_FORMS = "a number such as 2000000, 2,000,000, 2M, 8K or 1.5k"
+
+
+def parse_count(text: str, *, binary: bool = False, whole: bool = False) -> float:
+    """A count typed by a person: ``2000000``, ``2,000,000``, ``2M``, ``8K``, ``1.5k``, ``0.5``.
+
+    Suffixes (case-insensitive): ``K`` thousand, ``M`` million, ``B``/``G`` billion; with ``binary`` (token
+    counts, quoted as context windows are: :func:`parse_token_count`) ``K`` = 1,024 and ``M`` = 1,048,576 and
+    there is no billion. Commas separate thousands only (``2,000,000``; ``1,5`` is refused: use a point).
+
+    Args:
+        text: what was typed.
+        binary: K/M are powers of two (token counts).
+        whole: the result must be a whole number (token counts).
+
+    Returns:
+        The value, ≥ 0 and finite (the field's own bounds are checked by the model that uses it).
+
+    Raises:
+        ValueError: one line saying what could not be read and what is accepted.
+    """
+    raw = str(text)
+    s = raw.strip().replace("\u202f", "").replace("_", "")
+    shown = raw.strip()[:40]
+    if not s:
+        raise ValueError(f"empty: type {COUNT_FORMS}")
+    if s.startswith("-"):
+        raise ValueError(f"{shown!r} is negative: a count is 0 or more")
+    m = _COUNT_RE.match(s.replace(" ", "") if re.fullmatch(r"[\d ,.]+[A-Za-z]*", s) else s)
+    if not m:
+        raise ValueError(f"cannot read {shown!r}: type {COUNT_FORMS}")
+    num, suffix = m.group("num"), m.group("suffix").upper()
+    table = _BINARY_SUFFIX if binary else _DECIMAL_SUFFIX
+    if suffix not in table:
+        known = ", ".join(k for k in table if k)
+        raise ValueError(f"cannot read {shown!r}: unknown suffix {m.group('suffix')!r} (use {known})")
+    whole_part = num.split(".")[0]
+    if "," in whole_part and not _GROUPED_RE.match(whole_part):
+        raise ValueError(
+            f"cannot read {shown!r}: commas separate thousands (2,000,000); use a point for decimals (1.5)"
+        )
+    digits = whole_part.replace(",", "").lstrip("0")
+    if len(digits) > 15:
+        raise ValueError(f"{shown!r} is too large")
+    value = float(num.replace(",", "")) * table[suffix]
+    if whole and value != round(value):
+        raise ValueError(f"{shown!r} is {value:,.3f}: not a whole number")
+    return float(round(value)) if whole else value

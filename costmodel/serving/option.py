@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from costmodel.catalog.schema import Catalogue
+from costmodel.feasibility import context_reason
 from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload, hourly_requests_utc
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
@@ -111,6 +112,9 @@ def evaluate_option(
     if not model.open_weights:
         reason = f"cannot self-host {model.id}: closed weights"
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason, {}, vol, {}, grid, {})
+    too_long = context_reason(model, workload.prompt_tokens, workload.billed_output_tokens)
+    if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
+        return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
     prompt = workload.prompt_tokens
     hits = np.concatenate([[workload.cache_hit_fraction], grid])
     wp = workpoint(

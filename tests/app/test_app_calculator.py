@@ -1,5 +1,6 @@
-"""Calculator through AppTest: the table is the model's, presets fill the fields, URLs restore scenarios,
-bad input is an st.error naming the field (never an exception) and the last good results stay."""
+"""Calculator through AppTest: the verdict and the table are the model's, presets fill the fields, counts read
+"2M", edits make the scenario "custom (from <preset>)", URLs restore scenarios, impossible workloads are refused
+with the reason, bad input is an st.error naming the field (never an exception) and the last good results stay."""
 
 from __future__ import annotations
 
@@ -10,27 +11,34 @@ import pytest
 from apphelpers import new_app, run_page
 from streamlit.testing.v1 import AppTest
 
+from costmodel import present
 from costmodel.catalog import load_catalogue
-from costmodel.compare import compare_table
-from costmodel.presets import preset
+from costmodel.compare import evaluate
+from costmodel.presets import preset, preset_names
 from costmodel.scenario import Scenario, scenario_to_query
+from costmodel.verdict import verdict, warnings
 
-MONEY = "monthly_cost_usd"
+MONTHLY = "Monthly (USD)"
 
 
 def _table(at: AppTest) -> pd.DataFrame:
-    """The cost table on screen (the one with a monthly-cost column)."""
-    return next(d.value for d in at.dataframe if MONEY in d.value.columns)
+    """The compact cost table on screen."""
+    return next(d.value for d in at.dataframe if MONTHLY in d.value.columns)
 
 
-def _model_costs(s: Scenario) -> dict[str, float]:
-    t = compare_table(s, load_catalogue())
-    return dict(zip(t["option"], t[MONEY].astype(float), strict=True))
+def _model_rows(s: Scenario) -> list[tuple[str, str]]:
+    """(option label, monthly cost as shown) in rank order, from the model."""
+    shown = present.display_frame(evaluate(s, load_catalogue()).table, ["label", "monthly_cost_usd"])
+    return list(zip(shown["Option"], shown[MONTHLY], strict=True))
 
 
-def _shown_costs(at: AppTest) -> dict[str, float]:
+def _shown_rows(at: AppTest) -> list[tuple[str, str]]:
     t = _table(at)
-    return dict(zip(t["option"], t[MONEY].astype(float), strict=True))
+    return list(zip(t["Option"], t[MONTHLY], strict=True))
+
+
+def _verdict_text(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### ")).removeprefix("#### ")
 
 
 def _ok(at: AppTest) -> None:
@@ -38,66 +46,189 @@ def _ok(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
-def test_default_table_is_the_models_table() -> None:
+def _scenario(at: AppTest) -> Scenario:
+    s: Scenario = at.session_state["scenario"]
+    return s
+
+
+def test_default_table_is_the_models_table_ranked() -> None:
     at = run_page("calculator")
     _ok(at)
-    s = at.session_state["scenario"]
+    s = _scenario(at)
     assert s.name == "chat"
-    assert _shown_costs(at) == pytest.approx(_model_costs(s), rel=1e-12)
-
-
-def test_changing_the_workload_changes_the_table_as_the_model_says() -> None:
-    at = run_page("calculator")
-    before = _shown_costs(at)
-    at.number_input(key="calc_pt").set_value(9000).run()
-    at.number_input(key="calc_ch").set_value(0.1).run()
-    _ok(at)
-    s = at.session_state["scenario"]
-    assert s.workload.prompt_tokens == 9000
-    assert s.workload.cache_hit_fraction == 0.1
-    after = _shown_costs(at)
-    assert after == pytest.approx(_model_costs(s), rel=1e-12)
-    api = [k for k in after if "self-host" not in k]
-    assert all(after[k] > before[k] for k in api)  # longer, less cached prompts cost more on every API
-
-
-def test_headline_break_even_is_the_exact_break_even() -> None:
-    from costmodel.compare import evaluate
-
-    at = run_page("calculator")
-    _ok(at)
-    s = at.session_state["scenario"]
-    ev = evaluate(s, load_catalogue())
-    t = ev.table
-    cheapest = {k: t[t["kind"] == k].sort_values(MONEY).iloc[0]["option"] for k in ("api", "self_host")}
-    exact = next(be for sh, api, be in ev.break_evens if (sh, api) == (cheapest["self_host"], cheapest["api"]))
-    assert exact.requests_per_day > 0
-    metric = next(m for m in at.metric if m.label.startswith("Break-even volume"))
-    assert metric.value == f"{exact.requests_per_day * s.workload.days_per_month:,.0f}"
-    assert cheapest["self_host"] in metric.help and cheapest["api"] in metric.help
-
-
-def test_cheapest_row_is_marked_and_first() -> None:
-    at = run_page("calculator")
+    assert _shown_rows(at) == _model_rows(s)
     t = _table(at)
-    assert t.iloc[0]["cheapest"] == "★ cheapest"
-    assert (t["cheapest"] == "★ cheapest").sum() == 1
-    assert t.iloc[0][MONEY] == t[MONEY].min()
-    assert t.iloc[0]["option"] in at.metric[0].help
-    assert at.metric[0].value in t.iloc[0]["option"]
-    assert "price_as_of" in t.columns and t["price_as_of"].notna().all()
+    assert list(t.columns) == [
+        "Option", "Type", MONTHLY, "vs cheapest", "$/request", "$/M input", "$/M output", "GPUs", "Utilisation",
+        "Flags",
+    ]  # fmt: skip
+    assert t.iloc[0]["vs cheapest"] == "cheapest" and (t["vs cheapest"] == "cheapest").sum() == 1
+    costs = [float(v.replace("$", "").replace(",", "")) for v in t[MONTHLY] if v != "—"]
+    assert costs == sorted(costs)
+    for col in t.columns:  # human formats: no None, nan or scientific notation anywhere
+        for v in t[col]:
+            assert v is not None and "None" not in str(v) and "nan" not in str(v).lower(), (col, v)
+            assert "e+" not in str(v) and "e-0" not in str(v), (col, v)
 
 
-@pytest.mark.parametrize("name", ["rag-long-docs", "overnight-batch"])
-def test_preset_fills_every_field(name: str) -> None:
+def test_verdict_names_both_sides_and_the_break_even_next_to_the_users_volume() -> None:
+    at = run_page("calculator")
+    _ok(at)
+    s = _scenario(at)
+    ev = evaluate(s, load_catalogue())
+    v = verdict(s, ev.table, ev.break_even)
+    text = _verdict_text(at)
+    assert text == v.text
+    t = ev.table
+    best = {
+        k: t[(t["kind"] == k) & t["rank"].notna()].sort_values("rank").iloc[0] for k in ("api", "self_host")
+    }
+    assert best["api"]["label"] in text and best["self_host"]["label"] in text
+    assert "API" in text and "self-host" in text.lower()
+    assert f"are at {present.count_short(s.workload.requests_per_day)}" in text
+    exact = next(
+        be
+        for sh, api, be in ev.break_evens
+        if (sh, api) == (best["self_host"]["option"], best["api"]["option"])
+    )
+    metrics = {m.label: m for m in at.metric}
+    if exact.requests_per_day == exact.requests_per_day:  # found
+        assert f"at {present.count_short(exact.requests_per_day)} requests/day" in text
+        assert metrics["Break-even (requests/day)"].value == present.count_short(exact.requests_per_day)
+    else:
+        assert "never break even" in text and metrics["Break-even (requests/day)"].value == "none"
+    assert metrics["Per month (USD)"].value == present.usd(v.monthly_cost_usd)
+    assert metrics["Per request (USD)"].value == present.usd(
+        v.monthly_cost_usd / s.workload.requests_per_month
+    )
+    assert metrics["Per year (USD)"].value == present.usd(12 * v.monthly_cost_usd)
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_has_a_verdict_warnings_and_a_ranked_table(name: str) -> None:
     at = run_page("calculator")
     at.selectbox(key="calc_preset").select(name).run()
     _ok(at)
-    want = preset(name, at.session_state["scenario"].as_of)
-    assert at.session_state["scenario"] == want
-    assert at.number_input(key="calc_pt").value == want.workload.prompt_tokens
-    assert at.selectbox(key="calc_tz").value == want.workload.timezone
-    assert _shown_costs(at) == pytest.approx(_model_costs(want), rel=1e-12)
+    s = _scenario(at)
+    assert s == preset(name, s.as_of)
+    ev = evaluate(s, load_catalogue())
+    assert _verdict_text(at) == verdict(s, ev.table, ev.break_even).text
+    assert [w.value for w in at.warning] == warnings(s, ev.table)
+    assert _shown_rows(at) == _model_rows(s)
+    assert at.text_input(key="calc_pt").value == f"{s.workload.prompt_tokens:,}"
+    assert at.selectbox(key="calc_tz").value == s.workload.timezone
+
+
+def test_a_2m_token_prompt_is_refused_with_the_reason_and_not_ranked() -> None:
+    at = run_page("calculator")
+    at.text_input(key="calc_pt").set_value("2M").run()
+    _ok(at)
+    s = _scenario(at)
+    assert s.workload.prompt_tokens == 2 * 1024 * 1024
+    t = _table(at)
+    refused = t[t["Flags"].str.startswith("not ranked: the prompt (2,097,152 tokens) exceeds")]
+    # every option whose model records a context window (all but Claude Opus 4.6): refused, empty money, last
+    assert set(refused["Option"]) == {o for o in t["Option"] if "Claude" not in o}
+    assert (refused[MONTHLY] == "—").all() and (refused["vs cheapest"] == "—").all()
+    assert list(t.index[t["Flags"].str.startswith("not ranked")]) == list(range(1, len(t)))
+    warned = [w.value for w in at.warning]
+    assert any(w.startswith(f"{len(refused)} of {len(t)} options cannot serve this workload") for w in warned)
+    assert any("1,048,576-token context window" in w for w in warned)
+    assert any("does not record the context window of Claude Opus 4.6 API" in w for w in warned)
+    text = _verdict_text(at)
+    assert "Claude Opus 4.6 API" in text and "DeepSeek" not in text and "only option" in text
+
+
+def test_a_workload_no_option_can_serve_says_so() -> None:
+    at = run_page("calculator")
+    at.multiselect(key="calc_api").set_value(["deepseek/deepseek-v4-flash (list)"]).run()
+    at.text_input(key="calc_pt").set_value("1,100,000").run()
+    _ok(at)
+    assert _verdict_text(at).startswith("No option can serve this workload")
+    assert not at.metric  # no figures for a cheapest option that does not exist
+    assert (_table(at)[MONTHLY] == "—").all()
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "field", "want"),
+    [
+        ("calc_rpd", "2M", "requests_per_day", 2_000_000.0),
+        ("calc_rpd", "2,000,000", "requests_per_day", 2_000_000.0),
+        ("calc_rpd", "1.5k", "requests_per_day", 1_500.0),
+        ("calc_rpd", " 250 ", "requests_per_day", 250.0),
+        ("calc_pt", "8K", "prompt_tokens", 8_192),
+        ("calc_pt", "1.5k", "prompt_tokens", 1_536),
+        ("calc_ot", "0", "output_tokens", 0),
+    ],
+)
+def test_counts_read_suffixes_and_separators(key: str, typed: str, field: str, want: float) -> None:
+    at = run_page("calculator")
+    at.text_input(key=key).set_value(typed).run()
+    _ok(at)
+    assert getattr(_scenario(at).workload, field) == want
+    assert _shown_rows(at) == _model_rows(_scenario(at))
+    if typed.strip() != f"{want:,.0f}":  # what was read is written under the field
+        assert any(c.value.startswith(f"= {want:,.0f} ") for c in at.caption), [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize(
+    ("key", "typed", "message"),
+    [
+        ("calc_rpd", "2MM", "Requests per day: cannot read '2MM': unknown suffix 'MM'"),
+        ("calc_rpd", "lots", "Requests per day: cannot read 'lots'"),
+        ("calc_rpd", "-5", "Requests per day: '-5' is negative"),
+        ("calc_rpd", "1,5", "Requests per day: cannot read '1,5': commas separate thousands"),
+        ("calc_rpd", "", "Requests per day: empty"),
+        ("calc_rpd", "0", "Requests per day: Input should be greater than 0"),
+        ("calc_rpd", "20B", "Requests per day: Input should be less than or equal to 10000000000"),
+        ("calc_pt", "1.0001k", "Prompt tokens per request: '1.0001k' is 1,024.102: not a whole number"),
+        ("calc_pt", "1B", "Prompt tokens per request: cannot read '1B': unknown suffix 'B' (use K, M)"),
+        ("calc_ot", "2.5", "Output tokens per request: '2.5' is 2.500: not a whole number"),
+        ("calc_pt", "32M", "Prompt tokens per request: Input should be less than or equal to 16777216"),
+    ],
+)
+def test_unreadable_or_out_of_range_counts_name_the_field_and_keep_the_last_results(
+    key: str, typed: str, message: str
+) -> None:
+    at = run_page("calculator")
+    good = _shown_rows(at)
+    good_scenario = _scenario(at)
+    at.text_input(key=key).set_value(typed).run()
+    assert not at.exception
+    assert any(e.value.startswith(message) for e in at.error), [e.value for e in at.error]
+    assert _shown_rows(at) == good and _scenario(at) == good_scenario
+    assert any("last valid inputs" in c.value for c in at.caption)
+
+
+def test_an_edit_makes_the_preset_custom_with_a_generated_description() -> None:
+    at = run_page("calculator")
+    at.text_input(key="calc_rpd").set_value("2M").run()
+    _ok(at)
+    s = _scenario(at)
+    assert s.name == "custom (from chat)"
+    assert s.description.startswith("Custom workload (edited from the chat preset): 2,000,000 requests a day")
+    assert "200,000" not in s.description
+    assert at.query_params["n"] in ("custom (from chat)", ["custom (from chat)"])
+    assert at.query_params["desc"] in (s.description, [s.description])
+    from app_pages.calc_results import _slug
+    from costmodel import export
+
+    assert _slug(s) == "custom--from-chat"  # the file names of every download
+
+    md = export.to_markdown(s, evaluate(s, load_catalogue()).table, load_catalogue())
+    assert md.startswith(
+        "# Cost comparison: custom (from chat)\n\nCustom workload (edited from the chat preset)"
+    )
+    # a second edit rewrites the description; a name of one's own is kept
+    at.number_input(key="calc_ch").set_value(0.25).run()
+    assert "(25% cached)" in _scenario(at).description
+    at.text_input(key="calc_name").set_value("my app").run()
+    at.text_input(key="calc_ot").set_value("500").run()
+    _ok(at)
+    assert _scenario(at).name == "my app"
+    # choosing a preset again restores its own name and description
+    at.selectbox(key="calc_preset").select("rag-long-docs").run()
+    assert _scenario(at).name == "rag-long-docs" and "20,000 requests a day" in _scenario(at).description
 
 
 def test_url_restores_the_whole_scenario() -> None:
@@ -107,15 +238,15 @@ def test_url_restores_the_whole_scenario() -> None:
         at.query_params[k] = v
     at.run()
     _ok(at)
-    assert at.session_state["scenario"] == want
-    assert at.number_input(key="calc_rpd").value == want.workload.requests_per_day
+    assert _scenario(at) == want
+    assert at.text_input(key="calc_rpd").value == "50,000"
     assert at.text_input(key="calc_name").value == "shared"
-    assert _shown_costs(at) == pytest.approx(_model_costs(want), rel=1e-12)
+    assert _shown_rows(at) == _model_rows(want)
 
 
 def test_app_writes_the_scenario_to_the_url() -> None:
     at = run_page("calculator")
-    at.number_input(key="calc_rpd").set_value(12345.0).run()
+    at.text_input(key="calc_rpd").set_value("12,345").run()
     assert at.query_params["rpd"] in ("12345", ["12345"])
 
 
@@ -143,36 +274,23 @@ def test_url_naming_an_unknown_api_is_an_error_not_an_exception() -> None:
     ]
 
 
-def test_bad_value_names_the_field_and_keeps_last_good_results() -> None:
-    at = run_page("calculator")
-    good = _shown_costs(at)
-    at.number_input(key="calc_rpd").set_value(0.0).run()
-    assert not at.exception
-    assert any(e.value.startswith("Requests per day:") for e in at.error)
-    assert _shown_costs(at) == good
-    at.number_input(key="calc_rpd").set_value(1000.0).run()
-    _ok(at)
-    assert _shown_costs(at) != good
-
-
 def test_self_hosting_only_still_prices() -> None:
     at = run_page("calculator")
     at.multiselect(key="calc_api").set_value([]).run()
     _ok(at)  # the preset also has self-hosting rows, so the scenario stays valid
-    assert _shown_costs(at) == pytest.approx(
-        _model_costs(at.session_state["scenario"]), rel=1e-12, nan_ok=True
-    )
-    assert all(o.startswith("self-host") for o in _shown_costs(at))
+    assert _shown_rows(at) == _model_rows(_scenario(at))
+    assert set(_table(at)["Type"]) == {"Self-host"}
+    assert "break-even" not in _verdict_text(at)  # no API in the comparison: nothing to break even with
 
 
 def test_state_survives_a_page_switch() -> None:
     at = run_page("calculator")
-    at.number_input(key="calc_ot").set_value(777).run()
+    at.text_input(key="calc_ot").set_value("777").run()
     at.switch_page("app_pages/catalogue.py").run()
     at.switch_page("app_pages/calculator.py").run()
     _ok(at)
-    assert at.number_input(key="calc_ot").value == 777
-    assert at.session_state["scenario"].workload.output_tokens == 777
+    assert at.text_input(key="calc_ot").value == "777"
+    assert _scenario(at).workload.output_tokens == 777
 
 
 def test_json_scenario_upload_restores_it_and_bad_upload_is_an_error() -> None:
@@ -185,13 +303,13 @@ def test_json_scenario_upload_restores_it_and_bad_upload_is_an_error() -> None:
     )
     at.run()
     _ok(at)
-    assert at.session_state["scenario"] == want
+    assert _scenario(at) == want
     at.file_uploader(key="calc_upload_1").set_value(
         ("bad.json", b'{"workload": {}}', "application/json")
     ).run()
     assert not at.exception
     assert any("workload" in e.value for e in at.error)
-    assert at.session_state["scenario"] == want
+    assert _scenario(at) == want
 
 
 def test_custom_gpu_price_from_catalogue_reaches_the_scenario() -> None:
@@ -199,7 +317,7 @@ def test_custom_gpu_price_from_catalogue_reaches_the_scenario() -> None:
     at.session_state["custom_gpu_price"] = {"gpu": "h200", "usd_per_gpu_hour": 0.5}
     at.run()
     _ok(at)
-    sh = at.session_state["scenario"].self_host_options
+    sh = _scenario(at).self_host_options
     assert [o.usd_per_gpu_hour for o in sh if o.gpu == "h200"] == [0.5]
 
 
@@ -216,29 +334,81 @@ def test_custom_api_price_from_catalogue_can_be_compared() -> None:
     assert choice in at.multiselect(key="calc_api").options
     at.multiselect(key="calc_api").select(choice).run()
     _ok(at)
-    assert choice in _shown_costs(at)
-    assert _shown_costs(at) == pytest.approx(_model_costs(at.session_state["scenario"]), rel=1e-12)
+    assert "DeepSeek-V4-Flash API (your prices)" in set(_table(at)["Option"])
+    assert _shown_rows(at) == _model_rows(_scenario(at))
 
 
 @pytest.mark.parametrize("view", ["volume", "breakdown", "band"])
-def test_every_chart_view_offers_png_and_svg(view: str) -> None:
+def test_every_chart_view_offers_every_export(view: str) -> None:
     at = run_page("calculator")
     at.segmented_control(key="calc_chart").set_value(view).run()
     _ok(at)
     labels = {b.label for b in at.get("download_button")}
-    assert {"CSV", "XLSX", "Markdown", "Scenario JSON", "Chart PNG", "Chart SVG"} <= labels, labels
+    assert {
+        "CSV",
+        "XLSX",
+        "Markdown",
+        "JSON (all columns)",
+        "Scenario JSON",
+        "Chart PNG",
+        "Chart SVG",
+    } <= labels
 
 
-def test_table_flags_stale_and_unconfirmed_rows_where_used() -> None:
-    """Staleness and unconfirmed values are shown in the calculator's table, not only on the Catalogue page."""
+def test_details_view_has_every_column_with_units_and_the_band_named_by_cost() -> None:
+    at = run_page("calculator")
+    at.toggle(key="calc_details").set_value(True).run()
+    _ok(at)
+    t = next(d.value for d in at.dataframe if "Monthly cost (USD/month)" in d.value.columns)
+    for header in (
+        "Monthly cost, optimistic: high efficiency (USD/month)",
+        "Monthly cost, pessimistic: low efficiency (USD/month)",
+        "Monthly cost floor: 100% efficiency (USD/month)",
+        "Catalogue rows older than the staleness limit",
+        "Unconfirmed values (row.field)",
+        "Time per output token, TPOT (ms)",
+    ):
+        assert header in t.columns, header
+    sh = t[t["Type (API or self-host)"] == "Self-host"]
+    money = {
+        c: sh[c].map(lambda v: float(v.replace("$", "").replace(",", "")))
+        for c in ("Monthly cost, optimistic: high efficiency (USD/month)",
+                  "Monthly cost, pessimistic: low efficiency (USD/month)")
+    }  # fmt: skip
+    assert (money["Monthly cost, optimistic: high efficiency (USD/month)"]
+            <= money["Monthly cost, pessimistic: low efficiency (USD/month)"]).all()  # fmt: skip
+
+
+def test_stale_rows_are_flagged_on_the_row_and_warned_above_the_table() -> None:
     at = run_page("calculator")
     _ok(at)
-    t = _table(at)
-    for col in ("stale_rows", "unconfirmed_fields", "price_as_of", "price_sources"):
-        assert col in t.columns, col
-    model = compare_table(at.session_state["scenario"], load_catalogue()).set_index("option")
-    for _, row in t.iterrows():
-        assert row["stale_rows"] == model.loc[row["option"], "stale_rows"]
+    s = _scenario(at)
+    t = evaluate(s, load_catalogue()).table
+    stale = t[t["stale_rows"] != "none"]
+    assert not stale.empty, "no stale row in the default scenario: the test says nothing"
+    shown = _table(at).set_index("Option")
+    for _, row in stale.iterrows():
+        assert "stale price data (" in shown.loc[row["label"], "Flags"]
+    assert any(w.value.startswith("Catalogue rows older than 180 days are used") for w in at.warning)
+
+
+def test_page_opens_with_what_it_answers_and_has_a_glossary() -> None:
+    at = run_page("calculator")
+    assert at.markdown[0].value.startswith("**What does this workload cost")
+    glossary = next(e for e in at.expander if "Glossary" in e.label)
+    text = " ".join(m.value for m in glossary.markdown)
+    for term in (
+        "TTFT",
+        "TPOT",
+        "MFU / MBU",
+        "MTP",
+        "dp / tp",
+        "Always on / autoscaled",
+        "Self-host",
+        "Price rows",
+    ):
+        assert f"**{term}**" in text, term
+    assert any("0% by default" in c.value for c in at.caption)  # the overhead default is stated
 
 
 def test_number_inputs_take_their_bounds_and_help_from_the_model_fields() -> None:
@@ -254,7 +424,8 @@ def test_number_inputs_take_their_bounds_and_help_from_the_model_fields() -> Non
         lo, hi = cs.field_bounds(f.model, f.field)
         assert (proto.min, proto.max) == (lo, hi), f.field
         assert proto.help == (f.model.model_fields[f.field].description or "").replace("``", "`")
-    # spot checks against the model's stated limits (costmodel.scenario)
+    for c in cs.COUNT_INPUTS:
+        assert at.text_input(key=cs.WORKLOAD_KEYS[c.field]).proto.help == cs.count_help(c)
     assert cs.field_bounds(Scenario.model_fields["workload"].annotation, "prompt_tokens") == (1, 2**24)  # type: ignore[arg-type]
     from costmodel.scenario import ServingAssumptions
 

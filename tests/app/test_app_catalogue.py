@@ -110,7 +110,11 @@ def test_upload_clashing_with_catalogue_id_is_refused() -> None:
 
 
 def test_oversized_upload_is_refused_before_parsing() -> None:
+    from app_pages.common import MAX_UPLOAD_BYTES
+
     at = run_page("catalogue")
-    at.file_uploader[0].set_value(("big.yaml", b"#" * 300_000, "application/yaml")).run()
+    at.file_uploader[0].set_value(("big.yaml", b"#" * (MAX_UPLOAD_BYTES + 1), "application/yaml")).run()
     assert not at.exception
-    assert any("limit" in e.value for e in at.error)
+    assert any(f"the limit is {MAX_UPLOAD_BYTES:,} bytes" in e.value for e in at.error)
+    # the label states the same limit as the widget (``max_upload_size``) and the check
+    assert "up to 2 MB" in at.file_uploader[0].proto.label

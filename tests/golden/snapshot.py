@@ -73,6 +73,7 @@ def variants() -> dict[str, Scenario]:
         workload=w.model_copy(update={"cache_hit_fraction": 1.0, "output_tokens": 0})
     )
     out["chat-tiny-volume"] = with_(workload=w.model_copy(update={"requests_per_day": 0.01}))
+    out["chat-2m-token-prompt"] = with_(workload=w.model_copy(update={"prompt_tokens": 2 * 1024 * 1024}))
     out["api-only"] = with_(self_host_options=())
     out["self-host-only"] = with_(api_options=(), self_host_options=sh)
     return out
@@ -111,9 +112,9 @@ def _cli(argv: list[str]) -> str:
     return f"exit {code}\n{buf.getvalue()}"
 
 
-def _xlsx_sheets(s: Scenario, table: pd.DataFrame, cat: Catalogue) -> dict[str, pd.DataFrame]:
+def _xlsx_sheets(s: Scenario, table: pd.DataFrame, cat: Catalogue, be: pd.DataFrame) -> dict[str, pd.DataFrame]:
     buf = io.BytesIO()
-    export.write_xlsx(buf, s, table, cat)  # type: ignore[arg-type]
+    export.write_xlsx(buf, s, table, cat, be)
     buf.seek(0)
     return pd.read_excel(buf, sheet_name=None)
 
@@ -127,9 +128,10 @@ def scenario_figures(s: Scenario, cat: Catalogue) -> dict[str, Any]:
         "curves": _digest(_frame(ev.curves), every=20),
         "break_even": _frame(ev.break_even),
         "csv": _digest(export.to_csv(table)),
-        "markdown": _digest(export.to_markdown(s, table, cat)),
+        "csv_raw": _digest(export.to_csv_raw(table)),
+        "markdown": _digest(export.to_markdown(s, table, cat, ev.break_even)),
         "json": _digest(export.to_json(s, table, cat)),
-        "xlsx": _digest({k: _frame(v) for k, v in _xlsx_sheets(s, table, cat).items()}),
+        "xlsx": _digest({k: _frame(v) for k, v in _xlsx_sheets(s, table, cat, ev.break_even).items()}),
     }
 
 

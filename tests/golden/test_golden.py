@@ -29,7 +29,9 @@ def test_same_scenarios_and_commands(now: dict, recorded: dict) -> None:  # type
 
 
 @pytest.mark.parametrize("name", list(snapshot.variants()))
-@pytest.mark.parametrize("part", ["table", "curves", "break_even", "csv", "markdown", "json", "xlsx"])
+@pytest.mark.parametrize(
+    "part", ["table", "curves", "break_even", "csv", "csv_raw", "markdown", "json", "xlsx"]
+)
 def test_scenario_figures_unchanged(now: dict, recorded: dict, name: str, part: str) -> None:  # type: ignore[type-arg]
     assert now["scenarios"][name][part] == recorded["scenarios"][name][part]
 

@@ -59,12 +59,16 @@ def api_only(s: Scenario) -> Scenario:
 def test_api_rows_of_every_preset(catalogue: Catalogue, name: str) -> None:
     s = preset(name, AS_OF)
     df = api_rows(s, catalogue)
-    assert list(df.columns) == [*COLUMNS, *API_COLUMNS, "stale_rows"]
+    assert list(df.columns) == [*COLUMNS, *API_COLUMNS, "stale_rows", "flags"]
     assert set(CONTRACT) <= set(df.columns)
     assert len(df) == len(s.api_options) and (df["kind"] == "api").all()
     assert df["option"].is_unique
-    numbers = df[MONEY].to_numpy(dtype=float)
+    served = df["feasible"].astype(bool)
+    numbers = df.loc[served, MONEY].to_numpy(dtype=float)
     assert np.isfinite(numbers).all() and (numbers >= 0).all()
+    # doc-analysis-1m's 900,000-token prompts exceed Kimi K2.6's 262,144-token window: not served, the reason
+    assert (~served).sum() == (1 if name == "doc-analysis-1m" else 0)
+    assert df.loc[~served, "reason"].str.contains("262,144-token context window").all()
     assert df["gpus"].isna().all() and df["utilization"].isna().all()
     assert (df["as_of"] == "2026-11-28").all()
     rows = {p.id: p for p in catalogue.prices}
@@ -154,7 +158,15 @@ profiles = st.lists(st.floats(0, 1e6), min_size=24, max_size=24).filter(lambda p
 )
 def test_no_nan_or_inf_in_any_table(catalogue: Catalogue, w: Workload, name: str) -> None:
     df = api_rows(preset(name, AS_OF).model_copy(update={"workload": w}), catalogue)
-    assert np.isfinite(df[MONEY].to_numpy(dtype=float)).all()
+    served = df["feasible"].astype(bool)
+    assert np.isfinite(df.loc[served, MONEY].to_numpy(dtype=float)).all()
+    # an API that cannot serve the workload (longer than its context window or maximum output): no money, the
+    # reason in the row, not ranked
+    refused = df[~served]
+    money = [c for c in MONEY if c != "peak_traffic_fraction"]  # a share of traffic, not money: kept
+    assert refused[money].isna().all().all() and refused["rank"].isna().all()
+    assert refused["reason"].str.contains("context window|maximum output").all()
+    assert (refused["flags"].str.startswith("not ranked: ")).all()
 
 
 # ---- sweeps ------------------------------------------------------------------------------------------------
@@ -226,7 +238,10 @@ def test_self_hosting_only_comparison_has_every_column(catalogue: Catalogue) -> 
     assert (only["kind"] == "self_host").all() and len(only) == len(full.self_host_options)
     mixed = compare_table(full, catalogue)
     same = mixed[mixed["kind"] == "self_host"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(only, same[only.columns], check_dtype=False)
+    # the same rows, ranked among themselves (rank and the flags that depend on it aside)
+    cols = [c for c in only.columns if c not in ("rank", "flags")]
+    pd.testing.assert_frame_equal(only[cols], same[cols], check_dtype=False)
+    assert list(only["rank"].dropna()) == list(range(1, only["rank"].notna().sum() + 1))
     assert only[API_COLUMNS].isna().all().all()
 
 

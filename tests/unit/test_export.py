@@ -19,6 +19,7 @@ from costmodel.export import (
     escape_cell,
     scenario_table,
     to_csv,
+    to_csv_raw,
     to_json,
     to_markdown,
     write_export,
@@ -60,43 +61,110 @@ def table(scenario: Scenario, catalogue: Catalogue) -> pd.DataFrame:
 # ---- read-backs --------------------------------------------------------------------------------------------
 
 
-def test_csv_reads_back_equal(table: pd.DataFrame) -> None:
-    back = pd.read_csv(io.StringIO(to_csv(table)))
+def test_machine_csv_reads_back_equal(table: pd.DataFrame) -> None:
+    back = pd.read_csv(io.StringIO(to_csv_raw(table)))
     pd.testing.assert_frame_equal(normal(back), normal(table), check_exact=True)
 
 
-def test_xlsx_reads_back_equal(
+def test_people_csv_is_ranked_with_units_and_rounded(table: pd.DataFrame) -> None:
+    back = pd.read_csv(io.StringIO(to_csv(table)))
+    assert list(back.columns[:5]) == [
+        "Rank", "Option", "Type (API or self-host)", "Monthly cost (USD/month)", "Dearer than the cheapest (%)"
+    ]  # fmt: skip
+    for header in back.columns:  # units in every numeric header
+        if pd.api.types.is_numeric_dtype(back[header]) and header != "Rank":
+            assert "(" in header and ")" in header, header
+    ranked = back[back["Rank"].notna()]
+    assert list(ranked["Rank"]) == list(range(1, len(ranked) + 1))  # ranked rows first, in order
+    assert ranked["Monthly cost (USD/month)"].is_monotonic_increasing
+    assert back["Rank"].isna().sum() == (~table["feasible"].astype(bool)).sum()  # the refused rows last
+    assert back.iloc[-1]["Why not ranked"].startswith("the prompt (900,000 tokens) exceeds Kimi K2.6's")
+    money = back["Monthly cost (USD/month)"].dropna()
+    assert ((money * 100).round(6) % 1 == 0).all()  # cents
+    want = table.set_index("label")["monthly_cost_usd"]
+    for label, cost in zip(back["Option"], back["Monthly cost (USD/month)"], strict=True):
+        if pd.notna(cost):
+            assert cost == pytest.approx(float(want[label]), abs=0.006)
+    assert (back["Dearer than the cheapest (%)"].dropna() >= 0).all()  # in %, not a fraction
+    assert back.iloc[1]["Dearer than the cheapest (%)"] > 1
+    text = to_csv(table)
+    assert "e+" not in text and "e-0" not in text and "nan" not in text.lower() and "None" not in text
+
+
+def _workbook(path: Path) -> object:
+    import openpyxl
+
+    return openpyxl.load_workbook(path)
+
+
+def test_xlsx_for_people_formats_ranks_and_explains(
     tmp_path: Path, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
 ) -> None:
+    from costmodel.compare import evaluate
+
+    ev = evaluate(scenario, catalogue)
     path = tmp_path / "out.xlsx"
-    write_xlsx(path, scenario, table, catalogue)
-    sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["Summary", "API", "Assumptions", "Scenario"]  # no self-host rows: no sheet
-    pd.testing.assert_frame_equal(normal(sheets["API"]), normal(table), check_exact=False, rtol=1e-12)
-    summary = sheets["Summary"]
-    assert summary["monthly_cost_usd"].is_monotonic_increasing
-    assert summary["monthly_cost_usd"].iloc[0] == table["monthly_cost_usd"].min()
-    # every price row used, with source and date
-    assumptions = sheets["Assumptions"]
-    assert set(table["price_ids"]) <= set(assumptions["id"])
-    rows = {p.id: p for p in catalogue.prices}
-    for _, r in assumptions.iterrows():
-        assert r["source"] == rows[r["id"]].source and r["as_of"] == rows[r["id"]].as_of.isoformat()
-    pd.testing.assert_frame_equal(normal(sheets["Scenario"]), normal(scenario_table(scenario)))
-
-
-def test_xlsx_with_self_host_rows_has_hardware_rows(tmp_path: Path, catalogue: Catalogue) -> None:
-    full = preset("doc-analysis-1m", AS_OF)
-    both = compare_table(full, catalogue)
-    assert (both["kind"] == "self_host").sum() == len(full.self_host_options)
-    path = tmp_path / "both.xlsx"
-    write_xlsx(path, full, both, catalogue)
-    sheets = pd.read_excel(path, sheet_name=None)
-    assert list(sheets) == ["Summary", "API", "Self-host", "Assumptions", "Scenario"]
-    self_host = both[both["kind"] == "self_host"].reset_index(drop=True)
-    pd.testing.assert_frame_equal(
-        normal(sheets["Self-host"]), normal(self_host), check_exact=False, rtol=1e-12
+    write_xlsx(path, scenario, ev.table, catalogue, ev.break_even)
+    wb = _workbook(path)
+    assert wb.sheetnames == ["Summary", "Workload", "Details", "Assumptions", "Data", "Scenario"]  # type: ignore[attr-defined]
+    ws = wb["Summary"]  # type: ignore[index]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["Rank", "Option", "Type (API or self-host)", "Monthly cost (USD/month)"]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    ranks = [r[0] for r in rows]
+    assert ranks[: len(ranks) - 1] == list(range(1, len(ranks))) and ranks[-1] is None  # Kimi refused, last
+    costs = [r[col["Monthly cost (USD/month)"] - 1] for r in rows if r[0] is not None]
+    assert costs == sorted(costs)
+    formats = {h: ws.cell(row=2, column=i).number_format for h, i in col.items()}
+    assert formats["Monthly cost (USD/month)"].startswith("$#,##0.00")
+    assert formats["Cost per request (USD)"].startswith("$")
+    assert formats["Input (USD per 1M tokens)"].startswith("$#,##0.00")
+    assert formats["GPU utilisation (%)"].endswith("%") and formats["Dearer than the cheapest (%)"].endswith(
+        "%"
     )
+    assert ws.freeze_panes == "B2"  # header row and option column stay in view
+    assert ws.column_dimensions["B"].width >= 20  # fitted, not the default 8.43
+    assert ws.auto_filter.ref
+    workload = {r[0]: r[1] for r in wb["Workload"].iter_rows(min_row=2, values_only=True)}  # type: ignore[index]
+    assert workload["Requests per day"] == scenario.workload.requests_per_day
+    assert workload["Verdict"].startswith("DeepSeek-V4-Flash API costs $3.23k/month, ")  # API options only
+    assert any(k.startswith("Warning") and "Kimi K2.6" in str(v) for k, v in workload.items())
+    data = pd.read_excel(path, sheet_name="Data")  # the machine form: every column of the table
+    pd.testing.assert_frame_equal(normal(data), normal(ev.table), check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        normal(pd.read_excel(path, sheet_name="Scenario")), normal(scenario_table(scenario))
+    )
+    assumptions = pd.read_excel(path, sheet_name="Assumptions")
+    assert set(table["price_ids"]) <= set(assumptions["id"])
+    rows_by_id = {p.id: p for p in catalogue.prices}
+    for _, r in assumptions.iterrows():
+        assert (
+            r["source"] == rows_by_id[r["id"]].source and r["as_of"] == rows_by_id[r["id"]].as_of.isoformat()
+        )
+
+
+def test_xlsx_with_self_host_rows_has_break_even_and_hardware_rows(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    from costmodel.compare import evaluate
+
+    full = preset("doc-analysis-1m", AS_OF)
+    ev = evaluate(full, catalogue)
+    both = ev.table
+    path = tmp_path / "both.xlsx"
+    write_xlsx(path, full, both, catalogue, ev.break_even)
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["Summary", "Workload", "Details", "Break-even", "Assumptions", "Data", "Scenario"]
+    details = sheets["Details"]
+    assert "Monthly cost, pessimistic: low efficiency (USD/month)" in details.columns
+    sh = details[details["Type (API or self-host)"] == "Self-host"]
+    assert (sh["Monthly cost, optimistic: high efficiency (USD/month)"]
+            <= sh["Monthly cost, pessimistic: low efficiency (USD/month)"]).all()  # fmt: skip
+    be = sheets["Break-even"]
+    assert len(be) == len(ev.break_even)
+    assert set(be["Self-hosting option"]) == set(both.loc[both["kind"] == "self_host", "label"])
+    self_host = both[both["kind"] == "self_host"]
     assumed = dict(zip(sheets["Assumptions"]["id"], sheets["Assumptions"]["table"], strict=True))
     for gpu in self_host["gpu"]:
         assert assumed[gpu] == "gpus"
@@ -112,14 +180,29 @@ def test_json_export(scenario: Scenario, table: pd.DataFrame, catalogue: Catalog
     pd.testing.assert_frame_equal(normal(back), normal(table), check_exact=True)
     assert doc["table"][0]["gpus"] is None  # missing, not NaN
     assert {a["id"] for a in doc["assumptions"]} == set(table["price_ids"])
+    for col in ("option", "kind", "monthly_cost_usd", "usd_per_mtok_input", "usd_per_mtok_output",
+                "usd_per_mtok_blended", "gpus", "utilization", "rank", "feasible", "reason", "flags"):  # fmt: skip
+        assert col in doc["table"][0], col  # the contract columns stay; the new ones are added
 
 
-def test_markdown_export(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> None:
-    md = to_markdown(scenario, table, catalogue)
+def test_markdown_export_reads_like_the_page(
+    scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
+) -> None:
+    from costmodel.compare import evaluate
+    from costmodel.verdict import verdict
+
+    ev = evaluate(scenario, catalogue)
+    md = to_markdown(scenario, ev.table, catalogue, ev.break_even)
     assert md.startswith("# Cost comparison: doc-analysis-1m")
-    assert "Prices as of 2026-11-28" in md and "<NA>" not in md and "nan" not in md
-    for option in table["option"]:
-        assert md.count(option) == 2  # ranked summary and itemised bill
+    assert f"**{verdict(scenario, ev.table, ev.break_even).text}**" in md
+    assert "> **Warning.** 1 of 5 options cannot serve this workload" in md
+    assert "Prices as of" not in md or "2026-11-28" in md
+    assert "500 requests/day" in md and "900,000 prompt tokens" in md
+    for bad in ("<NA>", "nan", "None", "e+0", "2e+06"):
+        assert bad not in md, bad
+    assert "| Option | Type | Monthly (USD) | vs cheapest |" in md
+    for label in table["label"]:
+        assert f"| {label} |" in md
     for pid in table["price_ids"]:
         assert f"| {pid} |" in md
 
@@ -150,7 +233,9 @@ def test_user_text_cannot_become_a_formula(
     values = dict(pd.read_excel(path, sheet_name="Scenario").itertuples(index=False, name=None))
     assert values["name"] == "'" + evil.name and values["description"] == "'@SUM(1)"
     csv_back = pd.read_csv(io.StringIO(to_csv(bad_table)))
-    assert (csv_back["notes"] == "'=cmd|' /C calc'!A0").all()
+    assert (csv_back["Notes"] == "'=cmd|' /C calc'!A0").all()
+    raw_back = pd.read_csv(io.StringIO(to_csv_raw(bad_table)))
+    assert (raw_back["notes"] == "'=cmd|' /C calc'!A0").all()
 
 
 def test_write_export_refuses_to_overwrite(
@@ -162,7 +247,9 @@ def test_write_export_refuses_to_overwrite(
         write_export(path, "csv", scenario, table, catalogue)
     assert path.read_text() == "keep me"
     write_export(path, "csv", scenario, table, catalogue, force=True)
-    assert path.read_text().startswith("option,kind,")
+    assert path.read_text().startswith("option,label,kind,")  # the machine CSV: the contract's columns
+    write_export(path, "csv", scenario, table, catalogue, force=True, readable=True)
+    assert path.read_text().startswith("Rank,Option,")
 
 
 def test_assumptions_of_an_empty_table(catalogue: Catalogue, table: pd.DataFrame) -> None:
@@ -304,9 +391,19 @@ def test_cli_bad_arguments(capsys: pytest.CaptureFixture[str], argv: list[str], 
 
 
 def test_no_nan_in_exported_numbers(table: pd.DataFrame) -> None:
-    back = pd.read_csv(io.StringIO(to_csv(table)))
-    numeric = back.drop(columns=["gpus", "utilization"]).select_dtypes("number")
+    back = pd.read_csv(io.StringIO(to_csv_raw(table)))
+    served = back[back["feasible"]]
+    numeric = served.drop(columns=["gpus", "utilization"]).select_dtypes("number").dropna(axis=1, how="all")
     assert np.isfinite(numeric.to_numpy(dtype=float)).all()
+
+
+def test_cli_readable_csv_and_its_misuse(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "compare", "--preset", "chat", "--as-of", "2026-11-28", "--format", "csv", "--readable"
+    )
+    assert code == 0 and out.startswith("Rank,Option,Type (API or self-host),Monthly cost (USD/month)")
+    code, _, err = run(capsys, "compare", "--preset", "chat", "--format", "json", "--readable")
+    assert code == 2 and "--readable applies to --format csv" in err
 
 
 def test_markdown_report_escapes_user_text(catalogue: Catalogue) -> None:

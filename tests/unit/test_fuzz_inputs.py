@@ -91,7 +91,7 @@ SELF_HOST_MEASURES = [
     "decode_tokens_per_s_per_gpu",
 ]
 #: Self-hosting columns of the efficiency band: finite, or empty with the reason in a ``*reason*`` column.
-BAND = ["monthly_cost_usd_low", "monthly_cost_usd_high", "monthly_cost_usd_floor"]
+BAND = ["monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic", "monthly_cost_usd_floor"]
 NAN_WORDS = ("nan", "inf", "infinity")
 #: URL keys of the top-level scenario fields (the workload and assumption keys are in costmodel.scenario).
 _TOP_KEYS = {
@@ -137,7 +137,7 @@ def check_table(table: pd.DataFrame) -> None:
         notes = _text(row.get("notes"))
         for col in BAND:
             if col in table.columns and _missing(row[col]):
-                level = col.rsplit("_", 1)[-1]
+                level = {"pessimistic": "low", "optimistic": "high"}.get(col.rsplit("_", 1)[-1], "floor")
                 assert f"{level} efficiency" in _text(row.get("band_reason")), (
                     f"{row['option']}: {col} empty with no reason in the row"
                 )
@@ -607,7 +607,7 @@ def test_nan_check_can_fail() -> None:
     t = compare_table(DEFAULT, CAT)
     bad = t.copy()
     i = bad.index[bad["kind"] == "self_host"][0]
-    bad.loc[i, "monthly_cost_usd_low"] = math.nan
+    bad.loc[i, "monthly_cost_usd_pessimistic"] = math.nan
     bad.loc[i, "band_reason"] = None
     with pytest.raises(AssertionError):
         check_table(bad)
@@ -626,7 +626,11 @@ def test_band_level_that_misses_the_latency_target_says_why() -> None:
         s = DEFAULT.model_copy(update={"assumptions": ServingAssumptions(tpot_ms_target=tpot_ms)})
         t = compare_table(s, CAT)
         check_table(t)
-        sh = t[(t["kind"] == "self_host") & t["monthly_cost_usd_low"].isna() & t["monthly_cost_usd"].notna()]
+        sh = t[
+            (t["kind"] == "self_host")
+            & t["monthly_cost_usd_pessimistic"].isna()
+            & t["monthly_cost_usd"].notna()
+        ]
         for _, row in sh.iterrows():
             assert f"low efficiency: no cost, TPOT target {tpot_ms:g} ms missed" in row["band_reason"]
             found += 1

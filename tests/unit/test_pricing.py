@@ -171,10 +171,26 @@ def test_custom_prices_are_flat(catalogue: Catalogue) -> None:
     assert bill.price.price_ids == "custom" and bill.price.price_sources == "user input"
 
 
-def test_exceeding_the_context_window_is_noted(catalogue: Catalogue) -> None:
-    w = simple(prompt_tokens=300_000)
-    bill = api_bill(ApiOption(provider="moonshot", model="kimi-k2.6"), w, catalogue, dt.date(2026, 11, 28))
-    assert any("262,144-token context window" in n for n in bill.notes)
+def test_exceeding_the_context_window_is_the_bills_reason(catalogue: Catalogue) -> None:
+    kimi = ApiOption(provider="moonshot", model="kimi-k2.6")
+    bill = api_bill(kimi, simple(prompt_tokens=300_000), catalogue, dt.date(2026, 11, 28))
+    assert bill.reason.startswith(
+        "the prompt (300,000 tokens) exceeds Kimi K2.6's 262,144-token context window"
+    )
+    # prompt alone fits, prompt + output does not
+    w = simple(prompt_tokens=262_000).model_copy(update={"output_tokens": 1_000})
+    assert "prompt + output (263,000 tokens)" in api_bill(kimi, w, catalogue, dt.date(2026, 11, 28)).reason
+    # exactly the window: served
+    w = simple(prompt_tokens=261_144).model_copy(update={"output_tokens": 1_000})
+    assert api_bill(kimi, w, catalogue, dt.date(2026, 11, 28)).reason == ""
+    # no recorded window: not checked, and the bill says so
+    opus = api_bill(
+        ApiOption(provider="anthropic", model="claude-opus-4.6"),
+        simple(prompt_tokens=300_000),
+        catalogue,
+        dt.date(2026, 11, 28),
+    )
+    assert opus.reason == "" and any("context window unknown" in n for n in opus.notes)
 
 
 def test_unconfirmed_fields_are_reported(catalogue: Catalogue) -> None:

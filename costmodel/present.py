@@ -1,0 +1,298 @@
+"""Numbers for people: human formats, column headers with units, and the comparison table ranked and shaped
+for the page, the CSV, the XLSX and the Markdown report (one definition of every column, used by all four).
+
+Formats: thousands separators, sensible decimals, percentages as %, no scientific notation, and an em dash for a
+value that does not apply (never "None" or "nan"). The machine forms (JSON, ``costmodel compare --format csv``)
+keep the snake_case columns of the table (:mod:`costmodel.tables`) at full precision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import pandas as pd
+
+__all__ = [
+    "COLUMN_SPECS",
+    "COMPACT",
+    "DETAILS",
+    "MISSING",
+    "ColumnSpec",
+    "count",
+    "count_short",
+    "display_frame",
+    "people_frame",
+    "percent",
+    "ranked",
+    "usd",
+    "usd_rate",
+    "usd_short",
+]
+
+#: Shown for a value that does not apply or is not known.
+MISSING = "—"
+
+Kind = Literal["usd", "usd_small", "rate", "int", "pct", "ratio", "ms", "rate_tok", "gb", "text", "bool"]
+
+
+def _ok(x: object) -> float | None:
+    if x is None or x is pd.NA or isinstance(x, str | bool):
+        return None
+    try:
+        v = float(x)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def usd(x: object) -> str:
+    """``$26,512`` (whole dollars from $100), ``$12.34``, ``$0.0133`` (3 significant digits below $1)."""
+    v = _ok(x)
+    if v is None:
+        return MISSING
+    sign, a = ("-" if v < 0 else ""), abs(v)
+    if a >= 100:
+        return f"{sign}${a:,.0f}"
+    if a >= 1 or a == 0:
+        return f"{sign}${a:,.2f}"
+    return f"{sign}${a:.3g}" if a >= 1e-4 else f"{sign}${a:.6f}".rstrip("0")
+
+
+def _short(a: float, digits: int = 3) -> str:
+    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if a >= div * 0.9995:
+            text = f"{a / div:.{max(digits - len(str(int(a / div))), 0)}f}"
+            return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
+    if a >= 1 or a == 0:
+        return f"{a:,.0f}" if a >= 100 else f"{a:.{digits}g}"
+    return f"{a:.2g}"
+
+
+def usd_short(x: object) -> str:
+    """``$26.5k``, ``$2.42M``, ``$950``, ``$0.43`` (3 significant digits)."""
+    v = _ok(x)
+    if v is None:
+        return MISSING
+    return ("-" if v < 0 else "") + "$" + _short(abs(v))
+
+
+def usd_rate(x: object) -> str:
+    """A price per 1M tokens: ``$0.28``, ``$0.028``, ``$2.19`` (up to 4 decimals, at least 2)."""
+    v = _ok(x)
+    if v is None:
+        return MISSING
+    text = f"{v:,.4f}".rstrip("0")
+    whole, _, dec = text.partition(".")
+    return f"${whole}.{dec.ljust(2, '0')}"
+
+
+def count(x: object) -> str:
+    """A whole count with separators: ``1,048,576``; a fraction below 10 keeps 2 decimals (``0.25``)."""
+    v = _ok(x)
+    if v is None:
+        return MISSING
+    return f"{v:,.2f}".rstrip("0").rstrip(".") if abs(v) < 10 and v != round(v) else f"{v:,.0f}"
+
+
+def count_short(x: object) -> str:
+    """``1.9M``, ``40k``, ``500``, ``0.01`` (3 significant digits)."""
+    v = _ok(x)
+    if v is None:
+        return MISSING
+    return ("-" if v < 0 else "") + _short(abs(v))
+
+
+def percent(x: object) -> str:
+    """A fraction as a percentage: ``61%`` (from 10 %), ``4.2%``, ``0.35%``."""
+    v = _ok(x)
+    if v is None:
+        return MISSING
+    p = v * 100
+    return f"{p:,.0f}%" if abs(p) >= 10 or p == 0 else f"{p:.2g}%"
+
+
+def _ratio(x: object) -> str:
+    """How much dearer than the cheapest: ``cheapest``, ``+46%``, ``2.4×``."""
+    v = _ok(x)
+    if v is None:
+        return MISSING
+    if v <= 1e-12:
+        return "cheapest"
+    return f"+{percent(v)}" if v < 1 else f"{v + 1:,.1f}×"
+
+
+def _fixed(digits: int) -> Callable[[object], str]:
+    def f(x: object) -> str:
+        v = _ok(x)
+        return MISSING if v is None else f"{v:,.{digits}f}"
+
+    return f
+
+
+def _text(x: object) -> str:
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    return str(x)
+
+
+_FMT: dict[Kind, Callable[[object], str]] = {
+    "usd": usd,
+    "usd_small": usd,
+    "rate": usd_rate,
+    "int": count,
+    "pct": percent,
+    "ratio": _ratio,
+    "ms": _fixed(1),
+    "rate_tok": _fixed(0),
+    "gb": _fixed(1),
+    "text": _text,
+    "bool": _text,
+}
+#: Decimals kept in the number exports (CSV/XLSX), per kind.
+_ROUND: dict[Kind, int] = {"usd": 2, "usd_small": 6, "rate": 4, "int": 2, "pct": 4, "ratio": 4, "ms": 2,
+                           "rate_tok": 1, "gb": 2}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How a table column reads for people: its header (with its unit) and its kind of number."""
+
+    header: str
+    kind: Kind
+    short: str = ""
+    """A shorter header for the page's compact table (defaults to ``header``)."""
+
+
+#: Every column people see, in the order of the details view. Computed here: ``vs_cheapest`` (fraction dearer
+#: than the cheapest ranked option), ``yearly_cost_usd`` (12 × monthly), ``type`` (API | Self-host).
+COLUMN_SPECS: dict[str, ColumnSpec] = {
+    "rank": ColumnSpec("Rank", "int", "#"),
+    "label": ColumnSpec("Option", "text"),
+    "type": ColumnSpec("Type (API or self-host)", "text", "Type"),
+    "monthly_cost_usd": ColumnSpec("Monthly cost (USD/month)", "usd", "Monthly (USD)"),
+    "vs_cheapest": ColumnSpec("Dearer than the cheapest (%)", "ratio", "vs cheapest"),
+    "usd_per_request": ColumnSpec("Cost per request (USD)", "usd_small", "$/request"),
+    "yearly_cost_usd": ColumnSpec("Yearly cost (USD/year)", "usd", "Yearly (USD)"),
+    "usd_per_mtok_input": ColumnSpec("Input (USD per 1M tokens)", "rate", "$/M input"),
+    "usd_per_mtok_output": ColumnSpec("Output (USD per 1M tokens)", "rate", "$/M output"),
+    "usd_per_mtok_blended": ColumnSpec("Blended input + output (USD per 1M tokens)", "rate", "$/M blended"),
+    "gpus": ColumnSpec("GPUs at the peak hour (count)", "int", "GPUs"),
+    "utilization": ColumnSpec("GPU utilisation (%)", "pct", "Utilisation"),
+    "flags": ColumnSpec("Flags", "text"),
+    "monthly_cost_usd_optimistic": ColumnSpec(
+        "Monthly cost, optimistic: high efficiency (USD/month)", "usd", "Optimistic (USD/month)"
+    ),
+    "monthly_cost_usd_pessimistic": ColumnSpec(
+        "Monthly cost, pessimistic: low efficiency (USD/month)", "usd", "Pessimistic (USD/month)"
+    ),
+    "monthly_cost_usd_floor": ColumnSpec(
+        "Monthly cost floor: 100% efficiency (USD/month)", "usd", "Floor (USD/month)"
+    ),
+    "efficiency": ColumnSpec("Efficiency level of the monthly cost", "text", "Efficiency"),
+    "reason": ColumnSpec("Why not ranked", "text"),
+    "band_reason": ColumnSpec("Efficiency band note", "text"),
+    "provider": ColumnSpec("Provider", "text"),
+    "model": ColumnSpec("Model id", "text"),
+    "price_basis_used": ColumnSpec("Price basis used", "text"),
+    "monthly_input_cache_hit_usd": ColumnSpec("Input at cache-hit price (USD/month)", "usd", "Cache hits"),
+    "monthly_input_cache_miss_usd": ColumnSpec(
+        "Input at cache-miss price (USD/month)", "usd", "Cache misses"
+    ),
+    "monthly_output_usd": ColumnSpec("Output (USD/month)", "usd", "Output"),
+    "monthly_peak_usd": ColumnSpec("Billed at the standard price (USD/month)", "usd", "Standard price"),
+    "monthly_off_peak_usd": ColumnSpec("Billed at the off-peak price (USD/month)", "usd", "Off-peak price"),
+    "peak_traffic_fraction": ColumnSpec("Traffic at the standard price (%)", "pct", "At standard price"),
+    "context_tier_above_prompt_tokens": ColumnSpec("Context tier applied above (prompt tokens)", "int"),
+    "gpu": ColumnSpec("GPU type", "text"),
+    "precision": ColumnSpec("Precision plan", "text"),
+    "mode": ColumnSpec("Provisioning (always on or autoscaled)", "text", "Provisioning"),
+    "deployment_gpus": ColumnSpec("GPUs per replica (count)", "int"),
+    "gpus_mean": ColumnSpec("GPUs on average over the week (count)", "int"),
+    "attention_layout": ColumnSpec("Attention layout (dp: data-parallel, tpN: tensor-parallel)", "text"),
+    "usd_per_gpu_hour": ColumnSpec("GPU price (USD per GPU-hour)", "rate"),
+    "ttft_ms": ColumnSpec("Time to first token, TTFT (ms)", "ms"),
+    "tpot_ms": ColumnSpec("Time per output token, TPOT (ms)", "ms"),
+    "max_batch": ColumnSpec("Concurrent sequences per replica (count)", "int"),
+    "prefill_tokens_per_s_per_gpu": ColumnSpec("Prefill (tokens/s per GPU)", "rate_tok"),
+    "decode_tokens_per_s_per_gpu": ColumnSpec("Decode (tokens/s per GPU)", "rate_tok"),
+    "weights_gb": ColumnSpec("Weights per replica (GB)", "gb"),
+    "measured": ColumnSpec("Measured rates used", "text"),
+    "stale_rows": ColumnSpec("Catalogue rows older than the staleness limit", "text"),
+    "unconfirmed_fields": ColumnSpec("Unconfirmed values (row.field)", "text"),
+    "price_ids": ColumnSpec("Price or rental rows used", "text"),
+    "price_sources": ColumnSpec("Sources", "text"),
+    "price_as_of": ColumnSpec("Rows checked on (date)", "text"),
+    "price_confidence": ColumnSpec("Confidence of the rows", "text"),
+    "notes": ColumnSpec("Notes", "text"),
+    "option": ColumnSpec("Option id", "text"),
+    "as_of": ColumnSpec("Prices as of (date)", "text"),
+}
+#: The compact view (the page's default table, the XLSX Summary sheet and the Markdown report).
+COMPACT = [
+    "label", "type", "monthly_cost_usd", "vs_cheapest", "usd_per_request", "usd_per_mtok_input",
+    "usd_per_mtok_output", "gpus", "utilization", "flags",
+]  # fmt: skip
+#: The details view: every column people may want (the CSV and the XLSX Details sheet).
+DETAILS = [c for c in COLUMN_SPECS if c not in ("flags",)] + ["flags"]
+
+
+def ranked(table: pd.DataFrame) -> pd.DataFrame:
+    """The comparison table in rank order (unranked options last, in table order), with the computed columns
+    ``type``, ``vs_cheapest``, ``yearly_cost_usd`` and ``weights_gb``."""
+    t = table.copy()
+    t["_order"] = pd.to_numeric(t["rank"], errors="coerce").astype(float).fillna(math.inf)
+    t = t.sort_values("_order", kind="stable").drop(columns="_order").reset_index(drop=True)
+    cost = pd.to_numeric(t["monthly_cost_usd"], errors="coerce").astype(float)
+    best = cost[t["rank"].notna()].min() if t["rank"].notna().any() else math.nan
+    t["type"] = t["kind"].map({"api": "API", "self_host": "Self-host"})
+    t["vs_cheapest"] = (cost / best - 1.0).where(t["rank"].notna())
+    t["yearly_cost_usd"] = cost * 12
+    if "weights_bytes" in t.columns:
+        t["weights_gb"] = pd.to_numeric(t["weights_bytes"], errors="coerce") / 1e9
+    return t
+
+
+def people_frame(table: pd.DataFrame, columns: list[str], *, percent_as: str = "fraction") -> pd.DataFrame:
+    """Ranked rows, the ``columns`` that exist, headers with units, numbers rounded to what they mean
+    (cents, 4 decimals for USD per 1M tokens); percentages as fractions (``percent_as="fraction"``, for a
+    spreadsheet's % format) or as percent numbers (``"percent"``, for CSV). Empty where a value does not apply."""
+    t = ranked(table)
+    out: dict[str, pd.Series] = {}
+    for c in columns:
+        if c not in t.columns:
+            continue
+        spec = COLUMN_SPECS[c]
+        col = t[c]
+        if spec.kind in ("text", "bool"):
+            out[spec.header] = col.map(_text)
+            continue
+        v = pd.to_numeric(col, errors="coerce").astype(float)
+        digits = _ROUND[spec.kind]
+        if spec.kind in ("pct", "ratio") and percent_as == "percent":
+            v, digits = v * 100, 2
+        v = v.round(digits)
+        whole = v.dropna()
+        out[spec.header] = v.astype("Int64") if spec.kind == "int" and (whole == whole.round()).all() else v
+    return pd.DataFrame(out)
+
+
+def display_frame(table: pd.DataFrame, columns: list[str], *, short: bool = True) -> pd.DataFrame:
+    """Ranked rows as text, formatted as the page shows them (headers short or long)."""
+    t = ranked(table)
+    out = {}
+    for c in columns:
+        if c not in t.columns:
+            continue
+        spec = COLUMN_SPECS[c]
+        out[(spec.short or spec.header) if short else spec.header] = t[c].map(_FMT[spec.kind])
+    return pd.DataFrame(out)
+
+
+def column_kinds(columns: list[str]) -> dict[str, str]:
+    """Header → kind of the ``columns`` (what a spreadsheet writer needs to pick a number format)."""
+    return {COLUMN_SPECS[c].header: COLUMN_SPECS[c].kind for c in columns if c in COLUMN_SPECS}
