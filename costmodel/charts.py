@@ -1,7 +1,7 @@
 """Altair chart builders (pure functions returning ``alt.Chart``) and the small tables they draw.
 
 No Streamlit and no model here: the app pages call these with frames an evaluation already holds
-(:class:`costmodel.compare.Evaluation`, :mod:`costmodel.report`, :func:`costmodel.serving.calibration_frame`) and
+(:class:`costmodel.compare.Evaluation`, :mod:`costmodel.report`, :func:`costmodel.serving.validation_frame`) and
 show the result. Every axis names its unit; every mark has a tooltip. The two ``*_frame`` functions here only
 reshape a comparison table for drawing.
 """
@@ -147,41 +147,49 @@ def layer_chart(df: pd.DataFrame, measure: str = "kv_cache_mb") -> alt.Chart:
 # ---- calibration ---------------------------------------------------------------------------------------------
 
 
-def calibration_chart(df: pd.DataFrame) -> alt.LayerChart:
-    """Predicted vs measured tokens/s per node (log-log), one colour per efficiency level, with the y = x line."""
-    lo = float(min(df["measured_tokens_per_s_per_node"].min(), df["predicted_tokens_per_s_per_node"].min()))
-    hi = float(max(df["measured_tokens_per_s_per_node"].max(), df["predicted_tokens_per_s_per_node"].max()))
-    diag = pd.DataFrame({"x": [lo * 0.8, hi * 1.25], "y": [lo * 0.8, hi * 1.25]})
+def validation_chart(df: pd.DataFrame) -> alt.LayerChart:
+    """Predicted against measured (log-log), one point per published measurement in its own metric
+    (tokens/s), the low-high band as a vertical bar, the y = x line dashed; colour = GPU, shape = engine."""
+    ok = df[np.isfinite(pd.to_numeric(df["predicted_base"], errors="coerce"))]
+    lo = float(min(ok["measured"].min(), ok["predicted_low"].min()))
+    hi = float(max(ok["measured"].max(), ok["predicted_high"].max()))
+    diag = pd.DataFrame({"x": [lo * 0.7, hi * 1.4], "y": [lo * 0.7, hi * 1.4]})
     scale = alt.Scale(type="log")
+    x = alt.X("measured:Q", title="measured (tokens/s, in each source's metric; log scale)", scale=scale)
+    tip = [
+        alt.Tooltip("id:N", title="measurement"),
+        alt.Tooltip("metric:N"),
+        alt.Tooltip("engine:N"),
+        alt.Tooltip("measured:Q", title="measured (tok/s)", format=",.0f"),
+        alt.Tooltip("predicted_base:Q", title="predicted (tok/s)", format=",.0f"),
+        alt.Tooltip("predicted_low:Q", title="band low (tok/s)", format=",.0f"),
+        alt.Tooltip("predicted_high:Q", title="band high (tok/s)", format=",.0f"),
+        alt.Tooltip("ratio:Q", title="predicted / measured (×)", format=".2f"),
+    ]
+    band = (
+        alt.Chart(ok)
+        .mark_rule(opacity=0.45, strokeWidth=2)
+        .encode(x=x, y=alt.Y("predicted_low:Q", scale=scale), y2="predicted_high:Q", color=alt.Color("gpu:N"))
+    )
     points = (
-        alt.Chart(df)
-        .mark_point(size=80, filled=True)
+        alt.Chart(ok)
+        .mark_point(size=90, filled=True)
         .encode(
-            x=alt.X(
-                "measured_tokens_per_s_per_node:Q", title="measured (tokens/s per 8-GPU node)", scale=scale
-            ),
-            y=alt.Y(
-                "predicted_tokens_per_s_per_node:Q", title="predicted (tokens/s per 8-GPU node)", scale=scale
-            ),
-            color=alt.Color("efficiency:N", title="efficiency", sort=["low", "base", "high", "floor"]),
-            shape=alt.Shape("phase:N", title="phase"),
-            tooltip=[
-                alt.Tooltip("measurement:N"),
-                alt.Tooltip("efficiency:N"),
-                alt.Tooltip("measured_tokens_per_s_per_node:Q", title="measured (tok/s/node)", format=",.0f"),
-                alt.Tooltip(
-                    "predicted_tokens_per_s_per_node:Q", title="predicted (tok/s/node)", format=",.0f"
-                ),
-                alt.Tooltip("ratio:Q", title="predicted / measured", format=".2f"),
-            ],
+            x=x,
+            y=alt.Y("predicted_base:Q", title="predicted (tokens/s, same metric; log scale)", scale=scale),
+            color=alt.Color("gpu:N", title="GPU"),
+            shape=alt.Shape("engine:N", title="engine"),
+            tooltip=tip,
         )
     )
     line = alt.Chart(diag).mark_line(strokeDash=[4, 4], color="gray").encode(x="x:Q", y="y:Q")
-    chart = alt.LayerChart(layer=[line, points], title="Predicted vs measured (dashed: equal)")
-    return chart
+    return alt.LayerChart(
+        layer=[line, band, points], title="Predicted vs measured (dashed: equal; bars: the low-high band)"
+    )
 
 
 # ---- calculator ----------------------------------------------------------------------------------------------
+
 
 def _name(df: pd.DataFrame, label: str = "label", fallback: str = "option") -> pd.Series:
     """The short label of each row when the frame has one, else the option id."""

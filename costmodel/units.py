@@ -48,11 +48,15 @@ def parse_token_count(text: str) -> int:
 
 
 def parse_token_list(text: str) -> list[int]:
-    """Parse a comma-separated list of token counts (``8K,128K,1M``)."""
-    parts = [p for p in str(text).split(",") if p.strip()]
-    if not parts:
+    """Parse a comma-separated list of token counts (``8K,128K,1M``); an empty item (``1,,2``, ``8K,``) is
+    refused, not skipped."""
+    parts = [p.strip() for p in str(text).split(",")]
+    if not any(parts):
         raise ValueError("empty list of token counts")
+    if not all(parts):
+        raise ValueError(f"bad list of token counts {str(text)[:60]!r}: an empty item between commas")
     return [parse_token_count(p) for p in parts]
+
 
 # ---- counts typed by people (the Calculator's request and token fields) -------------------------------------
 
