@@ -24,7 +24,8 @@ from costmodel.catalog import load_catalogue
 from costmodel.compare import api_sweep_grid
 from costmodel.presets import preset
 from costmodel.pricing import bill_point, peak_traffic_fraction, resolve_price
-from costmodel.scenario import ApiOption, hourly_requests_utc
+from costmodel.scenario import ApiOption
+from costmodel.traffic import hourly_requests_utc
 
 N_VOLUMES, N_FRACTIONS = 1000, 100
 TARGET_SWEEP_MS = 250.0

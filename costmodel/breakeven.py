@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from costmodel.pricing import ResolvedPrice, bill_arrays, peak_traffic_fraction
-from costmodel.scenario import Scenario, SelfHostOption, hourly_requests_utc
+from costmodel.scenario import Scenario, SelfHostOption
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, option_fleet_cost
+from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
 #: Volume range searched, as multiples of the scenario's requests per day.

@@ -31,7 +31,7 @@ from costmodel.pricing import (
     peak_traffic_fraction,
     resolve_price,
 )
-from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload, hourly_requests_utc
+from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, evaluate_option, option_label
 from costmodel.tables import (
     API_COLUMNS,
@@ -44,6 +44,7 @@ from costmodel.tables import (
     self_host_rows,
     volume_grid,
 )
+from costmodel.traffic import hourly_requests_utc
 from costmodel.units import TOKENS_PER_MTOK, FloatArray
 
 __all__ = [

@@ -6,7 +6,7 @@ Prices are USD per 1,000,000 tokens; money is float USD.
 
 Peak and off-peak: a schedule's listed prices are its standard prices; traffic outside its
 peak windows pays ``off_peak_multiplier`` × those. The share of traffic inside the windows comes
-from the workload's hourly profile in UTC (:func:`costmodel.scenario.hourly_requests_utc`).
+from the workload's hourly profile in UTC (:func:`costmodel.traffic.hourly_requests_utc`).
 In the bill, the *peak* part is what is billed at the standard price (all of it when a schedule
 has no windows) and the *off-peak* part what is billed at the discounted price.
 
@@ -24,7 +24,8 @@ import numpy.typing as npt
 
 from costmodel.catalog.schema import Catalogue, ContextTier, PeakWindow, PriceSchedule
 from costmodel.feasibility import context_reason, unchecked_limits
-from costmodel.scenario import ApiOption, Workload, hourly_requests_utc
+from costmodel.scenario import ApiOption, Workload
+from costmodel.traffic import hourly_requests_utc
 from costmodel.units import TOKENS_PER_MTOK, FloatArray
 
 __all__ = [

@@ -14,14 +14,12 @@ Round trips are exact: JSON/YAML (:func:`scenario_to_json`, :func:`scenario_to_y
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import json
 import math
 import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
-import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -43,7 +41,6 @@ __all__ = [
     "ServingAssumptions",
     "Workload",
     "flat_profile",
-    "hourly_requests_utc",
     "scenario_from_bytes",
     "scenario_from_query",
     "scenario_from_query_string",
@@ -277,63 +274,6 @@ class Scenario(_Frozen):
         if not self.api_options and not self.self_host_options:
             raise ValueError("a scenario needs at least one API or self-hosting option")
         return self
-
-
-# ---- traffic by UTC hour -----------------------------------------------------------------------------------
-
-_REFERENCE_YEAR_MONDAY = dt.date(2025, 12, 29)  # the Monday starting the 52 weeks averaged over (≈ 2026)
-_WEEKS = 52
-_HOURS_PER_WEEK = 168
-
-
-@functools.lru_cache(maxsize=64)
-def _local_to_utc_matrix(timezone: str) -> np.ndarray:
-    """(168, 168) matrix: share of local weekday-hour i that falls in UTC weekday-hour j.
-
-    Averaged over the 52 weeks from 2025-12-29, so daylight-saving time counts for the part of
-    the year it is in force. Half-hour offsets split an hour between two UTC hours.
-    """
-    zone = zoneinfo.ZoneInfo(timezone)
-    m = np.zeros((_HOURS_PER_WEEK, _HOURS_PER_WEEK))
-    minutes_per_week = _HOURS_PER_WEEK * 60
-    for day in range(_WEEKS * 7):
-        date = _REFERENCE_YEAR_MONDAY + dt.timedelta(days=day)
-        weekday = day % 7
-        for hour in range(24):
-            offset = dt.datetime(date.year, date.month, date.day, hour, tzinfo=zone).utcoffset()
-            offset_min = int(offset.total_seconds() // 60) if offset is not None else 0
-            start = (weekday * 1440 + hour * 60 - offset_min) % minutes_per_week
-            j, frac = divmod(start, 60)
-            i = weekday * 24 + hour
-            m[i, j] += (60 - frac) / 60 / _WEEKS
-            if frac:
-                m[i, (j + 1) % _HOURS_PER_WEEK] += frac / 60 / _WEEKS
-    m.setflags(write=False)
-    return m
-
-
-@functools.lru_cache(maxsize=256)
-def hourly_requests_utc(w: Workload) -> np.ndarray:
-    """Mean requests in each UTC hour of each weekday (computed once per workload: read-only, cached).
-
-    A weekday carries ``7 R / (5 + 2 k)`` requests and a weekend day ``k`` times that
-    (R = ``requests_per_day``, k = ``weekend_day_weight``), spread over the local hours by the
-    profiles and moved to UTC with the time zone (DST averaged over a year).
-
-    Returns:
-        Array of shape (7, 24), requests per hour; row 0 = Monday (UTC). Sums to ``7 × requests_per_day``.
-    """
-    weekday_requests = 7.0 * w.requests_per_day / (5.0 + 2.0 * w.weekend_day_weight)
-    wd = np.asarray(w.hourly_profile_weekday, dtype=float)
-    we = np.asarray(w.hourly_profile_weekend, dtype=float)
-    local = np.empty((7, 24))
-    local[:5] = weekday_requests * wd / wd.sum()
-    local[5:] = weekday_requests * w.weekend_day_weight * we / we.sum()
-    out: np.ndarray = (
-        local if w.timezone == "UTC" else (local.reshape(-1) @ _local_to_utc_matrix(w.timezone)).reshape(7, 24)
-    )
-    out.setflags(write=False)
-    return out
 
 
 # ---- JSON / YAML -------------------------------------------------------------------------------------------

@@ -12,12 +12,13 @@ import numpy as np
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.feasibility import context_reason
-from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload, hourly_requests_utc
+from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
 from costmodel.serving.fleet import FleetCost, cheaper_fleet, option_fleet_cost, resolve_rental
 from costmodel.serving.memory import MemoryPlan, memory_plan
 from costmodel.serving.roofline import workpoint
+from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
 #: Cache-hit fractions of the cache-hit curves (the break-even over the cached share reads them).

@@ -19,13 +19,13 @@ from costmodel.scenario import (
     SelfHostOption,
     ServingAssumptions,
     Workload,
-    hourly_requests_utc,
     scenario_from_query,
     scenario_from_text,
     scenario_to_json,
     scenario_to_query,
     scenario_to_yaml,
 )
+from costmodel.traffic import hourly_requests_utc
 
 AS_OF = dt.date(2026, 11, 28)
 

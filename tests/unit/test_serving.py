@@ -1,10 +1,10 @@
-"""Serving model: calibration against LMSYS, memory plans (DP / TP attention) against the SGLang cookbook, monotonicity, CLI."""
+"""Serving model: memory plans (DP / TP attention) against the SGLang cookbook, the K2.6 precision, monotonicity, CLI."""
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import json
+import math
 
 import numpy as np
 import pandas as pd
