@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast bench lint clean
+.PHONY: run test test-fast bench lint clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: lint
 # the edit loop: every test but those marked slow (fuzzing, concurrency, browser); `make test` runs them all
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"
+
+# refresh the README screenshots (docs/screenshots): calculator at 1440 px and on a 390 x 844 phone, the other
+# pages; `make test` writes its screenshots to a temporary folder and leaves the working tree clean
+screenshots: $(STAMP)
+	SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e -q -k "desktop_1440 or phone_shows or visit_page"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from costmodel import charts, report
+from costmodel import charts, present, report
 from costmodel.attention import KV_DTYPES, NoArchitectureError
 
 common.init_state()
@@ -22,6 +22,10 @@ ss.setdefault(
 )
 ss.setdefault("lab_baseline", "deepseek-v3.2" if "deepseek-v3.2" in open_models else open_models[0])
 ss["lab_models"] = [m for m in ss["lab_models"] if m in open_models]
+st.markdown(
+    "**How much memory and compute does a long context cost each model?** KV cache and FLOPs per token, from "
+    "the published configs, against context length and per layer: what V4's compressed attention buys."
+)
 
 c1, c2, c3 = st.columns([3, 1.4, 1.2])
 c1.multiselect(
@@ -65,21 +69,22 @@ for col, row in zip(cols, at_1m.itertuples(), strict=True):
     col.metric(
         f"{row.model}: FLOPs per token vs {baseline.id}",
         f"{row.flops_ratio:.0%}",
-        help=f"FLOPs to decode one token at position 1,048,576: {row.flops_per_token:.3g} FLOP.",
+        help=f"FLOPs to decode one token at position 1,048,576: {present.count_short(row.flops_per_token)} FLOP.",
     )
 st.caption(
     "DeepSeek's V4 report quotes, at 1M tokens against V3.2: V4-Pro needs 27% of the single-token FLOPs and "
     "10% of the KV cache; V4-Flash 10% and 7%. The figures above are computed here from the configs."
 )
-table = at_1m.rename(
-    columns={
-        "context_tokens": "context (tokens)",
-        "kv_cache_bytes": "KV cache (bytes)",
-        "kv_cache_gb": "KV cache (GB)",
-        "flops_per_token": "FLOPs per token (FLOP)",
-        "attention_flops_per_token": "attention FLOPs per token (FLOP)",
-        "kv_ratio": f"KV ratio to {baseline.id} (fraction)",
-        "flops_ratio": f"FLOPs ratio to {baseline.id} (fraction)",
+table = pd.DataFrame(
+    {
+        "model": at_1m["model"],
+        "context (tokens)": at_1m["context_tokens"].map(present.count),
+        "KV cache (bytes)": at_1m["kv_cache_bytes"].map(present.count),
+        "KV cache (GB)": at_1m["kv_cache_gb"].map(lambda v: f"{v:,.2f}"),
+        "FLOPs per token (FLOP; G = 10⁹)": at_1m["flops_per_token"].map(present.count_short),
+        "attention FLOPs per token (FLOP)": at_1m["attention_flops_per_token"].map(present.count_short),
+        f"KV cache vs {baseline.id} (%)": at_1m["kv_ratio"].map(present.percent),
+        f"FLOPs vs {baseline.id} (%)": at_1m["flops_ratio"].map(present.percent),
     }
 )
 st.dataframe(table, hide_index=True, key="lab_1m_table")
@@ -116,6 +121,11 @@ st.dataframe(
     ),
     hide_index=True,
     key="lab_layer_table",
+    placeholder="—",
+    column_config={
+        "KV cache (MB)": st.column_config.NumberColumn(format="localized"),
+        "attention FLOPs per token (FLOP)": st.column_config.NumberColumn(format="compact"),
+    },
 )
 
 st.subheader(":material/grid_on: Live simulation: what one query reads", divider="gray")

@@ -23,7 +23,7 @@ from costmodel.verdict import verdict, warnings
 
 #: The compact table's columns on screen: width (px) and help (headers come from costmodel.present).
 _COMPACT_CONFIG: dict[str, tuple[int | str, str]] = {
-    "label": (185, "The option: an API (provider's price) or a self-hosted deployment (GPU type and count)."),
+    "label": (215, "The option: an API (provider's price) or a self-hosted deployment (GPU type and count)."),
     "type": (72, "API = pay per token; Self-host = rent GPUs and serve the open weights."),
     "monthly_cost_usd": (
         88,
@@ -115,8 +115,11 @@ def _verdict(ev: Evaluation, box: Any, stale_inputs: bool) -> None:
             st.caption(":material/history: These are the results of the last valid inputs.")
 
 
-def show(scenario: Scenario | None, cat: Catalogue, verdict_box: Any) -> None:
-    """Results of ``scenario``; with None (bad inputs) or a pricing error, the last good results."""
+def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
+    """Results of ``scenario``; with None (bad inputs) or a pricing error, the last good results.
+
+    The verdict, the warnings and the table go in ``top`` (a full-width container above the inputs); the charts,
+    the exports and the share link where this is called (the column beside the inputs)."""
     ss = st.session_state
     if scenario is not None:
         try:
@@ -136,27 +139,31 @@ def show(scenario: Scenario | None, cat: Catalogue, verdict_box: Any) -> None:
         return
     ev = last
     s, table, curves, be = ev.scenario, ev.table, ev.curves, ev.break_even
-    _verdict(ev, verdict_box, scenario is None or s != scenario)
+    _verdict(ev, top, scenario is None or s != scenario)
 
-    # ---- warnings, then the table -------------------------------------------------------------------------
-    with st.container(key="calc_warnings"):
-        for text in warnings(s, table):
-            st.warning(text, icon=":material/warning:")
-    details = st.toggle("Show every column", key="calc_details", help="Efficiency band, GPU plan, bill items, "
-                        "sources and dates of every row.")  # fmt: skip
-    with st.container(key="calc_table_box"):
-        if details:
-            st.dataframe(details_table(table), hide_index=True, key="calc_table_details", placeholder="—")
-        else:
-            frame, config = compact_table(table)
-            st.dataframe(frame, hide_index=True, column_config=config, key="calc_table", placeholder="—")
-    a = s.assumptions
-    st.caption(
-        f"Cheapest first; options that cannot serve the workload are last and not ranked. Self-hosting at "
-        f"**{a.efficiency}** efficiency, GPU rental plus **{a.overhead_pct:g}% overhead**"
-        f"{' (the default: set it under Serving assumptions)' if a.overhead_pct == 0 else ''}. "
-        f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
-    )
+    # ---- warnings, then the table (full width, under the verdict) ---------------------------------------
+    with top:
+        with st.container(key="calc_warnings"):
+            for text in warnings(s, table):
+                st.warning(text, icon=":material/warning:")
+        details = st.toggle(
+            "Show every column",
+            key="calc_details",
+            help="Efficiency band, GPU plan, bill items, sources and dates of every row.",
+        )
+        with st.container(key="calc_table_box"):
+            if details:
+                st.dataframe(details_table(table), hide_index=True, key="calc_table_details", placeholder="—")
+            else:
+                frame, config = compact_table(table)
+                st.dataframe(frame, hide_index=True, column_config=config, key="calc_table", placeholder="—")
+        a = s.assumptions
+        st.caption(
+            f"Cheapest first; options that cannot serve the workload are last and not ranked. Self-hosting at "
+            f"**{a.efficiency}** efficiency, GPU rental plus **{a.overhead_pct:g}% overhead**"
+            f"{' (the default: set it under Serving assumptions)' if a.overhead_pct == 0 else ''}. "
+            f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
+        )
 
     # ---- charts (one drawn at a time: the others cost nothing) --------------------------------------------
     view = st.segmented_control(

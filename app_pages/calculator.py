@@ -194,6 +194,7 @@ with inputs:
         num_rows="dynamic",
         hide_index=True,
         on_change=_edited,
+        placeholder="auto",  # a blank cell is chosen automatically (smallest fit, latest rental row, ...)
         column_config={
             "model": st.column_config.SelectboxColumn("model", options=open_models, required=True),
             "gpu": st.column_config.SelectboxColumn("GPU", options=gpu_ids, required=True),

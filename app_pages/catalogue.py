@@ -43,6 +43,10 @@ def provenance(table: str, row: Any) -> dict[str, Any]:
     }
 
 
+st.markdown(
+    "**Where does every price and hardware figure come from, and how fresh is it?** The models, GPUs, GPU "
+    "rentals and API prices the calculator uses, each with its source and date; your own overrides go here too."
+)
 st.caption(
     f"Every row carries where its values come from, when they were read and how sure we are. "
     f"Rows checked more than {STALE_AFTER_DAYS} days before today ({today:%Y-%m-%d}) are marked stale; "
@@ -82,7 +86,14 @@ with t_models:
             for m in cat.models
         ]
     )
-    st.dataframe(models, hide_index=True, column_config=PROVENANCE, key="cat_models_table")
+    localized = st.column_config.NumberColumn(format="localized")
+    st.dataframe(
+        models,
+        hide_index=True,
+        column_config={**PROVENANCE, "context window (tokens)": localized, "max output (tokens)": localized},
+        key="cat_models_table",
+        placeholder="—",
+    )
 
 with t_gpus:
     gpus = pd.DataFrame(
@@ -104,7 +115,7 @@ with t_gpus:
             for g in cat.gpus
         ]
     )
-    st.dataframe(gpus, hide_index=True, column_config=PROVENANCE, key="cat_gpus_table")
+    st.dataframe(gpus, hide_index=True, column_config=PROVENANCE, key="cat_gpus_table", placeholder="—")
 
 with t_rentals:
     rentals = pd.DataFrame(
@@ -128,6 +139,7 @@ with t_rentals:
             "price (USD per GPU-hour)": st.column_config.NumberColumn(format="$%.2f"),
         },
         key="cat_rentals_table",
+        placeholder="—",
     )
 
 with t_prices:
@@ -168,6 +180,7 @@ with t_prices:
             "output (USD/M tok)": money,
         },
         key="cat_prices_table",
+        placeholder="—",
     )
     st.caption(
         "Listed prices are the standard (peak) prices; off-peak they are multiplied by the multiplier."

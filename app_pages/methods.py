@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, gaps
 from costmodel import charts, serving
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -39,6 +39,10 @@ MODULES = {
 
 common.init_state()
 cat = common.catalogue()
+st.markdown(
+    "**How are the costs computed, and how far can they be trusted?** The formulas in words, the code's own "
+    "statements of them, the serving model against published measurements, and what the model leaves out."
+)
 
 
 def _doc(module: str) -> str:
@@ -185,28 +189,27 @@ with tab_cal:
         },
     )
 
-GAP_HEADING = r"gap|limitation|not modell?ed|caveat|not calibrated|not simulated|uncertain"
 GAP_MARK = re.compile(r"(?i:not modell?ed|not simulated|not calibrated)|ASSUMPTION")
 
 with tab_gaps:
+    st.caption(
+        "What the model leaves out or assumes: the sections of the team's notes about gaps, assumptions and "
+        "misses, then the sentences of the code's own documentation that say so."
+    )
     docs = sorted(p for p in DOCS.glob("*.md") if p.name not in {"CONTRACTS.md", "benchmarks.md"})
-    sections: list[tuple[str, str]] = []
-    for p in docs:
-        text = p.read_text(encoding="utf-8", errors="replace")
-        for m in re.finditer(
-            rf"^(#{{1,4}})\s*(.*(?:{GAP_HEADING}).*)$\n(.*?)(?=^#{{1,4}}\s|\Z)",
-            text,
-            flags=re.IGNORECASE | re.MULTILINE | re.DOTALL,
-        ):
-            sections.append((f"{p.name}: {m.group(2).strip()}", m.group(3).strip()))
+    sections = [
+        sec
+        for p in docs
+        for sec in gaps.gap_sections(p.name, p.read_text(encoding="utf-8", errors="replace"))
+    ]
     for title, body in sections:
-        st.markdown(f"**{title}**")
-        st.markdown(body)
+        with st.expander(title):
+            st.markdown(body)
     stated = []
     for name in MODULES:
         flat = re.sub(r"\s+", " ", _doc(name))
         sentences = re.split(r"(?<=[.;])\s+(?=[A-Z`*(])", flat)
-        stated += [f"- {x.strip()} (`{name}`)" for x in sentences if GAP_MARK.search(x)]
+        stated += [f"- {gaps.clean(x.strip())} (`{name}`)" for x in sentences if GAP_MARK.search(x)]
     if stated:
         st.markdown("**What the model leaves out or assumes, as its modules state it**")
         st.markdown("\n".join(stated))

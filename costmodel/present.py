@@ -58,6 +58,8 @@ def usd(x: object) -> str:
         return f"{sign}${a:,.0f}"
     if a >= 1 or a == 0:
         return f"{sign}${a:,.2f}"
+    if a < 1e-6:
+        return f"{sign}$0.00"
     return f"{sign}${a:.3g}" if a >= 1e-4 else f"{sign}${a:.6f}".rstrip("0")
 
 
@@ -68,7 +70,9 @@ def _short(a: float, digits: int = 3) -> str:
             return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
     if a >= 1 or a == 0:
         return f"{a:,.0f}" if a >= 100 else f"{a:.{digits}g}"
-    return f"{a:.2g}"
+    if a < 1e-6:
+        return "0"
+    return f"{a:.{-math.floor(math.log10(a)) + 1}f}"  # 2 significant digits, fixed notation
 
 
 def usd_short(x: object) -> str:
@@ -80,11 +84,16 @@ def usd_short(x: object) -> str:
 
 
 def usd_rate(x: object) -> str:
-    """A price per 1M tokens: ``$0.28``, ``$0.028``, ``$2.19`` (up to 4 decimals, at least 2)."""
+    """A price per 1M tokens: ``$2.29``, ``$13.83`` from $1 (cents); below, 3 significant digits with at least
+    2 decimals: ``$0.18``, ``$0.394``, ``$0.0883``."""
     v = _ok(x)
     if v is None:
         return MISSING
-    text = f"{v:,.4f}".rstrip("0")
+    if abs(v) >= 1 or v == 0:
+        return f"${v:,.2f}"
+    text = f"{v:.3g}"
+    if "e" in text:  # below 0.0001: fixed digits, never scientific notation
+        text = f"{v:.8f}".rstrip("0")
     whole, _, dec = text.partition(".")
     return f"${whole}.{dec.ljust(2, '0')}"
 
@@ -111,7 +120,9 @@ def percent(x: object) -> str:
     if v is None:
         return MISSING
     p = v * 100
-    return f"{p:,.0f}%" if abs(p) >= 10 or p == 0 else f"{p:.2g}%"
+    if abs(p) >= 10 or p == 0:
+        return f"{p:,.0f}%"
+    return ("-" if p < 0 else "") + _short(abs(p), 2) + "%"  # 4.2%, 0.35%: fixed notation
 
 
 def _ratio(x: object) -> str:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+from pathlib import Path
+
 from playwright.sync_api import Locator, Page, expect
 
 LOAD_TIMEOUT_MS = 30_000
@@ -19,3 +23,11 @@ def wait_for_app(page: Page, timeout_ms: int = LOAD_TIMEOUT_MS) -> None:
 def by_key(page: Page, key: str) -> Locator:
     """The element container of the widget with this ``key`` (Streamlit adds the class ``st-key-<key>``)."""
     return page.locator(f".st-key-{key}")
+
+
+def shots_dir() -> Path:
+    """Where the browser tests save their screenshots: ``$SCREENSHOT_DIR`` (``make screenshots`` points it at
+    docs/screenshots), else a temporary folder, so that ``make test`` leaves the working tree clean."""
+    d = Path(os.environ.get("SCREENSHOT_DIR") or Path(tempfile.gettempdir()) / "costcalc-screenshots")
+    d.mkdir(parents=True, exist_ok=True)
+    return d

@@ -1,5 +1,7 @@
-"""The calculator in a real browser: cold start to interactive, a workload typed in, the table read back,
-CSV and XLSX downloaded and checked against the model, and a shared URL reopened."""
+"""The calculator in a real browser: cold start to interactive, a workload typed in ("2M" too), the verdict and
+the table read back, CSV and XLSX downloaded and checked against the model (number formats, ranking), a shared
+URL reopened, the context-window refusal, and the layout at 1440 px (every column of the table in view) and on a
+390 x 844 phone (the verdict in the first screen). Screenshots go to ``e2ehelpers.shots_dir()``."""
 
 from __future__ import annotations
 
@@ -11,19 +13,23 @@ from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
-from conftest import REPO, Server, start_server
-from e2ehelpers import by_key, wait_for_app
+from conftest import Server, start_server
+from e2ehelpers import by_key, shots_dir, wait_for_app
 from playwright.sync_api import Browser, Page, expect
 
+from costmodel import present
 from costmodel.catalog import load_catalogue
-from costmodel.compare import compare_table
+from costmodel.compare import evaluate
 from costmodel.presets import preset
 from costmodel.scenario import Scenario, scenario_to_query
+from costmodel.verdict import verdict
 
 pytestmark = pytest.mark.e2e
 TTI_TARGET_S = 5.0
 TTI_LIMIT_S = 20.0  # fail beyond this even on a loaded 2-core machine
-VIEWPORT = {"width": 1500, "height": 1100}
+VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+MONTHLY = "Monthly (USD)"
 
 
 def _today() -> dt.date:
@@ -31,12 +37,19 @@ def _today() -> dt.date:
 
 
 def _model_costs(s: Scenario) -> dict[str, float]:
-    t = compare_table(s, load_catalogue())
-    return dict(zip(t["option"], t["monthly_cost_usd"].astype(float), strict=True))
+    """Option label -> monthly cost (USD), for the options that are ranked."""
+    t = evaluate(s, load_catalogue()).table
+    t = t[t["rank"].notna()]
+    return dict(zip(t["label"], t["monthly_cost_usd"].astype(float), strict=True))
 
 
-def _costs(df: pd.DataFrame, option: str = "option", cost: str = "monthly_cost_usd") -> dict[str, float]:
-    return dict(zip(df[option], df[cost].astype(float), strict=True))
+def _model_shown(s: Scenario) -> pd.DataFrame:
+    """The compact table as the model formats it (what the page must show)."""
+    return present.display_frame(evaluate(s, load_catalogue()).table, present.COMPACT)
+
+
+def _usd(text: str) -> float:
+    return float(str(text).replace("$", "").replace(",", ""))
 
 
 @pytest.fixture
@@ -57,12 +70,14 @@ def _wait_results(page: Page) -> None:
 def _read_table(page: Page, tmp_path: Path) -> pd.DataFrame:
     """The cost table as the browser shows it, through the table's own 'Download as CSV' toolbar button."""
     grid = by_key(page, "calc_table_box").get_by_test_id("stDataFrame")
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")  # its toolbar clear of the sticky page header
     grid.hover()
     with page.expect_download() as d:
-        grid.get_by_role("button", name="Download as CSV").click()
+        # the grid's own toolbar button; a click event on it (the grid under the pointer may take a pointer click)
+        grid.get_by_role("button", name="Download as CSV").dispatch_event("click")
     path = tmp_path / "shown.csv"
     d.value.save_as(path)
-    return pd.read_csv(path)
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def _download(page: Page, key: str, tmp_path: Path) -> tuple[str, Path]:
@@ -97,46 +112,113 @@ def test_cold_start_to_interactive(browser: Browser) -> None:
     assert cold < TTI_LIMIT_S
 
 
-def test_enter_workload_read_table_download_csv_and_xlsx(
+def test_enter_workload_read_verdict_and_table_download_csv_and_xlsx(
     page: Page, app_server: Server, tmp_path: Path
 ) -> None:
+    import openpyxl
+
     page.goto(app_server.url)
     _wait_results(page)
     rpd = by_key(page, "calc_rpd").locator("input")
-    rpd.fill("50000")
+    rpd.fill("2M")  # read as two million, not 2
     rpd.press("Enter")
     want = preset("chat", _today())
-    want = want.model_copy(
-        update={"workload": want.workload.model_copy(update={"requests_per_day": 50_000.0})}
-    )
-    expected = _model_costs(want)
-    best = min(expected, key=expected.__getitem__)
-    expect(page.get_by_test_id("stMetricValue").nth(1)).to_have_text(
-        f"${expected[best]:,.0f}", timeout=30_000
-    )
+    w = want.workload.model_copy(update={"requests_per_day": 2_000_000.0})
+    want = want.model_copy(update={"workload": w})
+    ev = evaluate(want, load_catalogue())
+    v = verdict(want, ev.table, ev.break_even)
+    expect(by_key(page, "calc_verdict")).to_contain_text(v.text, timeout=30_000)
     _wait_results(page)
-    assert "rpd=50000" in page.url
+    from urllib.parse import unquote_plus
+
+    assert "rpd=2000000" in page.url and "n=custom (from chat)" in unquote_plus(page.url)  # edited: custom
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text(present.usd(v.monthly_cost_usd))
 
     shown = _read_table(page, tmp_path)
-    assert _costs(shown) == pytest.approx(expected, rel=1e-6)
-    assert shown.iloc[0]["option"] == best
+    expected = _model_shown(want)
+    assert list(shown.columns) == list(expected.columns)
+    pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected.astype(str).reset_index(drop=True))
 
     name, csv = _download(page, "calc_dl_csv", tmp_path)
-    assert name.endswith(".csv")
-    assert _costs(pd.read_csv(csv)) == pytest.approx(expected, rel=1e-9)
+    assert name == "custom--from-chat.csv"
+    back = pd.read_csv(csv)
+    costs = _model_costs(want)
+    ranked = back[back["Rank"].notna()]
+    assert list(ranked["Rank"]) == list(range(1, len(costs) + 1))
+    for label, cost in zip(ranked["Option"], ranked["Monthly cost (USD/month)"], strict=True):
+        assert cost == pytest.approx(costs[label], abs=0.006)
 
     name, xlsx = _download(page, "calc_dl_xlsx", tmp_path)
-    assert name.endswith(".xlsx")
-    sheets = pd.read_excel(xlsx, sheet_name=None)
-    assert {"Summary", "Assumptions", "Scenario"} <= set(sheets)
-    assert _costs(sheets["Summary"]) == pytest.approx(expected, rel=1e-9)
+    assert name == "custom--from-chat.xlsx"
+    wb = openpyxl.load_workbook(xlsx)
+    assert wb.sheetnames[:3] == ["Summary", "Workload", "Details"]
+    ws = wb["Summary"]
+    header = [c.value for c in ws[1]]
+    money = header.index("Monthly cost (USD/month)") + 1
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert [r[0] for r in rows if r[0] is not None] == list(range(1, len(costs) + 1))
+    assert [r[money - 1] for r in rows if r[0] is not None] == sorted(
+        r[money - 1] for r in rows if r[0] is not None
+    )
+    assert ws.cell(row=2, column=money).number_format.startswith("$#,##0.00")
+    assert ws.freeze_panes == "B2"
 
     name, png = _download(page, "calc_dl_png", tmp_path)
     assert name.endswith(".volume.png") and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     name, svg = _download(page, "calc_dl_svg", tmp_path)
     assert name.endswith(".volume.svg") and svg.read_text().lstrip().startswith("<svg")
 
-    page.screenshot(path=str(REPO / "docs" / "screenshots" / "calculator.png"), full_page=True)
+
+def test_a_2m_token_prompt_is_refused_in_the_table_and_a_warning(page: Page, app_server: Server) -> None:
+    page.goto(app_server.url)
+    _wait_results(page)
+    pt = by_key(page, "calc_pt").locator("input")
+    pt.fill("2M")
+    pt.press("Enter")
+    warning = by_key(page, "calc_warnings").get_by_test_id("stAlertContentWarning").first
+    expect(warning).to_contain_text("cannot serve this workload and are not ranked", timeout=30_000)
+    expect(warning).to_contain_text(
+        "the prompt (2,097,152 tokens) exceeds DeepSeek-V4-Flash's 1,048,576-token"
+    )
+    expect(by_key(page, "calc_verdict")).to_contain_text("Claude Opus 4.6 API")
+    expect(by_key(page, "calc_verdict")).not_to_contain_text("DeepSeek")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_desktop_1440_every_column_of_the_table_is_in_view(page: Page, app_server: Server) -> None:
+    page.goto(app_server.url)
+    _wait_results(page)
+    grid = by_key(page, "calc_table_box").get_by_test_id("stDataFrame")
+    grid.scroll_into_view_if_needed()
+    sizes = grid.locator(".dvn-scroller").first.evaluate(
+        "e => ({scroll: e.scrollWidth, client: e.clientWidth})"
+    )
+    box = grid.bounding_box()
+    assert box is not None
+    print(
+        f"\ncompact table at 1440 px: content {sizes['scroll']} px in {sizes['client']} px, grid {box['width']:.0f} px"
+    )
+    assert sizes["scroll"] <= sizes["client"] + 1, sizes  # no horizontal scroll: all 10 columns in view
+    assert box["x"] + box["width"] <= VIEWPORT["width"]
+    page.screenshot(path=str(shots_dir() / "calculator.png"), full_page=False)
+
+
+def test_phone_shows_the_verdict_in_the_first_screen(browser: Browser, app_server: Server) -> None:
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)  # type: ignore[arg-type]
+    page = ctx.new_page()
+    try:
+        page.goto(app_server.url)
+        _wait_results(page)
+        page.evaluate("window.scrollTo(0, 0)")
+        box = by_key(page, "calc_verdict").bounding_box()
+        assert box is not None
+        print(f"\nphone 390 x 844: verdict box from y={box['y']:.0f} to {box['y'] + box['height']:.0f} px")
+        assert box["y"] >= 0 and box["y"] + 120 <= PHONE["height"]  # its sentence starts in the first screen
+        expect(by_key(page, "calc_verdict").locator("h4")).to_be_in_viewport()
+        assert box["width"] <= PHONE["width"]
+        page.screenshot(path=str(shots_dir() / "calculator-phone.png"), full_page=False)
+    finally:
+        ctx.close()
 
 
 def test_shared_url_restores_the_scenario(page: Page, app_server: Server, tmp_path: Path) -> None:
@@ -145,9 +227,16 @@ def test_shared_url_restores_the_scenario(page: Page, app_server: Server, tmp_pa
     _wait_results(page)
     expect(page.get_by_test_id("stException")).to_have_count(0)
     assert by_key(page, "calc_name").locator("input").input_value() == "shared-e2e"
-    assert by_key(page, "calc_pt").locator("input").input_value() == "60000"
+    assert by_key(page, "calc_pt").locator("input").input_value() == "60,000"
     shown = _read_table(page, tmp_path)
-    assert _costs(shown) == pytest.approx(_model_costs(want), rel=1e-6)
+    pd.testing.assert_frame_equal(
+        shown.reset_index(drop=True), _model_shown(want).astype(str).reset_index(drop=True)
+    )
+    page.get_by_role("button", name="Copy a link to this scenario").click()
+    code = page.get_by_test_id("stCode").first
+    expect(code).to_contain_text("n=shared-e2e")
+    code.hover()
+    expect(page.get_by_role("button", name="Copy to clipboard").first).to_be_attached()
 
 
 def test_bad_url_shows_an_error_not_a_traceback(page: Page, app_server: Server) -> None:
@@ -169,12 +258,15 @@ def test_editing_a_self_hosting_cell_reprices_that_row(
     _wait_results(page)
     default = preset("chat", _today())
     before = _model_costs(default)
+    page.evaluate("window.scrollTo(0, 0)")
     grid = page.locator("[class*='st-key-calc_sh_']").get_by_test_id(
         "stDataFrame"
     )  # key: calc_sh_<generation>
-    grid.scroll_into_view_if_needed()
+    grid.evaluate("e => e.scrollIntoView({block: 'center'})")  # clear of the sticky page header
     grid.click(position={"x": 40, "y": 35 + 17})  # first row, first column (below the 35 px header)
-    for _ in range(7):  # model, gpu, precision, gpus, mode, disaggregated, rental row -> USD per GPU-hour
+    from app_pages.calc_state import SELF_HOST_EDITOR_COLUMNS
+
+    for _ in range(SELF_HOST_EDITOR_COLUMNS.index("usd_per_gpu_hour")):  # from "model" to "USD per GPU-hour"
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")  # open the cell editor (an input in the grid's overlay portal)
     editor = page.locator("#portal .gdg-input").first
@@ -192,6 +284,9 @@ def test_editing_a_self_hosting_cell_reprices_that_row(
     assert s.self_host_options[0].usd_per_gpu_hour == 0.5
     assert s.self_host_options[1:] == default.self_host_options[1:]
     shown = _read_table(page, tmp_path)
-    assert _costs(shown) == pytest.approx(_model_costs(s), rel=1e-6)  # the table is the model's for the edit
-    changed = {o for o, c in _costs(shown).items() if c != pytest.approx(before[o], rel=1e-9)}
-    assert changed and all(o.startswith("self-host") for o in changed)  # only the edited deployment moved
+    pd.testing.assert_frame_equal(
+        shown.reset_index(drop=True), _model_shown(s).astype(str).reset_index(drop=True)
+    )
+    after = _model_costs(s)
+    changed = {o for o in after if o not in before or after[o] != pytest.approx(before[o], rel=1e-9)}
+    assert changed and all(" on " in o for o in changed)  # only the edited (self-hosted) deployment moved

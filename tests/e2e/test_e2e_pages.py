@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REPO, Server
-from e2ehelpers import wait_for_app
+from conftest import Server
+from e2ehelpers import shots_dir, wait_for_app
 from playwright.sync_api import Page, expect
 
-SHOTS = REPO / "docs" / "screenshots"
 PAGES = {  # url path -> a text that must be on the page (its own, not the navigation's)
     "": "Requests per day (req/day)",
     "attention_lab": "At 1M tokens of context",
     "catalogue": "Your overrides",
     "methods": "As the code states them",
+}
+#: The sentence each page opens with: what it answers.
+INTROS = {
+    "": "What does this workload cost each month",
+    "attention_lab": "How much memory and compute does a long context cost",
+    "catalogue": "Where does every price and hardware figure come from",
+    "methods": "How are the costs computed, and how far can they be trusted?",
 }
 
 
@@ -23,7 +29,8 @@ def test_visit_page(page: Page, app_server: Server, path: str) -> None:
     page.goto(f"{app_server.url}/{path}")
     wait_for_app(page)
     expect(page.get_by_text(PAGES[path], exact=False).first).to_be_visible()
+    expect(page.get_by_text(INTROS[path], exact=False).first).to_be_in_viewport()  # it opens the page
     expect(page.get_by_test_id("stException")).to_have_count(0)
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{path or 'calculator'}.png"), full_page=True)
+    if path:  # the calculator's screenshots are taken at 1440 and 390 px by test_e2e_calculator
+        page.screenshot(path=str(shots_dir() / f"{path}.png"), full_page=True)

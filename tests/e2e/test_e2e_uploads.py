@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import Server
 from e2ehelpers import wait_for_app
@@ -40,11 +42,14 @@ def _upload(page: Page, name: str, data: bytes) -> None:
 def test_model_upload_over_the_cap_is_refused_with_one_error(page: Page, app_server: Server) -> None:
     page.goto(f"{app_server.url}/catalogue")
     wait_for_app(page)
-    # 300 kB of valid YAML comments: over the 200 kB cap of app_pages/common.py, under the server's 2 MB
-    _upload(page, "big.yaml", b"models: []\n" + b"# padding\n" * 30_000)
-    err = page.get_by_test_id("stAlertContentError")
-    expect(err).to_have_count(1)
-    expect(err).to_contain_text("the limit is 200,000 bytes")
+    # 2.5 MB of valid YAML comments: over the 2 MB the label states, which is the widget's own limit
+    _upload(page, "big.yaml", b"models: []\n" + b"# padding\n" * 250_000)
+    expect(page.get_by_text("Model file (YAML or JSON, up to 2 MB)")).to_be_visible()
+    # the widget's own refusal, stating the same limit
+    expect(
+        page.get_by_text(re.compile(r"(exceeds|must be|larger than|too large).*2(\.0)? ?MB", re.I)).first
+    ).to_be_visible()
+    expect(page.get_by_text("Your models in use")).to_have_count(0)  # nothing was parsed or added
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
