@@ -35,10 +35,10 @@ def main() -> list[dict[str, Any]]:
     first = _ms(at.run)
     if at.exception or at.error:
         raise RuntimeError(f"the app did not run cleanly: {[e.value for e in (*at.exception, *at.error)]}")
-    base = float(at.number_input(key="calc_rpd").value)
+    base = float(str(at.text_input(key="calc_rpd").value).replace(",", ""))
     changed = []
     for i in range(RERUNS):
-        at.number_input(key="calc_rpd").set_value(base + 1000.0 * (i + 1))
+        at.text_input(key="calc_rpd").set_value(f"{base + 1000.0 * (i + 1):.0f}")
         changed.append(_ms(at.run))
     same = [_ms(at.run) for _ in range(3)]
     if at.exception or at.error:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from unittest.mock import MagicMock
 
-import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from costmodel.presets import preset_names
@@ -26,7 +25,8 @@ from costmodel.scenario import Scenario
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT_S = 30  # per AppTest run, as in tests/app
 SESSIONS = 20
-MONEY = "monthly_cost_usd"
+#: The compact table's option and monthly-cost headers (costmodel.present), as the page shows them.
+OPTION, MONTHLY = "Option", "Monthly (USD)"
 
 
 def new_app() -> AppTest:
@@ -49,10 +49,10 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
 
 
-def shown_costs(at: AppTest) -> dict[str, float]:
-    """The monthly cost per option in the session's cost table."""
-    t = next(d.value for d in at.dataframe if MONEY in d.value.columns)
-    return {str(o): float(c) for o, c in zip(t["option"], t[MONEY], strict=True) if pd.notna(c)}
+def shown_costs(at: AppTest) -> dict[str, str]:
+    """The monthly cost per option in the session's cost table, as shown (formatted text)."""
+    t = next(d.value for d in at.dataframe if MONTHLY in d.value.columns)
+    return {str(o): str(c) for o, c in zip(t[OPTION], t[MONTHLY], strict=True)}
 
 
 def _timed(at: AppTest, out: Outcome) -> None:
@@ -75,7 +75,7 @@ def drive(i: int, start: threading.Barrier, out: Outcome) -> None:
         start.wait(timeout=120)  # every session is open: now they all work at once
         at.selectbox(key="calc_preset").select(name)
         _timed(at, out)
-        at.number_input(key="calc_rpd").set_value(rpd)
+        at.text_input(key="calc_rpd").set_value(f"{rpd:.0f}")
         _timed(at, out)
         at.number_input(key="calc_ch").set_value(hit)
         _timed(at, out)

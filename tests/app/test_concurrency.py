@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 from apphelpers import new_app
 
-from benchmarks.concurrent_sessions import MONEY, SESSIONS, percentile, run_sessions, session_plan
+from benchmarks.concurrent_sessions import (
+    MONTHLY,
+    OPTION,
+    SESSIONS,
+    percentile,
+    run_sessions,
+    session_plan,
+    shown_costs,
+)
+from costmodel import present
 from costmodel.catalog import load_catalogue
 from costmodel.compare import compare_table
 from costmodel.presets import preset
@@ -40,11 +48,12 @@ def test_twenty_concurrent_sessions_each_see_their_own_results() -> None:
                 )
             }
         )
-        assert s == want, out.index
+        # the same numbers (an edited preset is renamed "custom (from ...)" with a generated description)
+        assert s.model_copy(update={"name": want.name, "description": want.description}) == want, out.index
         # ... and the table on this session's screen is that scenario's, computed directly
-        t = compare_table(want, cat)
-        expected = {str(o): float(c) for o, c in zip(t["option"], t[MONEY], strict=True) if pd.notna(c)}
-        assert out.shown == pytest.approx(expected, rel=1e-12), out.index
+        t = present.display_frame(compare_table(want, cat), ["label", "monthly_cost_usd"])
+        expected = {str(o): str(c) for o, c in zip(t[OPTION], t[MONTHLY], strict=True)}
+        assert out.shown == expected, out.index
     # the sessions really were different (so a leak would have shown)
     assert len({tuple(sorted(o.shown.items())) for o in outcomes}) == SESSIONS
     reruns = [t for o in outcomes for t in o.rerun_s]
@@ -64,10 +73,12 @@ def test_a_session_does_not_see_another_sessions_upload_or_overrides() -> None:
     a.run()
     b.run()
     assert b.session_state["custom_gpu_price"] is None
-    ta = next(d.value for d in a.dataframe if MONEY in d.value.columns)
-    tb = next(d.value for d in b.dataframe if MONEY in d.value.columns)
+    ta, tb = (s.session_state["calc_last"].table for s in (a, b))  # each session's own evaluation
     h200 = [o for o in ta["option"] if "@ h200" in str(o)]
     assert h200, "the default scenario has an H200 self-hosting row"
-    ca = float(ta.set_index("option").loc[h200[0], MONEY])
-    cb = float(tb.set_index("option").loc[h200[0], MONEY])
+    ca = float(ta.set_index("option").loc[h200[0], "monthly_cost_usd"])
+    cb = float(tb.set_index("option").loc[h200[0], "monthly_cost_usd"])
     assert ca > cb  # 99 USD/GPU-hour costs more than the catalogue rental, only in session a
+    # and each session's screen shows its own figure
+    shown_a, shown_b = shown_costs(a), shown_costs(b)
+    assert shown_a != shown_b

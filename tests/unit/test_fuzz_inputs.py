@@ -122,6 +122,9 @@ def check_table(table: pd.DataFrame) -> None:
         kind = row["kind"]
         assert kind in ("api", "self_host"), kind
         if kind == "api":
+            if _missing(row["monthly_cost_usd"]):  # not priced (e.g. beyond the context window): says why
+                assert not row["feasible"] and _text(row.get("reason")), f"{row['option']}: no cost and no reason"
+                continue
             for col in API_NUMBERS:
                 v = row[col]
                 assert not _missing(v) and math.isfinite(float(v)), (row["option"], col, v)
@@ -659,6 +662,12 @@ def test_stale_and_unconfirmed_rows_are_flagged_where_used() -> None:
     unconfirmed = t.loc[t["kind"] == "api", "unconfirmed_fields"]
     assert unconfirmed.str.len().gt(0).any()
     md = export.to_markdown(DEFAULT, t, CAT)
-    for v in [*t["stale_rows"], *unconfirmed]:
+    for v in t["stale_rows"]:
         if v and v != "none":
-            assert v.split(";")[0] in md
+            assert v.split(" (")[0] in md  # the stale row's id, in the warning above the table
+    # an unconfirmed value: flagged on its option's row, and its catalogue row and field in the assumptions
+    for v in unconfirmed:
+        for item in (x.strip() for x in str(v).split(",") if x.strip()):
+            row_id, _, field = item.rpartition(".")
+            assert row_id in md and field in md, item
+    assert "unconfirmed values" in md
