@@ -24,7 +24,12 @@ pages = [
     st.Page(HERE / "app_pages" / "catalogue.py", title="Catalogue", icon=":material/table:"),
     st.Page(HERE / "app_pages" / "methods.py", title="Methods & validation", icon=":material/science:"),
 ]
-page = st.navigation(pages, position="top")
+# The page links are drawn in the page, in one row that wraps: on a phone Streamlit would move a "top" menu into a
+# sidebar that stays open over the page after a choice; a row of links never covers anything.
+page = st.navigation(pages, position="hidden")
+with st.container(horizontal=True, key="app_nav", gap="small"):
+    for p in pages:
+        st.page_link(p, label=p.title, icon=p.icon)
 try:
     page.run()
 except Exception as e:  # the page boundary: one line, no traceback (st.rerun/st.stop are BaseException)

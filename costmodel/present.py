@@ -261,7 +261,9 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
     cost = pd.to_numeric(t["monthly_cost_usd"], errors="coerce").astype(float)
     best = cost[t["rank"].notna()].min() if t["rank"].notna().any() else math.nan
     t["type"] = t["kind"].map({"api": "API", "self_host": "Self-host"})
-    t["vs_cheapest"] = (cost / best - 1.0).where(t["rank"].notna())
+    # against a free cheapest option no finite share says how much dearer: empty then, not infinite
+    dearer = (cost / best - 1.0) if best > 0 else (cost - best).where(cost == best, math.nan)
+    t["vs_cheapest"] = dearer.where(t["rank"].notna())
     t["yearly_cost_usd"] = cost * 12
     if "weights_bytes" in t.columns:
         t["weights_gb"] = pd.to_numeric(t["weights_bytes"], errors="coerce") / 1e9

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import Server
 from e2ehelpers import shots_dir, wait_for_app
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 PAGES = {  # url path -> a text that must be on the page (its own, not the navigation's)
     "": "Requests per day (req/day)",
@@ -34,3 +34,20 @@ def test_visit_page(page: Page, app_server: Server, path: str) -> None:
     expect(page.get_by_test_id("stAlertContentError")).to_have_count(0)
     if path:  # the calculator's screenshots are taken at 1440 and 390 px by test_e2e_calculator
         page.screenshot(path=str(shots_dir() / f"{path}.png"), full_page=True)
+
+
+@pytest.mark.e2e
+def test_phone_navigation_is_a_row_of_links_that_covers_nothing(browser: Browser, app_server: Server) -> None:
+    """On a 390 px phone a 'top' navigation became a sidebar that stayed open over the page after a choice."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)  # type: ignore[arg-type]
+    page = ctx.new_page()
+    try:
+        page.goto(app_server.url)
+        wait_for_app(page)
+        page.get_by_role("link", name="Catalogue").first.click()
+        wait_for_app(page)
+        expect(page.get_by_text(INTROS["catalogue"], exact=False).first).to_be_in_viewport()
+        expect(page.get_by_test_id("stSidebar")).to_have_count(0)
+        assert page.url.endswith("/catalogue")
+    finally:
+        ctx.close()

@@ -166,3 +166,21 @@ def test_ranking_skips_options_that_cannot_serve_and_labels_are_unique(catalogue
     kimi = t[t["model"] == "kimi-k2.6"].iloc[0]
     assert kimi["flags"].startswith("not ranked: the prompt (900,000 tokens) exceeds Kimi K2.6's")
     assert t["label"].is_unique
+
+
+def test_dearer_than_a_free_cheapest_option_is_empty_not_infinite(catalogue: Catalogue) -> None:
+    """Found by fuzzing: a cheapest option costing $0 (every prompt token cached at a zero price, no output) made
+    'Dearer than the cheapest (%)' infinite."""
+    import pandas as pd
+
+    t = pd.DataFrame(
+        {"rank": pd.array([1, 2, pd.NA], dtype="Int64"), "monthly_cost_usd": [0.0, 5.0, math.nan],
+         "kind": ["api", "api", "api"]}
+    )  # fmt: skip
+    r = present.ranked(t)
+    assert (
+        r["vs_cheapest"].iloc[0] == 0
+        and math.isnan(r["vs_cheapest"].iloc[1])
+        and math.isnan(r["vs_cheapest"].iloc[2])
+    )
+    assert present.display_frame(t, ["vs_cheapest"])["vs cheapest"].tolist() == ["cheapest", "—", "—"]
