@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from unittest.mock import MagicMock
 
 from streamlit.testing.v1 import AppTest
@@ -44,9 +45,10 @@ def session_plan(i: int) -> tuple[str, float, float]:
 class Outcome:
     index: int
     scenario: Scenario | None = None
-    shown: dict[str, float] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)
     rerun_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    retries: int = 0
 
 
 def shown_costs(at: AppTest) -> dict[str, str]:
@@ -65,6 +67,18 @@ def _timed(at: AppTest, out: Outcome) -> None:
         out.errors += [str(e.value) for e in at.error]
 
 
+def _widget(at: AppTest, kind: str, key: str, out: Outcome) -> Any:
+    """The session's widget ``key``. Seen once in CI under 20 sessions on 2 cores: a rerun's element tree came
+    back without the Calculator's inputs and with no error (AppTest's shared mock runtime, not the app); the
+    session then reruns once, as a browser would, and the retry is counted in ``out.retries``."""
+    try:
+        return getattr(at, kind)(key=key)
+    except KeyError:
+        out.retries += 1
+        at.run()
+        return getattr(at, kind)(key=key)
+
+
 def drive(i: int, start: threading.Barrier, out: Outcome) -> None:
     """One user: open the calculator, pick a preset, type a volume and a cache-hit share."""
     try:
@@ -75,9 +89,9 @@ def drive(i: int, start: threading.Barrier, out: Outcome) -> None:
         start.wait(timeout=120)  # every session is open: now they all work at once
         at.selectbox(key="calc_preset").select(name)
         _timed(at, out)
-        at.text_input(key="calc_rpd").set_value(f"{rpd:.0f}")
+        _widget(at, "text_input", "calc_rpd", out).set_value(f"{rpd:.0f}")
         _timed(at, out)
-        at.number_input(key="calc_ch").set_value(hit)
+        _widget(at, "number_input", "calc_ch", out).set_value(hit)
         _timed(at, out)
         out.scenario = at.session_state["scenario"]
         out.shown = shown_costs(at)
