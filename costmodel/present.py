@@ -263,7 +263,10 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
     t["type"] = t["kind"].map({"api": "API", "self_host": "Self-host"})
     # against a free cheapest option no finite share says how much dearer: empty then, not infinite
     dearer = (cost / best - 1.0) if best > 0 else (cost - best).where(cost == best, math.nan)
-    t["vs_cheapest"] = dearer.where(t["rank"].notna())
+    # ... nor against one so cheap that the ratio means nothing (beyond 10^12 times: 1e-300 USD against dollars)
+    t["vs_cheapest"] = dearer.where(
+        t["rank"].notna() & dearer.map(lambda x: math.isfinite(x) and abs(x) < 1e12)
+    )
     t["yearly_cost_usd"] = cost * 12
     if "weights_bytes" in t.columns:
         t["weights_gb"] = pd.to_numeric(t["weights_bytes"], errors="coerce") / 1e9

@@ -177,6 +177,11 @@ def test_dearer_than_a_free_cheapest_option_is_empty_not_infinite(catalogue: Cat
         {"rank": pd.array([1, 2, pd.NA], dtype="Int64"), "monthly_cost_usd": [0.0, 5.0, math.nan],
          "kind": ["api", "api", "api"]}
     )  # fmt: skip
+    tiny = t.assign(monthly_cost_usd=[1e-310, 5.0, math.nan])  # the ratio would overflow to infinity
+    assert math.isnan(present.ranked(tiny)["vs_cheapest"].iloc[1])
+    huge = t.assign(monthly_cost_usd=[1.26e-301, 2265.6, math.nan])  # fuzz: a finite ratio that overflows
+    csv = present.people_frame(huge, ["vs_cheapest"], percent_as="percent")  # once in % and rounded
+    assert csv.iloc[:, 0].isna().iloc[1]
     r = present.ranked(t)
     assert (
         r["vs_cheapest"].iloc[0] == 0
