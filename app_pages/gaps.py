@@ -17,11 +17,9 @@ _ISSUE = re.compile(r"\s*\((?:see )?issues? \d+[^)]*\)|\b[Ii]ssues? \d+(?:[,/ ]+
 
 
 def clean(text: str) -> str:
-    """Text for readers: Sphinx roles as plain code, no references to issues, ``facts.md`` (retired) as
-    ``docs/sources.md``, no unpaired ``**`` on a line."""
+    """Text for readers: Sphinx roles as plain code, no references to issues, no unpaired ``**`` on a line."""
     text = _ROLE.sub(r"`\1`", text)
     text = _ISSUE.sub(" ", text)
-    text = re.sub(r"\bfacts\.md\b", "docs/sources.md", text)
     lines = []
     for line in text.splitlines():
         if line.count("**") % 2:

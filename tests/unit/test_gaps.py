@@ -13,7 +13,7 @@ Intro text that is not a gap.
 
 ## What is fitted and what is assumed
 
-Six factors (Issue 3) are fitted; see facts.md §2.3 and :mod:`costmodel.serving`.
+Six factors (Issue 3) are fitted; see docs/sources.md §2.3 and :mod:`costmodel.serving`.
 A **stray bold marker.
 
 ### A sub-section of it
@@ -43,7 +43,7 @@ def test_a_section_is_its_heading_line_and_runs_to_the_next_heading_of_its_level
 
 def test_internal_references_are_cleaned() -> None:
     body = gap_sections("calibration.md", DOC)[0][1]
-    assert "Issue 3" not in body and "facts.md" not in body and ":mod:" not in body
+    assert "Issue 3" not in body and ":mod:" not in body
     assert "docs/sources.md §2.3" in body and "`costmodel.serving`" in body
     assert "**" not in body  # the unpaired marker is dropped
     assert clean("a **bold** word") == "a **bold** word"  # paired markers stay

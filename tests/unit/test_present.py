@@ -56,16 +56,13 @@ def test_a_count_written_with_separators_reads_back(n: int) -> None:
     assert parse_count(present.count(n)) == n
 
 
+#: Every number format of the page and the exports.
+FORMATS = (present.usd, present.usd_short, present.usd_rate, present.count, present.count_short, present.percent)
+
+
 @given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))
 def test_formats_never_print_scientific_notation_or_nan(x: float) -> None:
-    for f in (
-        present.usd,
-        present.usd_short,
-        present.usd_rate,
-        present.count,
-        present.count_short,
-        present.percent,
-    ):
+    for f in FORMATS:
         text = f(x)
         assert "e+" not in text and "e-" not in text and "nan" not in text.lower() and "None" not in text, (
             f,
@@ -75,14 +72,7 @@ def test_formats_never_print_scientific_notation_or_nan(x: float) -> None:
 
 @pytest.mark.parametrize("missing", [None, math.nan, math.inf, "text"])
 def test_a_value_that_does_not_apply_is_a_dash(missing: object) -> None:
-    for f in (
-        present.usd,
-        present.usd_short,
-        present.usd_rate,
-        present.count,
-        present.count_short,
-        present.percent,
-    ):
+    for f in FORMATS:
         assert f(missing) == present.MISSING
 
 
