@@ -55,7 +55,7 @@ try:
         curves = report.attention_frame(chosen, report.context_grid(), kv_dtype=kv_dtype, baseline=baseline)
         at_1m = report.attention_frame(chosen, [report.ONE_M_TOKENS], kv_dtype=kv_dtype, baseline=baseline)
 except (NoArchitectureError, ValueError) as e:
-    st.error(f"Models: {e}", icon=":material/error:")
+    st.error(f"Models: {present.md_literal(e)}", icon=":material/error:")
     st.stop()
 
 st.subheader(":material/percent: At 1M tokens of context", divider="gray")

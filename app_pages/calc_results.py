@@ -93,18 +93,20 @@ def _verdict(ev: Evaluation, box: Any, stale_inputs: bool) -> None:
     s = ev.scenario
     v = verdict(s, ev.table, ev.break_even)
     with box, st.container(border=True, key="calc_verdict"):
-        st.markdown(f"#### {v.text}")
+        st.markdown(f"#### {present.md_literal(v.text)}")
         if v.option:
             m1, m2, m3, m4 = st.columns(4)
-            m1.metric("Per month (USD)", present.usd(v.monthly_cost_usd), help=f"{v.option}, per month.")
-            m2.metric("Per request (USD)", present.usd(v.usd_per_request), help=f"{v.option}, per request.")
-            m3.metric("Per year (USD)", present.usd(v.yearly_cost_usd), help=f"{v.option}, 12 months.")
+            option = present.md_literal(v.option)  # a label may come from an uploaded model's name
+            m1.metric("Per month (USD)", present.usd(v.monthly_cost_usd), help=f"{option}, per month.")
+            m2.metric("Per request (USD)", present.usd(v.usd_per_request), help=f"{option}, per request.")
+            m3.metric("Per year (USD)", present.usd(v.yearly_cost_usd), help=f"{option}, 12 months.")
             be = v.break_even_requests_per_day
             m4.metric(
                 "Break-even (requests/day)",
                 present.count_short(be) if pd.notna(be) else "none",
                 help=(
-                    f"{v.break_even_pair[0]} against {v.break_even_pair[1]}; you are at "
+                    f"{present.md_literal(v.break_even_pair[0])} against {present.md_literal(v.break_even_pair[1])}; "
+                    f"you are at "
                     f"{present.count(s.workload.requests_per_day)} requests/day. Circled and labelled on the "
                     "cost-vs-volume chart; every pair is listed under it."
                     if v.break_even_pair
@@ -126,7 +128,9 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             with st.spinner("Pricing every option…"):
                 ev = compute(scenario, cat, tuple(m.model_dump_json() for m in common.custom_models()))
         except (ValueError, KeyError) as e:  # PricingError, ScenarioError and unknown ids are ValueErrors
-            st.error(f"Options to compare: {str(e).splitlines()[0]}", icon=":material/error:")
+            st.error(
+                f"Options to compare: {present.md_literal(str(e).splitlines()[0])}", icon=":material/error:"
+            )
         else:
             ss["calc_last"] = ev
             ss["scenario"] = scenario

@@ -19,6 +19,7 @@ from app_pages import calc_results, common
 from app_pages import calc_state as cs
 from costmodel import charts
 from costmodel.attention import KV_DTYPES
+from costmodel.present import md_literal
 from costmodel.presets import base_preset, custom_name, describe_workload, preset, preset_names
 from costmodel.scenario import (
     LAYOUT_CHOICES,
@@ -105,7 +106,7 @@ st.markdown(
 verdict_box = st.container(key="calc_verdict_box")
 notice = ss.pop("calc_notice", None)
 if notice:
-    st.error(notice, icon=":material/error:")
+    st.error(md_literal(notice), icon=":material/error:")
 
 # ---- inputs --------------------------------------------------------------------------------------------------
 inputs, results = st.columns([1, 2.3], gap="medium")
@@ -119,7 +120,7 @@ with inputs:
         "you edit a field, the scenario becomes 'custom (from <preset>)' with a description of your workload.",
     )
     if ss.get("calc_name"):
-        st.caption(f"**{ss['calc_name']}**: {ss.get('calc_desc', '')}")
+        st.caption(f"**{md_literal(ss['calc_name'])}**: {md_literal(ss.get('calc_desc', ''))}")
     st.subheader(":material/speed: Workload", divider="gray")
     rows: list[tuple[object, object]] = [
         (cs.COUNT_INPUTS[0], cs.COUNT_INPUTS[1]),
@@ -167,7 +168,7 @@ with inputs:
     dropped = [i for i in ss["calc_api"] if i not in api]
     if dropped:
         st.error(
-            f"APIs to compare: {', '.join(dropped)} not in the catalogue (no price rows); left out.",
+            f"APIs to compare: {md_literal(', '.join(dropped))} not in the catalogue (no price rows); left out.",
             icon=":material/error:",
         )
         ss["calc_api"] = [i for i in ss["calc_api"] if i in api]
@@ -288,5 +289,5 @@ raw = cs.read(profile, self_host, api, gpu_price)
 scenario, error = (None, count_error) if count_error else cs.validate(raw)
 with results:
     if error:
-        st.error(error, icon=":material/error:")
+        st.error(md_literal(error), icon=":material/error:")
     calc_results.show(scenario, cat, verdict_box)

@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages import common
 from costmodel.catalog import CatalogueError, parse_models_text, stale_rows
 from costmodel.compare import STALE_AFTER_DAYS
+from costmodel.present import md_literal
 
 common.init_state()
 base = common.base_catalogue()
@@ -68,7 +69,7 @@ t_models, t_gpus, t_rentals, t_prices, t_over = st.tabs(
     ]
 )
 
-with t_models:
+with t_models, common.guarded("The models table"):
     models = pd.DataFrame(
         [
             {
@@ -95,7 +96,7 @@ with t_models:
         placeholder="—",
     )
 
-with t_gpus:
+with t_gpus, common.guarded("The GPUs table"):
     gpus = pd.DataFrame(
         [
             {
@@ -117,7 +118,7 @@ with t_gpus:
     )
     st.dataframe(gpus, hide_index=True, column_config=PROVENANCE, key="cat_gpus_table", placeholder="—")
 
-with t_rentals:
+with t_rentals, common.guarded("The GPU rentals table"):
     rentals = pd.DataFrame(
         [
             {
@@ -142,7 +143,7 @@ with t_rentals:
         placeholder="—",
     )
 
-with t_prices:
+with t_prices, common.guarded("The API prices table"):
     money = st.column_config.NumberColumn(format="$%.4f")
     prices = pd.DataFrame(
         [
@@ -187,109 +188,115 @@ with t_prices:
     )
 
 with t_over:
-    st.markdown(
-        "Overrides live in this browser session and feed the **Calculator**: a custom GPU price replaces the "
-        "rental price of self-hosting options on that GPU; a custom API price adds a *custom* price-basis "
-        "option; uploaded models can be chosen in the Calculator and the Attention lab."
-    )
-    c1, c2 = st.columns(2)
-    with c1, st.form("cat_gpu_form", border=True):
-        st.markdown("**:material/memory: Custom GPU price**")
-        cur = st.session_state["custom_gpu_price"]
-        gpu_ids = [g.id for g in cat.gpus]
-        gpu = st.selectbox(
-            "GPU",
-            gpu_ids,
-            index=gpu_ids.index(cur["gpu"]) if cur and cur["gpu"] in gpu_ids else 0,
-            key="cat_gpu_id",
+    with common.guarded("The price overrides"):
+        st.markdown(
+            "Overrides live in this browser session and feed the **Calculator**: a custom GPU price replaces the "
+            "rental price of self-hosting options on that GPU; a custom API price adds a *custom* price-basis "
+            "option; uploaded models can be chosen in the Calculator and the Attention lab."
         )
-        usd_h = st.number_input(
-            "Price (USD per GPU-hour)",
-            min_value=0.01,
-            max_value=1000.0,
-            value=float(cur["usd_per_gpu_hour"]) if cur else 2.0,
-            step=0.1,
-            help="What you pay for one GPU for one hour.",
-            key="cat_gpu_usd_per_hour",
-        )
-        if st.form_submit_button("Use this GPU price", icon=":material/check:", key="cat_gpu_apply"):
-            st.session_state["custom_gpu_price"] = {"gpu": gpu, "usd_per_gpu_hour": float(usd_h)}
-            st.rerun()
-    if st.session_state["custom_gpu_price"]:
-        o = st.session_state["custom_gpu_price"]
-        c1.success(
-            f"In use: {o['gpu']} at ${o['usd_per_gpu_hour']:.2f} per GPU-hour.", icon=":material/check:"
-        )
-        if c1.button("Clear GPU price", icon=":material/close:", key="cat_gpu_clear"):
-            st.session_state["custom_gpu_price"] = None
-            st.rerun()
-
-    with c2, st.form("cat_api_form", border=True):
-        st.markdown("**:material/payments: Custom API price**")
-        cur = st.session_state["custom_api_price"]
-        model_ids = [m.id for m in cat.models]
-        model = st.selectbox(
-            "Model",
-            model_ids,
-            index=model_ids.index(cur["model"]) if cur and cur["model"] in model_ids else 0,
-            key="cat_api_model",
-        )
-        vals = {}
-        for field, label, default in (
-            ("usd_per_mtok_input_cache_hit", "Input, cache hit (USD per M tokens)", 0.03),
-            ("usd_per_mtok_input_cache_miss", "Input, cache miss (USD per M tokens)", 0.3),
-            ("usd_per_mtok_output", "Output (USD per M tokens)", 1.0),
-        ):
-            vals[field] = st.number_input(
-                label,
-                min_value=0.0,
-                max_value=10_000.0,
-                value=float(cur[field]) if cur else default,
-                step=0.01,
-                format="%.4f",
-                key=f"cat_api_{field}",
+        c1, c2 = st.columns(2)
+        with c1, st.form("cat_gpu_form", border=True):
+            st.markdown("**:material/memory: Custom GPU price**")
+            cur = st.session_state["custom_gpu_price"]
+            gpu_ids = [g.id for g in cat.gpus]
+            gpu = st.selectbox(
+                "GPU",
+                gpu_ids,
+                index=gpu_ids.index(cur["gpu"]) if cur and cur["gpu"] in gpu_ids else 0,
+                key="cat_gpu_id",
             )
-        if st.form_submit_button("Use this API price", icon=":material/check:", key="cat_api_apply"):
-            st.session_state["custom_api_price"] = {"model": model, **{k: float(v) for k, v in vals.items()}}
-            st.rerun()
-    if st.session_state["custom_api_price"]:
-        o = st.session_state["custom_api_price"]
-        c2.success(
-            f"In use: {o['model']} at ${o['usd_per_mtok_input_cache_hit']:g} / "
-            f"${o['usd_per_mtok_input_cache_miss']:g} / ${o['usd_per_mtok_output']:g} per M tokens "
-            "(cache hit / miss / output).",
-            icon=":material/check:",
-        )
-        if c2.button("Clear API price", icon=":material/close:", key="cat_api_clear"):
-            st.session_state["custom_api_price"] = None
-            st.rerun()
-
-    st.markdown("**:material/upload_file: Custom model (YAML)**")
-    st.caption(
-        "Same schema as `data/models.yaml` (a mapping with key `models`, a list of rows; each row needs "
-        "source, as_of and confidence)."
-    )
-    gen = st.session_state.setdefault("cat_upload_gen", 0)  # bumped to empty the uploader
-    up = st.file_uploader(
-        f"Model file (YAML or JSON, up to {common.MAX_UPLOAD_MB} MB)",
-        type=["yaml", "yml", "json"],
-        key=f"cat_model_upload_{gen}",
-        max_upload_size=common.MAX_UPLOAD_MB,
-    )
-    text = common.read_upload(up, "Model file")
-    if text is not None and up is not None:
-        try:
-            parsed = parse_models_text(text, up.name, base.models)
-        except CatalogueError as e:
-            st.error(f"Model file not used: {e}", icon=":material/error:")
-        else:
-            if parsed != common.custom_models():
-                st.session_state["custom_models"] = parsed
+            usd_h = st.number_input(
+                "Price (USD per GPU-hour)",
+                min_value=0.01,
+                max_value=1000.0,
+                value=float(cur["usd_per_gpu_hour"]) if cur else 2.0,
+                step=0.1,
+                help="What you pay for one GPU for one hour.",
+                key="cat_gpu_usd_per_hour",
+            )
+            if st.form_submit_button("Use this GPU price", icon=":material/check:", key="cat_gpu_apply"):
+                st.session_state["custom_gpu_price"] = {"gpu": gpu, "usd_per_gpu_hour": float(usd_h)}
                 st.rerun()
-    if common.custom_models():
-        ids = ", ".join(m.id for m in common.custom_models())
-        st.success(f"Your models in use: {ids}.", icon=":material/check:")
-        if st.button("Remove uploaded models", icon=":material/delete:", key="cat_models_clear"):
-            st.session_state["custom_models"] = []
-            st.session_state["cat_upload_gen"] = gen + 1
-            st.rerun()
+        if st.session_state["custom_gpu_price"]:
+            o = st.session_state["custom_gpu_price"]
+            c1.success(
+                f"In use: {o['gpu']} at ${o['usd_per_gpu_hour']:.2f} per GPU-hour.", icon=":material/check:"
+            )
+            if c1.button("Clear GPU price", icon=":material/close:", key="cat_gpu_clear"):
+                st.session_state["custom_gpu_price"] = None
+                st.rerun()
+
+        with c2, st.form("cat_api_form", border=True):
+            st.markdown("**:material/payments: Custom API price**")
+            cur = st.session_state["custom_api_price"]
+            model_ids = [m.id for m in cat.models]
+            model = st.selectbox(
+                "Model",
+                model_ids,
+                index=model_ids.index(cur["model"]) if cur and cur["model"] in model_ids else 0,
+                key="cat_api_model",
+            )
+            vals = {}
+            for field, label, default in (
+                ("usd_per_mtok_input_cache_hit", "Input, cache hit (USD per M tokens)", 0.03),
+                ("usd_per_mtok_input_cache_miss", "Input, cache miss (USD per M tokens)", 0.3),
+                ("usd_per_mtok_output", "Output (USD per M tokens)", 1.0),
+            ):
+                vals[field] = st.number_input(
+                    label,
+                    min_value=0.0,
+                    max_value=10_000.0,
+                    value=float(cur[field]) if cur else default,
+                    step=0.01,
+                    format="%.4f",
+                    key=f"cat_api_{field}",
+                )
+            if st.form_submit_button("Use this API price", icon=":material/check:", key="cat_api_apply"):
+                st.session_state["custom_api_price"] = {
+                    "model": model,
+                    **{k: float(v) for k, v in vals.items()},
+                }
+                st.rerun()
+        if st.session_state["custom_api_price"]:
+            o = st.session_state["custom_api_price"]
+            c2.success(
+                f"In use: {o['model']} at ${o['usd_per_mtok_input_cache_hit']:g} / "
+                f"${o['usd_per_mtok_input_cache_miss']:g} / ${o['usd_per_mtok_output']:g} per M tokens "
+                "(cache hit / miss / output).",
+                icon=":material/check:",
+            )
+            if c2.button("Clear API price", icon=":material/close:", key="cat_api_clear"):
+                st.session_state["custom_api_price"] = None
+                st.rerun()
+
+    # the uploaded models and their "Remove" button draw even if the price overrides above fail
+    with common.guarded("The model upload"):
+        st.markdown("**:material/upload_file: Custom model (YAML)**")
+        st.caption(
+            "Same schema as `data/models.yaml` (a mapping with key `models`, a list of rows; each row needs "
+            "source, as_of and confidence)."
+        )
+        gen = st.session_state.setdefault("cat_upload_gen", 0)  # bumped to empty the uploader
+        up = st.file_uploader(
+            f"Model file (YAML or JSON, up to {common.MAX_UPLOAD_MB} MB)",
+            type=["yaml", "yml", "json"],
+            key=f"cat_model_upload_{gen}",
+            max_upload_size=common.MAX_UPLOAD_MB,
+        )
+        text = common.read_upload(up, "Model file")
+        if text is not None and up is not None:
+            try:
+                parsed = parse_models_text(text, up.name, base.models)
+            except CatalogueError as e:
+                st.error(f"Model file not used: {md_literal(e)}", icon=":material/error:")
+            else:
+                if parsed != common.custom_models():
+                    st.session_state["custom_models"] = parsed
+                    st.rerun()
+        if common.custom_models():
+            ids = md_literal(", ".join(m.id for m in common.custom_models()))
+            st.success(f"Your models in use: {ids}.", icon=":material/check:")
+            if st.button("Remove uploaded models", icon=":material/delete:", key="cat_models_clear"):
+                st.session_state["custom_models"] = []
+                st.session_state["cat_upload_gen"] = gen + 1
+                st.rerun()

@@ -5,13 +5,16 @@ No arithmetic here either: this module only wires Streamlit to ``costmodel``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
 
 from costmodel.catalog import Catalogue, CatalogueError, Model, load_catalogue
+from costmodel.present import md_literal
 
 #: Largest file a user may upload (bytes): the uploader's own limit (``server.maxUploadSize`` in
 #: .streamlit/config.toml, in MiB), so the label, the widget and the check say the same.
@@ -81,7 +84,7 @@ def base_catalogue() -> Catalogue:
     try:
         return _load(None)
     except CatalogueError as e:
-        st.error(f"The catalogue could not be loaded: {e}", icon=":material/error:")
+        st.error(f"The catalogue could not be loaded: {md_literal(e)}", icon=":material/error:")
         st.stop()
         raise  # unreachable: st.stop raises
 
@@ -110,10 +113,25 @@ def show_unexpected(e: BaseException) -> None:
     """Show an unexpected page error as one line (no traceback)."""
     first = str(e).splitlines()[0] if str(e) else ""
     st.error(
-        f"This page hit an unexpected problem ({type(e).__name__}: {first[:300]}). "
+        f"This page hit an unexpected problem ({type(e).__name__}: {md_literal(first[:300])}). "
         "Change the inputs or reload; the last good results are kept.",
         icon=":material/error:",
     )
+
+
+@contextlib.contextmanager
+def guarded(what: str) -> Iterator[None]:
+    """Draw one part of a page; if it fails, one error line names the part and the rest of the page still draws
+    (so no failure in a table can hide the controls that undo the input behind it, e.g. "Remove uploaded
+    models"). ``st.rerun``/``st.stop`` are BaseExceptions and pass through."""
+    try:
+        yield
+    except Exception as e:
+        first = str(e).splitlines()[0] if str(e) else ""
+        st.error(
+            f"{what} could not be shown ({type(e).__name__}: {md_literal(first[:300])}).",
+            icon=":material/error:",
+        )
 
 
 def glossary() -> None:

@@ -25,6 +25,7 @@ import pandas as pd
 
 from costmodel import present
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule
+from costmodel.present import md_literal
 from costmodel.scenario import Scenario
 from costmodel.tables import BREAK_EVEN_COLUMNS
 from costmodel.verdict import money_line, verdict, warnings, workload_summary
@@ -219,12 +220,6 @@ def to_json(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> st
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def _md_text(text: str) -> str:
-    """User text as one line of literal Markdown (no headings, links, HTML, emphasis or table cells)."""
-    flat = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in " ".join(text.split()))
-    return "\\" + flat if flat[:1] in ("-", "+", "=") else flat
-
-
 def break_even_people(scenario: Scenario, break_even: pd.DataFrame | None) -> pd.DataFrame:
     """The break-even pairs with readable headers (volumes in requests/day, whole numbers)."""
     if break_even is None or break_even.empty:
@@ -247,13 +242,13 @@ def to_markdown(
 ) -> str:
     """A Markdown report formatted as the page: the verdict, the warnings, the workload, the options ranked
     (the compact view), the itemised API bills, the break-even points and the catalogue rows used."""
-    title = _md_text(scenario.name) or "scenario"
+    title = md_literal(scenario.name) or "scenario"
     be = break_even if break_even is not None else pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
     v = verdict(scenario, table, be)
     lines = [f"# Cost comparison: {title}", ""]
     if scenario.description:
-        lines += [_md_text(scenario.description), ""]
-    lines += [f"**{v.text}**", ""]
+        lines += [md_literal(scenario.description), ""]
+    lines += [f"**{md_literal(v.text)}**", ""]
     if v.option:
         lines += [money_line(v), ""]
     for w in warnings(scenario, table):
@@ -377,7 +372,7 @@ def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.Data
         ("Its cost per year", v.yearly_cost_usd if v.option else "", "USD/year"),
         *[
             (f"Warning {i}", text.replace("**", ""), "")
-            for i, text in enumerate(warnings(scenario, table), 1)
+            for i, text in enumerate(warnings(scenario, table, literal=str), 1)
         ],
         ("Prices as of", scenario.as_of.isoformat(), "date"),
         ("Requests per day", w.requests_per_day, "requests/day"),

@@ -9,6 +9,7 @@ keep the snake_case columns of the table (:mod:`costmodel.tables`) at full preci
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +25,7 @@ __all__ = [
     "count",
     "count_short",
     "display_frame",
+    "md_literal",
     "people_frame",
     "percent",
     "ranked",
@@ -34,6 +36,30 @@ __all__ = [
 
 #: Shown for a value that does not apply or is not known.
 MISSING = "—"
+
+#: Characters that give Markdown (CommonMark + GFM, and Streamlit's extensions: ``$`` maths, ``:red[…]``) a
+#: meaning anywhere in a line; each gets a backslash, which CommonMark defines for every ASCII punctuation.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|!~$&{}])")
+#: What starts a heading, list, quote or rule at the start of a line (``# ``, ``- ``, ``> ``, ``1) ``; ``1. `` is
+#: broken by the joiner on the dot).
+_MD_LEAD = re.compile(r"^([#+\-=>]|\d+\))")
+#: Word joiner (U+2060, invisible, zero width). Streamlit turns ``:name:`` short codes into emoji or icons and GFM
+#: turns bare ``http://…``, ``www.…`` and ``a@b.c`` into links by matching the rendered text, after the escapes
+#: are gone; a joiner on each side of ``:``, ``.`` and ``@`` breaks those matches and changes nothing visible.
+_JOINER = "\u2060"
+_BREAK = re.compile(r"([:.@])")
+
+
+def md_literal(text: object) -> str:
+    """``text`` (user-controlled: a scenario description, an uploaded name, a URL key) made safe to put in
+    Markdown: shown as the same characters, never interpreted (no image fetched, no link, heading, list, emphasis,
+    HTML, maths, emoji or icon). Line breaks become spaces (one line, as the messages are)."""
+    one_line = " ".join(str(text).split())
+    escaped = _MD_SPECIAL.sub(r"\\\1", _BREAK.sub(_JOINER + r"\1" + _JOINER, one_line))
+    return _MD_LEAD.sub(
+        lambda m: "\\" + m.group(1) if not m.group(1)[0].isdigit() else m.group(1)[:-1] + "\\)", escaped
+    )
+
 
 Kind = Literal["usd", "usd_small", "rate", "int", "pct", "ratio", "ms", "rate_tok", "gb", "text", "bool"]
 

@@ -8,11 +8,12 @@ hold (the saving is a difference of two monthly costs in it; per request and per
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
 
-from costmodel.present import count, count_short, percent, usd, usd_short
+from costmodel.present import count, count_short, md_literal, percent, usd, usd_short
 from costmodel.ranking import max_stale_days
 from costmodel.scenario import Scenario
 from costmodel.tables import STALE_AFTER_DAYS, cheapest_of_kind, cheapest_row, headline_break_even
@@ -127,13 +128,20 @@ def verdict(scenario: Scenario, table: pd.DataFrame, break_even: pd.DataFrame) -
     )
 
 
-def warnings(scenario: Scenario, table: pd.DataFrame) -> list[str]:
+def warnings(
+    scenario: Scenario, table: pd.DataFrame, literal: Callable[[object], str] = md_literal
+) -> list[str]:
     """Short warnings (Markdown, one per kind of problem) to show above the table: options that are not ranked
-    and why, catalogue rows older than the staleness limit, limits the catalogue does not record."""
+    and why, catalogue rows older than the staleness limit, limits the catalogue does not record. Labels and
+    reasons (which may carry an uploaded model's name) go through ``literal``: :func:`~costmodel.present.md_literal`
+    for Markdown, ``str`` for a spreadsheet cell."""
     out: list[str] = []
     unranked = table[table["rank"].isna()]
     if not unranked.empty:
-        lines = [f"- **{r['label']}**: {r['reason'] or 'no cost'}" for _, r in unranked.iterrows()]
+        lines = [
+            f"- **{literal(r['label'])}**: {literal(r['reason'] or 'no cost')}"
+            for _, r in unranked.iterrows()
+        ]
         n = len(unranked)
         out.append(
             f"{n} of {len(table)} option{'s' if len(table) > 1 else ''} cannot serve this workload and "
@@ -142,9 +150,9 @@ def warnings(scenario: Scenario, table: pd.DataFrame) -> list[str]:
     stale = table[table["stale_rows"].map(max_stale_days) > 0]
     if not stale.empty:
         rows = sorted({p.strip() for v in stale["stale_rows"] for p in str(v).split(";") if "days old" in p})
-        users = ", ".join(str(x) for x in stale["label"])
+        users = literal(", ".join(str(x) for x in stale["label"]))
         out.append(
-            f"Catalogue rows older than {STALE_AFTER_DAYS} days are used: {', '.join(rows)}, by {users}. "
+            f"Catalogue rows older than {STALE_AFTER_DAYS} days are used: {literal(', '.join(rows))}, by {users}. "
             "Check those prices on the Catalogue page before relying on these rows."
         )
     refused = unranked["reason"].astype(str).str.contains("context window").any()
@@ -152,7 +160,7 @@ def warnings(scenario: Scenario, table: pd.DataFrame) -> list[str]:
         table["rank"].notna() & table["flags"].str.contains("context window unknown", regex=False)
     ]
     if refused and not unknown.empty:
-        names = ", ".join(str(x) for x in unknown["label"])
+        names = literal(", ".join(str(x) for x in unknown["label"]))
         out.append(
             f"The catalogue does not record the context window of {names}: "
             f"{'its row is' if len(unknown) == 1 else 'their rows are'} priced but not checked against the "

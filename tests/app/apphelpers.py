@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -29,3 +30,9 @@ def run_page(name: str, at: AppTest | None = None) -> AppTest:
 def new_app() -> AppTest:
     """A fresh, not yet run, AppTest of the whole app."""
     return AppTest.from_file(str(APP), default_timeout=TIMEOUT_S)
+
+
+def shown(markdown: str) -> str:
+    """The characters a person sees for a Markdown body the app built with ``present.md_literal``: the
+    backslash escapes and the invisible word joiners removed (what the tests compare with plain messages)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown.replace("\u2060", ""))

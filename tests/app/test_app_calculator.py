@@ -8,7 +8,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from apphelpers import new_app, run_page
+from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
 from costmodel import present
@@ -38,7 +38,7 @@ def _shown_rows(at: AppTest) -> list[tuple[str, str]]:
 
 
 def _verdict_text(at: AppTest) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("#### ")).removeprefix("#### ")
+    return shown(next(m.value for m in at.markdown if m.value.startswith("#### ")).removeprefix("#### "))
 
 
 def _ok(at: AppTest) -> None:
@@ -131,7 +131,7 @@ def test_a_2m_token_prompt_is_refused_with_the_reason_and_not_ranked() -> None:
     assert set(refused["Option"]) == {o for o in t["Option"] if "Claude" not in o}
     assert (refused[MONTHLY] == "—").all() and (refused["vs cheapest"] == "—").all()
     assert list(t.index[t["Flags"].str.startswith("not ranked")]) == list(range(1, len(t)))
-    warned = [w.value for w in at.warning]
+    warned = [shown(w.value) for w in at.warning]
     assert any(w.startswith(f"{len(refused)} of {len(t)} options cannot serve this workload") for w in warned)
     assert any("1,048,576-token context window" in w for w in warned)
     assert any("does not record the context window of Claude Opus 4.6 API" in w for w in warned)
@@ -195,7 +195,7 @@ def test_unreadable_or_out_of_range_counts_name_the_field_and_keep_the_last_resu
     good_scenario = _scenario(at)
     at.text_input(key=key).set_value(typed).run()
     assert not at.exception
-    assert any(e.value.startswith(message) for e in at.error), [e.value for e in at.error]
+    assert any(shown(e.value).startswith(message) for e in at.error), [e.value for e in at.error]
     assert _shown_rows(at) == good and _scenario(at) == good_scenario
     assert any("last valid inputs" in c.value for c in at.caption)
 
