@@ -6,6 +6,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+import streamlit as st
 import yaml
 from apphelpers import REPO, run_page, shown
 from streamlit.testing.v1 import AppTest
@@ -118,3 +119,28 @@ def test_oversized_upload_is_refused_before_parsing() -> None:
     assert any(f"the limit is {MAX_UPLOAD_BYTES:,} bytes" in e.value for e in at.error)
     # the label states the same limit as the widget (``max_upload_size``) and the check
     assert "up to 2 MB" in at.file_uploader[0].proto.label
+
+
+def test_a_table_that_fails_to_draw_leaves_the_remove_button(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16, item 2 (app side): a model upload once made the models table fail on every visit and the page
+    stopped before "Remove uploaded models". Schema bounds now refuse that file; whatever else makes a table fail,
+    the page names the table in one line and still draws the button that undoes the upload."""
+    at = run_page("catalogue")
+    at.file_uploader[0].set_value(("mine.yaml", _custom_model_yaml(), "application/yaml")).run()
+    assert [m.id for m in at.session_state["custom_models"]] == ["my-flash"]
+
+    real = st.dataframe
+
+    def failing(data: object, *args: object, **kwargs: object) -> object:
+        if kwargs.get("key") == "cat_models_table":
+            raise ValueError("cannot convert the models table")
+        return real(data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(st, "dataframe", failing)
+    at.run()
+    assert not at.exception
+    assert [shown(e.value) for e in at.error] == [
+        "The models table could not be shown (ValueError: cannot convert the models table)."
+    ]
+    at.button(key="cat_models_clear").click().run()
+    assert at.session_state["custom_models"] == []
