@@ -118,19 +118,21 @@ def field_bounds(model: type[BaseModel], field: str) -> tuple[float | None, floa
 
 
 def number_input(container: Any, f: NumberField, on_change: Any = None) -> None:
-    """Draw ``f`` in ``container``: bounds and help from the model field, typed like the field (int or float)."""
+    """Draw ``f`` in ``container``: help and accepted range from the model field.
+
+    The widget has no bounds of its own: a browser keeps an out-of-range number in the box without sending it,
+    so the results would stay on the previous value with no word (issue 16, item 5). Every typed value reaches
+    the model, which refuses it with a message naming the field, and the page says the results shown are those
+    of the last valid inputs."""
     lo, hi = field_bounds(f.model, f.field)
     info = f.model.model_fields[f.field]
-    integer = info.annotation is int
-    cast = int if integer else float
+    accepted = f" Accepted: {lo:g} to {hi:g}." if lo is not None and hi is not None else ""
     container.number_input(
         f.label,
-        min_value=None if lo is None else cast(lo),
-        max_value=None if hi is None else cast(hi),
         step=f.step,
         format=f.fmt,
         key=WORKLOAD_KEYS.get(f.field) or ASSUMPTION_KEYS[f.field],
-        help=(info.description or "").replace("``", "`"),
+        help=(info.description or "").replace("``", "`") + accepted,
         on_change=on_change,
     )
 

@@ -52,6 +52,9 @@ __all__ = [
 
 # Upper bounds that keep every result finite and refuse absurd input (not physical limits).
 MAX_REQUESTS_PER_DAY = 1e10
+#: Fewest requests per day: one request in 1,000 days. Below it every cost rounds to $0 on screen, which would
+#: look like an answer (issue 16: 1e-300 requests/day showed "$0").
+MIN_REQUESTS_PER_DAY = 1e-3
 MAX_TOKENS_PER_REQUEST = 2**24  # 16,777,216 tokens
 MAX_OPTIONS = 50
 MAX_QUERY_VALUE_CHARS = 4000
@@ -103,7 +106,9 @@ class _Frozen(BaseModel):
 class Workload(_Frozen):
     """Traffic of one application. Tokens are per request; the profile is in ``timezone``."""
 
-    requests_per_day: Annotated[float, Field(gt=0, le=MAX_REQUESTS_PER_DAY, allow_inf_nan=False)]
+    requests_per_day: Annotated[
+        float, Field(ge=MIN_REQUESTS_PER_DAY, le=MAX_REQUESTS_PER_DAY, allow_inf_nan=False)
+    ]
     """Mean requests per day over a whole week (weekdays and weekend days), requests/day."""
     prompt_tokens: Annotated[int, Field(ge=1, le=MAX_TOKENS_PER_REQUEST)]
     """Mean prompt (input) tokens per request, cached prefix included."""

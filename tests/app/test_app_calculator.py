@@ -179,7 +179,8 @@ def test_counts_read_suffixes_and_separators(key: str, typed: str, field: str, w
         ("calc_rpd", "-5", "Requests per day: '-5' is negative"),
         ("calc_rpd", "1,5", "Requests per day: cannot read '1,5': commas separate thousands"),
         ("calc_rpd", "", "Requests per day: empty"),
-        ("calc_rpd", "0", "Requests per day: Input should be greater than 0"),
+        ("calc_rpd", "0", "Requests per day: Input should be greater than or equal to 0.001"),
+        ("calc_rpd", "0.0000001", "Requests per day: Input should be greater than or equal to 0.001"),
         ("calc_rpd", "20B", "Requests per day: Input should be less than or equal to 10000000000"),
         ("calc_pt", "1.0001k", "Prompt tokens per request: '1.0001k' is 1,024.102: not a whole number"),
         ("calc_pt", "1B", "Prompt tokens per request: cannot read '1B': unknown suffix 'B' (use K, M)"),
@@ -411,9 +412,37 @@ def test_page_opens_with_what_it_answers_and_has_a_glossary() -> None:
     assert any("0% by default" in c.value for c in at.caption)  # the overhead default is stated
 
 
-def test_number_inputs_take_their_bounds_and_help_from_the_model_fields() -> None:
-    """One source for bounds: each input's min/max is the pydantic field's, and its help is the field's
-    description (a changed bound in costmodel.scenario moves the widget with it)."""
+@pytest.mark.parametrize(
+    ("key", "typed", "message"),
+    [  # issue 16, item 5: each was kept in the box, not applied, and not mentioned
+        ("calc_ch", 1.5, "Cached share of the prompt: Input should be less than or equal to 1"),
+        ("calc_ch", -0.1, "Cached share of the prompt: Input should be greater than or equal to 0"),
+        ("calc_dpm", 0.0, "Days per month: Input should be greater than or equal to 1"),
+        ("calc_dpm", 40.0, "Days per month: Input should be less than or equal to 31"),
+        ("calc_rm", 0.5, "Reasoning multiplier: Input should be greater than or equal to 1"),
+        ("calc_ovh", -5.0, "Overhead: Input should be greater than or equal to 0"),
+        ("calc_mtp", 2.0, "MTP acceptance: Input should be less than or equal to"),
+        ("calc_tpot", 0.0, "TPOT target: Input should be greater than 0"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_by_name_and_the_last_results_kept(
+    key: str, typed: float, message: str
+) -> None:
+    at = run_page("calculator")
+    good = _shown_rows(at)
+    good_scenario = _scenario(at)
+    at.number_input(key=key).set_value(typed).run()
+    assert not at.exception
+    assert at.number_input(key=key).value == typed  # the box keeps what was typed ...
+    assert any(shown(e.value).startswith(message) for e in at.error), [e.value for e in at.error]
+    assert _shown_rows(at) == good and _scenario(at) == good_scenario  # ... the results do not move ...
+    assert any("last valid inputs" in c.value for c in at.caption)  # ... and the page says so
+
+
+def test_number_inputs_take_their_range_and_help_from_the_model_fields() -> None:
+    """One source for bounds: each input's help is the pydantic field's description and states the field's
+    accepted range (a changed bound in costmodel.scenario moves the help with it). The widgets carry no bounds
+    of their own: the model refuses out-of-range values with a message (next test)."""
     from app_pages import calc_state as cs
 
     at = run_page("calculator")
@@ -422,8 +451,10 @@ def test_number_inputs_take_their_bounds_and_help_from_the_model_fields() -> Non
         key = cs.WORKLOAD_KEYS.get(f.field) or cs.ASSUMPTION_KEYS[f.field]
         proto = at.number_input(key=key).proto
         lo, hi = cs.field_bounds(f.model, f.field)
-        assert (proto.min, proto.max) == (lo, hi), f.field
-        assert proto.help == (f.model.model_fields[f.field].description or "").replace("``", "`")
+        assert not proto.has_min and not proto.has_max, f.field
+        assert lo is not None and hi is not None, f.field
+        description = (f.model.model_fields[f.field].description or "").replace("``", "`")
+        assert proto.help == f"{description} Accepted: {lo:g} to {hi:g}.", f.field
     for c in cs.COUNT_INPUTS:
         assert at.text_input(key=cs.WORKLOAD_KEYS[c.field]).proto.help == cs.count_help(c)
     assert cs.field_bounds(Scenario.model_fields["workload"].annotation, "prompt_tokens") == (1, 2**24)  # type: ignore[arg-type]

@@ -185,6 +185,24 @@ def test_a_2m_token_prompt_is_refused_in_the_table_and_a_warning(page: Page, app
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def test_an_out_of_range_number_typed_in_the_browser_is_refused_by_name(
+    page: Page, app_server: Server
+) -> None:
+    """Issue 16, item 5: with bounds on the widget, the browser kept 1.5 in the box and never sent it (results
+    unchanged, no word); now the value reaches the model, which names the field, and the old results are
+    marked as those of the last valid inputs."""
+    page.goto(app_server.url)
+    _wait_results(page)
+    ch = by_key(page, "calc_ch").locator("input")
+    ch.fill("1.5")
+    ch.press("Enter")
+    expect(page.get_by_test_id("stAlertContentError").first).to_contain_text(
+        "Cached share of the prompt", timeout=30_000
+    )
+    expect(page.get_by_text("These are the results of the last valid inputs.")).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
 def test_desktop_1440_every_column_of_the_table_is_in_view(page: Page, app_server: Server) -> None:
     page.goto(app_server.url)
     _wait_results(page)

@@ -123,7 +123,9 @@ def check_table(table: pd.DataFrame) -> None:
         assert kind in ("api", "self_host"), kind
         if kind == "api":
             if _missing(row["monthly_cost_usd"]):  # not priced (e.g. beyond the context window): says why
-                assert not row["feasible"] and _text(row.get("reason")), f"{row['option']}: no cost and no reason"
+                assert not row["feasible"] and _text(row.get("reason")), (
+                    f"{row['option']}: no cost and no reason"
+                )
                 continue
             for col in API_NUMBERS:
                 v = row[col]
@@ -192,7 +194,7 @@ profiles = st.one_of(
 workloads = st.builds(
     Workload,
     requests_per_day=st.one_of(
-        st.floats(min_value=1e-6, max_value=1e10), st.sampled_from([1e-9, 1.0, 1e10, 5e9])
+        st.floats(min_value=1e-3, max_value=1e10), st.sampled_from([1e-3, 1.0, 1e10, 5e9])
     ),
     prompt_tokens=st.one_of(st.integers(1, 2**24), st.sampled_from([1, 2**24, 1_048_576])),
     output_tokens=st.one_of(st.integers(0, 2**24), st.just(0)),
