@@ -1,14 +1,18 @@
 """The Calculator's results: the verdict, the warnings, the ranked table, charts, exports and the share link.
 
 Everything shown is computed by ``costmodel`` (compare, verdict, present, charts, export); results are cached per
-scenario. A scenario that cannot be priced shows one st.error and the last good results stay.
+scenario, and so is what the page draws from them (:class:`Shown`: the verdict, the warnings, the tables and the
+charts' Vega-Lite specs), so that a rerun of an unchanged scenario, by this session or any other, builds nothing.
+A scenario that cannot be priced shows one st.error and the last good results stay.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -19,7 +23,8 @@ from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
 from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
-from costmodel.verdict import verdict, warnings
+from costmodel.tables import cheapest_of_kind
+from costmodel.verdict import Verdict, verdict, warnings
 
 #: The compact table's columns on screen: width (px) and help (headers come from costmodel.present).
 _COMPACT_CONFIG: dict[str, tuple[int | str, str]] = {
@@ -50,12 +55,53 @@ _COMPACT_CONFIG: dict[str, tuple[int | str, str]] = {
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+T = TypeVar("T")
+
+
+@dataclass
+class Shown:
+    """One evaluation and what the page draws from it, each part built on first use and then kept with the
+    evaluation (in :func:`compute`'s cache, so shared by every session on the same scenario and uploads).
+    Everything here is only read once built."""
+
+    ev: Evaluation
+    _parts: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def part(self, name: str, build: Callable[[], T]) -> T:
+        """The part ``name``, built by ``build`` the first time it is asked for."""
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = build()
+            out: T = self._parts[name]
+            return out
+
+    def verdict(self) -> Verdict:
+        return self.part("verdict", lambda: verdict(self.ev.scenario, self.ev.table, self.ev.break_even))
+
+    def chart(self, view: str) -> tuple[Any, dict[str, Any]]:
+        """The Altair chart ``view`` (for the PNG/SVG export) and its Vega-Lite spec (what the page draws: building
+        the chart and validating its spec was most of an unchanged rerun)."""
+
+        def build() -> tuple[Any, dict[str, Any]]:
+            ev = self.ev
+            if view == "volume":
+                chart: Any = charts.cost_volume_chart(ev.curves, ev.break_even, highlight=_headline_pair(ev))
+            elif view == "breakdown":
+                chart = charts.breakdown_chart(charts.breakdown_frame(ev.table, ev.curves))
+            else:
+                chart = charts.band_chart(charts.band_frame(ev.table))
+            return chart, chart.to_dict()
+
+        return self.part(f"chart:{view}", build)
+
+
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={Scenario: hash})
-def compute(scenario: Scenario, _cat: Catalogue, uploads: tuple[str, ...]) -> Evaluation:
+def compute(scenario: Scenario, _cat: Catalogue, uploads: tuple[str, ...]) -> Shown:
     """The scenario evaluated once, cached on the hash of the frozen scenario and on the user's uploaded models
     (``uploads``: their JSON; the repository catalogue is the same for the whole process). The evaluation is only
     read, so it is shared, not copied."""
-    return evaluate(scenario, _cat)
+    return Shown(evaluate(scenario, _cat))
 
 
 def compact_table(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -89,9 +135,9 @@ def _slug(s: Scenario) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in (s.name or "scenario"))[:60].strip("-")
 
 
-def _verdict(ev: Evaluation, box: Any, stale_inputs: bool) -> None:
-    s = ev.scenario
-    v = verdict(s, ev.table, ev.break_even)
+def _verdict(shown: Shown, box: Any, stale_inputs: bool) -> None:
+    s = shown.ev.scenario
+    v = shown.verdict()
     with box, st.container(border=True, key="calc_verdict"):
         st.markdown(f"#### {present.md_literal(v.text)}")
         if v.option:
@@ -126,13 +172,13 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     if scenario is not None:
         try:
             with st.spinner("Pricing every option…"):
-                ev = compute(scenario, cat, tuple(m.model_dump_json() for m in common.custom_models()))
+                fresh = compute(scenario, cat, tuple(m.model_dump_json() for m in common.custom_models()))
         except (ValueError, KeyError) as e:  # PricingError, ScenarioError and unknown ids are ValueErrors
             st.error(
                 f"Options to compare: {present.md_literal(str(e).splitlines()[0])}", icon=":material/error:"
             )
         else:
-            ss["calc_last"] = ev
+            ss["calc_last"] = fresh
             ss["scenario"] = scenario
             q = scenario_to_query(scenario)
             if st.query_params.to_dict() != q:
@@ -141,14 +187,15 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     if last is None:
         st.info("Results appear here once the inputs are valid.", icon=":material/info:")
         return
-    ev = last
-    s, table, curves, be = ev.scenario, ev.table, ev.curves, ev.break_even
-    _verdict(ev, top, scenario is None or s != scenario)
+    shown: Shown = last
+    ev = shown.ev
+    s, table, be = ev.scenario, ev.table, ev.break_even
+    _verdict(shown, top, scenario is None or s != scenario)
 
     # ---- warnings, then the table (full width, under the verdict) ---------------------------------------
     with top:
         with st.container(key="calc_warnings"):
-            for text in warnings(s, table):
+            for text in shown.part("warnings", lambda: warnings(s, table)):
                 st.warning(text, icon=":material/warning:")
         details = st.toggle(
             "Show every column",
@@ -157,9 +204,10 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         )
         with st.container(key="calc_table_box"):
             if details:
-                st.dataframe(details_table(table), hide_index=True, key="calc_table_details", placeholder="—")
+                frame = shown.part("details", lambda: details_table(table))
+                st.dataframe(frame, hide_index=True, key="calc_table_details", placeholder="—")
             else:
-                frame, config = compact_table(table)
+                frame, config = shown.part("compact", lambda: compact_table(table))
                 st.dataframe(frame, hide_index=True, column_config=config, key="calc_table", placeholder="—")
         a = s.assumptions
         st.caption(
@@ -182,24 +230,18 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         required=True,
         key="calc_chart",
     )
-    if view == "volume":
-        chart: Any = charts.cost_volume_chart(curves, be, highlight=_headline_pair(ev))
-        st.altair_chart(chart, width="stretch", height=560, key="calc_chart_volume")
-        if not be.empty:
-            with st.expander("Break-even points: every self-hosting option against every API"):
-                shown = export.break_even_people(s, be)
-                for col in ("Break-even (requests/day)", "Your volume (requests/day)"):
-                    shown[col] = shown[col].map(present.count)
-                shown["Monthly cost there (USD/month)"] = shown["Monthly cost there (USD/month)"].map(
-                    present.usd
-                )
-                st.dataframe(shown, hide_index=True, key="calc_be_table", placeholder="—")
-    elif view == "breakdown":
-        chart = charts.breakdown_chart(charts.breakdown_frame(table, curves))
-        st.altair_chart(chart, width="stretch", key="calc_chart_breakdown")
-    else:
-        chart = charts.band_chart(charts.band_frame(table))
-        st.altair_chart(chart, width="stretch", key="calc_chart_band")
+    chart, spec = shown.chart(view)
+    st.vega_lite_chart(
+        spec, width="stretch", height=560 if view == "volume" else "content", key=f"calc_chart_{view}"
+    )
+    if view == "volume" and not be.empty:
+        with st.expander("Break-even points: every self-hosting option against every API"):
+            st.dataframe(
+                shown.part("break_even", lambda: _break_even_table(s, be)),
+                hide_index=True,
+                key="calc_be_table",
+                placeholder="—",
+            )
 
     # ---- export and share ---------------------------------------------------------------------------------
     st.subheader(":material/ios_share: Take it away", divider="gray")
@@ -244,9 +286,16 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         st.code(link, language=None, wrap_lines=True)
 
 
+def _break_even_table(s: Scenario, be: pd.DataFrame) -> pd.DataFrame:
+    """Every break-even pair, formatted for people."""
+    out = export.break_even_people(s, be)
+    for col in ("Break-even (requests/day)", "Your volume (requests/day)"):
+        out[col] = out[col].map(present.count)
+    out["Monthly cost there (USD/month)"] = out["Monthly cost there (USD/month)"].map(present.usd)
+    return out
+
+
 def _headline_pair(ev: Evaluation) -> tuple[str, str] | None:
     """(self-hosting option, API option) ids of the verdict's break-even, to highlight on the chart."""
-    from costmodel.tables import cheapest_of_kind
-
     api, sh = cheapest_of_kind(ev.table, "api"), cheapest_of_kind(ev.table, "self_host")
     return (str(sh["option"]), str(api["option"])) if api is not None and sh is not None else None

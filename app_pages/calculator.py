@@ -12,7 +12,9 @@ columns stack, they keep their order.
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app_pages import calc_results, common
@@ -31,6 +33,13 @@ from costmodel.scenario import (
 )
 
 DEFAULT_PRESET = "chat"
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _profile_spec(profile: pd.DataFrame) -> dict[str, Any]:
+    """The traffic-profile chart's Vega-Lite spec, built once per profile (every session shares it)."""
+    return charts.profile_chart(profile).to_dict()
+
 
 common.init_state()
 cat = common.catalogue()
@@ -161,7 +170,7 @@ with inputs:
                 "weekend": st.column_config.NumberColumn("weekend", min_value=0.0, width=80),
             },
         )
-        st.altair_chart(charts.profile_chart(profile), width="stretch", key="calc_profile_chart")
+        st.vega_lite_chart(_profile_spec(profile), width="stretch", key="calc_profile_chart")
 
     st.subheader(":material/compare_arrows: Options to compare", divider="gray")
     api = cs.api_choices(cat, ss["custom_api_price"])

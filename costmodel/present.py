@@ -39,15 +39,21 @@ MISSING = "—"
 
 #: Characters that give Markdown (CommonMark + GFM, and Streamlit's extensions: ``$`` maths, ``:red[…]``) a
 #: meaning anywhere in a line; each gets a backslash, which CommonMark defines for every ASCII punctuation.
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|!~$&{}])")
-#: What starts a heading, list, quote or rule at the start of a line (``# ``, ``- ``, ``> ``, ``1) ``; ``1. `` is
-#: broken by the joiner on the dot).
-_MD_LEAD = re.compile(r"^([#+\-=>]|\d+\))")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|!~$&{}#])")
+#: What starts a heading, list, quote, rule or numbered item at the start of a line (``# ``, ``- ``, ``> ``,
+#: ``1. ``, ``1) ``).
+_MD_LEAD = re.compile(r"^([#+\-=>]|\d+[.)])")
 #: Word joiner (U+2060, invisible, zero width). Streamlit turns ``:name:`` short codes into emoji or icons and GFM
 #: turns bare ``http://…``, ``www.…`` and ``a@b.c`` into links by matching the rendered text, after the escapes
-#: are gone; a joiner on each side of ``:``, ``.`` and ``@`` breaks those matches and changes nothing visible.
+#: are gone; a joiner after a ``:`` that a letter, digit or ``/`` follows, inside ``www.`` and after ``@`` breaks
+#: those matches and changes nothing visible. Numbers (``$24.9k``) and prose (``costs: …``) are left alone, so a
+#: copied figure pastes as a number.
 _JOINER = "\u2060"
-_BREAK = re.compile(r"([:.@])")
+_BREAK = (
+    (re.compile(r":(?=[A-Za-z0-9/])"), ":" + _JOINER),
+    (re.compile(r"(?i)\b(www)\."), r"\1" + _JOINER + "."),
+    (re.compile("@"), "@" + _JOINER),
+)
 
 
 def md_literal(text: object) -> str:
@@ -55,9 +61,14 @@ def md_literal(text: object) -> str:
     Markdown: shown as the same characters, never interpreted (no image fetched, no link, heading, list, emphasis,
     HTML, maths, emoji or icon). Line breaks become spaces (one line, as the messages are)."""
     one_line = " ".join(str(text).split())
-    escaped = _MD_SPECIAL.sub(r"\\\1", _BREAK.sub(_JOINER + r"\1" + _JOINER, one_line))
+    for pattern, replacement in _BREAK:
+        one_line = pattern.sub(replacement, one_line)
+    escaped = _MD_SPECIAL.sub(r"\\\1", one_line)
     return _MD_LEAD.sub(
-        lambda m: "\\" + m.group(1) if not m.group(1)[0].isdigit() else m.group(1)[:-1] + "\\)", escaped
+        lambda m: (
+            "\\" + m.group(1) if not m.group(1)[0].isdigit() else m.group(1)[:-1] + "\\" + m.group(1)[-1]
+        ),
+        escaped,
     )
 
 

@@ -194,7 +194,11 @@ def test_markdown_export_reads_like_the_page(
     ev = evaluate(scenario, catalogue)
     md = to_markdown(scenario, ev.table, catalogue, ev.break_even)
     assert md.startswith("# Cost comparison: doc-analysis-1m")
-    assert f"**{verdict(scenario, ev.table, ev.break_even).text}**" in md
+    from costmodel.present import md_literal
+
+    text = verdict(scenario, ev.table, ev.break_even).text
+    assert f"**{md_literal(text)}**" in md  # its dollar signs escaped ($…$ is maths in GitHub's Markdown)
+    assert md_literal(text).replace("\\$", "$") == text
     assert "> **Warning.** 1 of 5 options cannot serve this workload" in md
     assert "Prices as of" not in md or "2026-11-28" in md
     assert "500 requests/day" in md and "900,000 prompt tokens" in md

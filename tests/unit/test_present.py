@@ -186,3 +186,43 @@ def test_dearer_than_a_free_cheapest_option_is_empty_not_infinite(catalogue: Cat
         and math.isnan(r["vs_cheapest"].iloc[2])
     )
     assert present.display_frame(t, ["vs_cheapest"])["vs cheapest"].tolist() == ["cheapest", "—", "—"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "![p](http://127.0.0.1:9/track.png)",
+        "# HUGE",
+        "1. one",
+        "2) two",
+        "- item",
+        "> quote",
+        "<img src=x onerror=alert(1)>",
+        "&lt;b&gt; $x^2$ ~~s~~ **b** _i_ `c` | cell |",
+        ":smile: :material/home: :red[x]",
+        "www.example.org a@b.c https://x.y mailto:a@b.c",
+        "back\\slash",
+        "costs $24.9k/month: fine",
+    ],
+)
+def test_md_literal_shows_the_same_characters_and_nothing_markdown_reads(text: str) -> None:
+    """Issue 16, item 1: every special character carries its backslash, bare URLs, e-mail addresses and short
+    codes carry a word joiner (U+2060), and undoing exactly that gives the text back."""
+    import re
+
+    from costmodel.present import md_literal
+
+    out = md_literal(text)
+    assert re.sub(r"\\(.)", r"\1", out.replace("\u2060", "")) == text
+    unescaped = re.sub(r"\\.", "", out)  # what is left once every escaped pair is removed
+    assert not re.search(r"[\\`*_\[\]<>|!~$&{}#]", unescaped), out
+    assert not re.match(r"\s*(\d+[.)]|[-+=>])", unescaped), out
+    assert not re.search(r"(?i)https?://|www\.|:[a-z]|@[a-z]", out), out
+
+
+def test_md_literal_leaves_numbers_and_prose_copyable() -> None:
+    """Figures and sentences of the verdict carry no invisible characters, so a copied '$24.9k' pastes as typed."""
+    from costmodel.present import md_literal
+
+    assert md_literal("costs $24.9k/month: 61% less") == "costs \\$24.9k/month: 61% less"
+    assert md_literal("line one\n\nline two") == "line one line two"
