@@ -190,6 +190,9 @@ def validation_chart(df: pd.DataFrame) -> alt.LayerChart:
 
 # ---- calculator ----------------------------------------------------------------------------------------------
 
+#: The efficiency band's columns in a curves frame (low efficiency: pessimistic; high: optimistic).
+_BAND = ("monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic")
+
 
 def _name(df: pd.DataFrame, label: str = "label", fallback: str = "option") -> pd.Series:
     """The short label of each row when the frame has one, else the option id."""
@@ -203,7 +206,11 @@ def cost_volume_chart(
     self-hosting), the self-hosting efficiency band shaded, the scenario's volume ruled and labelled, and the
     break-even points circled, the ``highlight`` pair (self-hosting option, API option: the verdict's) labelled
     with its volume; every circle's tooltip names the pair and the volume."""
-    curves = curves.assign(name=_name(curves))
+    now = curves[curves["current"].astype(bool)].head(1)[["requests_per_day"]].copy()
+    # only the columns drawn: the chart's data travels to the browser as JSON on every change
+    curves = curves.assign(name=_name(curves))[
+        ["name", "kind", "requests_per_day", "monthly_cost_usd", *_BAND]
+    ]
     x = alt.X(
         "requests_per_day:Q",
         title="volume (requests per day, log scale)",
@@ -232,11 +239,7 @@ def cost_volume_chart(
         alt.Tooltip("monthly_cost_usd:Q", title="monthly cost (USD)", format="$,.0f"),
     ]
     band = (
-        alt.Chart(
-            curves[curves["kind"] == "self_host"].dropna(
-                subset=["monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic"]
-            )
-        )
+        alt.Chart(curves[curves["kind"] == "self_host"].dropna(subset=list(_BAND)))
         .mark_area(opacity=0.15)
         .encode(
             x=x,
@@ -262,7 +265,7 @@ def cost_volume_chart(
         )
     )
     lines = (
-        alt.Chart(curves)
+        alt.Chart(curves.drop(columns=list(_BAND)))
         .mark_line()
         .encode(
             x=x,
@@ -272,7 +275,6 @@ def cost_volume_chart(
             tooltip=tip,
         )
     )
-    now = curves[curves["current"].astype(bool)].head(1).copy()
     now["text"] = [f"your volume: {v:,.0f}/day" for v in now["requests_per_day"]]
     rule = (
         alt.Chart(now)
@@ -511,7 +513,10 @@ def profile_chart(profile: pd.DataFrame) -> alt.Chart:
         .mark_line(point=True, interpolate="step-after")
         .encode(
             x=alt.X(
-                "hour:Q", title="local hour", scale=alt.Scale(domain=[0, 23]), axis=alt.Axis(tickCount=12)
+                "hour:Q",
+                title="hour of the day (local time, 0-23)",
+                scale=alt.Scale(domain=[0, 23]),
+                axis=alt.Axis(tickCount=12),
             ),
             y=alt.Y("weight:Q", title="relative traffic (weight)"),
             color=alt.Color("day:N", legend=alt.Legend(title=None, orient="top")),

@@ -173,8 +173,11 @@ def test_every_chart_has_units_and_tooltips() -> None:
         charts.ratio_chart(att, "deepseek-v3.2"),
         charts.layer_chart(report.layer_breakdown_frame(models[1], 4096)),
         charts.sim_reads_chart(report.sim_reads_frame(report.miniature_mechanisms(), 64), 64),
+        charts.profile_chart(
+            pd.DataFrame({"hour": range(24), "weekday": s.workload.hourly_profile_weekday, "weekend": 1.0})
+        ),
     ):
-        _check_units_and_tooltips(chart)
+        _check_units_and_tooltips(chart)  # to_dict() validates the spec (the app draws it unvalidated)
 
 
 def test_breakdown_parts_add_up_to_the_monthly_cost() -> None:
