@@ -26,6 +26,16 @@ TITLES: dict[str, str] = {
     "hardware": "The Ascend question: the same traffic per GPU type",
 }
 
+#: Sheet names of the workbook (Excel: at most 31 characters, no ``[]:*?/\``).
+SHEETS: dict[str, str] = {
+    "assumptions": "Assumptions",
+    "costs": "Cost per 1M tokens",
+    "margins": "Margins",
+    "sweep": "Per context length",
+    "story": "V3.2 vs V4",
+    "hardware": "GPUs and Ascend",
+}
+
 
 def table(ec: Economics, name: str) -> pd.DataFrame:
     """The table ``name`` of ``ec`` (one of :data:`TABLES`)."""
@@ -74,5 +84,5 @@ def write_xlsx(target: Path | str | Any, ec: Economics) -> None:
         for col in df.columns:  # xlsx has no time zones: ISO text
             if pd.api.types.is_datetime64_any_dtype(df[col]):
                 df[col] = df[col].astype(str)
-        _sheet(book, TITLES[n][:31] if n != "assumptions" else "Assumptions", df)
+        _sheet(book, SHEETS[n], df)
     book.close()
