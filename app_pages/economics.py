@@ -37,6 +37,19 @@ PRESET = {
 COMPARED = [g for g in eco.ASCEND_GPUS if g in gpus]
 
 
+def _catalogue_price(gpu: str) -> eco.GpuHourPrice:
+    """The catalogue's GPU-hour price for ``gpu`` (DeepSeek's own row for the preset's GPU); usd nan if none."""
+    fleet = F if gpu == F.gpu else eco.Fleet(gpu=gpu)
+    return eco.gpu_hour_price(fleet, cat)
+
+
+def _gpu_changed() -> None:
+    """A new GPU brings its catalogue GPU-hour price when there is one (the user's figure stays otherwise)."""
+    price = _catalogue_price(ss["eco_gpu"])
+    if not math.isnan(price.usd):
+        ss["eco_usd"] = price.usd
+
+
 def _preset() -> None:
     for k, v in PRESET.items():
         ss[k] = v
@@ -64,7 +77,8 @@ with st.container(border=True):
 
 c1, c2, c3, c4 = st.columns(4)
 c1.selectbox("Model", models, key="eco_model")
-c2.selectbox("GPU of the fleet", gpus, key="eco_gpu")
+c2.selectbox("GPU of the fleet", gpus, key="eco_gpu", on_change=_gpu_changed,
+             help="Changing it loads the GPU's catalogue GPU-hour price, when the catalogue has one.")  # fmt: skip
 c3.number_input("GPU-hour cost (USD per GPU-hour)", min_value=0.01, max_value=1000.0, step=0.1, key="eco_usd",
                 help="What one GPU-hour costs the provider (owning or renting). DeepSeek states USD 2.00 for H800.")  # fmt: skip
 c4.segmented_control("Serving mode", DEPLOYMENT_CLASSES, key="eco_mode", required=True,
@@ -98,7 +112,8 @@ def _compute(
     _cat: Catalogue, model: str, gpu: str, usd: float, mode: str, util: float, cached: float, prompt: int,
     output: int, stated: tuple[tuple[str, float], ...],
 ) -> eco.Economics:  # fmt: skip
-    rental = F.rental_id if (gpu == F.gpu and usd == 2.0) else None
+    known = _catalogue_price(gpu)
+    rental = known.rental_id if known.usd == usd else None  # the catalogue's figure: cite its row
     fleet = eco.Fleet(gpu=gpu, usd_per_gpu_hour=None if rental else usd, rental_id=rental, mode=mode,  # type: ignore[arg-type]
                       utilization=util)  # fmt: skip
     mix = eco.TrafficMix(prompt, output, cached)
@@ -183,6 +198,7 @@ else:
             "price source": m["price_source"],
             "as of": m["price_as_of"],
             "confidence": m["price_confidence"],
+            "unconfirmed price fields": m["price_unconfirmed_fields"].replace("", "none"),
         }
     )
     st.dataframe(people, hide_index=True, key="eco_margins")

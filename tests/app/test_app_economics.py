@@ -77,3 +77,13 @@ def test_bad_prompt_length_gives_one_clear_line() -> None:
     msg = at.error[0].value
     assert "Request shape" in msg and "'lots'" in msg and "\n" not in msg
     assert not at.metric  # no stale or partial figures under the error
+
+
+def test_changing_the_gpu_loads_its_catalogue_price_and_cites_it() -> None:
+    at = _page()
+    at.selectbox(key="eco_gpu").set_value("h200").run()
+    assert not at.exception and not at.error
+    assert at.number_input(key="eco_usd").value == 4.54  # data/hardware.yaml h200-spheron-2026-03
+    assert any("spheron" in c.value for c in at.caption)
+    margins = _table(at, "price row")
+    assert (margins["unconfirmed price fields"] != "").all()
