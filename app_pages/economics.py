@@ -107,7 +107,7 @@ except ValueError as e:
     st.stop()
 
 
-@st.cache_data(max_entries=32, show_spinner="Computing the provider's cost…")
+@st.cache_resource(max_entries=32, show_spinner="Computing the provider's cost…")  # read-only: never mutated
 def _compute(
     _cat: Catalogue, model: str, gpu: str, usd: float, mode: str, util: float, cached: float, prompt: int,
     output: int, stated: tuple[tuple[str, float], ...],
@@ -121,10 +121,25 @@ def _compute(
     return eco.economics(model, fleet, mix, _cat, stated_usd_per_gpu_hour=dict(stated), hardware_gpus=ref_first)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _spec(name: str, args: tuple[object, ...], kind: str = "output") -> dict[str, object]:
+    """The Vega-Lite spec of one chart of ``_compute(*args)``, built once per input (drawing costs ~0.1 s)."""
+    e = _compute(cat, *args)  # type: ignore[arg-type]
+    chart = {
+        "history": lambda: charts.history_chart(e.history, kind),
+        "sweep": lambda: charts.sweep_chart(e.sweep),
+        "story": lambda: charts.story_chart(e.story, "output"),
+        "hardware": lambda: charts.hardware_chart(e.hardware),
+    }[name]()
+    out: dict[str, object] = chart.to_dict()
+    return out
+
+
 stated = tuple((g, float(ss[f"eco_stated_{g}"])) for g in COMPARED if ss[f"eco_stated_{g}"] > 0)
+ARGS = (ss["eco_model"], ss["eco_gpu"], float(ss["eco_usd"]), ss["eco_mode"], ss["eco_util_pct"] / 100,
+        ss["eco_cached_pct"] / 100, prompt, output, stated)  # fmt: skip
 try:
-    ec = _compute(cat, ss["eco_model"], ss["eco_gpu"], float(ss["eco_usd"]), ss["eco_mode"],
-                  ss["eco_util_pct"] / 100, ss["eco_cached_pct"] / 100, prompt, output, stated)  # fmt: skip
+    ec = _compute(cat, *ARGS)
 except (eco.EconomicsError, KeyError, ValueError) as e:
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
     st.error(f"Cannot compute: {msg}", icon=":material/error:")
@@ -202,12 +217,12 @@ else:
         }
     )
     st.dataframe(people, hide_index=True, key="eco_margins")
-    tcols = st.columns(3)
-    for col, kind in zip(tcols, eco.TOKEN_TYPES, strict=True):
-        col.altair_chart(charts.history_chart(ec.history, kind), width="stretch", key=f"eco_history_{kind}")
+    kind = st.segmented_control("Price history of", eco.TOKEN_TYPES, key="eco_history_kind", default="output",
+                                required=True, format_func=lambda k: charts.TOKEN_NAMES[k])  # fmt: skip
+    st.vega_lite_chart(spec=_spec("history", ARGS, kind or "output"), width="stretch", key="eco_history")
     if not ec.sweep.empty:
         row = ec.sweep.iloc[0]
-        st.altair_chart(charts.sweep_chart(ec.sweep), width="stretch", key="eco_sweep")
+        st.vega_lite_chart(spec=_spec("sweep", ARGS), width="stretch", key="eco_sweep")
         st.caption(
             f"Against the most recent price row ({ec.points and ec.points[-1].row.id}, its first window), requests "
             f"of {output:,} output tokens and the rest prompt, cached share {ss['eco_cached_pct']}%. "
@@ -216,7 +231,7 @@ else:
 
 st.subheader(":material/compare_arrows: V3.2 → V4: the same traffic on the same fleet", divider="gray")
 story = ec.story
-st.altair_chart(charts.story_chart(story, "output"), key="eco_story_chart")
+st.vega_lite_chart(spec=_spec("story", ARGS), key="eco_story_chart")
 st.dataframe(
     pd.DataFrame(
         {
@@ -244,7 +259,7 @@ st.caption(
 
 st.subheader(":material/memory: The Ascend question: the same traffic per GPU type", divider="gray")
 hw = ec.hardware
-st.altair_chart(charts.hardware_chart(hw), width="stretch", key="eco_hw_chart")
+st.vega_lite_chart(spec=_spec("hardware", ARGS), width="stretch", key="eco_hw_chart")
 st.dataframe(
     pd.DataFrame(
         {
@@ -276,13 +291,13 @@ st.caption(
 )
 
 st.subheader(":material/download: Export", divider="gray")
-slug = f"economics-{ec.model}-{ec.fleet.gpu}"
+slug = f"economics-{ec.model}-{ec.fleet.gpu}"  # files are built when a button is clicked, not on every rerun
 x1, x2, x3, x4 = st.columns(4)
-x1.download_button("XLSX (every table)", data=export.xlsx_bytes(ec), file_name=f"{slug}.xlsx", on_click="ignore",
+x1.download_button("XLSX (every table)", data=lambda: export.xlsx_bytes(ec), file_name=f"{slug}.xlsx", on_click="ignore",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="eco_dl_xlsx")  # fmt: skip
-x2.download_button("CSV (margins)", data=export.to_csv(ec, "margins"), file_name=f"{slug}-margins.csv",
+x2.download_button("CSV (margins)", data=lambda: export.to_csv(ec, "margins"), file_name=f"{slug}-margins.csv",
                    mime="text/csv", on_click="ignore", key="eco_dl_csv")  # fmt: skip
-x3.download_button("Markdown", data=export.to_markdown(ec), file_name=f"{slug}.md", mime="text/markdown",
+x3.download_button("Markdown", data=lambda: export.to_markdown(ec), file_name=f"{slug}.md", mime="text/markdown",
                    on_click="ignore", key="eco_dl_md")  # fmt: skip
-x4.download_button("JSON", data=export.to_json(ec), file_name=f"{slug}.json", mime="application/json",
+x4.download_button("JSON", data=lambda: export.to_json(ec), file_name=f"{slug}.json", mime="application/json",
                    on_click="ignore", key="eco_dl_json")  # fmt: skip

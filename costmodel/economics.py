@@ -384,6 +384,19 @@ def token_cost(model_id: str, fleet: Fleet, mix: TrafficMix, catalogue: Catalogu
                    batch_per_gpu=batch, decode_kv_share=kv_share)  # fmt: skip
 
 
+Memo = dict[tuple[str, Fleet, TrafficMix], TokenCost]
+
+
+def _cost(memo: Memo | None, model_id: str, fleet: Fleet, mix: TrafficMix, catalogue: Catalogue) -> TokenCost:
+    """:func:`token_cost`, reusing ``memo`` (one :func:`economics` call asks for some points twice)."""
+    if memo is None:
+        return token_cost(model_id, fleet, mix, catalogue)
+    key = (model_id, fleet, mix)
+    if key not in memo:
+        memo[key] = token_cost(model_id, fleet, mix, catalogue)
+    return memo[key]
+
+
 # ---- prices and margins ------------------------------------------------------------------------------------
 
 
@@ -536,6 +549,7 @@ def context_sweep(
     catalogue: Catalogue,
     point: PricePoint | None,
     contexts: Sequence[int] = SWEEP_CONTEXTS,
+    memo: Memo | None = None,
 ) -> pd.DataFrame:
     """Cost (and margin against ``point``) per token type at each context length: a request of ``L`` tokens is
     ``L − output`` prompt tokens and the mix's output (prompts shorter than 1 token are skipped)."""
@@ -545,7 +559,7 @@ def context_sweep(
         if prompt < 1:
             continue
         m = TrafficMix(prompt, mix.output_tokens, mix.cached_share)
-        c = token_cost(model_id, fleet, m, catalogue)
+        c = _cost(memo, model_id, fleet, m, catalogue)
         prices = (
             price_points(catalogue, model_id, prompt, provider=point.row.provider)
             if point is not None
@@ -580,6 +594,7 @@ def efficiency_story(
     catalogue: Catalogue,
     models: Sequence[str] = STORY_MODELS,
     contexts: Sequence[int] = STORY_CONTEXTS,
+    memo: Memo | None = None,
 ) -> pd.DataFrame:
     """The same traffic served by each model on the same fleet, at each context length.
 
@@ -596,7 +611,7 @@ def efficiency_story(
             prompt = int(length) - mix.output_tokens
             if prompt < 1:
                 continue
-            c = token_cost(mid, fleet, TrafficMix(prompt, mix.output_tokens, mix.cached_share), catalogue)
+            c = _cost(memo, mid, fleet, TrafficMix(prompt, mix.output_tokens, mix.cached_share), catalogue)
             attn = float(np.asarray(attention_flops_per_token(model, length)))
             attn_prefill = float(np.asarray(attention_prefill_flops(model, prompt, 0)))
             rows.append({
@@ -646,6 +661,7 @@ def hardware_table(
     catalogue: Catalogue,
     gpus: Sequence[str] = ASCEND_GPUS,
     stated_usd_per_gpu_hour: Mapping[str, float] | None = None,
+    memo: Memo | None = None,
 ) -> pd.DataFrame:
     """The same traffic on each GPU type; the first GPU is the reference.
 
@@ -665,7 +681,7 @@ def hardware_table(
             f = replace(fleet, gpus=None)
         else:
             f = replace(fleet, gpu=g, usd_per_gpu_hour=None, rental_id=None, gpus=None)
-        costs.append(token_cost(model_id, f, mix, catalogue))
+        costs.append(_cost(memo, model_id, f, mix, catalogue))
     ref = costs[0]
     rows = []
     for c in costs:
@@ -775,7 +791,8 @@ def economics(
     hardware_gpus: Sequence[str] = ASCEND_GPUS,
 ) -> Economics:
     """Compute everything once (see :class:`Economics`); ``until`` ends the open price rows in the history."""
-    cost = token_cost(model_id, fleet, mix, catalogue)
+    memo: Memo = {}
+    cost = _cost(memo, model_id, fleet, mix, catalogue)
     points = tuple(price_points(catalogue, model_id, mix.prompt_tokens, provider=provider))
     end = until or max([dt.datetime.now(dt.UTC), *(p.row.effective_from for p in points)])
     latest = points[-1] if points else None
@@ -791,8 +808,8 @@ def economics(
         margins=margin_table(cost, points),
         costs=cost_table(cost),
         history=history_frame(points, cost, end),
-        sweep=context_sweep(model_id, fleet, mix, catalogue, latest),
-        story=efficiency_story(fleet, mix, catalogue, story_models),
-        hardware=hardware_table(model_id, fleet, mix, catalogue, hardware_gpus, stated_usd_per_gpu_hour),
+        sweep=context_sweep(model_id, fleet, mix, catalogue, latest, memo=memo),
+        story=efficiency_story(fleet, mix, catalogue, story_models, memo=memo),
+        hardware=hardware_table(model_id, fleet, mix, catalogue, hardware_gpus, stated_usd_per_gpu_hour, memo=memo),
         assumptions=assumptions_frame(model_id, fleet, mix, cost),
     )
