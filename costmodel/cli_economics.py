@@ -103,6 +103,8 @@ def _cmd_economics(args: argparse.Namespace) -> int:
         cat.gpu(g)
     ec = economics(args.model, fleet, mix, cat, stated_usd_per_gpu_hour=stated, story_models=models,
                    hardware_gpus=hw)  # fmt: skip
+    for note in ((ec.cost.reason,) if not ec.cost.feasible else ()) + ec.cost.notes:
+        print(f"warning: {args.model} on {fleet.gpu}: {note}", file=sys.stderr)
     if args.format == "xlsx":
         write_xlsx(Path(args.out), ec)
         print(f"wrote {args.out} ({len(TABLES)} sheets, xlsx)")
@@ -124,8 +126,6 @@ def _cmd_economics(args: argparse.Namespace) -> int:
         print(f"wrote {args.out} ({args.table}, {args.format})")
         return 0
     sys.stdout.write(text)
-    if not ec.cost.feasible:
-        print(f"warning: {args.model} on {fleet.gpu}: {ec.cost.reason}", file=sys.stderr)
     return 0
 
 

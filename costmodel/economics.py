@@ -27,7 +27,8 @@ so ``(P − c) · uncached + c · cached + O · output = T(c) + O / D(c)``: the 
 (the ``max(·, 0)`` never binds: attention per position grows with the position, so the uncached suffix of a
 cached prompt costs at least its share of ``T(0)``). A cache hit is thus charged the attention that reads it: the
 extra work the new tokens do because the prefix is there. With ``c = 0`` the cached rate is the limit of that
-rule at one cached token, ``T(1) − (P − 1) · T(0) / P``. Not modelled: storing the prefix cache off-GPU (DRAM,
+rule at one cached token, ``T(1) − (P − 1) · T(0) / P``. At most ``P − 1`` tokens are cache hits: an engine
+computes at least the last prompt token, whose logits give the first output token. Not modelled: storing the prefix cache off-GPU (DRAM,
 SSD) and loading it into HBM; the cached-input cost is a lower bound.
 
 USD per GPU-second is ``usd_per_gpu_hour / 3600 / utilisation``: a fleet that does work ``utilisation`` of the
@@ -92,6 +93,8 @@ ASCEND_GPUS: tuple[str, ...] = ("h800", "h20", "h200", "ascend-910c", "ascend-95
 #: The models of the efficiency story, the baseline first.
 STORY_MODELS: tuple[str, ...] = ("deepseek-v3.2", "deepseek-v4-pro", "deepseek-v4-flash")
 TOKEN_TYPES: tuple[str, str, str] = ("input", "cached", "output")
+#: Longest prompt or output a request may have, tokens (2^31; far beyond any context window).
+MAX_TOKENS = 2**31
 
 
 # ---- inputs ------------------------------------------------------------------------------------------------
@@ -147,12 +150,12 @@ class TrafficMix:
 
 #: DeepSeek's own fleet, as the preset of the page and the command's defaults. H800 at USD 2 per GPU-hour is
 #: DeepSeek's stated cost assumption (rental row ``h800-deepseek-assumption``, docs/sources.md §6); the rest is
-#: OUR assumption, stated and editable: disaggregated serving (what DeepSeek describes running), a mean
+#: OUR assumption, stated and editable: disaggregated prefill / decode pools, a mean
 #: utilisation of 70 % over the day, half of the input tokens cache hits, 8K-token prompts and 1K outputs.
 DEEPSEEK_FLEET = Fleet(gpu="h800", rental_id="h800-deepseek-assumption", mode="disaggregated", utilization=0.7)
 DEEPSEEK_MIX = TrafficMix(prompt_tokens=8 * 1024, output_tokens=1024, cached_share=0.5)
 DEEPSEEK_ASSUMPTIONS: tuple[tuple[str, str], ...] = (
-    ("GPU", "H800 (the GPUs DeepSeek reports training and serving on; docs/sources.md §6)"),
+    ("GPU", "H800 (the GPU DeepSeek states its cost assumption for; docs/sources.md §6)"),
     ("GPU-hour cost", "USD 2.00: DeepSeek's own stated assumption (rental row h800-deepseek-assumption, official)"),
     ("Serving mode", "disaggregated prefill / decode pools (our assumption)"),
     ("Utilisation over the day", "70 % of the paid GPU-hours do work (our assumption; not published)"),
@@ -173,10 +176,10 @@ def check_inputs(fleet: Fleet, mix: TrafficMix) -> None:
     h = mix.cached_share
     if isinstance(h, bool) or not (0.0 <= h <= 1.0):
         raise EconomicsError(f"cached share must be between 0 and 1, got {h}")
-    if not 1 <= mix.prompt_tokens <= 2**31:
-        raise EconomicsError(f"prompt tokens must be at least 1, got {mix.prompt_tokens}")
-    if not 1 <= mix.output_tokens <= 2**31:
-        raise EconomicsError(f"output tokens must be at least 1, got {mix.output_tokens}")
+    if not 1 <= mix.prompt_tokens <= MAX_TOKENS:
+        raise EconomicsError(f"prompt tokens must be between 1 and {MAX_TOKENS:,}, got {mix.prompt_tokens:,}")
+    if not 1 <= mix.output_tokens <= MAX_TOKENS:
+        raise EconomicsError(f"output tokens must be between 1 and {MAX_TOKENS:,}, got {mix.output_tokens:,}")
     p = fleet.usd_per_gpu_hour
     if p is not None and (isinstance(p, bool) or not (0.0 < p < 1e6)):
         raise EconomicsError(f"GPU-hour cost must be > 0 and below 1,000,000 USD, got {p}")
@@ -319,7 +322,9 @@ def token_cost(model_id: str, fleet: Fleet, mix: TrafficMix, catalogue: Catalogu
         raise EconomicsError(f"cannot estimate {model.id}: closed weights, no serving model")
     price = gpu_hour_price(fleet, catalogue)
     p, o = int(mix.prompt_tokens), int(mix.output_tokens)
-    cached = round(mix.cached_share * p)
+    # an engine computes at least the last prompt token (its logits give the first output token), so at most
+    # P − 1 tokens are served from the cache
+    cached = min(round(mix.cached_share * p), p - 1)
     notes: list[str] = []
     window = context_reason(model, p, o)
     if window:

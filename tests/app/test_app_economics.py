@@ -87,3 +87,12 @@ def test_changing_the_gpu_loads_its_catalogue_price_and_cites_it() -> None:
     assert any("spheron" in c.value for c in at.caption)
     margins = _table(at, "price row")
     assert (margins["unconfirmed price fields"] != "").all()
+
+
+def test_a_fleet_gpu_with_an_unknown_figure_says_cannot_estimate_in_one_line() -> None:
+    at = _page()
+    at.selectbox(key="eco_gpu").set_value("ascend-910c").run()
+    assert not at.exception
+    assert len(at.error) == 1
+    msg = at.error[0].value
+    assert "cannot estimate" in msg and "hbm_tb_per_s" in msg and "\n" not in msg

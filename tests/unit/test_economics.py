@@ -182,3 +182,12 @@ def test_exports_hold_every_table() -> None:
     assert len(book.sheetnames) == len(TABLES)
     sheet = book[SHEETS["margins"]]
     assert sheet.cell(1, 1).value == "model" and sheet.max_row == len(ec.margins) + 1
+
+
+def test_a_fully_cached_prompt_still_computes_its_last_token() -> None:
+    mix = TrafficMix(8192, 1024, 1.0)
+    c = token_cost("deepseek-v4-pro", DEEPSEEK_FLEET, mix, CAT)
+    lc = c.levels["base"]
+    assert lc.prefill_gpu_s > 0  # one token computed: 8,191 cache hits, not 8,192
+    u, k, out = lc.gpu_s_per_token
+    assert 1 * u + 8191 * k + 1024 * out == pytest.approx(lc.prefill_gpu_s + 1024 / lc.decode_tokens_per_s_per_gpu)

@@ -96,3 +96,11 @@ def test_bad_arguments_give_one_line_and_status_2(
     rc, out, err = _run(capsys, *argv)
     assert rc == 2 and out == ""
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_beyond_the_window_and_unknown_hardware_warn_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, err = _run(capsys, "--output-tokens", "500K", "--table", "costs", "--format", "csv")
+    assert rc == 0 and out and "hypothetical" in err and "maximum output" in err
+    rc, out, err = _run(capsys, "--gpu", "ascend-910c", "--table", "costs", "--format", "json")
+    assert rc == 0 and all(r["usd_per_mtok"] is None for r in json.loads(out))
+    assert "cannot estimate" in err and "hbm_tb_per_s" in err
