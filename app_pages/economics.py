@@ -266,6 +266,8 @@ st.dataframe(
             "GPU": hw["gpu"],
             "catalogue confidence": hw["gpu_confidence"],
             "unconfirmed figures used": hw["unconfirmed_fields"].replace("", "none"),
+            "unconfirmed in the catalogue": hw["gpu_unconfirmed_fields"].replace("", "none"),
+            "null in the catalogue (see its reason)": hw["gpu_null_fields"].replace("", "none"),
             "GPUs per deployment": hw["gpus"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
             "GPU-hour (USD)": hw["usd_per_gpu_hour"].map(lambda v: "not found" if pd.isna(v) else f"${v:,.2f}"),
             "GPU-hour source": hw["gpu_hour_source"] + " (" + hw["gpu_hour_confidence"] + ")",

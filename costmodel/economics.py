@@ -696,6 +696,8 @@ def hardware_table(
             "gpu_name": gpu.name,
             "gpu_confidence": gpu.confidence,
             "unconfirmed_fields": ", ".join(c.unconfirmed_fields),
+            "gpu_unconfirmed_fields": ", ".join(gpu.unconfirmed_fields),
+            "gpu_null_fields": ", ".join(gpu.null_reasons),
             "gpus": c.gpus if c.feasible else math.nan,
             "mode": c.mode,
             "usd_per_gpu_hour": c.price.usd,

@@ -47,6 +47,8 @@ def test_default_is_deepseeks_fleet_with_v4_pro_margins() -> None:
     assert hw.loc["ascend-910c", "catalogue confidence"] == "unconfirmed"
     assert hw.loc["ascend-910c", "status"].startswith("cannot estimate")
     assert hw.loc["h20", "catalogue confidence"] == "unconfirmed"
+    assert "hbm_tb_per_s" in hw.loc["h20", "unconfirmed in the catalogue"]  # labelled although not estimated
+    assert "hbm_tb_per_s" in hw.loc["ascend-910c", "null in the catalogue (see its reason)"]
     assert "scale_up_gb_per_s" in hw.loc["ascend-950", "unconfirmed figures used"]
 
 
