@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -131,7 +132,9 @@ def _spec(name: str, args: tuple[object, ...], kind: str = "output") -> dict[str
         "story": lambda: charts.story_chart(e.story, "output"),
         "hardware": lambda: charts.hardware_chart(e.hardware),
     }[name]()
-    out: dict[str, object] = chart.to_dict()
+    # data inline in each view: Streamlit's spec path draws nothing from top-level "datasets" in a layered chart
+    with alt.data_transformers.enable("default", consolidate_datasets=False):
+        out: dict[str, object] = chart.to_dict()
     return out
 
 
@@ -219,10 +222,11 @@ else:
     st.dataframe(people, hide_index=True, key="eco_margins")
     kind = st.segmented_control("Price history of", eco.TOKEN_TYPES, key="eco_history_kind", default="output",
                                 required=True, format_func=lambda k: charts.TOKEN_NAMES[k])  # fmt: skip
-    st.vega_lite_chart(spec=_spec("history", ARGS, kind or "output"), width="stretch", key="eco_history")
+    st.vega_lite_chart(spec=_spec("history", ARGS, kind or "output"), width="stretch", height=480,
+                      key="eco_history")  # fmt: skip
     if not ec.sweep.empty:
         row = ec.sweep.iloc[0]
-        st.vega_lite_chart(spec=_spec("sweep", ARGS), width="stretch", key="eco_sweep")
+        st.vega_lite_chart(spec=_spec("sweep", ARGS), width="stretch", height=520, key="eco_sweep")
         st.caption(
             f"Against the most recent price row ({ec.points and ec.points[-1].row.id}, its first window), requests "
             f"of {output:,} output tokens and the rest prompt, cached share {ss['eco_cached_pct']}%. "
@@ -237,6 +241,7 @@ st.dataframe(
         {
             "model": story["model"],
             "request length (tokens)": story["context_tokens"].map(lambda t: f"{t:,}"),
+            "notes": (story["reason"] + " " + story["notes"]).str.strip(),
             "input (USD per 1M)": story["usd_per_mtok_input"].map(_usd),
             "cached (USD per 1M)": story["usd_per_mtok_cached"].map(_usd),
             "output (USD per 1M)": story["usd_per_mtok_output"].map(_usd),
@@ -246,7 +251,6 @@ st.dataframe(
             "KV share of decode HBM bytes": story["kv_share_decode_bytes"].map(lambda v: "—" if pd.isna(v) else f"{v:.0%}"),
             "FLOPs per token vs baseline": story["flops_ratio"].map(lambda v: f"{v:.0%}"),
             "KV cache vs baseline": story["kv_ratio"].map(lambda v: f"{v:.0%}"),
-            "notes": (story["reason"] + " " + story["notes"]).str.strip(),
         }
     ),
     hide_index=True,
@@ -259,27 +263,27 @@ st.caption(
 
 st.subheader(":material/memory: The Ascend question: the same traffic per GPU type", divider="gray")
 hw = ec.hardware
-st.vega_lite_chart(spec=_spec("hardware", ARGS), width="stretch", key="eco_hw_chart")
+st.vega_lite_chart(spec=_spec("hardware", ARGS), width="stretch", height=300, key="eco_hw_chart")
 st.dataframe(
     pd.DataFrame(
         {
             "GPU": hw["gpu"],
-            "catalogue confidence": hw["gpu_confidence"],
-            "unconfirmed figures used": hw["unconfirmed_fields"].replace("", "none"),
-            "unconfirmed in the catalogue": hw["gpu_unconfirmed_fields"].replace("", "none"),
-            "null in the catalogue (see its reason)": hw["gpu_null_fields"].replace("", "none"),
-            "GPUs per deployment": hw["gpus"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
+            "status": hw["status"],
             "GPU-hour (USD)": hw["usd_per_gpu_hour"].map(lambda v: "not found" if pd.isna(v) else f"${v:,.2f}"),
-            "GPU-hour source": hw["gpu_hour_source"] + " (" + hw["gpu_hour_confidence"] + ")",
-            "decode (tokens/s/GPU)": hw["decode_tokens_per_s_per_gpu"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
-            "output (USD per 1M)": hw["usd_per_mtok_output"].map(_usd),
-            "input (USD per 1M)": hw["usd_per_mtok_input"].map(_usd),
             "break-even GPU-hour vs the first row (USD; band)": [
                 "—" if pd.isna(b) else f"${b:,.2f} (${lo:,.2f} to ${hi:,.2f})"
                 for b, lo, hi in zip(hw["break_even_usd_per_gpu_hour"], hw["break_even_usd_per_gpu_hour_low"],
                                      hw["break_even_usd_per_gpu_hour_high"], strict=True)
             ],
-            "status": hw["status"],
+            "decode (tokens/s/GPU)": hw["decode_tokens_per_s_per_gpu"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
+            "output (USD per 1M)": hw["usd_per_mtok_output"].map(_usd),
+            "input (USD per 1M)": hw["usd_per_mtok_input"].map(_usd),
+            "GPUs per deployment": hw["gpus"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
+            "catalogue confidence": hw["gpu_confidence"],
+            "unconfirmed figures used": hw["unconfirmed_fields"].replace("", "none"),
+            "unconfirmed in the catalogue": hw["gpu_unconfirmed_fields"].replace("", "none"),
+            "null in the catalogue (see its reason)": hw["gpu_null_fields"].replace("", "none"),
+            "GPU-hour source": hw["gpu_hour_source"] + " (" + hw["gpu_hour_confidence"] + ")",
         }
     ),
     hide_index=True,

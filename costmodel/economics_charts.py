@@ -59,6 +59,7 @@ def history_chart(history: pd.DataFrame, token_type: str) -> alt.LayerChart:
         x="start:T", x2="end:T", y="base:Q", tooltip=cost_tip
     )
     return alt.LayerChart(
+        height=300,
         layer=[band, base, steps],
         title=f"{name.capitalize()}: price history (steps) over the provider's cost band (grey; dashed: base)",
     )
@@ -88,18 +89,23 @@ def sweep_chart(sweep: pd.DataFrame) -> alt.LayerChart:
     )
     line = alt.Chart(df).mark_line(point=True).encode(x=x, y="margin_pct:Q", color=color, tooltip=tip)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#c00").encode(y="y:Q")
-    return alt.LayerChart(layer=[area, line, zero], title="Gross margin against request length (red: break-even)")
+    return alt.LayerChart(
+        layer=[area, line, zero], title="Gross margin against request length (red: break-even)"
+    ).properties(height=320)
 
 
 def story_chart(story: pd.DataFrame, token_type: str = "output") -> alt.FacetChart:
-    """Cost per 1M tokens of one type for each model at each context length, with the band as an error bar."""
+    """Cost per 1M tokens of one type for each model at each context length (log scale): a dot at the base
+    efficiency and a line over the band, one panel per context length."""
     col = f"usd_per_mtok_{token_type}"
     df = story.assign(context=story["context_tokens"].map(lambda t: STORY_CONTEXT_NAMES.get(int(t), f"{t:,}")))
     y_title = f"USD per 1M {TOKEN_NAMES[token_type]} tokens (log scale)"
-    bars = alt.Chart(df).mark_bar().encode(
-        x=alt.X("model:N", title=None, axis=alt.Axis(labelAngle=-30)),
+    x = alt.X("model:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=160))
+    color = alt.Color("model:N", legend=_legend("model"))
+    dots = alt.Chart().mark_point(filled=True, size=120).encode(
+        x=x,
         y=alt.Y(f"{col}:Q", title=y_title, scale=alt.Scale(type="log")),
-        color=alt.Color("model:N", legend=_legend("model")),
+        color=color,
         tooltip=[
             alt.Tooltip("model:N"),
             alt.Tooltip("context:N", title="request length"),
@@ -109,13 +115,17 @@ def story_chart(story: pd.DataFrame, token_type: str = "output") -> alt.FacetCha
             alt.Tooltip("notes:N"),
         ],
     )
-    errs = alt.Chart(df).mark_rule(color="#333").encode(
-        x="model:N", y=f"{col}_low:Q", y2=f"{col}_high:Q"
-    ) if f"{col}_low" in df else None
-    layer = alt.layer(bars, errs) if errs is not None else alt.layer(bars)
-    chart: alt.FacetChart = layer.facet(
-        column=alt.Column("context:N", title="request length", sort=list(STORY_CONTEXT_NAMES.values()))
-    ).properties(title=f"Cost per 1M {TOKEN_NAMES[token_type]} tokens, same fleet (bar: base; line: band)")
+    layers = [dots]
+    if f"{col}_low" in df:
+        layers.insert(0, alt.Chart().mark_rule(strokeWidth=3, opacity=0.6).encode(
+            x=x, y=f"{col}_low:Q", y2=f"{col}_high:Q", color=color
+        ))  # fmt: skip
+    chart: alt.FacetChart = (
+        alt.layer(*layers, data=df)
+        .properties(width=160, height=260)
+        .facet(column=alt.Column("context:N", title="request length", sort=list(STORY_CONTEXT_NAMES.values())))
+        .properties(title=f"Cost per 1M {TOKEN_NAMES[token_type]} tokens, same fleet (dot: base; line: band)")
+    )
     return chart
 
 
