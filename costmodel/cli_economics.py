@@ -42,8 +42,8 @@ def _usd(text: str, what: str) -> float:
         v = float(text)
     except ValueError:
         raise EconomicsError(f"bad {what} {text!r}: give USD per GPU-hour, e.g. 2.0") from None
-    if not (math.isfinite(v) and 0 < v < 1e6):
-        raise EconomicsError(f"bad {what} {text!r}: must be > 0 and below 1,000,000 USD per GPU-hour")
+    if not (math.isfinite(v) and 1e-6 <= v < 1e6):
+        raise EconomicsError(f"bad {what} {text!r}: must be between 0.000001 and 1,000,000 USD per GPU-hour")
     return v
 
 

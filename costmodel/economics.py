@@ -93,6 +93,8 @@ ASCEND_GPUS: tuple[str, ...] = ("h800", "h20", "h200", "ascend-910c", "ascend-95
 #: The models of the efficiency story, the baseline first.
 STORY_MODELS: tuple[str, ...] = ("deepseek-v3.2", "deepseek-v4-pro", "deepseek-v4-flash")
 TOKEN_TYPES: tuple[str, str, str] = ("input", "cached", "output")
+#: Smallest utilisation accepted (1 %: below it the idle hours swamp every figure, and 0 divides by zero).
+MIN_UTILIZATION = 0.01
 #: Longest prompt or output a request may have, tokens (2^31; far beyond any context window).
 MAX_TOKENS = 2**31
 
@@ -171,8 +173,10 @@ class EconomicsError(ValueError):
 def check_inputs(fleet: Fleet, mix: TrafficMix) -> None:
     """Raise :class:`EconomicsError` (one line) for an input out of range."""
     u = fleet.utilization
-    if isinstance(u, bool) or not (0.0 < u <= 1.0):  # nan fails too
-        raise EconomicsError(f"utilisation must be > 0 and at most 1 (a fraction of GPU-hours), got {u}")
+    if isinstance(u, bool) or not (MIN_UTILIZATION <= u <= 1.0):  # nan fails too
+        raise EconomicsError(
+            f"utilisation must be between {MIN_UTILIZATION} and 1 (a fraction of GPU-hours), got {u}"
+        )
     h = mix.cached_share
     if isinstance(h, bool) or not (0.0 <= h <= 1.0):
         raise EconomicsError(f"cached share must be between 0 and 1, got {h}")
@@ -181,8 +185,8 @@ def check_inputs(fleet: Fleet, mix: TrafficMix) -> None:
     if not 1 <= mix.output_tokens <= MAX_TOKENS:
         raise EconomicsError(f"output tokens must be between 1 and {MAX_TOKENS:,}, got {mix.output_tokens:,}")
     p = fleet.usd_per_gpu_hour
-    if p is not None and (isinstance(p, bool) or not (0.0 < p < 1e6)):
-        raise EconomicsError(f"GPU-hour cost must be > 0 and below 1,000,000 USD, got {p}")
+    if p is not None and (isinstance(p, bool) or not (1e-6 <= p < 1e6)):
+        raise EconomicsError(f"GPU-hour cost must be between 0.000001 and 1,000,000 USD, got {p}")
     if fleet.gpus is not None and not 0 < fleet.gpus <= MAX_GPUS_PER_REPLICA:
         raise EconomicsError(f"GPUs per deployment must be between 1 and {MAX_GPUS_PER_REPLICA:,}, got {fleet.gpus}")
     if not 0.0 < fleet.tpot_ms <= MAX_TPOT_MS:
@@ -320,6 +324,8 @@ def token_cost(model_id: str, fleet: Fleet, mix: TrafficMix, catalogue: Catalogu
     gpu: Gpu = catalogue.gpu(fleet.gpu)
     if not model.open_weights:
         raise EconomicsError(f"cannot estimate {model.id}: closed weights, no serving model")
+    if model.config is None:
+        raise EconomicsError(f"cannot estimate {model.id}: no architecture config in the catalogue")
     price = gpu_hour_price(fleet, catalogue)
     p, o = int(mix.prompt_tokens), int(mix.output_tokens)
     # an engine computes at least the last prompt token (its logits give the first output token), so at most

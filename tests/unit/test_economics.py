@@ -149,6 +149,8 @@ def test_a_stated_price_at_the_break_even_matches_the_reference_cost() -> None:
     ("fleet", "mix", "needle"),
     [
         (Fleet(gpu="h800", utilization=0.0), DEEPSEEK_MIX, "utilisation"),
+        (Fleet(gpu="h800", utilization=0.005), DEEPSEEK_MIX, "utilisation"),
+        (Fleet(gpu="h800", usd_per_gpu_hour=1e-300), DEEPSEEK_MIX, "GPU-hour cost"),
         (Fleet(gpu="h800", utilization=float("nan")), DEEPSEEK_MIX, "utilisation"),
         (Fleet(gpu="h800", utilization=1.2), DEEPSEEK_MIX, "utilisation"),
         (Fleet(gpu="h800"), TrafficMix(8192, 1024, 1.5), "cached share"),
