@@ -111,7 +111,7 @@ except ValueError as e:
 @st.cache_resource(max_entries=32, show_spinner="Computing the provider's cost…")  # read-only: never mutated
 def _compute(
     _cat: Catalogue, model: str, gpu: str, usd: float, mode: str, util: float, cached: float, prompt: int,
-    output: int, stated: tuple[tuple[str, float], ...],
+    output: int, stated: tuple[tuple[str, float], ...], sweep_price: str | None,
 ) -> eco.Economics:  # fmt: skip
     known = _catalogue_price(gpu)
     rental = known.rental_id if known.usd == usd else None  # the catalogue's figure: cite its row
@@ -119,7 +119,8 @@ def _compute(
                       utilization=util)  # fmt: skip
     mix = eco.TrafficMix(prompt, output, cached)
     ref_first = [gpu, *[g for g in COMPARED if g != gpu]]
-    return eco.economics(model, fleet, mix, _cat, stated_usd_per_gpu_hour=dict(stated), hardware_gpus=ref_first)
+    return eco.economics(model, fleet, mix, _cat, stated_usd_per_gpu_hour=dict(stated), hardware_gpus=ref_first,
+                         sweep_price=sweep_price)  # fmt: skip
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -139,8 +140,13 @@ def _spec(name: str, args: tuple[object, ...], kind: str = "output") -> dict[str
 
 
 stated = tuple((g, float(ss[f"eco_stated_{g}"])) for g in COMPARED if ss[f"eco_stated_{g}"] > 0)
+labels = [p.label for p in eco.price_points(cat, ss["eco_model"], prompt)]
+if ss.get("eco_sweep_price") not in labels:  # a new model: its most recent row's first window
+    newest = max((p for p in eco.price_points(cat, ss["eco_model"], prompt)), key=lambda p: p.row.effective_from,
+                 default=None)  # fmt: skip
+    ss["eco_sweep_price"] = newest.label if newest else None
 ARGS = (ss["eco_model"], ss["eco_gpu"], float(ss["eco_usd"]), ss["eco_mode"], ss["eco_util_pct"] / 100,
-        ss["eco_cached_pct"] / 100, prompt, output, stated)  # fmt: skip
+        ss["eco_cached_pct"] / 100, prompt, output, stated, ss["eco_sweep_price"])  # fmt: skip
 try:
     ec = _compute(cat, *ARGS)
 except (eco.EconomicsError, KeyError, ValueError) as e:
@@ -224,13 +230,14 @@ else:
                                 required=True, format_func=lambda k: charts.TOKEN_NAMES[k])  # fmt: skip
     st.vega_lite_chart(spec=_spec("history", ARGS, kind or "output"), width="stretch", height=480,
                       key="eco_history")  # fmt: skip
+    st.selectbox("Margin per request length against", labels, key="eco_sweep_price",
+                 help="A price row and window of the table above.")  # fmt: skip
     if not ec.sweep.empty:
-        row = ec.sweep.iloc[0]
+        reasons = "; ".join(dict.fromkeys(r for r in ec.sweep["reason"] if r))
         st.vega_lite_chart(spec=_spec("sweep", ARGS), width="stretch", height=520, key="eco_sweep")
         st.caption(
-            f"Against the most recent price row ({ec.points and ec.points[-1].row.id}, its first window), requests "
-            f"of {output:,} output tokens and the rest prompt, cached share {ss['eco_cached_pct']}%. "
-            + (f"{row['reason']}" if row["reason"] else "")
+            f"Against {ss['eco_sweep_price']}: requests of {output:,} output tokens and the rest prompt, cached "
+            f"share {ss['eco_cached_pct']}%, at the price tier of each length. " + reasons
         )
 
 st.subheader(":material/compare_arrows: V3.2 → V4: the same traffic on the same fleet", divider="gray")

@@ -102,7 +102,7 @@ def _cmd_economics(args: argparse.Namespace) -> int:
     for g in [*hw, *stated]:
         cat.gpu(g)
     ec = economics(args.model, fleet, mix, cat, stated_usd_per_gpu_hour=stated, story_models=models,
-                   hardware_gpus=hw)  # fmt: skip
+                   hardware_gpus=hw, sweep_price=args.sweep_price)  # fmt: skip
     for note in ((ec.cost.reason,) if not ec.cost.feasible else ()) + ec.cost.notes:
         print(f"warning: {args.model} on {fleet.gpu}: {note}", file=sys.stderr)
     if args.format == "xlsx":
@@ -156,6 +156,9 @@ def add_economics(sub: Any) -> None:
     p.add_argument("--gpus-compared", default=None, help="GPUs of the hardware comparison, reference first")
     p.add_argument("--gpu-hour-costs", default=None,
                    help="stated GPU-hour costs for the comparison, e.g. ascend-950=1.5,h20=1.2 (USD)")
+    p.add_argument("--sweep-price", default=None,
+                   help="price of the per-length sweep, 'ROW_ID (window)' as in the margins table "
+                   "(default: the most recent row's first window)")
     p.add_argument("--table", choices=["all", *TABLES], default="all", help="one table, or all (json, md, xlsx)")
     p.add_argument("--format", choices=["json", "csv", "md", "xlsx"], default="md")
     p.add_argument("--out", default=None, help="write to FILE instead of printing (xlsx needs it)")

@@ -583,6 +583,7 @@ def context_sweep(
                 "model": model_id,
                 "context_tokens": int(length),
                 "token_type": kind,
+                "price": point.label if point else "",
                 "cost_usd_per_mtok": c.usd_per_mtok(kind, "base"),
                 "cost_usd_per_mtok_low": c.usd_per_mtok(kind, "high"),
                 "cost_usd_per_mtok_high": c.usd_per_mtok(kind, "low"),
@@ -802,8 +803,15 @@ def economics(
     stated_usd_per_gpu_hour: Mapping[str, float] | None = None,
     story_models: Sequence[str] = STORY_MODELS,
     hardware_gpus: Sequence[str] = ASCEND_GPUS,
+    sweep_price: str | None = None,
 ) -> Economics:
-    """Compute everything once (see :class:`Economics`); ``until`` ends the open price rows in the history."""
+    """Compute everything once (see :class:`Economics`); ``until`` ends the open price rows in the history;
+    ``sweep_price`` is the :attr:`PricePoint.label` the per-length sweep is set against (default: the most recent
+    row's first window).
+
+    Raises:
+        EconomicsError: bad input, or a ``sweep_price`` that is not a price of the model.
+    """
     memo: Memo = {}
     cost = _cost(memo, model_id, fleet, mix, catalogue)
     points = tuple(price_points(catalogue, model_id, mix.prompt_tokens, provider=provider))
@@ -812,6 +820,11 @@ def economics(
     if points:  # the most recent row's first window (peak, or all hours)
         first = max(p.row.effective_from for p in points)
         latest = next(p for p in points if p.row.effective_from == first)
+    if sweep_price is not None:
+        chosen = [p for p in points if p.label == sweep_price]
+        if not chosen:
+            raise EconomicsError(f"{sweep_price!r} is not a price of {model_id}")
+        latest = chosen[0]
     return Economics(
         model=model_id,
         fleet=fleet,

@@ -98,3 +98,12 @@ def test_a_fleet_gpu_with_an_unknown_figure_says_cannot_estimate_in_one_line() -
     assert len(at.error) == 1
     msg = at.error[0].value
     assert "cannot estimate" in msg and "hbm_tb_per_s" in msg and "\n" not in msg
+
+
+def test_the_sweep_can_be_set_against_the_promotion() -> None:
+    at = _page()
+    box = at.selectbox(key="eco_sweep_price")
+    assert box.value == "deepseek-v4-pro-peak-2026-08 (peak)"
+    box.set_value("deepseek-v4-pro-promo-75 (all hours)").run()
+    assert not at.exception and not at.error
+    assert any("Against deepseek-v4-pro-promo-75 (all hours)" in c.value for c in at.caption)

@@ -193,3 +193,11 @@ def test_a_fully_cached_prompt_still_computes_its_last_token() -> None:
     assert lc.prefill_gpu_s > 0  # one token computed: 8,191 cache hits, not 8,192
     u, k, out = lc.gpu_s_per_token
     assert 1 * u + 8191 * k + 1024 * out == pytest.approx(lc.prefill_gpu_s + 1024 / lc.decode_tokens_per_s_per_gpu)
+
+
+def test_the_sweep_follows_the_price_chosen_and_refuses_an_unknown_one() -> None:
+    ec = economics("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, CAT, sweep_price="deepseek-v4-pro-promo-75 (all hours)")
+    out = ec.sweep[ec.sweep["token_type"] == "output"]
+    assert (out["price_usd_per_mtok"] == 0.87).all() and set(out["price"]) == {"deepseek-v4-pro-promo-75 (all hours)"}
+    with pytest.raises(EconomicsError, match="not a price"):
+        economics("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, CAT, sweep_price="nope (peak)")

@@ -88,6 +88,7 @@ def test_xlsx_needs_out_and_refuses_to_overwrite(capsys: pytest.CaptureFixture[s
         (["--gpus", "0"], "GPUs per deployment"),
         (["--tpot-ms", "0"], "TPOT"),
         (["--mode", "both"], "invalid choice"),
+        (["--sweep-price", "deepseek-v4-pro-promo-75"], "not a price"),
     ],
 )
 def test_bad_arguments_give_one_line_and_status_2(
@@ -104,3 +105,8 @@ def test_beyond_the_window_and_unknown_hardware_warn_on_stderr(capsys: pytest.Ca
     rc, out, err = _run(capsys, "--gpu", "ascend-910c", "--table", "costs", "--format", "json")
     assert rc == 0 and all(r["usd_per_mtok"] is None for r in json.loads(out))
     assert "cannot estimate" in err and "hbm_tb_per_s" in err
+
+
+def test_sweep_price_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = _run(capsys, "--table", "sweep", "--format", "json", "--sweep-price", "deepseek-v4-pro-promo-75 (all hours)")
+    assert rc == 0 and {r["price"] for r in json.loads(out)} == {"deepseek-v4-pro-promo-75 (all hours)"}
