@@ -22,6 +22,7 @@ pages = [
     ),
     st.Page(HERE / "app_pages" / "attention_lab.py", title="Attention lab", icon=":material/memory:"),
     st.Page(HERE / "app_pages" / "catalogue.py", title="Catalogue", icon=":material/table:"),
+    st.Page(HERE / "app_pages" / "economics.py", title="Provider economics", icon=":material/payments:"),
     st.Page(HERE / "app_pages" / "methods.py", title="Methods & validation", icon=":material/science:"),
 ]
 # The page links are drawn in the page, in one row that wraps: on a phone Streamlit would move a "top" menu into a

@@ -438,6 +438,15 @@ def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
 REGISTRARS.append(_add_attention)
 
 
+def _add_economics(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from costmodel.cli_economics import add_economics  # its own module (issue 17)
+
+    add_economics(sub)
+
+
+REGISTRARS.append(_add_economics)
+
+
 def build_parser() -> _Parser:
     """The argument parser with every registered subcommand."""
     parser = _Parser(prog="costmodel", description="DeepSeek V4 cost model: attention, serving, API bills.")

@@ -26,6 +26,7 @@ IDS_MODELS = {
 IDS_GPUS = {
     "h100-sxm",
     "h800",
+    "h20",
     "h200",
     "b200",
     "b300",
