@@ -119,17 +119,15 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
 
 
 #: Figures between commits (benchmarks/compare_commits.py), kept across `make bench` runs.
-HISTORY = [
-    "## Before and after a restructuring (ratios between commits)",
-    "",
-    "`benchmarks/compare_commits.py OLD NEW` times one calculator computation (table, cost curves and break-even of the default preset, at 15 distinct volumes) at two commits, alternating. Recorded 2026-11-29:",
-    "",
-    "| change | old → new (median) | ratio new / old |",
-    "|---|---|---|",
-    "| issue 10, compute once (44f0f80 → 7904be1): each option evaluated once, vectorised break-even refinement | 214 → 108 ms | 0.50 |",
-    "| same, the calculator rerun through AppTest (`bench_app.py` in each tree, 3 alternating runs) | 348 → 235 ms | 0.68 |",
-    "",
-]
+HISTORY = ['## Before and after a restructuring (ratios between commits)',
+    '',
+    '`benchmarks/compare_commits.py OLD NEW` times one calculator computation (table, cost curves and break-even of the default preset, at 15 distinct volumes) at two commits, alternating. Recorded 2026-11-29:',
+    '',
+    '| change | old → new (median) | ratio new / old |',
+    '|---|---|---|',
+    '| issue 10, compute once (44f0f80 → 7904be1): each option evaluated once, vectorised break-even refinement | 214 → 108 ms | 0.50 |',
+    '| same, the calculator rerun through AppTest (`bench_app.py` in each tree, 3 alternating runs) | 348 → 235 ms | 0.68 |',
+    '']
 
 
 def main(argv: list[str] | None = None) -> int:

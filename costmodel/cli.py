@@ -235,9 +235,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         output = max(context - prompt, 0) * 2
     cached = 0 if args.cached_tokens is None else int(args.cached_tokens)
     if not 0 <= cached <= prompt:
-        raise CliError(
-            f"--cached-tokens must be between 0 and the prompt's {prompt:,} tokens, got {cached:,}"
-        )
+        raise CliError(f"--cached-tokens must be between 0 and the prompt's {prompt:,} tokens, got {cached:,}")
     wp = serving.workpoint(
         model, args.precision, context_tokens=context, prompt_tokens=prompt, cached_tokens=cached,
         max_tokens=prompt + output if output else None,
@@ -354,9 +352,7 @@ def _add_serve(sub: argparse._SubParsersAction[_Parser]) -> None:
     p.add_argument("--context", default="8K", help="mean KV length during decode, tokens (8K, 128K, 1M)")
     p.add_argument("--prompt-tokens", default="2K", help="prompt length for prefill, tokens")
     p.add_argument("--tpot-ms", type=float, default=50.0, help="time-per-output-token target, ms")
-    p.add_argument(
-        "--isl", default=None, help="request shape: prompt tokens (with --osl; replaces --context)"
-    )
+    p.add_argument("--isl", default=None, help="request shape: prompt tokens (with --osl; replaces --context)")
     p.add_argument("--osl", default=None, help="request shape: output tokens per request")
     p.add_argument("--cached-tokens", type=int, default=None, help="cached prefix of the prompt, tokens")
     p.add_argument(

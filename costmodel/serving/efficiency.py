@@ -10,7 +10,6 @@ from typing import Literal
 EfficiencyLevel = Literal["low", "base", "high", "floor"]
 EFFICIENCY_LEVELS: tuple[EfficiencyLevel, ...] = ("low", "base", "high", "floor")
 
-
 @dataclass(frozen=True)
 class Efficiency:
     """Fractions of peak achieved; multiply the peak rates of the roofline.

@@ -103,9 +103,7 @@ def evaluate_option(
     gpu = catalogue.gpu(option.gpu)
     vol = np.empty(0) if volume_scales is None else np.asarray(volume_scales, dtype=np.float64).reshape(-1)
     grid = (
-        np.empty(0)
-        if cache_hit_fractions is None
-        else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
+        np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
     )
     try:
         price, rid, rsrc, rdate = resolve_rental(option, catalogue)
@@ -156,9 +154,7 @@ def evaluate_option(
             ok = est.feasible and not price_reason
             pf = est.prefill_gpu_s_per_request[0]
             out.costs[level] = fleet(est, requests * 1.0, pf) if ok else None
-            out.volume_costs[level] = (
-                fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
-            )
+            out.volume_costs[level] = fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
             if grid.size:
                 on_grid = at_cached_lengths(every, slice(1, None), ttft)
                 out.cache_costs[level] = (
@@ -214,9 +210,7 @@ def evaluate_option(
         volume_scales=vol,
         volume_costs={lv: cheapest([c.volume_costs[lv] for c in candidates]) for lv in levels},
         cache_hit_fractions=grid,
-        cache_costs={lv: cheapest([c.cache_costs[lv] for c in candidates]) for lv in levels}
-        if grid.size
-        else {},
+        cache_costs={lv: cheapest([c.cache_costs[lv] for c in candidates]) for lv in levels} if grid.size else {},
     )
 
 

@@ -118,9 +118,7 @@ def workpoint(
     kv_ctx, kv_max, kv_prompt = (float(x) for x in kv_cache_bytes(model, [ctx, longest, prompt], kv_dtype))
     kv_cached = np.where(cached > 0, kv_cache_bytes(model, np.maximum(cached, 1), kv_dtype), 0.0)
     attn_prefill = np.asarray(attention_prefill_flops(model, prompt, cached), dtype=np.float64)
-    index_prefill = np.asarray(
-        attention_prefill_flops(model, prompt, cached, part="indexer"), dtype=np.float64
-    )
+    index_prefill = np.asarray(attention_prefill_flops(model, prompt, cached, part="indexer"), dtype=np.float64)
     return Workpoint(
         profile=model_profile(model, plan, speculative=speculative),
         context_tokens=float(ctx),
@@ -265,14 +263,10 @@ def _index_rate(gpu: Gpu, precision: Precision) -> float:
     return rate * 1e12
 
 
-def _attention_seconds(
-    flops: FloatArray | float, index_flops: FloatArray | float, p: ModelProfile, gpu: Gpu
-) -> FloatArray:
+def _attention_seconds(flops: FloatArray | float, index_flops: FloatArray | float, p: ModelProfile, gpu: Gpu) -> FloatArray:
     """Seconds at peak for attention FLOPs of which ``index_flops`` are the indexer's (at its own precision)."""
     core = np.asarray(flops, dtype=np.float64) - index_flops
-    out: FloatArray = core / _rate_flops(gpu, "bf16")[0] + np.asarray(index_flops) / _index_rate(
-        gpu, p.index_precision
-    )
+    out: FloatArray = core / _rate_flops(gpu, "bf16")[0] + np.asarray(index_flops) / _index_rate(gpu, p.index_precision)
     return out
 
 

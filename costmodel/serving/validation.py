@@ -126,9 +126,7 @@ class RowWork:
     gpus_per_node: int = 8
 
 
-def _split(
-    times: FloatArray, comm_tokens: float, a2a_tok: float, ar_tok: float, i: int = 0
-) -> tuple[float, ...]:
+def _split(times: FloatArray, comm_tokens: float, a2a_tok: float, ar_tok: float, i: int = 0) -> tuple[float, ...]:
     return (float(times[0][i]), float(times[1][i]), a2a_tok * comm_tokens, ar_tok * comm_tokens)
 
 
@@ -181,9 +179,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, mem.gpus, tp, _UNIT)
         d = decode_step_times(wp, gpu, mem.gpus, [b], _UNIT, tp)
         n_pre = n_p or n_total
-        pre_gpus = (
-            mem.gpus if m.phase == "prefill_only" or not m.disaggregated else max(min(n_pre, mem.gpus), 1)
-        )
+        pre_gpus = mem.gpus if m.phase == "prefill_only" or not m.disaggregated else max(min(n_pre, mem.gpus), 1)
         p = prefill_times(wp, gpu, pre_gpus, _UNIT, tp)
     except ValueError as e:
         return RowWork(m, klass, f"cannot estimate: {str(e).removeprefix('cannot estimate: ')}")
@@ -325,9 +321,7 @@ def _summary(rows: Sequence[ValidationRow]) -> dict[str, float | int | str]:
         "share_inside_band": float(np.mean([bool(r.inside_band) for r in ok])),
         "loo_share_inside_band": float(np.mean([bool(r.inside_band_loo) for r in ok])),
         "max_ratio": float(max(max(r.ratio, 1.0 / r.ratio) for r in ok)),
-        "loo_max_ratio": float(
-            max(max(r.predicted_loo / r.measured, r.measured / r.predicted_loo) for r in ok)
-        ),
+        "loo_max_ratio": float(max(max(r.predicted_loo / r.measured, r.measured / r.predicted_loo) for r in ok)),
         "worst_row": worst.id,
         "gpus": ", ".join(sorted({r.gpu for r in rows})),
     }
@@ -354,24 +348,12 @@ def validate(catalogue: Catalogue) -> Validation:
             inside_loo = lo_j * loo[m.id] <= m.measured_value <= hi_j * loo[m.id]
         rows.append(
             ValidationRow(
-                id=m.id,
-                model=m.model,
-                gpu=m.gpu,
-                engine=m.engine,
-                deployment_class=w.klass,
-                metric=m.metric,
-                phase=m.phase,
-                measured=m.measured_value,
-                predicted_base=base,
-                predicted_low=low,
-                predicted_high=high,
-                predicted_loo=loo.get(m.id, math.nan),
+                id=m.id, model=m.model, gpu=m.gpu, engine=m.engine, deployment_class=w.klass, metric=m.metric,
+                phase=m.phase, measured=m.measured_value, predicted_base=base, predicted_low=low,
+                predicted_high=high, predicted_loo=loo.get(m.id, math.nan),
                 ratio=base / m.measured_value if ok else math.nan,
-                inside_band=(low <= m.measured_value <= high) if ok else None,
-                inside_band_loo=inside_loo,
-                fitted=ok and m.id not in NOT_FITTED,
-                reason=w.reason,
-                source=m.source,
+                inside_band=(low <= m.measured_value <= high) if ok else None, inside_band_loo=inside_loo,
+                fitted=ok and m.id not in NOT_FITTED, reason=w.reason, source=m.source,
             )
         )
     return Validation(tuple(rows), dict(zip(FACTORS, factors, strict=True)), (lo_q, hi_q), _summary(rows))
@@ -397,6 +379,4 @@ VALIDATION_COLUMNS = [
 
 def validation_frame(v: Validation) -> pd.DataFrame:
     """The rows of ``v`` as a table (:data:`VALIDATION_COLUMNS`; tokens/s in each row's own metric)."""
-    return pd.DataFrame(
-        [{c: getattr(r, c) for c in VALIDATION_COLUMNS} for r in v.rows], columns=VALIDATION_COLUMNS
-    )
+    return pd.DataFrame([{c: getattr(r, c) for c in VALIDATION_COLUMNS} for r in v.rows], columns=VALIDATION_COLUMNS)

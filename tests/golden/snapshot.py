@@ -57,25 +57,16 @@ def variants() -> dict[str, Scenario]:
             SelfHostOption(model="deepseek-v4-flash", gpu="h200", gpus=8, disaggregated=True),
             SelfHostOption(model="deepseek-v3.2", gpu="h100-sxm", precision="fp8", mode="autoscaled"),
             SelfHostOption(model="kimi-k2.6", gpu="h200", usd_per_gpu_hour=2.5),
-            SelfHostOption(
-                model="deepseek-v4-flash",
-                gpu="b200",
-                precision="fp4",
-                measured_decode_tokens_per_s_per_gpu=900.0,
-            ),
+            SelfHostOption(model="deepseek-v4-flash", gpu="b200", precision="fp4",
+                           measured_decode_tokens_per_s_per_gpu=900.0),
         )
     )
     out["chat-custom-api"] = with_(
         api_options=(
             *chat.api_options,
             ApiOption(provider="deepseek", model="deepseek-v4-pro", price_basis="promotion"),
-            ApiOption(
-                provider="custom",
-                model="deepseek-v4-flash",
-                price_basis="custom",
-                usd_per_mtok_input_cache_miss=0.2,
-                usd_per_mtok_output=0.5,
-            ),
+            ApiOption(provider="custom", model="deepseek-v4-flash", price_basis="custom",
+                      usd_per_mtok_input_cache_miss=0.2, usd_per_mtok_output=0.5),
         )
     )
     out["chat-all-cached-no-output"] = with_(
@@ -121,9 +112,7 @@ def _cli(argv: list[str]) -> str:
     return f"exit {code}\n{buf.getvalue()}"
 
 
-def _xlsx_sheets(
-    s: Scenario, table: pd.DataFrame, cat: Catalogue, be: pd.DataFrame
-) -> dict[str, pd.DataFrame]:
+def _xlsx_sheets(s: Scenario, table: pd.DataFrame, cat: Catalogue, be: pd.DataFrame) -> dict[str, pd.DataFrame]:
     buf = io.BytesIO()
     export.write_xlsx(buf, s, table, cat, be)
     buf.seek(0)
@@ -151,21 +140,8 @@ def snapshot() -> dict[str, Any]:
     out: dict[str, Any] = {"scenarios": {k: scenario_figures(s, cat) for k, s in variants().items()}}
     open_models = [m.id for m in cat.models if m.open_weights]
     out["attention"] = {
-        kv: _cli(
-            [
-                "attention",
-                "--model",
-                ",".join(open_models),
-                "--context",
-                "1,4K,128K,1M",
-                "--baseline",
-                "deepseek-v3.2",
-                "--kv-dtype",
-                kv,
-                "--format",
-                "json",
-            ]
-        )
+        kv: _cli(["attention", "--model", ",".join(open_models), "--context", "1,4K,128K,1M",
+                  "--baseline", "deepseek-v3.2", "--kv-dtype", kv, "--format", "json"])
         for kv in ("deployed", "bf16")
     }
     serve = [

@@ -57,14 +57,7 @@ def test_a_count_written_with_separators_reads_back(n: int) -> None:
 
 
 #: Every number format of the page and the exports.
-FORMATS = (
-    present.usd,
-    present.usd_short,
-    present.usd_rate,
-    present.count,
-    present.count_short,
-    present.percent,
-)
+FORMATS = (present.usd, present.usd_short, present.usd_rate, present.count, present.count_short, present.percent)
 
 
 @given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))

@@ -81,9 +81,7 @@ def test_frame_has_every_row(suite: Validation) -> None:
     df = validation_frame(suite)
     assert len(df) == len(suite.rows) and {"measured", "predicted_low", "predicted_high", "ratio"} <= set(df)
     ok = df[df["reason"] == ""]
-    assert (ok["predicted_low"] <= ok["predicted_base"]).all() and (
-        ok["predicted_base"] <= ok["predicted_high"]
-    ).all()
+    assert (ok["predicted_low"] <= ok["predicted_base"]).all() and (ok["predicted_base"] <= ok["predicted_high"]).all()
 
 
 def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,15 +91,9 @@ def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"median_abs_pct_error", "loo_median_abs_pct_error", "share_inside_band", "max_ratio"} <= set(
         out["summary"]
     )
-    assert {
-        "gpu",
-        "measured",
-        "predicted_base",
-        "predicted_low",
-        "predicted_high",
-        "ratio",
-        "inside_band",
-    } <= set(out["rows"][0])
+    assert {"gpu", "measured", "predicted_base", "predicted_low", "predicted_high", "ratio", "inside_band"} <= set(
+        out["rows"][0]
+    )
 
 
 def test_mha_mode_prefill_of_v3_at_128k(capsys: pytest.CaptureFixture[str]) -> None:
