@@ -433,6 +433,11 @@ def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 REGISTRARS.append(_add_attention)
 
+# ---- price, prices import (price feeds): costmodel/cli_prices.py -----------------------------------------------
+from costmodel.cli_prices import add_price  # noqa: E402  (needs CliError, _Parser, emit above)
+
+REGISTRARS += [add_price]
+
 
 def build_parser() -> _Parser:
     """The argument parser with every registered subcommand."""
