@@ -434,9 +434,9 @@ def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
 REGISTRARS.append(_add_attention)
 
 # ---- price, prices import (price feeds): costmodel/cli_prices.py -----------------------------------------------
-from costmodel.cli_prices import add_price  # noqa: E402  (needs CliError, _Parser, emit above)
+from costmodel.cli_prices import add_price, add_prices  # noqa: E402  (needs CliError, _Parser, emit above)
 
-REGISTRARS += [add_price]
+REGISTRARS += [add_price, add_prices]
 
 
 def build_parser() -> _Parser:
