@@ -511,7 +511,7 @@ def _literal(node: ast.AST) -> Any:
             return t
         if name in _GENAI_CALLS and not args:
             return {"__type__": name, **kwargs}
-        raise _Unsupported(f"line {node.lineno}: call of {name or 'an expression'!r} is not read")
+        raise _Unsupported(f"line {node.lineno}: call of {name or ast.unparse(fn)[:40]!r} is not read")
     raise _Unsupported(f"line {getattr(node, 'lineno', '?')}: {type(node).__name__} is not read (only data)")
 
 
