@@ -778,6 +778,10 @@ def review_feed(feed: Feed, catalogue: Catalogue, read_on: dt.date) -> pd.DataFr
                 elif current.confidence == "official":
                     rec.update(status="conflict", differences="; ".join(diffs),
                                action="none: our row is official (a person checks the provider's page)")  # fmt: skip
+                elif current.effective_to is not None or current.effective_from.date() >= start:
+                    rec.update(status="changed", differences="; ".join(diffs),
+                               action=f"none: {current.id} starts on or after {start} or has an end date; "
+                               "replacing it would rewrite history (a person decides)")  # fmt: skip
                 else:
                     rec.update(status="changed", differences="; ".join(diffs),
                                action=f"--apply ends {current.id} on {start} and adds the feed's row")  # fmt: skip
