@@ -11,12 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from costmodel.catalog.schema import Catalogue, PeakWindow
+from costmodel.catalog.schema import Catalogue
+from costmodel.feeds import describe_peak
 from costmodel.pricing import PricingError, peak_mask_utc, resolve_price, tier_prices
 from costmodel.scenario import ApiOption
 from costmodel.units import TOKENS_PER_MTOK
 
-__all__ = ["RequestPrice", "default_provider", "describe_windows", "parse_instant", "price_request"]
+__all__ = ["RequestPrice", "default_provider", "parse_instant", "price_request"]
 
 Window = Literal["peak", "off_peak", "flat"]
 
@@ -156,7 +157,7 @@ def price_request(
     ) / TOKENS_PER_MTOK
     notes = list(price.notes)
     if price.peak_windows:
-        notes.append(describe_windows(price.peak_windows, price.off_peak_multiplier))
+        notes.append("peak " + describe_peak(price.peak_windows, price.off_peak_multiplier))
     return RequestPrice(
         provider=prov,
         model=model,
@@ -178,19 +179,3 @@ def price_request(
         confidence=price.price_confidence,
         notes=tuple(notes),
     )
-
-
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-
-
-def _days(weekdays: tuple[int, ...]) -> str:
-    d = sorted(set(weekdays))
-    if d and d == list(range(d[0], d[-1] + 1)) and len(d) > 2:
-        return f"{_DAYS[d[0]]}-{_DAYS[d[-1]]}"
-    return ",".join(_DAYS[i] for i in d)
-
-
-def describe_windows(windows: tuple[PeakWindow, ...], multiplier: float) -> str:
-    """``peak 01-04, 06-10 UTC Mon-Fri; other hours and days x0.5`` (what a user reads next to a price)."""
-    parts = [f"{w.start_hour_utc:02d}-{w.end_hour_utc:02d} UTC {_days(w.weekdays)}" for w in windows]
-    return f"peak {', '.join(parts)}; other hours and days x{multiplier:g}"

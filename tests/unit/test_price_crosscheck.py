@@ -154,7 +154,7 @@ def test_the_feeds_agree_where_no_exception_applies(feeds: dict[str, Feed]) -> N
     found = {(f, k, at) for f, k, at, _, _ in _disagreements(feeds)}
     cat = load_catalogue()
     agree = 0
-    for feed, key, model, first in PAIRS:
+    for feed, key, _model, first in PAIRS:
         for d in (d for d in DATES if d >= first):
             for h in HOURS:
                 at = dt.datetime(d.year, d.month, d.day, h, tzinfo=dt.UTC)
