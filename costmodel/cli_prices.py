@@ -79,14 +79,15 @@ def _cmd_prices_import(args: argparse.Namespace) -> int:
     cat = load_catalogue(args.data)
     effective = dt.date.fromisoformat(args.effective_from) if args.effective_from else dt.date.today()
     review = review_feed(feed, cat, effective)
-    emit(review, args.format)
+    shown = review[review["status"].isin(args.only)] if args.only else review
+    emit(shown, args.format)
     counts = review["status"].value_counts().to_dict() if len(review) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     print(
         f"{feed.name} {feed.version} (sha256 {feed.sha256[:12]}): {summary or 'no entries'}", file=sys.stderr
     )
     if args.apply:
-        added = apply_review(review, feed, args.data, effective)
+        added = apply_review(shown, feed, args.data, effective)  # --only new --apply: the new rows only
         print(f"applied: {added} new dated row(s) written to prices.yaml", file=sys.stderr)
     return 0
 
@@ -105,6 +106,21 @@ def add_prices(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--effective-from", default=None,
         help="date YYYY-MM-DD the feed's undated prices are taken to start (default: today, the day it is read)",
     )  # fmt: skip
+    i.add_argument(
+        "--only", type=_statuses, default=None,
+        help="show only these statuses, comma-separated: new,changed,conflict,same,skipped,unmapped",
+    )  # fmt: skip
     i.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     i.add_argument("--format", choices=["json", "md", "csv"], default="md")
     i.set_defaults(func=_cmd_prices_import)
+
+
+STATUSES = ("new", "changed", "conflict", "same", "skipped", "unmapped")
+
+
+def _statuses(text: str) -> list[str]:
+    got = [s.strip() for s in text.split(",") if s.strip()]
+    bad = [s for s in got if s not in STATUSES]
+    if bad or not got:
+        raise argparse.ArgumentTypeError(f"unknown status {', '.join(bad) or repr(text)}; use {','.join(STATUSES)}")
+    return got

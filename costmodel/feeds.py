@@ -45,6 +45,7 @@ from costmodel.catalog.schema import Catalogue, PeakWindow, PriceSchedule
 __all__ = [
     "MAX_FEED_BYTES",
     "PINNED",
+    "REVIEW_COLUMNS",
     "Feed",
     "FeedEntry",
     "FeedError",
@@ -381,7 +382,7 @@ def _litellm(text: str, what: str) -> list[FeedEntry]:
         base = FeedEntry(key=key[:200], host=host[:60], api_model_name=name[:200], provider=provider, model=model,
                          effective_from=None, hit=None, miss=None, out=None)  # fmt: skip
         if not isinstance(v, dict):
-            out.append(replace(base, problem="entry is not an object"))
+            out.append(_finish(replace(base, problem="entry is not an object"), "", ""))
             continue
         src = v.get("source")
         try:
@@ -422,7 +423,7 @@ def _litellm(text: str, what: str) -> list[FeedEntry]:
                     entry = replace(entry, peak_windows=peak_windows_from_mask(~mask), off_peak_multiplier=m,
                                     notes="; ".join(x for x in (entry.notes, note) if x))  # fmt: skip
         except ValueError as e:
-            out.append(replace(base, problem=str(e)))
+            out.append(_finish(replace(base, problem=_clean(str(e), 300)), "", ""))
             continue
         if miss is None or o is None:
             entry = replace(entry, problem=entry.problem or "no input or output price per token")
@@ -430,7 +431,14 @@ def _litellm(text: str, what: str) -> list[FeedEntry]:
     return out
 
 
+def _clean(text: str, limit: int) -> str:
+    """A name quoted from a feed, one printable line (a newline or control character in a key is escaped), cut."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+
+
 def _finish(entry: FeedEntry, why_p: str, why_m: str) -> FeedEntry:
+    entry = replace(entry, key=_clean(entry.key, 200), host=_clean(entry.host, 60),
+                    api_model_name=_clean(entry.api_model_name, 200), source_url=_clean(entry.source_url, 300))  # fmt: skip
     problem = entry.problem or why_p or why_m
     if problem == "" and entry.hit is None:
         entry = replace(
@@ -577,7 +585,7 @@ def _genai(text: str, what: str) -> list[FeedEntry]:
             try:
                 out.append(_finish(_genai_entry(base, m.get("prices")), why_p, why_m))
             except ValueError as e:
-                out.append(replace(base, problem=str(e)))
+                out.append(_finish(replace(base, problem=_clean(str(e), 300)), "", ""))
             if len(out) > MAX_FEED_ENTRIES:
                 raise FeedError(f"{what}: more than {MAX_FEED_ENTRIES:,} entries; refused")
     return out

@@ -13,6 +13,7 @@ from costmodel.catalog import load_catalogue
 from costmodel.cli import main
 from costmodel.feeds import (
     MAX_FEED_BYTES,
+    REVIEW_COLUMNS,
     FeedError,
     apply_review,
     map_model,
@@ -261,3 +262,25 @@ def test_cli_review_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert main(["prices", "import", "--from", "litellm", *argv]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and message in err, err
+
+
+def test_names_with_control_characters_are_one_line() -> None:
+    text = '{"novita/deepseek-v4-pro\\n| injected": {"litellm_provider": "novita", "input_cost_per_token": 1e-6,' \
+        ' "output_cost_per_token": 2e-6}}'
+    (e,) = parse_feed(text, "litellm").entries
+    assert "\n" not in e.key and "\\n" in e.key
+
+
+def test_cli_only_and_apply_in_a_copy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _copy_data(tmp_path)
+    argv = ["prices", "import", "--from", "litellm", str(LITELLM), "--effective-from", "2026-11-29",
+            "--format", "csv", "--data", str(d)]  # fmt: skip
+    assert main([*argv, "--only", "new", "--apply"]) == 0
+    out = capsys.readouterr()
+    lines = out.out.strip().splitlines()[1:]
+    assert lines and all(line.startswith("new,") for line in lines)
+    assert f"applied: {len(lines)} new dated row(s)" in out.err
+    assert main([*argv, "--only", "new"]) == 0  # nothing new any more
+    assert capsys.readouterr().out.strip() == ",".join(REVIEW_COLUMNS)  # the header only
+    assert main([*argv, "--only", "bogus"]) == 2
+    assert "unknown status bogus" in capsys.readouterr().err
