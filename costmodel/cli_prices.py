@@ -75,19 +75,23 @@ def _cmd_prices_import(args: argparse.Namespace) -> int:
         raise CliError(
             f"give the feed FILE (--from {args.source}): see docs/prices.md for where to get it offline"
         )
+    try:
+        effective = dt.date.fromisoformat(args.effective_from) if args.effective_from else dt.date.today()
+    except ValueError:
+        raise CliError(f"bad --effective-from {args.effective_from[:40]!r}: use YYYY-MM-DD") from None
     feed = read_feed(Path(args.file), args.source)
     cat = load_catalogue(args.data)
-    effective = dt.date.fromisoformat(args.effective_from) if args.effective_from else dt.date.today()
     review = review_feed(feed, cat, effective)
     shown = review[review["status"].isin(args.only)] if args.only else review
+    # --only new --apply: the new rows only. Applied before anything is printed: a failure is one line.
+    added = apply_review(shown, feed, args.data, effective) if args.apply else None
     emit(shown, args.format)
     counts = review["status"].value_counts().to_dict() if len(review) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     print(
         f"{feed.name} {feed.version} (sha256 {feed.sha256[:12]}): {summary or 'no entries'}", file=sys.stderr
     )
-    if args.apply:
-        added = apply_review(shown, feed, args.data, effective)  # --only new --apply: the new rows only
+    if added is not None:
         print(f"applied: {added} new dated row(s) written to prices.yaml", file=sys.stderr)
     return 0
 

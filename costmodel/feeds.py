@@ -251,8 +251,10 @@ def read_feed(path: Path, name: FeedName) -> Feed:
     Raises:
         FeedError: one line (missing, too large, not UTF-8, malformed, hostile).
     """
-    if not path.is_file():
+    if not path.exists():
         raise FeedError(f"{path}: file not found")
+    if not path.is_file():
+        raise FeedError(f"{path}: not a regular file (a folder or a device); give the feed file")
     size = path.stat().st_size
     if size > MAX_FEED_BYTES:
         raise FeedError(

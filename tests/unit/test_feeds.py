@@ -284,3 +284,20 @@ def test_cli_only_and_apply_in_a_copy(tmp_path: Path, capsys: pytest.CaptureFixt
     assert capsys.readouterr().out.strip() == ",".join(REVIEW_COLUMNS)  # the header only
     assert main([*argv, "--only", "bogus"]) == 2
     assert "unknown status bogus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--from", "litellm", "/dev/null"], "not a regular file"),
+        (["--from", "litellm", "/"], "not a regular file"),
+        (["--from", "litellm", str(LITELLM), "--effective-from", "2026-13-45"], "bad --effective-from"),
+        (["--from", "genai-prices", str(LITELLM)], "no 'providers = [...]' list"),  # the wrong feed for the file
+        (["--from", "litellm", str(GENAI)], "not valid JSON"),
+        (["--from", "nope", str(LITELLM)], "invalid choice"),
+    ],
+)
+def test_cli_bad_arguments_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prices", "import", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
