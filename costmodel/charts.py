@@ -14,7 +14,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from costmodel.tables import GROUP_HOSTED
+#: The ``group`` of a third-party host of the open weights (``costmodel.tables.GROUP_HOSTED``; repeated here:
+#: this module imports no model module; tests/unit/test_hosted_options.py checks they agree).
+GROUP_HOSTED = "Open weights, hosted"
 
 # ---- attention lab -------------------------------------------------------------------------------------------
 
