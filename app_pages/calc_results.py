@@ -22,6 +22,7 @@ from app_pages import common
 from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
+from costmodel.price_rows import peak_rule_note, price_rows_frame
 from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
 from costmodel.tables import cheapest_of_kind
 from costmodel.verdict import Verdict, verdict, warnings
@@ -163,6 +164,26 @@ def _verdict(shown: Shown, box: Any, stale_inputs: bool) -> None:
             st.caption(":material/history: These are the results of the last valid inputs.")
 
 
+def _price_rows(ev: Evaluation, cat: Catalogue) -> None:
+    """When the price rows used were last verified (stale ones flagged), their peak hours and the weekday rule."""
+    rows = price_rows_frame(ev.table, cat, ev.scenario.as_of)
+    if rows.empty:
+        return
+    n_stale = int(rows["stale"].sum())
+    oldest = rows["last_verified"].min()
+    title = f"Prices: last verified {oldest} at the oldest" + (
+        f", {n_stale} row{'s' if n_stale > 1 else ''} stale (over {STALE_AFTER_DAYS} days)" if n_stale else ""
+    )
+    with st.expander(title, icon=":material/warning:" if n_stale else ":material/verified:"):
+        shown = rows.assign(stale=rows["stale"].map({True: "STALE", False: ""}))
+        shown.columns = ["Option", "Price row", "Provider", "Confidence", "Last verified (date)",
+                         "Age at the priced date (days)", "Stale", "Peak hours (UTC)", "Source"]  # fmt: skip
+        st.dataframe(shown, hide_index=True, key="calc_price_rows", placeholder="—")
+        note = peak_rule_note(rows)
+        if note:
+            st.caption(note)
+
+
 def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     """Results of ``scenario``; with None (bad inputs) or a pricing error, the last good results.
 
@@ -197,6 +218,8 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         with st.container(key="calc_warnings"):
             for text in shown.part("warnings", lambda: warnings(s, table)):
                 st.warning(text, icon=":material/warning:")
+            for line in ev.left_out:  # dated before the option's first price: out of the table, said here
+                st.info(f"Left out: {line}.", icon=":material/event_busy:")
         details = st.toggle(
             "Show every column",
             key="calc_details",
@@ -216,6 +239,8 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             f"{' (the default: set it under Serving assumptions)' if a.overhead_pct == 0 else ''}. "
             f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
         )
+
+        _price_rows(ev, cat)
 
     # ---- charts (one drawn at a time: the others cost nothing) --------------------------------------------
     view = st.segmented_control(

@@ -26,6 +26,7 @@ from costmodel.scenario import (
     ServingAssumptions,
     Workload,
 )
+from costmodel.tables import GROUP_HOSTED, option_group
 from costmodel.units import parse_count
 
 HOURS = list(range(24))
@@ -188,10 +189,14 @@ def api_id(o: ApiOption) -> str:
 
 
 def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict[str, ApiOption]:
-    """Every API option the user can pick: catalogue provider x model x {list, promotion}, custom ones."""
+    """Every API option the user can pick: catalogue provider x model x {list, promotion} (list only for a host
+    of the open weights without promotion rows: group "Open weights, hosted"), custom ones."""
     out: dict[str, ApiOption] = {}
+    promos = {(p.provider, p.model) for p in cat.prices if p.kind == "promotion"}
+    makers = {m.id: m.provider for m in cat.models}
     for p in cat.prices:
-        for basis in ("list", "promotion"):
+        hosted = makers.get(p.model) not in (None, p.provider) and (p.provider, p.model) not in promos
+        for basis in ("list",) if hosted else ("list", "promotion"):
             o = ApiOption(provider=p.provider, model=p.model, price_basis=basis)
             out.setdefault(api_id(o), o)
     for raw in st.session_state.get("calc_custom_api", []):
@@ -201,6 +206,17 @@ def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict
         o = custom_api_option(cat, custom_api_price)
         out[api_id(o)] = o
     return out
+
+
+def api_labels(cat: Catalogue, api: dict[str, ApiOption]) -> dict[str, str]:
+    """How each API option reads in the picker: its id, with "open weights, hosted" for a third-party host of
+    the model's open weights (:func:`costmodel.tables.option_group`)."""
+    return {
+        i: f"{i} · open weights, hosted"
+        if option_group("api", o.provider, o.model, cat, o.price_basis) == GROUP_HOSTED
+        else i
+        for i, o in api.items()
+    }
 
 
 def custom_api_option(cat: Catalogue, price: dict[str, Any]) -> ApiOption:

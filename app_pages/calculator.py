@@ -192,8 +192,11 @@ with inputs:
         list(api),
         key="calc_api",
         on_change=_edited,
+        format_func=cs.api_labels(cat, api).__getitem__,
         help="Price basis: list = the list price in effect; promotion = a promotion if one runs at the date "
-        "(else the list price); custom = your prices from the Catalogue page or the scenario.",
+        "(else the list price); custom = your prices from the Catalogue page or the scenario. "
+        "'Open weights, hosted': a third party serving the same open weights (Together, Fireworks, DeepInfra, "
+        "...), priced from the LiteLLM feed (docs/prices.md).",
     )
     gpu_ids = [g.id for g in cat.gpus]
     open_models = [m.id for m in cat.models if m.open_weights]

@@ -14,6 +14,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+#: The ``group`` of a third-party host of the open weights (``costmodel.tables.GROUP_HOSTED``; repeated here:
+#: this module imports no model module; tests/unit/test_hosted_options.py checks they agree).
+GROUP_HOSTED = "Open weights, hosted"
+
 # ---- attention lab -------------------------------------------------------------------------------------------
 
 
@@ -221,11 +225,20 @@ def cost_volume_chart(
     y_title = "monthly cost (USD per month, log scale)"
     # One legend names every option: colour and dash (solid = API, dashed = self-hosting) share the field and
     # the legend, so each entry shows the line as drawn.
-    kinds = curves.drop_duplicates("name")[["name", "kind"]]
+    # dotted: an API of a third-party host of the open weights (group "Open weights, hosted", tables.option_group)
+    if "group" not in curves.columns:
+        curves = curves.assign(group=None)
+    kinds = curves.drop_duplicates("name")[["name", "kind", "group"]]
     names = kinds["name"].tolist()
-    dashes = [[6, 3] if k == "self_host" else [1, 0] for k in kinds["kind"]]
+    dashes = [
+        [6, 3] if k == "self_host" else [2, 2] if g == GROUP_HOSTED else [1, 0]
+        for k, g in zip(kinds["kind"], kinds["group"], strict=True)
+    ]
+    hosted = (kinds["group"] == GROUP_HOSTED).any()
     legend = _legend(
-        "option (solid: API, dashed: self-hosting; shaded: low to high efficiency)",
+        "option (solid: API, "
+        + ("dotted: open weights, hosted, " if hosted else "")
+        + "dashed: self-hosting; shaded: low to high efficiency)",
         symbolType="stroke",
         symbolStrokeWidth=3,
         symbolSize=400,

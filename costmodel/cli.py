@@ -135,7 +135,7 @@ def _load_scenario(args: argparse.Namespace) -> Any:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from costmodel.compare import compare_table
+    from costmodel.compare import evaluate
     from costmodel.export import to_csv, to_text, write_export
 
     if args.format == "xlsx" and not args.out:
@@ -144,7 +144,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CliError(f"{args.out} exists; use --force to overwrite")
     scenario = _load_scenario(args)
     cat = load_catalogue(args.data)
-    table = compare_table(scenario, cat)
+    ev = evaluate(scenario, cat)
+    table = ev.table
+    for line in ev.left_out:  # options priced before their first row: left out, said (issue 13)
+        print(f"note: left out: {line}", file=sys.stderr)
     if args.readable and args.format != "csv":
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
     if args.out:
@@ -432,6 +435,11 @@ def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
 
 
 REGISTRARS.append(_add_attention)
+
+# ---- price, prices import (price feeds): costmodel/cli_prices.py -----------------------------------------------
+from costmodel.cli_prices import add_price, add_prices  # noqa: E402  (needs CliError, _Parser, emit above)
+
+REGISTRARS += [add_price, add_prices]
 
 
 def _add_economics(sub: argparse._SubParsersAction[_Parser]) -> None:

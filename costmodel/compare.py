@@ -25,6 +25,7 @@ from costmodel.breakeven import BreakEven, break_even
 from costmodel.catalog.schema import Catalogue
 from costmodel.pricing import (
     ApiBill,
+    NoPriceYetError,
     ResolvedPrice,
     api_bill,
     bill_arrays,
@@ -118,6 +119,9 @@ class Evaluation:
     table: pd.DataFrame
     curves: pd.DataFrame
     break_even: pd.DataFrame
+    left_out: tuple[str, ...] = ()
+    """API options left out because the date is before their first price, one line each
+    (``no price on record for provider/model before <date> ...``)."""
 
 
 def _api_costs(
@@ -143,15 +147,24 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
     """Evaluate every option of ``scenario`` once, with the curves and break-even points (module docstring).
 
     Raises:
-        PricingError: an API option is unknown or has no price in effect at ``scenario.as_of`` (one line).
+        PricingError: an API option is unknown or has no price in effect at ``scenario.as_of`` (one line). An
+            option whose first price is later than ``as_of`` is left out instead (``Evaluation.left_out``),
+            unless every API option is (then :class:`~costmodel.pricing.NoPriceYetError`).
         KeyError: a self-hosting option names an unknown model or GPU.
     """
     w, a = scenario.workload, scenario.assumptions
     volumes = volume_grid(w.requests_per_day)
     here = np.array([w.cache_hit_fraction])
     api = []
+    left_out: list[str] = []
     for option in scenario.api_options:
-        bill = api_bill(option, w, catalogue, scenario.as_of)
+        try:
+            bill = api_bill(option, w, catalogue, scenario.as_of)
+        except NoPriceYetError as e:  # a row out of the comparison, said on the page: not an error to act on
+            left_out.append(str(e).split("; prices exist")[0])
+            if len(left_out) == len(scenario.api_options):  # none of the APIs priced: the date is the problem
+                raise NoPriceYetError(f"{left_out[0]}; no API option has a price on {scenario.as_of}") from None
+            continue
         curve = _api_costs(bill.price, w, bill.peak_traffic_fraction, volumes, here).reshape(-1)
         api.append(ApiResult(option, bill, curve))
     self_host = [
@@ -186,6 +199,7 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
     )
     labels = dict(zip(table["option"], table["label"], strict=True))
     curves["label"] = curves["option"].map(labels)
+    curves["group"] = curves["option"].map(dict(zip(table["option"], table["group"], strict=True)))
     be = break_even_frame(scenario, pairs)
     be["self_host_label"] = be["self_host"].map(labels)
     be["api_label"] = be["api"].map(labels)
@@ -198,6 +212,7 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
         table=table,
         curves=curves,
         break_even=be,
+        left_out=tuple(left_out),
     )
 
 

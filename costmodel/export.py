@@ -55,6 +55,7 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SUMMARY_COLUMNS = [
     "option",
     "kind",
+    "group",
     "monthly_cost_usd",
     "usd_per_mtok_input",
     "usd_per_mtok_output",

@@ -30,6 +30,7 @@ from costmodel.units import TOKENS_PER_MTOK, FloatArray
 
 __all__ = [
     "ApiBill",
+    "NoPriceYetError",
     "PricingError",
     "ResolvedPrice",
     "api_bill",
@@ -46,6 +47,11 @@ ArrayLike = float | FloatArray
 
 class PricingError(ValueError):
     """No price can be found for an option at a date; the message is one line."""
+
+
+class NoPriceYetError(PricingError):
+    """The date is before the first price on record for the option: the comparison leaves the option out and
+    says so (``no price on record before …``) instead of failing."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,12 @@ def resolve_price(option: ApiOption, catalogue: Catalogue, as_of: dt.date | dt.d
         row = by_kind.get("list")
         if row is not None:
             notes.append(f"no promotion in effect on {_fmt(when)}: list price used")
+    first = min(p.effective_from for p in rows)
+    if row is None and when < first:
+        raise NoPriceYetError(
+            f"no price on record for {option.provider}/{option.model} before {_fmt(first)} "
+            f"(asked for {_fmt(when)}); prices exist: {_describe(rows)}"
+        )
     if row is None:
         raise PricingError(
             f"no {option.price_basis} price for {option.provider}/{option.model} in effect on {_fmt(when)}; "

@@ -28,11 +28,31 @@ from costmodel.units import TOKENS_PER_MTOK, FloatArray
 #: A catalogue row checked more than this many days before the priced date is flagged in ``stale_rows``.
 STALE_AFTER_DAYS = 180
 
+#: Values of the ``group`` column: the model maker's own API (or a custom price), a third party serving the same
+#: open weights, or self-hosting.
+GROUP_API = "API"
+GROUP_HOSTED = "Open weights, hosted"
+GROUP_SELF_HOST = "Self-host"
+
+
+def option_group(kind: str, provider: str, model: str, catalogue: Catalogue, price_basis: str = "list") -> str:
+    """The group of a table row: :data:`GROUP_SELF_HOST` for self-hosting; :data:`GROUP_HOSTED` for an API
+    whose provider is not the model's maker (a host of the open weights); :data:`GROUP_API` otherwise (the
+    maker's API, or a custom price)."""
+    if kind == "self_host":
+        return GROUP_SELF_HOST
+    if price_basis == "custom":
+        return GROUP_API
+    maker = next((m.provider for m in catalogue.models if m.id == model), None)
+    return GROUP_HOSTED if maker is not None and provider != maker else GROUP_API
+
+
 #: Columns every row has (API and self-hosting), in display order.
 COLUMNS = [
     "option",
     "label",
     "kind",
+    "group",
     "rank",
     "feasible",
     "reason",
@@ -260,7 +280,8 @@ def self_host_rows(
 def comparison_table(
     scenario: Scenario, catalogue: Catalogue, api: pd.DataFrame, self_host: pd.DataFrame
 ) -> pd.DataFrame:
-    """API rows, then self-hosting rows (``kind`` = api | self_host), with ``stale_rows`` and the ranking columns
+    """API rows, then self-hosting rows (``kind`` = api | self_host; ``group``: :func:`option_group`), with
+    ``stale_rows`` and the ranking columns
     of :func:`costmodel.ranking.add_ranking` (``label``, ``rank``, ``usd_per_request``, ``flags``).
 
     Columns: :data:`COLUMNS`, then :data:`API_COLUMNS`, then the columns the self-hosting rows add.
@@ -268,6 +289,10 @@ def comparison_table(
     frames = [f for f in (api, self_host) if not f.empty] or [api]
     table = pd.concat(frames, ignore_index=True)
     table["stale_rows"] = stale_flags(table, scenario, catalogue)
+    table["group"] = [
+        option_group(str(r["kind"]), str(r["provider"]), str(r["model"]), catalogue, str(r.get("price_basis")))
+        for _, r in table.iterrows()
+    ]
     extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
     # Self-hosting only: the API bill columns are absent, and empty (as for self-hosting rows next to API rows).
     table = table.reindex(columns=COLUMNS + API_COLUMNS + extra)

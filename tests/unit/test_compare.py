@@ -133,10 +133,22 @@ def test_unknown_option_and_missing_price_are_one_line(catalogue: Catalogue) -> 
     with pytest.raises(PricingError, match=r"^unknown API option acme/gpt-9; known: ") as e:
         compare_table(bad, catalogue)
     assert "\n" not in str(e.value)
-    with pytest.raises(
-        PricingError, match=r"^no list price for deepseek/deepseek-v4-flash in effect on 2025-01-01"
-    ):
-        compare_table(s.model_copy(update={"as_of": dt.date(2025, 1, 1)}), catalogue)
+    # after its last row ended (V3.2 on DeepSeek's API ends 2026-04-24): still an error naming the rows
+    v32 = s.model_copy(
+        update={"as_of": dt.date(2026, 5, 1), "api_options": (ApiOption(provider="deepseek", model="deepseek-v3.2"),)}
+    )
+    with pytest.raises(PricingError, match=r"^no list price for deepseek/deepseek-v3.2 in effect on 2026-05-01"):
+        compare_table(v32, catalogue)
+
+
+def test_before_the_first_price_the_option_is_left_out_and_said(catalogue: Catalogue) -> None:
+    # issue 13: a date before an option's first price is not an error to act on: the row is left out, said once
+    s = api_only(preset("chat", AS_OF)).model_copy(update={"as_of": dt.date(2026, 5, 1)})
+    ev = evaluate(s, catalogue)
+    left = [x for x in ev.left_out if "kimi-k2.6" in x]
+    assert left == ["no price on record for moonshot/kimi-k2.6 before 2026-06-01 (asked for 2026-05-01)"]
+    assert not ev.table["option"].str.startswith("moonshot/kimi-k2.6").any()
+    assert ev.table["option"].str.startswith("deepseek/deepseek-v4-pro").any()  # the others are still priced
 
 
 profiles = st.lists(st.floats(0, 1e6), min_size=24, max_size=24).filter(lambda p: sum(p) > 0).map(tuple)

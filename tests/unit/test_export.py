@@ -360,7 +360,7 @@ def test_cli_bad_scenario_files(
         (("workload", "requests_per_day"), -100, "requests_per_day"),
         (("workload", "hourly_profile_weekday"), [0] * 24, "sums to zero"),
         (("api_options",), [{"provider": "deepseek", "model": "deepseek-v99"}], "unknown API option"),
-        (("as_of",), "1999-01-01", "no list price"),
+        (("as_of",), "1999-01-01", "no price on record for"),  # before every API's first price (issue 13)
         (("surprise",), 1, "surprise"),
     ],
 )

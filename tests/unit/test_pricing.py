@@ -207,7 +207,10 @@ def test_no_price_in_effect_names_what_exists(catalogue: Catalogue) -> None:
         resolve_price(PRO, catalogue, dt.date(2020, 1, 1))
     msg = str(e.value)
     assert "\n" not in msg
-    assert msg.startswith("no list price for deepseek/deepseek-v4-pro in effect on 2020-01-01; prices exist:")
+    # before the first row: the message says so (issue 13), then names what exists
+    assert msg.startswith(
+        "no price on record for deepseek/deepseek-v4-pro before 2026-04-24 (asked for 2020-01-01); prices exist:"
+    )
     assert "deepseek-v4-pro-launch-list (list) from 2026-04-24 to 2026-08-16 16:00 UTC" in msg
     assert "deepseek-v4-pro-peak-2026-08 (list) from 2026-08-16 16:00 UTC on" in msg
 
