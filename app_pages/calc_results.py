@@ -164,9 +164,10 @@ def _verdict(shown: Shown, box: Any, stale_inputs: bool) -> None:
             st.caption(":material/history: These are the results of the last valid inputs.")
 
 
-def _price_rows(ev: Evaluation, cat: Catalogue) -> None:
+def _price_rows(shown: Shown, cat: Catalogue) -> None:
     """When the price rows used were last verified (stale ones flagged), their peak hours and the weekday rule."""
-    rows = price_rows_frame(ev.table, cat, ev.scenario.as_of)
+    ev = shown.ev
+    rows = shown.part("price_rows", lambda: price_rows_frame(ev.table, cat, ev.scenario.as_of))
     if rows.empty:
         return
     n_stale = int(rows["stale"].sum())
@@ -175,10 +176,10 @@ def _price_rows(ev: Evaluation, cat: Catalogue) -> None:
         f", {n_stale} row{'s' if n_stale > 1 else ''} stale (over {STALE_AFTER_DAYS} days)" if n_stale else ""
     )
     with st.expander(title, icon=":material/warning:" if n_stale else ":material/verified:"):
-        shown = rows.assign(stale=rows["stale"].map({True: "STALE", False: ""}))
-        shown.columns = ["Option", "Price row", "Provider", "Confidence", "Last verified (date)",
+        frame = rows.assign(stale=rows["stale"].map({True: "STALE", False: ""}))
+        frame.columns = ["Option", "Price row", "Provider", "Confidence", "Last verified (date)",
                          "Age at the priced date (days)", "Stale", "Peak hours (UTC)", "Source"]  # fmt: skip
-        st.dataframe(shown, hide_index=True, key="calc_price_rows", placeholder="—")
+        st.dataframe(frame, hide_index=True, key="calc_price_rows", placeholder="—")
         note = peak_rule_note(rows)
         if note:
             st.caption(note)
@@ -219,7 +220,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             for text in shown.part("warnings", lambda: warnings(s, table)):
                 st.warning(text, icon=":material/warning:")
             for line in ev.left_out:  # dated before the option's first price: out of the table, said here
-                st.info(f"Left out: {line}.", icon=":material/event_busy:")
+                st.info(f"Left out: {present.md_literal(line)}.", icon=":material/event_busy:")
         details = st.toggle(
             "Show every column",
             key="calc_details",
@@ -240,7 +241,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
         )
 
-        _price_rows(ev, cat)
+        _price_rows(shown, cat)
 
     # ---- charts (one drawn at a time: the others cost nothing) --------------------------------------------
     view = st.segmented_control(
