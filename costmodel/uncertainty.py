@@ -50,7 +50,7 @@ from costmodel.compare import Evaluation, evaluate
 from costmodel.pricing import ApiBill, api_bill, bill_arrays
 from costmodel.scenario import Scenario
 from costmodel.serving import CACHE_HIT_GRID
-from costmodel.serving.efficiency import EfficiencyLevel
+from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW, EfficiencyLevel
 from costmodel.serving.option import OptionEvaluation, PerRequestTable, evaluate_option
 from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
@@ -63,12 +63,18 @@ __all__ = [
     "UncertaintyError",
     "UncertaintyRanges",
     "UncertaintyResult",
+    "add_to_text",
+    "break_even_quantiles",
+    "break_even_sentence",
     "monte_carlo",
     "scenario_for_draw",
     "tornado",
     "tornado_frame",
     "uncertainty_columns",
+    "uncertainty_markdown",
+    "uncertainty_summary",
     "verdict_of",
+    "with_uncertainty",
 ]
 
 DEFAULT_DRAWS = 10_000
@@ -79,7 +85,7 @@ SWANSON_WEIGHTS = (0.3, 0.4, 0.3)
 _LEVELS: tuple[EfficiencyLevel, ...] = ("low", "base", "high")
 #: Break-even hops per draw before giving up (the exact search of :mod:`costmodel.breakeven` caps at 20,000;
 #: draws not settled within this many hops get no break-even, and the count is reported).
-MAX_BREAK_EVEN_HOPS = 200
+MAX_BREAK_EVEN_HOPS = 500
 
 InputName = Literal["efficiency", "rental", "cache_hit", "volume", "output", "overhead"]
 INPUTS: tuple[InputName, ...] = ("efficiency", "rental", "cache_hit", "volume", "output", "overhead")
@@ -564,7 +570,7 @@ def _ends(m: _Model) -> list[tuple[InputName, str, str, Draws, str]]:
     out: list[tuple[InputName, str, str, Draws, str]] = []
     b = _base_draws(m, 2)
     if r.efficiency_band:
-        out.append(("efficiency", "low", "high", replace(b, level=np.array([0, 2])),
+        out.append(("efficiency", f"low (×{BAND_LOW:g})", f"high (×{BAND_HIGH:g})", replace(b, level=np.array([0, 2])),
                     "BAND_LOW/BAND_HIGH: P10/P90 of measured/predicted, leave-one-out calibration"))  # fmt: skip
     if r.rental_range and m.self_host:
         price = np.array([[sh.price_lo, sh.price_hi] for sh in m.self_host])
@@ -846,3 +852,106 @@ def tornado_frame(res: UncertaintyResult) -> pd.DataFrame:
             "swing_usd_per_month", "range_source",
         ],
     )  # fmt: skip
+
+
+def with_uncertainty(table: pd.DataFrame, res: UncertaintyResult) -> pd.DataFrame:
+    """The comparison table with :data:`UNCERTAINTY_COLUMNS` added (same rows, same order)."""
+    extra = uncertainty_columns(res).set_index("option")
+    out = table.copy()
+    for col in UNCERTAINTY_COLUMNS:
+        out[col] = out["option"].map(extra[col]).astype(float)
+    return out
+
+
+def break_even_quantiles(res: UncertaintyResult) -> tuple[float, float, float, float]:
+    """P10, P50, P90 of the break-even volume (requests/day) over the draws that have one, and that share."""
+    be = res.break_even_requests_per_day
+    ok = be[np.isfinite(be)]
+    if not ok.size:
+        return (math.nan, math.nan, math.nan, 0.0)
+    q = np.percentile(ok, [10, 50, 90])
+    return float(q[0]), float(q[1]), float(q[2]), float(ok.size / be.size)
+
+
+def break_even_sentence(res: UncertaintyResult) -> str:
+    """One line on the break-even volume of the verdict's pair over the draws."""
+    if res.pair is None:
+        return "No break-even: the verdict needs an API and a self-hosting option with a cost."
+    p10, p50, p90, share = break_even_quantiles(res)
+    sh, api = res.pair
+    if share == 0:
+        return f"{sh} never breaks even against {api} in the draws (up to {X_MAX:,.0f}× the volume)."
+    return (
+        f"{sh} breaks even against {api} in {share:.0%} of draws; where it does, at "
+        f"{p10:,.0f} / {p50:,.0f} / {p90:,.0f} requests/day (P10 / P50 / P90)."
+    )
+
+
+def uncertainty_summary(res: UncertaintyResult) -> dict[str, object]:
+    """The uncertainty as plain data (JSON export): sentence, draws, seed, ranges, tornado, break-even."""
+    p10, p50, p90, share = break_even_quantiles(res)
+
+    def num(x: float) -> float | None:
+        return x if math.isfinite(x) else None
+
+    return {
+        "sentence": res.sentence(),
+        "draws": res.draws,
+        "seed": res.seed,
+        "ranges": res.ranges.model_dump(),
+        "p_self_host_cheaper": res.p_self_host_cheaper,
+        "verdict_usd_per_month": num(res.verdict_base_usd),
+        "verdict_usd_per_month_p10_p50_p90": [
+            num(float(x)) for x in np.nanpercentile(res.verdict_usd, [10, 50, 90])
+        ]
+        if np.isfinite(res.verdict_usd).any()
+        else [None, None, None],
+        "break_even_pair": list(res.pair) if res.pair else None,
+        "break_even_requests_per_day_p10_p50_p90": [num(p10), num(p50), num(p90)],
+        "break_even_share_of_draws": share,
+        "tornado": [
+            {k: (num(v) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in tornado_frame(res).to_dict("records")
+        ],
+        "notes": list(res.notes),
+    }
+
+
+def uncertainty_markdown(res: UncertaintyResult) -> str:
+    """A Markdown section: the sentence, the tornado, the break-even line, the distributions used."""
+
+    def usd(x: float) -> str:
+        return f"${x:,.0f}" if math.isfinite(x) else ""
+
+    lines = [
+        "## Uncertainty",
+        "",
+        f"**{res.sentence()}** {break_even_sentence(res)}",
+        "",
+        f"Verdict = cheapest API − cheapest self-hosting, USD/month (positive: self-hosting saves). "
+        f"{res.draws:,} draws, seed {res.seed}; distributions in docs/uncertainty.md.",
+        "",
+        "| Input | Low end | High end | Verdict at low (USD/month) | Verdict at high (USD/month) | Range from |",
+        "|---|---|---|---|---|---|",
+    ]
+    for b in res.tornado:
+        note = b.note.replace("|", "\\|")
+        lines.append(
+            f"| {b.label} | {b.low_text} | {b.high_text} | {usd(b.verdict_low_usd)} | "
+            f"{usd(b.verdict_high_usd)} | {note} |"
+        )
+    lines += [""] + [f"- {n}" for n in res.notes]
+    return "\n".join(lines) + "\n"
+
+
+def add_to_text(fmt: str, text: str, res: UncertaintyResult) -> str:
+    """An exported ``md`` or ``json`` text with the uncertainty added (md: a section; json: a key)."""
+    if fmt == "md":
+        return text.rstrip("\n") + "\n\n" + uncertainty_markdown(res)
+    if fmt == "json":
+        import json
+
+        doc = json.loads(text)
+        doc["uncertainty"] = uncertainty_summary(res)
+        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return text
