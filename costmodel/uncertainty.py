@@ -197,8 +197,15 @@ def _tri_inv(
 
 
 def _rental_range(
-    option_price: float, gpu: str, custom: bool, catalogue: Catalogue, r: UncertaintyRanges
+    option_price: float,
+    gpu: str,
+    custom: bool,
+    catalogue: Catalogue,
+    r: UncertaintyRanges,
+    owned: bool = False,
 ) -> tuple[float, float, str]:
+    if owned:
+        return option_price, option_price, "fixed (owned servers: no rental range)"
     if not r.rental_range or custom or not math.isfinite(option_price):
         return option_price, option_price, "fixed" if not custom else "fixed (your price)"
     rows = [x.usd_per_gpu_hour for x in catalogue.rentals if x.gpu == gpu]
@@ -261,7 +268,12 @@ def _build(
     for i, r in enumerate(ev0.self_host):
         p0 = r.evaluation.usd_per_gpu_hour
         lo, hi, note = _rental_range(
-            p0, r.option.gpu, r.option.usd_per_gpu_hour is not None, catalogue, ranges
+            p0,
+            r.option.gpu,
+            r.option.usd_per_gpu_hour is not None,
+            catalogue,
+            ranges,
+            owned=r.option.acquisition == "buy" and r.option.rental_id is None,
         )
         tables = []
         for ev in evs:
@@ -363,30 +375,34 @@ def _fleet_cost(
     """
     pf, dc = t.prefill_gpu_s[ci], t.decode_gpu_s[ci]
     n = float(t.deployment_gpus)
+    a = m.scenario.assumptions
+    u = a.target_utilization
     days = m.scenario.workload.days_per_month
     hours_per_slot = days / 7.0
     k = d.price[i] * (1.0 + d.overhead_pct / 100.0) * hours_per_slot
+
+    def deploy(need: FloatArray) -> FloatArray:
+        out: FloatArray = np.maximum(1.0, np.ceil(need / u / n - 1e-9))
+        return out
+
     if sh.mode == "always_on":
         r = m.hourly_max * volume
         if sh.disaggregated:
-            deps = np.maximum(1.0, np.ceil(r * pf / 3600.0 / n - 1e-9)) + np.maximum(
-                1.0, np.ceil(r * dc / 3600.0 / n - 1e-9)
-            )
+            deps = deploy(r * pf / 3600.0) + deploy(r * dc / 3600.0)
         else:
-            deps = np.maximum(1.0, np.ceil((r * pf / 3600.0 + r * dc / 3600.0) / n - 1e-9))
+            deps = deploy(r * pf / 3600.0 + r * dc / 3600.0)
         gpus_sum = 168.0 * deps * n
     else:
         r = m.hourly_unique[None, :] * volume[:, None]
         p3, d3 = pf[:, None], dc[:, None]
         if sh.disaggregated:
-            deps3 = np.maximum(1.0, np.ceil(r * p3 / 3600.0 / n - 1e-9)) + np.maximum(
-                1.0, np.ceil(r * d3 / 3600.0 / n - 1e-9)
-            )
+            deps3 = deploy(r * p3 / 3600.0) + deploy(r * d3 / 3600.0)
         else:
-            deps3 = np.maximum(1.0, np.ceil((r * p3 / 3600.0 + r * d3 / 3600.0) / n - 1e-9))
+            deps3 = deploy(r * p3 / 3600.0 + r * d3 / 3600.0)
         gpus_sum = (deps3 * n) @ m.hourly_counts
     out: FloatArray = gpus_sum * k
-    return out
+    # fleet_cost adds the fixed monthly cost only when it is not zero (adding 0.0 would not change a figure)
+    return out + a.ops_usd_per_month if a.ops_usd_per_month else out
 
 
 def _self_host_costs(m: _Model, d: Draws, volume: FloatArray | None = None) -> FloatArray:

@@ -130,7 +130,7 @@ def evaluate_option(
         np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
     )
     try:
-        price, rid, rsrc, rdate = resolve_rental(option, catalogue)
+        price, rid, rsrc, rdate = resolve_rental(option, catalogue, assumptions)
         price_reason = ""
     except ValueError as e:
         price, rid, rsrc, rdate, price_reason = math.nan, "", "", "", str(e)

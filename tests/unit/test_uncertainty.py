@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from costmodel.catalog import Catalogue
 from costmodel.compare import evaluate
 from costmodel.presets import preset, preset_names
-from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
+from costmodel.scenario import ApiOption, Scenario, SelfHostOption, ServingAssumptions, Workload
 from costmodel.uncertainty import (
     MAX_DRAWS,
     SWANSON_WEIGHTS,
@@ -60,11 +60,28 @@ def _custom() -> Scenario:
     )
 
 
-SCENARIOS = [*preset_names(), "custom"]
+def _tco() -> Scenario:
+    """Ownership inputs: owned servers (catalogue all-in and a typed price), spot rental, headroom, people."""
+    s = preset("chat", AS_OF)
+    return s.model_copy(
+        update={
+            "self_host_options": (
+                SelfHostOption(model="deepseek-v4-flash", gpu="h200", acquisition="buy"),
+                SelfHostOption(
+                    model="deepseek-v4-flash", gpu="h100-sxm", acquisition="buy", usd_per_gpu_purchase=25_000
+                ),
+                SelfHostOption(model="deepseek-v4-flash", gpu="b200", acquisition="spot", mode="autoscaled"),
+            ),
+            "assumptions": ServingAssumptions(target_utilization=0.7, ops_usd_per_month=15_000.0, pue=1.2),
+        }
+    )
+
+
+SCENARIOS = [*preset_names(), "custom", "tco"]
 
 
 def _scenario(name: str) -> Scenario:
-    return _custom() if name == "custom" else preset(name, AS_OF)
+    return {"custom": _custom, "tco": _tco}.get(name, lambda: preset(name, AS_OF))()
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
