@@ -86,6 +86,9 @@ _LEVELS: tuple[EfficiencyLevel, ...] = ("low", "base", "high")
 #: Break-even hops per draw before giving up (the exact search of :mod:`costmodel.breakeven` caps at 20,000;
 #: draws not settled within this many hops get no break-even, and the count is reported).
 MAX_BREAK_EVEN_HOPS = 500
+#: The break-even distribution is computed over the first this-many draws (independent draws: a random subsample;
+#: the hop search is the slowest part of the Monte Carlo).
+BREAK_EVEN_DRAWS = 2_000
 
 InputName = Literal["efficiency", "rental", "cache_hit", "volume", "output", "overhead"]
 INPUTS: tuple[InputName, ...] = ("efficiency", "rental", "cache_hit", "volume", "output", "overhead")
@@ -242,17 +245,35 @@ def _variant_of(ev: Evaluation) -> _Variant:
     return _Variant(ev.scenario, tuple(r.bill for r in ev.api), tuple(r.evaluation for r in ev.self_host))
 
 
-def _variant(s: Scenario, catalogue: Catalogue) -> _Variant:
-    """evaluate() without the volume curves and break-even searches, which the draws do not read."""
-    grid = CACHE_HIT_GRID if s.api_options else None
-    return _Variant(
-        s,
-        tuple(api_bill(o, s.workload, catalogue, s.as_of) for o in s.api_options),
-        tuple(
-            evaluate_option(o, s.workload, s.assumptions, catalogue, cache_hit_fractions=grid)
-            for o in s.self_host_options
-        ),
-    )
+def _window(h: float, pp: float) -> tuple[int, int]:
+    """Indices ``[j0, j1]`` of the cache-hit grid points a draw within ``h ± pp`` can round to."""
+    g = CACHE_HIT_GRID.size - 1
+    lo, hi = max(0.0, h - pp), min(1.0, h + pp)
+    return int(np.rint(lo * g)), int(np.rint(hi * g))
+
+
+def _pad(t: PerRequestTable, j0: int) -> PerRequestTable:
+    """A table over grid points ``j0..`` as one over the whole grid (nan where never read)."""
+    full = CACHE_HIT_GRID.size + 1
+    pf, dc = np.full(full, np.nan), np.full(full, np.nan)
+    pf[0], dc[0] = t.prefill_gpu_s[0], t.decode_gpu_s[0]
+    m = t.prefill_gpu_s.size - 1
+    pf[1 + j0 : 1 + j0 + m], dc[1 + j0 : 1 + j0 + m] = t.prefill_gpu_s[1:], t.decode_gpu_s[1:]
+    return PerRequestTable(t.deployment_gpus, pf, dc, t.grid_feasible)
+
+
+def _variant(s: Scenario, catalogue: Catalogue, pp: float) -> _Variant:
+    """evaluate() without the volume curves and break-even searches, which the draws do not read, and with the
+    cache-hit grid only where the draws can fall (``h ± pp``)."""
+    j0, j1 = _window(s.workload.cache_hit_fraction, pp)
+    grid = CACHE_HIT_GRID[j0 : j1 + 1] if s.api_options and pp > 0 else None
+    evs = []
+    for o in s.self_host_options:
+        e = evaluate_option(o, s.workload, s.assumptions, catalogue, cache_hit_fractions=grid, levels=_LEVELS)
+        if grid is not None:
+            e = replace(e, per_request={lv: tuple(_pad(t, j0) for t in ts) for lv, ts in e.per_request.items()})
+        evs.append(e)
+    return _Variant(s, tuple(api_bill(o, s.workload, catalogue, s.as_of) for o in s.api_options), tuple(evs))
 
 
 def _build(
@@ -262,7 +283,10 @@ def _build(
     w, a = scenario.workload, scenario.assumptions
     outs = _output_points(w.output_tokens, ranges.output_pct)
     v0 = _variant_of(ev0)
-    evs = tuple(v0 if o == w.output_tokens else _variant(_with_output(scenario, o), catalogue) for o in outs)
+    pp = ranges.cache_hit_pp / 100.0
+    evs = tuple(
+        v0 if o == w.output_tokens else _variant(_with_output(scenario, o), catalogue, pp) for o in outs
+    )
     notes: list[str] = []
     sh = []
     for i, r in enumerate(ev0.self_host):
@@ -284,8 +308,8 @@ def _build(
             and ranges.cache_hit_pp > 0
         ):
             notes.append(
-                f"{r.label}: costed at the workload's cache-hit share in every draw (not feasible or "
-                "not tabulated over the whole cache-hit grid)"
+                f"{r.label}: costed at the workload's own cache-hit share where its cache-hit grid is not "
+                "feasible (e.g. a TTFT target missed at some shares)"
             )
         sh.append(
             _SelfHost(
@@ -294,7 +318,6 @@ def _build(
         )
     api = tuple(_Api(x.option.option_id, j) for j, x in enumerate(ev0.api))
     h = w.cache_hit_fraction
-    pp = ranges.cache_hit_pp / 100.0
     hourly = np.asarray(hourly_requests_utc(w), dtype=np.float64)
     uniq, counts = np.unique(hourly, return_counts=True)
     return _Model(
@@ -357,36 +380,72 @@ def _cache_value(m: _Model, idx: npt.NDArray[np.int64]) -> FloatArray:
     return np.where(idx == 0, own, CACHE_HIT_GRID[np.maximum(idx - 1, 0)])
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """One attention layout of one self-hosting option, per draw (the layout of the draw's output point and
+    efficiency level, in this slot): GPUs per deployment, GPU-seconds per request; ``valid`` False where the
+    draw's (output, level) has fewer layouts."""
+
+    n: FloatArray
+    pf: FloatArray
+    dc: FloatArray
+    valid: npt.NDArray[np.bool_]
+
+    def take(self, idx: npt.NDArray[np.intp]) -> _Slot:
+        return _Slot(self.n[idx], self.pf[idx], self.dc[idx], self.valid[idx])
+
+
+def _slots(m: _Model, i: int, d: Draws) -> list[_Slot]:
+    """The per-draw layout tables of self-hosting option ``i`` (one gather per (output, level) group)."""
+    sh = m.self_host[i]
+    width = max((len(sh.tables[k][lv]) for k in range(3) for lv in _LEVELS), default=0)
+    out = []
+    for j in range(width):
+        n, pf, dc = np.ones(d.size), np.zeros(d.size), np.zeros(d.size)
+        valid = np.zeros(d.size, dtype=bool)
+        for k in range(3):
+            for li, lv in enumerate(_LEVELS):
+                tables = sh.tables[k][lv]
+                if j >= len(tables):
+                    continue
+                sel = np.flatnonzero((d.output == k) & (d.level == li))
+                if not sel.size:
+                    continue
+                t = tables[j]
+                ci = d.cache_index[sel] if t.grid_feasible else np.zeros(sel.size, dtype=np.int64)
+                n[sel], pf[sel], dc[sel], valid[sel] = (
+                    t.deployment_gpus,
+                    t.prefill_gpu_s[ci],
+                    t.decode_gpu_s[ci],
+                    True,
+                )
+        out.append(_Slot(n, pf, dc, valid))
+    return out
+
+
 def _fleet_cost(
-    m: _Model,
-    sh: _SelfHost,
-    t: PerRequestTable,
-    d: Draws,
-    volume: FloatArray,
-    i: int,
-    ci: npt.NDArray[np.int64],
+    m: _Model, sh: _SelfHost, t: _Slot, price: FloatArray, overhead_pct: FloatArray, volume: FloatArray
 ) -> FloatArray:
-    """Monthly cost of one layout over the draws: :func:`costmodel.serving.fleet.fleet_cost`'s arithmetic.
+    """Monthly cost of one layout slot over the draws: :func:`costmodel.serving.fleet.fleet_cost`'s arithmetic
+    (inf where the slot has no layout).
 
     Always-on: the deployments of the busiest hour all week; ``ceil`` and the products are monotone, so the
     busiest hour's need is the need at the busiest hour's requests (exact, no 168-hour arrays). Hour by hour:
     the hours with equal requests need equal deployments, so each distinct hourly count is costed once and
     weighted by how many hours have it (sums of whole GPUs: exact).
     """
-    pf, dc = t.prefill_gpu_s[ci], t.decode_gpu_s[ci]
-    n = float(t.deployment_gpus)
+    pf, dc, n = t.pf, t.dc, t.n
     a = m.scenario.assumptions
     u = a.target_utilization
-    days = m.scenario.workload.days_per_month
-    hours_per_slot = days / 7.0
-    k = d.price[i] * (1.0 + d.overhead_pct / 100.0) * hours_per_slot
-
-    def deploy(need: FloatArray) -> FloatArray:
-        out: FloatArray = np.maximum(1.0, np.ceil(need / u / n - 1e-9))
-        return out
-
+    hours_per_slot = m.scenario.workload.days_per_month / 7.0
+    k = price * (1.0 + overhead_pct / 100.0) * hours_per_slot
     if sh.mode == "always_on":
         r = m.hourly_max * volume
+
+        def deploy(need: FloatArray) -> FloatArray:
+            out: FloatArray = np.maximum(1.0, np.ceil(need / u / n - 1e-9))
+            return out
+
         if sh.disaggregated:
             deps = deploy(r * pf / 3600.0) + deploy(r * dc / 3600.0)
         else:
@@ -394,33 +453,41 @@ def _fleet_cost(
         gpus_sum = 168.0 * deps * n
     else:
         r = m.hourly_unique[None, :] * volume[:, None]
-        p3, d3 = pf[:, None], dc[:, None]
+        p3, d3, n3 = pf[:, None], dc[:, None], n[:, None]
+
+        def deploy3(need: FloatArray) -> FloatArray:
+            out: FloatArray = np.maximum(1.0, np.ceil(need / u / n3 - 1e-9))
+            return out
+
         if sh.disaggregated:
-            deps3 = deploy(r * p3 / 3600.0) + deploy(r * d3 / 3600.0)
+            deps3 = deploy3(r * p3 / 3600.0) + deploy3(r * d3 / 3600.0)
         else:
-            deps3 = deploy(r * p3 / 3600.0 + r * d3 / 3600.0)
-        gpus_sum = (deps3 * n) @ m.hourly_counts
-    out: FloatArray = gpus_sum * k
+            deps3 = deploy3(r * p3 / 3600.0 + r * d3 / 3600.0)
+        gpus_sum = (deps3 * n3) @ m.hourly_counts
+    cost: FloatArray = gpus_sum * k
     # fleet_cost adds the fixed monthly cost only when it is not zero (adding 0.0 would not change a figure)
-    return out + a.ops_usd_per_month if a.ops_usd_per_month else out
+    if a.ops_usd_per_month:
+        cost = cost + a.ops_usd_per_month
+    out: FloatArray = np.where(t.valid, cost, np.inf)
+    return out
+
+
+def _option_cost(
+    m: _Model, i: int, slots: list[_Slot], price: FloatArray, overhead_pct: FloatArray, volume: FloatArray
+) -> FloatArray:
+    """The cheaper layout per draw, as evaluate() takes it (inf: no layout costed)."""
+    best = np.full(volume.size, np.inf)
+    for t in slots:
+        best = np.minimum(best, _fleet_cost(m, m.self_host[i], t, price, overhead_pct, volume))
+    return best
 
 
 def _self_host_costs(m: _Model, d: Draws, volume: FloatArray | None = None) -> FloatArray:
     """Monthly cost (USD) of each self-hosting option per draw, shape (options, draws); inf = not costed."""
     vol = d.volume if volume is None else volume
     out = np.full((len(m.self_host), d.size), np.inf)
-    for i, sh in enumerate(m.self_host):
-        for k in range(3):
-            for li, lv in enumerate(_LEVELS):
-                sel = np.flatnonzero((d.output == k) & (d.level == li))
-                if sel.size == 0:
-                    continue
-                tables = sh.tables[k][lv]
-                sub = d.take(sel)
-                for t in tables:
-                    ci = sub.cache_index if t.grid_feasible else np.zeros_like(sub.cache_index)
-                    cost = _fleet_cost(m, sh, t, sub, vol[sel], i, ci)
-                    out[i, sel] = np.minimum(out[i, sel], cost)
+    for i in range(len(m.self_host)):
+        out[i] = _option_cost(m, i, _slots(m, i, d), d.price[i], d.overhead_pct, vol)
     return out
 
 
@@ -643,7 +710,8 @@ class UncertaintyResult:
         verdict_usd: min(API) − min(self-host) per draw, USD/month.
         verdict_base_usd: the same at the scenario's own inputs (the deterministic figure).
         pair: (self-hosting option, API option) of the break-even: the cheapest of each at the scenario's inputs.
-        break_even_requests_per_day: break-even volume of that pair per draw, requests/day (nan: none).
+        break_even_requests_per_day: break-even volume of that pair per draw, requests/day (nan: none), over
+            the first :data:`BREAK_EVEN_DRAWS` draws.
         break_even_unsettled: draws whose break-even search stopped at MAX_BREAK_EVEN_HOPS (counted as none).
         tornado: bars, the widest swing first.
         ranges: the ranges used.
@@ -703,20 +771,17 @@ def _break_even(m: _Model, d: Draws, i: int, j: int) -> tuple[FloatArray, int]:
     n = d.size
     one = np.ones(n)
 
+    slots = _slots(m, i, d)
+
     def s_at(x: FloatArray, idx: npt.NDArray[np.intp]) -> FloatArray:
-        sub = d.take(idx)
-        sh = m.self_host[i]
-        best = np.full(idx.size, np.inf)
-        for k in range(3):
-            for li, lv in enumerate(_LEVELS):
-                sel = np.flatnonzero((sub.output == k) & (sub.level == li))
-                if not sel.size:
-                    continue
-                for t in sh.tables[k][lv]:
-                    ss = sub.take(sel)
-                    ci = ss.cache_index if t.grid_feasible else np.zeros_like(ss.cache_index)
-                    best[sel] = np.minimum(best[sel], _fleet_cost(m, sh, t, ss, x[sel], i, ci))
-        return best
+        return _option_cost(
+            m,
+            i,
+            [t.take(idx) for t in slots],
+            d.price[i][idx],
+            d.overhead_pct[idx],
+            np.asarray(x, dtype=float),
+        )
 
     a1 = _api_costs(m, d, one)[j]
     allidx = np.arange(n)
@@ -784,12 +849,12 @@ def monte_carlo(
     b = _base_draws(m, 1)
     ab, sb = _api_costs(m, b)[:, 0], _self_host_costs(m, b)[:, 0]
     pair = None
-    be = np.full(draws, np.nan)
+    be = np.full(min(draws, BREAK_EVEN_DRAWS), np.nan)
     unsettled = 0
     if ab.size and sb.size and np.isfinite(ab).any() and np.isfinite(sb).any():
         j, i = int(np.argmin(ab)), int(np.argmin(sb))
         pair = (m.self_host[i].label, m.api[j].label)
-        be, unsettled = _break_even(m, d, i, j)
+        be, unsettled = _break_even(m, d.take(np.arange(min(draws, BREAK_EVEN_DRAWS))), i, j)
     notes = list(m.notes)
     if unsettled:
         notes.append(
@@ -895,10 +960,14 @@ def break_even_sentence(res: UncertaintyResult) -> str:
         return "No break-even: the verdict needs an API and a self-hosting option with a cost."
     p10, p50, p90, share = break_even_quantiles(res)
     sh, api = res.pair
+    n = res.break_even_requests_per_day.size
     if share == 0:
-        return f"{sh} never breaks even against {api} in the draws (up to {X_MAX:,.0f}× the volume)."
+        return (
+            f"Break-even: {sh} never breaks even against {api} in {n:,} draws (searched up to "
+            f"{X_MAX:,.0f}× the volume)."
+        )
     return (
-        f"{sh} breaks even against {api} in {share:.0%} of draws; where it does, at "
+        f"Break-even: {sh} breaks even against {api} in {share:.0%} of {n:,} draws; where it does, at "
         f"{p10:,.0f} / {p50:,.0f} / {p90:,.0f} requests/day (P10 / P50 / P90)."
     )
 
