@@ -439,31 +439,24 @@ def _fleet_cost(
     u = a.target_utilization
     hours_per_slot = m.scenario.workload.days_per_month / 7.0
     k = price * (1.0 + overhead_pct / 100.0) * hours_per_slot
-    if sh.mode == "always_on":
-        r = m.hourly_max * volume
+    # always-on: the busiest hour, every one of the week's 168 hours; autoscaled: each distinct hourly count
+    hours, counts = (
+        (np.array([m.hourly_max]), np.array([168.0]))
+        if sh.mode == "always_on"
+        else (m.hourly_unique, m.hourly_counts)
+    )
+    r = hours[None, :] * volume[:, None]
+    p2, d2, n2 = pf[:, None], dc[:, None], n[:, None]
 
-        def deploy(need: FloatArray) -> FloatArray:
-            out: FloatArray = np.maximum(1.0, np.ceil(need / u / n - 1e-9))
-            return out
+    def deploy(need: FloatArray) -> FloatArray:
+        out: FloatArray = np.maximum(1.0, np.ceil(need / u / n2 - 1e-9))
+        return out
 
-        if sh.disaggregated:
-            deps = deploy(r * pf / 3600.0) + deploy(r * dc / 3600.0)
-        else:
-            deps = deploy(r * pf / 3600.0 + r * dc / 3600.0)
-        gpus_sum = 168.0 * deps * n
+    if sh.disaggregated:
+        deps = deploy(r * p2 / 3600.0) + deploy(r * d2 / 3600.0)
     else:
-        r = m.hourly_unique[None, :] * volume[:, None]
-        p3, d3, n3 = pf[:, None], dc[:, None], n[:, None]
-
-        def deploy3(need: FloatArray) -> FloatArray:
-            out: FloatArray = np.maximum(1.0, np.ceil(need / u / n3 - 1e-9))
-            return out
-
-        if sh.disaggregated:
-            deps3 = deploy3(r * p3 / 3600.0) + deploy3(r * d3 / 3600.0)
-        else:
-            deps3 = deploy3(r * p3 / 3600.0 + r * d3 / 3600.0)
-        gpus_sum = (deps3 * n3) @ m.hourly_counts
+        deps = deploy(r * p2 / 3600.0 + r * d2 / 3600.0)
+    gpus_sum = (deps * n2) @ counts
     cost: FloatArray = gpus_sum * k
     # fleet_cost adds the fixed monthly cost only when it is not zero (adding 0.0 would not change a figure)
     if a.ops_usd_per_month:
@@ -655,10 +648,11 @@ def _ends(m: _Model) -> list[tuple[InputName, str, str, Draws, str]]:
     if r.efficiency_band:
         out.append(("efficiency", f"low (×{BAND_LOW:g})", f"high (×{BAND_HIGH:g})", replace(b, level=np.array([0, 2])),
                     "BAND_LOW/BAND_HIGH: P10/P90 of measured/predicted, leave-one-out calibration"))  # fmt: skip
-    if r.rental_range and m.self_host:
+    moving = [sh for sh in m.self_host if sh.price_lo < sh.price_hi]
+    if r.rental_range and moving:
         price = np.array([[sh.price_lo, sh.price_hi] for sh in m.self_host])
-        lo = ", ".join(f"${sh.price_lo:,.2f}" for sh in m.self_host)
-        hi = ", ".join(f"${sh.price_hi:,.2f}" for sh in m.self_host)
+        lo = ", ".join(f"{sh.gpu} ${sh.price_lo:,.2f}" for sh in moving)
+        hi = ", ".join(f"{sh.gpu} ${sh.price_hi:,.2f}" for sh in moving)
         out.append(("rental", f"{lo} /GPU-h", f"{hi} /GPU-h", replace(b, price=price),
                     "; ".join(f"{sh.label}: {sh.price_range_note}" for sh in m.self_host)))  # fmt: skip
     if r.cache_hit_pp > 0:
@@ -936,11 +930,18 @@ def tornado_frame(res: UncertaintyResult) -> pd.DataFrame:
 
 
 def with_uncertainty(table: pd.DataFrame, res: UncertaintyResult) -> pd.DataFrame:
-    """The comparison table with :data:`UNCERTAINTY_COLUMNS` added (same rows, same order)."""
-    extra = uncertainty_columns(res).set_index("option")
+    """The comparison table with :data:`UNCERTAINTY_COLUMNS` added (same rows, same order: the table's rows are
+    the evaluation's options in order, as the result's are).
+
+    Raises:
+        ValueError: the table is not the one of the evaluation ``res`` was computed from.
+    """
+    if list(table["option"]) != list(res.options):
+        raise ValueError("the uncertainty was computed for another comparison table")
+    extra = uncertainty_columns(res)
     out = table.copy()
     for col in UNCERTAINTY_COLUMNS:
-        out[col] = out["option"].map(extra[col]).astype(float)
+        out[col] = extra[col].to_numpy(dtype=float)
     return out
 
 

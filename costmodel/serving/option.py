@@ -249,7 +249,8 @@ def evaluate_option(
 
 
 def option_label(option: SelfHostOption) -> str:
-    """The ``option`` column: ``self-host model @ gpu (precision, mode[, disaggregated])``."""
+    """The ``option`` column: ``self-host model @ gpu (precision, mode[, disaggregated][, acquisition])``."""
     extra = ", disaggregated" if option.disaggregated else ""
+    extra += f", {option.acquisition}" if option.acquisition != "rent" else ""
     size = f"{option.gpus}× " if option.gpus else ""
     return f"self-host {option.model} @ {size}{option.gpu} ({option.precision}, {option.mode}{extra})"

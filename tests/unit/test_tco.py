@@ -188,3 +188,19 @@ def test_url_round_trip_with_ownership(catalogue: Catalogue) -> None:
     old["sh"] = "deepseek-v4-flash:h200"
     back, ignored = scenario_from_query(old, s)
     assert ignored == [] and back.self_host_options[0].acquisition == "rent"
+
+
+def test_owned_rows_are_cited_and_labels_stay_distinct(catalogue: Catalogue) -> None:
+    from costmodel.export import assumptions_table
+
+    opts = (
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200"),
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200", acquisition="buy"),
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200", acquisition="spot"),
+    )
+    ev = evaluate(_scenario(*opts), catalogue)
+    assert ev.table["option"].is_unique  # the acquisition is in the option id
+    rows = assumptions_table(ev.table, catalogue)
+    owned = rows[rows["table"] == "servers"]
+    assert list(owned["id"]) == ["h200-owned-semianalysis"]
+    assert "SemiAnalysis" in owned["source"].iloc[0]

@@ -69,3 +69,18 @@ def test_bad_flags_are_one_line(capsys: pytest.CaptureFixture[str], extra: list[
     assert main([*ARGS, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert words in err and "\n" not in err and "Traceback" not in err
+
+
+def test_with_uncertainty_refuses_another_table(catalogue: object) -> None:
+    import datetime as dt
+
+    from costmodel.compare import evaluate
+    from costmodel.presets import preset
+    from costmodel.uncertainty import monte_carlo, with_uncertainty
+
+    cat = catalogue
+    a = preset("chat", dt.date(2026, 6, 1))
+    res = monte_carlo(a, cat, draws=100)  # type: ignore[arg-type]
+    other = evaluate(preset("rag-long-docs", dt.date(2026, 6, 1)), cat).table  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="another comparison table"):
+        with_uncertainty(other.iloc[::-1], res)
