@@ -308,8 +308,13 @@ def _build(
             and ranges.cache_hit_pp > 0
         ):
             notes.append(
-                f"{r.label}: costed at the workload's own cache-hit share where its cache-hit grid is not "
-                "feasible (e.g. a TTFT target missed at some shares)"
+                f"{r.label}: costed at the workload's own cache-hit share in every draw ("
+                + (
+                    "its cost over the cache-hit grid is not feasible everywhere, e.g. a TTFT target missed at "
+                    "some shares)"
+                    if scenario.api_options
+                    else "with no API option the cache-hit grid is not tabulated)"
+                )
             )
         sh.append(
             _SelfHost(
@@ -678,6 +683,8 @@ def _ends(m: _Model) -> list[tuple[InputName, str, str, Draws, str]]:
 def _tornado(m: _Model) -> tuple[float, tuple[TornadoBar, ...]]:
     base = _base_draws(m, 1)
     v0 = float(_verdict(_api_costs(m, base), _self_host_costs(m, base))[0])
+    if not m.api or not m.self_host:  # no verdict to move
+        return v0, ()
     bars = []
     for name, lo, hi, d, note in _ends(m):
         v = _verdict(_api_costs(m, d), _self_host_costs(m, d))
@@ -1017,9 +1024,14 @@ def uncertainty_markdown(res: UncertaintyResult) -> str:
         f"Verdict = cheapest API − cheapest self-hosting, USD/month (positive: self-hosting saves). "
         f"{res.draws:,} draws, seed {res.seed}; distributions in docs/uncertainty.md.",
         "",
-        "| Input | Low end | High end | Verdict at low (USD/month) | Verdict at high (USD/month) | Range from |",
-        "|---|---|---|---|---|---|",
     ]
+    if res.tornado:
+        lines += [
+            "| Input | Low end | High end | Verdict at low (USD/month) | Verdict at high (USD/month) | Range from |",
+            "|---|---|---|---|---|---|",
+        ]
+    else:
+        lines.append("No tornado: every range has zero width, or there is no API or no self-hosting option.")
     for b in res.tornado:
         note = b.note.replace("|", "\\|")
         lines.append(

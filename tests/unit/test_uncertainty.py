@@ -250,3 +250,19 @@ def test_bad_draws_and_seed_are_one_line(catalogue: Catalogue, draws: object, se
 def test_bad_ranges_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         UncertaintyRanges(**bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("side", ["api", "self_host"])
+def test_one_sided_scenarios_have_costs_but_no_verdict(catalogue: Catalogue, side: str) -> None:
+    s = preset("chat", AS_OF)
+    s = s.model_copy(update={"self_host_options": ()} if side == "api" else {"api_options": ()})
+    res = monte_carlo(s, catalogue, draws=500, seed=1)
+    assert res.tornado == () and res.pair is None
+    assert res.sentence() == "The verdict needs at least one API and one self-hosting option."
+    assert res.p_cheapest.sum() + res.p_none == pytest.approx(1.0)
+    assert all(k == side for k in res.kinds)
+    det = evaluate(s, catalogue).table
+    zero = monte_carlo(s, catalogue, draws=50, ranges=UncertaintyRanges.zero())
+    for i, option in enumerate(zero.options):
+        want = float(det.set_index("option").loc[option, "monthly_cost_usd"])
+        assert zero.quantiles(i)[1] == want or (math.isnan(want) and math.isnan(zero.quantiles(i)[1]))

@@ -84,3 +84,30 @@ def test_with_uncertainty_refuses_another_table(catalogue: object) -> None:
     other = evaluate(preset("rag-long-docs", dt.date(2026, 6, 1)), cat).table  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="another comparison table"):
         with_uncertainty(other.iloc[::-1], res)
+
+
+@pytest.mark.parametrize(
+    ("assumptions", "field"),
+    [
+        ("server_life_years: -1", "server_life_years"),
+        ("pue: 0.8", "pue"),
+        ("target_utilization: 0", "target_utilization"),
+        ("target_utilization: 1.5", "target_utilization"),
+    ],
+)
+def test_bad_ownership_input_in_a_scenario_file_is_one_line(
+    tmp_path: object, capsys: pytest.CaptureFixture[str], assumptions: str, field: str
+) -> None:
+    from pathlib import Path
+
+    f = Path(str(tmp_path)) / "s.yaml"
+    f.write_text(
+        "workload: {requests_per_day: 1000, prompt_tokens: 100, output_tokens: 10}\n"
+        "self_host_options: [{model: deepseek-v4-flash, gpu: h200}]\n"
+        f"assumptions: {{{assumptions}}}\n"
+        "as_of: 2026-06-01\n",
+        encoding="utf-8",
+    )
+    assert main(["compare", str(f), "--uncertainty"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert field in err and "\n" not in err and "Traceback" not in err
