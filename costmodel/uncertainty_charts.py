@@ -59,7 +59,7 @@ def tornado_chart(res: UncertaintyResult) -> alt.LayerChart:
         alt.Chart(df)
         .mark_bar(opacity=0.8)
         .encode(
-            x=alt.X("verdict_usd:Q", title=x_title, axis=alt.Axis(format="$,.0f")),
+            x=alt.X("verdict_usd:Q", title=x_title, axis=alt.Axis(format="$,.0f"), scale=alt.Scale(zero=True)),
             x2="base_usd:Q",
             y=y,
             color=alt.Color(
