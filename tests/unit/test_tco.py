@@ -204,3 +204,14 @@ def test_owned_rows_are_cited_and_labels_stay_distinct(catalogue: Catalogue) -> 
     owned = rows[rows["table"] == "servers"]
     assert list(owned["id"]) == ["h200-owned-semianalysis"]
     assert "SemiAnalysis" in owned["source"].iloc[0]
+
+
+def test_acquisition_bases_are_the_catalogue_rental_bases() -> None:
+    """One list of rental bases: the option's switch offers exactly the catalogue's RentalBasis values."""
+    import typing
+
+    from costmodel.catalog.schema import RentalBasis
+    from costmodel.scenario import ACQUISITIONS, Acquisition
+
+    assert set(typing.get_args(Acquisition)) == set(ACQUISITIONS)
+    assert set(ACQUISITIONS) - {"rent", "buy"} == set(typing.get_args(RentalBasis))
