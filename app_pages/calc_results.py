@@ -18,13 +18,14 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import calc_uncertainty, common
 from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
 from costmodel.price_rows import peak_rule_note, price_rows_frame
 from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
 from costmodel.tables import cheapest_of_kind
+from costmodel.uncertainty import add_to_text, with_uncertainty
 from costmodel.verdict import Verdict, verdict, warnings
 
 #: The compact table's columns on screen: width (px) and help (headers come from costmodel.present).
@@ -90,8 +91,10 @@ class Shown:
                 chart: Any = charts.cost_volume_chart(ev.curves, ev.break_even, highlight=_headline_pair(ev))
             elif view == "breakdown":
                 chart = charts.breakdown_chart(charts.breakdown_frame(ev.table, ev.curves))
-            else:
+            elif view == "band":
                 chart = charts.band_chart(charts.band_frame(ev.table))
+            else:
+                raise ValueError(f"unknown chart view {view!r}")
             return chart, chart.to_dict(validate=False)  # tests/unit/test_charts.py validates every builder
 
         return self.part(f"chart:{view}", build)
@@ -126,9 +129,9 @@ def details_table(table: pd.DataFrame) -> pd.DataFrame:
     return present.display_frame(table, present.DETAILS, short=False)
 
 
-def _xlsx(ev: Evaluation, cat: Catalogue) -> bytes:
+def _xlsx(ev: Evaluation, cat: Catalogue, table: pd.DataFrame | None = None) -> bytes:
     buf = io.BytesIO()
-    export.write_xlsx(buf, ev.scenario, ev.table, cat, ev.break_even)
+    export.write_xlsx(buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even)
     return buf.getvalue()
 
 
@@ -191,10 +194,11 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     The verdict, the warnings and the table go in ``top`` (a full-width container above the inputs); the charts,
     the exports and the share link where this is called (the column beside the inputs)."""
     ss = st.session_state
+    uploads = tuple(m.model_dump_json() for m in common.custom_models())
     if scenario is not None:
         try:
             with st.spinner("Pricing every option…"):
-                fresh = compute(scenario, cat, tuple(m.model_dump_json() for m in common.custom_models()))
+                fresh = compute(scenario, cat, uploads)
         except (ValueError, KeyError) as e:  # PricingError, ScenarioError and unknown ids are ValueErrors
             st.error(
                 f"Options to compare: {present.md_literal(str(e).splitlines()[0])}", icon=":material/error:"
@@ -237,29 +241,38 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         st.caption(
             f"Cheapest first; options that cannot serve the workload are last and not ranked. Self-hosting at "
             f"**{a.efficiency}** efficiency, GPU rental plus **{a.overhead_pct:g}% overhead**"
-            f"{' (the default: set it under Serving assumptions)' if a.overhead_pct == 0 else ''}. "
+            f"{' (the default: set it under Serving assumptions)' if a.overhead_pct == 0 else ''}, fleet sized "
+            f"for **{a.target_utilization:.0%}** peak utilisation, people and operations "
+            f"**${a.ops_usd_per_month:,.0f}/month**{' (not counted: set it under Cost of ownership)' if not a.ops_usd_per_month else ''}. "
             f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
         )
 
         _price_rows(shown, cat)
 
+    # ---- how sure is this (the sentence and the tornado's figures; its charts are views below) ---------------
+    unc = calc_uncertainty.show(ev, cat, uploads)
+
     # ---- charts (one drawn at a time: the others cost nothing) --------------------------------------------
     view = st.segmented_control(
         "Chart",
-        ["volume", "breakdown", "band"],
+        ["volume", "breakdown", "band", *calc_uncertainty.VIEWS],
         format_func={
             "volume": ":material/show_chart: Cost vs volume",
             "breakdown": ":material/stacked_bar_chart: Cost breakdown",
             "band": ":material/straighten: Efficiency band",
+            **calc_uncertainty.VIEWS,
         }.__getitem__,
         default="volume",
         required=True,
         key="calc_chart",
     )
-    chart, spec = shown.chart(view)
-    st.vega_lite_chart(
-        spec, width="stretch", height=560 if view == "volume" else "content", key=f"calc_chart_{view}"
-    )
+    if view in ("volume", "breakdown", "band"):
+        chart, spec = shown.chart(view)
+        st.vega_lite_chart(
+            spec, width="stretch", height=560 if view == "volume" else "content", key=f"calc_chart_{view}"
+        )
+    else:
+        chart = calc_uncertainty.chart(view, unc, ev)
     if view == "volume" and not be.empty:
         with st.expander("Break-even points: every self-hosting option against every API"):
             st.dataframe(
@@ -270,17 +283,22 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             )
 
     # ---- export and share ---------------------------------------------------------------------------------
+    table_x = with_uncertainty(table, unc) if unc is not None else table
+
+    def with_unc(fmt: str, text: str) -> str:
+        return add_to_text(fmt, text, unc) if unc is not None else text
+
     st.subheader(":material/ios_share: Take it away", divider="gray")
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("XLSX", lambda: _xlsx(ev, cat), "xlsx", XLSX_MIME, "table_view", "xlsx",
+        ("XLSX", lambda: _xlsx(ev, cat, table_x), "xlsx", XLSX_MIME, "table_view", "xlsx",
          "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
-        ("CSV", lambda: export.to_csv(table), "csv", "text/csv", "csv", "csv",
+        ("CSV", lambda: export.to_csv(table_x), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
-        ("Markdown", lambda: export.to_markdown(s, table, cat, be), "md", "text/markdown", "description", "md",
+        ("Markdown", lambda: with_unc("md", export.to_markdown(s, table, cat, be)), "md", "text/markdown", "description", "md",
          "A report formatted as this page."),
-        ("JSON (all columns)", lambda: export.to_json(s, table, cat), "json", "application/json", "data_object",
+        ("JSON (all columns)", lambda: with_unc("json", export.to_json(s, table_x, cat)), "json", "application/json", "data_object",
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
@@ -289,6 +307,8 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         ("Chart SVG", lambda: charts.chart_svg(chart), f"{view}.svg", "image/svg+xml", "image", "svg",
          "The chart shown above, as a vector drawing."),
     ]  # fmt: skip
+    if chart is None:  # a chart view that could not be drawn: no chart to download
+        downloads = downloads[:5]
     for start in (0, 4):
         columns = st.columns(4)
         for col, (label, data, suffix, mime, icon, key, help_text) in zip(

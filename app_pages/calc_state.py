@@ -78,6 +78,15 @@ ASSUMPTION_INPUTS = (
     NumberField(ServingAssumptions, "overhead_pct", "Overhead (% of GPU cost)", 5.0),
     NumberField(ServingAssumptions, "mtp_acceptance", "MTP acceptance (fraction 0-1)", 0.05),
 )
+#: The cost-of-ownership inputs (ServingAssumptions fields; costmodel.tco), in the order drawn.
+TCO_INPUTS = (
+    NumberField(ServingAssumptions, "target_utilization", "Target peak utilisation (fraction 0-1)", 0.05),
+    NumberField(ServingAssumptions, "ops_usd_per_month", "People and operations (USD/month per option)", 1000.0),
+    NumberField(ServingAssumptions, "server_life_years", "Server life when buying (years)", 1.0),
+    NumberField(ServingAssumptions, "pue", "PUE when buying (facility / IT power, ≥ 1)", 0.05),
+    NumberField(ServingAssumptions, "usd_per_kwh", "Electricity when buying (USD/kWh)", 0.01),
+    NumberField(ServingAssumptions, "hosting_usd_per_gpu_hour", "Hosting when buying (USD/GPU-hour)", 0.05),
+)
 #: Workload field -> widget key (the URL key with a ``calc_`` prefix).
 WORKLOAD_KEYS = {
     field: f"calc_{key}" for key, field in scenario_keys.WORKLOAD_KEYS.items() if field not in PROFILE_FIELDS
@@ -86,7 +95,10 @@ WORKLOAD_KEYS = {
 ASSUMPTION_KEYS = {field: f"calc_{key}" for key, field in scenario_keys.ASSUMPTION_KEYS.items()}
 #: Field path -> what the user sees (for error messages that name the field).
 LABELS = {
-    **{f.field: f.label.split(" (")[0] for f in (*COUNT_INPUTS, *WORKLOAD_INPUTS, *ASSUMPTION_INPUTS)},
+    **{
+        f.field: f.label.split(" (")[0]
+        for f in (*COUNT_INPUTS, *WORKLOAD_INPUTS, *ASSUMPTION_INPUTS, *TCO_INPUTS)
+    },
     "timezone": "Time zone",
     "hourly_profile_weekday": "Traffic by hour (weekday column)",
     "hourly_profile_weekend": "Traffic by hour (weekend column)",

@@ -17,13 +17,14 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_results, common
+from app_pages import calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel import charts
 from costmodel.attention import KV_DTYPES
 from costmodel.present import md_literal
 from costmodel.presets import base_preset, custom_name, describe_workload, preset, preset_names
 from costmodel.scenario import (
+    ACQUISITIONS,
     LAYOUT_CHOICES,
     PRECISION_PLANS,
     ScenarioError,
@@ -244,6 +245,19 @@ with inputs:
             "measured_decode_tokens_per_s_per_gpu": st.column_config.NumberColumn(
                 "measured decode (tok/s/GPU)", min_value=0.0
             ),
+            "acquisition": st.column_config.SelectboxColumn(
+                "rent or buy",
+                options=ACQUISITIONS,
+                default="rent",
+                help="rent = the default rental row (latest on-demand); on_demand / reserved / spot = the latest "
+                "row of that basis; buy = owned servers (see Cost of ownership).",
+            ),
+            "usd_per_gpu_purchase": st.column_config.NumberColumn(
+                "server price per GPU (USD, buy)",
+                min_value=1.0,
+                format="$%.0f",
+                help="Only with buy. Blank = the catalogue's owner all-in cost per GPU-hour, where there is one.",
+            ),
         },
     )
     gpu_price = ss["custom_gpu_price"]
@@ -283,6 +297,8 @@ with inputs:
             on_change=_edited,
             help="deployed = what serving engines store (FP8 latent, FP4/FP8 indexer keys); bf16 = all BF16.",
         )
+    with st.expander(":material/account_balance: Cost of ownership (self-hosting)"):
+        calc_tco.inputs(cat, _edited)
     with st.expander(":material/upload_file: Scenario name and JSON upload"):
         st.text_input("Scenario name", key="calc_name", max_chars=200)
         st.text_area("Description", key="calc_desc", max_chars=1000, on_change=_desc_typed)

@@ -144,12 +144,33 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CliError(f"{args.out} exists; use --force to overwrite")
     scenario = _load_scenario(args)
     cat = load_catalogue(args.data)
+    if (args.draws is not None or args.seed is not None) and not args.uncertainty:
+        raise CliError("--draws and --seed apply to --uncertainty")
     ev = evaluate(scenario, cat)
     table = ev.table
     for line in ev.left_out:  # options priced before their first row: left out, said (issue 13)
         print(f"note: left out: {line}", file=sys.stderr)
+    unc = None
+    if args.uncertainty:
+        from costmodel.uncertainty import DEFAULT_DRAWS, monte_carlo, with_uncertainty
+
+        draws = DEFAULT_DRAWS if args.draws is None else args.draws
+        unc = monte_carlo(scenario, cat, draws=draws, seed=args.seed or 0, evaluation=ev)
+        table = with_uncertainty(ev.table, unc)
     if args.readable and args.format != "csv":
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
+    if unc is not None and args.format in ("md", "json"):
+        from costmodel.uncertainty import add_to_text
+
+        text = add_to_text(args.format, to_text(args.format, scenario, table, cat), unc)
+        if args.out:
+            if Path(args.out).exists() and not args.force:
+                raise CliError(f"{args.out} exists; use --force to overwrite")
+            Path(args.out).write_text(text, encoding="utf-8")
+            print(f"wrote {args.out} ({len(table)} options, {args.format})")
+            return 0
+        sys.stdout.write(text)
+        return 0
     if args.out:
         write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable)
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
@@ -193,6 +214,13 @@ def _add_pricing(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--as-of", default=None, help="price date YYYY-MM-DD (default: the file's; presets: today)"
     )
     c.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    c.add_argument(
+        "--uncertainty",
+        action="store_true",
+        help="add p_cheapest and P10/P50/P90 monthly cost per option (Monte Carlo; md/json: tornado too)",
+    )
+    c.add_argument("--draws", type=int, default=None, help="Monte Carlo draws (default 10,000)")
+    c.add_argument("--seed", type=int, default=None, help="Monte Carlo seed (default 0)")
     c.set_defaults(func=_cmd_compare)
     s = sub.add_parser("scenario", help="print a preset scenario, the starting point to edit")
     s.add_argument("--preset", required=True)

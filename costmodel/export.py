@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel import present
-from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule
+from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule, ServerPrice
 from costmodel.present import md_literal
 from costmodel.scenario import Scenario
 from costmodel.tables import BREAK_EVEN_COLUMNS
@@ -134,7 +134,7 @@ def scenario_table(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame({"field": [r[0] for r in rows], "value": [str(r[1]) for r in rows]})
 
 
-def _row_values(row: PriceSchedule | Gpu | GpuRental) -> str:
+def _row_values(row: PriceSchedule | Gpu | GpuRental | ServerPrice) -> str:
     skip = {"id", "source", "as_of", "confidence", "notes", "null_reasons", "unconfirmed_fields"}
     parts = []
     for name, value in row.model_dump(mode="json").items():
@@ -158,10 +158,11 @@ def assumptions_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame
     for col in ("gpu", "rental_id"):
         if col in table.columns:
             ids.update(str(v) for v in table[col].dropna())
-    used: list[tuple[str, PriceSchedule | Gpu | GpuRental]] = [
+    used: list[tuple[str, PriceSchedule | Gpu | GpuRental | ServerPrice]] = [
         *(("prices", p) for p in catalogue.prices if p.id in ids),
         *(("gpus", g) for g in catalogue.gpus if g.id in ids),
         *(("rentals", r) for r in catalogue.rentals if r.id in ids),
+        *(("servers", x) for x in catalogue.servers if x.id in ids),  # owned GPUs (costmodel.tco)
     ]
     return pd.DataFrame(
         {

@@ -34,6 +34,8 @@ from costmodel.catalog.loader import (
 from costmodel.catalog.schema import refuse_bools
 
 __all__ = [
+    "ACQUISITIONS",
+    "Acquisition",
     "ApiOption",
     "Scenario",
     "ScenarioError",
@@ -81,6 +83,11 @@ LayoutChoice = Literal["auto", "dp", "tp"]
 LAYOUT_CHOICES: tuple[LayoutChoice, ...] = ("auto", "dp", "tp")
 #: GPUs rented all week for the peak hour, or hour by hour.
 RentalMode = Literal["always_on", "autoscaled"]
+#: How the GPUs are paid for (:mod:`costmodel.tco`): ``rent`` = the catalogue's default rental row (the most recent
+#: on-demand one); ``on_demand`` / ``reserved`` / ``spot`` = the most recent rental row of that basis; ``buy`` =
+#: owned servers (price amortised over their life + power + hosting, or an owner's all-in cost per GPU-hour).
+Acquisition = Literal["rent", "on_demand", "reserved", "spot", "buy"]
+ACQUISITIONS: tuple[Acquisition, ...] = ("rent", "on_demand", "reserved", "spot", "buy")
 
 
 class ScenarioError(ValueError):
@@ -236,6 +243,18 @@ class SelfHostOption(_Frozen):
     measured_decode_tokens_per_s_per_gpu: (
         Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None
     ) = None
+    acquisition: Acquisition = "rent"
+    """rent (the default rental row), on_demand / reserved / spot (that basis), or buy (owned servers)."""
+    usd_per_gpu_purchase: Annotated[float, Field(gt=0, le=1e7, allow_inf_nan=False)] | None = None
+    """When buying: your server price per GPU, USD (None = the catalogue's owner cost for the GPU)."""
+
+    @model_validator(mode="after")
+    def _owned_is_always_on(self) -> SelfHostOption:
+        if self.acquisition == "buy" and self.mode == "autoscaled":
+            raise ValueError("owned servers are paid for all week: use mode always_on with acquisition buy")
+        if self.usd_per_gpu_purchase is not None and self.acquisition != "buy":
+            raise ValueError("usd_per_gpu_purchase applies to acquisition buy")
+        return self
 
 
 class ServingAssumptions(_Frozen):
@@ -252,6 +271,18 @@ class ServingAssumptions(_Frozen):
     mtp_acceptance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.7
     """Acceptance rate of the MTP draft token (fraction)."""
     kv_dtype: Literal["deployed", "bf16"] = "deployed"
+    target_utilization: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
+    """Peak utilisation the fleet is sized for (fraction, 0-1]: GPUs = work / this, in whole deployments."""
+    ops_usd_per_month: Annotated[float, Field(ge=0, le=1e8, allow_inf_nan=False)] = 0.0
+    """People and operations (engineering, on-call) per self-hosting option, USD per month."""
+    server_life_years: Annotated[float, Field(gt=0, le=20, allow_inf_nan=False)] = 4.0
+    """When buying: years over which the server price is amortised."""
+    pue: Annotated[float, Field(ge=1, le=3, allow_inf_nan=False)] = 1.3
+    """When buying: power usage effectiveness of the data centre (facility power / IT power, ≥ 1)."""
+    usd_per_kwh: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = 0.10
+    """When buying: electricity price, USD per kWh."""
+    hosting_usd_per_gpu_hour: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.0
+    """When buying: hosting / colocation (space, network, remote hands), USD per GPU-hour."""
 
 
 class Scenario(_Frozen):
@@ -381,6 +412,12 @@ ASSUMPTION_KEYS = {
     "spec": "speculative_decoding",
     "mtp": "mtp_acceptance",
     "kv": "kv_dtype",
+    "util": "target_utilization",
+    "ops": "ops_usd_per_month",
+    "life": "server_life_years",
+    "pue": "pue",
+    "kwh": "usd_per_kwh",
+    "host": "hosting_usd_per_gpu_hour",
 }
 _API_FIELDS = (
     "provider",
@@ -401,7 +438,9 @@ _SELF_HOST_FIELDS = (
     "disaggregated",
     "measured_prefill_tokens_per_s_per_gpu",
     "measured_decode_tokens_per_s_per_gpu",
-    "attention_layout",  # last: URLs written before it existed still parse
+    "attention_layout",  # after the older fields: URLs written before a field existed still parse
+    "acquisition",
+    "usd_per_gpu_purchase",
 )
 PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
 #: Every key :func:`scenario_to_query` writes.

@@ -17,7 +17,15 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Measurement, Model, PriceSchedule
+from costmodel.catalog.schema import (
+    Catalogue,
+    Gpu,
+    GpuRental,
+    Measurement,
+    Model,
+    PriceSchedule,
+    ServerPrice,
+)
 
 #: The repository's own catalogue folder.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -26,10 +34,12 @@ MAX_TEXT_BYTES = 2_000_000
 
 FILES: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {
     "models.yaml": (("models", Model),),
-    "hardware.yaml": (("gpus", Gpu), ("rentals", GpuRental)),
+    "hardware.yaml": (("gpus", Gpu), ("rentals", GpuRental), ("servers", ServerPrice)),
     "prices.yaml": (("prices", PriceSchedule),),
     "measurements.yaml": (("measurements", Measurement),),
 }
+#: Top-level keys a catalogue folder may leave out (older folders have no server prices).
+OPTIONAL_KEYS = frozenset({"servers"})
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -227,12 +237,13 @@ def cross_check(cat: Catalogue) -> None:
             f"(same provider {a.provider}, model {a.model}, kind {a.kind}; {a.id} runs from "
             f"{a.effective_from:%Y-%m-%d %H:%M} {end}): end one before the other starts"
         )
-    for r in cat.rentals:
-        if r.gpu not in gpu_ids:
-            raise CatalogueError(
-                f"hardware.yaml: rentals row {r.id}: field gpu: unknown GPU {r.gpu!r}; "
-                f"known: {', '.join(sorted(gpu_ids))}"
-            )
+    for table, rows in (("rentals", cat.rentals), ("servers", cat.servers)):
+        for r in rows:
+            if r.gpu not in gpu_ids:
+                raise CatalogueError(
+                    f"hardware.yaml: {table} row {r.id}: field gpu: unknown GPU {r.gpu!r}; "
+                    f"known: {', '.join(sorted(gpu_ids))}"
+                )
     open_ids = {m.id for m in cat.models if m.open_weights}
     for x in cat.measurements:
         where = f"measurements.yaml: measurements row {x.id}"
@@ -267,6 +278,9 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
     for name, sections in FILES.items():
         data = _read(folder, name)
         for key, cls in sections:
+            if key not in data and key in OPTIONAL_KEYS:
+                parts[key] = []
+                continue
             if key not in data:
                 raise CatalogueError(f"{name}: missing top-level key '{key}'")
             parts[key] = _validate_rows(data[key], cls, name, key)
@@ -276,6 +290,7 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
         rentals=tuple(parts["rentals"]),
         prices=tuple(parts["prices"]),
         measurements=tuple(parts["measurements"]),
+        servers=tuple(parts["servers"]),
     )
     cross_check(cat)
     return cat

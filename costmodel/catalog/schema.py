@@ -337,6 +337,17 @@ class GpuRental(_Row):
     provider: str = ""
 
 
+class ServerPrice(_Row):
+    """What owning one GPU costs (:mod:`costmodel.tco`): a purchase price, or an owner's all-in cost per hour."""
+
+    id: IdField
+    gpu: IdField
+    usd_per_gpu_purchase: PosFloat | None
+    """Server price divided by its GPUs, USD per GPU (null: no source gives it)."""
+    usd_per_gpu_hour_all_in: PosFloat | None
+    """An owner's all-in cost (hardware amortised, power, hosting), USD per GPU-hour (null: none published)."""
+
+
 class PeakWindow(_NoBools):
     """Peak hours ``[start_hour_utc, end_hour_utc)`` on the given weekdays (0 = Monday)."""
 
@@ -514,6 +525,8 @@ class Catalogue(BaseModel):
     prices: tuple[PriceSchedule, ...]
     measurements: tuple[Measurement, ...] = ()
     """Published serving measurements (``measurements.yaml``), the validation set of the serving model."""
+    servers: tuple[ServerPrice, ...] = ()
+    """What owning a GPU costs (``hardware.yaml`` key ``servers``, optional), read by :mod:`costmodel.tco`."""
 
     def model(self, model_id: str) -> Model:
         """The model row with this id; ``KeyError`` with the known ids otherwise."""

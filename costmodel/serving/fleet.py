@@ -9,6 +9,7 @@ import numpy as np
 from costmodel.catalog.schema import Catalogue, GpuRental
 from costmodel.scenario import RentalMode, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.estimate import ServingEstimate
+from costmodel.tco import resolve_owned
 from costmodel.units import FloatArray
 
 # ---- sizing and cost over the hourly profile ---------------------------------------------------------------
@@ -52,6 +53,8 @@ def fleet_cost(
     mode: RentalMode = "always_on",
     disaggregated: bool = False,
     overhead_pct: float = 0.0,
+    target_utilization: float = 1.0,
+    fixed_usd_per_month: float = 0.0,
 ) -> FleetCost:
     """GPUs by hour and the monthly bill (see the module docstring for the formulas).
 
@@ -65,6 +68,9 @@ def fleet_cost(
         mode: ``always_on`` (peak-hour deployments all week) or ``autoscaled`` (per hour).
         disaggregated: prefill and decode pools rounded up separately.
         overhead_pct: extra cost on top of the rental, percent.
+        target_utilization: peak utilisation the fleet is sized for (fraction, (0, 1]): GPUs = work / this.
+        fixed_usd_per_month: a fixed monthly cost added (people and operations), USD per month; split between
+            input and output as the GPU cost is.
     """
     r = np.asarray(hourly_requests, dtype=np.float64)
     pf = np.asarray(prefill_gpu_s_per_request, dtype=np.float64)[..., None, None]
@@ -74,7 +80,7 @@ def fleet_cost(
     n = float(deployment_gpus)
 
     def deploy(need: FloatArray) -> FloatArray:
-        d = np.maximum(1.0, np.ceil(need / n - 1e-9))
+        d = np.maximum(1.0, np.ceil(need / target_utilization / n - 1e-9))
         if mode == "always_on":
             d = np.broadcast_to(d.max(axis=(-2, -1), keepdims=True), d.shape)
         return d * n
@@ -93,6 +99,10 @@ def fleet_cost(
         total = work_p + work_d
         input_cost = cost * np.divide(work_p, total, out=np.full_like(total, 0.5), where=total > 0)
     gpu_hours = gpus.sum(axis=(-2, -1)) * hours_per_slot
+    if fixed_usd_per_month:
+        share = np.divide(input_cost, cost, out=np.full_like(cost, 0.5), where=cost > 0)
+        cost = cost + fixed_usd_per_month
+        input_cost = input_cost + fixed_usd_per_month * share
     return FleetCost(
         monthly_cost_usd=cost,
         input_cost_usd=input_cost,
@@ -109,19 +119,34 @@ def fleet_cost(
 # ---- self-hosting options of a scenario --------------------------------------------------------------------
 
 
-def resolve_rental(option: SelfHostOption, catalogue: Catalogue) -> tuple[float, str, str, str]:
+def resolve_rental(
+    option: SelfHostOption, catalogue: Catalogue, assumptions: ServingAssumptions | None = None
+) -> tuple[float, str, str, str]:
     """The GPU-hour price of an option: ``(usd_per_gpu_hour, rental id, source, as_of)``.
 
-    An explicit ``usd_per_gpu_hour`` wins; then ``rental_id``; else the most recent on-demand row for the GPU
-    (the most recent of any basis if there is no on-demand row; the cheaper of rows read on the same day).
+    An explicit ``usd_per_gpu_hour`` wins; then ``rental_id``; then owning (``acquisition`` buy:
+    :func:`costmodel.tco.resolve_owned` with ``assumptions``); then the most recent row of the ``acquisition``
+    basis (on_demand, reserved, spot); else (``rent``) the most recent on-demand row for the GPU (the most
+    recent of any basis if there is no on-demand row; the cheaper of rows read on the same day).
 
     Raises:
-        ValueError: unknown rental id, a rental of another GPU, or no rental row for the GPU.
+        ValueError: unknown rental id, a rental of another GPU, no rental row for the GPU (of that basis), or
+            no server price to own it.
     """
     if option.usd_per_gpu_hour is not None:
         return option.usd_per_gpu_hour, "custom", "user input", ""
     rows: list[GpuRental]
-    if option.rental_id is not None:
+    if option.rental_id is None and option.acquisition == "buy":
+        owned = resolve_owned(option, assumptions or ServingAssumptions(), catalogue)
+        return owned.usd_per_gpu_hour, owned.row_id, owned.source, owned.as_of
+    if option.rental_id is None and option.acquisition != "rent":
+        rows = [r for r in catalogue.rentals if r.gpu == option.gpu and r.basis == option.acquisition]
+        if not rows:
+            raise ValueError(
+                f"cannot price: no {option.acquisition} rental price for {option.gpu} in the catalogue "
+                "(choose another basis or give usd_per_gpu_hour)"
+            )
+    elif option.rental_id is not None:
         rows = [r for r in catalogue.rentals if r.id == option.rental_id]
         if not rows:
             raise ValueError(f"unknown rental {option.rental_id!r}")
@@ -179,4 +204,6 @@ def option_fleet_cost(
         mode=option.mode,
         disaggregated=option.disaggregated,
         overhead_pct=assumptions.overhead_pct,
+        target_utilization=assumptions.target_utilization,
+        fixed_usd_per_month=assumptions.ops_usd_per_month,
     )

@@ -28,6 +28,27 @@ Costs = dict[EfficiencyLevel, FleetCost | None]
 
 
 @dataclass(frozen=True)
+class PerRequestTable:
+    """One attention layout's GPU-seconds per request at one efficiency level, for exact re-costing.
+
+    Index 0 is the workload's own cache-hit fraction, 1.. the cache-hit grid (empty grid: index 0 only).
+    :func:`~costmodel.serving.fleet.fleet_cost` of these at any volume is what :func:`evaluate_option` would
+    cost for that layout (the Monte Carlo of :mod:`costmodel.uncertainty` reads them).
+
+    Attributes:
+        deployment_gpus: GPUs per deployment of the layout.
+        prefill_gpu_s: GPU-seconds of prefill per request, shape (1 + grid,).
+        decode_gpu_s: GPU-seconds of decode per request, shape (1 + grid,).
+        grid_feasible: every grid point is feasible (False: only index 0 may be used).
+    """
+
+    deployment_gpus: int
+    prefill_gpu_s: FloatArray
+    decode_gpu_s: FloatArray
+    grid_feasible: bool
+
+
+@dataclass(frozen=True)
 class OptionEvaluation:
     """One self-hosting option evaluated once: at the workload, over a volume grid and over a cache-hit grid.
 
@@ -62,6 +83,8 @@ class OptionEvaluation:
     volume_costs: Costs = field(default_factory=dict)
     cache_hit_fractions: FloatArray = field(default_factory=lambda: np.empty(0))
     cache_costs: Costs = field(default_factory=dict)
+    per_request: dict[EfficiencyLevel, tuple[PerRequestTable, ...]] = field(default_factory=dict)
+    """Per level, one table per attention layout costed at the workload (:class:`PerRequestTable`)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +95,7 @@ class _Layout:
     costs: Costs
     volume_costs: Costs
     cache_costs: Costs
+    per_request: dict[EfficiencyLevel, PerRequestTable | None] = field(default_factory=dict)
 
 
 def evaluate_option(
@@ -106,7 +130,7 @@ def evaluate_option(
         np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
     )
     try:
-        price, rid, rsrc, rdate = resolve_rental(option, catalogue)
+        price, rid, rsrc, rdate = resolve_rental(option, catalogue, assumptions)
         price_reason = ""
     except ValueError as e:
         price, rid, rsrc, rdate, price_reason = math.nan, "", "", "", str(e)
@@ -155,13 +179,20 @@ def evaluate_option(
             pf = est.prefill_gpu_s_per_request[0]
             out.costs[level] = fleet(est, requests * 1.0, pf) if ok else None
             out.volume_costs[level] = fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
+            out_tok = workload.billed_output_tokens
+            pf_all, dc_all, grid_ok = np.array([pf]), np.array([out_tok / est.decode_tokens_per_s_per_gpu]), False
             if grid.size:
                 on_grid = at_cached_lengths(every, slice(1, None), ttft)
+                grid_ok = on_grid.feasible
                 out.cache_costs[level] = (
                     fleet(on_grid, requests, on_grid.prefill_gpu_s_per_request)
                     if on_grid.feasible and not price_reason
                     else None
                 )
+                if grid_ok:
+                    pf_all = np.concatenate([pf_all, on_grid.prefill_gpu_s_per_request])
+                    dc_all = np.concatenate([dc_all, out_tok / on_grid.decode_tokens_per_s_by_cached])
+            out.per_request[level] = PerRequestTable(est.memory.gpus, pf_all, dc_all, grid_ok) if ok else None
         return out
 
     # The smallest deployment of each attention layout; of those that fit, the one that costs less for
@@ -211,11 +242,15 @@ def evaluate_option(
         volume_costs={lv: cheapest([c.volume_costs[lv] for c in candidates]) for lv in levels},
         cache_hit_fractions=grid,
         cache_costs={lv: cheapest([c.cache_costs[lv] for c in candidates]) for lv in levels} if grid.size else {},
+        per_request={
+            lv: tuple(t for c in candidates if (t := c.per_request.get(lv)) is not None) for lv in levels
+        },
     )
 
 
 def option_label(option: SelfHostOption) -> str:
-    """The ``option`` column: ``self-host model @ gpu (precision, mode[, disaggregated])``."""
+    """The ``option`` column: ``self-host model @ gpu (precision, mode[, disaggregated][, acquisition])``."""
     extra = ", disaggregated" if option.disaggregated else ""
+    extra += f", {option.acquisition}" if option.acquisition != "rent" else ""
     size = f"{option.gpus}× " if option.gpus else ""
     return f"self-host {option.model} @ {size}{option.gpu} ({option.precision}, {option.mode}{extra})"

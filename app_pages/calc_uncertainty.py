@@ -1,0 +1,175 @@
+"""The Calculator's "How sure is this?" section: editable ranges, the probability line, the tornado, cost ranges.
+
+Thin: :func:`costmodel.uncertainty.monte_carlo` computes (cached per scenario, ranges, draws and seed),
+:mod:`costmodel.uncertainty_charts` draws. Bad settings show one st.error line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+from pydantic import ValidationError
+
+from app_pages.calc_state import field_bounds
+from costmodel.catalog import Catalogue
+from costmodel.compare import Evaluation
+from costmodel.scenario import Scenario
+from costmodel.uncertainty import (
+    DEFAULT_DRAWS,
+    MAX_DRAWS,
+    UncertaintyError,
+    UncertaintyRanges,
+    UncertaintyResult,
+    break_even_sentence,
+    monte_carlo,
+    tornado_frame,
+)
+from costmodel.uncertainty_charts import cost_range_chart, cost_range_frame, tornado_chart
+
+#: (field, label with unit, step) of the range inputs; bounds come from the pydantic field.
+RANGE_INPUTS = (
+    ("volume_pct", "Requests per day ± (%)", 5.0),
+    ("cache_hit_pp", "Cache-hit share ± (percentage points)", 5.0),
+    ("output_pct", "Output tokens ± (%)", 5.0),
+    ("overhead_pp", "Overhead ± (percentage points)", 5.0),
+    ("rental_fallback_pct", "GPU price ± where the catalogue has one row (%)", 5.0),
+)
+TOGGLES = (
+    ("efficiency_band", "Efficiency across its calibration band (P10–P90)"),
+    ("rental_range", "GPU price across the catalogue's rows for the GPU"),
+)
+KEY = "calc_unc_"
+#: Chart views of the Calculator's chart selector drawn here (one chart at a time: each costs a chart build).
+VIEWS = {
+    "tornado": ":material/align_horizontal_center: Tornado",
+    "draws": ":material/casino: Cost over the draws",
+}
+
+
+@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={Scenario: hash, UncertaintyRanges: hash})
+def compute(
+    scenario: Scenario,
+    _cat: Catalogue,
+    _ev: Evaluation,
+    uploads: tuple[str, ...],
+    ranges: UncertaintyRanges,
+    draws: int,
+    seed: int,
+) -> UncertaintyResult:
+    """The tornado and the Monte Carlo, cached like the evaluation (on the scenario and the uploaded models)."""
+    return monte_carlo(scenario, _cat, draws=draws, seed=seed, ranges=ranges, evaluation=_ev)
+
+
+def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
+    """The range widgets: ``(ranges, draws, seed, None)`` or ``(None, ..., error line)``."""
+    defaults = UncertaintyRanges()
+    with st.expander(":material/tune: Ranges of the uncertain inputs (editable)"):
+        st.caption(
+            "Each input moves across its range; the defaults come from the calibration residuals (efficiency), "
+            "the catalogue's rental rows (GPU price) and stated assumptions (the ± below). "
+            "Distributions: triangular with the mode at your value; efficiency and output length at P10/P50/P90 "
+            "weighted 30/40/30 (Swanson)."
+        )
+        t1, t2 = st.columns(2)
+        for (field, label), col in zip(TOGGLES, (t1, t2), strict=True):
+            col.toggle(label, value=getattr(defaults, field), key=KEY + field)
+        c1, c2 = st.columns(2)
+        for i, (field, label, step) in enumerate(RANGE_INPUTS):
+            lo, hi = field_bounds(UncertaintyRanges, field)
+            (c1 if i % 2 == 0 else c2).number_input(
+                label,
+                value=float(getattr(defaults, field)),
+                step=step,
+                key=KEY + field,
+                help=f"From {lo:g} to {hi:g}. " + (UncertaintyRanges.model_fields[field].description or ""),
+            )
+        d1, d2 = st.columns(2)
+        d1.number_input(
+            "Draws (count)",
+            value=DEFAULT_DRAWS,
+            step=1000,
+            key=KEY + "draws",
+            help=f"Monte Carlo draws, 1 to {MAX_DRAWS:,}.",
+        )
+        d2.number_input("Seed", value=0, step=1, key=KEY + "seed", help="Same seed, same draws.")
+    ss = st.session_state
+    raw = {f: ss[KEY + f] for f, _ in TOGGLES} | {f: ss[KEY + f] for f, _, _ in RANGE_INPUTS}
+    labels = {f: lab for f, lab in TOGGLES} | {f: lab for f, lab, _ in RANGE_INPUTS}
+    try:
+        ranges = UncertaintyRanges.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        name = labels.get(str(err["loc"][0]), str(err["loc"][0])) if err["loc"] else "ranges"
+        return None, None, None, f"Uncertainty, {name.split(' (')[0]}: {err['msg']}"
+    return ranges, ss[KEY + "draws"], ss[KEY + "seed"], None
+
+
+def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> UncertaintyResult | None:
+    """Draw the section for ``ev``; returns the result (None when the settings are bad or nothing to compare)."""
+    st.subheader(":material/casino: How sure is this?", divider="gray")
+    ranges, draws, seed, error = _settings()
+    if error or ranges is None:
+        st.error(error or "Uncertainty: bad settings", icon=":material/error:")
+        return None
+    try:
+        res = compute(ev.scenario, cat, ev, uploads, ranges, draws, seed)
+    except UncertaintyError as e:
+        st.error(f"Uncertainty: {e}", icon=":material/error:")
+        return None
+    st.markdown(f"**{res.sentence()}**")
+    st.caption(break_even_sentence(res))
+    if res.tornado:
+        st.dataframe(
+            tornado_people(res),
+            hide_index=True,
+            key="calc_unc_tornado_table",
+            column_config={c: st.column_config.NumberColumn(format="dollar") for c in _USD_COLUMNS},
+        )
+        st.caption(
+            "Tornado, widest swing first: the verdict (cheapest API − cheapest self-hosting, USD/month; > 0: "
+            "self-hosting saves) recomputed with one input at each end of its range, the others at your values. "
+            "Drawn as the **Tornado** chart below; the cost of every option over the draws as **Cost over the "
+            "draws**."
+        )
+    for note in res.notes:
+        st.caption(f":material/info: {note}")
+    return res
+
+
+_USD_COLUMNS = ("Verdict at low end (USD/month)", "Verdict at high end (USD/month)", "Swing (USD/month)")
+
+
+def tornado_people(res: UncertaintyResult) -> pd.DataFrame:
+    """The tornado as a table for people (headers with units)."""
+    f = tornado_frame(res)
+    return pd.DataFrame(
+        {
+            "Input": f["input"],
+            "Low end": f["low"],
+            "High end": f["high"],
+            _USD_COLUMNS[0]: f["verdict_low_usd_per_month"],
+            _USD_COLUMNS[1]: f["verdict_high_usd_per_month"],
+            _USD_COLUMNS[2]: f["swing_usd_per_month"],
+            "Range from": f["range_source"],
+        }
+    )
+
+
+def chart(view: str, res: UncertaintyResult | None, ev: Evaluation) -> Any:
+    """Draw the chart of ``view`` (:data:`VIEWS`) and return it (for the PNG/SVG downloads); None: nothing drawn."""
+    if res is None:
+        st.info("Fix the uncertainty settings above to draw this chart.", icon=":material/info:")
+        return None
+    if view == "tornado":
+        if not res.tornado:
+            st.info("Every range has zero width: there is no tornado.", icon=":material/info:")
+            return None
+        c = tornado_chart(res)
+        st.altair_chart(c, width="stretch", key="calc_chart_tornado")
+        return c
+    labels = dict(zip(ev.table["option"], ev.table["label"], strict=True))
+    c = cost_range_chart(cost_range_frame(res, labels))
+    st.altair_chart(c, width="stretch", key="calc_chart_draws")
+    return c

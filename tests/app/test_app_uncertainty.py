@@ -1,0 +1,135 @@
+"""Calculator, "How sure is this?" and "Cost of ownership" through AppTest: the probability line and the tornado
+are the model's for every preset, the ownership inputs show their defaults and sources, bad settings are one
+st.error line (never an exception)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from apphelpers import new_app, run_page
+from streamlit.testing.v1 import AppTest
+
+from costmodel.catalog import load_catalogue
+from costmodel.compare import evaluate
+from costmodel.presets import preset_names
+from costmodel.scenario import Scenario, ServingAssumptions
+from costmodel.tco import TCO_DEFAULTS_NOTE
+from costmodel.uncertainty import break_even_sentence, monte_carlo
+
+MONTHLY = "Monthly (USD)"
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _sentence(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if "draws" in m.value and m.value.startswith("**Self-hosting"))
+
+
+def _charts(at: AppTest) -> list[str]:
+    """Titles of the Vega-Lite charts on the page."""
+    import json
+
+    out = []
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        title = spec.get("title")
+        out.append(title if isinstance(title, str) else (title or {}).get("text", ""))
+    return out
+
+
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_shows_the_models_probability_line_and_tornado(name: str) -> None:
+    at = run_page("calculator")
+    at.selectbox(key="calc_preset").select(name).run()
+    _ok(at)
+    s: Scenario = at.session_state["scenario"]
+    res = monte_carlo(s, load_catalogue())  # the page's defaults: 10,000 draws, seed 0, default ranges
+    assert _sentence(at) == f"**{res.sentence()}**"
+    assert any(c.value == break_even_sentence(res) for c in at.caption)
+    # the tornado's figures, as the model's (widest swing first)
+    tornado = next(d.value for d in at.dataframe if "Swing (USD/month)" in d.value.columns)
+    assert list(tornado["Input"]) == [b.label for b in res.tornado]
+    assert list(tornado["Verdict at low end (USD/month)"]) == [b.verdict_low_usd for b in res.tornado]
+    assert list(tornado["Verdict at high end (USD/month)"]) == [b.verdict_high_usd for b in res.tornado]
+    for view, title in (("tornado", "Which input decides"), ("draws", "Monthly cost over the draws")):
+        at.segmented_control(key="calc_chart").set_value(view).run()
+        _ok(at)
+        titles = _charts(at)
+        assert any(t.startswith(title) for t in titles), titles
+        labels = {b.label for b in at.get("download_button")}
+        assert {"CSV", "XLSX", "Markdown", "JSON (all columns)", "Chart PNG", "Chart SVG"} <= labels
+
+
+def test_ownership_inputs_show_their_defaults_and_sources() -> None:
+    from app_pages import calc_state as cs
+
+    at = run_page("calculator")
+    _ok(at)
+    d = ServingAssumptions()
+    for f in cs.TCO_INPUTS:
+        w = at.number_input(key=cs.ASSUMPTION_KEYS[f.field])
+        assert w.value == getattr(d, f.field), f.field
+        lo, hi = cs.field_bounds(ServingAssumptions, f.field)
+        assert (w.proto.min, w.proto.max) == (lo, hi)
+    assert any(TCO_DEFAULTS_NOTE in c.value for c in at.caption)
+    assert any("$0/month** (not counted" in c.value for c in at.caption)  # ops default stated under the table
+    servers = next(df.value for df in at.dataframe if "Owner all-in (USD per GPU-hour)" in df.value.columns)
+    cat = load_catalogue()
+    assert list(servers["GPU"]) == [r.gpu for r in cat.servers]
+    assert servers["Source"].str.contains("SemiAnalysis").any()
+    assert servers["Server price per GPU (USD)"].str.startswith("none: ").all()  # no source gives one
+
+
+def test_people_cost_moves_every_self_hosting_row_by_itself() -> None:
+    from app_pages import calc_state as cs
+
+    at = run_page("calculator")
+    before: Scenario = at.session_state["scenario"]
+    at.number_input(key=cs.ASSUMPTION_KEYS["ops_usd_per_month"]).set_value(9000.0).run()
+    _ok(at)
+    after: Scenario = at.session_state["scenario"]
+    assert after.assumptions.ops_usd_per_month == 9000.0
+    cat = load_catalogue()
+    t0 = evaluate(before, cat).table.set_index("option")
+    t1 = evaluate(after, cat).table.set_index("option")
+    sh = t0["kind"] == "self_host"
+    pd.testing.assert_series_equal(
+        t1.loc[sh, "monthly_cost_usd"], t0.loc[sh, "monthly_cost_usd"] + 9000.0, check_names=False
+    )
+    assert _sentence(at) == f"**{monte_carlo(after, cat).sentence()}**"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "words"),
+    [
+        ("calc_unc_draws", 0, "draws must be a whole number from 1 to 200,000"),
+        ("calc_unc_draws", 10**9, "draws must be a whole number from 1 to 200,000"),
+        ("calc_unc_seed", -1, "seed must be"),
+        ("calc_unc_volume_pct", 120.0, "Uncertainty, Requests per day ±"),
+        ("calc_unc_cache_hit_pp", -5.0, "Uncertainty, Cache-hit share ±"),
+    ],
+)
+def test_bad_uncertainty_settings_are_one_error_line(key: str, value: float, words: str) -> None:
+    at = run_page("calculator")
+    at.number_input(key=key).set_value(value).run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and words in errors[0] and "\n" not in errors[0], errors
+    assert any(MONTHLY in d.value.columns for d in at.dataframe)  # the cost table stays
+    at.segmented_control(key="calc_chart").set_value("tornado").run()  # its view says why there is no chart
+    assert not at.exception and any("Fix the uncertainty settings" in i.value for i in at.info)
+    assert "Chart PNG" not in {b.label for b in at.get("download_button")}
+
+
+@pytest.mark.parametrize(("param", "value"), [("util", "0"), ("util", "1.5"), ("pue", "0.8"), ("life", "-2")])
+def test_bad_ownership_url_parameter_is_reported_not_used(param: str, value: str) -> None:
+    at = new_app()
+    at.query_params[param] = value
+    at.run()
+    assert not at.exception
+    assert any(param in e.value for e in at.error), [e.value for e in at.error]
+    s: Scenario = at.session_state["scenario"]
+    assert s.assumptions == ServingAssumptions()  # the default stands in
