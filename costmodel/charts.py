@@ -212,8 +212,10 @@ def cost_volume_chart(
     with its volume; every circle's tooltip names the pair and the volume."""
     now = curves[curves["current"].astype(bool)].head(1)[["requests_per_day"]].copy()
     # only the columns drawn: the chart's data travels to the browser as JSON on every change
+    if "group" not in curves.columns:
+        curves = curves.assign(group=None)
     curves = curves.assign(name=_name(curves))[
-        ["name", "kind", "requests_per_day", "monthly_cost_usd", *_BAND]
+        ["name", "kind", "group", "requests_per_day", "monthly_cost_usd", *_BAND]
     ]
     x = alt.X(
         "requests_per_day:Q",
@@ -226,8 +228,6 @@ def cost_volume_chart(
     # One legend names every option: colour and dash (solid = API, dashed = self-hosting) share the field and
     # the legend, so each entry shows the line as drawn.
     # dotted: an API of a third-party host of the open weights (group "Open weights, hosted", tables.option_group)
-    if "group" not in curves.columns:
-        curves = curves.assign(group=None)
     kinds = curves.drop_duplicates("name")[["name", "kind", "group"]]
     names = kinds["name"].tolist()
     dashes = [
