@@ -434,6 +434,58 @@ def _add_attention(sub: argparse._SubParsersAction[_Parser]) -> None:
 REGISTRARS.append(_add_attention)
 
 
+# ---- workload from-log (usage-log import) -----------------------------------------------------------------
+
+
+def _cmd_workload_from_log(args: argparse.Namespace) -> int:
+    from costmodel.presets import preset
+    from costmodel.scenario import scenario_to_json
+    from costmodel.units import parse_token_count
+    from costmodel.usage_log import import_log, scenario_from_import
+
+    for target in (args.out, args.report):
+        if target and Path(target).exists() and not args.force:
+            raise CliError(f"{target} exists; use --force to overwrite")
+    hint = float(parse_token_count(args.prompt_tokens)) if args.prompt_tokens else None
+    log = import_log(args.file, args.format, timezone=args.timezone, prompt_tokens_per_request=hint)
+    scenario = scenario_from_import(log, preset("chat", _as_of(args.as_of)))
+    report = "\n".join(log.report_lines()) + "\n"
+    if args.report:
+        Path(args.report).write_text(json.dumps(log.report_dict(), indent=2) + "\n", encoding="utf-8")
+    if args.out:
+        Path(args.out).write_text(scenario_to_json(scenario), encoding="utf-8")
+        sys.stdout.write(report + f"wrote {args.out}\n")
+    else:  # the scenario on stdout (to redirect), the report on stderr
+        sys.stderr.write(report)
+        sys.stdout.write(scenario_to_json(scenario))
+    return 0
+
+
+def _add_workload(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from costmodel.usage_log import FORMATS
+
+    p = sub.add_parser("workload", help="build a workload from real traffic")
+    wsub = p.add_subparsers(dest="workload_cmd", required=True, parser_class=_Parser)
+    f = wsub.add_parser(
+        "from-log", help="a scenario from a usage log (CSV, JSON/JSONL, Parquet; see docs/usage-logs.md)"
+    )
+    f.add_argument("file", help="the usage log (.csv, .json, .jsonl, .ndjson, .parquet)")
+    f.add_argument("--format", choices=FORMATS, default="auto", help="export format (default: detected)")
+    f.add_argument("--out", default=None, help="write the scenario JSON here (default: stdout)")
+    f.add_argument("--report", default=None, help="write the full import report (JSON) here")
+    f.add_argument("--timezone", default="UTC", help="IANA time zone of the hourly profile (default UTC)")
+    f.add_argument(
+        "--prompt-tokens", default=None,
+        help="mean prompt tokens per request, for logs without request counts (Anthropic's exports)",
+    )  # fmt: skip
+    f.add_argument("--as-of", default=None, help="price date YYYY-MM-DD of the scenario (default: today)")
+    f.add_argument("--force", action="store_true", help="overwrite --out / --report if they exist")
+    f.set_defaults(func=_cmd_workload_from_log)
+
+
+REGISTRARS.append(_add_workload)
+
+
 def build_parser() -> _Parser:
     """The argument parser with every registered subcommand."""
     parser = _Parser(prog="costmodel", description="DeepSeek V4 cost model: attention, serving, API bills.")
