@@ -445,6 +445,7 @@ def _connect(threads: int | None) -> Any:
 
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone='UTC'")
+    con.execute("SET enable_progress_bar=false")
     if threads is not None:
         con.execute(f"SET threads={int(threads)}")
     return con
@@ -650,17 +651,18 @@ def _import(
         requests_sql = x(spec.requests)
     reasoning_sql = x(spec.reasoning) if spec.reasoning else "NULL"
     con.execute(
-        "CREATE TEMP TABLE norm AS SELECT "
+        "CREATE TEMP VIEW norm AS SELECT "
         f"{x(spec.ts)} AS ts, CAST({requests_sql} AS DOUBLE) AS requests, CAST({x(spec.input)} AS DOUBLE) AS input, "
         f"CAST({x(spec.cached)} AS DOUBLE) AS cached, CAST({x(spec.output)} AS DOUBLE) AS output, "
         f"CAST({reasoning_sql} AS DOUBLE) AS reasoning, CAST({x(spec.model)} AS VARCHAR) AS model, "
         f"CAST({x(spec.bucket_hours)} AS DOUBLE) AS bucket_hours FROM {src}"
     )
     reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {_sql_str(r)}" for c, r in _REASONS) + " END"
-    tzq = _sql_str(tz)
-    con.execute(
-        "CREATE TEMP TABLE checked AS SELECT *, "
-        f"{reason_sql} AS reason, timezone({tzq}, ts) AS local_ts FROM norm"
+    # the session zone is UTC: a cast gives UTC wall time (ICU's time-zone conversion only when needed)
+    local = "CAST(ts AS TIMESTAMP)" if tz == "UTC" else f"timezone({_sql_str(tz)}, ts)"
+    con.execute(  # the one pass over the file: parsed, checked and kept in memory (spilled to disk if large)
+        "CREATE TEMP TABLE checked AS SELECT requests, input, cached, output, reasoning, model, bucket_hours, "
+        f"{reason_sql} AS reason, {local} AS local_ts FROM norm"
     )
     rows = con.execute(
         "SELECT reason, count(*) FROM checked GROUP BY reason ORDER BY count(*) DESC"
