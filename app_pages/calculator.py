@@ -15,7 +15,7 @@ import contextlib
 
 import streamlit as st
 
-from app_pages import calc_results, common
+from app_pages import calc_log, calc_results, common
 from app_pages import calc_state as cs
 from costmodel import charts
 from costmodel.attention import KV_DTYPES
@@ -102,6 +102,7 @@ st.markdown(
     "**What does this workload cost each month through the APIs of DeepSeek V4 and its peers, and self-hosted "
     "on rented GPUs?** Describe the traffic; the verdict, the ranked options and the break-even volume follow."
 )
+calc_log.show()  # an imported usage log: its profile and lengths, before the comparison
 verdict_box = st.container(key="calc_verdict_box")
 notice = ss.pop("calc_notice", None)
 if notice:
@@ -146,6 +147,7 @@ with inputs:
                     on_change=_edited,
                     help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
                 )
+    calc_log.uploader()
     with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
         profile = st.data_editor(
             ss["calc_profile_base"],
