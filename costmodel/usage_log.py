@@ -38,6 +38,7 @@ from costmodel.scenario import (
     MAX_REQUESTS_PER_DAY,
     MAX_TOKENS_PER_REQUEST,
     Profile,
+    PromptBucket,
     Scenario,
     Workload,
 )
@@ -332,13 +333,23 @@ class LogImport:
         return min(round(weekend / weekday, 4), 100.0)
 
     def workload(self) -> Workload:
-        """The workload of the log: mean lengths, cached share, requests per day, profiles in ``timezone``."""
+        """The workload of the log: mean lengths, cached share, requests per day, profiles in ``timezone``, and
+        the prompt-length histogram (its buckets' shares and mean prompts) when it has more than one bucket."""
         flat = (1.0,) * 24
         weekday = self._profile(range(5))
         weekend = self._profile(range(5, 7))
+        prompt = max(1, min(round(self.mean_prompt_tokens), MAX_TOKENS_PER_REQUEST))
+        histogram = tuple(
+            PromptBucket(share=b.requests / self.requests, prompt_tokens=b.mean_tokens)
+            for b in self.prompt_histogram
+        )
+        mean = sum(b.share * b.prompt_tokens for b in histogram)
+        if len(histogram) < 2 or abs(mean - prompt) > 0.5:  # one bucket: the mean says it all
+            histogram = ()
         return Workload(
             requests_per_day=min(max(self.requests_per_day, 1e-9), MAX_REQUESTS_PER_DAY),
-            prompt_tokens=max(1, min(round(self.mean_prompt_tokens), MAX_TOKENS_PER_REQUEST)),
+            prompt_tokens=prompt,
+            prompt_histogram=histogram,
             output_tokens=min(round(self.mean_output_tokens), MAX_TOKENS_PER_REQUEST),
             cache_hit_fraction=min(max(self.cache_hit_fraction, 0.0), 1.0),
             hourly_profile_weekday=weekday or weekend or flat,
