@@ -109,6 +109,12 @@ def show() -> None:
         st.markdown(_report(log))
         for note in log.notes:
             st.caption(f":material/info: {note}")
+        hist = cs.prompt_histogram_kept(cs.parse_counts()[0].get("prompt_tokens"))
+        st.caption(
+            f":material/bar_chart: API bills apply context tiers to each of the {len(hist)} prompt-length buckets."
+            if hist
+            else ":material/bar_chart: API bills use the mean prompt (one bucket, or the prompt field was edited)."
+        )
         st.altair_chart(
             charts.log_hour_chart(charts.log_hour_frame(log.weekday_hour_requests), log.timezone),
             width="stretch",

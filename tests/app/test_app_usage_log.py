@@ -81,3 +81,15 @@ def test_bad_log_and_missing_prompt_length_are_one_error_each() -> None:
     _upload(at, "claude.csv", (LOGS / "claude_api_tokens.csv").read_bytes())
     assert not at.error, [e.value for e in at.error]
     assert at.session_state["scenario"].workload.prompt_tokens == 1024
+
+
+def test_imported_histogram_reaches_the_bill_until_the_mean_prompt_is_edited() -> None:
+    at = run_page("calculator")
+    _upload(at, "generic.csv", (LOGS / "generic.csv").read_bytes())
+    hist = at.session_state["scenario"].workload.prompt_histogram
+    assert [b.prompt_tokens for b in hist] == [1000, 2000, 3000, 600_000]
+    assert any("each of the 4 prompt-length buckets" in c.value for c in at.caption)
+    at.text_input(key="calc_pt").set_value("150K").run()
+    assert not at.exception and not at.error
+    w = at.session_state["scenario"].workload
+    assert w.prompt_tokens == 153_600 and w.prompt_histogram == ()
