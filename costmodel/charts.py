@@ -670,3 +670,32 @@ def log_length_chart(df: pd.DataFrame) -> alt.Chart:
         )
     )  # fmt: skip
     return chart
+
+
+# ---- growth projection (costmodel.growth) ---------------------------------------------------------------------
+
+
+def growth_chart(projection: pd.DataFrame) -> alt.LayerChart:
+    """Each option's monthly cost over the projected months (:func:`costmodel.growth.growth_projection`), with a
+    ring on the cheapest option of each month."""
+    df = projection.dropna(subset=["monthly_cost_usd"])
+    base = alt.Chart(df, height=260, title="Monthly cost as traffic grows")
+    lines = base.mark_line(point=True).encode(
+        x=alt.X("month:Q", title="month from now", axis=alt.Axis(tickMinStep=1)),
+        y=alt.Y("monthly_cost_usd:Q", title="monthly cost (USD, log scale)", scale=alt.Scale(type="log"),
+                axis=alt.Axis(format="$" + SI)),
+        color=alt.Color("option:N", legend=_legend("option")),
+        tooltip=[
+            alt.Tooltip("label:N", title="option"),
+            alt.Tooltip("month:Q"),
+            alt.Tooltip("requests_per_day:Q", title="requests/day", format=",.0f"),
+            alt.Tooltip("monthly_cost_usd:Q", title="USD/month", format="$,.0f"),
+        ],
+    )  # fmt: skip
+    rings = (
+        base.transform_filter("datum.cheapest")
+        .mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#1a7f37")
+        .encode(x="month:Q", y="monthly_cost_usd:Q", tooltip=[alt.Tooltip("label:N", title="cheapest")])
+    )
+    chart: alt.LayerChart = lines + rings
+    return chart

@@ -486,6 +486,41 @@ def _add_workload(sub: argparse._SubParsersAction[_Parser]) -> None:
 REGISTRARS.append(_add_workload)
 
 
+def _cmd_growth(args: argparse.Namespace) -> int:
+    from costmodel.growth import cheapest_changes, growth_projection
+
+    scenario = _load_scenario(args)
+    projection = growth_projection(scenario, load_catalogue(args.data), args.monthly_growth, args.months)
+    changes = cheapest_changes(projection)
+    if args.format == "json":
+        payload = {
+            "rows": json.loads(projection.to_json(orient="records")),
+            "cheapest_changes": [{"month": m, "from": a, "to": b} for m, a, b in changes],
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    emit(projection, args.format)
+    if args.format == "md":
+        lines = [f"month {m}: the cheapest option changes from {a} to {b}" for m, a, b in changes]
+        sys.stdout.write("\n" + ("\n".join(lines) or "the same option stays cheapest every month") + "\n")
+    return 0
+
+
+def _add_growth(sub: argparse._SubParsersAction[_Parser]) -> None:
+    p = sub.add_parser("growth", help="monthly cost of each option as traffic grows; when the cheapest changes")
+    p.add_argument("scenario", nargs="?", default=None, help="scenario file (.json, .yaml)")
+    p.add_argument("--preset", default=None, help="a preset instead of a file")
+    p.add_argument("--monthly-growth", type=float, required=True, help="traffic growth a month, 0.1 = +10%%")
+    p.add_argument("--months", type=int, default=12, help="months projected (default 12, month 0 = now)")
+    p.add_argument("--as-of", default=None, help="price date YYYY-MM-DD")
+    p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    p.add_argument("--format", choices=["json", "csv", "md"], default="md")
+    p.set_defaults(func=_cmd_growth)
+
+
+REGISTRARS.append(_add_growth)
+
+
 def build_parser() -> _Parser:
     """The argument parser with every registered subcommand."""
     parser = _Parser(prog="costmodel", description="DeepSeek V4 cost model: attention, serving, API bills.")
