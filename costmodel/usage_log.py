@@ -470,7 +470,8 @@ def _one_line(e: BaseException) -> str:
 def _source_sql(path: str, kind: str) -> str:
     p = _sql_str(path)
     if kind == "csv":
-        return f"read_csv({p}, all_varchar=true, header=true, auto_detect=true, strict_mode=false)"
+        # short rows padded with NULL (then rejected for the missing field), never a whole file read as one column
+        return f"read_csv({p}, all_varchar=true, header=true, auto_detect=true, strict_mode=false, null_padding=true)"
     if kind == "parquet":
         return f"read_parquet({p})"
     return f"read_json_objects({p}, format='auto', maximum_object_size=1073741824)"
@@ -620,6 +621,10 @@ def import_log(
     try:
         return _import(con, str(p), kind, fmt, timezone, prompt_tokens_per_request, what)
     except duckdb.Error as e:
+        if "unicode" in str(e).lower() or "utf-8" in str(e).lower():
+            raise UsageLogError(
+                f"{what}: not UTF-8 text; save the log as UTF-8 and upload it again"
+            ) from None
         raise UsageLogError(f"{what}: not a readable {kind.upper()} usage log ({_one_line(e)})") from None
     finally:
         con.close()

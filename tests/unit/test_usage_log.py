@@ -167,6 +167,23 @@ def test_bad_files_fail_in_one_line(tmp_path: Path, name: str, content: str, mes
     assert "\n" not in str(e.value)
 
 
+def test_latin1_is_refused_and_ragged_rows_are_counted(tmp_path: Path) -> None:
+    f = tmp_path / "latin1.csv"
+    f.write_bytes(
+        "timestamp,input_tokens,output_tokens,model\n2026-01-01 10:00,100,10,café\n".encode("latin-1")
+    )
+    with pytest.raises(UsageLogError, match="not UTF-8 text"):
+        import_log(f)
+    g = tmp_path / "ragged.csv"
+    g.write_text(
+        "\ufefftimestamp,input_tokens,output_tokens\n2026-01-01 10:00,100,10\n2026-01-01 10:00,100\n"
+        "2026-01-01 11:00,100,10\n"
+    )  # a byte-order mark and a short row
+    log = import_log(g)
+    assert (log.rows_read, log.rows_used) == (3, 2)
+    assert log.rejected == (("output tokens missing, not a number or negative", 1),)
+
+
 def test_wrong_format_forced_names_the_missing_columns() -> None:
     with pytest.raises(UsageLogError, match="not a litellm log: column"):
         import_log(LOGS / "openai_completions_usage.csv", "litellm")
