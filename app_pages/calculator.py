@@ -15,7 +15,7 @@ import contextlib
 
 import streamlit as st
 
-from app_pages import calc_log, calc_results, common
+from app_pages import calc_growth, calc_log, calc_results, common
 from app_pages import calc_state as cs
 from costmodel import charts
 from costmodel.attention import KV_DTYPES
@@ -292,3 +292,4 @@ with results:
     if error:
         st.error(error, icon=":material/error:")
     calc_results.show(scenario, cat, verdict_box)
+    calc_growth.show(scenario, cat)

@@ -679,7 +679,7 @@ def growth_chart(projection: pd.DataFrame) -> alt.LayerChart:
     """Each option's monthly cost over the projected months (:func:`costmodel.growth.growth_projection`), with a
     ring on the cheapest option of each month."""
     df = projection.dropna(subset=["monthly_cost_usd"])
-    base = alt.Chart(df, height=260, title="Monthly cost as traffic grows")
+    base = alt.Chart(df, height=260)
     lines = base.mark_line(point=True).encode(
         x=alt.X("month:Q", title="month from now", axis=alt.Axis(tickMinStep=1)),
         y=alt.Y("monthly_cost_usd:Q", title="monthly cost (USD, log scale)", scale=alt.Scale(type="log"),
@@ -697,5 +697,5 @@ def growth_chart(projection: pd.DataFrame) -> alt.LayerChart:
         .mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#1a7f37")
         .encode(x="month:Q", y="monthly_cost_usd:Q", tooltip=[alt.Tooltip("label:N", title="cheapest")])
     )
-    chart: alt.LayerChart = lines + rings
+    chart: alt.LayerChart = (lines + rings).properties(title="Monthly cost as traffic grows")
     return chart

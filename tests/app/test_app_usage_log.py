@@ -93,3 +93,12 @@ def test_imported_histogram_reaches_the_bill_until_the_mean_prompt_is_edited() -
     assert not at.exception and not at.error
     w = at.session_state["scenario"].workload
     assert w.prompt_tokens == 153_600 and w.prompt_histogram == ()
+
+
+def test_growth_projection_appears_only_when_a_growth_is_set() -> None:
+    at = run_page("calculator")
+    assert not any("Monthly cost as traffic grows" in json.dumps(c.get("title")) for c in _charts(at))
+    at.number_input(key="calc_growth_pct").set_value(50.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Monthly cost as traffic grows" in json.dumps(c.get("title")) for c in _charts(at))
+    assert any("cheapest" in m.value for m in at.markdown)
