@@ -181,6 +181,17 @@ class Workload(_Frozen):
             return tuple((b.share, b.prompt_tokens) for b in self.prompt_histogram)
         return ((1.0, float(self.prompt_tokens)),)
 
+    def prompt_tokens_at_share(self, q: float = 0.99) -> float:
+        """Prompt length below which a share ``q`` of the requests falls: the mean prompt of the histogram bucket
+        (in order of length) where the cumulative share reaches ``q``; ``prompt_tokens`` without a histogram."""
+        acc = 0.0
+        ordered = sorted(self.prompt_buckets, key=lambda b: b[1])
+        for share, p in ordered:
+            acc += share
+            if acc >= q - 1e-9:
+                return p
+        return ordered[-1][1]
+
     @property
     def longest_prompt_tokens(self) -> float:
         """Largest prompt length of the histogram's buckets (``prompt_tokens`` without a histogram)."""

@@ -126,3 +126,35 @@ def test_log_import_carries_its_prompt_histogram() -> None:
         (0.25, 1000.0), (0.25, 2000.0), (0.25, 3000.0), (0.25, 600_000.0)
     ]  # fmt: skip
     assert w.prompt_tokens == 151_500
+
+
+def test_self_hosting_memory_holds_the_p99_request_and_the_window_the_longest(cat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from costmodel.scenario import SelfHostOption, ServingAssumptions
+    from costmodel.serving import evaluate_option
+    from costmodel.serving import option as option_module
+
+    flash = SelfHostOption(model="deepseek-v4-flash", gpu="h200")
+    seen: list[float] = []
+    real = option_module.workpoint
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs["max_tokens"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(option_module, "workpoint", spy)
+    # 98% at 2,000 tokens, 2% at 900,000: mean 0.98 x 2,000 + 0.02 x 900,000 = 19,960; the 99th percentile
+    # request is in the 900,000 bucket, so the memory plan is sized for a 900,000 + 1,000-token sequence
+    hist = (PromptBucket(share=0.98, prompt_tokens=2_000), PromptBucket(share=0.02, prompt_tokens=900_000))
+    w = _workload(hist, 19_960)
+    assert w.prompt_tokens_at_share(0.99) == 900_000 and w.prompt_tokens_at_share(0.5) == 2_000
+    assert not evaluate_option(flash, w, ServingAssumptions(), cat, levels=("base",)).reason
+    evaluate_option(flash, _workload((), 19_960), ServingAssumptions(), cat, levels=("base",))
+    assert seen == [901_000, 20_960]  # without a histogram: the mean request's longest sequence, as before
+    # 0.5% at 900,000 tokens: the p99 request is in the 2,000 bucket
+    hist = (PromptBucket(share=0.995, prompt_tokens=2_000), PromptBucket(share=0.005, prompt_tokens=900_000))
+    assert _workload(hist, 6_490).prompt_tokens_at_share(0.99) == 2_000
+    # a bucket beyond the model's window (1M): self-hosting cannot serve it either
+    hist = (PromptBucket(share=0.9, prompt_tokens=100_000), PromptBucket(share=0.1, prompt_tokens=2_000_000))
+    assert evaluate_option(
+        flash, _workload(hist, 290_000), ServingAssumptions(), cat, levels=("base",)
+    ).reason
