@@ -53,9 +53,11 @@ __all__ = [
     "scenario_from_import",
 ]
 
-LogFormat = Literal["auto", "openai", "anthropic", "litellm", "openrouter", "generic"]
+LogFormat = Literal["auto", "openai", "anthropic", "litellm", "openrouter", "deepseek", "generic"]
 #: The formats ``--format`` accepts (``auto`` detects one of the others from the column names).
-FORMATS: tuple[LogFormat, ...] = ("auto", "openai", "anthropic", "litellm", "openrouter", "generic")
+FORMATS: tuple[LogFormat, ...] = (
+    "auto", "openai", "anthropic", "litellm", "openrouter", "deepseek", "generic"
+)  # fmt: skip
 #: File kinds by suffix.
 _KINDS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json", ".parquet": "parquet"}
 #: Prompt-length histogram: the first bucket is (0, 2**10] tokens, then doubling up to 2**24 (the scenario's
@@ -89,7 +91,9 @@ class _Spec:
     bucket_hours: str
     grain: Literal["request", "bucket"]
     required: tuple[str, ...]
-    flatten: Literal["", "openai_pages", "anthropic_pages"] = ""
+    flatten: Literal["", "openai_pages", "anthropic_pages", "deepseek_long"] = ""
+    row_weight: str = "1"
+    """Rows of the file one normalised row stands for (a pivoted long-format group: its long rows)."""
 
 
 def _num(path: str) -> str:
@@ -208,6 +212,27 @@ _SPECS: dict[str, tuple[_Spec, ...]] = {
             bucket_hours="0.0",
             grain="request",
             required=("data",),
+        ),
+    ),
+    "deepseek": (
+        _Spec(
+            name="DeepSeek platform usage export (amount CSV, long format)",
+            signature=("type", "amount", "model"),
+            ts=_ts("__start"),
+            requests=_num("__requests"),
+            # disjoint counts: cache hits + cache misses (or an 'input_tokens' row where one is given)
+            input="coalesce({__input}, CASE WHEN {__hit} IS NOT NULL OR {__miss} IS NOT NULL "
+            "THEN coalesce({__hit}, 0) + coalesce({__miss}, 0) END)",
+            cached="coalesce({__hit}, 0)",
+            output="CASE WHEN {__output} IS NOT NULL OR {__hit} IS NOT NULL OR {__miss} IS NOT NULL "
+            "OR {__input} IS NOT NULL THEN coalesce({__output}, 0) END",
+            reasoning=None,
+            model="{model}",
+            bucket_hours=f"coalesce(epoch({_ts('__end')} - {_ts('__start')}) / 3600.0, 24.0)",
+            grain="bucket",
+            required=("type", "amount", "model"),
+            flatten="deepseek_long",
+            row_weight="{__rows}",
         ),
     ),
     "generic": (
@@ -504,6 +529,47 @@ def _flatten_sql(src: str, how: str) -> str:
     )
 
 
+_DEEPSEEK_TYPES = {
+    "input_cache_hit_tokens": "__hit",
+    "input_cache_miss_tokens": "__miss",
+    "input_tokens": "__input",
+    "output_tokens": "__output",
+    "request_count": "__requests",
+}
+
+
+def _deepseek_long(con: Any, src: str, columns: set[str]) -> tuple[str, list[tuple[str, int]]]:
+    """The long format (one row per day × model × key × ``type``) pivoted to one row per day × model × key,
+    and the long rows that cannot be pivoted (unknown ``type``, bad ``amount``), counted by reason."""
+
+    def col(name: str) -> str:
+        return _ident(name) if name in columns else "NULL"
+
+    kind = f"lower(trim(CAST({col('type')} AS VARCHAR)))"
+    amount = f"TRY_CAST({col('amount')} AS DOUBLE)"
+    known = ", ".join(_sql_str(t) for t in _DEEPSEEK_TYPES)
+    reason = (
+        f"CASE WHEN {kind} IS NULL OR {kind} NOT IN ({known}) THEN 'token type missing or unknown' "
+        f"WHEN {amount} IS NULL OR NOT isfinite({amount}) OR {amount} < 0 THEN 'amount missing, not a number or "
+        "negative' END"
+    )
+    bad = con.execute(
+        f"SELECT r, count(*) FROM (SELECT {reason} AS r FROM {src}) WHERE r IS NOT NULL GROUP BY r ORDER BY 2 DESC"
+    ).fetchall()
+    start = f"coalesce(CAST({col('start_time_iso')} AS VARCHAR), CAST({col('utc_date')} AS VARCHAR))"
+    sums = ", ".join(
+        f"sum(CASE WHEN k = {_sql_str(t)} THEN a END) AS {c}" for t, c in _DEEPSEEK_TYPES.items()
+    )
+    pivot = (
+        f"(SELECT __start, __end, model, {', '.join(_DEEPSEEK_TYPES.values())}, __rows FROM "
+        f"(SELECT {start} AS __start, CAST({col('end_time_iso')} AS VARCHAR) AS __end, "
+        f"CAST({col('model')} AS VARCHAR) AS model, CAST({col('api_key_name')} AS VARCHAR) AS __key, "
+        f"{sums}, count(*) AS __rows FROM (SELECT *, {kind} AS k, {amount} AS a FROM {src} WHERE {reason} IS NULL) "
+        "GROUP BY ALL))"
+    )
+    return pivot, [(str(r), int(n)) for r, n in bad]
+
+
 def _detect(columns: set[str], fmt: LogFormat, what: str) -> tuple[str, _Spec]:
     wanted = _SPECS if fmt == "auto" else {fmt: _SPECS[fmt]}
     for name, specs in wanted.items():
@@ -559,8 +625,8 @@ _REASONS = (
     ("requests = 0", "empty bucket (0 requests)"),
     (f"input / requests > {MAX_TOKENS_PER_REQUEST} OR output / requests > {MAX_TOKENS_PER_REQUEST}",
      f"more than {MAX_TOKENS_PER_REQUEST:,} tokens per request"),
-    ("bucket_hours IS NULL OR NOT isfinite(bucket_hours) OR bucket_hours < 0",
-     "bucket width not a number or negative"),
+    ("bucket_hours IS NULL OR NOT isfinite(bucket_hours) OR bucket_hours < 0 OR bucket_hours > 8784",
+     "bucket width not a number, negative or over a year"),
 )  # fmt: skip
 
 
@@ -653,6 +719,12 @@ def _import(
     if missing:
         raise UsageLogError(f"{what}: {spec.name}: column(s) {', '.join(missing)} missing")
     notes: list[str] = []
+    unpivoted: list[tuple[str, int]] = []
+    if spec.flatten == "deepseek_long":
+        if kind == "json":
+            raise UsageLogError(f"{what}: {spec.name} is read from its CSV (amount-*.csv from the ZIP)")
+        src, unpivoted = _deepseek_long(con, src, columns)
+        columns = {"__start", "__end", "model", *_DEEPSEEK_TYPES.values(), "__rows"}
 
     def x(template: str) -> str:
         return _expand(template, kind, columns)
@@ -676,20 +748,26 @@ def _import(
         f"{x(spec.ts)} AS ts, CAST({requests_sql} AS DOUBLE) AS requests, CAST({x(spec.input)} AS DOUBLE) AS input, "
         f"CAST({x(spec.cached)} AS DOUBLE) AS cached, CAST({x(spec.output)} AS DOUBLE) AS output, "
         f"CAST({reasoning_sql} AS DOUBLE) AS reasoning, CAST({x(spec.model)} AS VARCHAR) AS model, "
-        f"CAST({x(spec.bucket_hours)} AS DOUBLE) AS bucket_hours FROM {src}"
+        f"CAST({x(spec.bucket_hours)} AS DOUBLE) AS bucket_hours, CAST({x(spec.row_weight)} AS BIGINT) AS w "
+        f"FROM {src}"
     )
     reason_sql = "CASE " + " ".join(f"WHEN {c} THEN {_sql_str(r)}" for c, r in _REASONS) + " END"
-    # ts is UTC wall time; ICU's time-zone conversion only for another zone (the session zone is UTC)
-    local = "ts" if tz == "UTC" else f"timezone({_sql_str(tz)}, CAST(ts AS TIMESTAMPTZ))"
+    # ts is UTC wall time; a bucket counts at its midpoint (a DeepSeek day from 00:00+08:00 is that day, not the
+    # UTC day before); ICU's time-zone conversion only for another zone (the session zone is UTC)
+    mid = (
+        "ts"
+        if spec.bucket_hours == "0.0"
+        else "ts + to_microseconds(CAST(least(greatest(coalesce(bucket_hours, 0), 0), 8784) * 1800e6 AS BIGINT))"
+    )
+    local = mid if tz == "UTC" else f"timezone({_sql_str(tz)}, CAST({mid} AS TIMESTAMPTZ))"
     con.execute(  # the one pass over the file: parsed, checked and kept in memory (spilled to disk if large)
-        "CREATE TEMP TABLE checked AS SELECT requests, input, cached, output, reasoning, model, bucket_hours, "
+        "CREATE TEMP TABLE checked AS SELECT requests, input, cached, output, reasoning, model, bucket_hours, w, "
         f"{reason_sql} AS reason, {local} AS local_ts FROM norm"
     )
-    rows = con.execute(
-        "SELECT reason, count(*) FROM checked GROUP BY reason ORDER BY count(*) DESC"
-    ).fetchall()
-    rows_read = sum(int(n) for _, n in rows)
-    rejected = tuple((str(r), int(n)) for r, n in rows if r is not None)
+    rows = con.execute("SELECT reason, sum(w) FROM checked GROUP BY reason").fetchall()
+    counted = [(str(r), int(n)) for r, n in rows if r is not None] + unpivoted
+    rejected = tuple(sorted(counted, key=lambda rn: -rn[1]))
+    rows_read = sum(int(n) for _, n in rows) + sum(n for _, n in unpivoted)
     used = rows_read - sum(n for _, n in rejected)
     if rows_read == 0:
         raise UsageLogError(f"{what}: no rows: the file is empty")

@@ -4,6 +4,7 @@ line, and the CLI writes a valid scenario."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -84,6 +85,27 @@ def test_openrouter_generations_csv() -> None:
     assert log.input_tokens == 14_589 and log.cached_input_tokens == 8_192
     assert log.output_tokens == 1_187 and log.reasoning_tokens == 600
     assert [(b.upper_tokens, b.requests) for b in log.prompt_histogram] == [(2048, 1), (4096, 1), (16384, 1)]
+
+
+def test_deepseek_amount_csv_long_format() -> None:
+    log = import_log(LOGS / "deepseek_amount.csv")
+    assert (log.format, log.grain) == ("deepseek", "bucket")
+    # 10 long rows: 7 pivot into 2 usable day x model x key groups (4 + 3 rows); rejected: a 'web_search_count'
+    # row (unknown type), an 'n/a' amount, and the ci-key group of 2026-01-07 (its one usable row has no
+    # request_count: the group has no requests)
+    assert (log.rows_read, log.rows_used) == (10, 7)
+    assert dict(log.rejected) == {
+        "token type missing or unknown": 1,
+        "amount missing, not a number or negative": 1,
+        "request count missing, not a number or negative": 1,
+    }
+    assert log.requests == 300  # 200 + 100
+    # disjoint counts summed: 180,000 miss + 920,000 hit; 300,000 miss
+    assert (log.input_tokens, log.cached_input_tokens, log.output_tokens) == (1_400_000, 920_000, 191_000)
+    # days from 00:00+08:00 count at their midpoint: 2026-01-05 and 2026-01-06 (Monday, Tuesday), not the UTC
+    # days before (a Sunday)
+    assert log.daily_requests == ((dt.date(2026, 1, 5), 200.0), (dt.date(2026, 1, 6), 100.0))
+    assert log.weekend_day_weight == 1.0  # no weekend day in the span
 
 
 def test_generic_csv_counts_every_bad_row_by_reason() -> None:
