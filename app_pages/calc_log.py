@@ -65,7 +65,7 @@ def uploader() -> None:
     """The log upload, in an expander of the inputs column."""
     with st.expander(":material/query_stats: Workload from a usage log"):
         st.caption(
-            "An export of your API or gateway usage (OpenAI, Anthropic, LiteLLM, OpenRouter, or the generic "
+            "An export of your API or gateway usage (OpenAI, Anthropic, DeepSeek, LiteLLM, OpenRouter, or the generic "
             "schema: timestamp, input_tokens, cached_input_tokens, output_tokens). It replaces the workload "
             "above: requests a day, mean lengths, cached share and hourly profile, in the time zone chosen above. "
             "Formats: docs/usage-logs.md."
