@@ -280,6 +280,8 @@ def load(s: Scenario) -> None:
     ss["calc_profile_gen"] = _gen("calc_profile_gen") + 1
     ss["calc_sh_base"] = self_host_frame(s.self_host_options)
     ss["calc_sh_gen"] = _gen("calc_sh_gen") + 1
+    # no widget for the prompt-length histogram: kept while the prompt field holds its mean
+    ss["calc_prompt_hist"] = tuple(s.workload.prompt_histogram)
 
 
 def _clean(v: Any) -> Any:
@@ -303,6 +305,9 @@ def read(
     workload.update(parse_counts()[0])
     workload["hourly_profile_weekday"] = [_clean(v) for v in profile["weekday"]]
     workload["hourly_profile_weekend"] = [_clean(v) for v in profile["weekend"]]
+    hist = prompt_histogram_kept(workload.get("prompt_tokens"))
+    if hist:
+        workload["prompt_histogram"] = [b.model_dump() for b in hist]
     rows = []
     for rec in self_host.to_dict("records"):
         row = {k: _clean(v) for k, v in rec.items() if _clean(v) is not None}
@@ -320,6 +325,16 @@ def read(
         "self_host_options": rows,
         "assumptions": {field: ss[key] for field, key in ASSUMPTION_KEYS.items()},
     }
+
+
+def prompt_histogram_kept(prompt_tokens: Any) -> tuple[Any, ...]:
+    """The loaded scenario's prompt-length histogram, if its mean is still the prompt field's (an edited mean
+    prompt no longer matches it: the bill is then at the mean, as for any typed workload)."""
+    hist = tuple(st.session_state.get("calc_prompt_hist") or ())
+    if not hist or isinstance(prompt_tokens, bool) or not isinstance(prompt_tokens, int | float):
+        return ()
+    mean = sum(b.share * b.prompt_tokens for b in hist)
+    return hist if abs(mean - prompt_tokens) <= 0.5 else ()
 
 
 def describe_error(e: ValidationError) -> str:

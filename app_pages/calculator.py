@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_results, calc_tco, common
+from app_pages import calc_growth, calc_log, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel import charts
 from costmodel.attention import KV_DTYPES
@@ -113,6 +113,7 @@ st.markdown(
     "**What does this workload cost each month through the APIs of DeepSeek V4 and its peers, and self-hosted "
     "on rented GPUs?** Describe the traffic; the verdict, the ranked options and the break-even volume follow."
 )
+calc_log.show()  # an imported usage log: its profile and lengths, before the comparison
 verdict_box = st.container(key="calc_verdict_box")
 notice = ss.pop("calc_notice", None)
 if notice:
@@ -157,6 +158,7 @@ with inputs:
                     on_change=_edited,
                     help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
                 )
+    calc_log.uploader()
     with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
         profile = st.data_editor(
             ss["calc_profile_base"],
@@ -319,3 +321,4 @@ with results:
     if error:
         st.error(md_literal(error), icon=":material/error:")
     calc_results.show(scenario, cat, verdict_box)
+    calc_growth.show(scenario, cat)

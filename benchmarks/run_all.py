@@ -42,6 +42,7 @@ TARGETS = [
         "(default scenario)",
         "tornado + 10,000-draw Monte Carlo of the default scenario well under a second (250 ms)",
     ),
+    ("14", "bench_usage_log", "DuckDB import, 10,000,000 rows CSV", "10M-row usage log well under a minute, 1 core"),
 ]
 #: Comparisons with a reference: (label, bench, measure of the slow side, measure of the fast side) or a
 #: measure that is already a speed-up (fast side None).
@@ -68,6 +69,7 @@ COMPARISONS = [
     ("compare_table: 1,000 scenarios vs 1, time per scenario", "bench_scaling", "1,000 scenarios: per", None),
     ("closed forms at 1M vs at 1K tokens", "bench_scaling", "at 1M tokens", None),
     ("simulation at 1,024 vs 256 tokens", "bench_scaling", "1024 tokens", None),
+    ("usage-log summary: DuckDB (1 thread) vs pandas (speed-up)", "bench_usage_log", "speed-up of DuckDB", None),
 ]
 
 

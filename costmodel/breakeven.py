@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costmodel.pricing import ResolvedPrice, bill_arrays, peak_traffic_fraction
+from costmodel.pricing import ResolvedPrice, peak_traffic_fraction, workload_bill_arrays
 from costmodel.scenario import Scenario, SelfHostOption
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, option_fleet_cost
 from costmodel.traffic import hourly_requests_utc
@@ -79,13 +79,8 @@ def break_even(
     tok_per_req = w.tokens_per_request
 
     def api_cost(x: FloatArray | float, h: FloatArray | float) -> FloatArray:
-        return bill_arrays(
-            price,
-            requests_per_month=np.asarray(x) * req_month,
-            prompt_tokens=w.prompt_tokens,
-            billed_output_tokens=w.billed_output_tokens,
-            cache_hit_fraction=h,
-            peak_fraction=peak,
+        return workload_bill_arrays(
+            price, w, requests_per_month=np.asarray(x) * req_month, cache_hit_fraction=h, peak_fraction=peak
         )["monthly_cost_usd"]
 
     est = ev.estimates.get(level)

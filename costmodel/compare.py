@@ -28,9 +28,9 @@ from costmodel.pricing import (
     NoPriceYetError,
     ResolvedPrice,
     api_bill,
-    bill_arrays,
     peak_traffic_fraction,
     resolve_price,
+    workload_bill_arrays,
 )
 from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, evaluate_option, option_label
@@ -132,11 +132,10 @@ def _api_costs(
     cache_hit_fractions: FloatArray,
 ) -> FloatArray:
     """Monthly cost (USD) at each volume × cache-hit fraction, shape ``(volumes, fractions)``."""
-    cost: FloatArray = bill_arrays(
+    cost: FloatArray = workload_bill_arrays(
         price,
+        workload,
         requests_per_month=requests_per_day[:, None] * workload.days_per_month,
-        prompt_tokens=workload.prompt_tokens,
-        billed_output_tokens=workload.billed_output_tokens,
         cache_hit_fraction=cache_hit_fractions[None, :],
         peak_fraction=peak_fraction,
     )["monthly_cost_usd"]

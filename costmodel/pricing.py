@@ -10,13 +10,16 @@ from the workload's hourly profile in UTC (:func:`costmodel.traffic.hourly_reque
 In the bill, the *peak* part is what is billed at the standard price (all of it when a schedule
 has no windows) and the *off-peak* part what is billed at the discounted price.
 
-Context tiers: every request is taken to have the mean prompt length; when it exceeds a tier's
-``above_prompt_tokens`` the tier's prices apply to the whole request (MiniMax M3 above 512K).
+Context tiers: when a request's prompt exceeds a tier's ``above_prompt_tokens`` the tier's prices apply to the
+whole request (MiniMax M3 above 512K). Without a prompt-length histogram every request has the mean prompt; with
+one (``Workload.prompt_histogram``) each bucket is billed at its own mean prompt length and tier
+(:func:`workload_bill_arrays`), and with a single bucket the bill is the mean-prompt bill exactly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +43,7 @@ __all__ = [
     "peak_traffic_fraction",
     "resolve_price",
     "tier_prices",
+    "workload_bill_arrays",
 ]
 
 ArrayLike = float | FloatArray
@@ -285,6 +289,58 @@ def bill_arrays(
     }
 
 
+def workload_bill_arrays(
+    price: ResolvedPrice,
+    workload: Workload,
+    *,
+    requests_per_month: ArrayLike,
+    cache_hit_fraction: ArrayLike,
+    peak_fraction: float,
+) -> dict[str, FloatArray]:
+    """:func:`bill_arrays` of ``workload``'s requests, bucket by bucket of its prompt-length histogram.
+
+    Each bucket's share of ``requests_per_month`` is billed at its mean prompt length (so at its context tier);
+    money and tokens add up over the buckets; the per-Mtok rates are the totals' rates (input rate weighted by
+    each bucket's prompt tokens). Without a histogram this is :func:`bill_arrays` at the mean prompt, and with one
+    bucket (share 1, the mean prompt) the same numbers exactly.
+    """
+    buckets = workload.prompt_buckets
+    o = workload.billed_output_tokens
+    if len(buckets) == 1 and not workload.prompt_histogram:
+        return bill_arrays(
+            price,
+            requests_per_month=requests_per_month,
+            prompt_tokens=workload.prompt_tokens,
+            billed_output_tokens=o,
+            cache_hit_fraction=cache_hit_fraction,
+            peak_fraction=peak_fraction,
+        )
+    req = np.asarray(requests_per_month, dtype=float)
+    parts = [
+        (share * p, bill_arrays(
+            price, requests_per_month=req * share, prompt_tokens=p, billed_output_tokens=o,
+            cache_hit_fraction=cache_hit_fraction, peak_fraction=peak_fraction,
+        ))
+        for share, p in buckets
+    ]  # fmt: skip
+    summed = ("monthly_input_cache_hit_usd", "monthly_input_cache_miss_usd", "monthly_output_usd",
+              "monthly_peak_usd", "monthly_off_peak_usd", "monthly_cost_usd")  # fmt: skip
+    out: dict[str, FloatArray] = {k: sum((b[k] for _, b in parts), np.zeros(())) for k in summed}
+    prompt = sum(w for w, _ in parts)  # mean prompt tokens per request (share-weighted)
+    rate_in = (
+        sum((w / prompt * b["usd_per_mtok_input"] for w, b in parts), np.zeros(()))
+        if prompt > 0
+        else parts[0][1]["usd_per_mtok_input"]
+    )
+    rate_out = sum((share * b["usd_per_mtok_output"] for (share, _), (_, b) in zip(buckets, parts, strict=True)),
+                   np.zeros(()))  # fmt: skip
+    ones = np.ones_like(out["monthly_cost_usd"])
+    out["usd_per_mtok_input"] = rate_in * ones
+    out["usd_per_mtok_output"] = rate_out * ones
+    out["usd_per_mtok_blended"] = (prompt * rate_in + o * rate_out) / (prompt + o) * ones
+    return out
+
+
 def bill_point(
     price: ResolvedPrice,
     requests_per_month: float,
@@ -350,31 +406,44 @@ def api_bill(
     peak = peak_traffic_fraction(price, hourly_requests_utc(workload))
     req = workload.requests_per_month
     out_tokens = workload.billed_output_tokens
-    arrays = bill_arrays(
+    arrays = workload_bill_arrays(
         price,
+        workload,
         requests_per_month=req,
-        prompt_tokens=workload.prompt_tokens,
-        billed_output_tokens=out_tokens,
         cache_hit_fraction=workload.cache_hit_fraction,
         peak_fraction=peak,
     )
     values = {k: float(v) for k, v in arrays.items()}
+    buckets = workload.prompt_buckets
     tiers = [
-        t.above_prompt_tokens for t in price.context_tiers if workload.prompt_tokens > t.above_prompt_tokens
+        t.above_prompt_tokens
+        for t in price.context_tiers
+        if workload.longest_prompt_tokens > t.above_prompt_tokens
     ]
     notes = list(price.notes)
     # resolve_price succeeded, so the model is in the catalogue (price rows are cross-checked against models)
     model = catalogue.model(option.model)
-    reason = context_reason(model, workload.prompt_tokens, out_tokens)
+    # the longest requests must fit the window: the histogram's longest bucket, or the mean prompt
+    longest = (
+        math.ceil(workload.longest_prompt_tokens) if workload.prompt_histogram else workload.prompt_tokens
+    )
+    reason = context_reason(model, longest, out_tokens)
     if unchecked_limits(model):
         notes.append(unchecked_limits(model))
-    if tiers:
+    if tiers and len(buckets) > 1:
+        share = sum(s for s, p in buckets if p > tiers[-1])
+        notes.append(
+            f"context tier above {tiers[-1]:,} prompt tokens applied to {share:.1%} of requests "
+            "(prompt-length histogram, bucket by bucket)"
+        )
+    elif tiers:
         notes.append(f"context tier above {tiers[-1]:,} prompt tokens applied")
+    mean_prompt = sum(s * p for s, p in buckets) if workload.prompt_histogram else workload.prompt_tokens
     return ApiBill(
         price=price,
         requests_per_month=req,
-        monthly_input_cache_hit_tokens=req * workload.prompt_tokens * workload.cache_hit_fraction,
-        monthly_input_cache_miss_tokens=req * workload.prompt_tokens * (1.0 - workload.cache_hit_fraction),
+        monthly_input_cache_hit_tokens=req * mean_prompt * workload.cache_hit_fraction,
+        monthly_input_cache_miss_tokens=req * mean_prompt * (1.0 - workload.cache_hit_fraction),
         monthly_output_tokens=req * out_tokens,
         peak_traffic_fraction=peak,
         context_tier_above_prompt_tokens=tiers[-1] if tiers else None,

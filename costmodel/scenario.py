@@ -21,7 +21,16 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from costmodel.catalog.loader import (
     MAX_TEXT_BYTES,
@@ -37,6 +46,7 @@ __all__ = [
     "ACQUISITIONS",
     "Acquisition",
     "ApiOption",
+    "PromptBucket",
     "Scenario",
     "ScenarioError",
     "SelfHostOption",
@@ -110,6 +120,19 @@ class _Frozen(BaseModel):
         return refuse_bools(cls, data)
 
 
+#: Most buckets a prompt-length histogram may have (a log's power-of-two buckets need at most 15).
+MAX_PROMPT_BUCKETS = 64
+
+
+class PromptBucket(_Frozen):
+    """One bucket of a prompt-length histogram: a share of the requests and their mean prompt length."""
+
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    """Fraction of the requests in this bucket (the buckets' shares sum to 1)."""
+    prompt_tokens: Annotated[float, Field(ge=0, le=MAX_TOKENS_PER_REQUEST, allow_inf_nan=False)]
+    """Mean prompt tokens per request of the bucket's requests (cached prefix included)."""
+
+
 class Workload(_Frozen):
     """Traffic of one application. Tokens are per request; the profile is in ``timezone``."""
 
@@ -136,6 +159,55 @@ class Workload(_Frozen):
     """IANA time zone of the profile hours, e.g. ``Europe/Paris``."""
     days_per_month: Annotated[float, Field(ge=1.0, le=31.0, allow_inf_nan=False)] = 30.4375
     """Days billed per month (365.25 / 12 by default)."""
+    prompt_histogram: tuple[PromptBucket, ...] = Field(default=(), max_length=MAX_PROMPT_BUCKETS)
+    """Optional prompt-length distribution (e.g. from a usage log): API bills apply context tiers per bucket.
+    Its mean must be ``prompt_tokens`` (within half a token). Empty = every request has the mean prompt; an empty
+    histogram is left out of JSON/YAML, and URLs never carry one."""
+
+    @model_validator(mode="after")
+    def _histogram_matches_mean(self) -> Workload:
+        if not self.prompt_histogram:
+            return self
+        total = sum(b.share for b in self.prompt_histogram)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"the prompt histogram's shares sum to {total:.6g}, not 1")
+        mean = sum(b.share * b.prompt_tokens for b in self.prompt_histogram)
+        if abs(mean - self.prompt_tokens) > 0.5 + 1e-9 * mean:
+            raise ValueError(
+                f"the prompt histogram's mean is {mean:,.1f} tokens but prompt_tokens is {self.prompt_tokens:,}: "
+                "they must agree (within half a token)"
+            )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_histogram(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.prompt_histogram:  # files and exports written before histograms existed stay identical
+            data.pop("prompt_histogram", None)
+        return data
+
+    @property
+    def prompt_buckets(self) -> tuple[tuple[float, float], ...]:
+        """``(share of requests, prompt tokens per request)`` pairs: the histogram, or ``((1.0, prompt_tokens),)``."""
+        if self.prompt_histogram:
+            return tuple((b.share, b.prompt_tokens) for b in self.prompt_histogram)
+        return ((1.0, float(self.prompt_tokens)),)
+
+    def prompt_tokens_at_share(self, q: float = 0.99) -> float:
+        """Prompt length below which a share ``q`` of the requests falls: the mean prompt of the histogram bucket
+        (in order of length) where the cumulative share reaches ``q``; ``prompt_tokens`` without a histogram."""
+        acc = 0.0
+        ordered = sorted(self.prompt_buckets, key=lambda b: b[1])
+        for share, p in ordered:
+            acc += share
+            if acc >= q - 1e-9:
+                return p
+        return ordered[-1][1]
+
+    @property
+    def longest_prompt_tokens(self) -> float:
+        """Largest prompt length of the histogram's buckets (``prompt_tokens`` without a histogram)."""
+        return max(p for _, p in self.prompt_buckets)
 
     @field_validator("hourly_profile_weekday", "hourly_profile_weekend")
     @classmethod

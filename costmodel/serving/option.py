@@ -137,7 +137,10 @@ def evaluate_option(
     if not model.open_weights:
         reason = f"cannot self-host {model.id}: closed weights"
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason, {}, vol, {}, grid, {})
-    too_long = context_reason(model, workload.prompt_tokens, workload.billed_output_tokens)
+    # a prompt-length histogram: the longest bucket must fit the window, the memory plan holds the p99 request
+    longest = math.ceil(workload.longest_prompt_tokens) if workload.prompt_histogram else workload.prompt_tokens
+    p99 = workload.prompt_tokens_at_share(0.99) if workload.prompt_histogram else workload.prompt_tokens
+    too_long = context_reason(model, longest, workload.billed_output_tokens)
     if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
     prompt = workload.prompt_tokens
@@ -148,7 +151,7 @@ def evaluate_option(
         context_tokens=prompt + workload.billed_output_tokens / 2.0,
         prompt_tokens=prompt,
         cached_tokens=hits * prompt,
-        max_tokens=prompt + workload.billed_output_tokens,
+        max_tokens=max(prompt, p99) + workload.billed_output_tokens,
         speculative=assumptions.speculative_decoding,
         kv_dtype=assumptions.kv_dtype,
     )

@@ -1,0 +1,68 @@
+"""Log-normal prompt histograms (costmodel.distributions) against the log-normal's closed forms, and billed per
+bucket at MiniMax M3's 512K tier as the closed-form partial expectations say."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pytest
+
+from costmodel.catalog import load_catalogue
+from costmodel.distributions import lognormal_prompt_histogram, with_lognormal_prompts
+from costmodel.pricing import api_bill
+from costmodel.scenario import ApiOption, Workload
+
+Z95 = 1.6448536269514722
+
+
+def _phi(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def test_histogram_has_the_lognormal_mean_and_cdf() -> None:
+    mu, sigma = math.log(3000), (math.log(20_000) - math.log(3000)) / Z95
+    hist = lognormal_prompt_histogram(3000, 20_000)
+    assert sum(b.share for b in hist) == pytest.approx(1.0, abs=1e-12)
+    assert sum(b.share * b.prompt_tokens for b in hist) == pytest.approx(
+        math.exp(mu + sigma**2 / 2), rel=1e-6
+    )
+    # buckets (0, 1K], (1K, 2K], (2K, 4K]: P(X <= 4096)
+    assert sum(b.share for b in hist[:3]) == pytest.approx(_phi((math.log(4096) - mu) / sigma), abs=1e-9)
+    assert all(b.prompt_tokens > 0 for b in hist)
+
+
+def test_billed_per_bucket_at_the_512k_tier_as_the_partial_expectations_say() -> None:
+    # MiniMax M3 list (data/prices.yaml): input 0.30 USD/M up to 524,288 prompt tokens, 0.60 above; output 1.20 /
+    # 2.40. Log-normal prompts, median 300,000, p95 900,000 tokens; 1,000 requests a day, 30 days, 100-token
+    # outputs, no cache. Since 2^19 is a bucket edge, the bill is
+    #   30,000 x [0.30 E[X; X <= 2^19] + 0.60 E[X; X > 2^19]] / 1e6 + 30,000 x 100 x [1.20 P(X <= 2^19) + 2.40 P(>)] / 1e6
+    # with E[X; X <= t] = exp(mu + sigma^2 / 2) Phi((ln t - mu - sigma^2) / sigma) (the tail past 2^24 tokens,
+    # cut off by the histogram, is under 1e-9 of the requests)
+    mu, sigma = math.log(300_000), (math.log(900_000) - math.log(300_000)) / Z95
+    t = math.log(2**19)
+    mean = math.exp(mu + sigma**2 / 2)
+    below_tokens = mean * _phi((t - mu - sigma**2) / sigma)
+    p_below = _phi((t - mu) / sigma)
+    expected = (
+        30_000 * (0.30 * below_tokens + 0.60 * (mean - below_tokens)) / 1e6
+        + 30_000 * 100 * (1.20 * p_below + 2.40 * (1 - p_below)) / 1e6
+    )
+    w = with_lognormal_prompts(
+        Workload(requests_per_day=1000, prompt_tokens=1, output_tokens=100, days_per_month=30),
+        300_000,
+        900_000,
+    )
+    bill = api_bill(
+        ApiOption(provider="minimax", model="minimax-m3"), w, load_catalogue(), dt.date(2026, 11, 28)
+    )
+    assert bill.monthly_cost_usd == pytest.approx(expected, rel=1e-6)
+    assert (
+        bill.reason
+    )  # some prompts are longer than MiniMax M3's 1M-token window: the table will not rank it
+
+
+@pytest.mark.parametrize(("p50", "p95", "message"), [(0, 10, "median"), (100, 50, "above the median")])
+def test_bad_shapes_are_refused(p50: float, p95: float, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        lognormal_prompt_histogram(p50, p95)
