@@ -26,6 +26,7 @@ from costmodel.scenario import Scenario
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT_S = 30  # per AppTest run, as in tests/app
 SESSIONS = 20
+UNCHANGED_RERUNS = 2
 #: The compact table's option and monthly-cost headers (costmodel.present), as the page shows them.
 OPTION, MONTHLY = "Option", "Monthly (USD)"
 
@@ -47,6 +48,9 @@ class Outcome:
     scenario: Scenario | None = None
     shown: dict[str, str] = field(default_factory=dict)
     rerun_s: list[float] = field(default_factory=list)
+    #: Reruns with nothing changed, all sessions at once after every session has made its changes (issue 16:
+    #: an unchanged scenario must cost nothing but Streamlit's own drawing).
+    unchanged_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     retries: int = 0
 
@@ -95,6 +99,13 @@ def drive(i: int, start: threading.Barrier, out: Outcome) -> None:
         _timed(at, out)
         out.scenario = at.session_state["scenario"]
         out.shown = shown_costs(at)
+        start.wait(timeout=600)  # every session has made its changes: now all rerun unchanged, at once
+        for _ in range(UNCHANGED_RERUNS):
+            t0 = time.perf_counter()
+            at.run()
+            out.unchanged_s.append(time.perf_counter() - t0)
+        if shown_costs(at) != out.shown:
+            out.errors.append("an unchanged rerun showed other figures")
     except Exception as e:  # reported by the caller, with the session number
         out.errors.append(f"{type(e).__name__}: {e}: {traceback.format_exc(limit=-4)}")
 

@@ -75,7 +75,7 @@ def test_a_session_does_not_see_another_sessions_upload_or_overrides() -> None:
     a.run()
     b.run()
     assert b.session_state["custom_gpu_price"] is None
-    ta, tb = (s.session_state["calc_last"].table for s in (a, b))  # each session's own evaluation
+    ta, tb = (s.session_state["calc_last"].ev.table for s in (a, b))  # each session's own evaluation
     h200 = [o for o in ta["option"] if "@ h200" in str(o)]
     assert h200, "the default scenario has an H200 self-hosting row"
     ca = float(ta.set_index("option").loc[h200[0], "monthly_cost_usd"])
