@@ -13,6 +13,7 @@ from app_pages import common
 from costmodel import charts
 from costmodel.catalog.schema import Catalogue
 from costmodel.growth import GrowthError, cheapest_changes, growth_projection
+from costmodel.present import md_literal
 from costmodel.scenario import Scenario
 
 MONTHS = 12
@@ -45,7 +46,7 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
             with st.spinner("Pricing each month…"):
                 projection = _project(scenario, cat, pct / 100.0, uploads)
         except (GrowthError, ValueError, KeyError) as e:
-            st.error(f"Growth: {str(e).splitlines()[0]}", icon=":material/error:")
+            st.error(f"Growth: {md_literal(str(e).splitlines()[0])}", icon=":material/error:")
             return
         st.altair_chart(charts.growth_chart(projection), width="stretch", key="calc_growth_chart")
         changes = cheapest_changes(projection)

@@ -15,6 +15,7 @@ import streamlit as st
 from app_pages import calc_state as cs
 from app_pages import common
 from costmodel import charts
+from costmodel.present import md_literal
 from costmodel.presets import preset
 from costmodel.units import parse_token_count
 from costmodel.usage_log import FORMATS, LogImport, UsageLogError, import_log_bytes, scenario_from_import
@@ -87,10 +88,10 @@ def uploader() -> None:
 
 
 def _report(log: LogImport) -> str:
-    rejected = "; ".join(f"{n:,} {reason}" for reason, n in log.rejected)
+    rejected = md_literal("; ".join(f"{n:,} {reason}" for reason, n in log.rejected))
     share = log.reasoning_share
     return (
-        f"**Imported usage log** {log.path} ({log.variant}): {log.rows_read:,} rows read, {log.rows_used:,} used, "
+        f"**Imported usage log** {md_literal(log.path)} ({log.variant}): {log.rows_read:,} rows read, {log.rows_used:,} used, "
         f"{log.rows_rejected:,} rejected" + (f" ({rejected})" if rejected else "") + ". "
         f"{log.requests:,.0f} requests over {log.days:,} days ({log.first_day} to {log.last_day}): "
         f"{log.requests_per_day:,.1f} a day; mean prompt {log.mean_prompt_tokens:,.0f} tokens "
@@ -108,7 +109,7 @@ def show() -> None:
     with st.container(border=True, key="calc_log_box"):
         st.markdown(_report(log))
         for note in log.notes:
-            st.caption(f":material/info: {note}")
+            st.caption(f":material/info: {md_literal(note)}")
         hist = cs.prompt_histogram_kept(cs.parse_counts()[0].get("prompt_tokens"))
         st.caption(
             f":material/bar_chart: API bills apply context tiers to each of the {len(hist)} prompt-length buckets."

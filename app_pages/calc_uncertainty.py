@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from app_pages.calc_state import field_bounds
 from costmodel.catalog import Catalogue
 from costmodel.compare import Evaluation
+from costmodel.present import md_literal
 from costmodel.scenario import Scenario
 from costmodel.uncertainty import (
     DEFAULT_DRAWS,
@@ -116,7 +117,7 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
     try:
         res = compute(ev.scenario, cat, ev, uploads, ranges, draws, seed)
     except UncertaintyError as e:
-        st.error(f"Uncertainty: {e}", icon=":material/error:")
+        st.error(f"Uncertainty: {md_literal(e)}", icon=":material/error:")
         return None
     st.markdown(f"**{res.sentence()}**")
     st.caption(break_even_sentence(res))

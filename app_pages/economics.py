@@ -15,6 +15,7 @@ from costmodel import economics as eco
 from costmodel import economics_charts as charts
 from costmodel import economics_export as export
 from costmodel.catalog.schema import Catalogue
+from costmodel.present import md_literal
 from costmodel.serving.efficiency import DEPLOYMENT_CLASSES
 from costmodel.units import parse_token_count
 
@@ -104,7 +105,7 @@ try:
     prompt = parse_token_count(ss["eco_prompt"])
     output = parse_token_count(ss["eco_output"])
 except ValueError as e:
-    st.error(f"Request shape: {e}", icon=":material/error:")
+    st.error(f"Request shape: {md_literal(e)}", icon=":material/error:")
     st.stop()
 
 
@@ -151,7 +152,7 @@ try:
     ec = _compute(cat, *ARGS)
 except (eco.EconomicsError, KeyError, ValueError) as e:
     msg = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
-    st.error(f"Cannot compute: {msg}", icon=":material/error:")
+    st.error(f"Cannot compute: {md_literal(msg)}", icon=":material/error:")
     st.stop()
 
 cost = ec.cost
@@ -168,7 +169,7 @@ def _pct(v: float) -> str:
 
 st.subheader(":material/payments: Cost per 1M tokens", divider="gray")
 if not cost.feasible:
-    st.error(f"{cost.model} on {cost.fleet.gpu}: {cost.reason}", icon=":material/error:")
+    st.error(md_literal(f"{cost.model} on {cost.fleet.gpu}: {cost.reason}"), icon=":material/error:")
     st.stop()
 mcols = st.columns(3)
 for col, kind in zip(mcols, eco.TOKEN_TYPES, strict=True):

@@ -142,3 +142,15 @@ def test_bad_model_row_error_is_text() -> None:
     assert at.error, "a bad row is an error"
     for b in _bodies(at):
         assert not INTERPRETED.search(b), b
+
+
+def test_usage_log_file_name_is_text_in_the_import_report() -> None:
+    """The log's file name is echoed in the import report; a name that is an image link stays text."""
+    logs = REPO / "tests" / "data" / "usage_logs"
+    name = "![p](http:127.0.0.1:9) [l](x).csv"
+    at = run_page("calculator")
+    at.file_uploader(key="calc_log_upload_0").set_value(
+        (name, (logs / "generic.csv").read_bytes(), "text/csv")
+    ).run()
+    assert at.session_state["calc_log"] is not None
+    _check(at, name)
