@@ -5,6 +5,7 @@ with the reason, bad input is an st.error naming the field (never an exception) 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -461,3 +462,37 @@ def test_number_inputs_take_their_range_and_help_from_the_model_fields() -> None
     from costmodel.scenario import ServingAssumptions
 
     assert cs.field_bounds(ServingAssumptions, "ttft_ms_target") == (0, 1e7)  # Optional[Annotated[...]]
+
+
+def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16, item 8: a rerun of an unchanged scenario (any widget touched, a page switch back, another session
+    on the same scenario) evaluates nothing and builds no chart, verdict or table again: they are kept with the
+    cached evaluation. Before, the chart was rebuilt and its spec re-validated on every rerun."""
+    from app_pages import calc_results
+    from costmodel import charts, compare
+
+    calls: list[str] = []
+    for module, name in (
+        (charts, "cost_volume_chart"),
+        (calc_results, "verdict"),
+        (calc_results, "warnings"),
+        (calc_results, "compact_table"),
+        (compare, "evaluate"),
+        (calc_results, "evaluate"),
+    ):
+        real = getattr(module, name)
+
+        def counted(*args: object, _real: Any = real, _name: str = name, **kwargs: object) -> object:
+            calls.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+    at = run_page("calculator")
+    at.text_input(key="calc_rpd").set_value("123,457").run()  # a scenario no other test has cached
+    assert "cost_volume_chart" in calls and "evaluate" in calls  # the counters see the first build
+    calls.clear()
+    at.run()
+    at.toggle(key="calc_details").set_value(True).run()
+    at.toggle(key="calc_details").set_value(False).run()
+    _ok(at)
+    assert calls == [], calls

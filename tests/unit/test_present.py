@@ -7,7 +7,7 @@ import datetime as dt
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from costmodel import present
@@ -207,7 +207,7 @@ def test_md_literal_shows_the_same_characters_and_nothing_markdown_reads(text: s
 
     out = md_literal(text)
     assert re.sub(r"\\(.)", r"\1", out.replace("\u2060", "")) == text
-    unescaped = re.sub(r"\\.", "", out)  # what is left once every escaped pair is removed
+    unescaped = re.sub(r"\\.", "E", out)  # every escaped pair replaced by a plain letter
     assert not re.search(r"[\\`*_\[\]<>|!~$&{}#]", unescaped), out
     assert not re.match(r"\s*(\d+[.)]|[-+=>])", unescaped), out
     assert not re.search(r"(?i)https?://|www\.|:[a-z]|@[a-z]", out), out
@@ -219,3 +219,24 @@ def test_md_literal_leaves_numbers_and_prose_copyable() -> None:
 
     assert md_literal("costs $24.9k/month: 61% less") == "costs \\$24.9k/month: 61% less"
     assert md_literal("line one\n\nline two") == "line one line two"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("![]()#<>*_`~|$&{}:/.@-+=\\ \nabcxyz019")) | st.characters(), max_size=80
+    )
+)
+def test_md_literal_on_any_text_leaves_nothing_markdown_reads(text: str) -> None:
+    """Fuzz (issue 16, item 1): whatever the text, the escaped form reads back as the text on one line and holds
+    no special character without its backslash, no line-start marker, no bare link or short-code start."""
+    import re
+
+    from costmodel.present import md_literal
+
+    out = md_literal(text)
+    assert re.sub(r"\\(.)", r"\1", out.replace("\u2060", "")) == " ".join(text.replace("\u2060", "").split())
+    unescaped = re.sub(r"\\.", "E", out)  # every escaped pair replaced by a plain letter
+    assert not re.search(r"[\\`*_\[\]<>|!~$&{}#]", unescaped), out
+    assert not re.match(r"\s*(\d+[.)]|[-+=>])", unescaped), out
+    assert not re.search(r"(?i)https?://|www\.|:[a-z0-9/]|@[a-z0-9]", out), out
