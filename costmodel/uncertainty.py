@@ -48,7 +48,7 @@ from costmodel.breakeven import X_MAX, X_MIN
 from costmodel.catalog.schema import Catalogue
 from costmodel.compare import Evaluation, evaluate
 from costmodel.pricing import ApiBill, api_bill, bill_arrays
-from costmodel.scenario import Scenario
+from costmodel.scenario import ApiOption, Scenario
 from costmodel.serving import CACHE_HIT_GRID
 from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW, EfficiencyLevel
 from costmodel.serving.option import OptionEvaluation, PerRequestTable, evaluate_option
@@ -262,18 +262,21 @@ def _pad(t: PerRequestTable, j0: int) -> PerRequestTable:
     return PerRequestTable(t.deployment_gpus, pf, dc, t.grid_feasible)
 
 
-def _variant(s: Scenario, catalogue: Catalogue, pp: float) -> _Variant:
+def _variant(s: Scenario, catalogue: Catalogue, pp: float, priced: tuple[ApiOption, ...]) -> _Variant:
     """evaluate() without the volume curves and break-even searches, which the draws do not read, and with the
-    cache-hit grid only where the draws can fall (``h ± pp``)."""
+    cache-hit grid only where the draws can fall (``h ± pp``). Only the API options the base evaluation priced
+    (``priced``: an option dated before its first price is left out there) are billed, in its order."""
     j0, j1 = _window(s.workload.cache_hit_fraction, pp)
     grid = CACHE_HIT_GRID[j0 : j1 + 1] if s.api_options and pp > 0 else None
     evs = []
     for o in s.self_host_options:
         e = evaluate_option(o, s.workload, s.assumptions, catalogue, cache_hit_fractions=grid, levels=_LEVELS)
         if grid is not None:
-            e = replace(e, per_request={lv: tuple(_pad(t, j0) for t in ts) for lv, ts in e.per_request.items()})
+            e = replace(
+                e, per_request={lv: tuple(_pad(t, j0) for t in ts) for lv, ts in e.per_request.items()}
+            )
         evs.append(e)
-    return _Variant(s, tuple(api_bill(o, s.workload, catalogue, s.as_of) for o in s.api_options), tuple(evs))
+    return _Variant(s, tuple(api_bill(o, s.workload, catalogue, s.as_of) for o in priced), tuple(evs))
 
 
 def _build(
@@ -283,9 +286,11 @@ def _build(
     w, a = scenario.workload, scenario.assumptions
     outs = _output_points(w.output_tokens, ranges.output_pct)
     v0 = _variant_of(ev0)
+    priced = tuple(r.option for r in ev0.api)
     pp = ranges.cache_hit_pp / 100.0
     evs = tuple(
-        v0 if o == w.output_tokens else _variant(_with_output(scenario, o), catalogue, pp) for o in outs
+        v0 if o == w.output_tokens else _variant(_with_output(scenario, o), catalogue, pp, priced)
+        for o in outs
     )
     notes: list[str] = []
     sh = []

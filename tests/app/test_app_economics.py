@@ -4,7 +4,7 @@ labels, and a bad input giving one clear line."""
 from __future__ import annotations
 
 import pandas as pd
-from apphelpers import new_app
+from apphelpers import new_app, shown
 from streamlit.testing.v1 import AppTest
 
 from costmodel.catalog import load_catalogue
@@ -76,7 +76,7 @@ def test_bad_prompt_length_gives_one_clear_line() -> None:
     at.text_input(key="eco_prompt").set_value("lots").run()
     assert not at.exception
     assert len(at.error) == 1
-    msg = at.error[0].value
+    msg = shown(at.error[0].value)
     assert "Request shape" in msg and "'lots'" in msg and "\n" not in msg
     assert not at.metric  # no stale or partial figures under the error
 
@@ -96,7 +96,7 @@ def test_a_fleet_gpu_with_an_unknown_figure_says_cannot_estimate_in_one_line() -
     at.selectbox(key="eco_gpu").set_value("ascend-910c").run()
     assert not at.exception
     assert len(at.error) == 1
-    msg = at.error[0].value
+    msg = shown(at.error[0].value)
     assert "cannot estimate" in msg and "hbm_tb_per_s" in msg and "\n" not in msg
 
 

@@ -73,7 +73,9 @@ def test_ownership_inputs_show_their_defaults_and_sources() -> None:
         w = at.number_input(key=cs.ASSUMPTION_KEYS[f.field])
         assert w.value == getattr(d, f.field), f.field
         lo, hi = cs.field_bounds(ServingAssumptions, f.field)
-        assert (w.proto.min, w.proto.max) == (lo, hi)
+        # no bounds on the widget (issue 16, item 5: the model refuses by name); the help states the range
+        assert not w.proto.has_min and not w.proto.has_max, f.field
+        assert w.proto.help.endswith(f"Accepted: {lo:g} to {hi:g}."), f.field
     assert any(TCO_DEFAULTS_NOTE in c.value for c in at.caption)
     assert any("$0/month** (not counted" in c.value for c in at.caption)  # ops default stated under the table
     servers = next(df.value for df in at.dataframe if "Owner all-in (USD per GPU-hour)" in df.value.columns)

@@ -266,3 +266,17 @@ def test_one_sided_scenarios_have_costs_but_no_verdict(catalogue: Catalogue, sid
     for i, option in enumerate(zero.options):
         want = float(det.set_index("option").loc[option, "monthly_cost_usd"])
         assert zero.quantiles(i)[1] == want or (math.isnan(want) and math.isnan(zero.quantiles(i)[1]))
+
+
+def test_an_api_option_dated_before_its_first_price_is_left_out_of_the_draws(catalogue: Catalogue) -> None:
+    """Found merging issues 13 and 15: evaluate() leaves out an API option priced before its first row (Kimi K2.6
+    before 2026-06-01) and the Monte Carlo then billed it anyway, so the Calculator failed on such a date."""
+    s = preset("chat", dt.date(2026, 5, 1))
+    s = s.model_copy(
+        update={"api_options": (*s.api_options, ApiOption(provider="moonshot", model="kimi-k2.6"))}
+    )
+    ev = evaluate(s, catalogue)
+    assert any("kimi-k2.6" in line for line in ev.left_out)
+    res = monte_carlo(s, catalogue, draws=500, seed=1, evaluation=ev)
+    assert not any("Kimi" in label for label in res.options)
+    assert res.p_cheapest.sum() + res.p_none == pytest.approx(1.0, abs=1e-12)
