@@ -12,6 +12,7 @@ PAGES = {  # url path -> a text that must be on the page (its own, not the navig
     "attention_lab": "At 1M tokens of context",
     "catalogue": "Your overrides",
     "methods": "As the code states them",
+    "economics": "The Ascend question",
 }
 #: The sentence each page opens with: what it answers.
 INTROS = {
@@ -19,6 +20,7 @@ INTROS = {
     "attention_lab": "How much memory and compute does a long context cost",
     "catalogue": "Where does every price and hardware figure come from",
     "methods": "How are the costs computed, and how far can they be trusted?",
+    "economics": "What does a token cost the provider",
 }
 
 
