@@ -27,15 +27,15 @@ def _project(scenario: Scenario, _cat: Catalogue, rate: float, uploads: tuple[st
 
 def show(scenario: Scenario | None, cat: Catalogue) -> None:
     """The growth expander: a monthly rate, then the projection chart, the months the cheapest changes, a CSV."""
-    ss.setdefault("calc_growth_pct", 0.0)  # no growth until the user sets one (the widget's minimum is -99)
+    ss.setdefault("calc_growth_pct", 0.0)  # no growth until the user sets one
     with st.expander(f":material/trending_up: Growth: the next {MONTHS} months"):
         st.number_input(
             "Traffic growth a month (%)",
-            min_value=-99.0,
-            max_value=1000.0,
             step=5.0,
             key="calc_growth_pct",
-            help="Requests per day grow by this much every month; each month is priced like today's table.",
+            # no widget bounds (issue 16, item 5): a value out of range is refused by name below, not kept unsent
+            help="Requests per day grow by this much every month; each month is priced like today's table. "
+            "Accepted: above -100 and at most 1,000.",
         )
         pct = float(ss.get("calc_growth_pct") or 0.0)
         if scenario is None or pct == 0:
@@ -52,7 +52,8 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         changes = cheapest_changes(projection)
         st.markdown(
             "\n".join(
-                f"- Month {m}: the cheapest option changes from **{a}** to **{b}**." for m, a, b in changes
+                f"- Month {m}: the cheapest option changes from **{md_literal(a)}** to **{md_literal(b)}**."
+                for m, a, b in changes
             )
             or f"The same option stays cheapest for all {MONTHS} months."
         )

@@ -58,7 +58,12 @@ def _import() -> None:
         ss["calc_notice"] = str(e)
         return
     base = ss.get("scenario") or preset("chat", common.today())
-    cs.load(scenario_from_import(log, base))
+    try:
+        imported = scenario_from_import(log, base)
+    except ValueError as e:  # UsageLogError (e.g. fewer than 0.001 requests a day) or a value a scenario refuses
+        ss["calc_notice"] = f"Usage log {up.name}: {str(e).splitlines()[0]}"
+        return
+    cs.load(imported)
     ss["calc_log"] = log
 
 

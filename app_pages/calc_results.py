@@ -328,7 +328,16 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     base = (st.context.url or "").split("?")[0]
     link = f"{base}?{urlencode(scenario_to_query(s))}"
     with st.popover("Copy a link to this scenario", icon=":material/link:", key="calc_share"):
-        st.caption("The link restores every input. Copy it with the button at the right of the box.")
+        st.caption(
+            "The link restores every input"
+            + (
+                " but the imported prompt-length histogram: it carries the mean prompt (the Scenario JSON download "
+                "keeps the histogram)"
+                if s.workload.prompt_histogram
+                else ""
+            )
+            + ". Copy it with the button at the right of the box."
+        )
         st.code(link, language=None, wrap_lines=True)
 
 

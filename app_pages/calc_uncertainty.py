@@ -119,8 +119,8 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
     except UncertaintyError as e:
         st.error(f"Uncertainty: {md_literal(e)}", icon=":material/error:")
         return None
-    st.markdown(f"**{res.sentence()}**")
-    st.caption(break_even_sentence(res))
+    st.markdown(f"**{md_literal(res.sentence())}**")  # the sentences name options (an uploaded model's name)
+    st.caption(md_literal(break_even_sentence(res)))
     if res.tornado:
         st.dataframe(
             tornado_people(res),
@@ -135,7 +135,7 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
             "draws**."
         )
     for note in res.notes:
-        st.caption(f":material/info: {note}")
+        st.caption(f":material/info: {md_literal(note)}")
     return res
 
 

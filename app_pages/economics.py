@@ -81,8 +81,10 @@ c1, c2, c3, c4 = st.columns(4)
 c1.selectbox("Model", models, key="eco_model")
 c2.selectbox("GPU of the fleet", gpus, key="eco_gpu", on_change=_gpu_changed,
              help="Changing it loads the GPU's catalogue GPU-hour price, when the catalogue has one.")  # fmt: skip
-c3.number_input("GPU-hour cost (USD per GPU-hour)", min_value=0.01, max_value=1000.0, step=0.1, key="eco_usd",
-                help="What one GPU-hour costs the provider (owning or renting). DeepSeek states USD 2.00 for H800.")  # fmt: skip
+# no widget bounds (issue 16, item 5: a browser keeps an out-of-range number unsent); the model refuses it by name
+c3.number_input("GPU-hour cost (USD per GPU-hour)", step=0.1, key="eco_usd",
+                help="What one GPU-hour costs the provider (owning or renting). DeepSeek states USD 2.00 for H800. "
+                "Accepted: 0.000001 to 1,000,000.")  # fmt: skip
 c4.segmented_control("Serving mode", DEPLOYMENT_CLASSES, key="eco_mode", required=True,
                      help="Prefill and decode on the same GPUs, or separate pools.")  # fmt: skip
 d1, d2, d3, d4 = st.columns(4)
@@ -94,8 +96,8 @@ d4.text_input("Output tokens per request", key="eco_output")
 with st.expander("GPU-hour costs for the GPU comparison (0 = not stated: the catalogue's, or none)"):
     cols = st.columns(len(COMPARED))
     for col, g in zip(cols, COMPARED, strict=True):
-        col.number_input(f"{g} (USD per GPU-hour)", min_value=0.0, max_value=1000.0, step=0.1,
-                         key=f"eco_stated_{g}")  # fmt: skip
+        col.number_input(f"{g} (USD per GPU-hour)", step=0.1, key=f"eco_stated_{g}",
+                         help="0 to 1,000; 0 = not stated.")  # fmt: skip
     st.caption(
         "No rental price was found for H20, Ascend 910C or Ascend 950 (docs/sources.md §6): without a stated "
         "cost their rows give throughput and the GPU-hour price at which they would match the reference fleet."
@@ -140,7 +142,14 @@ def _spec(name: str, args: tuple[object, ...], kind: str = "output") -> dict[str
     return out
 
 
-stated = tuple((g, float(ss[f"eco_stated_{g}"])) for g in COMPARED if ss[f"eco_stated_{g}"] > 0)
+for g in COMPARED:  # typed out of range (the widgets have no bounds): refused by name, shown as not stated
+    if not 0 <= float(ss[f"eco_stated_{g}"]) <= 1000:
+        st.error(
+            f"GPU-hour cost of {g}: {float(ss[f'eco_stated_{g}']):g} refused (0 = not stated, up to 1,000 USD); "
+            "shown as not stated.",
+            icon=":material/error:",
+        )
+stated = tuple((g, float(ss[f"eco_stated_{g}"])) for g in COMPARED if 0 < ss[f"eco_stated_{g}"] <= 1000)
 labels = [p.label for p in eco.price_points(cat, ss["eco_model"], prompt)]
 if ss.get("eco_sweep_price") not in labels:  # a new model: its most recent row's first window
     newest = max((p for p in eco.price_points(cat, ss["eco_model"], prompt)), key=lambda p: p.row.effective_from,

@@ -212,13 +212,27 @@ def _records(df: pd.DataFrame) -> list[dict[str, object]]:
     ]
 
 
+def left_out(scenario: Scenario, table: pd.DataFrame) -> list[str]:
+    """The scenario's API options absent from ``table``: dated before their first price, the comparison left them
+    out (``Evaluation.left_out``); the exports say so, as the page and the CLI do."""
+    shown = set(table["option"].astype(str)) if "option" in table.columns else set()
+    return [
+        f"{o.option_id}: no price on record on {scenario.as_of.isoformat()}, left out of the comparison"
+        for o in scenario.api_options
+        if o.option_id not in shown
+    ]
+
+
 def to_json(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> str:
-    """``{"scenario": ..., "table": [records], "assumptions": [records]}`` (missing values are null)."""
-    doc = {
+    """``{"scenario": ..., "table": [records], "assumptions": [records]}`` (missing values are null), and
+    ``"left_out": [lines]`` when an API option of the scenario was left out (:func:`left_out`)."""
+    doc: dict[str, Any] = {
         "scenario": scenario.model_dump(mode="json"),
         "table": _records(table),
         "assumptions": _records(assumptions_table(table, catalogue)),
     }
+    if gone := left_out(scenario, table):
+        doc["left_out"] = gone
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -255,6 +269,8 @@ def to_markdown(
         lines += [money_line(v), ""]
     for w in warnings(scenario, table):
         lines += ["> **Warning.** " + w.replace("\n", "\n> "), ""]
+    for line in left_out(scenario, table):
+        lines += [f"> **Left out.** {md_literal(line)}.", ""]
     lines += [
         f"Workload: {workload_summary(scenario)}",
         "",
@@ -376,6 +392,7 @@ def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.Data
             (f"Warning {i}", text.replace("**", ""), "")
             for i, text in enumerate(warnings(scenario, table, literal=str), 1)
         ],
+        *[(f"Left out {i}", line, "") for i, line in enumerate(left_out(scenario, table), 1)],
         ("Prices as of", scenario.as_of.isoformat(), "date"),
         ("Requests per day", w.requests_per_day, "requests/day"),
         ("Requests per month", w.requests_per_month, "requests/month"),

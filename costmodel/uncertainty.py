@@ -509,14 +509,18 @@ def _api_costs(m: _Model, d: Draws, volume: FloatArray | None = None) -> FloatAr
             bill = m.evaluations[k].bills[api.evaluation_index]
             if bill.reason:
                 continue
-            out[j, sel] = bill_arrays(
-                bill.price,
-                requests_per_month=vol[sel] * w.requests_per_month,
-                prompt_tokens=w.prompt_tokens,
-                billed_output_tokens=billed[sel],
-                cache_hit_fraction=h[sel],
-                peak_fraction=bill.peak_traffic_fraction,
-            )["monthly_cost_usd"]
+            # bucket by bucket of the prompt-length histogram (each at its context tier), as the table bills
+            out[j, sel] = sum(
+                bill_arrays(
+                    bill.price,
+                    requests_per_month=vol[sel] * w.requests_per_month * share,
+                    prompt_tokens=prompt,
+                    billed_output_tokens=billed[sel],
+                    cache_hit_fraction=h[sel],
+                    peak_fraction=bill.peak_traffic_fraction,
+                )["monthly_cost_usd"]
+                for share, prompt in w.prompt_buckets
+            )
     return out
 
 

@@ -37,6 +37,7 @@ from typing import Any, Literal
 from costmodel.scenario import (
     MAX_REQUESTS_PER_DAY,
     MAX_TOKENS_PER_REQUEST,
+    MIN_REQUESTS_PER_DAY,
     Profile,
     PromptBucket,
     Scenario,
@@ -376,8 +377,13 @@ class LogImport:
         mean = sum(b.share * b.prompt_tokens for b in histogram)
         if len(histogram) < 2 or abs(mean - prompt) > 0.5:  # one bucket: the mean says it all
             histogram = ()
+        if self.requests_per_day < MIN_REQUESTS_PER_DAY:  # a scenario refuses it: say so, naming the rate
+            raise UsageLogError(
+                f"the log averages {self.requests_per_day:.3g} requests a day over {self.days:,} days, fewer than "
+                f"the {MIN_REQUESTS_PER_DAY:g} a scenario accepts"
+            )
         return Workload(
-            requests_per_day=min(max(self.requests_per_day, 1e-9), MAX_REQUESTS_PER_DAY),
+            requests_per_day=min(self.requests_per_day, MAX_REQUESTS_PER_DAY),
             prompt_tokens=prompt,
             prompt_histogram=histogram,
             output_tokens=min(round(self.mean_output_tokens), MAX_TOKENS_PER_REQUEST),

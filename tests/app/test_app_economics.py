@@ -4,6 +4,7 @@ labels, and a bad input giving one clear line."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from apphelpers import new_app, shown
 from streamlit.testing.v1 import AppTest
 
@@ -107,3 +108,17 @@ def test_the_sweep_can_be_set_against_the_promotion() -> None:
     box.set_value("deepseek-v4-pro-promo-75 (all hours)").run()
     assert not at.exception and not at.error
     assert any("Against deepseek-v4-pro-promo-75 (all hours)" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("typed", [-1.0, 2000.0])
+def test_a_stated_gpu_hour_cost_out_of_range_is_refused_by_name(typed: float) -> None:
+    """Issue 16, item 5 on this page: the widgets have no bounds, so a typed value reaches the page, which refuses
+    it by name and says what is shown instead (before, the browser kept it in the box, unsent, with no word)."""
+    at = _page()
+    at.number_input(key="eco_stated_h20").set_value(typed).run()
+    assert not at.exception
+    assert [shown(e.value) for e in at.error] == [
+        f"GPU-hour cost of h20: {typed:g} refused (0 = not stated, up to 1,000 USD); shown as not stated."
+    ]
+    at.number_input(key="eco_usd").set_value(-5.0).run()
+    assert any("GPU-hour cost must be between" in shown(e.value) for e in at.error)

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from apphelpers import run_page
+from apphelpers import run_page, shown
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import MAX_UPLOAD_BYTES
@@ -102,3 +102,26 @@ def test_growth_projection_appears_only_when_a_growth_is_set() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Monthly cost as traffic grows" in json.dumps(c.get("title")) for c in _charts(at))
     assert any("cheapest" in m.value for m in at.markdown)
+
+
+def test_growth_out_of_range_is_refused_by_name() -> None:
+    """Issue 16, item 5: no widget bounds; -150 % a month reaches the model, which refuses it in one line."""
+    at = run_page("calculator")
+    at.number_input(key="calc_growth_pct").set_value(-150.0).run()
+    assert not at.exception
+    assert [e.value for e in at.error if "Growth" in e.value], [e.value for e in at.error]
+    assert any("monthly growth must be above" in shown(e.value) for e in at.error)
+
+
+def test_a_log_too_sparse_for_a_scenario_is_one_notice_not_a_crash() -> None:
+    """Found in review: two requests six years apart (0.0009 a day) crashed the whole app on upload."""
+    at = run_page("calculator")
+    data = b"timestamp,input_tokens,cached_input_tokens,output_tokens\n" + (
+        b"2020-01-01T00:00:00Z,100,0,10\n2026-01-01T00:00:00Z,100,0,10\n"
+    )
+    _upload(at, "sparse.csv", data)
+    assert not at.exception
+    assert any("fewer than the 0.001 a scenario accepts" in shown(e.value) for e in at.error), [
+        e.value for e in at.error
+    ]
+    assert "calc_log" not in at.session_state or at.session_state["calc_log"] is None

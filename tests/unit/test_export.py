@@ -423,3 +423,30 @@ def test_markdown_report_escapes_user_text(catalogue: Catalogue) -> None:
     assert "\n# injected" not in md and "\n## also" not in md and "<script>" not in md
     assert "[link](http://evil)" not in md and "\n| a | b |" not in md
     assert md.startswith("# Cost comparison: x \\# injected")
+
+
+def test_exports_name_the_api_options_left_out_before_their_first_price(catalogue: Catalogue, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Found in review after merging issue 13: an option dated before its first price is left out of the table
+    (the page and the CLI say so) but the Markdown, JSON and XLSX exports did not mention it."""
+    import openpyxl
+
+    from costmodel import export
+    from costmodel.compare import evaluate
+    from costmodel.presets import preset
+
+    s = preset("chat", dt.date(2026, 3, 1))  # before DeepSeek V4's and Kimi K2.6's first prices
+    ev = evaluate(s, catalogue)
+    assert len(ev.left_out) == 4
+    lines = export.left_out(s, ev.table)
+    assert len(lines) == 4 and all("no price on record on 2026-03-01" in x for x in lines)
+    md = export.to_markdown(s, ev.table, catalogue, ev.break_even)
+    assert md.count("> **Left out.**") == 4
+    assert json.loads(export.to_json(s, ev.table, catalogue))["left_out"] == lines
+    path = tmp_path / "x.xlsx"
+    export.write_xlsx(path, s, ev.table, catalogue, ev.break_even)
+    cells = [c.value for row in openpyxl.load_workbook(path)["Workload"].iter_rows() for c in row]
+    assert sum(isinstance(v, str) and v.startswith("Left out ") for v in cells) == 4
+    # nothing left out: no key, no line (the golden exports of every preset are unchanged)
+    s2 = preset("chat", dt.date(2026, 11, 1))
+    ev2 = evaluate(s2, catalogue)
+    assert "left_out" not in json.loads(export.to_json(s2, ev2.table, catalogue))

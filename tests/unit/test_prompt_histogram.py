@@ -158,3 +158,30 @@ def test_self_hosting_memory_holds_the_p99_request_and_the_window_the_longest(ca
     assert evaluate_option(
         flash, _workload(hist, 290_000), ServingAssumptions(), cat, levels=("base",)
     ).reason
+
+
+def test_the_monte_carlo_bills_the_histogram_as_the_table_does(cat) -> None:  # type: ignore[no-untyped-def]
+    """Found in review after merging issues 14 and 15: the draws billed the mean prompt (3,186 USD) while the table
+    billed each bucket at its tier (4,995 USD, the hand computation above). With zero-width ranges every quantile
+    must be the table's figure."""
+    from costmodel.scenario import Scenario
+    from costmodel.uncertainty import UncertaintyRanges, monte_carlo
+
+    hist = (PromptBucket(share=0.75, prompt_tokens=200_000), PromptBucket(share=0.25, prompt_tokens=800_000))
+    s = Scenario(workload=_workload(hist, 350_000), api_options=(MINIMAX,), as_of=DAY)
+    res = monte_carlo(s, cat, draws=200, seed=0, ranges=UncertaintyRanges.zero())
+    assert res.quantiles(0) == pytest.approx((4_995.0, 4_995.0, 4_995.0), rel=1e-12)
+
+
+def test_a_log_averaging_fewer_requests_than_a_scenario_accepts_is_one_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: two requests six years apart (0.0009 a day) crashed the Calculator's upload (the scenario
+    refused the rate outside the upload's error handling); now the import says what is wrong."""
+    from costmodel.usage_log import UsageLogError
+
+    f = tmp_path / "sparse.csv"
+    f.write_text(
+        "timestamp,input_tokens,cached_input_tokens,output_tokens\n"
+        "2020-01-01T00:00:00Z,100,0,10\n2026-01-01T00:00:00Z,100,0,10\n"
+    )
+    with pytest.raises(UsageLogError, match=r"requests a day .* fewer than the 0\.001 a scenario accepts"):
+        import_log(f).workload()
