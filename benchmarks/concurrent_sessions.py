@@ -136,6 +136,18 @@ def one_server() -> Iterator[None]:
     shared.dataframe_source_mgr = DataframeSourceManager()
     shared.cache_storage_manager = MemoryCacheStorageManager()
     script_cache = app_test.ScriptCache()  # one compiled-script cache, with its lock, as a server has
+    # Every compile under one lock, whichever cache asks (the page scripts are compiled through another
+    # ScriptCache than the entry point's): CPython 3.11 counts the AST recursion depth per process, so two
+    # compiles at once in two threads can fail with "AST constructor recursion depth mismatch" (seen in CI).
+    from streamlit.runtime.scriptrunner import script_cache as sc_module
+
+    compile_lock = threading.Lock()
+    real_get_bytecode = sc_module.ScriptCache.get_bytecode
+
+    def get_bytecode(self: Any, script_path: str) -> Any:
+        with compile_lock:
+            return real_get_bytecode(self, script_path)
+    saved_get_bytecode = sc_module.ScriptCache.__dict__["get_bytecode"]
     saved = (
         Runtime.__dict__["instance"],
         Runtime.__dict__["exists"],
@@ -153,11 +165,13 @@ def one_server() -> Iterator[None]:
     Runtime.exists = classmethod(exists)  # type: ignore[method-assign,assignment]
     app_test.patch_config_options = lambda options: contextlib.nullcontext()
     app_test.ScriptCache = lambda: script_cache  # type: ignore[assignment,misc]
+    sc_module.ScriptCache.get_bytecode = get_bytecode  # type: ignore[method-assign]
     try:
         with patch_config_options({"global.appTest": True}):
             yield
     finally:
         Runtime.instance, Runtime.exists, app_test.patch_config_options, app_test.ScriptCache = saved  # type: ignore[method-assign]
+        sc_module.ScriptCache.get_bytecode = saved_get_bytecode  # type: ignore[method-assign]
 
 
 def run_sessions(n: int = SESSIONS) -> list[Outcome]:
