@@ -67,6 +67,8 @@ MAX_REQUESTS_PER_DAY = 1e10
 #: Fewest requests per day: one request in 1,000 days. Below it every cost rounds to $0 on screen, which would
 #: look like an answer (issue 16: 1e-300 requests/day showed "$0").
 MIN_REQUESTS_PER_DAY = 1e-3
+#: Slowest measured serving rate a self-hosting option may state (tokens/s per GPU).
+MIN_MEASURED_TOKENS_PER_S = 1e-3
 MAX_TOKENS_PER_REQUEST = 2**24  # 16,777,216 tokens
 MAX_OPTIONS = 50
 MAX_QUERY_VALUE_CHARS = 4000
@@ -309,11 +311,12 @@ class SelfHostOption(_Frozen):
     disaggregated: bool = False
     attention_layout: LayoutChoice = "auto"
     """Attention data-parallel, tensor-parallel within a node, or ``auto`` (the cheaper for the workload)."""
+    # at least 0.001 token/s per GPU: the fuzz suite found that a subnormal rate (2.2e-311) made TTFT infinite
     measured_prefill_tokens_per_s_per_gpu: (
-        Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None
+        Annotated[float, Field(ge=MIN_MEASURED_TOKENS_PER_S, le=1e9, allow_inf_nan=False)] | None
     ) = None
     measured_decode_tokens_per_s_per_gpu: (
-        Annotated[float, Field(gt=0, le=1e9, allow_inf_nan=False)] | None
+        Annotated[float, Field(ge=MIN_MEASURED_TOKENS_PER_S, le=1e9, allow_inf_nan=False)] | None
     ) = None
     acquisition: Acquisition = "rent"
     """rent (the default rental row), on_demand / reserved / spot (that basis), or buy (owned servers)."""

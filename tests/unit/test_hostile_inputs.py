@@ -446,3 +446,15 @@ def test_item7_whitespace_only_text_is_refused(field: str) -> None:
     row[field] = "  "
     with pytest.raises(ValidationError, match="blank"):
         Measurement.model_validate(row)
+
+
+@pytest.mark.parametrize("field", ["measured_prefill_tokens_per_s_per_gpu", "measured_decode_tokens_per_s_per_gpu"])
+def test_a_subnormal_measured_rate_is_refused(field: str) -> None:
+    """Found by the fuzz suite (test_any_scenario_field_set_to_junk): 2.2e-311 tokens/s made TTFT infinite."""
+    from pydantic import ValidationError
+
+    from costmodel.scenario import SelfHostOption
+
+    with pytest.raises(ValidationError, match=r"greater than or equal to 0\.001"):
+        SelfHostOption(model="deepseek-v4-flash", gpu="h200", **{field: 2.225073858507e-311})
+    assert getattr(SelfHostOption(model="deepseek-v4-flash", gpu="h200", **{field: 0.001}), field) == 0.001
