@@ -22,16 +22,14 @@ from costmodel.uncertainty import (
     SWANSON_WEIGHTS,
     UncertaintyError,
     UncertaintyRanges,
-    _api_costs,
-    _sample,
-    _self_host_costs,
-    _tri_inv,
     monte_carlo,
     scenario_for_draw,
     tornado_frame,
     uncertainty_columns,
     verdict_of,
 )
+from costmodel.uncertainty.draws import _api_costs, _sample, _self_host_costs
+from costmodel.uncertainty.model import _tri_inv
 
 AS_OF = dt.date(2026, 6, 1)
 
