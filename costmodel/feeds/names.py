@@ -1,0 +1,216 @@
+"""Maintained price feeds read offline: LiteLLM's price map and pydantic's genai-prices data.
+
+Two feeds, pinned to the versions tested (:data:`PINNED`):
+
+* **LiteLLM** ``model_prices_and_context_window.json`` (shipped in the ``litellm`` wheel as
+  ``litellm/model_prices_and_context_window_backup.json``): one JSON object per ``host/model`` key, prices in USD
+  per token, no dates; DeepSeek-style time-of-day prices in ``off_peak_pricing`` (windows of UTC hours on ISO
+  weekdays 1 = Monday ... 7 = Sunday).
+* **genai-prices** ``genai_prices/data.py``: Python source (a list of ``Provider(...)`` calls) with prices in
+  USD per 1M tokens, ``StartDateConstraint`` (a UTC date) and ``TimeOfDateConstraint`` (a daily UTC window, the
+  same on all seven days: the schema has no weekday field). It is **read, never imported or executed**: the
+  file is parsed with :mod:`ast` and only literals and the feed's own constructor names are evaluated.
+
+Each feed entry becomes a :class:`FeedEntry` in our units (USD per 1M tokens; peak windows as
+:class:`~costmodel.catalog.schema.PeakWindow`), mapped to our provider and model ids where we can
+(:func:`map_model`, :func:`map_provider`), with the reason when we cannot. :func:`review_feed` compares the
+entries with the catalogue's rows; :func:`apply_review` appends the new dated rows to ``prices.yaml``.
+
+The file reading here is explicit (``costmodel prices import``); everything else is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from costmodel.catalog.schema import PeakWindow
+
+FeedName = Literal["litellm", "genai-prices"]
+
+#: Largest feed file read (bytes). LiteLLM 1.110.2's map is 3.5 MB and genai-prices 0.2.3's data.py 1.6 MB;
+#: anything far larger is refused before it is read.
+MAX_FEED_BYTES = 16_000_000
+#: Most entries kept from one feed (LiteLLM 1.110.2 has 4,878).
+MAX_FEED_ENTRIES = 50_000
+#: The versions tested, with the sha256 of the original file in each package.
+PINNED: dict[str, tuple[str, str]] = {
+    "litellm": ("1.110.2", "8943af58bf9f979c6a4bef815687117ffa341e462a41faed9be17b5c33d3dcc2"),
+    "genai-prices": ("0.2.3", "5f4d8e175a91cf23cac17da33a4daa60a6a6c49525109c97e93db220d5197206"),
+}
+#: Highest believable price, USD per 1M tokens: a feed value above it is refused as a typo or a unit slip.
+MAX_USD_PER_MTOK = 10_000.0
+
+_EXTRACT_RE = re.compile(r"extract of (?P<pkg>[\w.-]+) (?P<ver>[\w.+-]+) .*?sha256 (?P<sha>[0-9a-f]{64})")
+
+
+class FeedError(ValueError):
+    """A feed file that cannot be read (missing, too large, malformed, hostile); the message is one line."""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One feed entry in our units. Prices are USD per 1M tokens at the *standard* (peak) rate; outside the
+    peak windows they are multiplied by ``off_peak_multiplier``."""
+
+    key: str
+    """The feed's own name for the entry (LiteLLM key; genai-prices ``provider:model id``)."""
+    host: str
+    """The feed's provider id (``fireworks_ai``, ``together``...)."""
+    api_model_name: str
+    provider: str | None
+    """Our provider id, None when the host is not mapped (routers, gateways)."""
+    model: str | None
+    """Our model id, None when the entry is not a model we carry."""
+    effective_from: dt.date | None
+    """Start of this price as the feed dates it (genai-prices ``StartDateConstraint``); None = undated."""
+    hit: float | None
+    miss: float | None
+    out: float | None
+    peak_windows: tuple[PeakWindow, ...] = ()
+    off_peak_multiplier: float = 1.0
+    source_url: str = ""
+    deprecated: bool = False
+    """Flagged deprecated by the feed (genai-prices)."""
+    deprecated_on: dt.date | None = None
+    """LiteLLM ``deprecation_date``: the entry is skipped on and after it."""
+    problem: str = ""
+    """Why the entry cannot become a catalogue row ("" when it can)."""
+    notes: str = ""
+    rates: tuple[tuple[str, dt.date | None, int, int, float, float, float], ...] = field(
+        default=(), repr=False
+    )
+    """The feed's own pricing, for :meth:`rates_at`: ``(kind, start_date, start_minute, end_minute, hit, miss,
+    out)`` in the feed's order (genai-prices: the last active one wins)."""
+    off_peak_mask: tuple[tuple[bool, ...], ...] = field(default=(), repr=False)
+    """LiteLLM: (7, 24) off-peak hours, Monday first; empty when the entry has no off-peak prices."""
+    off_peak_rates: tuple[float, float, float] | None = field(default=None, repr=False)
+
+    def rates_at(self, when: dt.datetime) -> tuple[float, float, float] | None:
+        """(hit, miss, out) USD per 1M tokens at ``when`` (UTC) under the feed's own rules; None when unpriced.
+
+        LiteLLM: the off-peak prices inside its off-peak windows (UTC hours on the weekdays it lists, weekday
+        taken in UTC), else the standard ones. genai-prices: the last conditional price whose constraint holds
+        (a start date compares the UTC date; a daily window the UTC time of day, every day of the week).
+        """
+        if self.rates:
+            chosen: tuple[float, float, float] | None = None
+            minute = when.hour * 60 + when.minute
+            for kind, start, m0, m1, h, mi, o in self.rates:
+                if kind == "always":
+                    ok = True
+                elif kind == "date":
+                    ok = start is not None and when.date() >= start
+                else:
+                    ok = (m0 <= minute < m1) if m0 < m1 else (minute >= m0 or minute < m1)
+                if ok:
+                    chosen = (h, mi, o)
+            return chosen
+        if self.hit is None or self.miss is None or self.out is None:
+            return None
+        if self.off_peak_mask and self.off_peak_rates and self.off_peak_mask[when.weekday()][when.hour]:
+            return self.off_peak_rates
+        return (self.hit, self.miss, self.out)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A feed file read and mapped."""
+
+    name: FeedName
+    version: str
+    sha256: str
+    """sha256 of the original package file (from the extract header for a committed extract)."""
+    entries: tuple[FeedEntry, ...]
+    extract: bool = False
+    """Whether the file is a trimmed extract (tests/data/feeds/) rather than the package's file."""
+
+    @property
+    def label(self) -> str:
+        """``LiteLLM 1.110.2`` / ``genai-prices 0.2.3``: the source of rows it adds."""
+        return f"{'LiteLLM' if self.name == 'litellm' else 'genai-prices'} {self.version}"
+
+
+# ---- names ------------------------------------------------------------------------------------------------
+
+#: Feed provider id -> our provider id, where the generic rule (lower case, ``_ai`` dropped) is not enough.
+_PROVIDERS = {
+    "fireworks_ai": "fireworks",
+    "together_ai": "together",
+    "azure_ai": "azure",
+    "moonshotai": "moonshot",
+    "vertex_ai-deepseek_models": "vertex",
+    "vertex_ai-moonshot_models": "vertex",
+}
+#: Feed providers that route to other hosts or resell: their prices are not a host's own.
+ROUTERS = ("openrouter", "vercel_ai_gateway", "clf_ai_gateway", "aihubmix", "opencode_go", "huggingface")
+
+
+def map_provider(host: str) -> tuple[str | None, str]:
+    """Our provider id for a feed's provider id, or (None, why)."""
+    h = host.strip().lower()
+    if any(h == r or h.startswith(r + "_") for r in ROUTERS):
+        return None, f"{host} routes to other hosts (not a host's own price)"
+    if h in _PROVIDERS:
+        return _PROVIDERS[h], ""
+    p = re.sub(r"_ai$", "", h)
+    p = re.sub(r"[^a-z0-9.-]+", "-", p).strip("-.")
+    if not p or not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", p) or len(p) > 60:
+        return None, f"provider {host[:40]!r} is not a usable id"
+    return p, ""
+
+
+_MODEL_RULES: tuple[tuple[str, str], ...] = (
+    (r"deepseek-v4-pro(-0813)?", "deepseek-v4-pro"),
+    (r"deepseek-v4-flash(-0731)?", "deepseek-v4-flash"),
+    (r"deepseek-v3\.2", "deepseek-v3.2"),
+    (r"kimi-k2\.6", "kimi-k2.6"),
+    (r"minimax-m3", "minimax-m3"),
+)
+#: Markers of a variant (a faster or regional tier, a fine-tune, a preview), never the plain model.
+_VARIANT = re.compile(
+    r"(-fast|-spot|-us|-ultrafast|-highspeed|:variant\d*|:priority|-fp4|-vision-exp|-speciale|-exp|-thinking|"
+    r"-abliterated|-f2|-code|-instruct|-preview)"
+)
+
+
+def normalise_model_name(name: str) -> str:
+    """The last path part, lower case, ``p`` between digits read as a dot (``v4p1`` = v4.1, ``k2p6`` = k2.6),
+    host prefixes (``fw-``, ``databricks-``, ``ps/``) and a ``-maas`` suffix dropped."""
+    n = name.strip().lower().rsplit("/", 1)[-1]
+    n = re.sub(r"(?<=\d)p(?=\d)", ".", n)
+    n = re.sub(r"^(fw-|databricks-)", "", n)
+    n = re.sub(r"-maas$", "", n)
+    n = re.sub(r"(kimi-k2)-(\d)$", r"\1.\2", n)  # kimi-k2-6 (Empirio) = kimi-k2.6
+    return n
+
+
+def map_model(name: str, provider: str | None) -> tuple[str | None, str]:
+    """Our model id for a feed's model name, or (None, why).
+
+    DeepSeek's own ``deepseek-v4-flash`` / ``deepseek-flash`` name has been served by V4.1-Flash since
+    2026-09-10; the catalogue keeps its first-party price under ``deepseek-v4-flash`` (data/prices.yaml). At a
+    host, V4.1-Flash is a different (552B) architecture the catalogue does not carry: not mapped.
+    """
+    n = normalise_model_name(name)
+    if provider == "deepseek" and n in ("deepseek-flash", "deepseek-v4-flash", "deepseek-v4.1-flash"):
+        return "deepseek-v4-flash", ""
+    if "v4.1-flash" in n or "v4-1-flash" in n:
+        return None, "V4.1-Flash (552B) is not in the catalogue (data/models.yaml)"
+    if _VARIANT.search(n):
+        return None, f"a variant ({_VARIANT.search(n).group(1).strip('-:')}), not the plain model"  # type: ignore[union-attr]
+    for pattern, model in _MODEL_RULES:
+        if re.fullmatch(pattern, n):
+            return model, ""
+    return None, "no catalogue model with this name"
+
+
+def _ours(name: str) -> bool:
+    """Whether a feed name belongs to a family we carry (the entries the review lists)."""
+    n = name.lower()
+    return any(f in n for f in ("deepseek", "kimi-k2", "minimax-m3"))
+
+
+# ---- reading ----------------------------------------------------------------------------------------------
