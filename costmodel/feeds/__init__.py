@@ -1,4 +1,7 @@
-"""Maintained price feeds read offline (LiteLLM, genai-prices), split by concern: names (the feed model: entries, pinned versions, name mapping), units, litellm, genai, reading, review (review and apply). The method is in the docstring of costmodel.feeds.names."""
+"""Maintained price feeds read offline (LiteLLM, genai-prices), split by concern: names (the feed model: entries,
+pinned versions, name mapping), units, litellm, genai, reading, review (review and apply). The method is in the
+docstring of costmodel.feeds.names.
+"""
 
 from __future__ import annotations
 
