@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from costmodel import charts
+from costmodel import traffic_charts
 from costmodel.catalog.schema import Catalogue
 from costmodel.growth import GrowthError, cheapest_changes, growth_projection
 from costmodel.present import md_literal
@@ -48,7 +48,7 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         except (GrowthError, ValueError, KeyError) as e:
             st.error(f"Growth: {md_literal(str(e).splitlines()[0])}", icon=":material/error:")
             return
-        st.altair_chart(charts.growth_chart(projection), width="stretch", key="calc_growth_chart")
+        st.altair_chart(traffic_charts.growth_chart(projection), width="stretch", key="calc_growth_chart")
         changes = cheapest_changes(projection)
         st.markdown(
             "\n".join(

@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages import calc_state as cs
 from app_pages import common
-from costmodel import charts
+from costmodel import traffic_charts
 from costmodel.present import md_literal
 from costmodel.presets import preset
 from costmodel.units import parse_token_count
@@ -122,20 +122,20 @@ def show() -> None:
             else ":material/bar_chart: API bills use the mean prompt (one bucket, or the prompt field was edited)."
         )
         st.altair_chart(
-            charts.log_hour_chart(charts.log_hour_frame(log.weekday_hour_requests), log.timezone),
+            traffic_charts.log_hour_chart(traffic_charts.log_hour_frame(log.weekday_hour_requests), log.timezone),
             width="stretch",
             key="calc_log_hours",
         )
         c1, c2 = st.columns(2)
         with c1:
             st.altair_chart(
-                charts.log_length_chart(charts.log_length_frame(log.prompt_histogram, "prompt")),
+                traffic_charts.log_length_chart(traffic_charts.log_length_frame(log.prompt_histogram, "prompt")),
                 width="stretch",
                 key="calc_log_prompt_hist",
             )
         with c2:
             st.altair_chart(
-                charts.log_length_chart(charts.log_length_frame(log.output_histogram, "output")),
+                traffic_charts.log_length_chart(traffic_charts.log_length_frame(log.output_histogram, "output")),
                 width="stretch",
                 key="calc_log_output_hist",
             )

@@ -19,7 +19,7 @@ import streamlit as st
 
 from app_pages import calc_growth, calc_log, calc_results, calc_tco, common
 from app_pages import calc_state as cs
-from costmodel import charts
+from costmodel import traffic_charts
 from costmodel.attention import KV_DTYPES
 from costmodel.present import md_literal
 from costmodel.presets import base_preset, custom_name, describe_workload, preset, preset_names
@@ -39,7 +39,7 @@ DEFAULT_PRESET = "chat"
 @st.cache_data(max_entries=256, show_spinner=False)
 def _profile_spec(profile: pd.DataFrame) -> dict[str, Any]:
     """The traffic-profile chart's Vega-Lite spec, built once per profile (every session shares it)."""
-    return charts.profile_chart(profile).to_dict(validate=False)  # validated in tests/unit/test_charts.py
+    return traffic_charts.profile_chart(profile).to_dict(validate=False)  # validated in tests/unit/test_charts.py
 
 
 common.init_state()

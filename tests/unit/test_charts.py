@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from costmodel import charts, report
+from costmodel import charts, report, traffic_charts
 from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.compare import compare_table, evaluate
 from costmodel.presets import preset
@@ -173,7 +173,7 @@ def test_every_chart_has_units_and_tooltips() -> None:
         charts.ratio_chart(att, "deepseek-v3.2"),
         charts.layer_chart(report.layer_breakdown_frame(models[1], 4096)),
         charts.sim_reads_chart(report.sim_reads_frame(report.miniature_mechanisms(), 64), 64),
-        charts.profile_chart(
+        traffic_charts.profile_chart(
             pd.DataFrame({"hour": range(24), "weekday": s.workload.hourly_profile_weekday, "weekend": 1.0})
         ),
     ):

@@ -79,11 +79,11 @@ def test_bad_growth_is_one_line(small_chat, cat, rate: float, months: int, messa
 def test_growth_chart_and_cli(doubling, capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from costmodel import charts
+    from costmodel import traffic_charts
     from costmodel.cli import main
     from costmodel.scenario import scenario_to_json
 
-    spec = charts.growth_chart(doubling).to_dict()
+    spec = traffic_charts.growth_chart(doubling).to_dict()
     assert spec["layer"][0]["encoding"]["y"]["title"] == "monthly cost (USD, log scale)"
     s = tmp_path / "s.json"
     small = preset("chat", DAY)
