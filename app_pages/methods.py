@@ -20,7 +20,7 @@ from costmodel import charts, serving
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MODULES = {
-    "costmodel.scenario": "Workload and scenario",
+    "costmodel.scenario.model": "Workload and scenario",
     "costmodel.pricing": "API bills",
     "costmodel.attention": "Attention (all mechanisms)",
     "costmodel.attention.dense": "MHA / GQA / MQA",

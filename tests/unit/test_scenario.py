@@ -329,7 +329,7 @@ def test_every_option_field_travels_in_the_url_and_the_app_editor() -> None:
     and by the calculator's editor. Both hand-kept lists must cover every field of the models."""
     import importlib
 
-    from costmodel import scenario as sc
+    from costmodel.scenario import query as sc
 
     assert set(sc._SELF_HOST_FIELDS) == set(SelfHostOption.model_fields)
     assert set(sc._API_FIELDS) == set(ApiOption.model_fields)
