@@ -39,7 +39,7 @@ DEFAULT_PRESET = "chat"
 @st.cache_data(max_entries=256, show_spinner=False)
 def _profile_spec(profile: pd.DataFrame) -> dict[str, Any]:
     """The traffic-profile chart's Vega-Lite spec, built once per profile (every session shares it)."""
-    return traffic_charts.profile_chart(profile).to_dict(validate=False)  # validated in tests/unit/test_charts.py
+    return common.vega_spec(traffic_charts.profile_chart(profile))
 
 
 common.init_state()

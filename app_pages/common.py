@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import zoneinfo
 from collections.abc import Iterator
 from typing import Any
 
+import altair as alt
+import pandas as pd
 import streamlit as st
+from streamlit import dataframe_util
 
 from costmodel.catalog import Catalogue, CatalogueError, Model, load_catalogue
 from costmodel.present import md_literal
@@ -154,3 +158,38 @@ def read_upload(uploaded: Any, what: str) -> str | None:
         st.error(f"{what}: not UTF-8 text.")
         return None
     return text
+
+
+def vega_spec(chart: Any) -> dict[str, Any]:
+    """The Vega-Lite spec of an Altair chart for ``st.vega_lite_chart``, its tables carried as Arrow bytes.
+
+    What ``st.altair_chart`` does, without its schema validation and without copying every row through Altair:
+    each view's DataFrame is turned into Arrow IPC bytes under a content-hash name in the spec's ``datasets``
+    (Streamlit moves those straight into the message), so building the spec and sending it on every rerun no
+    longer cost a JSON record per row. The chart itself is left as it was (its PNG/SVG export reads its data).
+    Schema validity: tests/unit/test_charts.py validates every chart builder."""
+    datasets: dict[str, bytes] = {}
+    swapped: list[tuple[Any, pd.DataFrame]] = []
+
+    def name_data(view: Any) -> None:
+        data = getattr(view, "data", alt.Undefined)
+        if isinstance(data, pd.DataFrame):
+            raw = dataframe_util.convert_anything_to_arrow_bytes(data)
+            name = "data-" + hashlib.sha256(raw).hexdigest()[:24]
+            datasets[name] = raw
+            swapped.append((view, data))
+            view.data = alt.NamedData(name=name)
+        for attr in ("layer", "hconcat", "vconcat", "concat"):
+            sub = getattr(view, attr, alt.Undefined)
+            if isinstance(sub, list):
+                for v in sub:
+                    name_data(v)
+
+    try:
+        name_data(chart)
+        spec: dict[str, Any] = chart.to_dict(validate=False)
+    finally:
+        for view, data in swapped:
+            view.data = data
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    return spec

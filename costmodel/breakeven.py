@@ -17,13 +17,15 @@ cheaper at every fraction.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from costmodel.pricing import ResolvedPrice, peak_traffic_fraction, workload_bill_arrays
-from costmodel.scenario import Scenario, SelfHostOption
+from costmodel.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, option_fleet_cost
+from costmodel.serving.estimate import ServingEstimate
 from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
@@ -53,6 +55,39 @@ class BreakEven:
     volume_reason: str
     cache_hit_fraction: float
     cache_hit_reason: str
+
+
+def _slope_floor(
+    w: Workload,
+    a: ServingAssumptions,
+    option: SelfHostOption,
+    usd_per_gpu_hour: float,
+    layouts: Sequence[ServingEstimate],
+    hourly: FloatArray,
+) -> tuple[float, float]:
+    """A floor under the self-hosting bill at every volume multiple ``x``: ``S(x) >= slope · x - slack``.
+
+    :func:`~costmodel.serving.fleet.fleet_cost` rents ``max(1, ceil(need / u / n - 1e-9))`` deployments of ``n``
+    GPUs an hour (always-on: the busiest hour's, every hour), so at least ``need / u - n·1e-9`` GPUs an hour
+    (twice the ``1e-9`` with two pools; always-on: the busiest hour's need in each of the 168 hours); summed over
+    the week, the cost is at least that work's GPU-hours at the target utilisation. ``slope`` is the least over the layouts, USD per month per volume multiple; ``slack``
+    USD per month (the rounding allowance, less the fixed monthly cost).
+    """
+    k = usd_per_gpu_hour * (1.0 + a.overhead_pct / 100.0) * w.days_per_month / 7.0
+    week = 168.0 * float(np.max(hourly)) if option.mode == "always_on" else float(np.sum(hourly))
+    slope = min(
+        (
+            k
+            * week
+            * (float(e.prefill_gpu_s_per_request[0]) + w.billed_output_tokens / e.decode_tokens_per_s_per_gpu)
+            / 3600.0
+            / a.target_utilization
+            for e in layouts
+        ),
+        default=0.0,
+    )
+    slack = k * max((e.memory.gpus for e in layouts), default=0) * 168.0 * 2e-9 - a.ops_usd_per_month
+    return slope, slack
 
 
 def break_even(
@@ -110,7 +145,11 @@ def break_even(
     a1 = float(api_cost(1.0, w.cache_hit_fraction))
     s = float(self_cost(X_MIN))
     hi = math.nan
-    if a1 > 0 and math.isfinite(s):
+    slope, slack = _slope_floor(w, a, option, ev.usd_per_gpu_hour, layouts, hourly)
+    floor = slope * (1.0 - 1e-9)
+    if floor > a1 and (floor - a1) * X_MIN > slack:
+        pass  # S(x) >= slope·x - slack > a1·x over the whole range: no crossing, no hops needed
+    elif a1 > 0 and math.isfinite(s):
         if a1 * X_MIN >= s:
             hi = s / a1  # already cheaper at the bottom of the range (one deployment)
         else:

@@ -41,6 +41,7 @@ from numpy.typing import ArrayLike
 from costmodel.attention import NoArchitectureError, attention_flops_per_token, attention_prefill_flops
 from costmodel.attention.common import tokens
 from costmodel.catalog import Model, ModelConfig
+from costmodel.memo import by_row_identity
 from costmodel.units import FloatArray
 
 __all__ = [
@@ -159,7 +160,8 @@ def _attention(c: ModelConfig, attention: str, ratio: int) -> tuple[float, float
     return float(d * h * hd + 2 * d * kv * hd + h * hd * d), 0.0
 
 
-def _layers(model: Model, include_mtp: bool) -> list[_Layer]:
+@by_row_identity()
+def _layers(model: Model, include_mtp: bool) -> tuple[_Layer, ...]:
     c = _cfg(model)
     attention = model.attention or ""
     n = c.num_hidden_layers + (c.num_nextn_predict_layers if include_mtp else 0)
@@ -181,7 +183,7 @@ def _layers(model: Model, include_mtp: bool) -> list[_Layer]:
                 vectors=2.0 * c.hidden_size + (0.0 if dense else c.n_routed_experts),
             )
         )
-    return out
+    return tuple(out)
 
 
 def _mtp_extra(c: ModelConfig) -> tuple[float, float]:
@@ -199,7 +201,7 @@ def component_params(model: Model) -> dict[str, float]:
     return _components(_cfg(model), _layers(model, include_mtp=False))
 
 
-def _components(c: ModelConfig, layers: list[_Layer]) -> dict[str, float]:
+def _components(c: ModelConfig, layers: tuple[_Layer, ...]) -> dict[str, float]:
     """:func:`component_params` of the main-model ``layers``."""
     dense = sum(x.attn_matmul + x.attn_vector + x.ffn_dense + x.router + x.vectors for x in layers)
     return {
@@ -224,6 +226,7 @@ def param_counts(model: Model) -> ParamCounts:
     return ParamCounts(total=total, active=active, mtp=mtp)
 
 
+@by_row_identity()
 def linear_flops_per_token(model: Model, *, include_mtp: bool = False) -> float:
     """FLOPs of the linear layers for one token: 2 × matmul weights multiplied (module docs).
 

@@ -28,6 +28,7 @@ from costmodel.attention.hca import HCA
 from costmodel.attention.mla import MLA
 from costmodel.attention.swa import V4Attention
 from costmodel.catalog import Model, ModelConfig
+from costmodel.memo import by_row_identity
 from costmodel.units import FloatArray
 
 __all__ = [
@@ -179,9 +180,15 @@ def _sum_layers(
 ) -> FloatArray:
     """``Σ_layers per_layer(mechanism)``; identical layers are computed once and multiplied by their count."""
     out = np.zeros(shape, dtype=np.float64)
-    for mech, n in Counter(layer_mechanisms(model, include_mtp=include_mtp)).items():
+    for mech, n in _layer_counts(model, include_mtp):
         out += n * per_layer(mech)
     return out
+
+
+@by_row_identity()
+def _layer_counts(model: Model, include_mtp: bool) -> tuple[tuple[Mechanism, int], ...]:
+    """Each distinct mechanism of the model's layers and its number of layers (computed once per model)."""
+    return tuple(Counter(layer_mechanisms(model, include_mtp=include_mtp)).items())
 
 
 def _check_dtype(kv_dtype: str) -> None:

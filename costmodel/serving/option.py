@@ -12,6 +12,7 @@ import numpy as np
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.feasibility import context_reason
+from costmodel.memo import by_row_identity
 from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
@@ -124,7 +125,7 @@ def evaluate_option(
         levels: efficiency levels to evaluate.
     """
     model = catalogue.model(option.model)
-    gpu = catalogue.gpu(option.gpu)
+    catalogue.gpu(option.gpu)  # an unknown GPU is a KeyError here, as before, whatever is cached
     vol = np.empty(0) if volume_scales is None else np.asarray(volume_scales, dtype=np.float64).reshape(-1)
     grid = (
         np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
@@ -139,44 +140,17 @@ def evaluate_option(
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason, {}, vol, {}, grid, {})
     # a prompt-length histogram: the longest bucket must fit the window, the memory plan holds the p99 request
     longest = math.ceil(workload.longest_prompt_tokens) if workload.prompt_histogram else workload.prompt_tokens
-    p99 = workload.prompt_tokens_at_share(0.99) if workload.prompt_histogram else workload.prompt_tokens
     too_long = context_reason(model, longest, workload.billed_output_tokens)
     if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
-    prompt = workload.prompt_tokens
-    hits = np.concatenate([[workload.cache_hit_fraction], grid])
-    wp = workpoint(
-        model,
-        option.precision,
-        context_tokens=prompt + workload.billed_output_tokens / 2.0,
-        prompt_tokens=prompt,
-        cached_tokens=hits * prompt,
-        max_tokens=max(prompt, p99) + workload.billed_output_tokens,
-        speculative=assumptions.speculative_decoding,
-        kv_dtype=assumptions.kv_dtype,
-    )
     requests = hourly_requests_utc(workload)
-    ttft = assumptions.ttft_ms_target
 
     def fleet(est: ServingEstimate, hourly: FloatArray, pf: float | FloatArray) -> FleetCost:
         return option_fleet_cost(est, hourly, pf, option, workload, assumptions, price)
 
-    def run(mem: MemoryPlan) -> _Layout:
+    def run(layout: _LayoutEstimates) -> _Layout:
         out = _Layout({}, {}, {}, {})
-        for level in levels:
-            every = estimate(
-                wp,
-                gpu,
-                efficiency=level,
-                tpot_ms_target=assumptions.tpot_ms_target,
-                ttft_ms_target=None,  # checked below, on each use's own cached lengths
-                mtp_acceptance=assumptions.mtp_acceptance,
-                measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
-                measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
-                memory=mem,
-                deployment="disaggregated" if option.disaggregated else "aggregated",
-            )
-            est = at_cached_lengths(every, slice(0, 1), ttft)
+        for level, (est, on_grid) in layout.items():
             out.estimates[level] = est
             ok = est.feasible and not price_reason
             pf = est.prefill_gpu_s_per_request[0]
@@ -184,8 +158,7 @@ def evaluate_option(
             out.volume_costs[level] = fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
             out_tok = workload.billed_output_tokens
             pf_all, dc_all, grid_ok = np.array([pf]), np.array([out_tok / est.decode_tokens_per_s_per_gpu]), False
-            if grid.size:
-                on_grid = at_cached_lengths(every, slice(1, None), ttft)
+            if on_grid is not None:
                 grid_ok = on_grid.feasible
                 out.cache_costs[level] = (
                     fleet(on_grid, requests, on_grid.prefill_gpu_s_per_request)
@@ -198,25 +171,11 @@ def evaluate_option(
             out.per_request[level] = PerRequestTable(est.memory.gpus, pf_all, dc_all, grid_ok) if ok else None
         return out
 
-    # The smallest deployment of each attention layout; of those that fit, the one that costs less for
-    # this workload at the scenario's efficiency level (the smallest is not always the cheapest: TP
-    # replicates the latent KV, so a larger DP deployment can serve more tokens per GPU).
-    def plan(layout: LayoutChoice) -> MemoryPlan:
-        return memory_plan(
-            wp.profile,
-            gpu,
-            kv_bytes_per_seq=wp.kv_bytes_per_seq,
-            kv_bytes_max_seq=wp.kv_bytes_max_seq,
-            gpus=option.gpus,
-            layout=layout,
-        )
-
-    layouts: tuple[LayoutChoice, ...] = (
-        ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)
-    )
-    # dict.fromkeys: a TP search that ends at one GPU (TP1) finds the DP plan again, costed once
-    fitting = dict.fromkeys(m for m in map(plan, layouts) if m.fits)
-    candidates = [run(m) for m in fitting] or [run(plan(option.attention_layout))]
+    shape = workload.model_copy(update=_VOLUME_FREE)
+    candidates = [
+        run(layout)
+        for layout in _layout_estimates(catalogue, option, shape, assumptions, grid.tobytes(), tuple(levels))
+    ]
 
     def monthly(c: _Layout) -> float:
         cost = c.costs.get(assumptions.efficiency)
@@ -249,6 +208,95 @@ def evaluate_option(
             lv: tuple(t for c in candidates if (t := c.per_request.get(lv)) is not None) for lv in levels
         },
     )
+
+
+
+#: The workload fields that only scale or place the traffic (requests per day, hourly profiles, weekend weight,
+#: time zone, days per month): set to constants in the key of :func:`_layout_estimates`, so that editing them
+#: re-costs the fleets without re-estimating the serving rates.
+_VOLUME_FREE: dict[str, object] = {
+    "requests_per_day": 1.0,
+    "hourly_profile_weekday": (1.0,) * 24,
+    "hourly_profile_weekend": (1.0,) * 24,
+    "weekend_day_weight": 1.0,
+    "timezone": "UTC",
+    "days_per_month": 30.0,
+}
+
+#: Per efficiency level: the estimate at the workload's own cached share, and over the cache-hit grid (None: no grid).
+_LayoutEstimates = dict[EfficiencyLevel, tuple[ServingEstimate, "ServingEstimate | None"]]
+
+
+@by_row_identity(maxsize=256)
+def _layout_estimates(
+    catalogue: Catalogue,
+    option: SelfHostOption,
+    shape: Workload,
+    assumptions: ServingAssumptions,
+    grid_bytes: bytes,
+    levels: tuple[EfficiencyLevel, ...],
+) -> tuple[_LayoutEstimates, ...]:
+    """The serving estimates of each attention layout costed (those that fit, or the option's own when none
+    does), per level: what :func:`evaluate_option` costs fleets from. They depend on the request's shape, not
+    on how many requests come or when (``shape`` has the :data:`_VOLUME_FREE` fields set to constants), so a
+    volume or profile edit, and the Monte Carlo's re-evaluations at the same shape, reuse them (cached per
+    catalogue, option, shape, assumptions, cache-hit grid and levels; results are only read)."""
+    model = catalogue.model(option.model)
+    gpu = catalogue.gpu(option.gpu)
+    grid = np.frombuffer(grid_bytes, dtype=np.float64)
+    p99 = shape.prompt_tokens_at_share(0.99) if shape.prompt_histogram else shape.prompt_tokens
+    prompt = shape.prompt_tokens
+    hits = np.concatenate([[shape.cache_hit_fraction], grid])
+    wp = workpoint(
+        model,
+        option.precision,
+        context_tokens=prompt + shape.billed_output_tokens / 2.0,
+        prompt_tokens=prompt,
+        cached_tokens=hits * prompt,
+        max_tokens=max(prompt, p99) + shape.billed_output_tokens,
+        speculative=assumptions.speculative_decoding,
+        kv_dtype=assumptions.kv_dtype,
+    )
+    ttft = assumptions.ttft_ms_target
+
+    def run(mem: MemoryPlan) -> _LayoutEstimates:
+        out: _LayoutEstimates = {}
+        for level in levels:
+            every = estimate(
+                wp,
+                gpu,
+                efficiency=level,
+                tpot_ms_target=assumptions.tpot_ms_target,
+                ttft_ms_target=None,  # checked below, on each use's own cached lengths
+                mtp_acceptance=assumptions.mtp_acceptance,
+                measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
+                measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
+                memory=mem,
+                deployment="disaggregated" if option.disaggregated else "aggregated",
+            )
+            on_grid = at_cached_lengths(every, slice(1, None), ttft) if grid.size else None
+            out[level] = (at_cached_lengths(every, slice(0, 1), ttft), on_grid)
+        return out
+
+    # The smallest deployment of each attention layout; of those that fit, :func:`evaluate_option` keeps the one
+    # that costs less for the workload at the scenario's efficiency level (the smallest is not always the
+    # cheapest: TP replicates the latent KV, so a larger DP deployment can serve more tokens per GPU).
+    def plan(layout: LayoutChoice) -> MemoryPlan:
+        return memory_plan(
+            wp.profile,
+            gpu,
+            kv_bytes_per_seq=wp.kv_bytes_per_seq,
+            kv_bytes_max_seq=wp.kv_bytes_max_seq,
+            gpus=option.gpus,
+            layout=layout,
+        )
+
+    layouts: tuple[LayoutChoice, ...] = (
+        ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)
+    )
+    # dict.fromkeys: a TP search that ends at one GPU (TP1) finds the DP plan again, costed once
+    fitting = dict.fromkeys(m for m in map(plan, layouts) if m.fits)
+    return tuple(run(m) for m in fitting) or (run(plan(option.attention_layout)),)
 
 
 def option_label(option: SelfHostOption) -> str:

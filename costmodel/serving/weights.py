@@ -13,6 +13,7 @@ from costmodel.compute import (
     param_counts,
     routed_expert_params,
 )
+from costmodel.memo import by_row_identity
 from costmodel.scenario import PRECISION_PLANS, PrecisionPlan
 
 Component = Literal["routed_experts", "shared_experts", "dense", "embeddings"]
@@ -107,6 +108,7 @@ class ModelProfile:
     index_precision: Precision = "bf16"
 
 
+@by_row_identity()
 def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: bool = False) -> ModelProfile:
     """Weight bytes and FLOP split of ``model`` under ``plan``.
 

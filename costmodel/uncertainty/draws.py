@@ -140,6 +140,32 @@ def _fleet_cost(
     return out
 
 
+def _cost_slope_floor(
+    m: _Model, i: int, slots: list[_Slot], price: FloatArray, overhead_pct: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """A floor under :func:`_option_cost` at every volume multiple ``x``: ``cost(x) >= slope * x - slack``.
+
+    Each layout rents ``max(1, ceil(need - 1e-9))`` deployments an hour, at least ``need - 1e-9``: so its cost is at
+    least the cost of the GPU-seconds of work at the target utilisation, ``x × k Σ_h hours_h r_h (pf + dc) / 3600 / u``
+    (plus the fixed monthly cost), less ``k n 168 × 2e-9`` for the ``1e-9`` (two pools when disaggregated).
+    ``slope`` is the least of the layouts' (inf where none is costed); ``slack`` is the largest, less the fixed cost.
+    USD per month per volume multiple, USD per month.
+    """
+    sh = m.self_host[i]
+    a = m.scenario.assumptions
+    k = price * (1.0 + overhead_pct / 100.0) * m.scenario.workload.days_per_month / 7.0
+    hours, counts = (
+        (np.array([m.hourly_max]), np.array([168.0])) if sh.mode == "always_on" else (m.hourly_unique, m.hourly_counts)
+    )
+    work = float(hours @ counts)  # requests a week at x = 1, each hour weighted by how often it occurs
+    slope, slack = np.full(price.size, np.inf), np.zeros(price.size)
+    for t in slots:
+        b = np.where(t.valid, k * work * (t.pf + t.dc) / 3600.0 / a.target_utilization, np.inf)
+        slope = np.minimum(slope, b)
+        slack = np.maximum(slack, np.where(t.valid, k * t.n * 168.0 * 2e-9, 0.0))
+    return slope, slack - a.ops_usd_per_month
+
+
 def _option_cost(
     m: _Model, i: int, slots: list[_Slot], price: FloatArray, overhead_pct: FloatArray, volume: FloatArray
 ) -> FloatArray:

@@ -18,6 +18,7 @@ from costmodel.uncertainty.draws import (
     _api_costs,
     _base_draws,
     _cache_value,
+    _cost_slope_floor,
     _option_cost,
     _sample,
     _self_host_costs,
@@ -214,7 +215,12 @@ def _break_even(m: _Model, d: Draws, i: int, j: int) -> tuple[FloatArray, int]:
     ok = (a1 > 0) & np.isfinite(a1) & np.isfinite(s)
     bottom = ok & (a1 * X_MIN >= s)
     hi[bottom] = s[bottom] / a1[bottom]
-    active = np.flatnonzero(ok & ~bottom)
+    # no crossing anywhere when even the cost of the work alone (no whole-GPU rounding) rises faster than the API:
+    # settled as none at once, instead of hopping towards X_MAX (and stopping unsettled when the slopes are close)
+    slope, slack = _cost_slope_floor(m, i, slots, d.price[i], d.overhead_pct)
+    floor = slope * (1.0 - 1e-9)
+    never = (floor > a1) & ((floor - a1) * X_MIN > slack)
+    active = np.flatnonzero(ok & ~bottom & ~never)
     for _ in range(MAX_BREAK_EVEN_HOPS):
         if not active.size:
             break

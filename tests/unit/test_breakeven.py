@@ -150,3 +150,38 @@ def test_break_even_agrees_with_the_table_when_the_layout_switches(catalogue: Ca
     api_cost = api_bill(api, w, catalogue, AS_OF).monthly_cost_usd
     row = self_host_rows(s.model_copy(update={"workload": w}), catalogue).iloc[0]
     assert api_cost == pytest.approx(float(row["monthly_cost_usd"]), rel=0.01)
+
+
+def _with_ops(name: str) -> Scenario:
+    """A preset with every self-hosting option also autoscaled and disaggregated, and a fixed monthly cost."""
+    from costmodel.presets import preset
+
+    s = preset(name, AS_OF)
+    extra = tuple(
+        o.model_copy(update={"mode": "autoscaled", "disaggregated": True}) for o in s.self_host_options
+    )
+    a = s.assumptions.model_copy(update={"ops_usd_per_month": 20_000.0, "overhead_pct": 15.0})
+    return s.model_copy(update={"self_host_options": (*s.self_host_options, *extra), "assumptions": a})
+
+
+@pytest.mark.parametrize("name", ["chat", "rag-long-docs", "agentic-coding", "doc-analysis-1m", "overnight-batch"])
+@pytest.mark.parametrize("ops", [False, True])
+def test_slope_floor_skips_hops_without_changing_any_break_even(
+    catalogue: Catalogue, name: str, ops: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The volume search stops at once for a pair whose self-hosting bill, even without whole-GPU rounding, rises
+    faster than the API's (breakeven._slope_floor); with the floor switched off (slope 0: every pair hops to the
+    end of the range) every pair of every preset must give the same break-even and the same reason."""
+    import costmodel.breakeven as be_module
+    from costmodel.presets import preset
+
+    s = _with_ops(name) if ops else preset(name, AS_OF)
+    fast = evaluate(s, catalogue).break_evens
+    monkeypatch.setattr(be_module, "_slope_floor", lambda *args: (0.0, 0.0))
+    slow = evaluate(s, catalogue).break_evens
+    assert len(fast) == len(slow) > 0
+    for (sh, api, a), (_, _, b) in zip(fast, slow, strict=True):
+        assert a.volume_reason == b.volume_reason, (sh, api)
+        for f in ("requests_per_day", "monthly_tokens", "monthly_cost_usd"):
+            x, y = getattr(a, f), getattr(b, f)
+            assert (math.isnan(x) and math.isnan(y)) or x == y, (sh, api, f, x, y)
