@@ -8,6 +8,7 @@ A scenario that cannot be priced shows one st.error and the last good results st
 
 from __future__ import annotations
 
+import functools
 import io
 import threading
 from collections.abc import Callable
@@ -68,7 +69,7 @@ class Shown:
 
     ev: Evaluation
     _parts: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.RLock = field(default_factory=threading.RLock)  # parts may build on other parts
 
     def part(self, name: str, build: Callable[[], T]) -> T:
         """The part ``name``, built by ``build`` the first time it is asked for."""
@@ -81,23 +82,47 @@ class Shown:
     def verdict(self) -> Verdict:
         return self.part("verdict", lambda: verdict(self.ev.scenario, self.ev.table, self.ev.break_even))
 
-    def chart(self, view: str) -> tuple[Any, dict[str, Any]]:
-        """The Altair chart ``view`` (for the PNG/SVG export) and its Vega-Lite spec (what the page draws: building
-        the chart and validating its spec was most of an unchanged rerun)."""
+    def chart(self, view: str) -> Any:
+        """The Altair chart ``view`` (for the PNG/SVG downloads: built when one is clicked)."""
 
-        def build() -> tuple[Any, dict[str, Any]]:
+        def build() -> Any:
             ev = self.ev
             if view == "volume":
-                chart: Any = charts.cost_volume_chart(ev.curves, ev.break_even, highlight=_headline_pair(ev))
-            elif view == "breakdown":
-                chart = charts.breakdown_chart(charts.breakdown_frame(ev.table, ev.curves))
-            elif view == "band":
-                chart = charts.band_chart(charts.band_frame(ev.table))
-            else:
-                raise ValueError(f"unknown chart view {view!r}")
-            return chart, common.vega_spec(chart)
+                return charts.cost_volume_from_layers(self._volume_layers())
+            if view == "breakdown":
+                return charts.breakdown_chart(charts.breakdown_frame(ev.table, ev.curves))
+            if view == "band":
+                return charts.band_chart(charts.band_frame(ev.table))
+            raise ValueError(f"unknown chart view {view!r}")
 
         return self.part(f"chart:{view}", build)
+
+    def spec(self, view: str) -> dict[str, Any]:
+        """The Vega-Lite spec the page draws of ``view``. The cost-vs-volume chart, redrawn on every change, is its
+        layers' data in a template shared by every chart of the same options (:func:`_volume_template`):
+        building the Altair chart and its spec was a fifth of a rerun."""
+        if view == "volume":
+            return self.part("spec:volume", lambda: common.with_data(*_volume_spec_parts(self._volume_layers())))
+        return self.part(f"spec:{view}", lambda: common.vega_spec(self.chart(view)))
+
+    def _volume_layers(self) -> charts.VolumeLayers:
+        ev = self.ev
+        return self.part(
+            "volume_layers", lambda: charts.cost_volume_layers(ev.curves, ev.break_even, _headline_pair(ev))
+        )
+
+
+def _volume_spec_parts(layers: charts.VolumeLayers) -> tuple[dict[str, Any], tuple[pd.DataFrame, ...]]:
+    return _volume_template(layers.key, tuple(tuple(f.columns) for f in layers.frames)), layers.frames
+
+
+@functools.lru_cache(maxsize=64)
+def _volume_template(
+    key: tuple[tuple[str, str, str | None], ...], columns: tuple[tuple[str, ...], ...]
+) -> dict[str, Any]:
+    """The cost-vs-volume chart's spec without its data, per set of options (``key``) and layer columns."""
+    empty = charts.VolumeLayers(key, tuple(pd.DataFrame(columns=list(c)) for c in columns))
+    return common.vega_template(charts.cost_volume_from_layers(empty))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={Scenario: hash})
@@ -266,13 +291,15 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         required=True,
         key="calc_chart",
     )
+    chart: Callable[[], Any] | None
     if view in ("volume", "breakdown", "band"):
-        chart, spec = shown.chart(view)
         st.vega_lite_chart(
-            spec, width="stretch", height=560 if view == "volume" else "content", key=f"calc_chart_{view}"
+            shown.spec(view), width="stretch", height=560 if view == "volume" else "content", key=f"calc_chart_{view}"
         )
+        chart = functools.partial(shown.chart, view)
     else:
-        chart = calc_uncertainty.chart(view, unc, ev)
+        drawn = calc_uncertainty.chart(view, unc, ev)
+        chart = None if drawn is None else (lambda: drawn)
     if view == "volume" and not be.empty:
         with st.expander("Break-even points: every self-hosting option against every API"):
             st.dataframe(
@@ -302,9 +329,9 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
-        ("Chart PNG", lambda: charts.chart_png(chart), f"{view}.png", "image/png", "image", "png",
+        ("Chart PNG", lambda: charts.chart_png(chart()), f"{view}.png", "image/png", "image", "png",
          "The chart shown above, as an image (drawn when you click)."),
-        ("Chart SVG", lambda: charts.chart_svg(chart), f"{view}.svg", "image/svg+xml", "image", "svg",
+        ("Chart SVG", lambda: charts.chart_svg(chart()), f"{view}.svg", "image/svg+xml", "image", "svg",
          "The chart shown above, as a vector drawing."),
     ]  # fmt: skip
     if chart is None:  # a chart view that could not be drawn: no chart to download

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import altair as alt
@@ -72,9 +71,19 @@ def init_state() -> None:
         st.session_state.setdefault(key, value.copy() if isinstance(value, list | dict) else value)
 
 
-@st.cache_data(max_entries=4, ttl=3600, show_spinner="Loading the catalogue…")
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner="Loading the catalogue…")
 def _load(data_dir: str | None) -> Catalogue:
+    """One catalogue object per process, shared (it is frozen): costmodel caches what it derives from a catalogue
+    row by the row's identity (costmodel.memo), which a copy per rerun (st.cache_data) would defeat."""
     return load_catalogue(data_dir)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _with_models(_base: Catalogue, base_id: int, models_json: tuple[str, ...]) -> Catalogue:
+    """The catalogue with uploaded models added, one object per set of uploads (so it too stays the same object
+    across reruns); keyed on the base's identity and the models' JSON."""
+    extra = tuple(Model.model_validate_json(m) for m in models_json)
+    return _base.model_copy(update={"models": (*_base.models, *extra)})
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -105,7 +114,7 @@ def catalogue() -> Catalogue:
     extra = custom_models()
     if not extra:
         return base
-    return base.model_copy(update={"models": (*base.models, *extra)})
+    return _with_models(base, id(base), tuple(m.model_dump_json() for m in extra))
 
 
 def today() -> dt.date:
@@ -164,21 +173,26 @@ def vega_spec(chart: Any) -> dict[str, Any]:
     """The Vega-Lite spec of an Altair chart for ``st.vega_lite_chart``, its tables carried as Arrow bytes.
 
     What ``st.altair_chart`` does, without its schema validation and without copying every row through Altair:
-    each view's DataFrame is turned into Arrow IPC bytes under a content-hash name in the spec's ``datasets``
-    (Streamlit moves those straight into the message), so building the spec and sending it on every rerun no
-    longer cost a JSON record per row. The chart itself is left as it was (its PNG/SVG export reads its data).
-    Schema validity: tests/unit/test_charts.py validates every chart builder."""
-    datasets: dict[str, bytes] = {}
+    each view's DataFrame is turned into Arrow IPC bytes (Streamlit moves those straight into the message), so
+    building the spec and sending it on every rerun no longer cost a JSON record per row. The chart itself is
+    left as it was (its PNG/SVG export reads its data). Schema validity: tests/unit/test_charts.py validates
+    every chart builder."""
+    frames: list[pd.DataFrame] = []
+    spec = vega_template(chart, frames)
+    return with_data(spec, frames)
+
+
+def vega_template(chart: Any, frames: list[pd.DataFrame] | None = None) -> dict[str, Any]:
+    """The spec of ``chart`` with the data of its ``i``-th view (depth first) named ``view-i`` and left out
+    (appended to ``frames`` when given): two charts drawn by the same code from the same structure and other
+    data share it, so :func:`with_data` of the new data is the new chart's spec."""
     swapped: list[tuple[Any, pd.DataFrame]] = []
 
     def name_data(view: Any) -> None:
         data = getattr(view, "data", alt.Undefined)
         if isinstance(data, pd.DataFrame):
-            raw = dataframe_util.convert_anything_to_arrow_bytes(data)
-            name = "data-" + hashlib.sha256(raw).hexdigest()[:24]
-            datasets[name] = raw
             swapped.append((view, data))
-            view.data = alt.NamedData(name=name)
+            view.data = alt.NamedData(name=f"view-{len(swapped) - 1}")
         for attr in ("layer", "hconcat", "vconcat", "concat"):
             sub = getattr(view, attr, alt.Undefined)
             if isinstance(sub, list):
@@ -191,5 +205,12 @@ def vega_spec(chart: Any) -> dict[str, Any]:
     finally:
         for view, data in swapped:
             view.data = data
-    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    if frames is not None:
+        frames.extend(data for _, data in swapped)
     return spec
+
+
+def with_data(template: dict[str, Any], frames: Sequence[pd.DataFrame]) -> dict[str, Any]:
+    """``template`` (:func:`vega_template`) with ``frames`` as its views' data, as Arrow IPC bytes."""
+    datasets = {f"view-{i}": dataframe_util.convert_anything_to_arrow_bytes(f) for i, f in enumerate(frames)}
+    return {**template, "datasets": {**template.get("datasets", {}), **datasets}}

@@ -8,6 +8,7 @@ reshape a comparison table for drawing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -173,7 +174,7 @@ def validation_chart(df: pd.DataFrame) -> alt.LayerChart:
     band = (
         alt.Chart(ok)
         .mark_rule(opacity=0.45, strokeWidth=2)
-        .encode(x=x, y=alt.Y("predicted_low:Q", scale=scale), y2="predicted_high:Q", color=alt.Color("gpu:N"))
+        .encode(x=x, y=alt.Y("predicted_low:Q", scale=scale), y2=alt.Y2("predicted_high:Q"), color=alt.Color("gpu:N"))
     )
     points = (
         alt.Chart(ok)
@@ -186,7 +187,7 @@ def validation_chart(df: pd.DataFrame) -> alt.LayerChart:
             tooltip=tip,
         )
     )
-    line = alt.Chart(diag).mark_line(strokeDash=[4, 4], color="gray").encode(x="x:Q", y="y:Q")
+    line = alt.Chart(diag).mark_line(strokeDash=[4, 4], color="gray").encode(x=alt.X("x:Q"), y=alt.Y("y:Q"))
     return alt.LayerChart(
         layer=[line, band, points], title="Predicted vs measured (dashed: equal; bars: the low-high band)"
     )
@@ -203,6 +204,63 @@ def _name(df: pd.DataFrame, label: str = "label", fallback: str = "option") -> p
     return df[label].fillna(df[fallback]) if label in df.columns else df[fallback]
 
 
+@dataclass(frozen=True)
+class VolumeLayers:
+    """What :func:`cost_volume_chart` draws: the data of each of its layers, in order (``frames``: the efficiency
+    band, the lines, the volume rule and its label, the other break-even circles, the headline circle and its
+    label), and everything else the chart depends on (``key``: each option's name, kind and group, which set the
+    legend, the colours and the dashes). Two charts with the same ``key`` differ only in their data."""
+
+    key: tuple[tuple[str, str, str | None], ...]
+    frames: tuple[pd.DataFrame, ...]
+
+
+def cost_volume_layers(
+    curves: pd.DataFrame, break_even: pd.DataFrame, highlight: tuple[str, str] | None = None
+) -> VolumeLayers:
+    """The layers' data of :func:`cost_volume_chart` (see it for what is drawn)."""
+    now = curves[curves["current"].astype(bool)].head(1)[["requests_per_day"]].copy()
+    # only the columns drawn: the chart's data travels to the browser on every change
+    if "group" not in curves.columns:
+        curves = curves.assign(group=None)
+    curves = curves.assign(name=_name(curves))[
+        ["name", "kind", "group", "requests_per_day", "monthly_cost_usd", *_BAND]
+    ]
+    kinds = curves.drop_duplicates("name")[["name", "kind", "group"]]
+    key = tuple(
+        (str(n), str(k), g if isinstance(g, str) else None)
+        for n, k, g in zip(kinds["name"], kinds["kind"], kinds["group"], strict=True)
+    )
+    now["text"] = [f"your volume: {v:,.0f}/day" for v in now["requests_per_day"]]
+    found = break_even[np.isfinite(pd.to_numeric(break_even["requests_per_day"], errors="coerce"))].copy()
+    if not curves.empty:
+        lo, hi = curves["requests_per_day"].min(), curves["requests_per_day"].max()
+        found = found[found["requests_per_day"].between(lo, hi)]
+    found["self_host_name"] = _name(found, "self_host_label", "self_host")
+    found["api_name"] = _name(found, "api_label", "api")
+    headline = [
+        highlight is not None and (sh, api) == tuple(highlight)
+        for sh, api in zip(found["self_host"], found["api"], strict=True)
+    ]
+    found["headline"] = pd.Series(headline, index=found.index, dtype=bool)
+    found["text"] = [f"break-even: {v:,.0f}/day" for v in found["requests_per_day"]]
+    circles = ["self_host", "api", "self_host_name", "api_name", "requests_per_day", "monthly_cost_usd", "text"]
+    found = found[[*circles, "headline"]]
+    main = found[found["headline"]][circles]
+    return VolumeLayers(
+        key=key,
+        frames=(
+            curves[curves["kind"] == "self_host"].dropna(subset=list(_BAND)),
+            curves.drop(columns=list(_BAND)),
+            now,
+            now,
+            found[~found["headline"]][circles],
+            main,
+            main,
+        ),
+    )
+
+
 def cost_volume_chart(
     curves: pd.DataFrame, break_even: pd.DataFrame, highlight: tuple[str, str] | None = None
 ) -> alt.LayerChart:
@@ -210,13 +268,12 @@ def cost_volume_chart(
     self-hosting), the self-hosting efficiency band shaded, the scenario's volume ruled and labelled, and the
     break-even points circled, the ``highlight`` pair (self-hosting option, API option: the verdict's) labelled
     with its volume; every circle's tooltip names the pair and the volume."""
-    now = curves[curves["current"].astype(bool)].head(1)[["requests_per_day"]].copy()
-    # only the columns drawn: the chart's data travels to the browser as JSON on every change
-    if "group" not in curves.columns:
-        curves = curves.assign(group=None)
-    curves = curves.assign(name=_name(curves))[
-        ["name", "kind", "group", "requests_per_day", "monthly_cost_usd", *_BAND]
-    ]
+    return cost_volume_from_layers(cost_volume_layers(curves, break_even, highlight))
+
+
+def cost_volume_from_layers(layers: VolumeLayers) -> alt.LayerChart:
+    """:func:`cost_volume_chart` drawn from its layers' data (:func:`cost_volume_layers`)."""
+    band_data, line_data, now, now_text, other_data, main, main_text = layers.frames
     x = alt.X(
         "requests_per_day:Q",
         title="volume (requests per day, log scale)",
@@ -228,13 +285,9 @@ def cost_volume_chart(
     # One legend names every option: colour and dash (solid = API, dashed = self-hosting) share the field and
     # the legend, so each entry shows the line as drawn.
     # dotted: an API of a third-party host of the open weights (group "Open weights, hosted", tables.option_group)
-    kinds = curves.drop_duplicates("name")[["name", "kind", "group"]]
-    names = kinds["name"].tolist()
-    dashes = [
-        [6, 3] if k == "self_host" else [2, 2] if g == GROUP_HOSTED else [1, 0]
-        for k, g in zip(kinds["kind"], kinds["group"], strict=True)
-    ]
-    hosted = (kinds["group"] == GROUP_HOSTED).any()
+    names = [n for n, _, _ in layers.key]
+    dashes = [[6, 3] if k == "self_host" else [2, 2] if g == GROUP_HOSTED else [1, 0] for _, k, g in layers.key]
+    hosted = any(g == GROUP_HOSTED for _, _, g in layers.key)
     legend = _legend(
         "option (solid: API, "
         + ("dotted: open weights, hosted, " if hosted else "")
@@ -252,14 +305,14 @@ def cost_volume_chart(
         alt.Tooltip("monthly_cost_usd:Q", title="monthly cost (USD)", format="$,.0f"),
     ]
     band = (
-        alt.Chart(curves[curves["kind"] == "self_host"].dropna(subset=list(_BAND)))
+        alt.Chart(band_data)
         .mark_area(opacity=0.15)
         .encode(
             x=x,
             y=alt.Y(
                 "monthly_cost_usd_pessimistic:Q", scale=y_scale, title=y_title, axis=alt.Axis(format="$~s")
             ),
-            y2="monthly_cost_usd_optimistic:Q",
+            y2=alt.Y2("monthly_cost_usd_optimistic:Q"),
             fill=alt.Fill("name:N", scale=alt.Scale(domain=names), legend=legend),  # merges with colour
             tooltip=[
                 alt.Tooltip("name:N", title="option"),
@@ -278,7 +331,7 @@ def cost_volume_chart(
         )
     )
     lines = (
-        alt.Chart(curves.drop(columns=list(_BAND)))
+        alt.Chart(line_data)
         .mark_line()
         .encode(
             x=x,
@@ -288,7 +341,6 @@ def cost_volume_chart(
             tooltip=tip,
         )
     )
-    now["text"] = [f"your volume: {v:,.0f}/day" for v in now["requests_per_day"]]
     rule = (
         alt.Chart(now)
         .mark_rule(color="gray", strokeDash=[2, 2])
@@ -298,22 +350,10 @@ def cost_volume_chart(
         )
     )
     rule_text = (
-        alt.Chart(now)
+        alt.Chart(now_text)
         .mark_text(align="left", baseline="top", dx=4, dy=4, color="gray", fontSize=12)
-        .encode(x=x, y=alt.value(0), text="text:N")
+        .encode(x=x, y=alt.YValue(0), text=alt.Text("text:N"))  # type: ignore[no-untyped-call]
     )
-    found = break_even[np.isfinite(pd.to_numeric(break_even["requests_per_day"], errors="coerce"))].copy()
-    if not curves.empty:
-        lo, hi = curves["requests_per_day"].min(), curves["requests_per_day"].max()
-        found = found[found["requests_per_day"].between(lo, hi)]
-    found["self_host_name"] = _name(found, "self_host_label", "self_host")
-    found["api_name"] = _name(found, "api_label", "api")
-    headline = [
-        highlight is not None and (sh, api) == tuple(highlight)
-        for sh, api in zip(found["self_host"], found["api"], strict=True)
-    ]
-    found["headline"] = pd.Series(headline, index=found.index, dtype=bool)
-    found["text"] = [f"break-even: {v:,.0f}/day" for v in found["requests_per_day"]]
     circle_tip = [
         alt.Tooltip("self_host_name:N", title="self-hosting"),
         alt.Tooltip("api_name:N", title="against the API"),
@@ -321,20 +361,19 @@ def cost_volume_chart(
         alt.Tooltip("monthly_cost_usd:Q", title="both cost (USD/month)", format="$,.0f"),
     ]
     others = (
-        alt.Chart(found[~found["headline"]])
+        alt.Chart(other_data)
         .mark_point(shape="circle", size=60, filled=False, strokeWidth=1.5, color="#6e7781")
         .encode(x=x, y=alt.Y("monthly_cost_usd:Q", scale=y_scale), tooltip=circle_tip)
     )
-    main = found[found["headline"]]
     headline = (
         alt.Chart(main)
         .mark_point(shape="circle", size=220, filled=False, strokeWidth=3, color="black")
         .encode(x=x, y=alt.Y("monthly_cost_usd:Q", scale=y_scale), tooltip=circle_tip)
     )
     headline_text = (
-        alt.Chart(main)
+        alt.Chart(main_text)
         .mark_text(align="left", dx=10, dy=-10, fontWeight="bold", fontSize=12)
-        .encode(x=x, y=alt.Y("monthly_cost_usd:Q", scale=y_scale), text="text:N")
+        .encode(x=x, y=alt.Y("monthly_cost_usd:Q", scale=y_scale), text=alt.Text("text:N"))
     )
     chart = alt.LayerChart(
         layer=[band, lines, rule, rule_text, others, headline, headline_text],
@@ -423,7 +462,7 @@ def breakdown_chart(df: pd.DataFrame) -> alt.LayerChart:
     labels = (
         alt.Chart(ends)
         .mark_text(align="left", dx=4, fontSize=11)
-        .encode(y=y, x=alt.X("end:Q", scale=x_scale), text="text:N")
+        .encode(y=y, x=alt.X("end:Q", scale=x_scale), text=alt.Text("text:N"))
     )
     sub = "Bars end at the axis limit when marked ▶; the label gives the full cost." if clipped else ""
     return alt.LayerChart(layer=[bars, labels], title=alt.Title("Where the money goes", subtitle=sub))
@@ -488,7 +527,7 @@ def band_chart(df: pd.DataFrame) -> alt.LayerChart:
         .mark_rule(strokeWidth=6, opacity=0.4)
         .encode(
             x=alt.X("min(monthly_cost_usd):Q", title=x_title, scale=x_scale),
-            x2="max(monthly_cost_usd):Q",
+            x2=alt.X2("max(monthly_cost_usd):Q"),
             y=y,
         )
     )
@@ -530,7 +569,7 @@ def sim_reads_chart(df: pd.DataFrame, length: int) -> alt.Chart:
                 title="past position (token index)",
                 scale=alt.Scale(domain=[0, length], nice=False),
             ),
-            x2="position_end:Q",
+            x2=alt.X2("position_end:Q"),
             y=alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=400)),
             color=alt.Color("mechanism:N", title="mechanism", legend=None),
             tooltip=[

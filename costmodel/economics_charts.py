@@ -24,7 +24,7 @@ def history_chart(history: pd.DataFrame, token_type: str) -> alt.LayerChart:
         .mark_rule(strokeWidth=3)
         .encode(
             x=x,
-            x2="end:T",
+            x2=alt.X2("end:T"),
             y=alt.Y("price_usd_per_mtok:Q", title=y_title),
             color=alt.Color("series:N", legend=_legend("price (row kind and window)")),
             tooltip=[
@@ -53,10 +53,10 @@ def history_chart(history: pd.DataFrame, token_type: str) -> alt.LayerChart:
         alt.Tooltip("high:Q", title="cost, high (USD per 1M)", format="$,.4f"),
     ]
     band = alt.Chart(span).mark_rect(opacity=0.25, color="#888").encode(
-        x="start:T", x2="end:T", y="low:Q", y2="high:Q", tooltip=cost_tip
+        x=alt.X("start:T"), x2=alt.X2("end:T"), y=alt.Y("low:Q"), y2=alt.Y2("high:Q"), tooltip=cost_tip
     )
     base = alt.Chart(span).mark_rule(strokeDash=[6, 4], color="#444").encode(
-        x="start:T", x2="end:T", y="base:Q", tooltip=cost_tip
+        x=alt.X("start:T"), x2=alt.X2("end:T"), y=alt.Y("base:Q"), tooltip=cost_tip
     )
     return alt.LayerChart(
         height=300,
@@ -85,10 +85,10 @@ def sweep_chart(sweep: pd.DataFrame) -> alt.LayerChart:
         alt.Tooltip("margin_pct_max:Q", title="margin, high (%)", format=",.1f"),
     ]
     area = alt.Chart(df).mark_area(opacity=0.2).encode(
-        x=x, y=alt.Y("margin_pct_min:Q", title="gross margin (% of the price)"), y2="margin_pct_max:Q", color=color
+        x=x, y=alt.Y("margin_pct_min:Q", title="gross margin (% of the price)"), y2=alt.Y2("margin_pct_max:Q"), color=color
     )
-    line = alt.Chart(df).mark_line(point=True).encode(x=x, y="margin_pct:Q", color=color, tooltip=tip)
-    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#c00").encode(y="y:Q")
+    line = alt.Chart(df).mark_line(point=True).encode(x=x, y=alt.Y("margin_pct:Q"), color=color, tooltip=tip)
+    zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#c00").encode(y=alt.Y("y:Q"))
     return alt.LayerChart(
         layer=[area, line, zero], title="Gross margin against request length (red: break-even)"
     ).properties(height=320)
@@ -147,6 +147,6 @@ def hardware_chart(hw: pd.DataFrame) -> alt.LayerChart:
         ],
     )
     band = alt.Chart(df).mark_rule(strokeWidth=2, color="#333").encode(
-        x="decode_tokens_per_s_per_gpu_low:Q", x2="decode_tokens_per_s_per_gpu_high:Q", y=y
+        x=alt.X("decode_tokens_per_s_per_gpu_low:Q"), x2=alt.X2("decode_tokens_per_s_per_gpu_high:Q"), y=y
     )
     return alt.LayerChart(layer=[bars, band], title="Decode throughput per GPU type (line: efficiency band)")

@@ -151,7 +151,7 @@ def growth_chart(projection: pd.DataFrame) -> alt.LayerChart:
     rings = (
         base.transform_filter("datum.cheapest")
         .mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#1a7f37")
-        .encode(x="month:Q", y="monthly_cost_usd:Q", tooltip=[alt.Tooltip("label:N", title="cheapest")])
+        .encode(x=alt.X("month:Q"), y=alt.Y("monthly_cost_usd:Q"), tooltip=[alt.Tooltip("label:N", title="cheapest")])
     )
     chart: alt.LayerChart = (lines + rings).properties(title="Monthly cost as traffic grows")
     return chart

@@ -60,7 +60,7 @@ def tornado_chart(res: UncertaintyResult) -> alt.LayerChart:
         .mark_bar(opacity=0.8)
         .encode(
             x=alt.X("verdict_usd:Q", title=x_title, axis=alt.Axis(format="$,.0f"), scale=alt.Scale(zero=True)),
-            x2="base_usd:Q",
+            x2=alt.X2("base_usd:Q"),
             y=y,
             color=alt.Color(
                 "end:N",
@@ -76,10 +76,10 @@ def tornado_chart(res: UncertaintyResult) -> alt.LayerChart:
         alt.Chart(base)
         .mark_rule(strokeDash=[4, 3])
         .encode(
-            x="x:Q", tooltip=[alt.Tooltip("what:N"), alt.Tooltip("x:Q", title="USD/month", format="$,.0f")]
+            x=alt.X("x:Q"), tooltip=[alt.Tooltip("what:N"), alt.Tooltip("x:Q", title="USD/month", format="$,.0f")]
         )
     )
-    rule_zero = alt.Chart(zero).mark_rule(color="#888").encode(x="x:Q", tooltip=[alt.Tooltip("what:N")])
+    rule_zero = alt.Chart(zero).mark_rule(color="#888").encode(x=alt.X("x:Q"), tooltip=[alt.Tooltip("what:N")])
     return alt.LayerChart(
         layer=[bars, rule_base, rule_zero],
         title="Which input decides: the verdict at each end of each input's range",
@@ -123,7 +123,7 @@ def cost_range_chart(df: pd.DataFrame) -> alt.LayerChart:
     rng = (
         alt.Chart(df)
         .mark_rule(strokeWidth=8, opacity=0.45)
-        .encode(x=alt.X("p10:Q", title=x_title, scale=scale, axis=alt.Axis(format="$~s")), x2="p90:Q", y=y,
+        .encode(x=alt.X("p10:Q", title=x_title, scale=scale, axis=alt.Axis(format="$~s")), x2=alt.X2("p90:Q"), y=y,
                 color=color, tooltip=tip)
     )  # fmt: skip
     mid = alt.Chart(df).mark_point(filled=True, size=80).encode(x=alt.X("p50:Q", scale=scale), y=y, color=color,

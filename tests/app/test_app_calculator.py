@@ -473,7 +473,7 @@ def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch
 
     calls: list[str] = []
     for module, name in (
-        (charts, "cost_volume_chart"),
+        (charts, "cost_volume_layers"),
         (calc_results, "verdict"),
         (calc_results, "warnings"),
         (calc_results, "compact_table"),
@@ -489,7 +489,7 @@ def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch
         monkeypatch.setattr(module, name, counted)
     at = run_page("calculator")
     at.text_input(key="calc_rpd").set_value("123,457").run()  # a scenario no other test has cached
-    assert "cost_volume_chart" in calls and "evaluate" in calls  # the counters see the first build
+    assert "cost_volume_layers" in calls and "evaluate" in calls  # the counters see the first build
     calls.clear()
     at.run()
     at.toggle(key="calc_details").set_value(True).run()
