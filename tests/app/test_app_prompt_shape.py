@@ -1,0 +1,100 @@
+"""Calculator: prompt lengths as a log-normal (median and 95th percentile) next to the prompt field: the scenario
+carries the histogram costmodel.distributions builds, its chart and mean are shown, bad values are one error naming
+the field with the last results kept, and an imported usage log's histogram still works."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from apphelpers import run_page, shown
+from streamlit.testing.v1 import AppTest
+
+from app_pages import calc_state as cs
+from costmodel.distributions import with_lognormal_prompts
+from costmodel.scenario import Scenario
+
+LOGS = Path(__file__).resolve().parents[1] / "data" / "usage_logs"
+
+
+def _scenario(at: AppTest) -> Scenario:
+    s: Scenario = at.session_state["scenario"]
+    return s
+
+
+def _lognormal(at: AppTest, p50: str, p95: str) -> AppTest:
+    at.segmented_control(key=cs.PROMPT_SHAPE_KEY).set_value(cs.LOGNORMAL).run()
+    at.text_input(key=cs.P50_KEY).set_value(p50).run()
+    at.text_input(key=cs.P95_KEY).set_value(p95).run()
+    return at
+
+
+def _chart_titles(at: AppTest) -> list[str]:
+    return [json.dumps(json.loads(c.proto.spec).get("title")) for c in at.get("vega_lite_chart")]
+
+
+def test_one_length_is_the_default_and_draws_no_histogram() -> None:
+    at = run_page("calculator")
+    assert at.segmented_control(key=cs.PROMPT_SHAPE_KEY).value == cs.ONE_LENGTH
+    assert _scenario(at).workload.prompt_histogram == ()
+    assert not any("Prompt length distribution" in t for t in _chart_titles(at))
+
+
+def test_lognormal_builds_the_histogram_shows_it_and_its_mean() -> None:
+    at = run_page("calculator")
+    before = _scenario(at)
+    _lognormal(at, "3K", "20,000")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    w = _scenario(at).workload
+    want = with_lognormal_prompts(before.workload, 3 * 1024, 20_000)
+    assert w == want  # the histogram and the mean of costmodel.distributions, every other field unchanged
+    assert len(w.prompt_histogram) > 3
+    # the prompt field shows the mean the figures use, and cannot be typed into meanwhile
+    pt = at.text_input(key="calc_pt")
+    assert pt.value == f"{want.prompt_tokens:,}" and pt.disabled
+    assert any("Prompt length distribution" in t for t in _chart_titles(at))
+    assert any(f"mean **{want.prompt_tokens:,} tokens**" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
+    # back to one length: the mean stays, the histogram goes
+    at.segmented_control(key=cs.PROMPT_SHAPE_KEY).set_value(cs.ONE_LENGTH).run()
+    w1 = _scenario(at).workload
+    assert w1.prompt_histogram == () and w1.prompt_tokens == want.prompt_tokens
+    assert not at.text_input(key="calc_pt").disabled
+
+
+def test_bad_lognormal_values_name_the_field_and_keep_the_last_results() -> None:
+    at = run_page("calculator")
+    _lognormal(at, "2K", "8K")
+    good = _scenario(at)
+    for p50, p95, field, words in [
+        ("8K", "2K", "95th-percentile prompt", "must be above the median"),
+        ("2K", "8K", "95th-percentile prompt", ""),  # back to a good pair (checked below)
+        ("2K", "32M", "95th-percentile prompt", "at most 16,777,216 tokens"),
+        ("0", "8K", "Median prompt", "between 1 and 16,777,216"),
+        ("lots", "8K", "Median prompt", "cannot read"),
+    ]:
+        at.text_input(key=cs.P50_KEY).set_value(p50)
+        at.text_input(key=cs.P95_KEY).set_value(p95).run()
+        assert not at.exception
+        if not words:
+            assert not at.error and _scenario(at) == good
+            continue
+        errors = [shown(e.value) for e in at.error]
+        assert len(errors) == 1 and errors[0].startswith(f"{field}: ") and words in errors[0], errors
+        assert _scenario(at) == good  # the last valid scenario, and the page says its results are those
+        assert any("results of the last valid inputs" in c.value for c in at.caption)
+
+
+def test_an_imported_log_keeps_its_histogram_until_lognormal_is_chosen() -> None:
+    at = run_page("calculator")
+    gen = at.session_state["calc_log_gen"] if "calc_log_gen" in at.session_state else 0  # noqa: SIM401
+    at.file_uploader(key=f"calc_log_upload_{gen}").set_value(
+        ("generic.csv", (LOGS / "generic.csv").read_bytes(), "text/csv")
+    ).run()
+    assert not at.exception and not at.error
+    assert [b.prompt_tokens for b in _scenario(at).workload.prompt_histogram] == [1000, 2000, 3000, 600_000]
+    assert at.segmented_control(key=cs.PROMPT_SHAPE_KEY).value == cs.ONE_LENGTH
+    _lognormal(at, "1K", "4K")
+    assert not at.error
+    assert _scenario(at).workload == with_lognormal_prompts(_scenario(at).workload, 1024, 4096)
