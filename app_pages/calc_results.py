@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_uncertainty, common
+from app_pages import calc_state, calc_uncertainty, common
 from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
@@ -206,7 +206,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         else:
             ss["calc_last"] = fresh
             ss["scenario"] = scenario
-            q = scenario_to_query(scenario)
+            q = scenario_to_query(scenario, calc_state.lognormal_hint())
             if st.query_params.to_dict() != q:
                 st.query_params.from_dict(q)
     last = ss.get("calc_last")
@@ -326,17 +326,11 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
                 width="stretch",
             )
     base = (st.context.url or "").split("?")[0]
-    link = f"{base}?{urlencode(scenario_to_query(s))}"
+    link = f"{base}?{urlencode(scenario_to_query(s, calc_state.lognormal_hint()))}"
     with st.popover("Copy a link to this scenario", icon=":material/link:", key="calc_share"):
         st.caption(
-            "The link restores every input"
-            + (
-                " but the imported prompt-length histogram: it carries the mean prompt (the Scenario JSON download "
-                "keeps the histogram)"
-                if s.workload.prompt_histogram
-                else ""
-            )
-            + ". Copy it with the button at the right of the box."
+            "The link restores every input, the prompt-length distribution included. Copy it with the button at "
+            "the right of the box."
         )
         st.code(link, language=None, wrap_lines=True)
 

@@ -131,7 +131,7 @@ class Workload(_Frozen):
     prompt_histogram: tuple[PromptBucket, ...] = Field(default=(), max_length=MAX_PROMPT_BUCKETS)
     """Optional prompt-length distribution (e.g. from a usage log): API bills apply context tiers per bucket.
     Its mean must be ``prompt_tokens`` (within half a token). Empty = every request has the mean prompt; an empty
-    histogram is left out of JSON/YAML, and URLs never carry one."""
+    histogram is left out of JSON/YAML and of URLs (which carry a histogram under key ``ph``)."""
 
     @model_validator(mode="after")
     def _histogram_matches_mean(self) -> Workload:

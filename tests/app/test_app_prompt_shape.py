@@ -4,15 +4,20 @@ the field with the last results kept, and an imported usage log's histogram stil
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
-from apphelpers import run_page, shown
+from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
 from app_pages import calc_state as cs
+from costmodel import present
+from costmodel.catalog import load_catalogue
+from costmodel.compare import evaluate
 from costmodel.distributions import with_lognormal_prompts
-from costmodel.scenario import Scenario
+from costmodel.presets import preset
+from costmodel.scenario import Scenario, scenario_to_query
 
 LOGS = Path(__file__).resolve().parents[1] / "data" / "usage_logs"
 
@@ -98,3 +103,62 @@ def test_an_imported_log_keeps_its_histogram_until_lognormal_is_chosen() -> None
     _lognormal(at, "1K", "4K")
     assert not at.error
     assert _scenario(at).workload == with_lognormal_prompts(_scenario(at).workload, 1024, 4096)
+
+
+def _open(query: dict[str, str]) -> AppTest:
+    at = new_app()
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    return at
+
+
+def _table_rows(at: AppTest) -> list[tuple[str, str]]:
+    t = next(d.value for d in at.dataframe if "Monthly (USD)" in d.value.columns)
+    return list(zip(t["Option"], t["Monthly (USD)"], strict=True))
+
+
+def _model_rows(s: Scenario) -> list[tuple[str, str]]:
+    frame = present.display_frame(evaluate(s, load_catalogue()).table, ["label", "monthly_cost_usd"])
+    return list(zip(frame["Option"], frame["Monthly (USD)"], strict=True))
+
+
+def test_a_share_link_reproduces_a_lognormal_scenario_and_its_widgets() -> None:
+    at = run_page("calculator")
+    _lognormal(at, "40K", "300K")
+    s = _scenario(at)
+    q = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert q["ph"] == f"ln:{40 * 1024}:{300 * 1024}"  # the app wrote the two parameters to the URL
+    share = next(c for c in at.caption if c.value.startswith("The link restores every input"))
+    assert "prompt-length distribution included" in share.value and "mean prompt" not in share.value
+    other = _open(q)
+    assert not other.exception and not other.error, [e.value for e in other.error]
+    assert _scenario(other) == s
+    assert _table_rows(other) == _model_rows(s) == _table_rows(at)
+    assert other.segmented_control(key=cs.PROMPT_SHAPE_KEY).value == cs.LOGNORMAL
+    assert (other.text_input(key=cs.P50_KEY).value, other.text_input(key=cs.P95_KEY).value) == (
+        "40,960",
+        "307,200",
+    )
+
+
+def test_a_share_link_reproduces_an_imported_histogram() -> None:
+    at = run_page("calculator")
+    gen = at.session_state["calc_log_gen"] if "calc_log_gen" in at.session_state else 0  # noqa: SIM401
+    at.file_uploader(key=f"calc_log_upload_{gen}").set_value(
+        ("generic.csv", (LOGS / "generic.csv").read_bytes(), "text/csv")
+    ).run()
+    s = _scenario(at)
+    assert len(s.workload.prompt_histogram) == 4
+    other = _open(scenario_to_query(s))
+    assert not other.exception and not other.error
+    assert _scenario(other) == s
+    assert _table_rows(other) == _model_rows(s)
+
+
+def test_a_bad_histogram_in_a_link_is_named_and_the_rest_restored() -> None:
+    want = preset("rag-long-docs", dt.date(2026, 10, 1))
+    at = _open({**scenario_to_query(want), "ph": "ln:300000:40000"})
+    assert not at.exception
+    assert any("ph" in e.value and "not used" in e.value for e in at.error), [e.value for e in at.error]
+    assert _scenario(at) == want
