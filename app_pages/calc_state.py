@@ -113,6 +113,7 @@ LABELS = {
     "as_of": "Prices as of",
     "name": "Scenario name",
     "description": "Description",
+    "monthly_growth_fraction": "Growth",
 }
 
 
@@ -284,6 +285,8 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
     ss["calc_profile_gen"] = _gen("calc_profile_gen") + 1
     ss["calc_sh_base"] = self_host_frame(s.self_host_options)
     ss["calc_sh_gen"] = _gen("calc_sh_gen") + 1
+    ss[GROWTH_KEY] = s.monthly_growth_fraction * 100.0
+    ss["calc_growth_loaded"] = (ss[GROWTH_KEY], s.monthly_growth_fraction)  # the exact fraction behind the %
     load_prompt_shape(s, lognormal)
 
 
@@ -327,7 +330,23 @@ def read(
         "api_options": [api[i].model_dump(exclude_none=True) for i in ss["calc_api"] if i in api],
         "self_host_options": rows,
         "assumptions": {field: ss[key] for field, key in ASSUMPTION_KEYS.items()},
+        "monthly_growth_fraction": growth_fraction(),
     }
+
+
+#: Widget key of the monthly growth, in percent (drawn by app_pages.calc_growth).
+GROWTH_KEY = "calc_growth_pct"
+
+
+def growth_fraction() -> Any:
+    """The growth field as the scenario's fraction: the loaded scenario's exact value while the field still shows
+    it (percent x 100 / 100 is not always the same float), else the typed percent / 100 (the model checks it)."""
+    ss = st.session_state
+    pct = ss.get(GROWTH_KEY) or 0.0
+    loaded = ss.get("calc_growth_loaded")
+    if loaded is not None and loaded[0] == pct:
+        return loaded[1]
+    return pct / 100.0 if isinstance(pct, int | float) and not isinstance(pct, bool) else pct
 
 
 def prompt_histogram_kept(prompt_tokens: Any) -> tuple[Any, ...]:

@@ -81,8 +81,10 @@ PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
 #: URL key of the prompt-length histogram (:mod:`costmodel.prompt_shape`: ``ln:P50:P95`` or ``share:tokens,...``);
 #: written only when the workload has one, so links without one are as before.
 HISTOGRAM_KEY = "ph"
+#: URL key of the monthly traffic growth (a fraction); written only when it is not 0.
+GROWTH_KEY = "gr"
 #: Every key :func:`scenario_to_query` writes.
-QUERY_KEYS = ("v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS, HISTOGRAM_KEY)
+QUERY_KEYS = ("v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS, HISTOGRAM_KEY, GROWTH_KEY)
 
 
 def _num(x: float | int) -> str:
@@ -125,6 +127,8 @@ def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None)
         q[key] = _cell(getattr(s.assumptions, name))
     if w.prompt_histogram:
         q[HISTOGRAM_KEY] = histogram_text(w, lognormal)
+    if s.monthly_growth_fraction:
+        q[GROWTH_KEY] = _num(s.monthly_growth_fraction)
     return q
 
 
@@ -255,6 +259,7 @@ def scenario_from_query(
         ("d", "as_of", dt.date.fromisoformat),
         ("api", "api_options", lambda t: _parse_options(t, _API_FIELDS)),
         ("sh", "self_host_options", lambda t: _parse_options(t, _SELF_HOST_FIELDS)),
+        (GROWTH_KEY, "monthly_growth_fraction", ident),
     )
     for key, name, parse in top_fields:
         top = apply(top, key, name, parse, check_top)

@@ -162,3 +162,48 @@ def test_a_bad_histogram_in_a_link_is_named_and_the_rest_restored() -> None:
     assert not at.exception
     assert any("ph" in e.value and "not used" in e.value for e in at.error), [e.value for e in at.error]
     assert _scenario(at) == want
+
+
+# ---- growth: part of the scenario, the link and the exports; computed once per scenario --------------------
+
+
+def test_growth_is_in_the_scenario_and_the_link_and_a_link_restores_it() -> None:
+    at = run_page("calculator")
+    assert "gr" not in at.query_params  # no growth: the link is as before
+    at.number_input(key=cs.GROWTH_KEY).set_value(10.0).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    s = _scenario(at)
+    assert s.monthly_growth_fraction == 0.1
+    q = {k: (v[-1] if isinstance(v, list) else v) for k, v in at.query_params.items()}
+    assert q["gr"] == "0.1"
+    other = _open(q)
+    assert not other.exception and not other.error
+    assert _scenario(other) == s and other.number_input(key=cs.GROWTH_KEY).value == 10.0
+    # a scenario's exact fraction survives the percent field (0.07 x 100 is 7.000000000000001)
+    s7 = preset("chat", dt.date(2026, 10, 1)).model_copy(update={"monthly_growth_fraction": 0.07})
+    seven = _open(scenario_to_query(s7))
+    assert _scenario(seven) == s7
+
+
+def test_the_projection_is_built_once_per_scenario_and_never_without_growth(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app_pages import calc_results
+
+    calls: list[float] = []
+    real = calc_results.growth_report
+
+    def counted(s: Scenario, cat: object, *a: object) -> object:
+        calls.append(s.monthly_growth_fraction)
+        return real(s, cat, *a)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(calc_results, "growth_report", counted)
+    at = run_page("calculator")
+    at.text_input(key="calc_rpd").set_value("54,321").run()  # a scenario no other test has cached
+    at.run()
+    assert calls == []  # growth 0: nothing projected
+    at.number_input(key=cs.GROWTH_KEY).set_value(25.0).run()
+    assert calls == [0.25]
+    assert any("Monthly cost as traffic grows" in t for t in _chart_titles(at))
+    at.run()
+    at.toggle(key="calc_details").set_value(True).run()
+    assert calls == [0.25]  # reruns with the same inputs: kept with the evaluation
+    assert not at.exception and not at.error
