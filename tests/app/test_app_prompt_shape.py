@@ -103,6 +103,8 @@ def test_an_imported_log_keeps_its_histogram_until_lognormal_is_chosen() -> None
     _lognormal(at, "1K", "4K")
     assert not at.error
     assert _scenario(at).workload == with_lognormal_prompts(_scenario(at).workload, 1024, 4096)
+    # the log's box says its histogram is no longer the one billed
+    assert any("log-normal prompt lengths chosen under the prompt field" in c.value for c in at.caption)
 
 
 def _open(query: dict[str, str]) -> AppTest:
