@@ -209,3 +209,15 @@ def test_the_projection_is_built_once_per_scenario_and_never_without_growth(monk
     at.toggle(key="calc_details").set_value(True).run()
     assert calls == [0.25]  # reruns with the same inputs: kept with the evaluation
     assert not at.exception and not at.error
+
+
+def test_the_lognormal_choice_survives_a_page_switch() -> None:
+    at = run_page("calculator")
+    _lognormal(at, "2K", "16K")
+    s = _scenario(at)
+    at.switch_page("app_pages/methods.py").run()
+    at.switch_page("app_pages/calculator.py").run()
+    assert not at.exception and not at.error
+    assert _scenario(at) == s
+    assert at.segmented_control(key=cs.PROMPT_SHAPE_KEY).value == cs.LOGNORMAL
+    assert at.text_input(key=cs.P95_KEY).value == "16,384"
