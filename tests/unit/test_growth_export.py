@@ -210,3 +210,17 @@ def test_cli_compare_growth_out_of_range_is_one_line(tmp_path: Path, capsys: pyt
     assert main(["compare", str(f), "--format", "json"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: month ") and err.count("\n") == 1
+
+
+def test_cli_compare_with_uncertainty_and_growth_carries_both(
+    growing: Scenario, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "g.json"
+    f.write_text(scenario_to_json(growing))
+    assert main(["compare", str(f), "--format", "json", "--uncertainty", "--draws", "200"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert "uncertainty" in doc and doc["growth"]["months"] == MONTHS
+    assert main(["compare", str(f), "--format", "md", "--uncertainty", "--draws", "200"]) == 0
+    md = capsys.readouterr().out
+    assert 0 < md.index("## Uncertainty") < md.index("## Growth: the next 12 months")
+    assert md.rstrip().splitlines()[-1].startswith("- Month ")  # the month the cheapest option changes, last

@@ -130,6 +130,16 @@ def test_bad_histograms_in_a_link_are_named_and_the_rest_is_kept() -> None:
         "1:x",
         "1:-5",
         "nonsense",
+        "1:nan",
+        "1:inf",
+        "0:60000",  # a share of 0
+        "1:60000,",  # an empty bucket
+        ",",
+        "ln::",
+        "ln:1e308:1e309",
+        "ln:nan:5",
+        "true:60000",
+        ",".join([f"{1 / 65!r}:60000"] * 65),  # 65 buckets, else valid: more than a scenario accepts
     ):
         s, ignored = _through_url({**good, "ph": bad})
         assert ignored == ["ph"], (bad, ignored)
