@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -105,7 +105,11 @@ class Shown:
 def compute(scenario: Scenario, _cat: Catalogue, uploads: tuple[str, ...]) -> Shown:
     """The scenario evaluated once, cached on the hash of the frozen scenario and on the user's uploaded models
     (``uploads``: their JSON; the repository catalogue is the same for the whole process). The evaluation is only
-    read, so it is shared, not copied."""
+    read, so it is shared, not copied. The monthly growth does not change today's figures: a scenario that differs
+    only by it shares the evaluation of the scenario without growth (its own ``Shown`` keeps its growth projection)."""
+    if scenario.monthly_growth_fraction:
+        flat = compute(scenario.model_copy(update={"monthly_growth_fraction": 0.0}), _cat, uploads)
+        return Shown(replace(flat.ev, scenario=scenario))
     return Shown(evaluate(scenario, _cat))
 
 

@@ -191,19 +191,29 @@ def test_the_projection_is_built_once_per_scenario_and_never_without_growth(monk
     from app_pages import calc_results
 
     calls: list[float] = []
-    real = calc_results.growth_report
+    evaluations: list[float] = []
+    real, real_evaluate = calc_results.growth_report, calc_results.evaluate
 
     def counted(s: Scenario, cat: object, *a: object) -> object:
         calls.append(s.monthly_growth_fraction)
         return real(s, cat, *a)  # type: ignore[arg-type]
 
+    def evaluated(s: Scenario, cat: object) -> object:
+        evaluations.append(s.monthly_growth_fraction)
+        return real_evaluate(s, cat)  # type: ignore[arg-type]
+
     monkeypatch.setattr(calc_results, "growth_report", counted)
+    monkeypatch.setattr(calc_results, "evaluate", evaluated)
     at = run_page("calculator")
     at.text_input(key="calc_rpd").set_value("54,321").run()  # a scenario no other test has cached
     at.run()
-    assert calls == []  # growth 0: nothing projected
+    assert calls == [] and evaluations[-1:] == [0.0]  # growth 0: evaluated, nothing projected
+    evaluations.clear()
     at.number_input(key=cs.GROWTH_KEY).set_value(25.0).run()
     assert calls == [0.25]
+    assert evaluations == []  # today's table is the growth-less scenario's, not evaluated again
+    assert _scenario(at).monthly_growth_fraction == 0.25
+    assert at.session_state["calc_last"].ev.scenario == _scenario(at)  # the exports see the growth
     assert any("Monthly cost as traffic grows" in t for t in _chart_titles(at))
     at.run()
     at.toggle(key="calc_details").set_value(True).run()
