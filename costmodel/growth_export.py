@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from costmodel.catalog.schema import Catalogue
-from costmodel.export import markdown_table
+from costmodel.export import _records, markdown_table
 from costmodel.growth import cheapest_changes, growth_projection
 from costmodel.present import md_literal, usd
 from costmodel.scenario import Scenario
@@ -102,9 +102,9 @@ def _headline(report: GrowthReport) -> str:
 
 
 def growth_json(report: GrowthReport) -> dict[str, object]:
-    """The ``growth`` key of the JSON export: the rate (fraction per month), the months, every projected row
-    (the shape of ``costmodel growth --format json``: ``rows`` and ``cheapest_changes``)."""
-    rows = json.loads(report.projection.to_json(orient="records", double_precision=15))
+    """The ``growth`` key of the JSON export: the rate (fraction per month), the months, every projected row at
+    full precision (the shape of ``costmodel growth --format json``: ``rows`` and ``cheapest_changes``)."""
+    rows = _records(report.projection)  # full precision; a cost the option cannot serve is null
     return {
         "monthly_growth_fraction": report.monthly_growth_fraction,
         "months": report.months,

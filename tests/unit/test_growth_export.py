@@ -125,7 +125,8 @@ def test_json_export_carries_the_projection_and_the_change_months(growing: Scena
     assert g["monthly_growth_fraction"] == 1.0 and g["months"] == MONTHS
     rows = pd.DataFrame(g["rows"])
     assert len(rows) == len(direct)
-    assert rows["monthly_cost_usd"].tolist() == pytest.approx(direct["monthly_cost_usd"].tolist(), rel=1e-14)
+    assert rows["monthly_cost_usd"].tolist() == direct["monthly_cost_usd"].tolist()  # full precision
+    assert rows["requests_per_day"].tolist() == direct["requests_per_day"].tolist()
     assert rows["option"].tolist() == direct["option"].tolist()
     assert rows["cheapest"].tolist() == direct["cheapest"].tolist()
     assert [(c["month"], c["from"], c["to"]) for c in g["cheapest_changes"]] == cheapest_changes(direct)
