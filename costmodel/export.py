@@ -405,6 +405,11 @@ def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.Data
         ("Weekend day weight", w.weekend_day_weight, "× a weekday"),
         ("Time zone of the traffic profile", w.timezone, ""),
         ("Days per month", w.days_per_month, "days"),
+        *(
+            [("Traffic growth a month (Growth sheet)", scenario.monthly_growth_fraction, "fraction")]
+            if scenario.monthly_growth_fraction
+            else []
+        ),
         ("Efficiency level (self-hosting)", a.efficiency, ""),
         ("TPOT target", a.tpot_ms_target, "ms"),
         ("TTFT target", "" if a.ttft_ms_target is None else a.ttft_ms_target, "ms"),

@@ -163,6 +163,8 @@ def test_markdown_and_xlsx_carry_the_months_table(growing: Scenario, cat: Catalo
     buf.seek(0)
     sheets = pd.read_excel(buf, sheet_name=None)
     assert list(sheets)[:5] == ["Summary", "Workload", "Details", "Break-even", "Growth"]
+    workload = sheets["Workload"].set_index("Item")
+    assert workload.loc["Traffic growth a month (Growth sheet)", "Value"] == 1.0
     sheet = sheets["Growth"]
     assert sheet[sh_col].tolist() == pytest.approx(by_kind["self_host"].tolist(), rel=1e-12)
     assert sheet.loc[month, "Cheapest option changes"] == f"from {before} to {after}"
@@ -175,7 +177,9 @@ def test_without_growth_every_export_is_unchanged(cat: Catalogue) -> None:
     plain, extra = io.BytesIO(), io.BytesIO()
     export.write_xlsx(plain, s, ev.table, cat, ev.break_even)
     export.write_xlsx(extra, s, ev.table, cat, ev.break_even, extra_sheets=growth_sheets(None))
-    assert pd.read_excel(plain, sheet_name=None).keys() == pd.read_excel(extra, sheet_name=None).keys()
+    book = pd.read_excel(plain, sheet_name=None)
+    assert book.keys() == pd.read_excel(extra, sheet_name=None).keys() and "Growth" not in book
+    assert not book["Workload"]["Item"].str.contains("growth").any()
     assert "growth" not in export.to_json(s, ev.table, cat)  # tests/golden holds every export byte for byte
 
 
