@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from costmodel import scenario as scenario_keys
 from costmodel.catalog import Catalogue
 from costmodel.distributions import with_lognormal_prompts
-from costmodel.prompt_shape import lognormal_problem, made_lognormal
+from costmodel.prompt_shape import lognormal_parameters, lognormal_problem, made_lognormal
 from costmodel.scenario import (
     MAX_TOKENS_PER_REQUEST,
     PROFILE_FIELDS,
@@ -401,14 +401,15 @@ LOGNORMAL_LABELS = {"p50": "Median prompt (tokens)", "p95": "95th-percentile pro
 
 
 def load_prompt_shape(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
-    """The prompt-length widgets for ``s``: log-normal when ``lognormal`` (or the last log-normal the user typed)
+    """The prompt-length widgets for ``s``: log-normal when ``lognormal`` (or the last log-normal the user typed,
+    or whole-token parameters found from the histogram: :func:`costmodel.prompt_shape.lognormal_parameters`)
     rebuilds its histogram exactly; otherwise one length, keeping a histogram from a log or a file while the
     prompt field holds its mean (no widget edits its buckets)."""
     ss = st.session_state
     w = s.workload
     shape = next(
         (p for p in (lognormal, ss.get(LOGNORMAL_LAST_KEY)) if p is not None and made_lognormal(w, *p)), None
-    )
+    ) or (lognormal_parameters(w) if w.prompt_histogram else None)
     if shape is not None:
         ss[PROMPT_SHAPE_KEY], ss[LOGNORMAL_LAST_KEY] = LOGNORMAL, tuple(shape)
         ss[P50_KEY], ss[P95_KEY] = count_text(shape[0]), count_text(shape[1])

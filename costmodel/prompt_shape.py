@@ -3,7 +3,8 @@ and 95th percentile (:mod:`costmodel.distributions`), or a histogram read from a
 compact text of that description in a share link (URL key ``ph``).
 
 The URL text is either ``ln:P50:P95`` (a log-normal: the histogram is rebuilt by
-:func:`costmodel.distributions.with_lognormal_prompts`, which is deterministic, so the figures are the same) or
+:func:`costmodel.distributions.with_lognormal_prompts`, which is deterministic, so the figures are the same; the
+parameters are the Calculator's, or found from the histogram by :func:`lognormal_parameters`) or
 ``SHARE:TOKENS,SHARE:TOKENS,...`` (every bucket, numbers at ``repr`` precision: an exact round trip). The explicit
 form of the largest histogram a scenario accepts (64 buckets) is at most :data:`MAX_HISTOGRAM_TEXT_CHARS`
 characters, under the URL's per-value limit, so every histogram fits in a link. Units: tokens per request;
@@ -12,12 +13,15 @@ shares are fractions of the requests.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
+from statistics import NormalDist
 from typing import Any, Literal
 
 import pandas as pd
 
-from costmodel.distributions import with_lognormal_prompts
+from costmodel.distributions import lognormal_prompt_histogram, with_lognormal_prompts
 from costmodel.scenario import MAX_TOKENS_PER_REQUEST, PromptBucket, Workload
 from costmodel.scenario.model import MAX_PROMPT_BUCKETS
 
@@ -27,12 +31,14 @@ __all__ = [
     "histogram_frame",
     "histogram_text",
     "lognormal_from_text",
+    "lognormal_parameters",
     "lognormal_problem",
     "made_lognormal",
     "workload_from_histogram_text",
 ]
 
 LOGNORMAL_PREFIX = "ln"
+_Z95 = 1.6448536269514722  # standard normal 95th percentile (costmodel.distributions' constant)
 #: Longest ``repr`` of a float a bucket can hold (e.g. ``1.2345678901234567e-100``: 23 characters).
 _FLOAT_CHARS = 23
 #: Longest explicit histogram text: 64 buckets of ``share:tokens`` and their commas.
@@ -64,16 +70,134 @@ def made_lognormal(workload: Workload, p50_tokens: float, p95_tokens: float) -> 
     return with_lognormal_prompts(workload, p50_tokens, p95_tokens) == workload
 
 
+@functools.lru_cache(maxsize=256)
+def lognormal_parameters(workload: Workload) -> tuple[int, int] | None:
+    """The whole-token (median, 95th percentile) whose log-normal is exactly ``workload``'s prompt histogram, when
+    there are such (None otherwise: a log's histogram, or a shape too narrow to tell apart).
+
+    At each bucket edge ``e`` the share of the requests up to it is ``Phi((ln e - mu) / sigma)``, divided by the
+    share kept under 2^24 tokens, ``Phi((ln 2^24 - mu) / sigma)``: a straight line through the edges' normal
+    quantiles gives ``mu`` and ``sigma`` (iterated for the kept share), whose median ``exp(mu)`` and 95th percentile
+    ``exp(mu + 1.645 sigma)`` are rounded to whole tokens; a candidate counts only if :func:`made_lognormal`
+    confirms it, so a match is exact, never approximate."""
+    hist = workload.prompt_histogram
+    index = [_bucket_index(b.prompt_tokens) for b in hist]
+    if len(hist) < 2 or index != sorted(set(index)):  # a log-normal's buckets: one per interval, in order
+        return None
+    normal = NormalDist()
+    below = list(itertools.accumulate(b.share for b in hist[:-1]))
+    above = list(itertools.accumulate(b.share for b in reversed(hist[1:])))[::-1]  # shares past each edge
+    xs = [math.log(2.0 ** (10 + k)) for k in index[:-1]]
+
+    def line(beyond: float) -> tuple[float, float] | None:
+        """(mu, sigma) through the edges' quantiles when a share ``beyond`` of all requests is past 2^24."""
+        points = []
+        for x, lo, hi in zip(xs, below, above, strict=True):
+            p, q = lo * (1 - beyond), hi * (1 - beyond) + beyond  # P(X <= edge), P(X > edge)
+            if min(p, q) >= 1e-5:
+                points.append((x, normal.inv_cdf(p) if p < 0.5 else -normal.inv_cdf(q)))
+        n = len(points)
+        mx, mz = sum(x for x, _ in points) / max(n, 1), sum(z for _, z in points) / max(n, 1)
+        szz = sum((z - mz) ** 2 for _, z in points)
+        if n < 2 or szz <= 0:
+            return None
+        sigma = sum((x - mx) * (z - mz) for x, z in points) / szz  # x = mu + sigma z
+        return (mx - sigma * mz, sigma) if sigma > 0 else None
+
+    def gap(beyond: float) -> float | None:
+        fit = line(beyond)
+        return None if fit is None else normal.cdf((fit[0] - math.log(MAX_TOKENS_PER_REQUEST)) / fit[1]) - beyond
+
+    # the share past 2^24 is where gap() = 0: secant steps from 0 and from the first fit's own value
+    b0, g0 = 0.0, gap(0.0)
+    if g0 is None:
+        return None
+    b1 = g0
+    for _ in range(50):
+        g1 = gap(b1)
+        if g1 is None or g1 == g0 or not 0 <= b1 < 0.5:
+            break
+        b0, g0, b1 = b1, g1, b1 - g1 * (b1 - b0) / (g1 - g0)
+        if abs(b1 - b0) <= 1e-17:
+            break
+    fit = line(b1 if 0 <= b1 < 0.5 else b0)
+    if fit is None:
+        return None
+    mu, sigma = _refined(hist, index, *fit)
+    if not (math.isfinite(mu) and 0 < sigma < 50 and math.log(0.5) <= mu <= math.log(MAX_TOKENS_PER_REQUEST)):
+        return None  # no log-normal a scenario accepts (and no overflow below)
+    p50, p95 = math.exp(mu), math.exp(mu + _Z95 * sigma)
+    if p95 >= 2 * MAX_TOKENS_PER_REQUEST:
+        return None
+    for a in sorted(range(round(p50) - 2, round(p50) + 3), key=lambda v: abs(v - p50)):
+        for b in sorted(range(round(p95) - 2, round(p95) + 3), key=lambda v: abs(v - p95)):
+            if lognormal_problem(a, b) is None and made_lognormal(workload, a, b):
+                return a, b
+    return None
+
+
+def _refined(hist: tuple[PromptBucket, ...], index: list[int], mu: float, sigma: float) -> tuple[float, float]:
+    """Newton steps on (mu, sigma) so that the histogram :func:`lognormal_prompt_histogram` makes of them has the
+    cumulative shares of ``hist`` at its two best-conditioned edges (the fit above is within ~1e-5 of them; the
+    generator's own cut-offs and renormalisation are then matched exactly, to float precision)."""
+    normal = NormalDist()
+    actual = dict(zip(index, itertools.accumulate(b.share for b in hist), strict=True))
+    usable = [k for k in index[:-1] if 1e-4 < actual[k] < 1 - 1e-4]
+    if len(usable) < 2:
+        return mu, sigma
+    k1 = min(usable, key=lambda k: abs(actual[k] - 0.25))
+    k2 = min(usable, key=lambda k: abs(actual[k] - 0.75))
+    if k1 == k2:
+        k1, k2 = usable[0], usable[-1]
+    target = (normal.inv_cdf(actual[k1]), normal.inv_cdf(actual[k2]))
+
+    def quantiles(m: float, s: float) -> tuple[float, float] | None:
+        try:
+            made = lognormal_prompt_histogram(math.exp(m), math.exp(m + _Z95 * s))
+        except (ValueError, OverflowError):
+            return None
+        acc, up_to = 0.0, {}
+        for b in made:
+            acc += b.share
+            up_to[_bucket_index(b.prompt_tokens)] = acc
+        c1 = max((v for k, v in up_to.items() if k <= k1), default=0.0)
+        c2 = max((v for k, v in up_to.items() if k <= k2), default=0.0)
+        if not (0 < c1 < 1 and 0 < c2 < 1):
+            return None
+        return normal.inv_cdf(c1) - target[0], normal.inv_cdf(c2) - target[1]
+
+    for _ in range(6):
+        r = quantiles(mu, sigma)
+        if r is None or max(abs(r[0]), abs(r[1])) < 1e-14:
+            break
+        h = 1e-7
+        rm, rs = quantiles(mu + h, sigma), quantiles(mu, sigma + h)
+        if rm is None or rs is None:
+            break
+        a, b = (rm[0] - r[0]) / h, (rs[0] - r[0]) / h
+        c, d = (rm[1] - r[1]) / h, (rs[1] - r[1]) / h
+        det = a * d - b * c
+        if det == 0:
+            break
+        mu, sigma = mu - (d * r[0] - b * r[1]) / det, sigma - (a * r[1] - c * r[0]) / det
+        if not sigma > 0:
+            break
+    return mu, sigma
+
+
 def _num(x: float) -> str:
     return str(int(x)) if x == int(x) and abs(x) < 1e15 else repr(float(x))
 
 
 def histogram_text(workload: Workload, lognormal: tuple[float, float] | None = None) -> str:
     """The URL text of ``workload``'s prompt histogram: ``""`` without one; ``ln:P50:P95`` when ``lognormal``
-    (median, 95th percentile) rebuilds it exactly; otherwise every ``share:tokens`` bucket."""
+    (median, 95th percentile), or the whole-token parameters :func:`lognormal_parameters` finds, rebuild it
+    exactly; otherwise every ``share:tokens`` bucket."""
     if not workload.prompt_histogram:
         return ""
-    if lognormal is not None and made_lognormal(workload, *lognormal):
+    if lognormal is None or not made_lognormal(workload, *lognormal):
+        lognormal = lognormal_parameters(workload)
+    if lognormal is not None:
         return f"{LOGNORMAL_PREFIX}:{_num(lognormal[0])}:{_num(lognormal[1])}"
     return ",".join(f"{_num(b.share)}:{_num(b.prompt_tokens)}" for b in workload.prompt_histogram)
 

@@ -231,3 +231,19 @@ def test_the_lognormal_choice_survives_a_page_switch() -> None:
     assert _scenario(at) == s
     assert at.segmented_control(key=cs.PROMPT_SHAPE_KEY).value == cs.LOGNORMAL
     assert at.text_input(key=cs.P95_KEY).value == "16,384"
+
+
+def test_an_uploaded_scenario_with_a_lognormal_histogram_opens_as_that_lognormal() -> None:
+    from costmodel.scenario import scenario_to_json
+
+    base = preset("chat", dt.date(2026, 11, 1))
+    want = base.model_copy(update={"workload": with_lognormal_prompts(base.workload, 3000, 20_000)})
+    at = run_page("calculator")
+    at.file_uploader(key="calc_upload_0").set_value(
+        ("s.json", scenario_to_json(want).encode(), "application/json")
+    ).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert _scenario(at) == want
+    assert at.segmented_control(key=cs.PROMPT_SHAPE_KEY).value == cs.LOGNORMAL
+    assert (at.text_input(key=cs.P50_KEY).value, at.text_input(key=cs.P95_KEY).value) == ("3,000", "20,000")
+    assert at.query_params["ph"] in ("ln:3000:20000", ["ln:3000:20000"])
