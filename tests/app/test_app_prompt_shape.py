@@ -34,6 +34,13 @@ def _lognormal(at: AppTest, p50: str, p95: str) -> AppTest:
     return at
 
 
+def _upload_generic_log(at: AppTest) -> None:
+    gen = at.session_state["calc_log_gen"] if "calc_log_gen" in at.session_state else 0  # noqa: SIM401
+    at.file_uploader(key=f"calc_log_upload_{gen}").set_value(
+        ("generic.csv", (LOGS / "generic.csv").read_bytes(), "text/csv")
+    ).run()
+
+
 def _chart_titles(at: AppTest) -> list[str]:
     return [json.dumps(json.loads(c.proto.spec).get("title")) for c in at.get("vega_lite_chart")]
 
@@ -93,10 +100,7 @@ def test_bad_lognormal_values_name_the_field_and_keep_the_last_results() -> None
 
 def test_an_imported_log_keeps_its_histogram_until_lognormal_is_chosen() -> None:
     at = run_page("calculator")
-    gen = at.session_state["calc_log_gen"] if "calc_log_gen" in at.session_state else 0  # noqa: SIM401
-    at.file_uploader(key=f"calc_log_upload_{gen}").set_value(
-        ("generic.csv", (LOGS / "generic.csv").read_bytes(), "text/csv")
-    ).run()
+    _upload_generic_log(at)
     assert not at.exception and not at.error
     assert [b.prompt_tokens for b in _scenario(at).workload.prompt_histogram] == [1000, 2000, 3000, 600_000]
     assert at.segmented_control(key=cs.PROMPT_SHAPE_KEY).value == cs.ONE_LENGTH
@@ -146,10 +150,7 @@ def test_a_share_link_reproduces_a_lognormal_scenario_and_its_widgets() -> None:
 
 def test_a_share_link_reproduces_an_imported_histogram() -> None:
     at = run_page("calculator")
-    gen = at.session_state["calc_log_gen"] if "calc_log_gen" in at.session_state else 0  # noqa: SIM401
-    at.file_uploader(key=f"calc_log_upload_{gen}").set_value(
-        ("generic.csv", (LOGS / "generic.csv").read_bytes(), "text/csv")
-    ).run()
+    _upload_generic_log(at)
     s = _scenario(at)
     assert len(s.workload.prompt_histogram) == 4
     other = _open(scenario_to_query(s))
