@@ -117,7 +117,10 @@ def show() -> None:
             st.caption(f":material/info: {md_literal(note)}")
         hist = cs.prompt_histogram_kept(cs.parse_counts()[0].get("prompt_tokens"))
         st.caption(
-            f":material/bar_chart: API bills apply context tiers to each of the {len(hist)} prompt-length buckets."
+            ":material/bar_chart: API bills use the log-normal prompt lengths chosen under the prompt field, not "
+            "the log's."
+            if cs.lognormal_on()
+            else f":material/bar_chart: API bills apply context tiers to each of the {len(hist)} prompt-length buckets."
             if hist
             else ":material/bar_chart: API bills use the mean prompt (one bucket, or the prompt field was edited)."
         )

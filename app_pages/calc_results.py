@@ -12,17 +12,18 @@ import functools
 import io
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_uncertainty, common
+from app_pages import calc_state, calc_uncertainty, common
 from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
+from costmodel.growth_export import GrowthReport, add_growth_to_text, growth_report, growth_sheets
 from costmodel.price_rows import peak_rule_note, price_rows_frame
 from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
 from costmodel.tables import cheapest_of_kind
@@ -129,7 +130,11 @@ def _volume_template(
 def compute(scenario: Scenario, _cat: Catalogue, uploads: tuple[str, ...]) -> Shown:
     """The scenario evaluated once, cached on the hash of the frozen scenario and on the user's uploaded models
     (``uploads``: their JSON; the repository catalogue is the same for the whole process). The evaluation is only
-    read, so it is shared, not copied."""
+    read, so it is shared, not copied. The monthly growth does not change today's figures: a scenario that differs
+    only by it shares the evaluation of the scenario without growth (its own ``Shown`` keeps its growth projection)."""
+    if scenario.monthly_growth_fraction:
+        flat = compute(scenario.model_copy(update={"monthly_growth_fraction": 0.0}), _cat, uploads)
+        return Shown(replace(flat.ev, scenario=scenario))
     return Shown(evaluate(scenario, _cat))
 
 
@@ -154,10 +159,34 @@ def details_table(table: pd.DataFrame) -> pd.DataFrame:
     return present.display_frame(table, present.DETAILS, short=False)
 
 
-def _xlsx(ev: Evaluation, cat: Catalogue, table: pd.DataFrame | None = None) -> bytes:
+def _xlsx(ev: Evaluation, cat: Catalogue, table: pd.DataFrame | None = None, extra: Any = ()) -> bytes:
     buf = io.BytesIO()
-    export.write_xlsx(buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even)
+    export.write_xlsx(buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even, extra_sheets=extra)
     return buf.getvalue()
+
+
+def growth(shown: Shown, cat: Catalogue) -> GrowthReport | str | None:
+    """The 12-month projection of the shown scenario at its monthly growth, built on first use and kept with the
+    evaluation (shared by every session on the scenario); None without growth (nothing computed); the error line
+    when the traffic leaves the scenario's range within the months."""
+    s = shown.ev.scenario
+    if s.monthly_growth_fraction == 0:
+        return None
+
+    def build() -> GrowthReport | str:
+        try:
+            report = growth_report(s, cat)
+        except (ValueError, KeyError) as e:  # GrowthError
+            return str(e).splitlines()[0]
+        return report if report is not None else "no monthly growth"  # not reached: the rate is not 0
+
+    out: GrowthReport | str = shown.part("growth", build)
+    return out
+
+
+def _growth_or_none(shown: Shown, cat: Catalogue) -> GrowthReport | None:
+    report = growth(shown, cat)
+    return report if isinstance(report, GrowthReport) else None  # an error is shown in the growth expander
 
 
 def _slug(s: Scenario) -> str:
@@ -231,7 +260,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         else:
             ss["calc_last"] = fresh
             ss["scenario"] = scenario
-            q = scenario_to_query(scenario)
+            q = scenario_to_query(scenario, calc_state.lognormal_hint())
             if st.query_params.to_dict() != q:
                 st.query_params.from_dict(q)
     last = ss.get("calc_last")
@@ -312,20 +341,22 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     # ---- export and share ---------------------------------------------------------------------------------
     table_x = with_uncertainty(table, unc) if unc is not None else table
 
-    def with_unc(fmt: str, text: str) -> str:
-        return add_to_text(fmt, text, unc) if unc is not None else text
+    def with_sections(fmt: str, text: str) -> str:
+        text = add_to_text(fmt, text, unc) if unc is not None else text
+        report = _growth_or_none(shown, cat)  # built when a file is asked for, if the expander has not already
+        return add_growth_to_text(fmt, text, report) if report is not None else text
 
     st.subheader(":material/ios_share: Take it away", divider="gray")
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("XLSX", lambda: _xlsx(ev, cat, table_x), "xlsx", XLSX_MIME, "table_view", "xlsx",
-         "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
+        ("XLSX", lambda: _xlsx(ev, cat, table_x, growth_sheets(_growth_or_none(shown, cat))), "xlsx", XLSX_MIME,
+         "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
         ("CSV", lambda: export.to_csv(table_x), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
-        ("Markdown", lambda: with_unc("md", export.to_markdown(s, table, cat, be)), "md", "text/markdown", "description", "md",
+        ("Markdown", lambda: with_sections("md", export.to_markdown(s, table, cat, be)), "md", "text/markdown", "description", "md",
          "A report formatted as this page."),
-        ("JSON (all columns)", lambda: with_unc("json", export.to_json(s, table_x, cat)), "json", "application/json", "data_object",
+        ("JSON (all columns)", lambda: with_sections("json", export.to_json(s, table_x, cat)), "json", "application/json", "data_object",
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
@@ -353,17 +384,11 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
                 width="stretch",
             )
     base = (st.context.url or "").split("?")[0]
-    link = f"{base}?{urlencode(scenario_to_query(s))}"
+    link = f"{base}?{urlencode(scenario_to_query(s, calc_state.lognormal_hint()))}"
     with st.popover("Copy a link to this scenario", icon=":material/link:", key="calc_share"):
         st.caption(
-            "The link restores every input"
-            + (
-                " but the imported prompt-length histogram: it carries the mean prompt (the Scenario JSON download "
-                "keeps the histogram)"
-                if s.workload.prompt_histogram
-                else ""
-            )
-            + ". Copy it with the button at the right of the box."
+            "The link restores every input, the prompt-length distribution included. Copy it with the button at "
+            "the right of the box."
         )
         st.code(link, language=None, wrap_lines=True)
 

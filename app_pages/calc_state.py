@@ -18,7 +18,10 @@ from pydantic import BaseModel, ValidationError
 
 from costmodel import scenario as scenario_keys
 from costmodel.catalog import Catalogue
+from costmodel.distributions import with_lognormal_prompts
+from costmodel.prompt_shape import lognormal_parameters, lognormal_problem, made_lognormal
 from costmodel.scenario import (
+    MAX_TOKENS_PER_REQUEST,
     PROFILE_FIELDS,
     ApiOption,
     Scenario,
@@ -110,6 +113,7 @@ LABELS = {
     "as_of": "Prices as of",
     "name": "Scenario name",
     "description": "Description",
+    "monthly_growth_fraction": "Growth",
 }
 
 
@@ -260,8 +264,9 @@ def profile_frame(w: Workload) -> pd.DataFrame:
     )
 
 
-def load(s: Scenario) -> None:
-    """Put scenario ``s`` into the widgets (call before they are drawn, or from a callback)."""
+def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
+    """Put scenario ``s`` into the widgets (call before they are drawn, or from a callback); ``lognormal``
+    (median, 95th percentile): the shape its prompt histogram was made with, when known (a share link's)."""
     ss = st.session_state
     counts = {f.field for f in COUNT_INPUTS}
     for field, key in WORKLOAD_KEYS.items():
@@ -280,8 +285,9 @@ def load(s: Scenario) -> None:
     ss["calc_profile_gen"] = _gen("calc_profile_gen") + 1
     ss["calc_sh_base"] = self_host_frame(s.self_host_options)
     ss["calc_sh_gen"] = _gen("calc_sh_gen") + 1
-    # no widget for the prompt-length histogram: kept while the prompt field holds its mean
-    ss["calc_prompt_hist"] = tuple(s.workload.prompt_histogram)
+    ss[GROWTH_KEY] = s.monthly_growth_fraction * 100.0
+    ss["calc_growth_loaded"] = (ss[GROWTH_KEY], s.monthly_growth_fraction)  # the exact fraction behind the %
+    load_prompt_shape(s, lognormal)
 
 
 def _clean(v: Any) -> Any:
@@ -305,7 +311,7 @@ def read(
     workload.update(parse_counts()[0])
     workload["hourly_profile_weekday"] = [_clean(v) for v in profile["weekday"]]
     workload["hourly_profile_weekend"] = [_clean(v) for v in profile["weekend"]]
-    hist = prompt_histogram_kept(workload.get("prompt_tokens"))
+    hist = () if ss.get(PROMPT_SHAPE_KEY) == LOGNORMAL else prompt_histogram_kept(workload.get("prompt_tokens"))
     if hist:
         workload["prompt_histogram"] = [b.model_dump() for b in hist]
     rows = []
@@ -324,7 +330,23 @@ def read(
         "api_options": [api[i].model_dump(exclude_none=True) for i in ss["calc_api"] if i in api],
         "self_host_options": rows,
         "assumptions": {field: ss[key] for field, key in ASSUMPTION_KEYS.items()},
+        "monthly_growth_fraction": growth_fraction(),
     }
+
+
+#: Widget key of the monthly growth, in percent (drawn by app_pages.calc_growth).
+GROWTH_KEY = "calc_growth_pct"
+
+
+def growth_fraction() -> Any:
+    """The growth field as the scenario's fraction: the loaded scenario's exact value while the field still shows
+    it (percent x 100 / 100 is not always the same float), else the typed percent / 100 (the model checks it)."""
+    ss = st.session_state
+    pct = ss.get(GROWTH_KEY) or 0.0
+    loaded = ss.get("calc_growth_loaded")
+    if loaded is not None and loaded[0] == pct:
+        return loaded[1]
+    return pct / 100.0 if isinstance(pct, int | float) and not isinstance(pct, bool) else pct
 
 
 def prompt_histogram_kept(prompt_tokens: Any) -> tuple[Any, ...]:
@@ -368,3 +390,84 @@ def validate(raw: dict[str, Any]) -> tuple[Scenario | None, str | None]:
 def as_date(v: Any) -> dt.date:
     """A date widget value as a date."""
     return v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))
+
+
+# ---- prompt lengths: one length, a log-normal (median and p95), or a histogram from a log or a file --------------
+#: Widget keys of the prompt-length choice and the log-normal's two fields; the last valid log-normal parameters.
+PROMPT_SHAPE_KEY, P50_KEY, P95_KEY, LOGNORMAL_LAST_KEY = "calc_pshape", "calc_p50", "calc_p95", "calc_lognormal"
+ONE_LENGTH, LOGNORMAL = "one", "lognormal"
+PROMPT_SHAPES = {ONE_LENGTH: "one length", LOGNORMAL: "log-normal: median and 95th percentile"}
+LOGNORMAL_LABELS = {"p50": "Median prompt (tokens)", "p95": "95th-percentile prompt (tokens)"}
+
+
+def load_prompt_shape(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
+    """The prompt-length widgets for ``s``: log-normal when ``lognormal`` (or the last log-normal the user typed,
+    or whole-token parameters found from the histogram: :func:`costmodel.prompt_shape.lognormal_parameters`)
+    rebuilds its histogram exactly; otherwise one length, keeping a histogram from a log or a file while the
+    prompt field holds its mean (no widget edits its buckets)."""
+    ss = st.session_state
+    w = s.workload
+    shape = next(
+        (p for p in (lognormal, ss.get(LOGNORMAL_LAST_KEY)) if p is not None and made_lognormal(w, *p)), None
+    ) or (lognormal_parameters(w) if w.prompt_histogram else None)
+    if shape is not None:
+        ss[PROMPT_SHAPE_KEY], ss[LOGNORMAL_LAST_KEY] = LOGNORMAL, tuple(shape)
+        ss[P50_KEY], ss[P95_KEY] = count_text(shape[0]), count_text(shape[1])
+        ss["calc_prompt_hist"] = ()
+        return
+    ss[PROMPT_SHAPE_KEY] = ONE_LENGTH
+    ss["calc_prompt_hist"] = tuple(w.prompt_histogram)
+    # a starting shape should the user switch to log-normal: median the mean prompt, p95 four times it
+    p50 = min(w.prompt_tokens, MAX_TOKENS_PER_REQUEST // 4)
+    ss[P50_KEY], ss[P95_KEY] = count_text(p50), count_text(4 * p50)
+
+
+def lognormal_typed() -> tuple[tuple[int, int] | None, str | None]:
+    """``((median, p95), None)`` from the two log-normal fields, or ``(None, error naming the field)``."""
+    ss = st.session_state
+    values = []
+    for which, key in (("p50", P50_KEY), ("p95", P95_KEY)):
+        try:
+            values.append(int(parse_count(str(ss.get(key, "")), binary=True, whole=True)))
+        except ValueError as e:
+            return None, f"{LOGNORMAL_LABELS[which].split(' (')[0]}: {e}"
+    problem = lognormal_problem(values[0], values[1])
+    if problem is not None:
+        return None, f"{LOGNORMAL_LABELS[problem[0]].split(' (')[0]}: {problem[1]}"
+    return (values[0], values[1]), None
+
+
+def lognormal_on() -> bool:
+    """Whether the prompt lengths are the log-normal's."""
+    return bool(st.session_state.get(PROMPT_SHAPE_KEY) == LOGNORMAL)
+
+
+def with_prompt_shape(s: Scenario) -> tuple[Scenario | None, str | None]:
+    """``s`` with the log-normal prompt histogram when that is the choice (``(None, error)`` for bad values);
+    ``s`` unchanged otherwise. Remembers the parameters of a valid log-normal (the share link names them)."""
+    if not lognormal_on():
+        return s, None
+    shape, error = lognormal_typed()
+    if shape is None:
+        return None, error
+    st.session_state[LOGNORMAL_LAST_KEY] = shape
+    return s.model_copy(update={"workload": with_lognormal_prompts(s.workload, *shape)}), None
+
+
+def lognormal_hint() -> tuple[float, float] | None:
+    """The last valid log-normal parameters while the log-normal is chosen (for the share link), else None."""
+    last = st.session_state.get(LOGNORMAL_LAST_KEY)
+    return tuple(last) if lognormal_on() and last is not None else None  # type: ignore[return-value]
+
+
+def sync_prompt_mean() -> None:
+    """Callback of the prompt-length widgets: the log-normal's mean goes into the (then disabled) prompt field, so
+    that what is shown is what the per-token figures use; switching to it drops a log's histogram."""
+    ss = st.session_state
+    if not lognormal_on():
+        return
+    ss["calc_prompt_hist"] = ()
+    shape, _ = lognormal_typed()  # a bad value: the page shows its error
+    if shape is not None:
+        mean = with_lognormal_prompts(Workload(requests_per_day=1, prompt_tokens=1, output_tokens=0), *shape)
+        ss[WORKLOAD_KEYS["prompt_tokens"]] = count_text(mean.prompt_tokens)

@@ -17,12 +17,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_growth, calc_log, calc_results, calc_tco, common
+from app_pages import calc_growth, calc_log, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel import traffic_charts
 from costmodel.attention import KV_DTYPES
 from costmodel.present import md_literal
 from costmodel.presets import base_preset, custom_name, describe_workload, preset, preset_names
+from costmodel.prompt_shape import lognormal_from_text
 from costmodel.scenario import (
     ACQUISITIONS,
     LAYOUT_CHOICES,
@@ -99,7 +100,7 @@ if cs.WORKLOAD_KEYS["requests_per_day"] not in ss:
         cs.load(ss["scenario"])
     elif params:
         s, ignored = scenario_from_query(params, default)
-        cs.load(s)
+        cs.load(s, lognormal_from_text(str(params.get("ph", ""))))
         if ignored:
             names = ", ".join(map(str, ignored))
             ss["calc_notice"] = (
@@ -139,12 +140,21 @@ with inputs:
         (cs.WORKLOAD_INPUTS[1], cs.WORKLOAD_INPUTS[2]),
         ("timezone", cs.WORKLOAD_INPUTS[3]),
     ]
-    for pair in rows:
+    for i, pair in enumerate(rows):
+        if i == 1:
+            calc_prompt.inputs(_edited)  # one length or a log-normal, under the prompt field
         cols = st.columns(2)
         for col, f in zip(cols, pair, strict=True):
             if isinstance(f, cs.CountField):
                 key = cs.WORKLOAD_KEYS[f.field]
-                col.text_input(f.label, key=key, help=cs.count_help(f), on_change=_edited)
+                shaped = f.field == "prompt_tokens" and cs.lognormal_on()
+                col.text_input(
+                    f.label,
+                    key=key,
+                    help=calc_prompt.SHAPED_HELP if shaped else cs.count_help(f),
+                    on_change=_edited,
+                    disabled=shaped,
+                )
                 counts, _ = cs.parse_counts()
                 if f.field in counts and str(ss.get(key, "")).strip() != cs.count_text(counts[f.field]):
                     col.caption(f"= {cs.count_text(counts[f.field])} {f.unit}")
@@ -317,6 +327,8 @@ with inputs:
 _, count_error = cs.parse_counts()
 raw = cs.read(profile, self_host, api, gpu_price)
 scenario, error = (None, count_error) if count_error else cs.validate(raw)
+if scenario is not None:
+    scenario, error = cs.with_prompt_shape(scenario)
 with results:
     if error:
         st.error(md_literal(error), icon=":material/error:")

@@ -159,10 +159,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         table = with_uncertainty(ev.table, unc)
     if args.readable and args.format != "csv":
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
-    if unc is not None and args.format in ("md", "json"):
+    growth = None
+    if scenario.monthly_growth_fraction and args.format in ("md", "json", "xlsx"):  # the 12-month projection
+        from costmodel.growth_export import growth_report
+
+        growth = growth_report(scenario, cat)
+    if (unc is not None or growth is not None) and args.format in ("md", "json"):
+        from costmodel.growth_export import add_growth_to_text
         from costmodel.uncertainty import add_to_text
 
-        text = add_to_text(args.format, to_text(args.format, scenario, table, cat), unc)
+        text = to_text(args.format, scenario, table, cat)
+        text = add_to_text(args.format, text, unc) if unc is not None else text
+        text = add_growth_to_text(args.format, text, growth) if growth is not None else text
         if args.out:
             if Path(args.out).exists() and not args.force:
                 raise CliError(f"{args.out} exists; use --force to overwrite")
@@ -172,7 +180,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     if args.out:
-        write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable)
+        from costmodel.growth_export import growth_sheets
+
+        write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable,
+                     extra_sheets=growth_sheets(growth))  # fmt: skip
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
     sys.stdout.write(to_csv(table) if args.readable else to_text(args.format, scenario, table, cat))
@@ -535,7 +546,10 @@ def _cmd_growth(args: argparse.Namespace) -> int:
     from costmodel.growth import cheapest_changes, growth_projection
 
     scenario = _load_scenario(args)
-    projection = growth_projection(scenario, load_catalogue(args.data), args.monthly_growth, args.months)
+    rate = scenario.monthly_growth_fraction if args.monthly_growth is None else args.monthly_growth
+    if args.monthly_growth is None and rate == 0:
+        raise CliError("give --monthly-growth (the scenario states no monthly_growth_fraction)")
+    projection = growth_projection(scenario, load_catalogue(args.data), rate, args.months)
     changes = cheapest_changes(projection)
     if args.format == "json":
         payload = {
@@ -555,7 +569,8 @@ def _add_growth(sub: argparse._SubParsersAction[_Parser]) -> None:
     p = sub.add_parser("growth", help="monthly cost of each option as traffic grows; when the cheapest changes")
     p.add_argument("scenario", nargs="?", default=None, help="scenario file (.json, .yaml)")
     p.add_argument("--preset", default=None, help="a preset instead of a file")
-    p.add_argument("--monthly-growth", type=float, required=True, help="traffic growth a month, 0.1 = +10%%")
+    p.add_argument("--monthly-growth", type=float, default=None,
+                   help="traffic growth a month, 0.1 = +10%% (default: the scenario's monthly_growth_fraction)")  # fmt: skip
     p.add_argument("--months", type=int, default=12, help="months projected (default 12, month 0 = now)")
     p.add_argument("--as-of", default=None, help="price date YYYY-MM-DD")
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -404,6 +405,11 @@ def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.Data
         ("Weekend day weight", w.weekend_day_weight, "× a weekday"),
         ("Time zone of the traffic profile", w.timezone, ""),
         ("Days per month", w.days_per_month, "days"),
+        *(
+            [("Traffic growth a month (Growth sheet)", scenario.monthly_growth_fraction, "fraction")]
+            if scenario.monthly_growth_fraction
+            else []
+        ),
         ("Efficiency level (self-hosting)", a.efficiency, ""),
         ("TPOT target", a.tpot_ms_target, "ms"),
         ("TTFT target", "" if a.ttft_ms_target is None else a.ttft_ms_target, "ms"),
@@ -421,12 +427,15 @@ def write_xlsx(
     table: pd.DataFrame,
     catalogue: Catalogue,
     break_even: pd.DataFrame | None = None,
+    extra_sheets: Sequence[tuple[str, pd.DataFrame, dict[str, str]]] = (),
 ) -> None:
     """Write the workbook for people (and one sheet for machines) to a path or a binary buffer.
 
     Sheets: Summary (the compact view, ranked), Workload (verdict, warnings, inputs with units), Details (every
-    column people may want, ranked), Break-even (when there are pairs), Assumptions (catalogue rows used), Data
-    (the table's snake_case columns at full precision) and Scenario (field/value, to rebuild the scenario).
+    column people may want, ranked), Break-even (when there are pairs), ``extra_sheets`` (name, frame, column
+    kinds of :data:`XLSX_FORMATS`: e.g. :func:`costmodel.growth_export.growth_sheets`), Assumptions (catalogue
+    rows used), Data (the table's snake_case columns at full precision) and Scenario (field/value, to rebuild
+    the scenario).
     """
     import xlsxwriter
 
@@ -445,6 +454,8 @@ def write_xlsx(
         kinds = {"Break-even (requests/day)": "int", "Your volume (requests/day)": "int",
                  "Monthly cost there (USD/month)": "usd"}  # fmt: skip
         _sheet(book, "Break-even", break_even_people(scenario, be), kinds)
+    for name, frame, frame_kinds in extra_sheets:
+        _sheet(book, name, frame, frame_kinds)
     _sheet(book, "Assumptions", assumptions_table(table, catalogue))
     _sheet(book, "Data", table)
     _sheet(book, "Scenario", scenario_table(scenario))
@@ -460,8 +471,10 @@ def write_export(
     *,
     force: bool = False,
     readable: bool = False,
+    extra_sheets: Sequence[tuple[str, pd.DataFrame, dict[str, str]]] = (),
 ) -> None:
-    """Write the comparison to ``path`` in ``fmt`` (``readable``: the CSV for people, not the machine CSV).
+    """Write the comparison to ``path`` in ``fmt`` (``readable``: the CSV for people, not the machine CSV;
+    ``extra_sheets``: more XLSX sheets, :func:`write_xlsx`).
 
     Raises:
         FileExistsError: ``path`` exists and ``force`` is false.
@@ -471,7 +484,7 @@ def write_export(
     if p.exists() and not force:
         raise FileExistsError(f"{p} exists; use --force to overwrite")
     if fmt == "xlsx":
-        write_xlsx(p, scenario, table, catalogue)
+        write_xlsx(p, scenario, table, catalogue, extra_sheets=extra_sheets)
     elif fmt == "csv" and readable:
         p.write_text(to_csv(table), encoding="utf-8")
     else:

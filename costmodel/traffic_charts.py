@@ -107,8 +107,10 @@ def log_length_frame(buckets: Any, what: str) -> pd.DataFrame:
     return df
 
 
-def log_length_chart(df: pd.DataFrame) -> alt.Chart:
-    """Bars: share of requests in each length bucket (:func:`log_length_frame`), power-of-two buckets."""
+def log_length_chart(df: pd.DataFrame, requests_title: str = "requests") -> alt.Chart:
+    """Bars: share of requests in each length bucket (:func:`log_length_frame`, or
+    :func:`costmodel.prompt_shape.histogram_frame`), power-of-two buckets; ``requests_title`` names the unit of
+    the ``requests`` column in the tooltip."""
     what = str(df["length"].iloc[0]) if len(df) else "prompt"
     chart: alt.Chart = (
         alt.Chart(df, height=170, title=f"{what.capitalize()} length distribution")
@@ -119,7 +121,7 @@ def log_length_chart(df: pd.DataFrame) -> alt.Chart:
             y=alt.Y("share:Q", title="share of requests", axis=alt.Axis(format="%")),
             tooltip=[
                 alt.Tooltip("bucket:N", title=f"{what} tokens"),
-                alt.Tooltip("requests:Q", format=",.0f"),
+                alt.Tooltip("requests:Q", title=requests_title, format=",.0f"),
                 alt.Tooltip("share:Q", format=".1%"),
                 alt.Tooltip("mean_tokens:Q", title="mean tokens", format=",.0f"),
             ],

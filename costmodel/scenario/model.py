@@ -45,6 +45,8 @@ MAX_QUERY_PARAMS = 1000
 MAX_QUERY_STRING_CHARS = 512 * 1024
 #: Largest latency target (ms) and GPUs per replica, in scenarios and on the command line alike.
 MAX_TPOT_MS = 1e5
+#: Fastest traffic growth a scenario states: +1,000% a month (the growth projection's bound).
+MAX_MONTHLY_GROWTH_FRACTION = 10.0
 MAX_GPUS_PER_REPLICA = 100_000
 
 IdStr = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
@@ -131,7 +133,7 @@ class Workload(_Frozen):
     prompt_histogram: tuple[PromptBucket, ...] = Field(default=(), max_length=MAX_PROMPT_BUCKETS)
     """Optional prompt-length distribution (e.g. from a usage log): API bills apply context tiers per bucket.
     Its mean must be ``prompt_tokens`` (within half a token). Empty = every request has the mean prompt; an empty
-    histogram is left out of JSON/YAML, and URLs never carry one."""
+    histogram is left out of JSON/YAML and of URLs (which carry a histogram under key ``ph``)."""
 
     @model_validator(mode="after")
     def _histogram_matches_mean(self) -> Workload:
@@ -339,6 +341,19 @@ class Scenario(_Frozen):
     name: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=1000)
     """One sentence stating the assumptions (presets fill it)."""
+    monthly_growth_fraction: Annotated[float, Field(allow_inf_nan=False, exclude_if=lambda v: v == 0)] = 0.0
+    """Traffic growth per month as a fraction (0.1 = +10% a month; above -1, at most 10): the exports then carry
+    each option's cost over the next 12 months (:mod:`costmodel.growth`). 0 = none, left out of files and links."""
+
+    @field_validator("monthly_growth_fraction")
+    @classmethod
+    def _growth_in_range(cls, v: float) -> float:
+        if not -1 < v <= MAX_MONTHLY_GROWTH_FRACTION:
+            raise ValueError(
+                f"monthly growth must be above -100% and at most +1,000% a month (a fraction above -1, at most 10), "
+                f"got {v:g} = {v:+.0%}"
+            )
+        return v
 
     @field_validator("as_of", mode="before")
     @classmethod

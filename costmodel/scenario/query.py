@@ -78,8 +78,13 @@ _SELF_HOST_FIELDS = (
     "usd_per_gpu_purchase",
 )
 PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
+#: URL key of the prompt-length histogram (:mod:`costmodel.prompt_shape`: ``ln:P50:P95`` or ``share:tokens,...``);
+#: written only when the workload has one, so links without one are as before.
+HISTOGRAM_KEY = "ph"
+#: URL key of the monthly traffic growth (a fraction); written only when it is not 0.
+GROWTH_KEY = "gr"
 #: Every key :func:`scenario_to_query` writes.
-QUERY_KEYS = ("v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS)
+QUERY_KEYS = ("v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS, HISTOGRAM_KEY, GROWTH_KEY)
 
 
 def _num(x: float | int) -> str:
@@ -99,8 +104,13 @@ def _cell(v: object) -> str:
     return str(v)
 
 
-def scenario_to_query(s: Scenario) -> dict[str, str]:
-    """Compact URL query parameters that :func:`scenario_from_query` turns back into ``s`` exactly."""
+def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None) -> dict[str, str]:
+    """Compact URL query parameters that :func:`scenario_from_query` turns back into ``s`` exactly.
+
+    ``lognormal``: the (median, 95th percentile) the prompt histogram was made with, if it was; the link then
+    carries these two numbers instead of every bucket (only when they rebuild the histogram exactly)."""
+    from costmodel.prompt_shape import histogram_text  # it imports this package
+
     w = s.workload
     q: dict[str, str] = {"v": "1", "n": s.name, "desc": s.description}
     q["d"] = s.as_of.isoformat()
@@ -115,6 +125,10 @@ def scenario_to_query(s: Scenario) -> dict[str, str]:
     )
     for key, name in ASSUMPTION_KEYS.items():
         q[key] = _cell(getattr(s.assumptions, name))
+    if w.prompt_histogram:
+        q[HISTOGRAM_KEY] = histogram_text(w, lognormal)
+    if s.monthly_growth_fraction:
+        q[GROWTH_KEY] = _num(s.monthly_growth_fraction)
     return q
 
 
@@ -218,6 +232,13 @@ def scenario_from_query(
     for key, name in WORKLOAD_KEYS.items():
         wparse: Callable[[str], object] = _parse_profile if name in PROFILE_FIELDS else ident
         workload = apply(workload, key, name, wparse, Workload.model_validate)
+    if HISTOGRAM_KEY in q:  # after the mean prompt ("pt"), which an explicit histogram must agree with
+        from costmodel.prompt_shape import workload_from_histogram_text
+
+        try:
+            workload = Workload.model_validate(workload_from_histogram_text(workload, q[HISTOGRAM_KEY])).model_dump()
+        except (ValueError, ValidationError, TypeError):
+            ignored.append(HISTOGRAM_KEY)
     assumptions = default.assumptions.model_dump()
     for key, name in ASSUMPTION_KEYS.items():
         parser: Callable[[str], object] = (
@@ -238,6 +259,7 @@ def scenario_from_query(
         ("d", "as_of", dt.date.fromisoformat),
         ("api", "api_options", lambda t: _parse_options(t, _API_FIELDS)),
         ("sh", "self_host_options", lambda t: _parse_options(t, _SELF_HOST_FIELDS)),
+        (GROWTH_KEY, "monthly_growth_fraction", ident),
     )
     for key, name, parse in top_fields:
         top = apply(top, key, name, parse, check_top)
