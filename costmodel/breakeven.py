@@ -23,7 +23,8 @@ import numpy as np
 
 from costmodel.pricing import ResolvedPrice, peak_traffic_fraction, workload_bill_arrays
 from costmodel.scenario import Scenario, SelfHostOption
-from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, option_fleet_cost
+from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation
+from costmodel.serving.option import mix_fleet_cost
 from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
@@ -78,36 +79,52 @@ def break_even(
     req_month = w.requests_per_month
     tok_per_req = w.tokens_per_request
 
-    def api_cost(x: FloatArray | float, h: FloatArray | float) -> FloatArray:
+    mix = scenario.class_workloads()
+    mix_peaks = [peak_traffic_fraction(price, hourly_requests_utc(c)) for _, c in mix]
+
+    def api_cost(x: FloatArray | float, h: FloatArray | float | None = None) -> FloatArray:
+        """The API bill at ``x`` times the volume; ``h`` = every request's cache-hit fraction (None: its own)."""
+        if mix:  # a request mix: the sum of its classes' bills (each its tier, peak share and cached share)
+            return np.asarray(
+                sum(
+                    workload_bill_arrays(
+                        price, c, requests_per_month=np.asarray(x) * c.requests_per_month,
+                        cache_hit_fraction=c.cache_hit_fraction if h is None else h, peak_fraction=pk,
+                    )["monthly_cost_usd"]
+                    for (_, c), pk in zip(mix, mix_peaks, strict=True)
+                ),
+                dtype=np.float64,
+            )  # fmt: skip
         return workload_bill_arrays(
-            price, w, requests_per_month=np.asarray(x) * req_month, cache_hit_fraction=h, peak_fraction=peak
-        )["monthly_cost_usd"]
+            price, w, requests_per_month=np.asarray(x) * req_month,
+            cache_hit_fraction=w.cache_hit_fraction if h is None else h, peak_fraction=peak,
+        )["monthly_cost_usd"]  # fmt: skip
 
     est = ev.estimates.get(level)
     if ev.reason or est is None or ev.costs.get(level) is None:
         why = f"none: self-hosting not costed ({ev.reason or 'infeasible'})"
         return BreakEven(math.nan, math.nan, math.nan, why, math.nan, why)
-    layouts = ev.alternatives.get(level) or (est,)
+    layouts = ev.per_class.get(level) or ()
+    hourly_by_class = [hourly_requests_utc(c) for _, c in scenario.class_workloads()] or [hourly]
 
     def self_cost(x: FloatArray | float) -> FloatArray:
-        """The cheaper attention layout at each volume, as :func:`evaluate_option` prices sweeps."""
-        requests = hourly * np.asarray(x, dtype=np.float64)[..., None, None]
-        return np.asarray(
-            np.minimum.reduce(
-                [
-                    option_fleet_cost(
-                        e, requests, float(e.prefill_gpu_s_per_request[0]), option, w, a, ev.usd_per_gpu_hour
-                    ).monthly_cost_usd
-                    for e in layouts
-                ]
-            ),
-            dtype=np.float64,
+        """The cheaper attention layout at each volume, as :func:`evaluate_option` prices sweeps (the GPU-seconds
+        per request of each class weighted over its prompt-length buckets, classes summed hour by hour)."""
+        scale = np.atleast_1d(np.asarray(x, dtype=np.float64))
+        cost = np.minimum.reduce(
+            [
+                mix_fleet_cost(
+                    tables, hourly_by_class, option, a, ev.usd_per_gpu_hour, w.days_per_month, scale
+                ).monthly_cost_usd
+                for tables in layouts
+            ]
         )
+        return np.asarray(cost if np.ndim(x) else cost[0], dtype=np.float64)
 
     # volume: the API bill is A(x) = a1 · x; the self-hosting bill S(x) only steps up. From x = X_MIN, jump to
     # x' = S(x) / a1, where the API reaches the current self-hosting bill: on [x, x') A < S(x) <= S, so no
     # crossing was skipped; if S(x') = S(x) the bills are equal at x', the smallest crossing; else hop again.
-    a1 = float(api_cost(1.0, w.cache_hit_fraction))
+    a1 = float(api_cost(1.0))
     s = float(self_cost(X_MIN))
     hi = math.nan
     if a1 > 0 and math.isfinite(s):
@@ -125,7 +142,7 @@ def break_even(
                 s = s_next
     if not math.isfinite(hi):
         top = X_MAX * req_month * tok_per_req / 1e6
-        s_top, a_top = float(self_cost(X_MAX)) / top, float(api_cost(X_MAX, w.cache_hit_fraction)) / top
+        s_top, a_top = float(self_cost(X_MAX)) / top, float(api_cost(X_MAX)) / top
         vol = (math.nan, math.nan, math.nan)
         vreason = (
             f"none: self-hosting costs ${s_top:,.3g}/M tokens even at {X_MAX:,.0f}× this volume, "
@@ -135,7 +152,7 @@ def break_even(
         vol = (
             hi * w.requests_per_day,
             hi * req_month * tok_per_req,
-            float(api_cost(hi, w.cache_hit_fraction)),
+            float(api_cost(hi)),
         )
         vreason = ""
     # cache-hit fraction

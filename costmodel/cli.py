@@ -162,7 +162,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if unc is not None and args.format in ("md", "json"):
         from costmodel.uncertainty import add_to_text
 
-        text = add_to_text(args.format, to_text(args.format, scenario, table, cat), unc)
+        text = add_to_text(args.format, to_text(args.format, scenario, table, cat, ev.by_class), unc)
         if args.out:
             if Path(args.out).exists() and not args.force:
                 raise CliError(f"{args.out} exists; use --force to overwrite")
@@ -172,10 +172,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     if args.out:
-        write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable)
+        write_export(
+            args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable, by_class=ev.by_class
+        )
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
-    sys.stdout.write(to_csv(table) if args.readable else to_text(args.format, scenario, table, cat))
+    sys.stdout.write(
+        to_csv(table, ev.by_class) if args.readable else to_text(args.format, scenario, table, cat, ev.by_class)
+    )
     return 0
 
 

@@ -6,38 +6,36 @@ one request of that class and when it comes (its ``requests_per_day`` is replace
 :meth:`RequestMix.class_workloads`). A class is billed as a workload of its own (its context tier, its peak-hour
 share from its own profile), so a mix's bill is the sum of its classes' bills.
 
-Not here yet: self-hosting a mix on one shared fleet (the fleet must be sized for the classes' combined hourly
-load and the longest class's KV), and a Scenario field holding a mix (the Calculator's class table).
+A :class:`~costmodel.scenario.Scenario` holds a mix in ``classes`` (:func:`scenario_mix`); ``evaluate()`` bills
+each API per class and in total (:func:`combined_bill`) and costs each self-hosting option on one shared fleet
+(:func:`~costmodel.serving.evaluate_option` with ``classes``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from costmodel.catalog.loader import format_validation_error
 from costmodel.catalog.schema import Catalogue
 from costmodel.pricing import ApiBill, api_bill
-from costmodel.scenario import MAX_REQUESTS_PER_DAY, ApiOption, Workload
+from costmodel.scenario import (
+    MAX_CLASSES,
+    MAX_REQUESTS_PER_DAY,
+    ApiOption,
+    RequestClass,
+    Scenario,
+    ScenarioError,
+    Workload,
+    mix_mean_workload,
+    mix_problem,
+)
 
-__all__ = ["MixApiBill", "RequestClass", "RequestMix", "mix_api_bill"]
-
-MAX_CLASSES = 20
-
-
-class RequestClass(BaseModel):
-    """One class of requests: a name, its share of the mix's requests and the shape of its requests."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: Annotated[str, Field(min_length=1, max_length=60)]
-    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
-    """Fraction of the mix's requests in this class."""
-    workload: Workload
-    """Lengths, cached share, hourly profile and time zone of the class (its ``requests_per_day`` is replaced)."""
-
+__all__ = ["MAX_CLASSES", "MixApiBill", "RequestClass", "RequestMix", "combined_bill", "mix_api_bill", "scenario_mix", "with_classes"]
 
 class RequestMix(BaseModel):
     """Total traffic and its classes (shares sum to 1, names unique)."""
@@ -50,13 +48,9 @@ class RequestMix(BaseModel):
 
     @model_validator(mode="after")
     def _shares_and_names(self) -> RequestMix:
-        total = sum(c.share for c in self.classes)
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"the classes' shares sum to {total:.6g}, not 1")
-        names = [c.name for c in self.classes]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"class name(s) given twice: {', '.join(twice)}")
+        problem = mix_problem(self.classes)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def class_workloads(self) -> tuple[tuple[str, Workload], ...]:
@@ -103,3 +97,80 @@ def mix_api_bill(option: ApiOption, mix: RequestMix, catalogue: Catalogue, as_of
         option=option,
         per_class=tuple((name, api_bill(option, w, catalogue, as_of)) for name, w in mix.class_workloads()),
     )
+
+
+def scenario_mix(scenario: Scenario) -> RequestMix | None:
+    """The scenario's request mix (None without classes)."""
+    if not scenario.classes:
+        return None
+    return RequestMix(requests_per_day=scenario.workload.requests_per_day, classes=scenario.classes)
+
+
+def combined_bill(per_class: tuple[tuple[str, ApiBill], ...]) -> ApiBill:
+    """One :class:`ApiBill` of a mix: amounts and tokens summed over the classes (USD and tokens per month).
+
+    Rates are token-weighted means of the classes' rates (input by prompt tokens, output by output tokens, the
+    blended rate from those two as a single bill does); the peak-traffic fraction is request-weighted; the context
+    tier is the highest applied to a class; notes of a class name it; ``reason`` is the first class the API cannot
+    serve, named. The price (sources, dates) is the first class's: every class is billed at the same price rows.
+    """
+    bills = [b for _, b in per_class]
+    first = bills[0]
+
+    def total(field: str) -> float:
+        return float(sum(getattr(b, field) for b in bills))
+
+    prompt = [b.monthly_input_cache_hit_tokens + b.monthly_input_cache_miss_tokens for b in bills]
+    out = [b.monthly_output_tokens for b in bills]
+    p_tot, o_tot = sum(prompt), sum(out)
+    rate_in = sum(p * b.usd_per_mtok_input for p, b in zip(prompt, bills, strict=True)) / p_tot if p_tot else first.usd_per_mtok_input
+    rate_out = sum(o * b.usd_per_mtok_output for o, b in zip(out, bills, strict=True)) / o_tot if o_tot else first.usd_per_mtok_output
+    blended = (p_tot * rate_in + o_tot * rate_out) / (p_tot + o_tot) if p_tot + o_tot else math.nan
+    req = total("requests_per_month")
+    peak = sum(b.requests_per_month * b.peak_traffic_fraction for b in bills) / req if req else 1.0
+    tiers = [b.context_tier_above_prompt_tokens for b in bills if b.context_tier_above_prompt_tokens is not None]
+    notes = list(first.price.notes)
+    for name, b in per_class:
+        notes += [f"class {name!r}: {n}" for n in b.notes if n not in first.price.notes]
+    reason = next((f"class {name!r}: {b.reason}" for name, b in per_class if b.reason), "")
+    return ApiBill(
+        price=first.price,
+        requests_per_month=req,
+        monthly_input_cache_hit_tokens=total("monthly_input_cache_hit_tokens"),
+        monthly_input_cache_miss_tokens=total("monthly_input_cache_miss_tokens"),
+        monthly_output_tokens=o_tot,
+        peak_traffic_fraction=peak,
+        context_tier_above_prompt_tokens=max(tiers) if tiers else None,
+        monthly_input_cache_hit_usd=total("monthly_input_cache_hit_usd"),
+        monthly_input_cache_miss_usd=total("monthly_input_cache_miss_usd"),
+        monthly_output_usd=total("monthly_output_usd"),
+        monthly_peak_usd=total("monthly_peak_usd"),
+        monthly_off_peak_usd=total("monthly_off_peak_usd"),
+        monthly_cost_usd=total("monthly_cost_usd"),
+        usd_per_mtok_input=rate_in,
+        usd_per_mtok_output=rate_out,
+        usd_per_mtok_blended=blended,
+        notes=tuple(dict.fromkeys(notes)),
+        reason=reason,
+    )
+
+
+def with_classes(scenario: Scenario, classes: tuple[RequestClass, ...]) -> Scenario:
+    """``scenario`` holding ``classes`` (its workload takes their mean shape, :func:`mix_mean_workload`; the total
+    volume, profile and days per month stay); no classes: the scenario without them, its workload unchanged.
+
+    Raises:
+        ScenarioError: the classes do not make a mix (one line).
+    """
+    if not classes:
+        return scenario.model_copy(update={"classes": ()})
+    try:
+        return Scenario.model_validate(
+            {
+                **scenario.model_dump(),
+                "workload": mix_mean_workload(scenario.workload, classes).model_dump(),
+                "classes": [c.model_dump() for c in classes],
+            }
+        )
+    except ValidationError as e:
+        raise ScenarioError(f"request classes: {format_validation_error(e)}") from None

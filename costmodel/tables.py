@@ -496,3 +496,57 @@ def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Ser
         return None
     row: pd.Series = hit.iloc[0]
     return row
+
+
+#: Columns of :func:`class_breakdown_frame`.
+CLASS_COLUMNS = [
+    "option", "kind", "class", "share_of_requests", "requests_per_day", "monthly_cost_usd", "share_of_cost",
+    "usd_per_request", "basis", "reason",
+]  # fmt: skip
+
+
+def class_breakdown_frame(
+    scenario: Scenario,
+    api: Sequence[tuple[str, Sequence[tuple[str, ApiBill]]]],
+    self_host: Sequence[tuple[str, OptionEvaluation]],
+) -> pd.DataFrame:
+    """Option × request class × monthly USD: the per-class breakdown of a scenario with classes (empty without).
+
+    API rows: each class's own bill (``basis`` = ``own bill``). Self-hosting rows: the classes share one fleet, so
+    its monthly cost (at the scenario's efficiency level) is split by each class's share of the fleet's GPU-seconds
+    of work in a week (``basis`` = ``share of GPU-seconds``); an option without a cost has empty money and its
+    reason. ``usd_per_request`` = monthly USD / the class's requests per month.
+
+    Args:
+        scenario: the scenario (its ``classes``, total volume and days per month).
+        api: ``(option id, ((class, bill), ...))`` per API option.
+        self_host: ``(option label, evaluation)`` per self-hosting option.
+    """
+    mix = scenario.class_workloads()
+    if not mix:
+        return pd.DataFrame(columns=CLASS_COLUMNS)
+    shares = {c.name: c.share for c in scenario.classes}
+    level = scenario.assumptions.efficiency
+    rows = []
+    for option, per_class in api:
+        total = sum(b.monthly_cost_usd for _, b in per_class)
+        for (name, b), (_, w) in zip(per_class, mix, strict=True):
+            cost = math.nan if b.reason else b.monthly_cost_usd
+            rows.append(
+                (option, "api", name, shares[name], w.requests_per_day, cost, cost / total if total else math.nan,
+                 cost / w.requests_per_month, "own bill", b.reason or None)
+            )  # fmt: skip
+    for label, ev in self_host:
+        fleet = ev.costs.get(level)
+        work = ev.class_work_shares.get(level, ())
+        for i, (name, w) in enumerate(mix):
+            if fleet is None or len(work) != len(mix):
+                cost, part, why = math.nan, math.nan, ev.reason or "not costed"
+            else:
+                part, why = work[i], None
+                cost = float(fleet.monthly_cost_usd) * part
+            rows.append(
+                (label, "self_host", name, shares[name], w.requests_per_day, cost, part, cost / w.requests_per_month,
+                 "share of GPU-seconds", why)
+            )  # fmt: skip
+    return pd.DataFrame.from_records(rows, columns=CLASS_COLUMNS)

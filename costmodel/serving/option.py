@@ -15,9 +15,9 @@ from costmodel.feasibility import context_reason
 from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
-from costmodel.serving.fleet import FleetCost, cheaper_fleet, option_fleet_cost, resolve_rental
+from costmodel.serving.fleet import FleetCost, cheaper_fleet, fleet_cost_of_need, resolve_rental
 from costmodel.serving.memory import MemoryPlan, memory_plan
-from costmodel.serving.roofline import workpoint
+from costmodel.serving.roofline import Workpoint, workpoint
 from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
@@ -84,7 +84,16 @@ class OptionEvaluation:
     cache_hit_fractions: FloatArray = field(default_factory=lambda: np.empty(0))
     cache_costs: Costs = field(default_factory=dict)
     per_request: dict[EfficiencyLevel, tuple[PerRequestTable, ...]] = field(default_factory=dict)
-    """Per level, one table per attention layout costed at the workload (:class:`PerRequestTable`)."""
+    """Per level, one table per attention layout costed at the workload (:class:`PerRequestTable`); a histogram's
+    GPU-seconds are the share-weighted sums over its buckets, a mix's the request-weighted sums over its classes."""
+    per_class: dict[EfficiencyLevel, tuple[tuple[PerRequestTable, ...], ...]] = field(default_factory=dict)
+    """Per level, per attention layout (as ``per_request``), one table per request class (one class: the
+    workload's); :func:`mix_fleet_cost` of these and the classes' hourly requests is the option's cost."""
+    class_names: tuple[str, ...] = ()
+    """Names of the request classes, in the order of ``per_class`` (("",) for a workload without classes)."""
+    class_work_shares: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+    """Per level, each class's share of the GPU-seconds of work in a week (the layout reported); the per-class
+    breakdown splits the shared fleet's cost by these."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +105,89 @@ class _Layout:
     volume_costs: Costs
     cache_costs: Costs
     per_request: dict[EfficiencyLevel, PerRequestTable | None] = field(default_factory=dict)
+    per_class: dict[EfficiencyLevel, tuple[PerRequestTable, ...] | None] = field(default_factory=dict)
+    work_shares: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+
+
+def class_need(
+    hourly_by_class: Sequence[FloatArray],
+    prefill_gpu_s: Sequence[float | FloatArray],
+    decode_gpu_s: Sequence[float | FloatArray],
+    scale: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """GPUs of prefill and of decode work in each UTC hour of classes sharing one fleet.
+
+    ``Σ_c r_c(h) × s_c / 3600`` (requests in the hour × GPU-seconds per request), prefill and decode apart.
+
+    Args:
+        hourly_by_class: each class's requests per UTC hour, shape (7, 24).
+        prefill_gpu_s: each class's prefill GPU-seconds per request: a scalar or an array over a sweep (S,).
+        decode_gpu_s: likewise for decode.
+        scale: multiples of every class's hourly requests (V,) (None: the classes' own volume).
+
+    Returns:
+        ``(need_p, need_d)``, shape (7, 24), (S, 7, 24) or (V, 7, 24).
+    """
+    need_p: FloatArray | None = None
+    need_d: FloatArray | None = None
+    for r, pf, dc in zip(hourly_by_class, prefill_gpu_s, decode_gpu_s, strict=True):
+        req = r if scale is None else r * scale[:, None, None]
+        p = np.asarray(pf, dtype=np.float64)[..., None, None]
+        d = np.asarray(dc, dtype=np.float64)[..., None, None]
+        np_, nd_ = req * p / 3600.0, req * d / 3600.0
+        need_p = np_ if need_p is None else need_p + np_
+        need_d = nd_ if need_d is None else need_d + nd_
+    if need_p is None or need_d is None:
+        raise ValueError("no request class to cost")
+    return need_p, need_d
+
+
+def mix_fleet_cost(
+    tables: Sequence[PerRequestTable],
+    hourly_by_class: Sequence[FloatArray],
+    option: SelfHostOption,
+    assumptions: ServingAssumptions,
+    usd_per_gpu_hour: float,
+    days_per_month: float,
+    scale: FloatArray | None = None,
+) -> FleetCost:
+    """The fleet cost of classes sharing one deployment type, from their per-request tables (index 0).
+
+    Args:
+        tables: one :class:`PerRequestTable` per class (same deployment).
+        hourly_by_class: each class's requests per UTC hour, shape (7, 24).
+        option, assumptions: rental mode, disaggregation, overhead, utilisation target, fixed costs.
+        usd_per_gpu_hour: price, USD per GPU-hour.
+        days_per_month: days billed per month.
+        scale: multiples of every class's hourly requests (None: their own volume).
+    """
+    need = class_need(
+        hourly_by_class, [t.prefill_gpu_s[0] for t in tables], [t.decode_gpu_s[0] for t in tables], scale
+    )
+    return _fleet_of_need(need, tables[0].deployment_gpus, option, assumptions, usd_per_gpu_hour, days_per_month)
+
+
+def _fleet_of_need(
+    need: tuple[FloatArray, FloatArray],
+    deployment_gpus: int,
+    option: SelfHostOption,
+    assumptions: ServingAssumptions,
+    usd_per_gpu_hour: float,
+    days_per_month: float,
+) -> FleetCost:
+    """:func:`fleet_cost_of_need` of ``(need_p, need_d)`` with the option's mode and the assumptions' overheads."""
+    return fleet_cost_of_need(
+        need[0],
+        need[1],
+        deployment_gpus=deployment_gpus,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        days_per_month=days_per_month,
+        mode=option.mode,
+        disaggregated=option.disaggregated,
+        overhead_pct=assumptions.overhead_pct,
+        target_utilization=assumptions.target_utilization,
+        fixed_usd_per_month=assumptions.ops_usd_per_month,
+    )
 
 
 def evaluate_option(
@@ -107,6 +199,7 @@ def evaluate_option(
     volume_scales: FloatArray | None = None,
     cache_hit_fractions: FloatArray | None = None,
     levels: Sequence[EfficiencyLevel] = EFFICIENCY_LEVELS,
+    classes: Sequence[tuple[str, Workload]] = (),
 ) -> OptionEvaluation:
     """Evaluate one self-hosting option on a workload, once: every level, every layout, every grid point.
 
@@ -114,14 +207,24 @@ def evaluate_option(
     length needed (the workload's and the cache-hit grid's); the fleet costs at the workload, over the volume
     grid and over the cache-hit grid are then array arithmetic on those estimates.
 
+    Distributions and mixes: the memory plan holds the longest p99 request (of every class) with the batch from
+    the mean KV; the reported estimate (batch, TPOT, TTFT, feasibility) is the mean request's. The GPU-seconds
+    per request follow the distribution: each prompt-length bucket of each class is estimated at its own prompt
+    (prefill attention is superlinear in length; decode at the bucket's own context) on that memory plan, and
+    weighted by its share. Classes share one fleet: each UTC hour's work is the sum over classes of their
+    hourly requests (own profile and time zone) × their GPU-seconds per request.
+
     Args:
         option: model × GPU × precision plan (+ size, price, mode, measured rates).
-        workload: traffic.
+        workload: traffic (with ``classes``: the total; only its ``days_per_month`` is read).
         assumptions: efficiency level, latency targets, overhead, speculative decoding, KV layout.
         catalogue: models, GPUs and rentals.
         volume_scales: multiples of every hourly request count to cost (None: no volume curve).
-        cache_hit_fractions: cache-hit fractions to cost at the workload's volume (None: no cache curve).
+        cache_hit_fractions: cache-hit fractions to cost at the workload's volume (None: no cache curve); with
+            classes, every class at that fraction.
         levels: efficiency levels to evaluate.
+        classes: ``(name, workload)`` of each request class, each carrying its own requests per day (empty:
+            ``workload`` is the only class).
     """
     model = catalogue.model(option.model)
     gpu = catalogue.gpu(option.gpu)
@@ -129,6 +232,7 @@ def evaluate_option(
     grid = (
         np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
     )
+    mix: tuple[tuple[str, Workload], ...] = tuple(classes) or (("", workload),)
     try:
         price, rid, rsrc, rdate = resolve_rental(option, catalogue, assumptions)
         price_reason = ""
@@ -138,64 +242,152 @@ def evaluate_option(
         reason = f"cannot self-host {model.id}: closed weights"
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason, {}, vol, {}, grid, {})
     # a prompt-length histogram: the longest bucket must fit the window, the memory plan holds the p99 request
-    longest = math.ceil(workload.longest_prompt_tokens) if workload.prompt_histogram else workload.prompt_tokens
-    p99 = workload.prompt_tokens_at_share(0.99) if workload.prompt_histogram else workload.prompt_tokens
-    too_long = context_reason(model, longest, workload.billed_output_tokens)
-    if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
-        return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
-    prompt = workload.prompt_tokens
-    hits = np.concatenate([[workload.cache_hit_fraction], grid])
+    for name, w in mix:
+        longest = math.ceil(w.longest_prompt_tokens) if w.prompt_histogram else w.prompt_tokens
+        too_long = context_reason(model, longest, w.billed_output_tokens)
+        if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
+            too_long = f"class {name!r}: {too_long}" if classes else too_long
+            return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
+    if len(mix) == 1:
+        w0 = mix[0][1]
+        prompt: float = w0.prompt_tokens
+        out_mean, hit = w0.billed_output_tokens, w0.cache_hit_fraction
+        shares = [1.0]
+    else:  # the mean request of the mix (memory plan's batch, reported estimate)
+        total = sum(w.requests_per_day for _, w in mix)
+        shares = [w.requests_per_day / total for _, w in mix]
+        prompt = sum(s * w.prompt_tokens for s, (_, w) in zip(shares, mix, strict=True))
+        out_mean = sum(s * w.billed_output_tokens for s, (_, w) in zip(shares, mix, strict=True))
+        hit = sum(s * w.cache_hit_fraction * w.prompt_tokens for s, (_, w) in zip(shares, mix, strict=True)) / prompt
+    longest_seq = max(
+        max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in mix
+    )
+    hits = np.concatenate([[hit], grid])
     wp = workpoint(
         model,
         option.precision,
-        context_tokens=prompt + workload.billed_output_tokens / 2.0,
+        context_tokens=prompt + out_mean / 2.0,
         prompt_tokens=prompt,
         cached_tokens=hits * prompt,
-        max_tokens=max(prompt, p99) + workload.billed_output_tokens,
+        max_tokens=longest_seq,
         speculative=assumptions.speculative_decoding,
         kv_dtype=assumptions.kv_dtype,
     )
-    requests = hourly_requests_utc(workload)
+    # each class's buckets: (share, work point); None = the mean work point (one class of one bucket)
+    points: list[tuple[float, Workload, list[tuple[float, Workpoint | None]]]] = []
+    for s, (_, w) in zip(shares, mix, strict=True):
+        if len(mix) == 1 and len(w.prompt_buckets) == 1:
+            points.append((s, w, [(1.0, None)]))
+            continue
+        out_c = w.billed_output_tokens
+        hits_c = np.concatenate([[w.cache_hit_fraction], grid])
+        points.append(
+            (
+                s,
+                w,
+                [
+                    (
+                        b_share,
+                        workpoint(
+                            model,
+                            option.precision,
+                            context_tokens=p_b + out_c / 2.0,
+                            prompt_tokens=p_b,
+                            cached_tokens=hits_c * p_b,
+                            max_tokens=p_b + out_c,
+                            speculative=assumptions.speculative_decoding,
+                            kv_dtype=assumptions.kv_dtype,
+                        ),
+                    )
+                    for b_share, p_b in w.prompt_buckets
+                ],
+            )
+        )
+    hourly = [hourly_requests_utc(w) for _, w in mix]
     ttft = assumptions.ttft_ms_target
+    days = workload.days_per_month
 
-    def fleet(est: ServingEstimate, hourly: FloatArray, pf: float | FloatArray) -> FleetCost:
-        return option_fleet_cost(est, hourly, pf, option, workload, assumptions, price)
+    def fleet(gpus: int, need: tuple[FloatArray, FloatArray]) -> FleetCost:
+        return _fleet_of_need(need, gpus, option, assumptions, price, days)
 
     def run(mem: MemoryPlan) -> _Layout:
         out = _Layout({}, {}, {}, {})
         for level in levels:
-            every = estimate(
-                wp,
-                gpu,
-                efficiency=level,
-                tpot_ms_target=assumptions.tpot_ms_target,
-                ttft_ms_target=None,  # checked below, on each use's own cached lengths
-                mtp_acceptance=assumptions.mtp_acceptance,
-                measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
-                measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
-                memory=mem,
-                deployment="disaggregated" if option.disaggregated else "aggregated",
-            )
+
+            def est_of(point: Workpoint, level: EfficiencyLevel = level) -> ServingEstimate:
+                return estimate(
+                    point,
+                    gpu,
+                    efficiency=level,
+                    tpot_ms_target=assumptions.tpot_ms_target,
+                    ttft_ms_target=None,  # checked below, on each use's own cached lengths
+                    mtp_acceptance=assumptions.mtp_acceptance,
+                    measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
+                    measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
+                    memory=mem,
+                    deployment="disaggregated" if option.disaggregated else "aggregated",
+                )
+
+            every = est_of(wp)
             est = at_cached_lengths(every, slice(0, 1), ttft)
             out.estimates[level] = est
             ok = est.feasible and not price_reason
-            pf = est.prefill_gpu_s_per_request[0]
-            out.costs[level] = fleet(est, requests * 1.0, pf) if ok else None
-            out.volume_costs[level] = fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
-            out_tok = workload.billed_output_tokens
-            pf_all, dc_all, grid_ok = np.array([pf]), np.array([out_tok / est.decode_tokens_per_s_per_gpu]), False
+            # GPU-seconds per request of each class over [own cache-hit, grid...]: Σ_b share_b × GPU-s(prompt_b)
+            pf_c: list[FloatArray] = []
+            dc_c: list[FloatArray] = []
+            for _, w, buckets in points:
+                out_tok = w.billed_output_tokens
+                pf_sum: FloatArray | None = None
+                dc_sum: FloatArray | None = None
+                for b_share, point in buckets:
+                    e = every if point is None else est_of(point)
+                    pf_b = e.prefill_gpu_s_per_request
+                    dc_b = out_tok / e.decode_tokens_per_s_by_cached
+                    if point is None:
+                        pf_sum, dc_sum = pf_b, dc_b
+                    else:
+                        pf_sum = b_share * pf_b if pf_sum is None else pf_sum + b_share * pf_b
+                        dc_sum = b_share * dc_b if dc_sum is None else dc_sum + b_share * dc_b
+                assert pf_sum is not None and dc_sum is not None
+                pf_c.append(pf_sum)
+                dc_c.append(dc_sum)
+            n_gpus = est.memory.gpus
+            at_point = class_need(hourly, [p[0] for p in pf_c], [d[0] for d in dc_c])
+            out.costs[level] = fleet(n_gpus, at_point) if ok else None
+            out.volume_costs[level] = (
+                fleet(n_gpus, class_need(hourly, [p[0] for p in pf_c], [d[0] for d in dc_c], vol))
+                if ok and vol.size
+                else None
+            )
+            grid_ok = False
             if grid.size:
                 on_grid = at_cached_lengths(every, slice(1, None), ttft)
                 grid_ok = on_grid.feasible
                 out.cache_costs[level] = (
-                    fleet(on_grid, requests, on_grid.prefill_gpu_s_per_request)
+                    fleet(n_gpus, class_need(hourly, [p[1:] for p in pf_c], [d[1:] for d in dc_c]))
                     if on_grid.feasible and not price_reason
                     else None
                 )
-                if grid_ok:
-                    pf_all = np.concatenate([pf_all, on_grid.prefill_gpu_s_per_request])
-                    dc_all = np.concatenate([dc_all, out_tok / on_grid.decode_tokens_per_s_by_cached])
-            out.per_request[level] = PerRequestTable(est.memory.gpus, pf_all, dc_all, grid_ok) if ok else None
+            keep = slice(None) if grid_ok else slice(0, 1)
+            tables = tuple(
+                PerRequestTable(n_gpus, p[keep], d[keep], grid_ok) for p, d in zip(pf_c, dc_c, strict=True)
+            )
+            if len(tables) == 1:
+                total_table = tables[0]
+            else:
+                total_table = PerRequestTable(
+                    n_gpus,
+                    sum((s * t.prefill_gpu_s for s, t in zip(shares, tables, strict=True)), np.zeros(1)),
+                    sum((s * t.decode_gpu_s for s, t in zip(shares, tables, strict=True)), np.zeros(1)),
+                    grid_ok,
+                )
+            out.per_request[level] = total_table if ok else None
+            out.per_class[level] = tables if ok else None
+            work = [
+                float(r.sum()) * (float(p[0]) + float(d[0])) for r, p, d in zip(hourly, pf_c, dc_c, strict=True)
+            ]
+            total_work = sum(work)
+            out.work_shares[level] = tuple(x / total_work if total_work > 0 else 1.0 / len(work) for x in work)
         return out
 
     # The smallest deployment of each attention layout; of those that fit, the one that costs less for
@@ -227,7 +419,8 @@ def evaluate_option(
 
     # the layout reported (TTFT, TPOT, batch, GPUs) is the cheaper at the workload's own point; the costs are
     # the cheaper layout at every grid point, so curves, break-even and the table agree wherever evaluated
-    estimates = min(candidates, key=monthly).estimates
+    chosen = min(candidates, key=monthly)
+    estimates = chosen.estimates
     base = estimates.get(assumptions.efficiency) or (estimates[levels[0]] if levels else None)
     reason = price_reason or (base.reason if base is not None and not base.feasible else "")
     return OptionEvaluation(
@@ -248,6 +441,9 @@ def evaluate_option(
         per_request={
             lv: tuple(t for c in candidates if (t := c.per_request.get(lv)) is not None) for lv in levels
         },
+        per_class={lv: tuple(ts for c in candidates if (ts := c.per_class.get(lv)) is not None) for lv in levels},
+        class_names=tuple(name for name, _ in mix),
+        class_work_shares=dict(chosen.work_shares),
     )
 
 

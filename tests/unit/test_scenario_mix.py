@@ -1,0 +1,227 @@
+"""A Scenario holding a request mix (Scenario.classes): evaluate() bills each API per class and in total, costs each
+self-hosting option on one shared fleet, and gives an option × class breakdown; files round-trip; a scenario
+without classes serialises as before."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from costmodel.catalog import load_catalogue
+from costmodel.compare import evaluate
+from costmodel.mix import with_classes
+from costmodel.presets import preset
+from costmodel.scenario import (
+    RequestClass,
+    ScenarioError,
+    SelfHostOption,
+    scenario_from_text,
+    scenario_to_json,
+    scenario_to_yaml,
+)
+
+DAY = dt.date(2026, 11, 28)
+
+
+@pytest.fixture(scope="module")
+def cat():  # type: ignore[no-untyped-def]
+    return load_catalogue()
+
+
+def _chat_rag(total: float = 100_000.0):  # type: ignore[no-untyped-def]
+    chat = preset("chat", DAY).workload  # evening traffic in New York, 1,500-token prompts, 50% cached
+    rag = preset("rag-long-docs", DAY).workload  # office hours in Berlin, 60,000-token prompts, 10% cached
+    base = preset("chat", DAY)
+    base = base.model_copy(update={"workload": base.workload.model_copy(update={"requests_per_day": total})})
+    return with_classes(
+        base, (RequestClass(name="chat", share=0.8, workload=chat), RequestClass(name="rag", share=0.2, workload=rag))
+    )
+
+
+def _single(scenario, workload, rpd: float):  # type: ignore[no-untyped-def]
+    return scenario.model_copy(update={"workload": workload.model_copy(update={"requests_per_day": rpd}), "classes": ()})
+
+
+def test_api_bill_of_a_mix_is_the_sum_of_the_single_class_bills(cat) -> None:  # type: ignore[no-untyped-def]
+    s = _chat_rag()
+    chat_w, rag_w = (c.workload for c in s.classes)
+    ev = evaluate(s, cat)
+    ev_chat, ev_rag = evaluate(_single(s, chat_w, 80_000), cat), evaluate(_single(s, rag_w, 20_000), cat)
+    api = ev.table[ev.table["kind"] == "api"].set_index("option")
+    one = ev_chat.table.set_index("option")["monthly_cost_usd"]
+    two = ev_rag.table.set_index("option")["monthly_cost_usd"]
+    assert len(api) == len(s.api_options)
+    for option, row in api.iterrows():
+        assert row["monthly_cost_usd"] == pytest.approx(one[option] + two[option], rel=1e-12)
+        # the breakdown: each class's own bill
+        parts = ev.by_class[(ev.by_class["option"] == option)].set_index("class")["monthly_cost_usd"]
+        assert parts["chat"] == pytest.approx(one[option], rel=1e-12)
+        assert parts["rag"] == pytest.approx(two[option], rel=1e-12)
+    # the API volume curve at the scenario's own volume is the table's figure
+    cur = ev.curves[ev.curves["current"] & (ev.curves["kind"] == "api")].set_index("option")["monthly_cost_usd"]
+    for option, row in api.iterrows():
+        assert cur[option] == pytest.approx(row["monthly_cost_usd"], rel=1e-9)
+
+
+def test_two_identical_classes_self_host_as_the_single_class_workload(cat) -> None:  # type: ignore[no-untyped-def]
+    s0 = preset("rag-long-docs", DAY)
+    w = s0.workload
+    mixed = with_classes(
+        s0, (RequestClass(name="a", share=0.5, workload=w), RequestClass(name="b", share=0.5, workload=w))
+    )
+    assert mixed.workload.prompt_tokens == w.prompt_tokens
+    one, two = evaluate(s0, cat), evaluate(mixed, cat)
+    t1 = one.table[one.table["kind"] == "self_host"].set_index("option")
+    t2 = two.table[two.table["kind"] == "self_host"].set_index("option")
+    assert list(t1.index) == list(t2.index) and len(t1) == 2
+    for option in t1.index:
+        assert t2.loc[option, "monthly_cost_usd"] == pytest.approx(t1.loc[option, "monthly_cost_usd"], rel=1e-9)
+        assert t2.loc[option, "gpus"] == t1.loc[option, "gpus"]
+    # the breakdown splits the shared fleet half and half (same shape, same volume)
+    sh = two.by_class[two.by_class["kind"] == "self_host"]
+    assert np.allclose(sh["share_of_cost"], 0.5, rtol=1e-9)
+    # and the API totals agree with the single workload too
+    a1 = one.table[one.table["kind"] == "api"].set_index("option")["monthly_cost_usd"]
+    a2 = two.table[two.table["kind"] == "api"].set_index("option")["monthly_cost_usd"]
+    assert np.allclose(a1.to_numpy(dtype=float), a2.to_numpy(dtype=float), rtol=1e-9, equal_nan=True)
+
+
+def test_a_chat_and_long_rag_mix_needs_at_least_the_gpus_of_either_alone(cat) -> None:  # type: ignore[no-untyped-def]
+    s = _chat_rag()
+    chat_w, rag_w = (c.workload for c in s.classes)
+    ev = evaluate(s, cat)
+    ev_chat, ev_rag = evaluate(_single(s, chat_w, 80_000), cat), evaluate(_single(s, rag_w, 20_000), cat)
+
+    def gpus(e):  # type: ignore[no-untyped-def]
+        t = e.table[e.table["kind"] == "self_host"].set_index("option")
+        return t["gpus"].astype(float)
+
+    both, chat, rag = gpus(ev), gpus(ev_chat), gpus(ev_rag)
+    assert len(both) == 2
+    for option in both.index:
+        assert both[option] >= chat[option]
+        assert both[option] >= rag[option]
+        # one shared fleet: never more than two separate fleets
+        assert both[option] <= chat[option] + rag[option]
+    # the memory plan holds the longest class's request: the mix's deployment is at least the RAG one
+    for sh_mix, sh_rag in zip(ev.self_host, ev_rag.self_host, strict=True):
+        e_mix, e_rag = sh_mix.evaluation.estimates["base"], sh_rag.evaluation.estimates["base"]
+        assert e_mix.memory.gpus >= e_rag.memory.gpus or e_mix.memory.layout != e_rag.memory.layout
+
+
+def test_a_class_the_model_cannot_hold_makes_the_option_infeasible_naming_the_class(cat) -> None:  # type: ignore[no-untyped-def]
+    s = _chat_rag()
+    huge = s.classes[1].workload.model_copy(update={"prompt_tokens": 2_000_000})  # beyond V4's 1M window
+    s = with_classes(s, (s.classes[0], RequestClass(name="giant-docs", share=0.2, workload=huge)))
+    ev = evaluate(s, cat)
+    sh = ev.table[ev.table["kind"] == "self_host"]
+    assert (~sh["feasible"]).all()
+    assert sh["reason"].str.contains("giant-docs").all()
+    by = ev.by_class[ev.by_class["kind"] == "self_host"]
+    assert by["monthly_cost_usd"].isna().all() and by["reason"].str.contains("giant-docs").all()
+
+
+def test_files_carry_the_classes_and_scenarios_without_them_are_unchanged() -> None:
+    s = _chat_rag()
+    for text in (scenario_to_json(s), scenario_to_yaml(s)):
+        back = scenario_from_text(text)
+        assert back == s
+        assert [c.name for c in back.classes] == ["chat", "rag"]
+    plain = preset("chat", DAY)
+    assert "classes" not in json.loads(scenario_to_json(plain))
+    assert "classes" not in scenario_to_yaml(plain)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["classes"][0].update(share=0.7), "shares sum to 0.9, not 1"),
+        (lambda d: d["classes"][1].update(name="chat"), "class name(s) given twice: chat"),
+        (lambda d: d["workload"].update(prompt_tokens=5_000), "workload's prompt_tokens must be the classes' mean"),
+        (lambda d: d["classes"][0]["workload"].update(output_tokens=-1), "greater than or equal to 0"),
+        (lambda d: d["classes"][0]["workload"].update(days_per_month=28), "class 'chat': days_per_month 28 differs"),
+    ],
+)
+def test_bad_classes_are_refused_with_one_line(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    d = json.loads(scenario_to_json(_chat_rag()))
+    change(d)
+    with pytest.raises(ScenarioError) as e:
+        scenario_from_text(json.dumps(d))
+    assert message in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_with_classes_refuses_bad_shares_with_one_line() -> None:
+    s = preset("chat", DAY)
+    w = s.workload
+    with pytest.raises(ScenarioError, match=r"shares sum to 1\.1"):
+        with_classes(s, (RequestClass(name="a", share=0.6, workload=w), RequestClass(name="b", share=0.5, workload=w)))
+
+
+def test_self_host_mix_on_one_gpu_type_is_one_option_row(cat) -> None:  # type: ignore[no-untyped-def]
+    s = _chat_rag().model_copy(
+        update={"self_host_options": (SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),)}
+    )
+    ev = evaluate(s, cat)
+    assert (ev.table["kind"] == "self_host").sum() == 1
+    sh = ev.by_class[ev.by_class["kind"] == "self_host"]
+    assert list(sh["class"]) == ["chat", "rag"]
+    total = float(ev.table[ev.table["kind"] == "self_host"]["monthly_cost_usd"].iloc[0])
+    assert sh["monthly_cost_usd"].sum() == pytest.approx(total, rel=1e-12)
+    # the long-prompt class does most of the work per request: a larger share of the cost than of the requests
+    rag = sh.set_index("class").loc["rag"]
+    assert rag["share_of_cost"] > rag["share_of_requests"]
+
+
+def test_compare_cli_reads_classes_and_every_export_carries_the_breakdown(tmp_path, cat) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import subprocess
+    import sys
+
+    import openpyxl
+    import pandas as pd
+
+    path = tmp_path / "mix.json"
+    path.write_text(scenario_to_json(_chat_rag()), encoding="utf-8")
+    ev = evaluate(_chat_rag(), cat)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "costmodel", "compare", str(path), *args], capture_output=True, text=True, check=False
+        )
+
+    csv = run("--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    df = pd.read_csv(io.StringIO(csv.stdout))
+    # the existing columns first, unchanged; one column per class added
+    assert list(df.columns[: len(ev.table.columns)]) == list(ev.table.columns)
+    assert list(df.columns[len(ev.table.columns):]) == ["class_monthly_cost_usd:chat", "class_monthly_cost_usd:rag"]
+    api = df[df["kind"] == "api"]
+    assert np.allclose(api["class_monthly_cost_usd:chat"] + api["class_monthly_cost_usd:rag"], api["monthly_cost_usd"])
+    js = run("--format", "json")
+    doc = json.loads(js.stdout)
+    assert len(doc["by_class"]) == 2 * len(doc["table"])
+    assert doc["scenario"]["classes"][1]["name"] == "rag"
+    md = run("--format", "md").stdout
+    assert "## Per request class" in md and "| rag |" in md
+    out = tmp_path / "mix.xlsx"
+    assert run("--format", "xlsx", "--out", str(out)).returncode == 0
+    assert "By class" in openpyxl.load_workbook(out).sheetnames
+    # the Monte Carlo refuses a mix with one line rather than give a wrong number
+    unc = run("--uncertainty")
+    assert unc.returncode != 0
+    assert "request classes" in unc.stderr and "Traceback" not in unc.stderr and len(unc.stderr.strip().splitlines()) == 1
+
+
+def test_exports_of_a_scenario_without_classes_are_unchanged(cat) -> None:  # type: ignore[no-untyped-def]
+    from costmodel.export import to_csv, to_text
+
+    s = preset("chat", DAY)
+    ev = evaluate(s, cat)
+    assert ev.by_class.empty
+    for fmt in ("csv", "json", "md"):
+        assert to_text(fmt, s, ev.table, cat, ev.by_class) == to_text(fmt, s, ev.table, cat)
+    assert to_csv(ev.table, ev.by_class) == to_csv(ev.table)
