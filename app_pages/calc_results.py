@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_uncertainty, common
+from app_pages import calc_mix, calc_uncertainty, common
 from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
@@ -131,7 +131,7 @@ def details_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def _xlsx(ev: Evaluation, cat: Catalogue, table: pd.DataFrame | None = None) -> bytes:
     buf = io.BytesIO()
-    export.write_xlsx(buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even)
+    export.write_xlsx(buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even, ev.by_class)
     return buf.getvalue()
 
 
@@ -247,6 +247,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
         )
 
+        calc_mix.breakdown(ev)  # a mix: option × class
         _price_rows(shown, cat)
 
     # ---- how sure is this (the sentence and the tornado's figures; its charts are views below) ---------------
@@ -294,11 +295,11 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
         ("XLSX", lambda: _xlsx(ev, cat, table_x), "xlsx", XLSX_MIME, "table_view", "xlsx",
          "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
-        ("CSV", lambda: export.to_csv(table_x), "csv", "text/csv", "csv", "csv",
+        ("CSV", lambda: export.to_csv(table_x, ev.by_class), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
-        ("Markdown", lambda: with_unc("md", export.to_markdown(s, table, cat, be)), "md", "text/markdown", "description", "md",
+        ("Markdown", lambda: with_unc("md", export.to_markdown(s, table, cat, be, ev.by_class)), "md", "text/markdown", "description", "md",
          "A report formatted as this page."),
-        ("JSON (all columns)", lambda: with_unc("json", export.to_json(s, table_x, cat)), "json", "application/json", "data_object",
+        ("JSON (all columns)", lambda: with_unc("json", export.to_json(s, table_x, cat, ev.by_class)), "json", "application/json", "data_object",
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
@@ -334,6 +335,12 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
                 " but the imported prompt-length histogram: it carries the mean prompt (the Scenario JSON download "
                 "keeps the histogram)"
                 if s.workload.prompt_histogram
+                else ""
+            )
+            + (
+                " but the request classes: it carries their mean workload (the Scenario JSON download keeps the "
+                "classes)"
+                if s.classes
                 else ""
             )
             + ". Copy it with the button at the right of the box."

@@ -18,9 +18,11 @@ from pydantic import BaseModel, ValidationError
 
 from costmodel import scenario as scenario_keys
 from costmodel.catalog import Catalogue
+from costmodel.mix import CLASS_ROW_LABELS, class_rows
 from costmodel.scenario import (
     PROFILE_FIELDS,
     ApiOption,
+    RequestClass,
     Scenario,
     SelfHostOption,
     ServingAssumptions,
@@ -195,6 +197,22 @@ def self_host_key() -> str:
     return f"calc_sh_{_gen('calc_sh_gen')}"
 
 
+def mix_key() -> str:
+    """Key of the request-class editor (a new key resets its edits)."""
+    return f"calc_mix_{_gen('calc_mix_gen')}"
+
+
+#: Columns of the request-class editor (:func:`costmodel.mix.class_rows`).
+MIX_EDITOR_COLUMNS = tuple(CLASS_ROW_LABELS)
+
+
+def mix_frame(classes: tuple[RequestClass, ...]) -> pd.DataFrame:
+    """The request-class editor's rows (empty: no classes)."""
+    df = pd.DataFrame(class_rows(classes), columns=list(MIX_EDITOR_COLUMNS))
+    return df.astype({"name": "object", "share_pct": "float64", "prompt_tokens": "Int64", "output_tokens": "Int64",
+                      "cache_hit_fraction": "float64", "profile": "object", "timezone": "object"})  # fmt: skip
+
+
 def api_id(o: ApiOption) -> str:
     """The multiselect entry of an API option (its ``option_id``)."""
     return o.option_id
@@ -282,6 +300,9 @@ def load(s: Scenario) -> None:
     ss["calc_sh_gen"] = _gen("calc_sh_gen") + 1
     # no widget for the prompt-length histogram: kept while the prompt field holds its mean
     ss["calc_prompt_hist"] = tuple(s.workload.prompt_histogram)
+    ss["calc_mix_base"] = mix_frame(s.classes)
+    ss["calc_mix_gen"] = _gen("calc_mix_gen") + 1
+    ss["calc_mix_loaded"] = {c.name: c for c in s.classes}  # shares, profiles 'as loaded', reasoning, histograms
 
 
 def _clean(v: Any) -> Any:

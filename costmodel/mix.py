@@ -164,6 +164,12 @@ def with_classes(scenario: Scenario, classes: tuple[RequestClass, ...]) -> Scena
     """
     if not classes:
         return scenario.model_copy(update={"classes": ()})
+    total = scenario.workload.requests_per_day
+    # each class's requests per day as the scenario reads them (share × total): one way to write a mix
+    classes = tuple(
+        c.model_copy(update={"workload": c.workload.model_copy(update={"requests_per_day": c.share * total})})
+        for c in classes
+    )
     try:
         return Scenario.model_validate(
             {
@@ -174,3 +180,137 @@ def with_classes(scenario: Scenario, classes: tuple[RequestClass, ...]) -> Scena
         )
     except ValidationError as e:
         raise ScenarioError(f"request classes: {format_validation_error(e)}") from None
+
+
+# ---- the Calculator's class table: rows <-> classes ----------------------------------------------------------
+
+#: Profile value of a class row whose profile (and time zone) are the loaded class's own (not a named profile).
+AS_LOADED = "as loaded"
+#: Columns of a class row (the Calculator's table) -> what the user sees, for messages naming the field.
+CLASS_ROW_LABELS: dict[str, str] = {
+    "name": "name",
+    "share_pct": "share (%)",
+    "prompt_tokens": "prompt tokens",
+    "output_tokens": "output tokens",
+    "cache_hit_fraction": "cached share (0-1)",
+    "profile": "profile",
+    "timezone": "time zone",
+}
+
+
+def class_rows(classes: tuple[RequestClass, ...]) -> list[dict[str, object]]:
+    """The class table's rows of ``classes`` (share in percent; the profile's name, or :data:`AS_LOADED`)."""
+    from costmodel.profiles import profile_name
+
+    return [
+        {
+            "name": c.name,
+            "share_pct": c.share * 100.0,
+            "prompt_tokens": c.workload.prompt_tokens,
+            "output_tokens": c.workload.output_tokens,
+            "cache_hit_fraction": c.workload.cache_hit_fraction,
+            "profile": profile_name(c.workload) or AS_LOADED,
+            "timezone": c.workload.timezone,
+        }
+        for c in classes
+    ]
+
+
+def _blank(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _number(tag: str, field: str, v: object, lo: float, hi: float, *, whole: bool, lo_open: bool = False) -> float:
+    label = CLASS_ROW_LABELS[field]
+    if _blank(v):
+        raise ScenarioError(f"{tag}, {label}: empty; give a number")
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(float(v)):
+        raise ScenarioError(f"{tag}, {label}: {v!r} is not a number")
+    x = float(v)
+    if whole and x != round(x):
+        raise ScenarioError(f"{tag}, {label}: {x:g} is not a whole number")
+    if x < lo or x > hi or (lo_open and x == lo):
+        low = f"more than {lo:g}" if lo_open else f"at least {lo:g}"
+        raise ScenarioError(f"{tag}, {label}: {x:,.6g} is out of range ({low} and at most {hi:,.6g})")
+    return x
+
+
+def classes_from_rows(
+    rows: list[dict[str, object]], total: Workload, loaded: dict[str, RequestClass] | None = None
+) -> tuple[RequestClass, ...]:
+    """Request classes from the class table's rows; blank rows are skipped, no rows = no classes.
+
+    Each class's workload: its row's lengths, cached share, profile and time zone; the total's days per month; a
+    loaded class of the same name keeps its reasoning multiplier, and its prompt histogram while the prompt is
+    its mean; a row whose profile is :data:`AS_LOADED` keeps the loaded class's profile.
+
+    Raises:
+        ScenarioError: one line naming the row (number and name) and the field: empty or non-numeric cell, a
+            value out of range, an unknown profile, a name given twice, shares not summing to 100%.
+    """
+    from costmodel.profiles import NAMED_PROFILES
+    from costmodel.scenario import MAX_TOKENS_PER_REQUEST
+
+    loaded = loaded or {}
+    kept = [r for r in rows if not all(_blank(r.get(k)) for k in CLASS_ROW_LABELS)]
+    if len(kept) > MAX_CLASSES:
+        raise ScenarioError(f"Request classes: {len(kept)} rows; at most {MAX_CLASSES}")
+    out: list[RequestClass] = []
+    seen: dict[str, int] = {}
+    for i, r in enumerate(kept, start=1):
+        raw_name = r.get("name")
+        name = "" if _blank(raw_name) else str(raw_name).strip()
+        tag = f"Request classes, row {i}" + (f" ({name})" if name else "")
+        if not name:
+            raise ScenarioError(f"{tag}, name: empty; give the class a name")
+        if len(name) > 60:
+            raise ScenarioError(f"{tag}, name: longer than 60 characters")
+        if name in seen:
+            raise ScenarioError(f"Request classes, row {i}, name: {name!r} is already the name of row {seen[name]}")
+        seen[name] = i
+        share = _number(tag, "share_pct", r.get("share_pct"), 0.0, 100.0, whole=False, lo_open=True)
+        prompt = _number(tag, "prompt_tokens", r.get("prompt_tokens"), 1, MAX_TOKENS_PER_REQUEST, whole=True)
+        output = _number(tag, "output_tokens", r.get("output_tokens"), 0, MAX_TOKENS_PER_REQUEST, whole=True)
+        cached = _number(tag, "cache_hit_fraction", r.get("cache_hit_fraction"), 0.0, 1.0, whole=False)
+        was = loaded.get(name)
+        base = was.workload if was is not None else None
+        if was is not None and abs(was.share * 100.0 - share) <= 1e-9:
+            share = was.share * 100.0  # unchanged: the loaded share exactly (percent and back may round)
+        fraction = was.share if was is not None and share == was.share * 100.0 else share / 100.0
+        profile = str(r.get("profile") or "")
+        fields: dict[str, object] = {}
+        if profile == AS_LOADED and base is not None:
+            fields = {k: getattr(base, k) for k in ("hourly_profile_weekday", "hourly_profile_weekend", "weekend_day_weight")}
+        elif profile in NAMED_PROFILES:
+            p = NAMED_PROFILES[profile]
+            fields = {"hourly_profile_weekday": p.weekday, "hourly_profile_weekend": p.weekend,
+                      "weekend_day_weight": p.weekend_day_weight}  # fmt: skip
+        else:
+            known = ", ".join(NAMED_PROFILES)
+            raise ScenarioError(f"{tag}, profile: {profile or 'empty'!r} is not one of {known}")
+        keep_hist = base is not None and base.prompt_histogram and base.prompt_tokens == int(prompt)
+        try:
+            w = Workload.model_validate(
+                {
+                    **fields,
+                    "requests_per_day": total.requests_per_day * fraction,
+                    "prompt_tokens": int(prompt),
+                    "output_tokens": int(output),
+                    "cache_hit_fraction": cached,
+                    "timezone": str(r.get("timezone") or total.timezone),
+                    "days_per_month": total.days_per_month,
+                    "reasoning_multiplier": base.reasoning_multiplier if base is not None else 1.0,
+                    "prompt_histogram": base.prompt_histogram if keep_hist and base is not None else (),
+                }
+            )
+        except ValidationError as e:
+            err = e.errors()[0]
+            field = str(err["loc"][0]) if err["loc"] else ""
+            label = CLASS_ROW_LABELS.get(field, field.replace("_", " ") or "workload")
+            raise ScenarioError(f"{tag}, {label}: {str(err['msg']).removeprefix('Value error, ')}") from None
+        out.append(RequestClass(name=name, share=fraction, workload=w))
+    total_pct = sum(c.share for c in out) * 100.0
+    if out and abs(total_pct - 100.0) > 1e-4:
+        listed = ", ".join(f"{c.name} {c.share * 100:g}%" for c in out)
+        raise ScenarioError(f"Request classes: the shares sum to {total_pct:g}%, not 100% ({listed})")
+    return tuple(out)

@@ -6,11 +6,12 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 
+from costmodel.profiles import EVENING, NIGHT, OFFICE_HOURS
 from costmodel.scenario import ApiOption, Profile, Scenario, ScenarioError, SelfHostOption, Workload
 
-_OFFICE_HOURS: Profile = (1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 10, 9, 10, 10, 10, 9, 7, 5, 4, 3, 2, 1, 1)
-_EVENING: Profile = (2, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 7, 8, 8, 7, 5, 3)
-_NIGHT: Profile = (10, 10, 10, 10, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10)
+_OFFICE_HOURS: Profile = OFFICE_HOURS
+_EVENING: Profile = EVENING
+_NIGHT: Profile = NIGHT
 
 _DEFAULT_API = (
     ApiOption(provider="deepseek", model="deepseek-v4-flash"),
