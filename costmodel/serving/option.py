@@ -227,7 +227,7 @@ def evaluate_option(
             ``workload`` is the only class).
     """
     model = catalogue.model(option.model)
-    gpu = catalogue.gpu(option.gpu)
+    catalogue.gpu(option.gpu)  # an unknown GPU is a KeyError here, as before
     vol = np.empty(0) if volume_scales is None else np.asarray(volume_scales, dtype=np.float64).reshape(-1)
     grid = (
         np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
@@ -248,109 +248,23 @@ def evaluate_option(
         if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
             too_long = f"class {name!r}: {too_long}" if classes else too_long
             return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
-    if len(mix) == 1:
-        w0 = mix[0][1]
-        prompt: float = w0.prompt_tokens
-        out_mean, hit = w0.billed_output_tokens, w0.cache_hit_fraction
-        shares = [1.0]
-    else:  # the mean request of the mix (memory plan's batch, reported estimate)
-        total = sum(w.requests_per_day for _, w in mix)
-        shares = [w.requests_per_day / total for _, w in mix]
-        prompt = sum(s * w.prompt_tokens for s, (_, w) in zip(shares, mix, strict=True))
-        out_mean = sum(s * w.billed_output_tokens for s, (_, w) in zip(shares, mix, strict=True))
-        hit = sum(s * w.cache_hit_fraction * w.prompt_tokens for s, (_, w) in zip(shares, mix, strict=True)) / prompt
-    longest_seq = max(
-        max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in mix
-    )
-    hits = np.concatenate([[hit], grid])
-    wp = workpoint(
-        model,
-        option.precision,
-        context_tokens=prompt + out_mean / 2.0,
-        prompt_tokens=prompt,
-        cached_tokens=hits * prompt,
-        max_tokens=longest_seq,
-        speculative=assumptions.speculative_decoding,
-        kv_dtype=assumptions.kv_dtype,
-    )
-    # each class's buckets: (share, work point); None = the mean work point (one class of one bucket)
-    points: list[tuple[float, Workload, list[tuple[float, Workpoint | None]]]] = []
-    for s, (_, w) in zip(shares, mix, strict=True):
-        if len(mix) == 1 and len(w.prompt_buckets) == 1:
-            points.append((s, w, [(1.0, None)]))
-            continue
-        out_c = w.billed_output_tokens
-        hits_c = np.concatenate([[w.cache_hit_fraction], grid])
-        points.append(
-            (
-                s,
-                w,
-                [
-                    (
-                        b_share,
-                        workpoint(
-                            model,
-                            option.precision,
-                            context_tokens=p_b + out_c / 2.0,
-                            prompt_tokens=p_b,
-                            cached_tokens=hits_c * p_b,
-                            max_tokens=p_b + out_c,
-                            speculative=assumptions.speculative_decoding,
-                            kv_dtype=assumptions.kv_dtype,
-                        ),
-                    )
-                    for b_share, p_b in w.prompt_buckets
-                ],
-            )
-        )
+    total = sum(w.requests_per_day for _, w in mix)
+    shares = [1.0] if len(mix) == 1 else [w.requests_per_day / total for _, w in mix]
+    # the request shapes and their shares of the requests: what the estimates depend on (not volume or timing)
+    shapes = tuple((s, w.model_copy(update=_VOLUME_FREE)) for s, (_, w) in zip(shares, mix, strict=True))
     hourly = [hourly_requests_utc(w) for _, w in mix]
-    ttft = assumptions.ttft_ms_target
     days = workload.days_per_month
 
     def fleet(gpus: int, need: tuple[FloatArray, FloatArray]) -> FleetCost:
         return _fleet_of_need(need, gpus, option, assumptions, price, days)
 
-    def run(mem: MemoryPlan) -> _Layout:
+    def run(layout: _LayoutEstimates) -> _Layout:
         out = _Layout({}, {}, {}, {})
-        for level in levels:
-
-            def est_of(point: Workpoint, level: EfficiencyLevel = level) -> ServingEstimate:
-                return estimate(
-                    point,
-                    gpu,
-                    efficiency=level,
-                    tpot_ms_target=assumptions.tpot_ms_target,
-                    ttft_ms_target=None,  # checked below, on each use's own cached lengths
-                    mtp_acceptance=assumptions.mtp_acceptance,
-                    measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
-                    measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
-                    memory=mem,
-                    deployment="disaggregated" if option.disaggregated else "aggregated",
-                )
-
-            every = est_of(wp)
-            est = at_cached_lengths(every, slice(0, 1), ttft)
+        for level, (est, on_grid, per_class) in layout.items():
             out.estimates[level] = est
             ok = est.feasible and not price_reason
-            # GPU-seconds per request of each class over [own cache-hit, grid...]: Σ_b share_b × GPU-s(prompt_b)
-            pf_c: list[FloatArray] = []
-            dc_c: list[FloatArray] = []
-            for _, w, buckets in points:
-                out_tok = w.billed_output_tokens
-                pf_sum: FloatArray | None = None
-                dc_sum: FloatArray | None = None
-                for b_share, point in buckets:
-                    e = every if point is None else est_of(point)
-                    pf_b = e.prefill_gpu_s_per_request
-                    dc_b = out_tok / e.decode_tokens_per_s_by_cached
-                    if point is None:
-                        pf_sum, dc_sum = pf_b, dc_b
-                    else:
-                        pf_sum = b_share * pf_b if pf_sum is None else pf_sum + b_share * pf_b
-                        dc_sum = b_share * dc_b if dc_sum is None else dc_sum + b_share * dc_b
-                assert pf_sum is not None and dc_sum is not None
-                pf_c.append(pf_sum)
-                dc_c.append(dc_sum)
+            pf_c = [pf for pf, _ in per_class]
+            dc_c = [dc for _, dc in per_class]
             n_gpus = est.memory.gpus
             at_point = class_need(hourly, [p[0] for p in pf_c], [d[0] for d in dc_c])
             out.costs[level] = fleet(n_gpus, at_point) if ok else None
@@ -360,8 +274,7 @@ def evaluate_option(
                 else None
             )
             grid_ok = False
-            if grid.size:
-                on_grid = at_cached_lengths(every, slice(1, None), ttft)
+            if on_grid is not None:
                 grid_ok = on_grid.feasible
                 out.cache_costs[level] = (
                     fleet(n_gpus, class_need(hourly, [p[1:] for p in pf_c], [d[1:] for d in dc_c]))
@@ -390,25 +303,10 @@ def evaluate_option(
             out.work_shares[level] = tuple(x / total_work if total_work > 0 else 1.0 / len(work) for x in work)
         return out
 
-    # The smallest deployment of each attention layout; of those that fit, the one that costs less for
-    # this workload at the scenario's efficiency level (the smallest is not always the cheapest: TP
-    # replicates the latent KV, so a larger DP deployment can serve more tokens per GPU).
-    def plan(layout: LayoutChoice) -> MemoryPlan:
-        return memory_plan(
-            wp.profile,
-            gpu,
-            kv_bytes_per_seq=wp.kv_bytes_per_seq,
-            kv_bytes_max_seq=wp.kv_bytes_max_seq,
-            gpus=option.gpus,
-            layout=layout,
-        )
-
-    layouts: tuple[LayoutChoice, ...] = (
-        ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)
-    )
-    # dict.fromkeys: a TP search that ends at one GPU (TP1) finds the DP plan again, costed once
-    fitting = dict.fromkeys(m for m in map(plan, layouts) if m.fits)
-    candidates = [run(m) for m in fitting] or [run(plan(option.attention_layout))]
+    candidates = [
+        run(layout)
+        for layout in _layout_estimates(catalogue, option, shapes, assumptions, grid.tobytes(), tuple(levels))
+    ]
 
     def monthly(c: _Layout) -> float:
         cost = c.costs.get(assumptions.efficiency)
@@ -445,6 +343,140 @@ def evaluate_option(
         class_names=tuple(name for name, _ in mix),
         class_work_shares=dict(chosen.work_shares),
     )
+
+
+#: The workload fields that only scale or place the traffic (requests per day, hourly profiles, weekend weight,
+#: time zone, days per month): set to constants in the shapes given to :func:`_layout_estimates`, which do not
+#: depend on them (the fleet costing reads them from the workloads themselves).
+_VOLUME_FREE: dict[str, object] = {
+    "requests_per_day": 1.0,
+    "hourly_profile_weekday": (1.0,) * 24,
+    "hourly_profile_weekend": (1.0,) * 24,
+    "weekend_day_weight": 1.0,
+    "timezone": "UTC",
+    "days_per_month": 30.0,
+}
+
+#: Per efficiency level: the mean request's estimate at its own cached share, over the cache-hit grid (None: no
+#: grid), and per class its (prefill, decode) GPU-seconds per request over [own cached share, grid...].
+_LayoutEstimates = dict[
+    EfficiencyLevel, tuple[ServingEstimate, "ServingEstimate | None", tuple[tuple[FloatArray, FloatArray], ...]]
+]
+
+
+def _layout_estimates(
+    catalogue: Catalogue,
+    option: SelfHostOption,
+    shapes: tuple[tuple[float, Workload], ...],
+    assumptions: ServingAssumptions,
+    grid_bytes: bytes,
+    levels: tuple[EfficiencyLevel, ...],
+) -> tuple[_LayoutEstimates, ...]:
+    """The serving estimates of each attention layout costed (those that fit, or the option's own when none does),
+    per level, and each class's GPU-seconds per request: what :func:`evaluate_option` costs fleets from.
+
+    They depend on the requests' shapes and the classes' shares of the requests, not on how many requests come or
+    when (``shapes``: ``(share, workload)`` per class, the :data:`_VOLUME_FREE` fields set to constants). One
+    memory plan per layout for every class (the longest class's p99 request fits; the batch from the mean KV);
+    the mean request's estimate is the one reported; each class's prompt-length buckets are estimated at their
+    own prompt and context on that plan and weighted by their shares (one class of one bucket: the mean's).
+    """
+    model = catalogue.model(option.model)
+    gpu = catalogue.gpu(option.gpu)
+    grid = np.frombuffer(grid_bytes, dtype=np.float64)
+    if len(shapes) == 1:
+        w0 = shapes[0][1]
+        prompt: float = w0.prompt_tokens
+        out_mean, hit = w0.billed_output_tokens, w0.cache_hit_fraction
+    else:  # the mean request of the mix (memory plan's batch, reported estimate)
+        prompt = sum(s * w.prompt_tokens for s, w in shapes)
+        out_mean = sum(s * w.billed_output_tokens for s, w in shapes)
+        hit = sum(s * w.cache_hit_fraction * w.prompt_tokens for s, w in shapes) / prompt
+    longest_seq = max(max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in shapes)
+    hits = np.concatenate([[hit], grid])
+
+    def point(p: float, out: float, cached: FloatArray, max_tokens: float) -> Workpoint:
+        return workpoint(
+            model,
+            option.precision,
+            context_tokens=p + out / 2.0,
+            prompt_tokens=p,
+            cached_tokens=cached,
+            max_tokens=max_tokens,
+            speculative=assumptions.speculative_decoding,
+            kv_dtype=assumptions.kv_dtype,
+        )
+
+    wp = point(prompt, out_mean, hits * prompt, longest_seq)
+    # each class's buckets: (share, work point); None = the mean work point (one class of one bucket)
+    buckets: list[tuple[float, list[tuple[float, Workpoint | None]]]] = []
+    for _, w in shapes:
+        if len(shapes) == 1 and len(w.prompt_buckets) == 1:
+            buckets.append((w.billed_output_tokens, [(1.0, None)]))
+            continue
+        out_c = w.billed_output_tokens
+        hits_c = np.concatenate([[w.cache_hit_fraction], grid])
+        buckets.append((out_c, [(b, point(p_b, out_c, hits_c * p_b, p_b + out_c)) for b, p_b in w.prompt_buckets]))
+    ttft = assumptions.ttft_ms_target
+
+    def run(mem: MemoryPlan) -> _LayoutEstimates:
+        out: _LayoutEstimates = {}
+        for level in levels:
+
+            def est_of(at: Workpoint, level: EfficiencyLevel = level) -> ServingEstimate:
+                return estimate(
+                    at,
+                    gpu,
+                    efficiency=level,
+                    tpot_ms_target=assumptions.tpot_ms_target,
+                    ttft_ms_target=None,  # checked below, on each use's own cached lengths
+                    mtp_acceptance=assumptions.mtp_acceptance,
+                    measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
+                    measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
+                    memory=mem,
+                    deployment="disaggregated" if option.disaggregated else "aggregated",
+                )
+
+            every = est_of(wp)
+            on_grid = at_cached_lengths(every, slice(1, None), ttft) if grid.size else None
+            # GPU-seconds per request of each class over [own cache-hit, grid...]: Σ_b share_b × GPU-s(prompt_b)
+            per_class: list[tuple[FloatArray, FloatArray]] = []
+            for out_tok, points in buckets:
+                pf_sum: FloatArray | None = None
+                dc_sum: FloatArray | None = None
+                for b_share, at in points:
+                    e = every if at is None else est_of(at)
+                    pf_b = e.prefill_gpu_s_per_request
+                    dc_b = out_tok / e.decode_tokens_per_s_by_cached
+                    if at is None:
+                        pf_sum, dc_sum = pf_b, dc_b
+                    else:
+                        pf_sum = b_share * pf_b if pf_sum is None else pf_sum + b_share * pf_b
+                        dc_sum = b_share * dc_b if dc_sum is None else dc_sum + b_share * dc_b
+                assert pf_sum is not None and dc_sum is not None
+                per_class.append((pf_sum, dc_sum))
+            out[level] = (at_cached_lengths(every, slice(0, 1), ttft), on_grid, tuple(per_class))
+        return out
+
+    # The smallest deployment of each attention layout; of those that fit, :func:`evaluate_option` keeps the one
+    # that costs less for the workload at the scenario's efficiency level (the smallest is not always the
+    # cheapest: TP replicates the latent KV, so a larger DP deployment can serve more tokens per GPU).
+    def plan(layout: LayoutChoice) -> MemoryPlan:
+        return memory_plan(
+            wp.profile,
+            gpu,
+            kv_bytes_per_seq=wp.kv_bytes_per_seq,
+            kv_bytes_max_seq=wp.kv_bytes_max_seq,
+            gpus=option.gpus,
+            layout=layout,
+        )
+
+    layouts: tuple[LayoutChoice, ...] = (
+        ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)
+    )
+    # dict.fromkeys: a TP search that ends at one GPU (TP1) finds the DP plan again, costed once
+    fitting = dict.fromkeys(m for m in map(plan, layouts) if m.fits)
+    return tuple(run(m) for m in fitting) or (run(plan(option.attention_layout)),)
 
 
 def option_label(option: SelfHostOption) -> str:
