@@ -34,7 +34,8 @@ def editor(on_change: Any) -> pd.DataFrame:
             "Optional. One row per kind of request (chat, RAG, nightly batch, ...): its share of the requests per "
             "day above, its lengths, cached share and when it comes. With classes, each is billed on its own and "
             "self-hosting serves them all on one fleet; the prompt, output and cached-share fields above are then "
-            "the classes' mean. Delete every row to go back to one workload."
+            "the classes' mean, and the traffic-by-hour table and time zone above are not used (each class has "
+            "its own). Delete every row to go back to one workload."
         )
         rows = st.data_editor(
             ss["calc_mix_base"],
