@@ -17,7 +17,7 @@ from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
 from costmodel.serving.fleet import FleetCost, cheaper_fleet, fleet_cost_of_need, resolve_rental
 from costmodel.serving.memory import MemoryPlan, memory_plan
-from costmodel.serving.roofline import Workpoint, workpoint
+from costmodel.serving.roofline import Workpoint, workpoint, workpoints
 from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
@@ -415,8 +415,16 @@ def _layout_estimates(
             buckets.append((w.billed_output_tokens, [(1.0, None)]))
             continue
         out_c = w.billed_output_tokens
-        hits_c = np.concatenate([[w.cache_hit_fraction], grid])
-        buckets.append((out_c, [(b, point(p_b, out_c, hits_c * p_b, p_b + out_c)) for b, p_b in w.prompt_buckets]))
+        pts = workpoints(
+            model,
+            option.precision,
+            prompt_tokens=[p_b for _, p_b in w.prompt_buckets],
+            output_tokens=out_c,
+            cache_hit_fractions=np.concatenate([[w.cache_hit_fraction], grid]),
+            speculative=assumptions.speculative_decoding,
+            kv_dtype=assumptions.kv_dtype,
+        )
+        buckets.append((out_c, [(b, at) for (b, _), at in zip(w.prompt_buckets, pts, strict=True)]))
     ttft = assumptions.ttft_ms_target
 
     def run(mem: MemoryPlan) -> _LayoutEstimates:

@@ -127,3 +127,21 @@ def test_break_even_uses_the_weighted_gpu_seconds(cat) -> None:  # type: ignore[
         # the self-hosting curve at the workload's own volume is the table's figure
         row = ev.curves[(ev.curves["option"] == sh.label) & ev.curves["current"]]
         assert float(row["monthly_cost_usd"].iloc[0]) == pytest.approx(float(cost.monthly_cost_usd), rel=1e-9)
+
+
+@pytest.mark.parametrize("model_id", ["deepseek-v4-flash", "deepseek-v3.2", "deepseek-v3"])
+def test_vectorised_work_points_equal_one_at_a_time(cat, model_id: str) -> None:  # type: ignore[no-untyped-def]
+    from costmodel.serving.roofline import workpoint, workpoints
+
+    model = cat.model(model_id)
+    prompts, out, hits = [0.4, 700.5, 4_000.0, 123_457.0], 333.0, np.array([0.0, 0.25, 0.5, 1.0])
+    many = workpoints(model, "fp8", prompt_tokens=prompts, output_tokens=out, cache_hit_fractions=hits)
+    for p, wp in zip(prompts, many, strict=True):
+        one = workpoint(model, "fp8", context_tokens=p + out / 2, prompt_tokens=p, cached_tokens=hits * p,
+                        max_tokens=p + out)  # fmt: skip
+        for name in ("context_tokens", "prompt_tokens", "kv_bytes_per_seq", "kv_bytes_max_seq",
+                     "kv_read_bytes_per_token", "attention_flops_per_token", "attention_index_flops_per_token",
+                     "output_tokens"):  # fmt: skip
+            assert getattr(wp, name) == pytest.approx(getattr(one, name), rel=1e-12), name
+        for name in ("cached_tokens", "prefill_attention_flops", "prefill_kv_write_bytes", "prefill_index_flops"):
+            assert np.allclose(getattr(wp, name), getattr(one, name), rtol=1e-12, atol=0), name

@@ -148,9 +148,9 @@ def test_self_hosting_memory_holds_the_p99_request_and_the_window_the_longest(ca
     w = _workload(hist, 19_960)
     assert w.prompt_tokens_at_share(0.99) == 900_000 and w.prompt_tokens_at_share(0.5) == 2_000
     assert not evaluate_option(flash, w, ServingAssumptions(), cat, levels=("base",)).reason
-    # the memory plan's work point first, then one per bucket (its own prompt + output: prefill and decode
-    # GPU-seconds follow the distribution)
-    assert seen == [901_000, 3_000, 901_000]
+    # the memory plan's work point (the buckets' own work points, prompt + output each, come from the vectorised
+    # roofline.workpoints: tests/unit/test_distribution_serving.py)
+    assert seen == [901_000]
     seen.clear()
     evaluate_option(flash, _workload((), 19_960), ServingAssumptions(), cat, levels=("base",))
     assert seen == [20_960]  # without a histogram: the mean request's longest sequence, as before
