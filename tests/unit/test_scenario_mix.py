@@ -225,3 +225,20 @@ def test_exports_of_a_scenario_without_classes_are_unchanged(cat) -> None:  # ty
     for fmt in ("csv", "json", "md"):
         assert to_text(fmt, s, ev.table, cat, ev.by_class) == to_text(fmt, s, ev.table, cat)
     assert to_csv(ev.table, ev.by_class) == to_csv(ev.table)
+
+
+def test_class_rows_round_trip_keeps_shares_and_loaded_profiles_exactly() -> None:
+    from costmodel.mix import AS_LOADED, class_rows, classes_from_rows
+
+    s = preset("support-mix", DAY)
+    odd = s.classes[0].workload.model_copy(update={"hourly_profile_weekday": (1.0,) * 23 + (9.0,)})
+    classes = (s.classes[0].model_copy(update={"workload": odd, "share": 0.07}),
+               s.classes[1].model_copy(update={"share": 0.93 - 0.05}), s.classes[2])  # fmt: skip
+    mixed = with_classes(s, classes)
+    rows = class_rows(mixed.classes)
+    assert rows[0]["profile"] == AS_LOADED and rows[1]["profile"] == "business hours"
+    back = classes_from_rows(rows, mixed.workload, {c.name: c for c in mixed.classes})
+    assert back == mixed.classes  # 0.07 × 100 / 100 is not 0.07 in floating point: the loaded share is kept
+    # 'as loaded' without a loaded class of that name is refused, naming the row
+    with pytest.raises(ScenarioError, match=r"row 1 \(chat\), profile"):
+        classes_from_rows(rows, mixed.workload, {})
