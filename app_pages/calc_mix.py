@@ -15,7 +15,7 @@ import streamlit as st
 
 from app_pages import calc_state as cs
 from app_pages import common
-from costmodel import export, present
+from costmodel import export, mix_charts, present
 from costmodel.compare import Evaluation
 from costmodel.mix import AS_LOADED, classes_from_rows, with_classes
 from costmodel.present import md_literal
@@ -91,6 +91,12 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
+def _chart_spec(ev: Evaluation) -> dict[str, Any]:
+    chart = mix_charts.class_chart(mix_charts.class_chart_frame(ev.by_class, ev.table))
+    out: dict[str, Any] = chart.to_dict(validate=False)  # validated in tests/unit/test_scenario_mix.py
+    return out
+
+
 def breakdown(ev: Evaluation) -> None:
     """The per-class breakdown of a mix (nothing without classes): option × class × monthly USD."""
     if ev.by_class.empty:
@@ -99,6 +105,7 @@ def breakdown(ev: Evaluation) -> None:
     shown = export.by_class_people(ev.by_class)
     shown["Requests per day"] = shown["Requests per day"].map(present.count)
     shown["Monthly cost (USD/month)"] = shown["Monthly cost (USD/month)"].map(present.usd)
+    st.vega_lite_chart(_chart_spec(ev), width="stretch", key="calc_by_class_chart")
     st.dataframe(shown, hide_index=True, key="calc_by_class", placeholder="—")
     st.caption(
         "APIs: each class's own bill (its context tier and peak-hour share). Self-hosting: the classes share one "

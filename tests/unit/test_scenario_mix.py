@@ -242,3 +242,18 @@ def test_class_rows_round_trip_keeps_shares_and_loaded_profiles_exactly() -> Non
     # 'as loaded' without a loaded class of that name is refused, naming the row
     with pytest.raises(ScenarioError, match=r"row 1 \(chat\), profile"):
         classes_from_rows(rows, mixed.workload, {})
+
+
+def test_the_class_chart_stacks_each_options_classes_to_its_cost(cat) -> None:  # type: ignore[no-untyped-def]
+    from costmodel.mix_charts import class_chart, class_chart_frame
+
+    ev = evaluate(preset("support-mix", DAY), cat)
+    df = class_chart_frame(ev.by_class, ev.table)
+    costs = ev.table.set_index("option")["monthly_cost_usd"].dropna()
+    assert set(df["option"]) == set(costs.index)
+    sums = df.groupby("option")["monthly_cost_usd"].sum()
+    for option, total in costs.items():
+        assert sums[option] == pytest.approx(float(total), rel=1e-9)
+    spec = class_chart(df).to_dict()  # validates against the Vega-Lite schema
+    assert spec["title"]["text"] == "Cost by request class"
+    assert "USD per month" in json.dumps(spec)
