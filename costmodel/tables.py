@@ -272,6 +272,7 @@ def self_host_rows(
             notes.append("volume too small for a finite USD per M tokens on a rented fleet")
         if est is not None and row.get("prefill_tokens_per_s_per_gpu") is None:
             notes.append("every prompt token is cached: no prefill compute, no prefill rate")
+        notes += ev.notes
         row["notes"] = "; ".join(notes) or None
         rows.append(row)
     return pd.DataFrame(rows, columns=list(SELF_HOST_ROW_COLUMNS))

@@ -12,7 +12,7 @@ import numpy as np
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.feasibility import context_reason
-from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload
+from costmodel.scenario import LayoutChoice, PromptBucket, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
 from costmodel.serving.fleet import FleetCost, cheaper_fleet, fleet_cost_of_need, resolve_rental
@@ -94,6 +94,8 @@ class OptionEvaluation:
     class_work_shares: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
     """Per level, each class's share of the GPU-seconds of work in a week (the layout reported); the per-class
     breakdown splits the shared fleet's cost by these."""
+    notes: tuple[str, ...] = ()
+    """What the comparison table's ``notes`` should say about this evaluation (e.g. histograms coarsened)."""
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,20 @@ def evaluate_option(
     shares = [1.0] if len(mix) == 1 else [w.requests_per_day / total for _, w in mix]
     # the request shapes and their shares of the requests: what the estimates depend on (not volume or timing)
     shapes = tuple((s, w.model_copy(update=_VOLUME_FREE)) for s, (_, w) in zip(shares, mix, strict=True))
+    # the memory plan holds the longest class's p99 request (of the histograms as given, before any coarsening)
+    longest_seq = max(max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in mix)
+    notes: tuple[str, ...] = ()
+    if sum(len(w.prompt_buckets) for _, w in shapes) > MAX_COSTED_BUCKETS:
+        cap = max(1, MAX_COSTED_BUCKETS // len(shapes))
+        shapes = tuple(
+            (s, w.model_copy(update={"prompt_histogram": coarsen(w.prompt_histogram, cap)}) if w.prompt_histogram else w)
+            for s, w in shapes
+        )
+        notes = (
+            f"self-hosting: prompt-length histograms costed in at most {cap} bucket(s) per class (more than "
+            f"{MAX_COSTED_BUCKETS} buckets in all; merged buckets are prefilled at their mean length, which "
+            "understates the superlinear attention within each)",
+        )
     hourly = [hourly_requests_utc(w) for _, w in mix]
     days = workload.days_per_month
 
@@ -305,7 +321,9 @@ def evaluate_option(
 
     candidates = [
         run(layout)
-        for layout in _layout_estimates(catalogue, option, shapes, assumptions, grid.tobytes(), tuple(levels))
+        for layout in _layout_estimates(
+            catalogue, option, shapes, longest_seq, assumptions, grid.tobytes(), tuple(levels)
+        )
     ]
 
     def monthly(c: _Layout) -> float:
@@ -342,7 +360,33 @@ def evaluate_option(
         per_class={lv: tuple(ts for c in candidates if (ts := c.per_class.get(lv)) is not None) for lv in levels},
         class_names=tuple(name for name, _ in mix),
         class_work_shares=dict(chosen.work_shares),
+        notes=notes,
     )
+
+
+#: Most prompt-length buckets (over every class) estimated one by one for self-hosting: beyond, each class's
+#: histogram is merged into fewer buckets (:func:`coarsen`), so that a large mix stays well under a second.
+MAX_COSTED_BUCKETS = 32
+
+
+def coarsen(histogram: tuple[PromptBucket, ...], k: int) -> tuple[PromptBucket, ...]:
+    """``histogram`` merged into at most ``k`` buckets of adjacent lengths and about equal shares of the requests;
+    each merged bucket has the summed share and the share-weighted mean prompt (the mean is kept)."""
+    ordered = sorted(histogram, key=lambda b: b.prompt_tokens)
+    if len(ordered) <= k:
+        return tuple(ordered)
+    groups: list[list[PromptBucket]] = [[] for _ in range(k)]
+    acc = 0.0
+    for b in ordered:
+        groups[min(k - 1, int((acc + b.share / 2.0) * k))].append(b)  # by the bucket's middle quantile
+        acc += b.share
+    out = []
+    for g in groups:
+        if g:
+            share = sum(b.share for b in g)
+            mean = sum(b.share * b.prompt_tokens for b in g) / share
+            out.append(PromptBucket(share=min(1.0, share), prompt_tokens=mean))  # a sum of shares may round above 1
+    return tuple(out)
 
 
 #: The workload fields that only scale or place the traffic (requests per day, hourly profiles, weekend weight,
@@ -368,6 +412,7 @@ def _layout_estimates(
     catalogue: Catalogue,
     option: SelfHostOption,
     shapes: tuple[tuple[float, Workload], ...],
+    longest_seq: float,
     assumptions: ServingAssumptions,
     grid_bytes: bytes,
     levels: tuple[EfficiencyLevel, ...],
@@ -377,7 +422,8 @@ def _layout_estimates(
 
     They depend on the requests' shapes and the classes' shares of the requests, not on how many requests come or
     when (``shapes``: ``(share, workload)`` per class, the :data:`_VOLUME_FREE` fields set to constants). One
-    memory plan per layout for every class (the longest class's p99 request fits; the batch from the mean KV);
+    memory plan per layout for every class (``longest_seq`` tokens, the longest class's p99 request, fit; the batch
+    from the mean KV);
     the mean request's estimate is the one reported; each class's prompt-length buckets are estimated at their
     own prompt and context on that plan and weighted by their shares (one class of one bucket: the mean's).
     """
@@ -392,7 +438,6 @@ def _layout_estimates(
         prompt = sum(s * w.prompt_tokens for s, w in shapes)
         out_mean = sum(s * w.billed_output_tokens for s, w in shapes)
         hit = sum(s * w.cache_hit_fraction * w.prompt_tokens for s, w in shapes) / prompt
-    longest_seq = max(max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in shapes)
     hits = np.concatenate([[hit], grid])
 
     def point(p: float, out: float, cached: FloatArray, max_tokens: float) -> Workpoint:
