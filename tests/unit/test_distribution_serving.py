@@ -187,3 +187,25 @@ def test_a_large_mix_is_costed_in_bounded_time_and_says_so(cat) -> None:  # type
         plans_a = [e.memory for e in a.evaluation.alternatives["base"]]
         plans_b = [e.memory for e in b.evaluation.alternatives["base"]]
         assert plans_b and plans_a == plans_b
+
+
+@pytest.mark.parametrize(("name", "p50", "p95"), [("chat", 1_000, 6_000), ("rag-long-docs", 30_000, 150_000)])
+def test_the_monte_carlo_at_zero_width_gives_a_histograms_figures(cat, name: str, p50: int, p95: int) -> None:  # type: ignore[no-untyped-def]
+    # the draws re-cost from PerRequestTable: with every range at zero they must give evaluate()'s figures exactly,
+    # so the tables hold the bucket-weighted GPU-seconds (not the mean prompt's)
+    import math
+
+    from costmodel.distributions import with_lognormal_prompts
+    from costmodel.uncertainty import UncertaintyRanges, monte_carlo
+
+    s = preset(name, DAY)
+    s = s.model_copy(update={"workload": with_lognormal_prompts(s.workload, p50, p95)})
+    ev = evaluate(s, cat)
+    res = monte_carlo(s, cat, draws=200, seed=1, ranges=UncertaintyRanges.zero(), evaluation=ev)
+    det = dict(zip(ev.table["option"], ev.table["monthly_cost_usd"], strict=True))
+    for i, option in enumerate(res.options):
+        p10, p50_, p90 = res.quantiles(i)
+        if math.isnan(det[option]):
+            assert math.isnan(p50_)
+        else:
+            assert p10 == p50_ == p90 == det[option], option
