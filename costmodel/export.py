@@ -286,8 +286,10 @@ def by_class_people(by_class: pd.DataFrame) -> pd.DataFrame:
             "Monthly cost (USD/month)": pd.to_numeric(by_class["monthly_cost_usd"]).round(2),
             "Share of the option's cost (%)": (pd.to_numeric(by_class["share_of_cost"]) * 100).round(2),
             "Cost per request (USD)": pd.to_numeric(by_class["usd_per_request"]).round(6),
+            "TTFT at p99 prompt (ms)": pd.to_numeric(by_class["ttft_ms_p99"]).round(0),
             "How split": by_class["basis"],
             "Why empty": by_class["reason"].fillna(""),
+            "Note": by_class["note"].fillna(""),
         }
     )
 

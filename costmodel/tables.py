@@ -502,7 +502,7 @@ def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Ser
 #: Columns of :func:`class_breakdown_frame`.
 CLASS_COLUMNS = [
     "option", "kind", "class", "share_of_requests", "requests_per_day", "monthly_cost_usd", "share_of_cost",
-    "usd_per_request", "basis", "reason",
+    "usd_per_request", "ttft_ms_p99", "basis", "reason", "note",
 ]  # fmt: skip
 
 
@@ -515,8 +515,9 @@ def class_breakdown_frame(
 
     API rows: each class's own bill (``basis`` = ``own bill``). Self-hosting rows: the classes share one fleet, so
     its monthly cost (at the scenario's efficiency level) is split by each class's share of the fleet's GPU-seconds
-    of work in a week (``basis`` = ``share of GPU-seconds``); an option without a cost has empty money and its
-    reason. ``usd_per_request`` = monthly USD / the class's requests per month.
+    of work in a week (``basis`` = ``share of GPU-seconds``), and ``ttft_ms_p99`` is the class's time to first token
+    at its p99 prompt (ms, no queueing; ``note`` says when it is over the scenario's TTFT target); an option without
+    a cost has empty money and its reason. ``usd_per_request`` = monthly USD / the class's requests per month.
 
     Args:
         scenario: the scenario (its ``classes``, total volume and days per month).
@@ -528,19 +529,28 @@ def class_breakdown_frame(
         return pd.DataFrame(columns=CLASS_COLUMNS)
     shares = {c.name: c.share for c in scenario.classes}
     level = scenario.assumptions.efficiency
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for option, per_class in api:
         total = sum(b.monthly_cost_usd for _, b in per_class)
         for (name, b), (_, w) in zip(per_class, mix, strict=True):
             cost = math.nan if b.reason else b.monthly_cost_usd
             rows.append(
                 (option, "api", name, shares[name], w.requests_per_day, cost, cost / total if total else math.nan,
-                 cost / w.requests_per_month, "own bill", b.reason or None)
+                 cost / w.requests_per_month, math.nan, "own bill", b.reason or None, None)
             )  # fmt: skip
     for label, ev in self_host:
         fleet = ev.costs.get(level)
         work = ev.class_work_shares.get(level, ())
+        ttfts = ev.class_ttft_p99_ms.get(level, ())
+        target = scenario.assumptions.ttft_ms_target
         for i, (name, w) in enumerate(mix):
+            ttft = ttfts[i] if len(ttfts) == len(mix) and fleet is not None else math.nan
+            note = (
+                f"p99 prompt's TTFT {ttft:,.0f} ms is over the {target:g} ms target (the option's feasibility is "
+                "judged on the mean request)"
+                if target is not None and ttft > target
+                else None
+            )
             if fleet is None or len(work) != len(mix):
                 cost, part, why = math.nan, math.nan, ev.reason or "not costed"
             else:
@@ -548,6 +558,6 @@ def class_breakdown_frame(
                 cost = float(fleet.monthly_cost_usd) * part
             rows.append(
                 (label, "self_host", name, shares[name], w.requests_per_day, cost, part, cost / w.requests_per_month,
-                 "share of GPU-seconds", why)
+                 ttft, "share of GPU-seconds", why, note)
             )  # fmt: skip
     return pd.DataFrame.from_records(rows, columns=CLASS_COLUMNS)

@@ -94,6 +94,9 @@ class OptionEvaluation:
     class_work_shares: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
     """Per level, each class's share of the GPU-seconds of work in a week (the layout reported); the per-class
     breakdown splits the shared fleet's cost by these."""
+    class_ttft_p99_ms: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+    """Per level, each class's time to first token at its p99 prompt (ms, own cached share, the layout reported;
+    no queueing): the table's ``ttft_ms`` is the mean request's."""
     notes: tuple[str, ...] = ()
     """What the comparison table's ``notes`` should say about this evaluation (e.g. histograms coarsened)."""
 
@@ -109,6 +112,7 @@ class _Layout:
     per_request: dict[EfficiencyLevel, PerRequestTable | None] = field(default_factory=dict)
     per_class: dict[EfficiencyLevel, tuple[PerRequestTable, ...] | None] = field(default_factory=dict)
     work_shares: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+    ttft_p99: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
 
 
 def class_need(
@@ -279,8 +283,9 @@ def evaluate_option(
         for level, (est, on_grid, per_class) in layout.items():
             out.estimates[level] = est
             ok = est.feasible and not price_reason
-            pf_c = [pf for pf, _ in per_class]
-            dc_c = [dc for _, dc in per_class]
+            pf_c = [pf for pf, _, _ in per_class]
+            dc_c = [dc for _, dc, _ in per_class]
+            out.ttft_p99[level] = tuple(t for _, _, t in per_class)
             n_gpus = est.memory.gpus
             at_point = class_need(hourly, [p[0] for p in pf_c], [d[0] for d in dc_c])
             out.costs[level] = fleet(n_gpus, at_point) if ok else None
@@ -360,6 +365,7 @@ def evaluate_option(
         per_class={lv: tuple(ts for c in candidates if (ts := c.per_class.get(lv)) is not None) for lv in levels},
         class_names=tuple(name for name, _ in mix),
         class_work_shares=dict(chosen.work_shares),
+        class_ttft_p99_ms=dict(chosen.ttft_p99),
         notes=notes,
     )
 
@@ -402,9 +408,11 @@ _VOLUME_FREE: dict[str, object] = {
 }
 
 #: Per efficiency level: the mean request's estimate at its own cached share, over the cache-hit grid (None: no
-#: grid), and per class its (prefill, decode) GPU-seconds per request over [own cached share, grid...].
+#: grid), and per class its (prefill, decode) GPU-seconds per request over [own cached share, grid...] and the TTFT
+#: of its p99 prompt (ms, at its own cached share).
 _LayoutEstimates = dict[
-    EfficiencyLevel, tuple[ServingEstimate, "ServingEstimate | None", tuple[tuple[FloatArray, FloatArray], ...]]
+    EfficiencyLevel,
+    tuple[ServingEstimate, "ServingEstimate | None", tuple[tuple[FloatArray, FloatArray, float], ...]],
 ]
 
 
@@ -470,6 +478,16 @@ def _layout_estimates(
             kv_dtype=assumptions.kv_dtype,
         )
         buckets.append((out_c, [(b, at) for (b, _), at in zip(w.prompt_buckets, pts, strict=True)]))
+    # each class's p99 bucket (its TTFT is reported per class): the first, in order of length, where the
+    # cumulative share reaches 0.99
+    p99_point: dict[int, Workpoint | None] = {}
+    for _, points in buckets:
+        acc = 0.0
+        for b_share, at in sorted(points, key=lambda x: x[1].prompt_tokens if x[1] is not None else 0.0):
+            acc += b_share
+            if acc >= 0.99 - 1e-9:
+                p99_point[id(points)] = at
+                break
     ttft = assumptions.ttft_ms_target
 
     def run(mem: MemoryPlan) -> _LayoutEstimates:
@@ -493,12 +511,15 @@ def _layout_estimates(
             every = est_of(wp)
             on_grid = at_cached_lengths(every, slice(1, None), ttft) if grid.size else None
             # GPU-seconds per request of each class over [own cache-hit, grid...]: Σ_b share_b × GPU-s(prompt_b)
-            per_class: list[tuple[FloatArray, FloatArray]] = []
+            per_class: list[tuple[FloatArray, FloatArray, float]] = []
             for out_tok, points in buckets:
                 pf_sum: FloatArray | None = None
                 dc_sum: FloatArray | None = None
+                ttft_p99 = math.nan
                 for b_share, at in points:
                     e = every if at is None else est_of(at)
+                    if at is None or at is p99_point.get(id(points)):
+                        ttft_p99 = float(e.ttft_ms[0])
                     pf_b = e.prefill_gpu_s_per_request
                     dc_b = out_tok / e.decode_tokens_per_s_by_cached
                     if at is None:
@@ -507,7 +528,7 @@ def _layout_estimates(
                         pf_sum = b_share * pf_b if pf_sum is None else pf_sum + b_share * pf_b
                         dc_sum = b_share * dc_b if dc_sum is None else dc_sum + b_share * dc_b
                 assert pf_sum is not None and dc_sum is not None
-                per_class.append((pf_sum, dc_sum))
+                per_class.append((pf_sum, dc_sum, ttft_p99))
             out[level] = (at_cached_lengths(every, slice(0, 1), ttft), on_grid, tuple(per_class))
         return out
 

@@ -257,3 +257,20 @@ def test_the_class_chart_stacks_each_options_classes_to_its_cost(cat) -> None:  
     spec = class_chart(df).to_dict()  # validates against the Vega-Lite schema
     assert spec["title"]["text"] == "Cost by request class"
     assert "USD per month" in json.dumps(spec)
+
+
+def test_each_class_reports_the_ttft_of_its_p99_prompt_and_a_missed_target(cat) -> None:  # type: ignore[no-untyped-def]
+    s = _chat_rag()
+    sh = evaluate(s, cat).by_class.query("kind == 'self_host'")
+    ttft = sh.groupby("class")["ttft_ms_p99"].first()
+    assert (sh["ttft_ms_p99"] > 0).all()
+    assert ttft["rag"] > ttft["chat"]  # 60,000-token prompts against 1,500
+    assert sh["note"].isna().all()  # no TTFT target set
+    # a target between the two: the RAG rows say so (the option stays feasible: judged on the mean request)
+    target = float(sh["ttft_ms_p99"].max()) * 0.99
+    s2 = s.model_copy(update={"assumptions": s.assumptions.model_copy(update={"ttft_ms_target": target})})
+    ev2 = evaluate(s2, cat)
+    by = ev2.by_class.query("kind == 'self_host'")
+    flagged = by[by["note"].notna()]
+    assert len(flagged) >= 1 and set(flagged["class"]) == {"rag"}
+    assert flagged["note"].str.contains("over the").all()
