@@ -297,7 +297,8 @@ def sweep(
     requests_per_day: npt.ArrayLike,
     cache_hit_fractions: npt.ArrayLike,
 ) -> pd.DataFrame:
-    """Tidy sweep of every API option over volumes × cache-hit fractions.
+    """Tidy sweep of every API option over volumes × cache-hit fractions (a request mix: the sum of its classes'
+    bills, each class at its share of the volume).
 
     Returns:
         Columns ``option``, ``requests_per_day``, ``cache_hit_fraction``, ``monthly_cost_usd``,
@@ -309,7 +310,16 @@ def sweep(
     mtok_per_month = volumes[:, None] * w.days_per_month * w.tokens_per_request / TOKENS_PER_MTOK
     frames = []
     for option in scenario.api_options:
-        cost = api_sweep_grid(option, w, catalogue, scenario.as_of, volumes, fractions)
+        if scenario.classes:  # a mix: each class at its share of every volume, every class at each fraction
+            cost = np.sum(
+                [
+                    api_sweep_grid(option, c, catalogue, scenario.as_of, volumes * k.share, fractions)
+                    for k, (_, c) in zip(scenario.classes, scenario.class_workloads(), strict=True)
+                ],
+                axis=0,
+            )
+        else:
+            cost = api_sweep_grid(option, w, catalogue, scenario.as_of, volumes, fractions)
         frames.append(
             pd.DataFrame(
                 {

@@ -274,3 +274,23 @@ def test_each_class_reports_the_ttft_of_its_p99_prompt_and_a_missed_target(cat) 
     flagged = by[by["note"].notna()]
     assert len(flagged) >= 1 and set(flagged["class"]) == {"rag"}
     assert flagged["note"].str.contains("over the").all()
+
+
+def test_the_api_sweep_of_a_mix_at_its_own_point_is_the_table(cat) -> None:  # type: ignore[no-untyped-def]
+    from costmodel.compare import sweep
+
+    s = _chat_rag()
+    ev = evaluate(s, cat)
+    # each class at its own cached share is not one sweep point; at a common fraction the sweep is the sum of the
+    # classes' bills at that fraction
+    from costmodel.pricing import api_bill
+
+    df = sweep(s, cat, [s.workload.requests_per_day], [0.3])
+    for _, row in df.iterrows():
+        option = next(o for o in s.api_options if o.option_id == row["option"])
+        want = sum(
+            api_bill(option, c.model_copy(update={"cache_hit_fraction": 0.3}), cat, s.as_of).monthly_cost_usd
+            for _, c in s.class_workloads()
+        )
+        assert row["monthly_cost_usd"] == pytest.approx(want, rel=1e-9)
+    assert len(df) == len(ev.api)
