@@ -531,11 +531,12 @@ def class_breakdown_frame(
     level = scenario.assumptions.efficiency
     rows: list[tuple[object, ...]] = []
     for option, per_class in api:
-        total = sum(b.monthly_cost_usd for _, b in per_class)
+        # an API that cannot serve some class has no total (the table row says why): no shares of it either
+        total = math.nan if any(b.reason for _, b in per_class) else sum(b.monthly_cost_usd for _, b in per_class)
         for (name, b), (_, w) in zip(per_class, mix, strict=True):
             cost = math.nan if b.reason else b.monthly_cost_usd
             rows.append(
-                (option, "api", name, shares[name], w.requests_per_day, cost, cost / total if total else math.nan,
+                (option, "api", name, shares[name], w.requests_per_day, cost, cost / total if total > 0 else math.nan,
                  cost / w.requests_per_month, math.nan, "own bill", b.reason or None, None)
             )  # fmt: skip
     for label, ev in self_host:

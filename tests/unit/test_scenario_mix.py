@@ -294,3 +294,16 @@ def test_the_api_sweep_of_a_mix_at_its_own_point_is_the_table(cat) -> None:  # t
         )
         assert row["monthly_cost_usd"] == pytest.approx(want, rel=1e-9)
     assert len(df) == len(ev.api)
+
+
+def test_an_api_that_cannot_serve_one_class_has_no_total_and_names_the_class(cat) -> None:  # type: ignore[no-untyped-def]
+    s = _chat_rag()
+    huge = s.classes[1].workload.model_copy(update={"prompt_tokens": 600_000})  # beyond Kimi K2.6's 256K window
+    s = with_classes(s, (s.classes[0], RequestClass(name="long-docs", share=0.2, workload=huge)))
+    ev = evaluate(s, cat)
+    kimi = ev.table.set_index("option").loc["moonshot/kimi-k2.6 (list)"]
+    assert not kimi["feasible"] and "long-docs" in kimi["reason"]
+    rows = ev.by_class[ev.by_class["option"] == "moonshot/kimi-k2.6 (list)"].set_index("class")
+    assert rows.loc["chat", "monthly_cost_usd"] > 0  # the class it can serve keeps its own bill
+    assert np.isnan(rows.loc["long-docs", "monthly_cost_usd"]) and "context" in rows.loc["long-docs", "reason"]
+    assert rows["share_of_cost"].isna().all()
