@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_state, calc_uncertainty, common
+from app_pages import calc_mix, calc_state, calc_uncertainty, common
 from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
@@ -161,7 +161,9 @@ def details_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def _xlsx(ev: Evaluation, cat: Catalogue, table: pd.DataFrame | None = None, extra: Any = ()) -> bytes:
     buf = io.BytesIO()
-    export.write_xlsx(buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even, extra_sheets=extra)
+    export.write_xlsx(
+        buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even, ev.by_class, extra_sheets=extra
+    )
     return buf.getvalue()
 
 
@@ -301,6 +303,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
         )
 
+        calc_mix.breakdown(ev)  # a mix: option × class
         _price_rows(shown, cat)
 
     # ---- how sure is this (the sentence and the tornado's figures; its charts are views below) ---------------
@@ -352,11 +355,11 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
         ("XLSX", lambda: _xlsx(ev, cat, table_x, growth_sheets(_growth_or_none(shown, cat))), "xlsx", XLSX_MIME,
          "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
-        ("CSV", lambda: export.to_csv(table_x), "csv", "text/csv", "csv", "csv",
+        ("CSV", lambda: export.to_csv(table_x, ev.by_class), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
-        ("Markdown", lambda: with_sections("md", export.to_markdown(s, table, cat, be)), "md", "text/markdown", "description", "md",
+        ("Markdown", lambda: with_sections("md", export.to_markdown(s, table, cat, be, ev.by_class)), "md", "text/markdown", "description", "md",
          "A report formatted as this page."),
-        ("JSON (all columns)", lambda: with_sections("json", export.to_json(s, table_x, cat)), "json", "application/json", "data_object",
+        ("JSON (all columns)", lambda: with_sections("json", export.to_json(s, table_x, cat, ev.by_class)), "json", "application/json", "data_object",
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
@@ -387,8 +390,14 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     link = f"{base}?{urlencode(scenario_to_query(s, calc_state.lognormal_hint()))}"
     with st.popover("Copy a link to this scenario", icon=":material/link:", key="calc_share"):
         st.caption(
-            "The link restores every input, the prompt-length distribution included. Copy it with the button at "
-            "the right of the box."
+            "The link restores every input, the prompt-length distribution included"
+            + (
+                ", but not the request classes: it carries their mean workload (the Scenario JSON download keeps "
+                "the classes)"
+                if s.classes
+                else ""
+            )
+            + ". Copy it with the button at the right of the box."
         )
         st.code(link, language=None, wrap_lines=True)
 

@@ -19,11 +19,13 @@ from pydantic import BaseModel, ValidationError
 from costmodel import scenario as scenario_keys
 from costmodel.catalog import Catalogue
 from costmodel.distributions import with_lognormal_prompts
+from costmodel.mix import CLASS_ROW_LABELS, class_rows
 from costmodel.prompt_shape import lognormal_parameters, lognormal_problem, made_lognormal
 from costmodel.scenario import (
     MAX_TOKENS_PER_REQUEST,
     PROFILE_FIELDS,
     ApiOption,
+    RequestClass,
     Scenario,
     SelfHostOption,
     ServingAssumptions,
@@ -199,6 +201,22 @@ def self_host_key() -> str:
     return f"calc_sh_{_gen('calc_sh_gen')}"
 
 
+def mix_key() -> str:
+    """Key of the request-class editor (a new key resets its edits)."""
+    return f"calc_mix_{_gen('calc_mix_gen')}"
+
+
+#: Columns of the request-class editor (:func:`costmodel.mix.class_rows`).
+MIX_EDITOR_COLUMNS = tuple(CLASS_ROW_LABELS)
+
+
+def mix_frame(classes: tuple[RequestClass, ...]) -> pd.DataFrame:
+    """The request-class editor's rows (empty: no classes)."""
+    df = pd.DataFrame(class_rows(classes), columns=list(MIX_EDITOR_COLUMNS))
+    return df.astype({"name": "object", "share_pct": "float64", "prompt_tokens": "Int64", "output_tokens": "Int64",
+                      "cache_hit_fraction": "float64", "profile": "object", "timezone": "object"})  # fmt: skip
+
+
 def api_id(o: ApiOption) -> str:
     """The multiselect entry of an API option (its ``option_id``)."""
     return o.option_id
@@ -288,6 +306,9 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
     ss[GROWTH_KEY] = s.monthly_growth_fraction * 100.0
     ss["calc_growth_loaded"] = (ss[GROWTH_KEY], s.monthly_growth_fraction)  # the exact fraction behind the %
     load_prompt_shape(s, lognormal)
+    ss["calc_mix_base"] = mix_frame(s.classes)
+    ss["calc_mix_gen"] = _gen("calc_mix_gen") + 1
+    ss["calc_mix_loaded"] = {c.name: c for c in s.classes}  # shares, profiles 'as loaded', reasoning, histograms
 
 
 def _clean(v: Any) -> Any:

@@ -27,6 +27,7 @@ from costmodel.uncertainty import (
     monte_carlo,
     tornado_frame,
 )
+from costmodel.uncertainty.result import MIX_NOT_HANDLED
 from costmodel.uncertainty_charts import cost_range_chart, cost_range_frame, tornado_chart
 
 #: (field, label with unit, step) of the range inputs; bounds come from the pydantic field.
@@ -110,6 +111,9 @@ def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
 def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> UncertaintyResult | None:
     """Draw the section for ``ev``; returns the result (None when the settings are bad or nothing to compare)."""
     st.subheader(":material/casino: How sure is this?", divider="gray")
+    if ev.scenario.classes:  # a request mix: the Monte Carlo refuses it (one line) rather than give a wrong number
+        st.info(f"Uncertainty: {MIX_NOT_HANDLED}", icon=":material/info:")
+        return None
     ranges, draws, seed, error = _settings()
     if error or ranges is None:
         st.error(error or "Uncertainty: bad settings", icon=":material/error:")

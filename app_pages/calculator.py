@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_growth, calc_log, calc_prompt, calc_results, calc_tco, common
+from app_pages import calc_growth, calc_log, calc_mix, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel import traffic_charts
 from costmodel.attention import KV_DTYPES
@@ -169,6 +169,7 @@ with inputs:
                     help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
                 )
     calc_log.uploader()
+    mix_rows = calc_mix.editor(_edited)
     with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
         profile = st.data_editor(
             ss["calc_profile_base"],
@@ -329,6 +330,7 @@ raw = cs.read(profile, self_host, api, gpu_price)
 scenario, error = (None, count_error) if count_error else cs.validate(raw)
 if scenario is not None:
     scenario, error = cs.with_prompt_shape(scenario)
+scenario, error = calc_mix.apply(scenario, error, mix_rows)
 with results:
     if error:
         st.error(md_literal(error), icon=":material/error:")

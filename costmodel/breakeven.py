@@ -24,8 +24,8 @@ import numpy as np
 
 from costmodel.pricing import ResolvedPrice, peak_traffic_fraction, workload_bill_arrays
 from costmodel.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload
-from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, option_fleet_cost
-from costmodel.serving.estimate import ServingEstimate
+from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation
+from costmodel.serving.option import PerRequestTable, class_need, mix_fleet_cost
 from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
@@ -62,31 +62,30 @@ def _slope_floor(
     a: ServingAssumptions,
     option: SelfHostOption,
     usd_per_gpu_hour: float,
-    layouts: Sequence[ServingEstimate],
-    hourly: FloatArray,
+    layouts: Sequence[Sequence[PerRequestTable]],
+    hourly_by_class: Sequence[FloatArray],
 ) -> tuple[float, float]:
     """A floor under the self-hosting bill at every volume multiple ``x``: ``S(x) >= slope · x - slack``.
 
     :func:`~costmodel.serving.fleet.fleet_cost` rents ``max(1, ceil(need / u / n - 1e-9))`` deployments of ``n``
     GPUs an hour (always-on: the busiest hour's, every hour), so at least ``need / u - n·1e-9`` GPUs an hour
     (twice the ``1e-9`` with two pools; always-on: the busiest hour's need in each of the 168 hours); summed over
-    the week, the cost is at least that work's GPU-hours at the target utilisation. ``slope`` is the least over the layouts, USD per month per volume multiple; ``slack``
-    USD per month (the rounding allowance, less the fixed monthly cost).
+    the week, the cost is at least that work's GPU-hours at the target utilisation. The work of an hour is the sum
+    over the classes of their requests × GPU-seconds per request (the per-request tables: bucket-weighted).
+    ``slope`` is the least over the layouts, USD per month per volume multiple; ``slack`` USD per month (the
+    rounding allowance, less the fixed monthly cost).
     """
     k = usd_per_gpu_hour * (1.0 + a.overhead_pct / 100.0) * w.days_per_month / 7.0
-    week = 168.0 * float(np.max(hourly)) if option.mode == "always_on" else float(np.sum(hourly))
-    slope = min(
-        (
-            k
-            * week
-            * (float(e.prefill_gpu_s_per_request[0]) + w.billed_output_tokens / e.decode_tokens_per_s_per_gpu)
-            / 3600.0
-            / a.target_utilization
-            for e in layouts
-        ),
-        default=0.0,
-    )
-    slack = k * max((e.memory.gpus for e in layouts), default=0) * 168.0 * 2e-9 - a.ops_usd_per_month
+
+    def week(tables: Sequence[PerRequestTable]) -> float:
+        need_p, need_d = class_need(
+            hourly_by_class, [t.prefill_gpu_s[0] for t in tables], [t.decode_gpu_s[0] for t in tables]
+        )
+        need = need_p + need_d  # GPUs of work in each hour (GPU-seconds per second)
+        return 168.0 * float(np.max(need)) if option.mode == "always_on" else float(np.sum(need))
+
+    slope = min((k * week(tables) / a.target_utilization for tables in layouts), default=0.0)
+    slack = k * max((t[0].deployment_gpus for t in layouts if t), default=0) * 168.0 * 2e-9 - a.ops_usd_per_month
     return slope, slack
 
 
@@ -113,39 +112,55 @@ def break_even(
     req_month = w.requests_per_month
     tok_per_req = w.tokens_per_request
 
-    def api_cost(x: FloatArray | float, h: FloatArray | float) -> FloatArray:
+    mix = scenario.class_workloads()
+    mix_peaks = [peak_traffic_fraction(price, hourly_requests_utc(c)) for _, c in mix]
+
+    def api_cost(x: FloatArray | float, h: FloatArray | float | None = None) -> FloatArray:
+        """The API bill at ``x`` times the volume; ``h`` = every request's cache-hit fraction (None: its own)."""
+        if mix:  # a request mix: the sum of its classes' bills (each its tier, peak share and cached share)
+            return np.asarray(
+                sum(
+                    workload_bill_arrays(
+                        price, c, requests_per_month=np.asarray(x) * c.requests_per_month,
+                        cache_hit_fraction=c.cache_hit_fraction if h is None else h, peak_fraction=pk,
+                    )["monthly_cost_usd"]
+                    for (_, c), pk in zip(mix, mix_peaks, strict=True)
+                ),
+                dtype=np.float64,
+            )  # fmt: skip
         return workload_bill_arrays(
-            price, w, requests_per_month=np.asarray(x) * req_month, cache_hit_fraction=h, peak_fraction=peak
-        )["monthly_cost_usd"]
+            price, w, requests_per_month=np.asarray(x) * req_month,
+            cache_hit_fraction=w.cache_hit_fraction if h is None else h, peak_fraction=peak,
+        )["monthly_cost_usd"]  # fmt: skip
 
     est = ev.estimates.get(level)
     if ev.reason or est is None or ev.costs.get(level) is None:
         why = f"none: self-hosting not costed ({ev.reason or 'infeasible'})"
         return BreakEven(math.nan, math.nan, math.nan, why, math.nan, why)
-    layouts = ev.alternatives.get(level) or (est,)
+    layouts = ev.per_class.get(level) or ()
+    hourly_by_class = [hourly_requests_utc(c) for _, c in scenario.class_workloads()] or [hourly]
 
     def self_cost(x: FloatArray | float) -> FloatArray:
-        """The cheaper attention layout at each volume, as :func:`evaluate_option` prices sweeps."""
-        requests = hourly * np.asarray(x, dtype=np.float64)[..., None, None]
-        return np.asarray(
-            np.minimum.reduce(
-                [
-                    option_fleet_cost(
-                        e, requests, float(e.prefill_gpu_s_per_request[0]), option, w, a, ev.usd_per_gpu_hour
-                    ).monthly_cost_usd
-                    for e in layouts
-                ]
-            ),
-            dtype=np.float64,
+        """The cheaper attention layout at each volume, as :func:`evaluate_option` prices sweeps (the GPU-seconds
+        per request of each class weighted over its prompt-length buckets, classes summed hour by hour)."""
+        scale = np.atleast_1d(np.asarray(x, dtype=np.float64))
+        cost = np.minimum.reduce(
+            [
+                mix_fleet_cost(
+                    tables, hourly_by_class, option, a, ev.usd_per_gpu_hour, w.days_per_month, scale
+                ).monthly_cost_usd
+                for tables in layouts
+            ]
         )
+        return np.asarray(cost if np.ndim(x) else cost[0], dtype=np.float64)
 
     # volume: the API bill is A(x) = a1 · x; the self-hosting bill S(x) only steps up. From x = X_MIN, jump to
     # x' = S(x) / a1, where the API reaches the current self-hosting bill: on [x, x') A < S(x) <= S, so no
     # crossing was skipped; if S(x') = S(x) the bills are equal at x', the smallest crossing; else hop again.
-    a1 = float(api_cost(1.0, w.cache_hit_fraction))
+    a1 = float(api_cost(1.0))
     s = float(self_cost(X_MIN))
     hi = math.nan
-    slope, slack = _slope_floor(w, a, option, ev.usd_per_gpu_hour, layouts, hourly)
+    slope, slack = _slope_floor(w, a, option, ev.usd_per_gpu_hour, layouts, hourly_by_class)
     floor = slope * (1.0 - 1e-9)
     if floor > a1 and (floor - a1) * X_MIN > slack:
         pass  # S(x) >= slope·x - slack > a1·x over the whole range: no crossing, no hops needed
@@ -164,7 +179,7 @@ def break_even(
                 s = s_next
     if not math.isfinite(hi):
         top = X_MAX * req_month * tok_per_req / 1e6
-        s_top, a_top = float(self_cost(X_MAX)) / top, float(api_cost(X_MAX, w.cache_hit_fraction)) / top
+        s_top, a_top = float(self_cost(X_MAX)) / top, float(api_cost(X_MAX)) / top
         vol = (math.nan, math.nan, math.nan)
         vreason = (
             f"none: self-hosting costs ${s_top:,.3g}/M tokens even at {X_MAX:,.0f}× this volume, "
@@ -174,7 +189,7 @@ def break_even(
         vol = (
             hi * w.requests_per_day,
             hi * req_month * tok_per_req,
-            float(api_cost(hi, w.cache_hit_fraction)),
+            float(api_cost(hi)),
         )
         vreason = ""
     # cache-hit fraction

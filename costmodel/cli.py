@@ -168,7 +168,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         from costmodel.growth_export import add_growth_to_text
         from costmodel.uncertainty import add_to_text
 
-        text = to_text(args.format, scenario, table, cat)
+        text = to_text(args.format, scenario, table, cat, ev.by_class)
         text = add_to_text(args.format, text, unc) if unc is not None else text
         text = add_growth_to_text(args.format, text, growth) if growth is not None else text
         if args.out:
@@ -183,10 +183,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         from costmodel.growth_export import growth_sheets
 
         write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable,
-                     extra_sheets=growth_sheets(growth))  # fmt: skip
+                     by_class=ev.by_class, extra_sheets=growth_sheets(growth))  # fmt: skip
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
-    sys.stdout.write(to_csv(table) if args.readable else to_text(args.format, scenario, table, cat))
+    sys.stdout.write(
+        to_csv(table, ev.by_class) if args.readable else to_text(args.format, scenario, table, cat, ev.by_class)
+    )
     return 0
 
 

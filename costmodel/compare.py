@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -23,6 +23,7 @@ import pandas as pd
 
 from costmodel.breakeven import BreakEven, break_even
 from costmodel.catalog.schema import Catalogue
+from costmodel.mix import combined_bill
 from costmodel.pricing import (
     ApiBill,
     NoPriceYetError,
@@ -36,10 +37,12 @@ from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, evaluate_option, option_label
 from costmodel.tables import (
     API_COLUMNS,
+    CLASS_COLUMNS,
     COLUMNS,
     STALE_AFTER_DAYS,
     api_rows,
     break_even_frame,
+    class_breakdown_frame,
     comparison_table,
     curves_frame,
     self_host_rows,
@@ -85,6 +88,8 @@ class ApiResult:
     option: ApiOption
     bill: ApiBill
     volume_costs: FloatArray
+    per_class: tuple[tuple[str, ApiBill], ...] = ()
+    """A request mix: each class's bill (``bill`` is their sum, :func:`costmodel.mix.combined_bill`)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,9 @@ class Evaluation:
     left_out: tuple[str, ...] = ()
     """API options left out because the date is before their first price, one line each
     (``no price on record for provider/model before <date> ...``)."""
+    by_class: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLASS_COLUMNS))
+    """A scenario with request classes: option × class × monthly USD (:func:`costmodel.tables.class_breakdown_frame`);
+    empty without classes."""
 
 
 def _api_costs(
@@ -156,16 +164,28 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
     here = np.array([w.cache_hit_fraction])
     api = []
     left_out: list[str] = []
+    mix = scenario.class_workloads()  # () without request classes
     for option in scenario.api_options:
         try:
-            bill = api_bill(option, w, catalogue, scenario.as_of)
+            per_class = tuple((name, api_bill(option, c, catalogue, scenario.as_of)) for name, c in mix)
+            bill = combined_bill(per_class) if mix else api_bill(option, w, catalogue, scenario.as_of)
         except NoPriceYetError as e:  # a row out of the comparison, said on the page: not an error to act on
             left_out.append(str(e).split("; prices exist")[0])
             if len(left_out) == len(scenario.api_options):  # none of the APIs priced: the date is the problem
                 raise NoPriceYetError(f"{left_out[0]}; no API option has a price on {scenario.as_of}") from None
             continue
-        curve = _api_costs(bill.price, w, bill.peak_traffic_fraction, volumes, here).reshape(-1)
-        api.append(ApiResult(option, bill, curve))
+        if mix:  # each class at its share of every volume, its own cached share and peak-hour share
+            curve = np.sum(
+                [
+                    _api_costs(b.price, c, b.peak_traffic_fraction, volumes * (c.requests_per_day / w.requests_per_day),
+                               np.array([c.cache_hit_fraction])).reshape(-1)
+                    for (_, c), (_, b) in zip(mix, per_class, strict=True)
+                ],
+                axis=0,
+            )  # fmt: skip
+        else:
+            curve = _api_costs(bill.price, w, bill.peak_traffic_fraction, volumes, here).reshape(-1)
+        api.append(ApiResult(option, bill, curve, per_class))
     self_host = [
         SelfHostResult(
             option,
@@ -177,6 +197,7 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
                 catalogue,
                 volume_scales=volumes / w.requests_per_day,
                 cache_hit_fractions=CACHE_HIT_GRID if scenario.api_options else None,
+                classes=mix,
             ),
         )
         for option in scenario.self_host_options
@@ -212,6 +233,11 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
         curves=curves,
         break_even=be,
         left_out=tuple(left_out),
+        by_class=class_breakdown_frame(
+            scenario,
+            [(r.option.option_id, r.per_class) for r in api],
+            [(r.label, r.evaluation) for r in self_host],
+        ),
     )
 
 
@@ -271,7 +297,8 @@ def sweep(
     requests_per_day: npt.ArrayLike,
     cache_hit_fractions: npt.ArrayLike,
 ) -> pd.DataFrame:
-    """Tidy sweep of every API option over volumes × cache-hit fractions.
+    """Tidy sweep of every API option over volumes × cache-hit fractions (a request mix: the sum of its classes'
+    bills, each class at its share of the volume).
 
     Returns:
         Columns ``option``, ``requests_per_day``, ``cache_hit_fraction``, ``monthly_cost_usd``,
@@ -283,7 +310,16 @@ def sweep(
     mtok_per_month = volumes[:, None] * w.days_per_month * w.tokens_per_request / TOKENS_PER_MTOK
     frames = []
     for option in scenario.api_options:
-        cost = api_sweep_grid(option, w, catalogue, scenario.as_of, volumes, fractions)
+        if scenario.classes:  # a mix: each class at its share of every volume, every class at each fraction
+            cost = np.sum(
+                [
+                    api_sweep_grid(option, c, catalogue, scenario.as_of, volumes * k.share, fractions)
+                    for k, (_, c) in zip(scenario.classes, scenario.class_workloads(), strict=True)
+                ],
+                axis=0,
+            )
+        else:
+            cost = api_sweep_grid(option, w, catalogue, scenario.as_of, volumes, fractions)
         frames.append(
             pd.DataFrame(
                 {

@@ -183,17 +183,34 @@ def assumptions_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame
 # ---- formats -----------------------------------------------------------------------------------------------
 
 
-def to_csv(table: pd.DataFrame) -> str:
+def class_costs(options: pd.Series, by_class: pd.DataFrame | None) -> dict[str, pd.Series]:
+    """Per request class, its monthly USD for each of ``options`` (aligned with them; empty without classes):
+    ``{class name: Series}`` from :attr:`costmodel.compare.Evaluation.by_class`."""
+    if by_class is None or by_class.empty:
+        return {}
+    wide = by_class.pivot_table(index="option", columns="class", values="monthly_cost_usd", aggfunc="first", dropna=False)
+    order = list(dict.fromkeys(by_class["class"]))
+    return {str(c): options.map(wide[c]).astype(float).reset_index(drop=True) for c in order if c in wide.columns}
+
+
+def to_csv(table: pd.DataFrame, by_class: pd.DataFrame | None = None) -> str:
     """The CSV for people: ranked, readable headers with units, every column of the details view (numbers
-    rounded: cents, 4 decimals for USD per 1M tokens; percentages in %; empty where a value does not apply)."""
-    return escape_frame(present.people_frame(table, present.DETAILS, percent_as="percent")).to_csv(
-        index=False
-    )
+    rounded: cents, 4 decimals for USD per 1M tokens; percentages in %; empty where a value does not apply).
+    A scenario with request classes adds one column per class: ``Class <name> (USD/month)``."""
+    df = present.people_frame(table, present.DETAILS, percent_as="percent").reset_index(drop=True)
+    for name, col in class_costs(present.ranked(table)["option"], by_class).items():
+        df[f"Class {name} (USD/month)"] = col.round(2)
+    return escape_frame(df).to_csv(index=False)
 
 
-def to_csv_raw(table: pd.DataFrame) -> str:
-    """The CSV for machines: the table's snake_case columns at full precision (text cells escaped)."""
-    return escape_frame(table).to_csv(index=False)
+def to_csv_raw(table: pd.DataFrame, by_class: pd.DataFrame | None = None) -> str:
+    """The CSV for machines: the table's snake_case columns at full precision (text cells escaped); a scenario
+    with request classes adds one column per class, ``class_monthly_cost_usd:<name>``."""
+    df = table.reset_index(drop=True)
+    extra = class_costs(df["option"], by_class) if "option" in df.columns else {}
+    if extra:
+        df = df.assign(**{f"class_monthly_cost_usd:{n}": c for n, c in extra.items()})
+    return escape_frame(df).to_csv(index=False)
 
 
 def _json_value(v: object) -> object:
@@ -224,9 +241,12 @@ def left_out(scenario: Scenario, table: pd.DataFrame) -> list[str]:
     ]
 
 
-def to_json(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> str:
+def to_json(
+    scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, by_class: pd.DataFrame | None = None
+) -> str:
     """``{"scenario": ..., "table": [records], "assumptions": [records]}`` (missing values are null), and
-    ``"left_out": [lines]`` when an API option of the scenario was left out (:func:`left_out`)."""
+    ``"left_out": [lines]`` when an API option of the scenario was left out (:func:`left_out`), and ``"by_class":
+    [records]`` (option × class × monthly USD) for a scenario with request classes."""
     doc: dict[str, Any] = {
         "scenario": scenario.model_dump(mode="json"),
         "table": _records(table),
@@ -234,6 +254,8 @@ def to_json(scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> st
     }
     if gone := left_out(scenario, table):
         doc["left_out"] = gone
+    if by_class is not None and not by_class.empty:
+        doc["by_class"] = _records(by_class)
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -254,8 +276,31 @@ def break_even_people(scenario: Scenario, break_even: pd.DataFrame | None) -> pd
     )
 
 
+def by_class_people(by_class: pd.DataFrame) -> pd.DataFrame:
+    """The per-class breakdown with readable headers and units (USD per month, requests per day)."""
+    return pd.DataFrame(
+        {
+            "Option": by_class["option"],
+            "Class": by_class["class"],
+            "Share of requests (%)": (pd.to_numeric(by_class["share_of_requests"]) * 100).round(2),
+            "Requests per day": pd.to_numeric(by_class["requests_per_day"]).round(0),
+            "Monthly cost (USD/month)": pd.to_numeric(by_class["monthly_cost_usd"]).round(2),
+            "Share of the option's cost (%)": (pd.to_numeric(by_class["share_of_cost"]) * 100).round(2),
+            "Cost per request (USD)": pd.to_numeric(by_class["usd_per_request"]).round(6),
+            "TTFT at p99 prompt (ms)": pd.to_numeric(by_class["ttft_ms_p99"]).round(0),
+            "How split": by_class["basis"],
+            "Why empty": by_class["reason"].fillna(""),
+            "Note": by_class["note"].fillna(""),
+        }
+    )
+
+
 def to_markdown(
-    scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, break_even: pd.DataFrame | None = None
+    scenario: Scenario,
+    table: pd.DataFrame,
+    catalogue: Catalogue,
+    break_even: pd.DataFrame | None = None,
+    by_class: pd.DataFrame | None = None,
 ) -> str:
     """A Markdown report formatted as the page: the verdict, the warnings, the workload, the options ranked
     (the compact view), the itemised API bills, the break-even points and the catalogue rows used."""
@@ -304,6 +349,15 @@ def to_markdown(
         shown["Your volume (requests/day)"] = shown["Your volume (requests/day)"].map(present.count)
         shown["Monthly cost there (USD/month)"] = shown["Monthly cost there (USD/month)"].map(present.usd)
         lines += ["## Break-even volumes (self-hosting against each API)", "", markdown_table(shown)]
+    if by_class is not None and not by_class.empty:
+        shown = by_class_people(by_class)
+        for col, fmt in (("Requests per day", present.count), ("Monthly cost (USD/month)", present.usd)):
+            shown[col] = shown[col].map(fmt)
+        lines += [
+            "## Per request class (USD per month; self-hosting's shared fleet split by GPU-seconds of work)",
+            "",
+            markdown_table(shown),
+        ]
     lines += [
         "## Catalogue rows used",
         "",
@@ -312,7 +366,9 @@ def to_markdown(
     return "\n".join(lines)
 
 
-def to_text(fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue) -> str:
+def to_text(
+    fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, by_class: pd.DataFrame | None = None
+) -> str:
     """The comparison as text in ``fmt`` (``csv``: the machine CSV, ``json`` or ``md``; ``xlsx`` is binary:
     :func:`write_xlsx`). ``costmodel compare --readable`` prints :func:`to_csv` instead of the machine CSV.
 
@@ -320,11 +376,11 @@ def to_text(fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Cat
         ValueError: unknown or binary format.
     """
     if fmt == "csv":
-        return to_csv_raw(table)
+        return to_csv_raw(table, by_class)
     if fmt == "json":
-        return to_json(scenario, table, catalogue)
+        return to_json(scenario, table, catalogue, by_class)
     if fmt == "md":
-        return to_markdown(scenario, table, catalogue)
+        return to_markdown(scenario, table, catalogue, by_class=by_class)
     raise ValueError(
         f"unknown text format {fmt!r}; use one of {', '.join(f for f in FORMATS if f != 'xlsx')}"
     )
@@ -427,6 +483,7 @@ def write_xlsx(
     table: pd.DataFrame,
     catalogue: Catalogue,
     break_even: pd.DataFrame | None = None,
+    by_class: pd.DataFrame | None = None,
     extra_sheets: Sequence[tuple[str, pd.DataFrame, dict[str, str]]] = (),
 ) -> None:
     """Write the workbook for people (and one sheet for machines) to a path or a binary buffer.
@@ -456,6 +513,9 @@ def write_xlsx(
         _sheet(book, "Break-even", break_even_people(scenario, be), kinds)
     for name, frame, frame_kinds in extra_sheets:
         _sheet(book, name, frame, frame_kinds)
+    if by_class is not None and not by_class.empty:  # a scenario with request classes
+        kinds = {"Requests per day": "int", "Monthly cost (USD/month)": "usd", "Cost per request (USD)": "usd_small"}
+        _sheet(book, "By class", by_class_people(by_class), kinds)
     _sheet(book, "Assumptions", assumptions_table(table, catalogue))
     _sheet(book, "Data", table)
     _sheet(book, "Scenario", scenario_table(scenario))
@@ -471,6 +531,7 @@ def write_export(
     *,
     force: bool = False,
     readable: bool = False,
+    by_class: pd.DataFrame | None = None,
     extra_sheets: Sequence[tuple[str, pd.DataFrame, dict[str, str]]] = (),
 ) -> None:
     """Write the comparison to ``path`` in ``fmt`` (``readable``: the CSV for people, not the machine CSV;
@@ -484,8 +545,8 @@ def write_export(
     if p.exists() and not force:
         raise FileExistsError(f"{p} exists; use --force to overwrite")
     if fmt == "xlsx":
-        write_xlsx(p, scenario, table, catalogue, extra_sheets=extra_sheets)
+        write_xlsx(p, scenario, table, catalogue, by_class=by_class, extra_sheets=extra_sheets)
     elif fmt == "csv" and readable:
-        p.write_text(to_csv(table), encoding="utf-8")
+        p.write_text(to_csv(table, by_class), encoding="utf-8")
     else:
-        p.write_text(to_text(fmt, scenario, table, catalogue), encoding="utf-8")
+        p.write_text(to_text(fmt, scenario, table, catalogue, by_class), encoding="utf-8")

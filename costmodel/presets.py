@@ -6,11 +6,20 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 
-from costmodel.scenario import ApiOption, Profile, Scenario, ScenarioError, SelfHostOption, Workload
+from costmodel.profiles import EVENING, NIGHT, OFFICE_HOURS
+from costmodel.scenario import (
+    ApiOption,
+    Profile,
+    RequestClass,
+    Scenario,
+    ScenarioError,
+    SelfHostOption,
+    Workload,
+)
 
-_OFFICE_HOURS: Profile = (1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 10, 9, 10, 10, 10, 9, 7, 5, 4, 3, 2, 1, 1)
-_EVENING: Profile = (2, 1, 1, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 7, 8, 8, 7, 5, 3)
-_NIGHT: Profile = (10, 10, 10, 10, 10, 10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 10)
+_OFFICE_HOURS: Profile = OFFICE_HOURS
+_EVENING: Profile = EVENING
+_NIGHT: Profile = NIGHT
 
 _DEFAULT_API = (
     ApiOption(provider="deepseek", model="deepseek-v4-flash"),
@@ -110,7 +119,47 @@ _PRESET_SPECS: dict[str, tuple[str, Workload, tuple[SelfHostOption, ...]]] = {
 }
 
 
+def _class(name: str, share: float, preset_name: str, **changes: object) -> RequestClass:
+    """A request class with the shape of preset ``preset_name``'s workload (``changes`` applied)."""
+    w = _PRESET_SPECS[preset_name][1].model_copy(update=changes)
+    return RequestClass(name=name, share=share, workload=w)
+
+
+#: Mix presets: name → (description, total traffic, classes, self-hosting options). Each class's numbers come from
+#: a single-workload preset above (its stated assumptions) unless the description says otherwise.
+_MIX_SPECS: dict[str, tuple[str, Workload, tuple[RequestClass, ...], tuple[SelfHostOption, ...]]] = {
+    "support-mix": (
+        "A customer-support product as three request classes, 120,000 requests a day: chat 75% (the chat "
+        "preset's requests: 1,500-token prompts 50% cached, 400-token answers, evening traffic in New York), "
+        "help-centre RAG 20% (assumed 20,000-token prompts of retrieved articles, 10% cached as in the "
+        "rag-long-docs preset, 600-token answers, business hours in New York, light weekends), and nightly ticket "
+        "summaries 5% (the overnight-batch preset's requests: 4,000-token prompts 25% cached, 300-token outputs, "
+        "22:00-06:00 UTC); the shares and the RAG lengths are assumptions, not measurements.",
+        Workload(
+            requests_per_day=120_000, prompt_tokens=1, output_tokens=0, hourly_profile_weekday=_EVENING,
+            hourly_profile_weekend=_EVENING, timezone="America/New_York",
+        ),
+        (
+            _class("chat", 0.75, "chat"),
+            _class("help-centre RAG", 0.20, "rag-long-docs", prompt_tokens=20_000, output_tokens=600,
+                   timezone="America/New_York"),
+            _class("nightly summaries", 0.05, "overnight-batch"),
+        ),
+        _DEFAULT_SELF_HOST,
+    ),
+}
+
+
 def _build_preset(name: str, as_of: dt.date) -> Scenario:
+    if name in _MIX_SPECS:
+        description, total, classes, self_host = _MIX_SPECS[name]
+        from costmodel.mix import with_classes
+
+        one = Scenario(
+            name=name, description=description, workload=total, api_options=_DEFAULT_API,
+            self_host_options=self_host, as_of=as_of,
+        )  # fmt: skip
+        return with_classes(one, classes)
     description, workload, self_host = _PRESET_SPECS[name]
     return Scenario(
         name=name,
@@ -122,9 +171,9 @@ def _build_preset(name: str, as_of: dt.date) -> Scenario:
     )
 
 
-#: Preset name → builder taking the as-of date.
+#: Preset name → builder taking the as-of date (the single-workload presets, then the mixes).
 PRESETS: dict[str, Callable[[dt.date], Scenario]] = {
-    name: functools.partial(_build_preset, name) for name in _PRESET_SPECS
+    name: functools.partial(_build_preset, name) for name in (*_PRESET_SPECS, *_MIX_SPECS)
 }
 
 
@@ -154,7 +203,7 @@ def custom_name(preset_name: str) -> str:
 def base_preset(name: str) -> str | None:
     """The preset a scenario name comes from: ``chat`` for ``chat`` and ``custom (from chat)``, else None."""
     inner = name.removeprefix("custom (from ").removesuffix(")") if name.startswith("custom (from ") else name
-    return inner if inner in _PRESET_SPECS else None
+    return inner if inner in PRESETS else None
 
 
 def describe_workload(w: Workload, preset_name: str | None = None) -> str:

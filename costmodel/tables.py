@@ -272,6 +272,7 @@ def self_host_rows(
             notes.append("volume too small for a finite USD per M tokens on a rented fleet")
         if est is not None and row.get("prefill_tokens_per_s_per_gpu") is None:
             notes.append("every prompt token is cached: no prefill compute, no prefill rate")
+        notes += ev.notes
         row["notes"] = "; ".join(notes) or None
         rows.append(row)
     return pd.DataFrame(rows, columns=list(SELF_HOST_ROW_COLUMNS))
@@ -504,3 +505,68 @@ def headline_break_even(table: pd.DataFrame, break_even: pd.DataFrame) -> pd.Ser
         return None
     row: pd.Series = hit.iloc[0]
     return row
+
+
+#: Columns of :func:`class_breakdown_frame`.
+CLASS_COLUMNS = [
+    "option", "kind", "class", "share_of_requests", "requests_per_day", "monthly_cost_usd", "share_of_cost",
+    "usd_per_request", "ttft_ms_p99", "basis", "reason", "note",
+]  # fmt: skip
+
+
+def class_breakdown_frame(
+    scenario: Scenario,
+    api: Sequence[tuple[str, Sequence[tuple[str, ApiBill]]]],
+    self_host: Sequence[tuple[str, OptionEvaluation]],
+) -> pd.DataFrame:
+    """Option × request class × monthly USD: the per-class breakdown of a scenario with classes (empty without).
+
+    API rows: each class's own bill (``basis`` = ``own bill``). Self-hosting rows: the classes share one fleet, so
+    its monthly cost (at the scenario's efficiency level) is split by each class's share of the fleet's GPU-seconds
+    of work in a week (``basis`` = ``share of GPU-seconds``), and ``ttft_ms_p99`` is the class's time to first token
+    at its p99 prompt (ms, no queueing; ``note`` says when it is over the scenario's TTFT target); an option without
+    a cost has empty money and its reason. ``usd_per_request`` = monthly USD / the class's requests per month.
+
+    Args:
+        scenario: the scenario (its ``classes``, total volume and days per month).
+        api: ``(option id, ((class, bill), ...))`` per API option.
+        self_host: ``(option label, evaluation)`` per self-hosting option.
+    """
+    mix = scenario.class_workloads()
+    if not mix:
+        return pd.DataFrame(columns=CLASS_COLUMNS)
+    shares = {c.name: c.share for c in scenario.classes}
+    level = scenario.assumptions.efficiency
+    rows: list[tuple[object, ...]] = []
+    for option, per_class in api:
+        # an API that cannot serve some class has no total (the table row says why): no shares of it either
+        total = math.nan if any(b.reason for _, b in per_class) else sum(b.monthly_cost_usd for _, b in per_class)
+        for (name, b), (_, w) in zip(per_class, mix, strict=True):
+            cost = math.nan if b.reason else b.monthly_cost_usd
+            rows.append(
+                (option, "api", name, shares[name], w.requests_per_day, cost, cost / total if total > 0 else math.nan,
+                 cost / w.requests_per_month, math.nan, "own bill", b.reason or None, None)
+            )  # fmt: skip
+    for label, ev in self_host:
+        fleet = ev.costs.get(level)
+        work = ev.class_work_shares.get(level, ())
+        ttfts = ev.class_ttft_p99_ms.get(level, ())
+        target = scenario.assumptions.ttft_ms_target
+        for i, (name, w) in enumerate(mix):
+            ttft = ttfts[i] if len(ttfts) == len(mix) and fleet is not None else math.nan
+            note = (
+                f"p99 prompt's TTFT {ttft:,.0f} ms is over the {target:g} ms target (the option's feasibility is "
+                "judged on the mean request)"
+                if target is not None and ttft > target
+                else None
+            )
+            if fleet is None or len(work) != len(mix):
+                cost, part, why = math.nan, math.nan, ev.reason or "not costed"
+            else:
+                part, why = work[i], None
+                cost = float(fleet.monthly_cost_usd) * part
+            rows.append(
+                (label, "self_host", name, shares[name], w.requests_per_day, cost, part, cost / w.requests_per_month,
+                 ttft, "share of GPU-seconds", why, note)
+            )  # fmt: skip
+    return pd.DataFrame.from_records(rows, columns=CLASS_COLUMNS)

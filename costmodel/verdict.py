@@ -175,10 +175,16 @@ def workload_summary(scenario: Scenario) -> str:
     out = f"{count(w.billed_output_tokens)} billed output tokens"
     if w.reasoning_multiplier != 1:
         out += f" ({count(w.output_tokens)} × {w.reasoning_multiplier:g} reasoning)"
+    where = f"traffic profile in {w.timezone}"
+    if scenario.classes:  # a mix: the figures above are its mean request; each class has its own profile
+        where = "mean of the request classes " + ", ".join(
+            f"{c.name} {percent(c.share)} ({count(c.workload.prompt_tokens)} prompt tokens, {c.workload.timezone})"
+            for c in scenario.classes
+        )
     return (
         f"{count(w.requests_per_day)} requests/day ({count(w.requests_per_month)} a month over "
         f"{w.days_per_month:g} days), {count(w.prompt_tokens)} prompt tokens per request "
-        f"({percent(w.cache_hit_fraction)} cached), {out} per request; traffic profile in {w.timezone}; "
+        f"({percent(w.cache_hit_fraction)} cached), {out} per request; {where}; "
         f"prices as of {scenario.as_of.isoformat()}; self-hosting at {scenario.assumptions.efficiency} efficiency, "
         f"overhead {scenario.assumptions.overhead_pct:g}% on GPU rental."
     )

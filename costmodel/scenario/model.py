@@ -329,6 +329,51 @@ class ServingAssumptions(_Frozen):
     """When buying: hosting / colocation (space, network, remote hands), USD per GPU-hour."""
 
 
+#: Most request classes a scenario (or a :class:`~costmodel.mix.RequestMix`) may have.
+MAX_CLASSES = 20
+
+
+class RequestClass(_Frozen):
+    """One class of requests: a name, its share of the mix's requests and the shape of its requests."""
+
+    name: Annotated[str, Field(min_length=1, max_length=60)]
+    share: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)]
+    """Fraction of the mix's requests in this class."""
+    workload: Workload
+    """Lengths, cached share, hourly profile and time zone of the class (its ``requests_per_day`` is replaced by
+    ``share ×`` the total)."""
+
+
+def mix_problem(classes: tuple[RequestClass, ...]) -> str:
+    """Why ``classes`` are not a mix (shares not summing to 1, a name twice), "" when they are."""
+    total = sum(c.share for c in classes)
+    if abs(total - 1.0) > 1e-6:
+        return f"the classes' shares sum to {total:.6g}, not 1"
+    names = [c.name for c in classes]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        return f"class name(s) given twice: {', '.join(twice)}"
+    return ""
+
+
+def mix_mean_workload(total: Workload, classes: tuple[RequestClass, ...]) -> Workload:
+    """``total`` with the request-weighted mean shape of ``classes``: mean prompt (rounded), mean billed output
+    (rounded, reasoning multiplier 1), cached share of the prompt tokens; no histogram. Its volume, profile,
+    time zone and days per month are ``total``'s. What a scenario with classes holds as its ``workload``."""
+    prompt = sum(c.share * c.workload.prompt_tokens for c in classes)
+    cached = sum(c.share * c.workload.prompt_tokens * c.workload.cache_hit_fraction for c in classes)
+    out = sum(c.share * c.workload.billed_output_tokens for c in classes)
+    return total.model_copy(
+        update={
+            "prompt_tokens": max(1, round(prompt)),
+            "output_tokens": round(out),
+            "reasoning_multiplier": 1.0,
+            "cache_hit_fraction": min(1.0, cached / prompt) if prompt > 0 else 0.0,
+            "prompt_histogram": (),
+        }
+    )
+
+
 class Scenario(_Frozen):
     """A workload, the options to compare, assumptions and the as-of date of the prices."""
 
@@ -341,6 +386,11 @@ class Scenario(_Frozen):
     name: str = Field(default="", max_length=200)
     description: str = Field(default="", max_length=1000)
     """One sentence stating the assumptions (presets fill it)."""
+    classes: tuple[RequestClass, ...] = Field(default=(), max_length=MAX_CLASSES)
+    """Optional request classes (chat, RAG, nightly batch, ...): each its share of ``workload.requests_per_day``
+    (the total), its own lengths, cached share, hourly profile and time zone. Bills and self-hosting costs are
+    then per class and in total; ``workload`` must hold the classes' mean shape (:func:`mix_mean_workload`) and
+    its ``days_per_month`` applies to every class. Empty = one class, the workload (left out of JSON/YAML)."""
     monthly_growth_fraction: Annotated[float, Field(allow_inf_nan=False, exclude_if=lambda v: v == 0)] = 0.0
     """Traffic growth per month as a fraction (0.1 = +10% a month; above -1, at most 10): the exports then carry
     each option's cost over the next 12 months (:mod:`costmodel.growth`). 0 = none, left out of files and links."""
@@ -367,3 +417,41 @@ class Scenario(_Frozen):
         if not self.api_options and not self.self_host_options:
             raise ValueError("a scenario needs at least one API or self-hosting option")
         return self
+
+    @model_validator(mode="after")
+    def _classes_make_a_mix(self) -> Scenario:
+        if not self.classes:
+            return self
+        problem = mix_problem(self.classes)
+        if problem:
+            raise ValueError(problem)
+        w = self.workload
+        for c in self.classes:
+            if c.workload.days_per_month != w.days_per_month:
+                raise ValueError(
+                    f"class {c.name!r}: days_per_month {c.workload.days_per_month:g} differs from the workload's "
+                    f"{w.days_per_month:g} (one billing month for every class)"
+                )
+        mean = mix_mean_workload(w, self.classes)
+        for key, tol in (("prompt_tokens", 0.5), ("billed_output_tokens", 0.5), ("cache_hit_fraction", 1e-3)):
+            got, want = float(getattr(w, key)), float(getattr(mean, key))
+            if abs(got - want) > tol:
+                raise ValueError(
+                    f"with classes, the workload's {key} must be the classes' mean ({want:,.6g}), not {got:,.6g}"
+                )
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_classes(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if not self.classes:  # files and exports written before classes existed stay identical
+            data.pop("classes", None)
+        return data
+
+    def class_workloads(self) -> tuple[tuple[str, Workload], ...]:
+        """``(name, workload)`` per class, each carrying ``share × workload.requests_per_day`` requests a day
+        (empty without classes)."""
+        total = self.workload.requests_per_day
+        return tuple(
+            (c.name, c.workload.model_copy(update={"requests_per_day": c.share * total})) for c in self.classes
+        )

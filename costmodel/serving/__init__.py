@@ -104,6 +104,7 @@ from costmodel.serving.fleet import (
     FleetCost,
     cheaper_fleet,
     fleet_cost,
+    fleet_cost_of_need,
     option_fleet_cost,
     resolve_rental,
 )
@@ -197,6 +198,7 @@ __all__ = [
     "estimate",
     "evaluate_option",
     "fleet_cost",
+    "fleet_cost_of_need",
     "kv_shards",
     "memory_plan",
     "model_profile",

@@ -75,8 +75,44 @@ def fleet_cost(
     r = np.asarray(hourly_requests, dtype=np.float64)
     pf = np.asarray(prefill_gpu_s_per_request, dtype=np.float64)[..., None, None]
     dc = np.asarray(decode_gpu_s_per_request, dtype=np.float64)[..., None, None]
-    need_p = r * pf / 3600.0
-    need_d = r * dc / 3600.0
+    return fleet_cost_of_need(
+        r * pf / 3600.0,
+        r * dc / 3600.0,
+        deployment_gpus=deployment_gpus,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        days_per_month=days_per_month,
+        mode=mode,
+        disaggregated=disaggregated,
+        overhead_pct=overhead_pct,
+        target_utilization=target_utilization,
+        fixed_usd_per_month=fixed_usd_per_month,
+    )
+
+
+def fleet_cost_of_need(
+    need_p: FloatArray,
+    need_d: FloatArray,
+    *,
+    deployment_gpus: int,
+    usd_per_gpu_hour: float,
+    days_per_month: float,
+    mode: RentalMode = "always_on",
+    disaggregated: bool = False,
+    overhead_pct: float = 0.0,
+    target_utilization: float = 1.0,
+    fixed_usd_per_month: float = 0.0,
+) -> FleetCost:
+    """:func:`fleet_cost` from the GPUs of work in each UTC hour, prefill and decode apart.
+
+    A request mix sums its classes' work hour by hour (each class's hourly requests × its GPU-seconds per
+    request / 3600) before the fleet is sized: one shared fleet.
+
+    Args:
+        need_p: GPUs of prefill work (GPU-seconds per second) in each UTC hour, shape (..., 7, 24).
+        need_d: GPUs of decode work in each UTC hour, same shape.
+        deployment_gpus, usd_per_gpu_hour, days_per_month, mode, disaggregated, overhead_pct,
+            target_utilization, fixed_usd_per_month: as :func:`fleet_cost`.
+    """
     n = float(deployment_gpus)
 
     def deploy(need: FloatArray) -> FloatArray:

@@ -13,12 +13,12 @@ import numpy as np
 from costmodel.catalog.schema import Catalogue
 from costmodel.feasibility import context_reason
 from costmodel.memo import by_row_identity
-from costmodel.scenario import LayoutChoice, SelfHostOption, ServingAssumptions, Workload
+from costmodel.scenario import LayoutChoice, PromptBucket, SelfHostOption, ServingAssumptions, Workload
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
-from costmodel.serving.fleet import FleetCost, cheaper_fleet, option_fleet_cost, resolve_rental
+from costmodel.serving.fleet import FleetCost, cheaper_fleet, fleet_cost_of_need, resolve_rental
 from costmodel.serving.memory import MemoryPlan, memory_plan
-from costmodel.serving.roofline import workpoint
+from costmodel.serving.roofline import Workpoint, workpoint, workpoints
 from costmodel.traffic import hourly_requests_utc
 from costmodel.units import FloatArray
 
@@ -85,7 +85,21 @@ class OptionEvaluation:
     cache_hit_fractions: FloatArray = field(default_factory=lambda: np.empty(0))
     cache_costs: Costs = field(default_factory=dict)
     per_request: dict[EfficiencyLevel, tuple[PerRequestTable, ...]] = field(default_factory=dict)
-    """Per level, one table per attention layout costed at the workload (:class:`PerRequestTable`)."""
+    """Per level, one table per attention layout costed at the workload (:class:`PerRequestTable`); a histogram's
+    GPU-seconds are the share-weighted sums over its buckets, a mix's the request-weighted sums over its classes."""
+    per_class: dict[EfficiencyLevel, tuple[tuple[PerRequestTable, ...], ...]] = field(default_factory=dict)
+    """Per level, per attention layout (as ``per_request``), one table per request class (one class: the
+    workload's); :func:`mix_fleet_cost` of these and the classes' hourly requests is the option's cost."""
+    class_names: tuple[str, ...] = ()
+    """Names of the request classes, in the order of ``per_class`` (("",) for a workload without classes)."""
+    class_work_shares: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+    """Per level, each class's share of the GPU-seconds of work in a week (the layout reported); the per-class
+    breakdown splits the shared fleet's cost by these."""
+    class_ttft_p99_ms: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+    """Per level, each class's time to first token at its p99 prompt (ms, own cached share, the layout reported;
+    no queueing): the table's ``ttft_ms`` is the mean request's."""
+    notes: tuple[str, ...] = ()
+    """What the comparison table's ``notes`` should say about this evaluation (e.g. histograms coarsened)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,90 @@ class _Layout:
     volume_costs: Costs
     cache_costs: Costs
     per_request: dict[EfficiencyLevel, PerRequestTable | None] = field(default_factory=dict)
+    per_class: dict[EfficiencyLevel, tuple[PerRequestTable, ...] | None] = field(default_factory=dict)
+    work_shares: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+    ttft_p99: dict[EfficiencyLevel, tuple[float, ...]] = field(default_factory=dict)
+
+
+def class_need(
+    hourly_by_class: Sequence[FloatArray],
+    prefill_gpu_s: Sequence[float | FloatArray],
+    decode_gpu_s: Sequence[float | FloatArray],
+    scale: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """GPUs of prefill and of decode work in each UTC hour of classes sharing one fleet.
+
+    ``Σ_c r_c(h) × s_c / 3600`` (requests in the hour × GPU-seconds per request), prefill and decode apart.
+
+    Args:
+        hourly_by_class: each class's requests per UTC hour, shape (7, 24).
+        prefill_gpu_s: each class's prefill GPU-seconds per request: a scalar or an array over a sweep (S,).
+        decode_gpu_s: likewise for decode.
+        scale: multiples of every class's hourly requests (V,) (None: the classes' own volume).
+
+    Returns:
+        ``(need_p, need_d)``, shape (7, 24), (S, 7, 24) or (V, 7, 24).
+    """
+    need_p: FloatArray | None = None
+    need_d: FloatArray | None = None
+    for r, pf, dc in zip(hourly_by_class, prefill_gpu_s, decode_gpu_s, strict=True):
+        req = r if scale is None else r * scale[:, None, None]
+        p = np.asarray(pf, dtype=np.float64)[..., None, None]
+        d = np.asarray(dc, dtype=np.float64)[..., None, None]
+        np_, nd_ = req * p / 3600.0, req * d / 3600.0
+        need_p = np_ if need_p is None else need_p + np_
+        need_d = nd_ if need_d is None else need_d + nd_
+    if need_p is None or need_d is None:
+        raise ValueError("no request class to cost")
+    return need_p, need_d
+
+
+def mix_fleet_cost(
+    tables: Sequence[PerRequestTable],
+    hourly_by_class: Sequence[FloatArray],
+    option: SelfHostOption,
+    assumptions: ServingAssumptions,
+    usd_per_gpu_hour: float,
+    days_per_month: float,
+    scale: FloatArray | None = None,
+) -> FleetCost:
+    """The fleet cost of classes sharing one deployment type, from their per-request tables (index 0).
+
+    Args:
+        tables: one :class:`PerRequestTable` per class (same deployment).
+        hourly_by_class: each class's requests per UTC hour, shape (7, 24).
+        option, assumptions: rental mode, disaggregation, overhead, utilisation target, fixed costs.
+        usd_per_gpu_hour: price, USD per GPU-hour.
+        days_per_month: days billed per month.
+        scale: multiples of every class's hourly requests (None: their own volume).
+    """
+    need = class_need(
+        hourly_by_class, [t.prefill_gpu_s[0] for t in tables], [t.decode_gpu_s[0] for t in tables], scale
+    )
+    return _fleet_of_need(need, tables[0].deployment_gpus, option, assumptions, usd_per_gpu_hour, days_per_month)
+
+
+def _fleet_of_need(
+    need: tuple[FloatArray, FloatArray],
+    deployment_gpus: int,
+    option: SelfHostOption,
+    assumptions: ServingAssumptions,
+    usd_per_gpu_hour: float,
+    days_per_month: float,
+) -> FleetCost:
+    """:func:`fleet_cost_of_need` of ``(need_p, need_d)`` with the option's mode and the assumptions' overheads."""
+    return fleet_cost_of_need(
+        need[0],
+        need[1],
+        deployment_gpus=deployment_gpus,
+        usd_per_gpu_hour=usd_per_gpu_hour,
+        days_per_month=days_per_month,
+        mode=option.mode,
+        disaggregated=option.disaggregated,
+        overhead_pct=assumptions.overhead_pct,
+        target_utilization=assumptions.target_utilization,
+        fixed_usd_per_month=assumptions.ops_usd_per_month,
+    )
 
 
 def evaluate_option(
@@ -108,6 +206,7 @@ def evaluate_option(
     volume_scales: FloatArray | None = None,
     cache_hit_fractions: FloatArray | None = None,
     levels: Sequence[EfficiencyLevel] = EFFICIENCY_LEVELS,
+    classes: Sequence[tuple[str, Workload]] = (),
 ) -> OptionEvaluation:
     """Evaluate one self-hosting option on a workload, once: every level, every layout, every grid point.
 
@@ -115,21 +214,32 @@ def evaluate_option(
     length needed (the workload's and the cache-hit grid's); the fleet costs at the workload, over the volume
     grid and over the cache-hit grid are then array arithmetic on those estimates.
 
+    Distributions and mixes: the memory plan holds the longest p99 request (of every class) with the batch from
+    the mean KV; the reported estimate (batch, TPOT, TTFT, feasibility) is the mean request's. The GPU-seconds
+    per request follow the distribution: each prompt-length bucket of each class is estimated at its own prompt
+    (prefill attention is superlinear in length; decode at the bucket's own context) on that memory plan, and
+    weighted by its share. Classes share one fleet: each UTC hour's work is the sum over classes of their
+    hourly requests (own profile and time zone) × their GPU-seconds per request.
+
     Args:
         option: model × GPU × precision plan (+ size, price, mode, measured rates).
-        workload: traffic.
+        workload: traffic (with ``classes``: the total; only its ``days_per_month`` is read).
         assumptions: efficiency level, latency targets, overhead, speculative decoding, KV layout.
         catalogue: models, GPUs and rentals.
         volume_scales: multiples of every hourly request count to cost (None: no volume curve).
-        cache_hit_fractions: cache-hit fractions to cost at the workload's volume (None: no cache curve).
+        cache_hit_fractions: cache-hit fractions to cost at the workload's volume (None: no cache curve); with
+            classes, every class at that fraction.
         levels: efficiency levels to evaluate.
+        classes: ``(name, workload)`` of each request class, each carrying its own requests per day (empty:
+            ``workload`` is the only class).
     """
     model = catalogue.model(option.model)
-    catalogue.gpu(option.gpu)  # an unknown GPU is a KeyError here, as before, whatever is cached
+    catalogue.gpu(option.gpu)  # an unknown GPU is a KeyError here, as before
     vol = np.empty(0) if volume_scales is None else np.asarray(volume_scales, dtype=np.float64).reshape(-1)
     grid = (
         np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
     )
+    mix: tuple[tuple[str, Workload], ...] = tuple(classes) or (("", workload),)
     try:
         price, rid, rsrc, rdate = resolve_rental(option, catalogue, assumptions)
         price_reason = ""
@@ -139,42 +249,87 @@ def evaluate_option(
         reason = f"cannot self-host {model.id}: closed weights"
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason, {}, vol, {}, grid, {})
     # a prompt-length histogram: the longest bucket must fit the window, the memory plan holds the p99 request
-    longest = math.ceil(workload.longest_prompt_tokens) if workload.prompt_histogram else workload.prompt_tokens
-    too_long = context_reason(model, longest, workload.billed_output_tokens)
-    if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
-        return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
-    requests = hourly_requests_utc(workload)
+    for name, w in mix:
+        longest = math.ceil(w.longest_prompt_tokens) if w.prompt_histogram else w.prompt_tokens
+        too_long = context_reason(model, longest, w.billed_output_tokens)
+        if too_long:  # no engine can hold the request, whatever its memory: no cost, the reason in the row
+            too_long = f"class {name!r}: {too_long}" if classes else too_long
+            return OptionEvaluation({}, {}, price, rid, rsrc, rdate, too_long, {}, vol, {}, grid, {})
+    total = sum(w.requests_per_day for _, w in mix)
+    shares = [1.0] if len(mix) == 1 else [w.requests_per_day / total for _, w in mix]
+    # the request shapes and their shares of the requests: what the estimates depend on (not volume or timing)
+    shapes = tuple((s, w.model_copy(update=_VOLUME_FREE)) for s, (_, w) in zip(shares, mix, strict=True))
+    # the memory plan holds the longest class's p99 request (of the histograms as given, before any coarsening)
+    longest_seq = max(max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in mix)
+    notes: tuple[str, ...] = ()
+    if sum(len(w.prompt_buckets) for _, w in shapes) > MAX_COSTED_BUCKETS:
+        cap = max(1, MAX_COSTED_BUCKETS // len(shapes))
+        shapes = tuple(
+            (s, w.model_copy(update={"prompt_histogram": coarsen(w.prompt_histogram, cap)}) if w.prompt_histogram else w)
+            for s, w in shapes
+        )
+        notes = (
+            f"self-hosting: prompt-length histograms costed in at most {cap} bucket(s) per class (more than "
+            f"{MAX_COSTED_BUCKETS} buckets in all; merged buckets are prefilled at their mean length, which "
+            "understates the superlinear attention within each)",
+        )
+    hourly = [hourly_requests_utc(w) for _, w in mix]
+    days = workload.days_per_month
 
-    def fleet(est: ServingEstimate, hourly: FloatArray, pf: float | FloatArray) -> FleetCost:
-        return option_fleet_cost(est, hourly, pf, option, workload, assumptions, price)
+    def fleet(gpus: int, need: tuple[FloatArray, FloatArray]) -> FleetCost:
+        return _fleet_of_need(need, gpus, option, assumptions, price, days)
 
     def run(layout: _LayoutEstimates) -> _Layout:
         out = _Layout({}, {}, {}, {})
-        for level, (est, on_grid) in layout.items():
+        for level, (est, on_grid, per_class) in layout.items():
             out.estimates[level] = est
             ok = est.feasible and not price_reason
-            pf = est.prefill_gpu_s_per_request[0]
-            out.costs[level] = fleet(est, requests * 1.0, pf) if ok else None
-            out.volume_costs[level] = fleet(est, requests * vol[:, None, None], pf) if ok and vol.size else None
-            out_tok = workload.billed_output_tokens
-            pf_all, dc_all, grid_ok = np.array([pf]), np.array([out_tok / est.decode_tokens_per_s_per_gpu]), False
+            pf_c = [pf for pf, _, _ in per_class]
+            dc_c = [dc for _, dc, _ in per_class]
+            out.ttft_p99[level] = tuple(t for _, _, t in per_class)
+            n_gpus = est.memory.gpus
+            at_point = class_need(hourly, [p[0] for p in pf_c], [d[0] for d in dc_c])
+            out.costs[level] = fleet(n_gpus, at_point) if ok else None
+            out.volume_costs[level] = (
+                fleet(n_gpus, class_need(hourly, [p[0] for p in pf_c], [d[0] for d in dc_c], vol))
+                if ok and vol.size
+                else None
+            )
+            grid_ok = False
             if on_grid is not None:
                 grid_ok = on_grid.feasible
                 out.cache_costs[level] = (
-                    fleet(on_grid, requests, on_grid.prefill_gpu_s_per_request)
+                    fleet(n_gpus, class_need(hourly, [p[1:] for p in pf_c], [d[1:] for d in dc_c]))
                     if on_grid.feasible and not price_reason
                     else None
                 )
-                if grid_ok:
-                    pf_all = np.concatenate([pf_all, on_grid.prefill_gpu_s_per_request])
-                    dc_all = np.concatenate([dc_all, out_tok / on_grid.decode_tokens_per_s_by_cached])
-            out.per_request[level] = PerRequestTable(est.memory.gpus, pf_all, dc_all, grid_ok) if ok else None
+            keep = slice(None) if grid_ok else slice(0, 1)
+            tables = tuple(
+                PerRequestTable(n_gpus, p[keep], d[keep], grid_ok) for p, d in zip(pf_c, dc_c, strict=True)
+            )
+            if len(tables) == 1:
+                total_table = tables[0]
+            else:
+                total_table = PerRequestTable(
+                    n_gpus,
+                    sum((s * t.prefill_gpu_s for s, t in zip(shares, tables, strict=True)), np.zeros(1)),
+                    sum((s * t.decode_gpu_s for s, t in zip(shares, tables, strict=True)), np.zeros(1)),
+                    grid_ok,
+                )
+            out.per_request[level] = total_table if ok else None
+            out.per_class[level] = tables if ok else None
+            work = [
+                float(r.sum()) * (float(p[0]) + float(d[0])) for r, p, d in zip(hourly, pf_c, dc_c, strict=True)
+            ]
+            total_work = sum(work)
+            out.work_shares[level] = tuple(x / total_work if total_work > 0 else 1.0 / len(work) for x in work)
         return out
 
-    shape = workload.model_copy(update=_VOLUME_FREE)
     candidates = [
         run(layout)
-        for layout in _layout_estimates(catalogue, option, shape, assumptions, grid.tobytes(), tuple(levels))
+        for layout in _layout_estimates(
+            catalogue, option, shapes, longest_seq, assumptions, grid.tobytes(), tuple(levels)
+        )
     ]
 
     def monthly(c: _Layout) -> float:
@@ -186,7 +341,8 @@ def evaluate_option(
 
     # the layout reported (TTFT, TPOT, batch, GPUs) is the cheaper at the workload's own point; the costs are
     # the cheaper layout at every grid point, so curves, break-even and the table agree wherever evaluated
-    estimates = min(candidates, key=monthly).estimates
+    chosen = min(candidates, key=monthly)
+    estimates = chosen.estimates
     base = estimates.get(assumptions.efficiency) or (estimates[levels[0]] if levels else None)
     reason = price_reason or (base.reason if base is not None and not base.feasible else "")
     return OptionEvaluation(
@@ -207,13 +363,42 @@ def evaluate_option(
         per_request={
             lv: tuple(t for c in candidates if (t := c.per_request.get(lv)) is not None) for lv in levels
         },
+        per_class={lv: tuple(ts for c in candidates if (ts := c.per_class.get(lv)) is not None) for lv in levels},
+        class_names=tuple(name for name, _ in mix),
+        class_work_shares=dict(chosen.work_shares),
+        class_ttft_p99_ms=dict(chosen.ttft_p99),
+        notes=notes,
     )
 
 
+#: Most prompt-length buckets (over every class) estimated one by one for self-hosting: beyond, each class's
+#: histogram is merged into fewer buckets (:func:`coarsen`), so that a large mix stays well under a second.
+MAX_COSTED_BUCKETS = 32
+
+
+def coarsen(histogram: tuple[PromptBucket, ...], k: int) -> tuple[PromptBucket, ...]:
+    """``histogram`` merged into at most ``k`` buckets of adjacent lengths and about equal shares of the requests;
+    each merged bucket has the summed share and the share-weighted mean prompt (the mean is kept)."""
+    ordered = sorted(histogram, key=lambda b: b.prompt_tokens)
+    if len(ordered) <= k:
+        return tuple(ordered)
+    groups: list[list[PromptBucket]] = [[] for _ in range(k)]
+    acc = 0.0
+    for b in ordered:
+        groups[min(k - 1, int((acc + b.share / 2.0) * k))].append(b)  # by the bucket's middle quantile
+        acc += b.share
+    out = []
+    for g in groups:
+        if g:
+            share = sum(b.share for b in g)
+            mean = sum(b.share * b.prompt_tokens for b in g) / share
+            out.append(PromptBucket(share=min(1.0, share), prompt_tokens=mean))  # a sum of shares may round above 1
+    return tuple(out)
+
 
 #: The workload fields that only scale or place the traffic (requests per day, hourly profiles, weekend weight,
-#: time zone, days per month): set to constants in the key of :func:`_layout_estimates`, so that editing them
-#: re-costs the fleets without re-estimating the serving rates.
+#: time zone, days per month): set to constants in the shapes given to :func:`_layout_estimates`, which do not
+#: depend on them (the fleet costing reads them from the workloads themselves).
 _VOLUME_FREE: dict[str, object] = {
     "requests_per_day": 1.0,
     "hourly_profile_weekday": (1.0,) * 24,
@@ -223,59 +408,132 @@ _VOLUME_FREE: dict[str, object] = {
     "days_per_month": 30.0,
 }
 
-#: Per efficiency level: the estimate at the workload's own cached share, and over the cache-hit grid (None: no grid).
-_LayoutEstimates = dict[EfficiencyLevel, tuple[ServingEstimate, "ServingEstimate | None"]]
+#: Per efficiency level: the mean request's estimate at its own cached share, over the cache-hit grid (None: no
+#: grid), and per class its (prefill, decode) GPU-seconds per request over [own cached share, grid...] and the TTFT
+#: of its p99 prompt (ms, at its own cached share).
+_LayoutEstimates = dict[
+    EfficiencyLevel,
+    tuple[ServingEstimate, "ServingEstimate | None", tuple[tuple[FloatArray, FloatArray, float], ...]],
+]
 
 
 @by_row_identity(maxsize=256)
 def _layout_estimates(
     catalogue: Catalogue,
     option: SelfHostOption,
-    shape: Workload,
+    shapes: tuple[tuple[float, Workload], ...],
+    longest_seq: float,
     assumptions: ServingAssumptions,
     grid_bytes: bytes,
     levels: tuple[EfficiencyLevel, ...],
 ) -> tuple[_LayoutEstimates, ...]:
-    """The serving estimates of each attention layout costed (those that fit, or the option's own when none
-    does), per level: what :func:`evaluate_option` costs fleets from. They depend on the request's shape, not
-    on how many requests come or when (``shape`` has the :data:`_VOLUME_FREE` fields set to constants), so a
-    volume or profile edit, and the Monte Carlo's re-evaluations at the same shape, reuse them (cached per
-    catalogue, option, shape, assumptions, cache-hit grid and levels; results are only read)."""
+    """The serving estimates of each attention layout costed (those that fit, or the option's own when none does),
+    per level, and each class's GPU-seconds per request: what :func:`evaluate_option` costs fleets from.
+
+    They depend on the requests' shapes and the classes' shares of the requests, not on how many requests come or
+    when (``shapes``: ``(share, workload)`` per class, the :data:`_VOLUME_FREE` fields set to constants). One
+    memory plan per layout for every class (``longest_seq`` tokens, the longest class's p99 request, fit; the batch
+    from the mean KV);
+    the mean request's estimate is the one reported; each class's prompt-length buckets are estimated at their
+    own prompt and context on that plan and weighted by their shares (one class of one bucket: the mean's).
+    Cached per catalogue, option, shapes, longest sequence, assumptions, cache-hit grid and levels, so that a volume
+    or profile edit, and the Monte Carlo's re-evaluations at the same shape, reuse them (results are only read).
+    """
     model = catalogue.model(option.model)
     gpu = catalogue.gpu(option.gpu)
     grid = np.frombuffer(grid_bytes, dtype=np.float64)
-    p99 = shape.prompt_tokens_at_share(0.99) if shape.prompt_histogram else shape.prompt_tokens
-    prompt = shape.prompt_tokens
-    hits = np.concatenate([[shape.cache_hit_fraction], grid])
-    wp = workpoint(
-        model,
-        option.precision,
-        context_tokens=prompt + shape.billed_output_tokens / 2.0,
-        prompt_tokens=prompt,
-        cached_tokens=hits * prompt,
-        max_tokens=max(prompt, p99) + shape.billed_output_tokens,
-        speculative=assumptions.speculative_decoding,
-        kv_dtype=assumptions.kv_dtype,
-    )
+    if len(shapes) == 1:
+        w0 = shapes[0][1]
+        prompt: float = w0.prompt_tokens
+        out_mean, hit = w0.billed_output_tokens, w0.cache_hit_fraction
+    else:  # the mean request of the mix (memory plan's batch, reported estimate)
+        prompt = sum(s * w.prompt_tokens for s, w in shapes)
+        out_mean = sum(s * w.billed_output_tokens for s, w in shapes)
+        hit = sum(s * w.cache_hit_fraction * w.prompt_tokens for s, w in shapes) / prompt
+    hits = np.concatenate([[hit], grid])
+
+    def point(p: float, out: float, cached: FloatArray, max_tokens: float) -> Workpoint:
+        return workpoint(
+            model,
+            option.precision,
+            context_tokens=p + out / 2.0,
+            prompt_tokens=p,
+            cached_tokens=cached,
+            max_tokens=max_tokens,
+            speculative=assumptions.speculative_decoding,
+            kv_dtype=assumptions.kv_dtype,
+        )
+
+    wp = point(prompt, out_mean, hits * prompt, longest_seq)
+    # each class's buckets: (share, work point); None = the mean work point (one class of one bucket)
+    buckets: list[tuple[float, list[tuple[float, Workpoint | None]]]] = []
+    for _, w in shapes:
+        if len(shapes) == 1 and len(w.prompt_buckets) == 1:
+            buckets.append((w.billed_output_tokens, [(1.0, None)]))
+            continue
+        out_c = w.billed_output_tokens
+        pts = workpoints(
+            model,
+            option.precision,
+            prompt_tokens=[p_b for _, p_b in w.prompt_buckets],
+            output_tokens=out_c,
+            cache_hit_fractions=np.concatenate([[w.cache_hit_fraction], grid]),
+            speculative=assumptions.speculative_decoding,
+            kv_dtype=assumptions.kv_dtype,
+        )
+        buckets.append((out_c, [(b, at) for (b, _), at in zip(w.prompt_buckets, pts, strict=True)]))
+    # each class's p99 bucket (its TTFT is reported per class): the first, in order of length, where the
+    # cumulative share reaches 0.99
+    p99_point: dict[int, Workpoint | None] = {}
+    for _, points in buckets:
+        acc = 0.0
+        for b_share, at in sorted(points, key=lambda x: x[1].prompt_tokens if x[1] is not None else 0.0):
+            acc += b_share
+            if acc >= 0.99 - 1e-9:
+                p99_point[id(points)] = at
+                break
     ttft = assumptions.ttft_ms_target
 
     def run(mem: MemoryPlan) -> _LayoutEstimates:
         out: _LayoutEstimates = {}
         for level in levels:
-            every = estimate(
-                wp,
-                gpu,
-                efficiency=level,
-                tpot_ms_target=assumptions.tpot_ms_target,
-                ttft_ms_target=None,  # checked below, on each use's own cached lengths
-                mtp_acceptance=assumptions.mtp_acceptance,
-                measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
-                measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
-                memory=mem,
-                deployment="disaggregated" if option.disaggregated else "aggregated",
-            )
+
+            def est_of(at: Workpoint, level: EfficiencyLevel = level) -> ServingEstimate:
+                return estimate(
+                    at,
+                    gpu,
+                    efficiency=level,
+                    tpot_ms_target=assumptions.tpot_ms_target,
+                    ttft_ms_target=None,  # checked below, on each use's own cached lengths
+                    mtp_acceptance=assumptions.mtp_acceptance,
+                    measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
+                    measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
+                    memory=mem,
+                    deployment="disaggregated" if option.disaggregated else "aggregated",
+                )
+
+            every = est_of(wp)
             on_grid = at_cached_lengths(every, slice(1, None), ttft) if grid.size else None
-            out[level] = (at_cached_lengths(every, slice(0, 1), ttft), on_grid)
+            # GPU-seconds per request of each class over [own cache-hit, grid...]: Σ_b share_b × GPU-s(prompt_b)
+            per_class: list[tuple[FloatArray, FloatArray, float]] = []
+            for out_tok, points in buckets:
+                pf_sum: FloatArray | None = None
+                dc_sum: FloatArray | None = None
+                ttft_p99 = math.nan
+                for b_share, at in points:
+                    e = every if at is None else est_of(at)
+                    if at is None or at is p99_point.get(id(points)):
+                        ttft_p99 = float(e.ttft_ms[0])
+                    pf_b = e.prefill_gpu_s_per_request
+                    dc_b = out_tok / e.decode_tokens_per_s_by_cached
+                    if at is None:
+                        pf_sum, dc_sum = pf_b, dc_b
+                    else:
+                        pf_sum = b_share * pf_b if pf_sum is None else pf_sum + b_share * pf_b
+                        dc_sum = b_share * dc_b if dc_sum is None else dc_sum + b_share * dc_b
+                assert pf_sum is not None and dc_sum is not None
+                per_class.append((pf_sum, dc_sum, ttft_p99))
+            out[level] = (at_cached_lengths(every, slice(0, 1), ttft), on_grid, tuple(per_class))
         return out
 
     # The smallest deployment of each attention layout; of those that fit, :func:`evaluate_option` keeps the one

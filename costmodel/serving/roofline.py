@@ -136,6 +136,62 @@ def workpoint(
     )
 
 
+def workpoints(
+    model: Model,
+    plan: PrecisionPlan = "native",
+    *,
+    prompt_tokens: Sequence[float] | FloatArray,
+    output_tokens: float,
+    cache_hit_fractions: Sequence[float] | FloatArray,
+    speculative: bool = False,
+    kv_dtype: KvDtype = "deployed",
+) -> list[Workpoint]:
+    """:func:`workpoint` of each of several prompt lengths, in one vectorised pass (a prompt-length histogram).
+
+    Work point ``b``: ``prompt_tokens[b]`` tokens of prompt, ``output_tokens`` out (context ``prompt + output / 2``
+    during decode, longest sequence ``prompt + output``), the prefix ``cache_hit_fractions × prompt`` cached (an
+    array of cached lengths per work point, as ``workpoint``'s ``cached_tokens``). Same rounding as
+    :func:`workpoint`: each element equals ``workpoint(model, plan, context_tokens=p + o / 2, prompt_tokens=p,
+    cached_tokens=h * p, max_tokens=p + o, ...)``.
+    """
+    p_in = np.asarray(prompt_tokens, dtype=np.float64).reshape(-1)
+    h = np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
+    ctx = np.maximum(np.round(p_in + output_tokens / 2.0), 1.0)
+    prompt = np.maximum(np.round(p_in), 1.0)
+    longest = np.maximum(np.round(p_in + output_tokens), 1.0)
+    cached = np.clip(np.round(h[None, :] * p_in[:, None]), 0.0, prompt[:, None])
+    n = p_in.size
+    kv = kv_cache_bytes(model, np.concatenate([ctx, longest, prompt]), kv_dtype)
+    kv_ctx, kv_max, kv_prompt = kv[:n], kv[n : 2 * n], kv[2 * n :]
+    kv_cached = np.where(cached > 0, kv_cache_bytes(model, np.maximum(cached, 1.0), kv_dtype), 0.0)
+    attn_prefill = np.asarray(attention_prefill_flops(model, prompt[:, None], cached), dtype=np.float64)
+    index_prefill = np.asarray(
+        attention_prefill_flops(model, prompt[:, None], cached, part="indexer"), dtype=np.float64
+    )
+    kv_read = kv_read_bytes_per_token(model, ctx, kv_dtype)
+    attn_tok = attention_flops_per_token(model, ctx)
+    index_tok = attention_index_flops_per_token(model, ctx)
+    profile = model_profile(model, plan, speculative=speculative)
+    return [
+        Workpoint(
+            profile=profile,
+            context_tokens=float(ctx[b]),
+            prompt_tokens=float(prompt[b]),
+            cached_tokens=cached[b],
+            kv_bytes_per_seq=float(kv_ctx[b]),
+            kv_bytes_max_seq=float(kv_max[b]),
+            kv_read_bytes_per_token=float(kv_read[b]),
+            attention_flops_per_token=float(attn_tok[b]),
+            prefill_attention_flops=np.broadcast_to(attn_prefill[b], cached[b].shape).astype(np.float64),
+            prefill_kv_write_bytes=np.maximum(kv_prompt[b] - kv_cached[b], 0.0),
+            attention_index_flops_per_token=float(index_tok[b]),
+            prefill_index_flops=np.broadcast_to(index_prefill[b], cached[b].shape).astype(np.float64),
+            output_tokens=float(max(longest[b] - prompt[b], 0.0)),
+        )
+        for b in range(n)
+    ]
+
+
 def _comm_bytes_per_token(profile: ModelProfile, gpu: Gpu, gpus: int) -> tuple[float, float]:
     """All-to-all (scale-out, scale-up) bytes per token per MoE layer on a ``gpus``-GPU deployment."""
     if gpus <= 1 or profile.n_routed_experts == 0:

@@ -237,6 +237,13 @@ def _break_even(m: _Model, d: Draws, i: int, j: int) -> tuple[FloatArray, int]:
     return hi * m.scenario.workload.requests_per_day, int(active.size)
 
 
+#: Why a scenario with request classes gets no Monte Carlo (one line, the CLI's error and the page's note).
+MIX_NOT_HANDLED = (
+    "not available for a scenario with request classes yet (the draws re-cost one hourly profile, a mix has one per "
+    "class); the comparison itself is computed, without ranges"
+)
+
+
 def monte_carlo(
     scenario: Scenario,
     catalogue: Catalogue,
@@ -257,12 +264,14 @@ def monte_carlo(
         evaluation: ``evaluate(scenario, catalogue)`` when already computed (saves one evaluation).
 
     Raises:
-        UncertaintyError: draws or seed out of range (one line).
+        UncertaintyError: draws or seed out of range, or a scenario with request classes (one line).
     """
     if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
         raise UncertaintyError(f"draws must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise UncertaintyError(f"seed must be a whole number from 0 to 2^63 - 1, got {seed!r}")
+    if scenario.classes:  # the draws re-cost one hourly profile; a mix's classes each have their own
+        raise UncertaintyError(MIX_NOT_HANDLED)
     r = ranges if ranges is not None else UncertaintyRanges()
     m = _build(scenario, catalogue, r, evaluation)
     v0, bars = _tornado(m)

@@ -304,7 +304,9 @@ def test_oversized_url_value_is_ignored() -> None:
 
 
 def test_presets_are_valid_and_state_their_assumptions() -> None:
-    assert preset_names() == ["chat", "rag-long-docs", "agentic-coding", "doc-analysis-1m", "overnight-batch"]
+    assert preset_names() == [
+        "chat", "rag-long-docs", "agentic-coding", "doc-analysis-1m", "overnight-batch", "support-mix"
+    ]  # fmt: skip
     for name in preset_names():
         s = preset(name, AS_OF)
         assert s.name == name and s.as_of == AS_OF

@@ -75,7 +75,17 @@ def _tco() -> Scenario:
     )
 
 
-SCENARIOS = [*preset_names(), "custom", "tco"]
+# the mix presets (request classes) are refused by the Monte Carlo: test_a_mix_is_refused_with_one_line
+SCENARIOS = [*(n for n in preset_names() if not preset(n, AS_OF).classes), "custom", "tco"]
+
+
+def test_a_mix_is_refused_with_one_line(catalogue: Catalogue) -> None:
+    mixes = [n for n in preset_names() if preset(n, AS_OF).classes]
+    assert mixes
+    for name in mixes:
+        with pytest.raises(UncertaintyError, match="request classes") as e:
+            monte_carlo(preset(name, AS_OF), catalogue, draws=10)
+        assert "\n" not in str(e.value)
 
 
 def _scenario(name: str) -> Scenario:

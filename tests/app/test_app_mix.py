@@ -1,0 +1,118 @@
+"""Calculator request classes through AppTest: a table of classes makes the scenario a mix (bills per class, one
+shared fleet, the per-class breakdown under the comparison); bad rows give one st.error naming the row and the
+field, no exception, the rows stay as typed and the last good results stay; a scenario with classes loads into the
+table; the uncertainty section says it does not handle a mix."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from apphelpers import new_app, run_page, shown
+from streamlit.testing.v1 import AppTest
+
+from app_pages import calc_state as cs
+from costmodel.catalog import load_catalogue
+from costmodel.compare import evaluate
+from costmodel.mix import class_rows, with_classes
+from costmodel.presets import preset
+from costmodel.scenario import RequestClass, Scenario, scenario_from_text, scenario_to_json
+
+DAY = dt.date(2026, 11, 28)
+GOOD = [
+    {"name": "chat", "share_pct": 80.0, "prompt_tokens": 1500, "output_tokens": 400, "cache_hit_fraction": 0.5,
+     "profile": "evening", "timezone": "America/New_York"},
+    {"name": "rag", "share_pct": 20.0, "prompt_tokens": 60000, "output_tokens": 800, "cache_hit_fraction": 0.1,
+     "profile": "business hours", "timezone": "Europe/Berlin"},
+]  # fmt: skip
+
+
+def _set_rows(at: AppTest, rows: list[dict[str, object]]) -> AppTest:
+    """Put ``rows`` into the class table (as if typed) and rerun."""
+    at.session_state["calc_mix_base"] = pd.DataFrame(rows, columns=list(cs.MIX_EDITOR_COLUMNS))
+    at.session_state["calc_mix_gen"] = int(at.session_state["calc_mix_gen"]) + 1
+    return at.run()
+
+
+def _errors(at: AppTest) -> list[str]:
+    return [shown(e.value) for e in at.error]
+
+
+def _mix(at: AppTest) -> Scenario:
+    s: Scenario = at.session_state["scenario"]
+    return s
+
+
+def test_a_class_table_makes_the_scenario_a_mix_with_a_breakdown() -> None:
+    at = run_page("calculator")
+    assert not at.exception and not at.error
+    assert not _mix(at).classes  # the default preset is one workload: empty table, no breakdown
+    assert not any("class" in d.value.columns.str.lower().tolist() for d in at.dataframe)
+    _set_rows(at, GOOD)
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, _errors(at)
+    s = _mix(at)
+    assert [c.name for c in s.classes] == ["chat", "rag"]
+    assert s.classes[1].workload.timezone == "Europe/Berlin"
+    # the mean workload: 0.8 × 1,500 + 0.2 × 60,000 = 13,200 tokens
+    assert s.workload.prompt_tokens == 13_200
+    by = next(d.value for d in at.dataframe if "Class" in d.value.columns)
+    ev = evaluate(s, load_catalogue())
+    assert len(by) == len(ev.by_class) == 2 * len(ev.table)
+    assert set(by["Class"]) == {"chat", "rag"}
+    # the uncertainty section refuses a mix with one line (no wrong number)
+    unc = [shown(i.value) for i in at.info if shown(i.value).startswith("Uncertainty")]
+    assert len(unc) == 1 and "request classes" in unc[0]
+    assert not at.error
+    # the Scenario JSON carries the classes
+    assert scenario_from_text(scenario_to_json(s)).classes == s.classes
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda r: r[1].update(share_pct=10.0), "Request classes: the shares sum to 90%, not 100%"),
+        (lambda r: r[1].update(name="chat"), "Request classes, row 2, name: 'chat' is already the name of row 1"),
+        (lambda r: r[0].update(prompt_tokens=-5), "Request classes, row 1 (chat), prompt tokens: -5 is out of range"),
+        (lambda r: r[1].update(output_tokens=None), "Request classes, row 2 (rag), output tokens: empty"),
+        (lambda r: r[1].update(cache_hit_fraction=1.5), "Request classes, row 2 (rag), cached share (0-1): 1.5 is out"),
+        (lambda r: r[0].update(prompt_tokens=10**12), "Request classes, row 1 (chat), prompt tokens: 1e+12 is out of range"),
+        (lambda r: r[0].update(name=""), "Request classes, row 1, name: empty"),
+        (lambda r: r[1].update(profile="lunar"), "Request classes, row 2 (rag), profile: 'lunar' is not one of"),
+    ],
+)
+def test_bad_rows_give_one_line_naming_row_and_field_and_keep_the_last_results(change, expected: str) -> None:  # type: ignore[no-untyped-def]
+    at = run_page("calculator")
+    _set_rows(at, GOOD)
+    good = _mix(at)
+    rows = [dict(r) for r in GOOD]
+    change(rows)
+    _set_rows(at, rows)
+    assert not at.exception, [e.value for e in at.exception]
+    errors = _errors(at)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(expected), errors[0]
+    assert "\n" not in errors[0]
+    assert _mix(at) == good  # the last good results stay
+    # nothing lost: the table still holds the rows as typed
+    kept = at.session_state["calc_mix_base"]
+    assert len(kept) == 2 and list(kept["name"]) == [r["name"] for r in rows]
+
+
+def test_a_scenario_with_classes_loads_into_the_table() -> None:
+    base = preset("chat", DAY)
+    rag = preset("rag-long-docs", DAY).workload
+    s = with_classes(
+        base, (RequestClass(name="chat", share=0.7, workload=base.workload), RequestClass(name="rag", share=0.3, workload=rag))
+    )
+    at = new_app()
+    at.session_state["scenario"] = s
+    at.run()
+    assert not at.exception
+    assert list(at.session_state["calc_mix_base"]["name"]) == ["chat", "rag"]
+    assert class_rows(s.classes)[1]["profile"] == "business hours"  # rag: office hours, 0.2× weekends
+    assert _mix(at).classes == s.classes
+    # deleting every row goes back to one workload (the mean the fields hold)
+    _set_rows(at, [])
+    assert not _mix(at).classes
