@@ -34,7 +34,13 @@ TARGETS = [
         "6",
         "bench_app",
         "rerun after a workload change",
-        "calculator rerun after an input change under 300 ms",
+        "calculator rerun after an input change (volume) under 300 ms",
+    ),
+    (
+        "6",
+        "bench_app",
+        "rerun after a cached-share change",
+        "calculator rerun after an input change (cached share: the request's shape) under 300 ms",
     ),
     (
         "15",
