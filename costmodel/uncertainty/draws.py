@@ -189,18 +189,57 @@ def _fleet_cost(
     return out
 
 
-def _class_need(m: _Model, t: _Slot, volume: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """A mix: GPUs of prefill and of decode work in each distinct hour row, shape (draws, rows), summed over the
-    classes in order as :func:`costmodel.serving.option.class_need` sums them (the same floating-point sums)."""
-    need_p: FloatArray | None = None
-    need_d: FloatArray | None = None
+#: A mix's hourly arrays are built over at most this many (draw, hour row) cells at a time (memory: 8 bytes each,
+#: four arrays), so that 200,000 draws of a mix with 168 distinct hour rows stay within ~100 MB.
+_MIX_CELLS = 1 << 21
+
+
+def _chunks(m: _Model, size: int) -> list[slice]:
+    step = max(1, _MIX_CELLS // max(1, m.class_hourly.shape[0]))
+    return [slice(a, min(size, a + step)) for a in range(0, size, step)]
+
+
+def _class_need(m: _Model, t: _Slot, volume: FloatArray, sl: slice) -> tuple[FloatArray, FloatArray]:
+    """A mix: GPUs of prefill and of decode work in each distinct hour row for the draws ``sl``, shape
+    (draws, rows): ``Σ_c (r_c × volume) × s_c / 3600``, summed over the classes in order with the operations of
+    :func:`costmodel.serving.option.class_need` (the same floating-point results), in place."""
+    v = volume[sl][:, None]
+    shape = (v.shape[0], m.class_hourly.shape[0])
+    need_p, need_d, req, tmp = (np.empty(shape) for _ in range(4))
     for c in range(len(m.class_hits)):
-        req = m.class_hourly[None, :, c] * volume[:, None]
-        np_, nd_ = req * t.pf[c][:, None] / 3600.0, req * t.dc[c][:, None] / 3600.0
-        need_p = np_ if need_p is None else need_p + np_
-        need_d = nd_ if need_d is None else need_d + nd_
-    assert need_p is not None and need_d is not None
+        np.multiply(m.class_hourly[None, :, c], v, out=req)
+        for need, s in ((need_p, t.pf[c][sl]), (need_d, t.dc[c][sl])):
+            dst = need if c == 0 else tmp
+            np.multiply(req, s[:, None], out=dst)
+            np.divide(dst, 3600.0, out=dst)
+            if c:
+                np.add(need, tmp, out=need)
     return need_p, need_d
+
+
+def _mix_deployment_hours(m: _Model, sh: _SelfHost, t: _Slot, volume: FloatArray) -> FloatArray:
+    """A mix: deployments rented summed over the week's 168 hours, per draw (both pools when disaggregated)."""
+    u = m.scenario.assumptions.target_utilization
+    out = np.empty(volume.size)
+    for sl in _chunks(m, volume.size):
+        n2 = t.n[sl][:, None]
+        need_p, need_d = _class_need(m, t, volume, sl)
+
+        def deploy(need: FloatArray, n2: FloatArray = n2) -> FloatArray:
+            np.divide(need, u, out=need)
+            np.divide(need, n2, out=need)
+            np.subtract(need, 1e-9, out=need)
+            np.ceil(need, out=need)
+            np.maximum(need, 1.0, out=need)
+            week: FloatArray = need.max(axis=1) * 168.0 if sh.mode == "always_on" else need @ m.class_hour_counts
+            return week
+
+        if sh.disaggregated:
+            out[sl] = deploy(need_p) + deploy(need_d)
+        else:
+            np.add(need_p, need_d, out=need_p)
+            out[sl] = deploy(need_p)
+    return out
 
 
 def _mix_fleet_cost(
@@ -210,21 +249,22 @@ def _mix_fleet_cost(
     the classes' summed hourly work (one shared fleet), each distinct row of the classes' hourly requests costed
     once and weighted by how many hours have it (always-on: the busiest row's deployments, all 168 hours)."""
     a = m.scenario.assumptions
-    u = a.target_utilization
     k = price * (1.0 + overhead_pct / 100.0) * (m.scenario.workload.days_per_month / 7.0)
-    n2 = t.n[:, None]
-    need_p, need_d = _class_need(m, t, volume)
-
-    def deploy(need: FloatArray) -> FloatArray:
-        d: FloatArray = np.maximum(1.0, np.ceil(need / u / n2 - 1e-9))
-        out: FloatArray = d.max(axis=1) * 168.0 if sh.mode == "always_on" else d @ m.class_hour_counts
-        return out
-
-    deps = deploy(need_p) + deploy(need_d) if sh.disaggregated else deploy(need_p + need_d)
-    cost: FloatArray = deps * t.n * k
+    cost: FloatArray = _mix_deployment_hours(m, sh, t, volume) * t.n * k
     if a.ops_usd_per_month:
         cost = cost + a.ops_usd_per_month
     out: FloatArray = np.where(t.valid, cost, np.inf)
+    return out
+
+
+def _mix_work(m: _Model, sh: _SelfHost, t: _Slot) -> FloatArray:
+    """A mix at its own volume: GPU-hours of work in a week per draw (always-on: the busiest hour's, 168 times)."""
+    one = np.ones(t.n.size)
+    out = np.empty(t.n.size)
+    for sl in _chunks(m, t.n.size):
+        need_p, need_d = _class_need(m, t, one, sl)
+        np.add(need_p, need_d, out=need_p)
+        out[sl] = need_p.max(axis=1) * 168.0 if sh.mode == "always_on" else need_p @ m.class_hour_counts
     return out
 
 
@@ -244,11 +284,8 @@ def _cost_slope_floor(
     k = price * (1.0 + overhead_pct / 100.0) * m.scenario.workload.days_per_month / 7.0
     if m.is_mix:  # the classes' summed work, hour by hour (always-on: the busiest hour's, all 168 hours)
         slope, slack = np.full(price.size, np.inf), np.zeros(price.size)
-        one = np.ones(price.size)
         for t in slots:
-            need_p, need_d = _class_need(m, t, one)
-            need = need_p + need_d
-            week = need.max(axis=1) * 168.0 if sh.mode == "always_on" else need @ m.class_hour_counts
+            week = _mix_work(m, sh, t)
             slope = np.minimum(slope, np.where(t.valid, k * week / a.target_utilization, np.inf))
             slack = np.maximum(slack, np.where(t.valid, k * t.n * 168.0 * 2e-9, 0.0))
         return slope, slack - a.ops_usd_per_month
