@@ -380,3 +380,37 @@ def test_an_api_option_dated_before_its_first_price_is_left_out_of_the_draws(cat
     res = monte_carlo(s, catalogue, draws=500, seed=1, evaluation=ev)
     assert not any("Kimi" in label for label in res.options)
     assert res.p_cheapest.sum() + res.p_none == pytest.approx(1.0, abs=1e-12)
+
+
+def test_an_api_that_cannot_serve_one_class_of_a_mix_has_no_cost_in_any_draw(catalogue: Catalogue) -> None:
+    # Kimi K2.6's window cannot hold the 900,000-token class: evaluate() gives it no cost (the class named), and
+    # so does every draw; the other options' draws are still evaluate()'s
+    from costmodel.mix import with_classes
+
+    base = preset("chat", AS_OF).model_copy(
+        update={
+            "api_options": (
+                ApiOption(provider="moonshot", model="kimi-k2.6"),
+                ApiOption(provider="deepseek", model="deepseek-v4-flash"),
+            )
+        }
+    )
+    s = with_classes(
+        base,
+        (
+            RequestClass(name="chat", share=0.9, workload=preset("chat", AS_OF).workload),
+            RequestClass(name="whole books", share=0.1, workload=preset("doc-analysis-1m", AS_OF).workload),
+        ),
+    )
+    ev = evaluate(s, catalogue)
+    assert "whole books" in str(ev.table.set_index("option").loc["moonshot/kimi-k2.6 (list)", "reason"])
+    res = monte_carlo(s, catalogue, draws=2000, seed=1, evaluation=ev)
+    kimi = res.options.index("moonshot/kimi-k2.6 (list)")
+    assert np.isinf(res.costs[kimi]).all() and res.p_cheapest[kimi] == 0.0
+    assert res.p_cheapest.sum() + res.p_none == pytest.approx(1.0, abs=1e-12)
+    d = _sample(res.model, 3, np.random.default_rng(1))
+    got = np.concatenate([_api_costs(res.model, d), _self_host_costs(res.model, d)])
+    for k in range(d.size):
+        want = np.asarray(evaluate(scenario_for_draw(res.model, d, k), catalogue).table["monthly_cost_usd"], float)
+        have = np.where(np.isinf(got[:, k]), np.nan, got[:, k])
+        np.testing.assert_allclose(have, want, rtol=1e-9, equal_nan=True)
