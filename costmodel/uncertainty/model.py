@@ -31,6 +31,13 @@ hour by hour, disaggregated pools), linear in the rental price and in (1 + overh
 as evaluate() does. API bills are :func:`~costmodel.pricing.bill_arrays` over the drawn volume, cache-hit share
 and output. Tests hold each draw equal to evaluate() of the scenario the draw describes
 (:func:`scenario_for_draw`).
+
+A request mix (``Scenario.classes``) moves as a whole: the volume multiple scales every class, each output point
+scales every class's output tokens (rounded per class), and the cache-hit share is a shift ``tri(−pp, 0, +pp)``
+added to every class's own share (each clipped to [0, 1], rounded to the grid). Its self-hosting draws read the
+per-class tables (:attr:`~costmodel.serving.option.OptionEvaluation.per_class`) and size one shared fleet on the
+classes' summed work hour by hour (:func:`~costmodel.serving.option.class_need`); its API bills are the sums of the
+classes' bills (:func:`~costmodel.mix.mix_api_bill`).
 """
 
 from __future__ import annotations
