@@ -414,3 +414,25 @@ def test_an_api_that_cannot_serve_one_class_of_a_mix_has_no_cost_in_any_draw(cat
         want = np.asarray(evaluate(scenario_for_draw(res.model, d, k), catalogue).table["monthly_cost_usd"], float)
         have = np.where(np.isinf(got[:, k]), np.nan, got[:, k])
         np.testing.assert_allclose(have, want, rtol=1e-9, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", [*MIXES, "custom-mix", "overnight-batch"])
+def test_the_slope_floor_is_under_the_cost_at_every_volume(catalogue: Catalogue, name: str) -> None:
+    # draws._cost_slope_floor: cost(x) >= slope·x − slack for every draw and volume multiple x (a mix: the
+    # classes' summed hourly work, each class its own profile); a floor above the cost could skip a real crossing
+    from costmodel.uncertainty.draws import _cost_slope_floor, _option_cost, _slots
+
+    res = monte_carlo(_scenario(name), catalogue, draws=10, seed=0)
+    m = res.model
+    d = _sample(m, 300, np.random.default_rng(9))
+    for i in range(len(m.self_host)):
+        slots = _slots(m, i, d)
+        slope, slack = _cost_slope_floor(m, i, slots, d.price[i], d.overhead_pct)
+        ok = np.isfinite(slope)
+        assert ok.any()
+        for x in (1e-3, 0.37, 1.0, 2.9, 40.0, 1e3):
+            cost = _option_cost(m, i, slots, d.price[i], d.overhead_pct, np.full(d.size, x))
+            assert np.all(cost[ok] >= slope[ok] * x - slack[ok]), (m.self_host[i].label, x)
+        # and it is not a trivial floor: at a large volume (whole-deployment rounding small) it is most of the cost
+        cost = _option_cost(m, i, slots, d.price[i], d.overhead_pct, np.full(d.size, 1e3))
+        assert np.all(slope[ok] * 1e3 >= 0.5 * cost[ok])
