@@ -27,7 +27,6 @@ from costmodel.uncertainty import (
     monte_carlo,
     tornado_frame,
 )
-from costmodel.uncertainty.result import MIX_NOT_HANDLED
 from costmodel.uncertainty_charts import cost_range_chart, cost_range_frame, tornado_chart
 
 #: (field, label with unit, step) of the range inputs; bounds come from the pydantic field.
@@ -72,7 +71,9 @@ def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
             "Each input moves across its range; the defaults come from the calibration residuals (efficiency), "
             "the catalogue's rental rows (GPU price) and stated assumptions (the ± below). "
             "Distributions: triangular with the mode at your value; efficiency and output length at P10/P50/P90 "
-            "weighted 30/40/30 (Swanson)."
+            "weighted 30/40/30 (Swanson). With request classes the inputs move the mix as a whole: requests per "
+            "day scale every class (the total), output tokens every class's, and the cache-hit share moves every "
+            "class's own cached share by the same points (clipped to 0–1)."
         )
         t1, t2 = st.columns(2)
         for (field, label), col in zip(TOGGLES, (t1, t2), strict=True):
@@ -111,9 +112,6 @@ def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
 def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> UncertaintyResult | None:
     """Draw the section for ``ev``; returns the result (None when the settings are bad or nothing to compare)."""
     st.subheader(":material/casino: How sure is this?", divider="gray")
-    if ev.scenario.classes:  # a request mix: the Monte Carlo refuses it (one line) rather than give a wrong number
-        st.info(f"Uncertainty: {MIX_NOT_HANDLED}", icon=":material/info:")
-        return None
     ranges, draws, seed, error = _settings()
     if error or ranges is None:
         st.error(error or "Uncertainty: bad settings", icon=":material/error:")

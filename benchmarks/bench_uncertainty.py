@@ -4,7 +4,8 @@ evaluate() of the same scenario.
 Run: ``.venv/bin/python benchmarks/bench_uncertainty.py``. Target: the whole uncertainty of the default scenario
 (tornado, 10,000 draws, probabilities, percentiles, break-even distribution; the evaluation given, as the app and
 the CLI give it) well under a second (250 ms). Also printed per preset: the same time divided by one evaluate()
-(the ratio the issue asks for), and 10,000 draws vs 1,000 draws (how the draws scale).
+(the ratio the issue asks for), and 10,000 draws vs 1,000 draws (how the draws scale). The request-mix preset
+(support-mix) is measured against the same 250 ms target.
 """
 
 from __future__ import annotations
@@ -45,21 +46,21 @@ def main() -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name in preset_names():
         s = preset(name, AS_OF)
-        if s.classes:  # a request mix: the Monte Carlo refuses it (costmodel.uncertainty.result.MIX_NOT_HANDLED)
-            continue
         ev = evaluate(s, cat)
         t_eval = _median_ms(lambda s=s: evaluate(s, cat))
         t_mc = _median_ms(lambda s=s, ev=ev: monte_carlo(s, cat, draws=DEFAULT_DRAWS, evaluation=ev))
         t_small = _median_ms(lambda s=s, ev=ev: monte_carlo(s, cat, draws=1_000, evaluation=ev))
         default = name == "chat"
+        # the default scenario holds the target; a request mix (shared fleet, classes' hourly work) is held to it too
+        held = default or bool(s.classes)
         rows += [
             {
                 "name": f"uncertainty {name}: tornado + Monte Carlo of {DEFAULT_DRAWS:,} draws"
-                + (" (default scenario)" if default else ""),
+                + (" (default scenario)" if default else " (request mix)" if s.classes else ""),
                 "value": t_mc,
                 "unit": "ms",
-                "target": TARGET_MS if default else None,
-                "ratio": t_mc / TARGET_MS if default else None,
+                "target": TARGET_MS if held else None,
+                "ratio": t_mc / TARGET_MS if held else None,
             },
             {
                 "name": f"uncertainty {name}: Monte Carlo time / one evaluate() ({t_eval:.0f} ms)",

@@ -31,12 +31,19 @@ hour by hour, disaggregated pools), linear in the rental price and in (1 + overh
 as evaluate() does. API bills are :func:`~costmodel.pricing.bill_arrays` over the drawn volume, cache-hit share
 and output. Tests hold each draw equal to evaluate() of the scenario the draw describes
 (:func:`scenario_for_draw`).
+
+A request mix (``Scenario.classes``) moves as a whole: the volume multiple scales every class, each output point
+scales every class's output tokens (rounded per class), and the cache-hit share is a shift ``tri(−pp, 0, +pp)``
+added to every class's own share (each clipped to [0, 1], rounded to the grid). Its self-hosting draws read the
+per-class tables (:attr:`~costmodel.serving.option.OptionEvaluation.per_class`) and size one shared fleet on the
+classes' summed work hour by hour (:func:`~costmodel.serving.option.class_need`); its API bills are the sums of the
+classes' bills (:func:`~costmodel.mix.mix_api_bill`).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -44,6 +51,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.compare import Evaluation, evaluate
+from costmodel.mix import combined_bill
 from costmodel.pricing import ApiBill, api_bill
 from costmodel.scenario import ApiOption, Scenario
 from costmodel.serving import CACHE_HIT_GRID
@@ -130,6 +138,8 @@ class _SelfHost:
     disaggregated: bool
     #: [output point][level] -> tables of the layouts (empty: not costed)
     tables: tuple[dict[EfficiencyLevel, tuple[PerRequestTable, ...]], ...]
+    #: a request mix: [output point][level] -> per layout, one table per class (as ``tables``; empty: one class)
+    class_tables: tuple[dict[EfficiencyLevel, tuple[tuple[PerRequestTable, ...], ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +167,17 @@ class _Model:
     overhead_hi: float
     ranges: UncertaintyRanges
     notes: tuple[str, ...]
+    #: the output point moves (the three points are not one scenario)
+    output_moves: bool = False
+    #: a request mix (empty: one class): each class's own cache-hit share, and the distinct rows of the classes'
+    #: requests per UTC hour, shape (rows, classes), with how many of the week's 168 hours have each row
+    class_hits: tuple[float, ...] = ()
+    class_hourly: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
+    class_hour_counts: FloatArray = field(default_factory=lambda: np.empty(0))
+
+    @property
+    def is_mix(self) -> bool:
+        return bool(self.class_hits)
 
 
 def _tri_inv(
@@ -207,6 +228,23 @@ def _with_output(s: Scenario, o: int) -> Scenario:
     return s.model_copy(update={"workload": s.workload.model_copy(update={"output_tokens": o})})
 
 
+def _with_class_outputs(s: Scenario, k: int, pct: float) -> Scenario:
+    """A mix with every class's output tokens at its output point ``k`` (0 low, 1 own, 2 high; rounded)."""
+    from costmodel.mix import with_classes
+
+    classes = tuple(
+        c.model_copy(
+            update={
+                "workload": c.workload.model_copy(
+                    update={"output_tokens": _output_points(c.workload.output_tokens, pct)[k]}
+                )
+            }
+        )
+        for c in s.classes
+    )
+    return s if classes == s.classes else with_classes(s, classes)
+
+
 @dataclass(frozen=True)
 class _Variant:
     """What the draws read of one evaluation: the scenario, the API bills and the self-hosting evaluations."""
@@ -214,16 +252,24 @@ class _Variant:
     scenario: Scenario
     bills: tuple[ApiBill, ...]
     self_host: tuple[OptionEvaluation, ...]
+    #: a request mix: per API option, each class's bill (empty: one class)
+    class_bills: tuple[tuple[ApiBill, ...], ...] = ()
 
 
 def _variant_of(ev: Evaluation) -> _Variant:
-    return _Variant(ev.scenario, tuple(r.bill for r in ev.api), tuple(r.evaluation for r in ev.self_host))
+    return _Variant(
+        ev.scenario,
+        tuple(r.bill for r in ev.api),
+        tuple(r.evaluation for r in ev.self_host),
+        tuple(tuple(b for _, b in r.per_class) for r in ev.api) if ev.scenario.classes else (),
+    )
 
 
-def _window(h: float, pp: float) -> tuple[int, int]:
-    """Indices ``[j0, j1]`` of the cache-hit grid points a draw within ``h ± pp`` can round to."""
+def _window(h: float, pp: float, h_hi: float | None = None) -> tuple[int, int]:
+    """Indices ``[j0, j1]`` of the cache-hit grid points a draw within ``h − pp … h_hi + pp`` can round to
+    (``h_hi`` None: ``h``)."""
     g = CACHE_HIT_GRID.size - 1
-    lo, hi = max(0.0, h - pp), min(1.0, h + pp)
+    lo, hi = max(0.0, h - pp), min(1.0, (h if h_hi is None else h_hi) + pp)
     return int(np.rint(lo * g)), int(np.rint(hi * g))
 
 
@@ -241,16 +287,29 @@ def _variant(s: Scenario, catalogue: Catalogue, pp: float, priced: tuple[ApiOpti
     """evaluate() without the volume curves and break-even searches, which the draws do not read, and with the
     cache-hit grid only where the draws can fall (``h ± pp``). Only the API options the base evaluation priced
     (``priced``: an option dated before its first price is left out there) are billed, in its order."""
-    j0, j1 = _window(s.workload.cache_hit_fraction, pp)
+    mix = s.class_workloads()
+    hits = [c.cache_hit_fraction for _, c in mix] or [s.workload.cache_hit_fraction]
+    j0, j1 = _window(min(hits), pp, max(hits))
     grid = CACHE_HIT_GRID[j0 : j1 + 1] if s.api_options and pp > 0 else None
     evs = []
     for o in s.self_host_options:
-        e = evaluate_option(o, s.workload, s.assumptions, catalogue, cache_hit_fractions=grid, levels=_LEVELS)
+        e = evaluate_option(
+            o, s.workload, s.assumptions, catalogue, cache_hit_fractions=grid, levels=_LEVELS, classes=mix
+        )
         if grid is not None:
             e = replace(
-                e, per_request={lv: tuple(_pad(t, j0) for t in ts) for lv, ts in e.per_request.items()}
+                e,
+                per_request={lv: tuple(_pad(t, j0) for t in ts) for lv, ts in e.per_request.items()},
+                per_class={
+                    lv: tuple(tuple(_pad(t, j0) for t in ts) for ts in layouts)
+                    for lv, layouts in e.per_class.items()
+                },
             )
         evs.append(e)
+    if mix:  # each class billed as its own workload (costmodel.mix.mix_api_bill)
+        class_bills = tuple(tuple(api_bill(o, c, catalogue, s.as_of) for _, c in mix) for o in priced)
+        return _Variant(s, tuple(combined_bill(tuple(zip([n for n, _ in mix], b, strict=True))) for b in class_bills),
+                        tuple(evs), class_bills)  # fmt: skip
     return _Variant(s, tuple(api_bill(o, s.workload, catalogue, s.as_of) for o in priced), tuple(evs))
 
 
@@ -259,14 +318,21 @@ def _build(
 ) -> _Model:
     ev0 = base if base is not None else evaluate(scenario, catalogue)
     w, a = scenario.workload, scenario.assumptions
-    outs = _output_points(w.output_tokens, ranges.output_pct)
     v0 = _variant_of(ev0)
     priced = tuple(r.option for r in ev0.api)
     pp = ranges.cache_hit_pp / 100.0
-    evs = tuple(
-        v0 if o == w.output_tokens else _variant(_with_output(scenario, o), catalogue, pp, priced)
-        for o in outs
-    )
+    if scenario.classes:  # every class's output tokens move by the same percentage
+        at = [_with_class_outputs(scenario, k, ranges.output_pct) for k in range(3)]
+        evs = tuple(v0 if x is scenario else _variant(x, catalogue, pp, priced) for x in at)
+        outs = tuple(x.workload.output_tokens for x in at)
+        output_moves = any(x is not scenario for x in at)
+    else:
+        outs = _output_points(w.output_tokens, ranges.output_pct)
+        evs = tuple(
+            v0 if o == w.output_tokens else _variant(_with_output(scenario, o), catalogue, pp, priced)
+            for o in outs
+        )
+        output_moves = len(set(outs)) > 1
     notes: list[str] = []
     sh = []
     for i, r in enumerate(ev0.self_host):
@@ -280,9 +346,12 @@ def _build(
             owned=r.option.acquisition == "buy" and r.option.rental_id is None,
         )
         tables = []
+        class_tables = []
         for ev in evs:
             e = ev.self_host[i]
             tables.append({lv: (() if e.reason else e.per_request.get(lv) or ()) for lv in _LEVELS})
+            if scenario.classes:
+                class_tables.append({lv: (() if e.reason else e.per_class.get(lv) or ()) for lv in _LEVELS})
         if (
             any(not t.grid_feasible for tb in tables for ts in tb.values() for t in ts)
             and ranges.cache_hit_pp > 0
@@ -298,13 +367,20 @@ def _build(
             )
         sh.append(
             _SelfHost(
-                r.label, r.option.gpu, p0, lo, hi, note, r.option.mode, r.option.disaggregated, tuple(tables)
+                r.label, r.option.gpu, p0, lo, hi, note, r.option.mode, r.option.disaggregated, tuple(tables),
+                tuple(class_tables),
             )
         )
     api = tuple(_Api(x.option.option_id, j) for j, x in enumerate(ev0.api))
     h = w.cache_hit_fraction
     hourly = np.asarray(hourly_requests_utc(w), dtype=np.float64)
     uniq, counts = np.unique(hourly, return_counts=True)
+    mix = scenario.class_workloads()
+    class_hourly, class_counts = np.empty((0, 0)), np.empty(0)
+    if mix:  # the hours with the same requests of every class need the same fleet: each distinct row once
+        by_hour = np.stack([np.asarray(hourly_requests_utc(c), dtype=np.float64).reshape(-1) for _, c in mix], axis=1)
+        rows, n_rows = np.unique(by_hour, axis=0, return_counts=True)
+        class_hourly, class_counts = rows, n_rows.astype(np.float64)
     return _Model(
         scenario=scenario,
         evaluations=evs,
@@ -323,4 +399,8 @@ def _build(
         overhead_hi=a.overhead_pct + ranges.overhead_pp,
         ranges=ranges,
         notes=tuple(notes),
+        output_moves=output_moves,
+        class_hits=tuple(c.cache_hit_fraction for _, c in mix),
+        class_hourly=class_hourly,
+        class_hour_counts=class_counts,
     )

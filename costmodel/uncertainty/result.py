@@ -84,7 +84,12 @@ def _ends(m: _Model) -> list[tuple[InputName, str, str, Draws, str]]:
         hi = ", ".join(f"{sh.gpu} ${sh.price_hi:,.2f}" for sh in moving)
         out.append(("rental", f"{lo} /GPU-h", f"{hi} /GPU-h", replace(b, price=price),
                     "; ".join(f"{sh.label}: {sh.price_range_note}" for sh in m.self_host)))  # fmt: skip
-    if r.cache_hit_pp > 0:
+    if r.cache_hit_pp > 0 and m.is_mix:  # every class's cached share moved by the same points (clipped)
+        pp = r.cache_hit_pp / 100.0
+        out.append(("cache_hit", f"−{r.cache_hit_pp:g} points", f"+{r.cache_hit_pp:g} points",
+                    replace(b, cache_index=np.array([1, 1]), cache_shift=np.array([-pp, pp])),
+                    "every class's own cached share ± the same points, clipped to [0, 1], on the 0.5-point grid"))  # fmt: skip
+    elif r.cache_hit_pp > 0:
         ci = _snap(np.array([m.cache_hit_lo, m.cache_hit_hi]))
         h = _cache_value(m, ci)
         out.append(("cache_hit", f"{h[0]:.1%}", f"{h[1]:.1%}", replace(b, cache_index=ci),
@@ -92,11 +97,13 @@ def _ends(m: _Model) -> list[tuple[InputName, str, str, Draws, str]]:
     if r.volume_pct > 0:
         v = np.array([m.volume_lo, m.volume_hi])
         out.append(("volume", f"{w.requests_per_day * v[0]:,.0f}/day", f"{w.requests_per_day * v[1]:,.0f}/day",
-                    replace(b, volume=v), f"±{r.volume_pct:g}%"))  # fmt: skip
-    if len(set(m.output_tokens)) > 1:
+                    replace(b, volume=v), f"±{r.volume_pct:g}%" + (" (every class at its share)" if m.is_mix else "")))  # fmt: skip
+    if m.output_moves:
         o = m.output_tokens
-        out.append(("output", f"{o[0]:,} tokens", f"{o[2]:,} tokens", replace(b, output=np.array([0, 2])),
-                    f"±{r.output_pct:g}% (each end a full re-evaluation)"))  # fmt: skip
+        mean = "mean " if m.is_mix else ""
+        every = ", every class's output" if m.is_mix else ""
+        out.append(("output", f"{mean}{o[0]:,} tokens", f"{mean}{o[2]:,} tokens", replace(b, output=np.array([0, 2])),
+                    f"±{r.output_pct:g}%{every} (each end a full re-evaluation)"))  # fmt: skip
     if r.overhead_pp > 0:
         ov = np.array([m.overhead_lo, m.overhead_hi])
         out.append(("overhead", f"{ov[0]:g}%", f"{ov[1]:g}%", replace(b, overhead_pct=ov),
@@ -237,13 +244,6 @@ def _break_even(m: _Model, d: Draws, i: int, j: int) -> tuple[FloatArray, int]:
     return hi * m.scenario.workload.requests_per_day, int(active.size)
 
 
-#: Why a scenario with request classes gets no Monte Carlo (one line, the CLI's error and the page's note).
-MIX_NOT_HANDLED = (
-    "not available for a scenario with request classes yet (the draws re-cost one hourly profile, a mix has one per "
-    "class); the comparison itself is computed, without ranges"
-)
-
-
 def monte_carlo(
     scenario: Scenario,
     catalogue: Catalogue,
@@ -264,14 +264,12 @@ def monte_carlo(
         evaluation: ``evaluate(scenario, catalogue)`` when already computed (saves one evaluation).
 
     Raises:
-        UncertaintyError: draws or seed out of range, or a scenario with request classes (one line).
+        UncertaintyError: draws or seed out of range (one line).
     """
     if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
         raise UncertaintyError(f"draws must be a whole number from 1 to {MAX_DRAWS:,}, got {draws!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
         raise UncertaintyError(f"seed must be a whole number from 0 to 2^63 - 1, got {seed!r}")
-    if scenario.classes:  # the draws re-cost one hourly profile; a mix's classes each have their own
-        raise UncertaintyError(MIX_NOT_HANDLED)
     r = ranges if ranges is not None else UncertaintyRanges()
     m = _build(scenario, catalogue, r, evaluation)
     v0, bars = _tornado(m)

@@ -4,8 +4,6 @@ st.error line (never an exception)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import pytest
 from apphelpers import new_app, run_page, shown
@@ -13,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from costmodel.catalog import load_catalogue
 from costmodel.compare import evaluate
-from costmodel.presets import preset, preset_names
+from costmodel.presets import preset_names
 from costmodel.scenario import Scenario, ServingAssumptions
 from costmodel.tco import TCO_DEFAULTS_NOTE
 from costmodel.uncertainty import break_even_sentence, monte_carlo
@@ -44,8 +42,8 @@ def _charts(at: AppTest) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("name", [n for n in preset_names() if not preset(n, dt.date(2026, 11, 28)).classes])
-def test_every_preset_shows_the_models_probability_line_and_tornado(name: str) -> None:  # mixes: test_app_mix.py
+@pytest.mark.parametrize("name", preset_names())
+def test_every_preset_shows_the_models_probability_line_and_tornado(name: str) -> None:  # support-mix included
     at = run_page("calculator")
     at.selectbox(key="calc_preset").select(name).run()
     _ok(at)
@@ -58,6 +56,7 @@ def test_every_preset_shows_the_models_probability_line_and_tornado(name: str) -
     assert list(tornado["Input"]) == [b.label for b in res.tornado]
     assert list(tornado["Verdict at low end (USD/month)"]) == [b.verdict_low_usd for b in res.tornado]
     assert list(tornado["Verdict at high end (USD/month)"]) == [b.verdict_high_usd for b in res.tornado]
+    assert len(res.tornado) == 6
     for view, title in (("tornado", "Which input decides"), ("draws", "Monthly cost over the draws")):
         at.segmented_control(key="calc_chart").set_value(view).run()
         _ok(at)
@@ -106,6 +105,22 @@ def test_people_cost_moves_every_self_hosting_row_by_itself() -> None:
         t1.loc[sh, "monthly_cost_usd"], t0.loc[sh, "monthly_cost_usd"] + 9000.0, check_names=False
     )
     assert _sentence(at) == f"**{monte_carlo(after, cat).sentence()}**"
+
+
+def test_the_support_mix_preset_shows_the_probability_sentence_and_the_tornado_table() -> None:
+    at = run_page("calculator")
+    at.selectbox(key="calc_preset").select("support-mix").run()
+    _ok(at)
+    s: Scenario = at.session_state["scenario"]
+    assert [c.name for c in s.classes] == ["chat", "help-centre RAG", "nightly summaries"]
+    assert not any(shown(i.value).startswith("Uncertainty") for i in at.info)  # no refusal line any more
+    res = monte_carlo(s, load_catalogue())
+    assert _sentence(at) == f"**{res.sentence()}**"
+    tornado = next(d.value for d in at.dataframe if "Swing (USD/month)" in d.value.columns)
+    assert list(tornado["Input"]) == [b.label for b in res.tornado]
+    assert list(tornado["Swing (USD/month)"]) == [b.swing_usd for b in res.tornado]
+    assert set(tornado["Low end"]) >= {"−10 points"}  # the cache-hit end: every class's share moved
+    assert any("every class" in c.value for c in at.caption)  # the ranges caption says how a mix moves
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,31 @@ def test_xlsx_export_carries_the_columns(tmp_path: object, capsys: pytest.Captur
     assert set(UNCERTAINTY_COLUMNS) <= set(data.columns)
 
 
+def test_a_mix_gets_the_columns_sentence_and_tornado(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    """The support-mix preset (request classes): no refusal, the same columns and exports as one class."""
+    import datetime as dt
+    from pathlib import Path
+
+    from costmodel.catalog import load_catalogue
+    from costmodel.presets import preset
+    from costmodel.uncertainty import monte_carlo
+
+    mix = ["compare", "--preset", "support-mix", "--as-of", "2026-06-01", "--uncertainty", "--draws", "1000"]
+    assert main([*mix, "--format", "csv"]) == 0
+    unc = pd.read_csv(io.StringIO(capsys.readouterr().out))
+    assert set(UNCERTAINTY_COLUMNS) <= set(unc.columns)
+    assert unc["p_cheapest"].sum() == pytest.approx(1.0)
+    res = monte_carlo(preset("support-mix", dt.date(2026, 6, 1)), load_catalogue(), draws=1000)
+    assert list(unc["p_cheapest"]) == pytest.approx(list(res.p_cheapest), abs=1e-12)  # the model's figures
+    assert main([*mix, "--format", "json"]) == 0
+    u = json.loads(capsys.readouterr().out)["uncertainty"]
+    assert u["sentence"] == res.sentence()
+    assert len(u["tornado"]) == 6
+    out = Path(str(tmp_path)) / "mix.xlsx"
+    assert main([*mix, "--format", "xlsx", "--out", str(out)]) == 0
+    assert set(UNCERTAINTY_COLUMNS) <= set(pd.read_excel(out, sheet_name="Data").columns)
+
+
 @pytest.mark.parametrize(
     ("extra", "words"),
     [
