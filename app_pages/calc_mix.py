@@ -47,14 +47,19 @@ def editor(on_change: Any) -> pd.DataFrame:
             column_config={
                 "name": st.column_config.TextColumn("class", max_chars=60, required=True),
                 "share_pct": st.column_config.NumberColumn(
-                    "share (%)", help="Share of the requests per day; the classes' shares sum to 100%.",
+                    "share (%)",
+                    help="Share of the requests per day; the classes' shares sum to 100%.",
                     format="%.4g",
                 ),
                 "prompt_tokens": st.column_config.NumberColumn(
-                    "prompt tokens", step=1, help=f"Mean prompt tokens per request, cached prefix included "
+                    "prompt tokens",
+                    step=1,
+                    help=f"Mean prompt tokens per request, cached prefix included "
                     f"(1 to {MAX_TOKENS_PER_REQUEST:,}).",
                 ),
-                "output_tokens": st.column_config.NumberColumn("output tokens", step=1, help="Mean output tokens."),
+                "output_tokens": st.column_config.NumberColumn(
+                    "output tokens", step=1, help="Mean output tokens."
+                ),
                 "cache_hit_fraction": st.column_config.NumberColumn(
                     "cached share (0-1)", help="Fraction of the prompt served from a cached prefix."
                 ),
@@ -73,7 +78,9 @@ def editor(on_change: Any) -> pd.DataFrame:
     return rows
 
 
-def apply(scenario: Scenario | None, error: str | None, rows: pd.DataFrame) -> tuple[Scenario | None, str | None]:
+def apply(
+    scenario: Scenario | None, error: str | None, rows: pd.DataFrame
+) -> tuple[Scenario | None, str | None]:
     """The scenario with the table's classes: ``(scenario, None)`` or ``(None, one line naming row and field)``."""
     if scenario is None or error:
         return scenario, error
@@ -92,24 +99,39 @@ def _plain(v: Any) -> Any:
 
 
 def _chart_spec(ev: Evaluation) -> dict[str, Any]:
-    chart = mix_charts.class_chart(mix_charts.class_chart_frame(ev.by_class, ev.table))
-    out: dict[str, Any] = chart.to_dict(validate=False)  # validated in tests/unit/test_scenario_mix.py
+    return common.vega_spec(mix_charts.class_chart(mix_charts.class_chart_frame(ev.by_class, ev.table)))
+
+
+def _table(ev: Evaluation) -> pd.DataFrame:
+    """The breakdown for people: options by their labels (as in the comparison table), counts and USD as text."""
+    out = export.by_class_people(ev.by_class)
+    out["Option"] = (
+        out["Option"].map(dict(zip(ev.table["option"], ev.table["label"], strict=True))).fillna(out["Option"])
+    )
+    out["Requests per day"] = out["Requests per day"].map(present.count)
+    out["Monthly cost (USD/month)"] = out["Monthly cost (USD/month)"].map(present.usd)
     return out
 
 
-def breakdown(ev: Evaluation) -> None:
-    """The per-class breakdown of a mix (nothing without classes): option × class × monthly USD."""
+def breakdown(shown: Any) -> None:
+    """The per-class breakdown of a mix (nothing without classes): option × class × monthly USD. ``shown``: the
+    Calculator's :class:`~app_pages.calc_results.Shown` (chart spec and table built once per evaluation)."""
+    ev: Evaluation = shown.ev
     if ev.by_class.empty:
         return
     st.markdown("**Per request class** (USD per month)")
-    shown = export.by_class_people(ev.by_class)
-    shown["Requests per day"] = shown["Requests per day"].map(present.count)
-    shown["Monthly cost (USD/month)"] = shown["Monthly cost (USD/month)"].map(present.usd)
-    st.vega_lite_chart(_chart_spec(ev), width="stretch", key="calc_by_class_chart")
-    st.dataframe(shown, hide_index=True, key="calc_by_class", placeholder="—")
+    st.vega_lite_chart(
+        shown.part("by_class_chart", lambda: _chart_spec(ev)), width="stretch", key="calc_by_class_chart"
+    )
+    table = shown.part("by_class_table", lambda: _table(ev))
+    st.dataframe(table, hide_index=True, key="calc_by_class", placeholder="—")
     st.caption(
         "APIs: each class's own bill (its context tier and peak-hour share). Self-hosting: the classes share one "
         "fleet sized for their combined hourly load and the longest class's requests; its cost is split by each "
         "class's share of the GPU-seconds of work."
-        + (f" Classes: {md_literal(', '.join(c.name for c in ev.scenario.classes))}." if ev.scenario.classes else "")
+        + (
+            f" Classes: {md_literal(', '.join(c.name for c in ev.scenario.classes))}."
+            if ev.scenario.classes
+            else ""
+        )
     )

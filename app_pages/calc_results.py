@@ -303,7 +303,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
         )
 
-        calc_mix.breakdown(ev)  # a mix: option × class
+        calc_mix.breakdown(shown)  # a mix: option × class
         _price_rows(shown, cat)
 
     # ---- how sure is this (the sentence and the tornado's figures; its charts are views below) ---------------
