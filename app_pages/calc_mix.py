@@ -73,6 +73,13 @@ def editor(on_change: Any) -> pd.DataFrame:
     return rows
 
 
+#: The log-normal prompt shape is the single workload's; a mix's prompt lengths are its classes'.
+LOGNORMAL_WITH_CLASSES = (
+    "Prompt lengths: a log-normal applies to one workload; with request classes each class has its own prompt "
+    "length (the class table). Choose 'one length', or delete the class rows."
+)
+
+
 def apply(scenario: Scenario | None, error: str | None, rows: pd.DataFrame) -> tuple[Scenario | None, str | None]:
     """The scenario with the table's classes: ``(scenario, None)`` or ``(None, one line naming row and field)``."""
     if scenario is None or error:
@@ -80,6 +87,8 @@ def apply(scenario: Scenario | None, error: str | None, rows: pd.DataFrame) -> t
     records = [{k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records")]
     try:
         classes = classes_from_rows(records, scenario.workload, st.session_state.get("calc_mix_loaded") or {})
+        if classes and cs.lognormal_on():  # with_classes would replace the log-normal by the classes' mean
+            return None, LOGNORMAL_WITH_CLASSES
         return (with_classes(scenario, classes) if classes else scenario), None
     except ScenarioError as e:
         return None, str(e)

@@ -1,0 +1,27 @@
+"""Calculator defects found in the review of 2026-11-29 (the merge of request classes with log-normal prompts)."""
+
+from __future__ import annotations
+
+from apphelpers import run_page, shown
+
+from app_pages import calc_state as cs
+
+
+def test_lognormal_with_request_classes_is_refused_in_one_line_not_ignored() -> None:
+    """With request classes each class has its own prompt length; the log-normal under the prompt field was dropped
+    without a word (the classes' mean replaced it) while its chart, its mean and the description said otherwise."""
+    at = run_page("calculator")
+    at.selectbox(key="calc_preset").select("support-mix").run()
+    mix = at.session_state["scenario"]
+    assert mix.classes and not at.error
+    at.segmented_control(key=cs.PROMPT_SHAPE_KEY).set_value(cs.LOGNORMAL).run()
+    assert not at.exception
+    errors = [shown(e.value) for e in at.error]
+    assert len(errors) == 1, errors
+    assert errors[0].startswith("Prompt lengths: ") and "request classes" in errors[0], errors
+    assert at.session_state["scenario"] == mix  # the last valid results stay, marked as such
+    assert any("results of the last valid inputs" in c.value for c in at.caption)
+    # back to one length: no error, the mix as before
+    at.segmented_control(key=cs.PROMPT_SHAPE_KEY).set_value(cs.ONE_LENGTH).run()
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
+    assert at.session_state["scenario"].classes == mix.classes
