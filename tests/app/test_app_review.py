@@ -25,3 +25,18 @@ def test_lognormal_with_request_classes_is_refused_in_one_line_not_ignored() -> 
     at.segmented_control(key=cs.PROMPT_SHAPE_KEY).set_value(cs.ONE_LENGTH).run()
     assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     assert at.session_state["scenario"].classes == mix.classes
+
+
+def test_the_description_generated_for_an_edited_mix_does_not_state_one_workload() -> None:
+    """An edit of a mix generated 'N-token prompts (x% cached), traffic profile in <zone>' from the fields above the
+    class table, which with classes hold the loaded mean (stale after a class edit) and a profile the classes do not
+    use; the description travels into the XLSX, Markdown and Scenario JSON."""
+    at = run_page("calculator")
+    at.selectbox(key="calc_preset").select("support-mix").run()
+    at.text_input(key=cs.WORKLOAD_KEYS["requests_per_day"]).set_value("200K").run()
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
+    s = at.session_state["scenario"]
+    assert len(s.classes) == 3 and s.name == "custom (from support-mix)"
+    assert "200,000 requests a day" in s.description, s.description
+    assert "3 request classes" in s.description, s.description
+    assert "token prompts" not in s.description and "traffic profile in" not in s.description, s.description
