@@ -40,3 +40,20 @@ def test_the_description_generated_for_an_edited_mix_does_not_state_one_workload
     assert "200,000 requests a day" in s.description, s.description
     assert "3 request classes" in s.description, s.description
     assert "token prompts" not in s.description and "traffic profile in" not in s.description, s.description
+
+
+def test_a_reasoning_multiplier_with_request_classes_is_refused_in_one_line_not_ignored() -> None:
+    """With classes the multiplier typed above the class table was dropped without a word (the mix's mean workload
+    has 1×, each class its own output tokens): 3× thinking tokens changed no figure."""
+    at = run_page("calculator")
+    at.selectbox(key="calc_preset").select("support-mix").run()
+    mix = at.session_state["scenario"]
+    key = cs.WORKLOAD_KEYS["reasoning_multiplier"]
+    at.number_input(key=key).set_value(3.0).run()
+    assert not at.exception
+    errors = [shown(e.value) for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("Reasoning multiplier: 3× ") and "request classes" in errors[0]
+    assert at.session_state["scenario"] == mix
+    at.number_input(key=key).set_value(1.0).run()
+    assert not at.exception and not at.error, [shown(e.value) for e in at.error]
+    assert at.session_state["scenario"].classes == mix.classes
