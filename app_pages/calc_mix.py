@@ -78,6 +78,19 @@ def editor(on_change: Any) -> pd.DataFrame:
     return rows
 
 
+#: The log-normal prompt shape is the single workload's; a mix's prompt lengths are its classes'.
+LOGNORMAL_WITH_CLASSES = (
+    "Prompt lengths: a log-normal applies to one workload; with request classes each class has its own prompt "
+    "length (the class table). Choose 'one length', or delete the class rows."
+)
+
+#: The reasoning multiplier is the single workload's; a class's answers are its row's output tokens.
+REASONING_WITH_CLASSES = (
+    "Reasoning multiplier: {:g}× applies to one workload; with request classes each class's output tokens are "
+    "its answers as billed (the class table). Set it to 1, or delete the class rows."
+)
+
+
 def apply(
     scenario: Scenario | None, error: str | None, rows: pd.DataFrame
 ) -> tuple[Scenario | None, str | None]:
@@ -87,6 +100,12 @@ def apply(
     records = [{k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records")]
     try:
         classes = classes_from_rows(records, scenario.workload, st.session_state.get("calc_mix_loaded") or {})
+        if classes and cs.lognormal_on():  # with_classes would replace the log-normal by the classes' mean
+            return None, LOGNORMAL_WITH_CLASSES
+        if (
+            classes and scenario.workload.reasoning_multiplier != 1
+        ):  # likewise the multiplier (the mean's is 1)
+            return None, REASONING_WITH_CLASSES.format(scenario.workload.reasoning_multiplier)
         return (with_classes(scenario, classes) if classes else scenario), None
     except ScenarioError as e:
         return None, str(e)

@@ -206,6 +206,15 @@ def mix_key() -> str:
     return f"calc_mix_{_gen('calc_mix_gen')}"
 
 
+def mix_rows_count() -> int:
+    """Rows of the request-class table as the user has it now (loaded rows + added - deleted; blank rows counted)."""
+    ss = st.session_state
+    edits = ss.get(mix_key()) or {}
+    added = edits.get("added_rows", ()) if isinstance(edits, dict) else ()
+    deleted = edits.get("deleted_rows", ()) if isinstance(edits, dict) else ()
+    return max(0, len(ss.get("calc_mix_base", ())) + len(added) - len(deleted))
+
+
 #: Columns of the request-class editor (:func:`costmodel.mix.class_rows`).
 MIX_EDITOR_COLUMNS = tuple(CLASS_ROW_LABELS)
 

@@ -65,7 +65,7 @@ def _edited() -> None:
     if error is None and not ss.get("calc_desc_typed"):
         fields = {f: ss[k] for f, k in cs.WORKLOAD_KEYS.items()} | counts
         with contextlib.suppress(ValueError):  # an invalid value: its error is shown; the description waits
-            ss["calc_desc"] = describe_workload(Workload.model_validate(fields), origin)
+            ss["calc_desc"] = describe_workload(Workload.model_validate(fields), origin, classes=cs.mix_rows_count())
 
 
 def _desc_typed() -> None:

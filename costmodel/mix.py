@@ -277,7 +277,7 @@ def classes_from_rows(
         if was is not None and abs(was.share * 100.0 - share) <= 1e-9:
             share = was.share * 100.0  # unchanged: the loaded share exactly (percent and back may round)
         fraction = was.share if was is not None and share == was.share * 100.0 else share / 100.0
-        profile = str(r.get("profile") or "")
+        profile = "" if _blank(r.get("profile")) else str(r.get("profile"))  # a cleared cell may come as NaN
         fields: dict[str, object] = {}
         if profile == AS_LOADED and base is not None:
             fields = {k: getattr(base, k) for k in ("hourly_profile_weekday", "hourly_profile_weekend", "weekend_day_weight")}
@@ -297,7 +297,7 @@ def classes_from_rows(
                     "prompt_tokens": int(prompt),
                     "output_tokens": int(output),
                     "cache_hit_fraction": cached,
-                    "timezone": str(r.get("timezone") or total.timezone),
+                    "timezone": total.timezone if _blank(r.get("timezone")) else str(r.get("timezone")),
                     "days_per_month": total.days_per_month,
                     "reasoning_multiplier": base.reasoning_multiplier if base is not None else 1.0,
                     "prompt_histogram": base.prompt_histogram if keep_hist and base is not None else (),

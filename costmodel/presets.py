@@ -206,11 +206,20 @@ def base_preset(name: str) -> str | None:
     return inner if inner in PRESETS else None
 
 
-def describe_workload(w: Workload, preset_name: str | None = None) -> str:
-    """One sentence stating an edited workload, as the preset descriptions do (numbers with separators)."""
+def describe_workload(w: Workload, preset_name: str | None = None, *, classes: int = 0) -> str:
+    """One sentence stating an edited workload, as the preset descriptions do (numbers with separators).
+
+    ``classes``: the number of request classes, if any: their lengths, cached shares and profiles are then their
+    own, so only the total volume is stated (``w``'s prompt, output, cached share and time zone are not theirs)."""
     from costmodel.present import count, percent
 
     origin = f"Custom workload (edited from the {preset_name} preset)" if preset_name else "Custom workload"
+    if classes:
+        return (
+            f"{origin}: {count(w.requests_per_day)} requests a day in {classes} request "
+            f"class{'es' if classes > 1 else ''}, each with its own "
+            "prompt and output lengths, cached share and hourly profile (the Request classes table)."
+        )
     thinking = f" with {w.reasoning_multiplier:g}× thinking tokens" if w.reasoning_multiplier != 1 else ""
     weekend = (
         "no weekend traffic"

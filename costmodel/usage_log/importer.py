@@ -281,7 +281,8 @@ def import_log_bytes(data: bytes, filename: str, fmt: LogFormat = "auto", **kwar
 
 
 def scenario_from_import(log: LogImport, base: Scenario) -> Scenario:
-    """``base`` with the log's workload (its options, assumptions and date kept), named after the log."""
+    """``base`` with the log's workload (its options, assumptions and date kept), named after the log; the log is the
+    whole traffic, so ``base``'s request classes, if any, are dropped."""
     w = log.workload()
     description = (
         f"Imported from the usage log {Path(log.path).name} ({log.variant}): {log.requests:,.0f} requests over "
@@ -290,5 +291,5 @@ def scenario_from_import(log: LogImport, base: Scenario) -> Scenario:
         f"{w.timezone}."
     )
     return base.model_copy(
-        update={"workload": w, "name": "from usage log", "description": description[:1000]}
+        update={"workload": w, "classes": (), "name": "from usage log", "description": description[:1000]}
     )
