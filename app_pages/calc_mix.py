@@ -15,7 +15,7 @@ import streamlit as st
 
 from app_pages import calc_state as cs
 from app_pages import common
-from costmodel import export, mix_charts, present
+from costmodel import export, present
 from costmodel.compare import Evaluation
 from costmodel.mix import AS_LOADED, classes_from_rows, with_classes
 from costmodel.present import md_literal
@@ -117,10 +117,6 @@ def _plain(v: Any) -> Any:
     return v.item() if hasattr(v, "item") else v
 
 
-def _chart_spec(ev: Evaluation) -> dict[str, Any]:
-    return common.vega_spec(mix_charts.class_chart(mix_charts.class_chart_frame(ev.by_class, ev.table)))
-
-
 def _table(ev: Evaluation) -> pd.DataFrame:
     """The breakdown for people: options by their labels (as in the comparison table), counts and USD as text."""
     out = export.by_class_people(ev.by_class)
@@ -138,10 +134,7 @@ def breakdown(shown: Any) -> None:
     ev: Evaluation = shown.ev
     if ev.by_class.empty:
         return
-    st.markdown("**Per request class** (USD per month)")
-    st.vega_lite_chart(
-        shown.part("by_class_chart", lambda: _chart_spec(ev)), width="stretch", key="calc_by_class_chart"
-    )
+    st.markdown("**Per request class** (USD per month; drawn as the *By request class* chart below)")
     table = shown.part("by_class_table", lambda: _table(ev))
     st.dataframe(table, hide_index=True, key="calc_by_class", placeholder="—")
     st.caption(

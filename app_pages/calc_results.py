@@ -20,7 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import calc_mix, calc_state, calc_uncertainty, common
-from costmodel import charts, export, present
+from costmodel import charts, export, mix_charts, present
 from costmodel.catalog import Catalogue
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
 from costmodel.growth_export import GrowthReport, add_growth_to_text, growth_report, growth_sheets
@@ -94,6 +94,8 @@ class Shown:
                 return charts.breakdown_chart(charts.breakdown_frame(ev.table, ev.curves))
             if view == "band":
                 return charts.band_chart(charts.band_frame(ev.table))
+            if view == "classes":  # a request mix: each option's cost by class
+                return mix_charts.class_chart(mix_charts.class_chart_frame(ev.by_class, ev.table))
             raise ValueError(f"unknown chart view {view!r}")
 
         return self.part(f"chart:{view}", build)
@@ -310,13 +312,17 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     unc = calc_uncertainty.show(ev, cat, uploads)
 
     # ---- charts (one drawn at a time: the others cost nothing) --------------------------------------------
+    drawn_here = ["volume", "breakdown", "band", *(["classes"] if not ev.by_class.empty else [])]
+    if "calc_chart" in ss and ss["calc_chart"] not in (*drawn_here, *calc_uncertainty.VIEWS):
+        del ss["calc_chart"]  # "By request class" of a mix no longer loaded: back to the default view
     view = st.segmented_control(
         "Chart",
-        ["volume", "breakdown", "band", *calc_uncertainty.VIEWS],
+        [*drawn_here, *calc_uncertainty.VIEWS],
         format_func={
             "volume": ":material/show_chart: Cost vs volume",
             "breakdown": ":material/stacked_bar_chart: Cost breakdown",
             "band": ":material/straighten: Efficiency band",
+            "classes": ":material/category: By request class",
             **calc_uncertainty.VIEWS,
         }.__getitem__,
         default="volume",
@@ -324,7 +330,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         key="calc_chart",
     )
     chart: Callable[[], Any] | None
-    if view in ("volume", "breakdown", "band"):
+    if view in drawn_here:
         st.vega_lite_chart(
             shown.spec(view), width="stretch", height=560 if view == "volume" else "content", key=f"calc_chart_{view}"
         )

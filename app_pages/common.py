@@ -114,7 +114,12 @@ def catalogue() -> Catalogue:
     extra = custom_models()
     if not extra:
         return base
-    return _with_models(base, id(base), tuple(m.model_dump_json() for m in extra))
+    key = tuple(m.model_dump_json() for m in extra)
+    cat = _with_models(base, id(base), key)
+    if any(a is not b for a, b in zip(cat.models, base.models, strict=False)):  # built on an older base at a reused id
+        _with_models.clear()
+        cat = _with_models(base, id(base), key)
+    return cat
 
 
 def today() -> dt.date:

@@ -201,19 +201,17 @@ def _chunks(m: _Model, size: int) -> list[slice]:
 
 def _class_need(m: _Model, t: _Slot, volume: FloatArray, sl: slice) -> tuple[FloatArray, FloatArray]:
     """A mix: GPUs of prefill and of decode work in each distinct hour row for the draws ``sl``, shape
-    (draws, rows): ``Σ_c (r_c × volume) × s_c / 3600``, summed over the classes in order with the operations of
-    :func:`costmodel.serving.option.class_need` (the same floating-point results), in place."""
-    v = volume[sl][:, None]
-    shape = (v.shape[0], m.class_hourly.shape[0])
-    need_p, need_d, req, tmp = (np.empty(shape) for _ in range(4))
-    for c in range(len(m.class_hits)):
-        np.multiply(m.class_hourly[None, :, c], v, out=req)
-        for need, s in ((need_p, t.pf[c][sl]), (need_d, t.dc[c][sl])):
-            dst = need if c == 0 else tmp
-            np.multiply(req, s[:, None], out=dst)
-            np.divide(dst, 3600.0, out=dst)
-            if c:
-                np.add(need, tmp, out=need)
+    (draws, rows): ``volume × Σ_c r_c s_c / 3600``, the sum over classes as one matrix product (draws × classes by
+    classes × rows). The sum's rounding may differ from :func:`costmodel.serving.option.class_need`'s in the last
+    bits; deployments are ``ceil(need / u / n - 1e-9)``, so that never changes a whole deployment (tests compare
+    draws with ``evaluate()`` exactly)."""
+    v = volume[sl][:, None] / 3600.0
+    hourly_t = m.class_hourly.T  # (classes, rows)
+    classes = range(len(m.class_hits))
+    need_p = np.stack([t.pf[c][sl] for c in classes], axis=1) @ hourly_t
+    need_d = np.stack([t.dc[c][sl] for c in classes], axis=1) @ hourly_t
+    np.multiply(need_p, v, out=need_p)
+    np.multiply(need_d, v, out=need_d)
     return need_p, need_d
 
 

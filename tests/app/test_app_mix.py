@@ -69,6 +69,22 @@ def test_a_class_table_makes_the_scenario_a_mix_with_a_breakdown() -> None:
     assert scenario_from_text(scenario_to_json(s)).classes == s.classes
 
 
+def test_the_class_chart_is_a_chart_view_only_for_a_mix() -> None:
+    at = run_page("calculator")
+    assert "By request class" not in at.button_group(key="calc_chart").options  # one workload: no class chart
+    _set_rows(at, GOOD)
+    assert "By request class" in at.button_group(key="calc_chart").options
+    at.button_group(key="calc_chart").set_value("classes").run()
+    assert not at.exception and not at.error, _errors(at)
+    # the class table shows options by their labels, as the comparison table does
+    by = next(d.value for d in at.dataframe if "Class" in d.value.columns)
+    labels = set(evaluate(_mix(at), load_catalogue()).table["label"])
+    assert set(by["Option"]) <= labels
+    _set_rows(at, [])  # back to one workload: the view falls back to the volume chart, no error
+    assert not at.exception and not at.error, _errors(at)
+    assert at.button_group(key="calc_chart").value == "volume"
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
