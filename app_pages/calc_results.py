@@ -22,6 +22,7 @@ import streamlit as st
 from app_pages import calc_mix, calc_state, calc_uncertainty, common
 from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
+from costmodel.class_link import classes_link_problem
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
 from costmodel.growth_export import GrowthReport, add_growth_to_text, growth_report, growth_sheets
 from costmodel.price_rows import peak_rule_note, price_rows_frame
@@ -389,12 +390,15 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     base = (st.context.url or "").split("?")[0]
     link = f"{base}?{urlencode(scenario_to_query(s, calc_state.lognormal_hint()))}"
     with st.popover("Copy a link to this scenario", icon=":material/link:", key="calc_share"):
+        too_long = classes_link_problem(s) if s.classes else ""
         st.caption(
-            "The link restores every input, the prompt-length distribution included"
+            "The link restores every input, the prompt-length distribution"
+            + (" and the request classes" if s.classes and not too_long else "")
+            + " included"
             + (
-                ", but not the request classes: it carries their mean workload (the Scenario JSON download keeps "
-                "the classes)"
-                if s.classes
+                f", but not the request classes: {too_long}, so it carries their mean workload (the Scenario "
+                "JSON download keeps the classes)"
+                if too_long
                 else ""
             )
             + ". Copy it with the button at the right of the box."
