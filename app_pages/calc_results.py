@@ -24,7 +24,13 @@ from costmodel import charts, export, present
 from costmodel.catalog import Catalogue
 from costmodel.class_link import classes_link_problem
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
-from costmodel.growth_export import GrowthReport, add_growth_to_text, growth_report, growth_sheets
+from costmodel.growth_export import (
+    GrowthProblem,
+    GrowthReport,
+    add_growth_to_text,
+    growth_report,
+    growth_sheets,
+)
 from costmodel.price_rows import peak_rule_note, price_rows_frame
 from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
 from costmodel.tables import cheapest_of_kind
@@ -187,9 +193,11 @@ def growth(shown: Shown, cat: Catalogue) -> GrowthReport | str | None:
     return out
 
 
-def _growth_or_none(shown: Shown, cat: Catalogue) -> GrowthReport | None:
+def _growth_for_export(shown: Shown, cat: Catalogue) -> GrowthReport | GrowthProblem | None:
     report = growth(shown, cat)
-    return report if isinstance(report, GrowthReport) else None  # an error is shown in the growth expander
+    if isinstance(report, str):  # the exports carry the line where the projection would be
+        return GrowthProblem(shown.ev.scenario.monthly_growth_fraction, report.rstrip("."))
+    return report
 
 
 def _slug(s: Scenario) -> str:
@@ -347,14 +355,14 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
 
     def with_sections(fmt: str, text: str) -> str:
         text = add_to_text(fmt, text, unc) if unc is not None else text
-        report = _growth_or_none(shown, cat)  # built when a file is asked for, if the expander has not already
+        report = _growth_for_export(shown, cat)  # built when a file is asked for, if the expander has not already
         return add_growth_to_text(fmt, text, report) if report is not None else text
 
     st.subheader(":material/ios_share: Take it away", divider="gray")
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("XLSX", lambda: _xlsx(ev, cat, table_x, growth_sheets(_growth_or_none(shown, cat))), "xlsx", XLSX_MIME,
+        ("XLSX", lambda: _xlsx(ev, cat, table_x, growth_sheets(_growth_for_export(shown, cat))), "xlsx", XLSX_MIME,
          "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
         ("CSV", lambda: export.to_csv(table_x, ev.by_class), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
