@@ -22,8 +22,15 @@ import streamlit as st
 from app_pages import calc_mix, calc_state, calc_uncertainty, common
 from costmodel import charts, export, mix_charts, present
 from costmodel.catalog import Catalogue
+from costmodel.class_link import classes_link_problem
 from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
-from costmodel.growth_export import GrowthReport, add_growth_to_text, growth_report, growth_sheets
+from costmodel.growth_export import (
+    GrowthProblem,
+    GrowthReport,
+    add_growth_to_text,
+    growth_report,
+    growth_sheets,
+)
 from costmodel.price_rows import peak_rule_note, price_rows_frame
 from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
 from costmodel.tables import cheapest_of_kind
@@ -188,9 +195,11 @@ def growth(shown: Shown, cat: Catalogue) -> GrowthReport | str | None:
     return out
 
 
-def _growth_or_none(shown: Shown, cat: Catalogue) -> GrowthReport | None:
+def _growth_for_export(shown: Shown, cat: Catalogue) -> GrowthReport | GrowthProblem | None:
     report = growth(shown, cat)
-    return report if isinstance(report, GrowthReport) else None  # an error is shown in the growth expander
+    if isinstance(report, str):  # the exports carry the line where the projection would be
+        return GrowthProblem(shown.ev.scenario.monthly_growth_fraction, report.rstrip("."))
+    return report
 
 
 def _slug(s: Scenario) -> str:
@@ -352,14 +361,14 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
 
     def with_sections(fmt: str, text: str) -> str:
         text = add_to_text(fmt, text, unc) if unc is not None else text
-        report = _growth_or_none(shown, cat)  # built when a file is asked for, if the expander has not already
+        report = _growth_for_export(shown, cat)  # built when a file is asked for, if the expander has not already
         return add_growth_to_text(fmt, text, report) if report is not None else text
 
     st.subheader(":material/ios_share: Take it away", divider="gray")
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("XLSX", lambda: _xlsx(ev, cat, table_x, growth_sheets(_growth_or_none(shown, cat))), "xlsx", XLSX_MIME,
+        ("XLSX", lambda: _xlsx(ev, cat, table_x, growth_sheets(_growth_for_export(shown, cat))), "xlsx", XLSX_MIME,
          "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
         ("CSV", lambda: export.to_csv(table_x, ev.by_class), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
@@ -395,12 +404,15 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     base = (st.context.url or "").split("?")[0]
     link = f"{base}?{urlencode(scenario_to_query(s, calc_state.lognormal_hint()))}"
     with st.popover("Copy a link to this scenario", icon=":material/link:", key="calc_share"):
+        too_long = classes_link_problem(s) if s.classes else ""
         st.caption(
-            "The link restores every input, the prompt-length distribution included"
+            "The link restores every input, the prompt-length distribution"
+            + (" and the request classes" if s.classes and not too_long else "")
+            + " included"
             + (
-                ", but not the request classes: it carries their mean workload (the Scenario JSON download keeps "
-                "the classes)"
-                if s.classes
+                f", but not the request classes: {too_long}, so it carries their mean workload (the Scenario "
+                "JSON download keeps the classes)"
+                if too_long
                 else ""
             )
             + ". Copy it with the button at the right of the box."

@@ -21,6 +21,7 @@ from app_pages import calc_growth, calc_log, calc_mix, calc_prompt, calc_results
 from app_pages import calc_state as cs
 from costmodel import traffic_charts
 from costmodel.attention import KV_DTYPES
+from costmodel.class_link import classes_text_problem
 from costmodel.present import md_literal
 from costmodel.presets import base_preset, custom_name, describe_workload, preset, preset_names
 from costmodel.prompt_shape import lognormal_from_text
@@ -33,6 +34,7 @@ from costmodel.scenario import (
     scenario_from_query,
     scenario_from_text,
 )
+from costmodel.scenario.query import CLASSES_KEY
 
 DEFAULT_PRESET = "chat"
 
@@ -103,9 +105,12 @@ if cs.WORKLOAD_KEYS["requests_per_day"] not in ss:
         cs.load(s, lognormal_from_text(str(params.get("ph", ""))))
         if ignored:
             names = ", ".join(map(str, ignored))
+            sent = st.query_params.get_all(CLASSES_KEY)
+            why = classes_text_problem(s, sent[0]) if CLASSES_KEY in ignored and len(sent) == 1 else ""
             ss["calc_notice"] = (
-                f"URL parameter(s) not used (invalid or unknown): {names}. The other values were restored; "
-                "the defaults stand in for the rest."
+                f"URL parameter(s) not used (invalid or unknown): {names}"
+                + (f" ({why})" if why else "")
+                + ". The other values were restored; the defaults stand in for the rest."
             )
     else:
         cs.load(default)

@@ -161,9 +161,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
     growth = None
     if scenario.monthly_growth_fraction and args.format in ("md", "json", "xlsx"):  # the 12-month projection
-        from costmodel.growth_export import growth_report
+        from costmodel.growth_export import GrowthProblem, growth_or_problem
 
-        growth = growth_report(scenario, cat)
+        growth = growth_or_problem(scenario, cat)
+        if isinstance(growth, GrowthProblem):  # the comparison is valid: it is written, the problem in its place
+            print(f"warning: growth: {growth.error}; the comparison has no projection", file=sys.stderr)
     if (unc is not None or growth is not None) and args.format in ("md", "json"):
         from costmodel.growth_export import add_growth_to_text
         from costmodel.uncertainty import add_to_text

@@ -1,7 +1,10 @@
 """Growth in the exports: when a scenario states a monthly traffic growth (``Scenario.monthly_growth_fraction``),
 the XLSX gets a Growth sheet, the JSON a ``growth`` key and the Markdown report a table: each option's monthly
 cost over the next 12 months (:func:`costmodel.growth.growth_projection`) and the months in which the cheapest
-option changes (:func:`costmodel.growth.cheapest_changes`). Without growth the exports are unchanged.
+option changes (:func:`costmodel.growth.cheapest_changes`). Without growth the exports are unchanged. When the
+projection cannot be made (the traffic leaves the scenario's range within the months: a :class:`GrowthProblem`),
+the exports carry that one line where the projection would be (Markdown: in the growth section; JSON:
+``"growth": {"monthly_growth_fraction": ..., "months": ..., "error": "..."}``; XLSX: a Growth sheet holding it).
 
 The projection is computed once (:func:`growth_report`, about 0.1 s a month: each month is a full evaluation)
 and only read here; the Calculator caches it with its evaluation. Money is USD per month.
@@ -18,16 +21,18 @@ import pandas as pd
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.export import _records, markdown_table
-from costmodel.growth import cheapest_changes, growth_projection
+from costmodel.growth import GrowthError, cheapest_changes, growth_projection
 from costmodel.present import md_literal, usd
 from costmodel.scenario import Scenario
 
 __all__ = [
     "MONTHS",
+    "GrowthProblem",
     "GrowthReport",
     "add_growth_to_text",
     "growth_json",
     "growth_markdown",
+    "growth_or_problem",
     "growth_report",
     "growth_sheets",
     "growth_table",
@@ -64,6 +69,32 @@ def growth_report(scenario: Scenario, catalogue: Catalogue, months: int = MONTHS
         return None
     projection = growth_projection(scenario, catalogue, rate, months)
     return GrowthReport(rate, projection, tuple(cheapest_changes(projection)))
+
+
+@dataclass(frozen=True)
+class GrowthProblem:
+    """Why a scenario's growth projection cannot be made (``error``: one line, e.g. a month's traffic beyond the
+    scenario's range); the comparison itself is valid and the exports carry this line instead of the months."""
+
+    monthly_growth_fraction: float
+    error: str
+    months: int = MONTHS
+
+    @property
+    def line(self) -> str:
+        """The sentence the exports show where the projection would be."""
+        rate = self.monthly_growth_fraction
+        return f"No projection of traffic {rate:+.1%} a month over {self.months} months: {self.error}."
+
+
+def growth_or_problem(
+    scenario: Scenario, catalogue: Catalogue, months: int = MONTHS
+) -> GrowthReport | GrowthProblem | None:
+    """:func:`growth_report`, with a projection that cannot be made given as a :class:`GrowthProblem` (not raised)."""
+    try:
+        return growth_report(scenario, catalogue, months)
+    except GrowthError as e:
+        return GrowthProblem(scenario.monthly_growth_fraction, str(e).splitlines()[0].rstrip("."), months)
 
 
 def _column(label: str) -> str:
@@ -141,23 +172,36 @@ def growth_markdown(report: GrowthReport) -> str:
     )
 
 
-def add_growth_to_text(fmt: str, text: str, report: GrowthReport) -> str:
-    """An exported ``md`` or ``json`` text with the growth added (md: a section; json: a ``growth`` key); other
-    formats unchanged."""
+def _problem_json(problem: GrowthProblem) -> dict[str, object]:
+    return {"monthly_growth_fraction": problem.monthly_growth_fraction, "months": problem.months, "error": problem.error}
+
+
+def _problem_markdown(problem: GrowthProblem) -> str:
+    return "\n".join([f"## Growth: the next {problem.months} months", "", md_literal(problem.line), ""])
+
+
+def add_growth_to_text(fmt: str, text: str, report: GrowthReport | GrowthProblem) -> str:
+    """An exported ``md`` or ``json`` text with the growth added (md: a section; json: a ``growth`` key; a
+    :class:`GrowthProblem`: its line there instead of the months); other formats unchanged."""
     if fmt == "md":
-        return text.rstrip("\n") + "\n\n" + growth_markdown(report)
+        section = _problem_markdown(report) if isinstance(report, GrowthProblem) else growth_markdown(report)
+        return text.rstrip("\n") + "\n\n" + section
     if fmt == "json":
         doc = json.loads(text)
-        doc["growth"] = growth_json(report)
+        doc["growth"] = _problem_json(report) if isinstance(report, GrowthProblem) else growth_json(report)
         return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     return text
 
 
-def growth_sheets(report: GrowthReport | None) -> tuple[tuple[str, pd.DataFrame, dict[str, str]], ...]:
+def growth_sheets(
+    report: GrowthReport | GrowthProblem | None,
+) -> tuple[tuple[str, pd.DataFrame, dict[str, str]], ...]:
     """The XLSX's Growth sheet (for :func:`costmodel.export.write_xlsx`'s ``extra_sheets``): the months table
-    with currency formats; none without growth."""
+    with currency formats (a :class:`GrowthProblem`: its one line); none without growth."""
     if report is None:
         return ()
+    if isinstance(report, GrowthProblem):
+        return ((SHEET, pd.DataFrame({"Growth": [report.line]}), {}),)
     table = growth_table(report)
     kinds = {MONTH_COLS[0]: "int", MONTH_COLS[1]: "int"} | {c: "usd" for c in table.columns[len(MONTH_COLS) :]}
     return ((SHEET, table, kinds),)  # text cells are escaped by the sheet writer

@@ -83,8 +83,13 @@ PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
 HISTOGRAM_KEY = "ph"
 #: URL key of the monthly traffic growth (a fraction); written only when it is not 0.
 GROWTH_KEY = "gr"
+#: URL key of the request classes (:mod:`costmodel.class_link`); written only when the scenario has classes and
+#: they fit in a URL value (otherwise the link carries their mean workload only).
+CLASSES_KEY = "cl"
 #: Every key :func:`scenario_to_query` writes.
-QUERY_KEYS = ("v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS, HISTOGRAM_KEY, GROWTH_KEY)
+QUERY_KEYS = (
+    "v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS, HISTOGRAM_KEY, GROWTH_KEY, CLASSES_KEY,
+)  # fmt: skip
 
 
 def _num(x: float | int) -> str:
@@ -129,6 +134,12 @@ def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None)
         q[HISTOGRAM_KEY] = histogram_text(w, lognormal)
     if s.monthly_growth_fraction:
         q[GROWTH_KEY] = _num(s.monthly_growth_fraction)
+    if s.classes:
+        from costmodel.class_link import classes_text  # it imports this package
+
+        text = classes_text(s)
+        if len(text) <= MAX_QUERY_VALUE_CHARS:  # else: the mean workload only (classes_link_problem says so)
+            q[CLASSES_KEY] = text
     return q
 
 
@@ -265,4 +276,12 @@ def scenario_from_query(
         top = apply(top, key, name, parse, check_top)
     if "v" in q and q["v"] != "1":
         ignored.append("v")
-    return Scenario.model_validate(top), ignored
+    scenario = Scenario.model_validate(top)
+    if CLASSES_KEY in q:  # last: the classes' total is the restored volume, and they set the mean workload
+        from costmodel.class_link import classes_from_text
+
+        try:
+            scenario = classes_from_text(scenario, q[CLASSES_KEY])
+        except ValueError:  # ScenarioError; costmodel.class_link.classes_text_problem says why
+            ignored.append(CLASSES_KEY)
+    return scenario, ignored

@@ -16,12 +16,14 @@ from costmodel import export
 from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.cli import main
 from costmodel.compare import evaluate
-from costmodel.growth import cheapest_changes, growth_projection
+from costmodel.growth import GrowthError, cheapest_changes, growth_projection
 from costmodel.growth_export import (
     MONTHS,
+    GrowthProblem,
     add_growth_to_text,
     growth_json,
     growth_markdown,
+    growth_or_problem,
     growth_report,
     growth_sheets,
     growth_table,
@@ -208,13 +210,59 @@ def test_cli_compare_adds_growth_to_md_json_xlsx_and_not_to_csv(
     assert capsys.readouterr().err.startswith("error: give --monthly-growth")
 
 
-def test_cli_compare_growth_out_of_range_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    s = preset("chat", DAY).model_copy(update={"monthly_growth_fraction": 10.0})  # 11^11 x 200,000 a day
+#: What the projection of 120,000 requests a day growing 11-fold a month says: month 5 is beyond 1e10 a day.
+OUT_OF_RANGE = "month 5: 1.933e+10 requests a day is outside the scenario's range (0, 10,000,000,000]"
+
+
+@pytest.fixture(scope="module")
+def too_fast() -> Scenario:
+    """The support-mix preset (120,000 requests a day, request classes) growing +1,000% a month: a valid
+    scenario whose projection leaves the volume range in month 5."""
+    return preset("support-mix", DAY).model_copy(update={"monthly_growth_fraction": 10.0})
+
+
+def test_growth_or_problem_gives_the_line_instead_of_raising(too_fast: Scenario, cat: Catalogue) -> None:
+    problem = growth_or_problem(too_fast, cat)
+    assert problem == GrowthProblem(10.0, OUT_OF_RANGE)
+    with pytest.raises(GrowthError, match=r"^month 5: "):
+        growth_report(too_fast, cat)  # the strict form is unchanged
+    assert growth_or_problem(preset("chat", DAY), cat) is None  # no growth: nothing computed
+
+
+def test_cli_compare_with_growth_out_of_range_writes_the_comparison_and_the_line(
+    too_fast: Scenario, cat: Catalogue, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "fast.json"
-    f.write_text(scenario_to_json(s))
-    assert main(["compare", str(f), "--format", "json"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: month ") and err.count("\n") == 1
+    f.write_text(scenario_to_json(too_fast))
+    table = evaluate(too_fast, cat).table
+    warning = f"warning: growth: {OUT_OF_RANGE}; the comparison has no projection\n"
+    line = f"No projection of traffic +1000.0% a month over 12 months: {OUT_OF_RANGE}."
+
+    assert main(["compare", str(f), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert err == warning
+    doc = json.loads(out)
+    assert doc["growth"] == {"monthly_growth_fraction": 10.0, "months": 12, "error": OUT_OF_RANGE}
+    plain = json.loads(export.to_json(too_fast, table, cat, evaluate(too_fast, cat).by_class))
+    assert {k: v for k, v in doc.items() if k != "growth"} == plain  # the comparison, whole
+
+    assert main(["compare", str(f), "--format", "md"]) == 0
+    out, err = capsys.readouterr()
+    assert err == warning
+    head, section = out.split("## Growth: the next 12 months\n", 1)
+    assert "| " in head and all(str(lab) in head for lab in table["label"])  # the comparison table is printed
+    assert section.strip() == line.replace("]", "\\]")  # one line (Markdown-escaped) where the table would be
+
+    xlsx = tmp_path / "fast.xlsx"
+    assert main(["compare", str(f), "--format", "xlsx", "--out", str(xlsx)]) == 0
+    out, err = capsys.readouterr()
+    assert err == warning and out.startswith(f"wrote {xlsx}")
+    book = pd.read_excel(xlsx, sheet_name=None)
+    assert book["Growth"].columns.tolist() == ["Growth"] and book["Growth"]["Growth"].tolist() == [line]
+    assert {"Summary", "Details", "Data"} <= book.keys() and len(book["Data"]) == len(table)
+
+    assert main(["compare", str(f), "--format", "csv"]) == 0  # no projection asked for: nothing said
+    assert capsys.readouterr().err == ""
 
 
 def test_cli_compare_with_uncertainty_and_growth_carries_both(
