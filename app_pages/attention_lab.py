@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from costmodel import charts, present, report
+from costmodel import attention_charts, present, report
 from costmodel.attention import KV_DTYPES, NoArchitectureError
 
 common.init_state()
@@ -91,9 +91,9 @@ st.dataframe(table, hide_index=True, key="lab_1m_table")
 
 st.subheader(":material/show_chart: Against context length", divider="gray")
 g1, g2 = st.columns(2)
-g1.altair_chart(charts.kv_chart(curves), width="stretch", key="lab_kv_chart")
-g2.altair_chart(charts.flops_chart(curves), width="stretch", key="lab_flops_chart")
-st.altair_chart(charts.ratio_chart(curves, baseline.id), width="stretch", key="lab_ratio_chart")
+g1.altair_chart(attention_charts.kv_chart(curves), width="stretch", key="lab_kv_chart")
+g2.altair_chart(attention_charts.flops_chart(curves), width="stretch", key="lab_flops_chart")
+st.altair_chart(attention_charts.ratio_chart(curves, baseline.id), width="stretch", key="lab_ratio_chart")
 
 st.subheader(":material/layers: Per layer", divider="gray")
 l1, l2, l3 = st.columns([2, 2, 2])
@@ -114,7 +114,7 @@ l3.segmented_control(
     required=True,
 )
 layers = report.layer_breakdown_frame(cat.model(ss["lab_layer_model"]), ss["lab_layer_context"], kv_dtype)
-st.altair_chart(charts.layer_chart(layers, ss["lab_layer_measure"]), width="stretch", key="lab_layer_chart")
+st.altair_chart(attention_charts.layer_chart(layers, ss["lab_layer_measure"]), width="stretch", key="lab_layer_chart")
 st.dataframe(
     report.layer_summary(layers).rename(
         columns={"kv_cache_mb": "KV cache (MB)", "attention_flops": "attention FLOPs per token (FLOP)"}
@@ -158,4 +158,4 @@ reads = _sim(
     ss["lab_sim_hca_ratio"],
     ss["lab_sim_dsa_topk"],
 )
-st.altair_chart(charts.sim_reads_chart(reads, ss["lab_sim_length"]), width="stretch", key="lab_sim_chart")
+st.altair_chart(attention_charts.sim_reads_chart(reads, ss["lab_sim_length"]), width="stretch", key="lab_sim_chart")

@@ -19,9 +19,6 @@ import pandas as pd
 #: this module imports no model module; tests/unit/test_hosted_options.py checks they agree).
 GROUP_HOSTED = "Open weights, hosted"
 
-# ---- attention lab -------------------------------------------------------------------------------------------
-
-
 #: Tick labels of a token axis as context windows are quoted: 1K = 1,024, 1M = 1,048,576 (``128K``, ``1M``).
 TOKEN_LABEL_EXPR = (
     "datum.value >= 1048576 ? format(datum.value / 1048576, '~g') + 'M' : "
@@ -31,122 +28,10 @@ TOKEN_LABEL_EXPR = (
 SI = ".3~s"
 
 
-def _log_x(title: str = "context length (tokens, log scale; K = 1,024)") -> alt.X:
-    return alt.X(
-        "context_tokens:Q",
-        title=title,
-        scale=alt.Scale(type="log", base=2),
-        axis=alt.Axis(labelExpr=TOKEN_LABEL_EXPR),
-    )
-
-
 def _legend(title: str, **kw: Any) -> alt.Legend:
     """A legend below the chart, one entry per line, that a phone shows whole."""
     return alt.Legend(title=title, orient="bottom", direction="vertical", columns=1, labelLimit=320,
                       titleLimit=320, **kw)  # fmt: skip
-
-
-def _lines_per_model(df: pd.DataFrame, title: str, y: alt.Y, tooltip: list[alt.Tooltip]) -> alt.Chart:
-    """One line per model of ``y`` against context length (log), the model and context in every tooltip."""
-    chart: alt.Chart = (
-        alt.Chart(df, title=title)
-        .mark_line(point=True)
-        .encode(
-            x=_log_x(),
-            y=y,
-            color=alt.Color("model:N", legend=_legend("model")),
-            tooltip=[
-                alt.Tooltip("model:N"),
-                alt.Tooltip("context_tokens:Q", title="context (tokens)", format=","),
-                *tooltip,
-            ],
-        )
-    )
-    return chart
-
-
-def kv_chart(df: pd.DataFrame) -> alt.Chart:
-    """KV cache per sequence (GB, log) against context length (tokens, log), one line per model."""
-    return _lines_per_model(
-        df,
-        "KV cache per sequence",
-        alt.Y(
-            "kv_cache_gb:Q",
-            title="KV cache per sequence (GB, log scale)",
-            scale=alt.Scale(type="log"),
-            axis=alt.Axis(format="~g"),
-        ),
-        [alt.Tooltip("kv_cache_gb:Q", title="KV cache (GB)", format=",.3f")],
-    )
-
-
-def flops_chart(df: pd.DataFrame) -> alt.Chart:
-    """FLOPs to decode one token (log) against context length (log), one line per model."""
-    return _lines_per_model(
-        df,
-        "FLOPs per decoded token",
-        alt.Y(
-            "flops_per_token:Q",
-            title="FLOPs per token (FLOP, log scale; G = 10⁹, T = 10¹²)",
-            scale=alt.Scale(type="log"),
-            axis=alt.Axis(format=SI),
-        ),
-        [
-            alt.Tooltip("flops_per_token:Q", title="FLOPs per token", format=".3~s"),
-            alt.Tooltip("attention_flops_per_token:Q", title="of which attention", format=".3~s"),
-        ],
-    )
-
-
-def ratio_chart(df: pd.DataFrame, baseline_id: str) -> alt.Chart:
-    """KV and FLOPs ratios to the baseline (%, log context axis), one panel per measure."""
-    long = df.melt(
-        id_vars=["model", "context_tokens"],
-        value_vars=["kv_ratio", "flops_ratio"],
-        var_name="measure",
-        value_name="ratio",
-    )
-    long["measure"] = long["measure"].map({"kv_ratio": "KV cache", "flops_ratio": "FLOPs per token"})
-    chart: alt.Chart = (
-        alt.Chart(long, title=f"Relative to {baseline_id}")
-        .mark_line(point=True)
-        .encode(
-            x=_log_x(),
-            y=alt.Y("ratio:Q", title=f"ratio to {baseline_id} (%)", axis=alt.Axis(format="%")),
-            color=alt.Color("model:N", legend=_legend("model")),
-            strokeDash=alt.StrokeDash(
-                "measure:N", legend=_legend("measure (line style)", symbolType="stroke", symbolStrokeWidth=2)
-            ),
-            tooltip=[
-                alt.Tooltip("model:N"),
-                alt.Tooltip("measure:N"),
-                alt.Tooltip("context_tokens:Q", title="context (tokens)", format=","),
-                alt.Tooltip("ratio:Q", title="ratio to baseline", format=".1%"),
-            ],
-        )
-    )
-    return chart
-
-
-def layer_chart(df: pd.DataFrame, measure: str = "kv_cache_mb") -> alt.Chart:
-    """One bar per layer, coloured by mechanism: ``kv_cache_mb`` (MB) or ``attention_flops`` (FLOP)."""
-    titles = {"kv_cache_mb": "KV cache (MB)", "attention_flops": "attention FLOPs per token (FLOP)"}
-    chart: alt.Chart = (
-        alt.Chart(df, title="Per layer")
-        .mark_bar()
-        .encode(
-            x=alt.X("layer:O", title="layer (index)"),
-            y=alt.Y(f"{measure}:Q", title=titles[measure], axis=alt.Axis(format=SI)),
-            color=alt.Color("mechanism:N", title="mechanism"),
-            tooltip=[
-                alt.Tooltip("layer:O"),
-                alt.Tooltip("mechanism:N"),
-                alt.Tooltip("kv_cache_mb:Q", title="KV cache (MB)", format=",.3f"),
-                alt.Tooltip("attention_flops:Q", title="attention FLOPs", format=".3~s"),
-            ],
-        )
-    )
-    return chart
 
 
 # ---- calibration ---------------------------------------------------------------------------------------------
@@ -550,36 +435,6 @@ def band_chart(df: pd.DataFrame) -> alt.LayerChart:
     chart = alt.LayerChart(
         layer=[rng, marks],
         title="Self-hosting from optimistic to pessimistic efficiency, and the 100 % floor",
-    )
-    return chart
-
-
-# ---- which past positions one query reads (from the numpy reference simulation) -------------------------------
-
-
-def sim_reads_chart(df: pd.DataFrame, length: int) -> alt.Chart:
-    """Heatmap: one row per mechanism and part, a mark on every past position the query reads."""
-    df = df.assign(row=df["mechanism"] + ": " + df["what"])
-    chart: alt.Chart = (
-        alt.Chart(df, title=f"What the query at position {length} reads")
-        .mark_rect()
-        .encode(
-            x=alt.X(
-                "position:Q",
-                title="past position (token index)",
-                scale=alt.Scale(domain=[0, length], nice=False),
-            ),
-            x2=alt.X2("position_end:Q"),
-            y=alt.Y("row:N", title=None, sort=None, axis=alt.Axis(labelLimit=400)),
-            color=alt.Color("mechanism:N", title="mechanism", legend=None),
-            tooltip=[
-                alt.Tooltip("mechanism:N"),
-                alt.Tooltip("what:N", title="part"),
-                alt.Tooltip("position:Q", title="from position"),
-                alt.Tooltip("position_end:Q", title="to (exclusive)"),
-            ],
-        )
-        .properties(height=alt.Step(26))
     )
     return chart
 

@@ -494,95 +494,10 @@ def _add_economics(sub: argparse._SubParsersAction[_Parser]) -> None:
 REGISTRARS.append(_add_economics)
 
 
-# ---- workload from-log (usage-log import) -----------------------------------------------------------------
+# ---- workload from-log, growth (real traffic): costmodel/cli_workload.py ---------------------------------------
+from costmodel.cli_workload import add_growth, add_workload  # noqa: E402  (needs CliError, _Parser, emit above)
 
-
-def _cmd_workload_from_log(args: argparse.Namespace) -> int:
-    from costmodel.presets import preset
-    from costmodel.scenario import scenario_to_json
-    from costmodel.units import parse_token_count
-    from costmodel.usage_log import import_log, scenario_from_import
-
-    for target in (args.out, args.report):
-        if target and Path(target).exists() and not args.force:
-            raise CliError(f"{target} exists; use --force to overwrite")
-    hint = float(parse_token_count(args.prompt_tokens)) if args.prompt_tokens else None
-    log = import_log(args.file, args.format, timezone=args.timezone, prompt_tokens_per_request=hint)
-    scenario = scenario_from_import(log, preset("chat", _as_of(args.as_of)))
-    report = "\n".join(log.report_lines()) + "\n"
-    if args.report:
-        Path(args.report).write_text(json.dumps(log.report_dict(), indent=2) + "\n", encoding="utf-8")
-    if args.out:
-        Path(args.out).write_text(scenario_to_json(scenario), encoding="utf-8")
-        sys.stdout.write(report + f"wrote {args.out}\n")
-    else:  # the scenario on stdout (to redirect), the report on stderr
-        sys.stderr.write(report)
-        sys.stdout.write(scenario_to_json(scenario))
-    return 0
-
-
-def _add_workload(sub: argparse._SubParsersAction[_Parser]) -> None:
-    from costmodel.usage_log import FORMATS
-
-    p = sub.add_parser("workload", help="build a workload from real traffic")
-    wsub = p.add_subparsers(dest="workload_cmd", required=True, parser_class=_Parser)
-    f = wsub.add_parser(
-        "from-log", help="a scenario from a usage log (CSV, JSON/JSONL, Parquet; see docs/usage-logs.md)"
-    )
-    f.add_argument("file", help="the usage log (.csv, .json, .jsonl, .ndjson, .parquet)")
-    f.add_argument("--format", choices=FORMATS, default="auto", help="export format (default: detected)")
-    f.add_argument("--out", default=None, help="write the scenario JSON here (default: stdout)")
-    f.add_argument("--report", default=None, help="write the full import report (JSON) here")
-    f.add_argument("--timezone", default="UTC", help="IANA time zone of the hourly profile (default UTC)")
-    f.add_argument(
-        "--prompt-tokens", default=None,
-        help="mean prompt tokens per request, for logs without request counts (Anthropic's exports)",
-    )  # fmt: skip
-    f.add_argument("--as-of", default=None, help="price date YYYY-MM-DD of the scenario (default: today)")
-    f.add_argument("--force", action="store_true", help="overwrite --out / --report if they exist")
-    f.set_defaults(func=_cmd_workload_from_log)
-
-
-REGISTRARS.append(_add_workload)
-
-
-def _cmd_growth(args: argparse.Namespace) -> int:
-    from costmodel.growth import cheapest_changes, growth_projection
-
-    scenario = _load_scenario(args)
-    rate = scenario.monthly_growth_fraction if args.monthly_growth is None else args.monthly_growth
-    if args.monthly_growth is None and rate == 0:
-        raise CliError("give --monthly-growth (the scenario states no monthly_growth_fraction)")
-    projection = growth_projection(scenario, load_catalogue(args.data), rate, args.months)
-    changes = cheapest_changes(projection)
-    if args.format == "json":
-        payload = {
-            "rows": json.loads(projection.to_json(orient="records")),
-            "cheapest_changes": [{"month": m, "from": a, "to": b} for m, a, b in changes],
-        }
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
-        return 0
-    emit(projection, args.format)
-    if args.format == "md":
-        lines = [f"month {m}: the cheapest option changes from {a} to {b}" for m, a, b in changes]
-        sys.stdout.write("\n" + ("\n".join(lines) or "the same option stays cheapest every month") + "\n")
-    return 0
-
-
-def _add_growth(sub: argparse._SubParsersAction[_Parser]) -> None:
-    p = sub.add_parser("growth", help="monthly cost of each option as traffic grows; when the cheapest changes")
-    p.add_argument("scenario", nargs="?", default=None, help="scenario file (.json, .yaml)")
-    p.add_argument("--preset", default=None, help="a preset instead of a file")
-    p.add_argument("--monthly-growth", type=float, default=None,
-                   help="traffic growth a month, 0.1 = +10%% (default: the scenario's monthly_growth_fraction)")  # fmt: skip
-    p.add_argument("--months", type=int, default=12, help="months projected (default 12, month 0 = now)")
-    p.add_argument("--as-of", default=None, help="price date YYYY-MM-DD")
-    p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
-    p.add_argument("--format", choices=["json", "csv", "md"], default="md")
-    p.set_defaults(func=_cmd_growth)
-
-
-REGISTRARS.append(_add_growth)
+REGISTRARS += [add_workload, add_growth]
 
 
 def build_parser() -> _Parser:

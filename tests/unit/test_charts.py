@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from costmodel import charts, report, traffic_charts
+from costmodel import attention_charts, charts, report, traffic_charts
 from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.compare import compare_table, evaluate
 from costmodel.presets import preset
@@ -168,11 +168,11 @@ def test_every_chart_has_units_and_tooltips() -> None:
         charts.cost_volume_chart(curves, be),
         charts.breakdown_chart(charts.breakdown_frame(table, curves)),
         charts.band_chart(charts.band_frame(table)),
-        charts.kv_chart(att),
-        charts.flops_chart(att),
-        charts.ratio_chart(att, "deepseek-v3.2"),
-        charts.layer_chart(report.layer_breakdown_frame(models[1], 4096)),
-        charts.sim_reads_chart(report.sim_reads_frame(report.miniature_mechanisms(), 64), 64),
+        attention_charts.kv_chart(att),
+        attention_charts.flops_chart(att),
+        attention_charts.ratio_chart(att, "deepseek-v3.2"),
+        attention_charts.layer_chart(report.layer_breakdown_frame(models[1], 4096)),
+        attention_charts.sim_reads_chart(report.sim_reads_frame(report.miniature_mechanisms(), 64), 64),
         traffic_charts.profile_chart(
             pd.DataFrame({"hour": range(24), "weekday": s.workload.hourly_profile_weekday, "weekend": 1.0})
         ),
@@ -223,7 +223,7 @@ def test_chart_files_are_png_and_svg(which: str) -> None:
         "volume": lambda: charts.cost_volume_chart(curves, break_even_of(s, cat)),
         "breakdown": lambda: charts.breakdown_chart(charts.breakdown_frame(table, curves)),
         "band": lambda: charts.band_chart(charts.band_frame(table)),
-        "kv": lambda: charts.kv_chart(report.attention_frame(models, report.context_grid(points=5))),
+        "kv": lambda: attention_charts.kv_chart(report.attention_frame(models, report.context_grid(points=5))),
     }[which]()
     png = charts.chart_png(chart, scale=1)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
