@@ -357,7 +357,9 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             )
 
     # ---- export and share ---------------------------------------------------------------------------------
-    table_x = with_uncertainty(table, unc) if unc is not None else table
+    def table_x() -> pd.DataFrame:  # the table with the uncertainty columns, built when a file is asked for
+        return with_uncertainty(table, unc) if unc is not None else table
+
 
     def with_sections(fmt: str, text: str) -> str:
         text = add_to_text(fmt, text, unc) if unc is not None else text
@@ -368,13 +370,13 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("XLSX", lambda: _xlsx(ev, cat, table_x, growth_sheets(_growth_for_export(shown, cat))), "xlsx", XLSX_MIME,
+        ("XLSX", lambda: _xlsx(ev, cat, table_x(), growth_sheets(_growth_for_export(shown, cat))), "xlsx", XLSX_MIME,
          "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
-        ("CSV", lambda: export.to_csv(table_x, ev.by_class), "csv", "text/csv", "csv", "csv",
+        ("CSV", lambda: export.to_csv(table_x(), ev.by_class), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
         ("Markdown", lambda: with_sections("md", export.to_markdown(s, table, cat, be, ev.by_class)), "md", "text/markdown", "description", "md",
          "A report formatted as this page."),
-        ("JSON (all columns)", lambda: with_sections("json", export.to_json(s, table_x, cat, ev.by_class)), "json", "application/json", "data_object",
+        ("JSON (all columns)", lambda: with_sections("json", export.to_json(s, table_x(), cat, ev.by_class)), "json", "application/json", "data_object",
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
