@@ -10,8 +10,10 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
-from costmodel import attention_charts, present, report
 from costmodel.attention import KV_DTYPES, NoArchitectureError
+from costmodel.views import architecture as report
+from costmodel.views import present
+from costmodel.views.charts import attention as attention_charts
 
 common.init_state()
 cat = common.catalogue()

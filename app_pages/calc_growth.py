@@ -1,4 +1,4 @@
-"""Calculator: the next months as traffic grows (costmodel.growth), drawn by costmodel.traffic_charts, with a CSV
+"""Calculator: the next months as traffic grows (costmodel.evaluate.growth), drawn by costmodel.views.charts.traffic, with a CSV
 download.
 
 The monthly growth is part of the scenario (``Scenario.monthly_growth_fraction``: saved, shared in the link and
@@ -13,11 +13,11 @@ import streamlit as st
 
 from app_pages import calc_results
 from app_pages import calc_state as cs
-from costmodel import traffic_charts
 from costmodel.catalog.schema import Catalogue
-from costmodel.growth_export import MONTHS
-from costmodel.present import md_literal
-from costmodel.scenario import Scenario
+from costmodel.views.charts import traffic as traffic_charts
+from costmodel.views.export.growth import MONTHS
+from costmodel.views.present import md_literal
+from costmodel.workload.scenario import Scenario
 
 ss = st.session_state
 

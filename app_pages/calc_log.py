@@ -1,8 +1,8 @@
-"""Calculator: a workload from a usage log (upload → costmodel.usage_log → the widgets), and what was imported.
+"""Calculator: a workload from a usage log (upload → costmodel.workload.usage_log → the widgets), and what was imported.
 
-Thin: :func:`costmodel.usage_log.import_log_bytes` reads and summarises the file (DuckDB), ``scenario_from_import``
+Thin: :func:`costmodel.workload.usage_log.import_log_bytes` reads and summarises the file (DuckDB), ``scenario_from_import``
 puts its workload into the current scenario, :func:`app_pages.calc_state.load` fills the widgets, and
-``costmodel.charts`` draws the imported hourly profile and length distributions above the comparison. The size
+``costmodel.views.charts.cost`` draws the imported hourly profile and length distributions above the comparison. The size
 limit is the scenario upload's (``common.MAX_UPLOAD_BYTES``); larger logs go through the command line.
 """
 
@@ -14,11 +14,17 @@ import streamlit as st
 
 from app_pages import calc_state as cs
 from app_pages import common
-from costmodel import traffic_charts
-from costmodel.present import md_literal
-from costmodel.presets import preset
-from costmodel.units import parse_token_count
-from costmodel.usage_log import FORMATS, LogImport, UsageLogError, import_log_bytes, scenario_from_import
+from costmodel.catalog.units import parse_token_count
+from costmodel.views.charts import traffic as traffic_charts
+from costmodel.views.present import md_literal
+from costmodel.workload.presets import preset
+from costmodel.workload.usage_log import (
+    FORMATS,
+    LogImport,
+    UsageLogError,
+    import_log_bytes,
+    scenario_from_import,
+)
 
 ss = st.session_state
 _TYPES = ["csv", "json", "jsonl", "ndjson", "parquet"]

@@ -1,8 +1,8 @@
 """The Calculator's request classes: a table of classes (name, share, prompt and output tokens, cached share,
 hourly profile, time zone) that make the traffic a mix, and the per-class breakdown under the comparison.
 
-Thin: :func:`costmodel.mix.classes_from_rows` reads and checks the rows (one line naming the row and the field),
-:func:`costmodel.mix.with_classes` puts them into the scenario, :attr:`costmodel.compare.Evaluation.by_class` is
+Thin: :func:`costmodel.workload.mix.classes_from_rows` reads and checks the rows (one line naming the row and the field),
+:func:`costmodel.workload.mix.with_classes` puts them into the scenario, :attr:`costmodel.evaluate.evaluation.Evaluation.by_class` is
 the breakdown. An empty table = no classes: the workload fields are the traffic. State in ``calc_state``.
 """
 
@@ -15,12 +15,13 @@ import streamlit as st
 
 from app_pages import calc_state as cs
 from app_pages import common
-from costmodel import export, present
-from costmodel.compare import Evaluation
-from costmodel.mix import AS_LOADED, classes_from_rows, with_classes
-from costmodel.present import md_literal
-from costmodel.profiles import NAMED_PROFILES
-from costmodel.scenario import MAX_TOKENS_PER_REQUEST, Scenario, ScenarioError
+from costmodel.evaluate.evaluation import Evaluation
+from costmodel.views import present
+from costmodel.views.export import comparison as export
+from costmodel.views.present import md_literal
+from costmodel.workload.mix import AS_LOADED, classes_from_rows, with_classes
+from costmodel.workload.profiles import NAMED_PROFILES
+from costmodel.workload.scenario import MAX_TOKENS_PER_REQUEST, Scenario, ScenarioError
 
 
 def editor(on_change: Any) -> pd.DataFrame:

@@ -1,10 +1,10 @@
 """Calculator: how long the prompts are: one length (the prompt field), or a log-normal given by its median and
-95th percentile (costmodel.distributions), or the histogram of an imported log or file; with a small chart of the
+95th percentile (costmodel.workload.distributions), or the histogram of an imported log or file; with a small chart of the
 histogram and the mean it implies.
 
 Thin: the state is in :mod:`app_pages.calc_state` (the choice, the two fields, the histogram kept from a log), the
-histogram comes from :mod:`costmodel.distributions`, its frame from :mod:`costmodel.prompt_shape` and the chart
-from :mod:`costmodel.traffic_charts`. Bad values are refused by :func:`app_pages.calc_state.with_prompt_shape` (one
+histogram comes from :mod:`costmodel.workload.distributions`, its frame from :mod:`costmodel.workload.prompt_shape` and the chart
+from :mod:`costmodel.views.charts.traffic`. Bad values are refused by :func:`app_pages.calc_state.with_prompt_shape` (one
 line naming the field, the last results kept); the chart's spec is built once per histogram.
 """
 
@@ -16,10 +16,10 @@ from typing import Any
 import streamlit as st
 
 from app_pages import calc_state as cs
-from costmodel import traffic_charts
-from costmodel.distributions import lognormal_prompt_histogram
-from costmodel.prompt_shape import histogram_frame
-from costmodel.scenario import PromptBucket
+from costmodel.views.charts import traffic as traffic_charts
+from costmodel.workload.distributions import lognormal_prompt_histogram
+from costmodel.workload.prompt_shape import histogram_frame
+from costmodel.workload.scenario import PromptBucket
 
 SHAPED_HELP = (
     "Set by the log-normal below: the mean prompt of its histogram, which the per-token figures use "

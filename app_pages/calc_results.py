@@ -20,24 +20,28 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import calc_mix, calc_state, calc_uncertainty, common
-from costmodel import charts, export, mix_charts, present
 from costmodel.catalog import Catalogue
-from costmodel.class_link import classes_link_problem
-from costmodel.compare import STALE_AFTER_DAYS, Evaluation, evaluate
-from costmodel.growth_export import (
+from costmodel.evaluate.evaluation import STALE_AFTER_DAYS, Evaluation, evaluate
+from costmodel.evaluate.table import cheapest_of_kind
+from costmodel.evaluate.uncertainty import add_to_text, with_uncertainty
+from costmodel.views import present
+from costmodel.views.charts import cost as charts
+from costmodel.views.charts import mix as mix_charts
+from costmodel.views.export import comparison as export
+from costmodel.views.export.growth import (
     GrowthProblem,
     GrowthReport,
     add_growth_to_text,
     growth_report,
     growth_sheets,
 )
-from costmodel.price_rows import peak_rule_note, price_rows_frame
-from costmodel.scenario import Scenario, scenario_to_json, scenario_to_query
-from costmodel.tables import cheapest_of_kind
-from costmodel.uncertainty import add_to_text, with_uncertainty
-from costmodel.verdict import Verdict, verdict, warnings
+from costmodel.views.links.classes import classes_link_problem
+from costmodel.views.links.query import scenario_to_query
+from costmodel.views.price_rows import peak_rule_note, price_rows_frame
+from costmodel.views.verdict import Verdict, verdict, warnings
+from costmodel.workload.scenario import Scenario, scenario_to_json
 
-#: The compact table's columns on screen: width (px) and help (headers come from costmodel.present).
+#: The compact table's columns on screen: width (px) and help (headers come from costmodel.views.present).
 _COMPACT_CONFIG: dict[str, tuple[int | str, str]] = {
     "label": (215, "The option: an API (provider's price) or a self-hosted deployment (GPU type and count)."),
     "type": (72, "API = pay per token; Self-host = rent GPUs and serve the open weights."),

@@ -16,14 +16,16 @@ import pandas as pd
 import streamlit as st
 from pydantic import BaseModel, ValidationError
 
-from costmodel import scenario as scenario_keys
 from costmodel.catalog import Catalogue
-from costmodel.distributions import with_lognormal_prompts
-from costmodel.mix import CLASS_ROW_LABELS, class_rows
-from costmodel.prompt_shape import lognormal_parameters, lognormal_problem, made_lognormal
-from costmodel.scenario import (
+from costmodel.catalog.units import parse_count
+from costmodel.evaluate.table import GROUP_HOSTED, option_group
+from costmodel.views.links import query as scenario_keys
+from costmodel.views.links.query import PROFILE_FIELDS
+from costmodel.workload.distributions import with_lognormal_prompts
+from costmodel.workload.mix import CLASS_ROW_LABELS, class_rows
+from costmodel.workload.prompt_shape import lognormal_parameters, lognormal_problem, made_lognormal
+from costmodel.workload.scenario import (
     MAX_TOKENS_PER_REQUEST,
-    PROFILE_FIELDS,
     ApiOption,
     RequestClass,
     Scenario,
@@ -31,8 +33,6 @@ from costmodel.scenario import (
     ServingAssumptions,
     Workload,
 )
-from costmodel.tables import GROUP_HOSTED, option_group
-from costmodel.units import parse_count
 
 HOURS = list(range(24))
 #: Columns of the self-hosting editor: the fields of a self-hosting option.
@@ -43,7 +43,7 @@ SELF_HOST_EDITOR_COLUMNS = tuple(SelfHostOption.model_fields)
 class NumberField:
     """A number input of the Calculator. Its bounds and help text come from the pydantic field (one source);
     only what the model cannot know is stated here: the label with its unit, the step and the display format.
-    Its widget key is ``calc_`` + the field's URL key (:data:`costmodel.scenario.WORKLOAD_KEYS`)."""
+    Its widget key is ``calc_`` + the field's URL key (:data:`costmodel.views.links.query.WORKLOAD_KEYS`)."""
 
     model: type[BaseModel]
     field: str
@@ -54,7 +54,7 @@ class NumberField:
 
 @dataclass(frozen=True)
 class CountField:
-    """A count typed as text (``2M``, ``8K``, ``1.5k``, ``2,000,000``), read by :func:`costmodel.units.parse_count`:
+    """A count typed as text (``2M``, ``8K``, ``1.5k``, ``2,000,000``), read by :func:`costmodel.catalog.units.parse_count`:
     requests per day (decimal K/M/B), token counts (whole numbers, K = 1,024 and M = 1,048,576 as context windows
     are quoted). Its widget key is ``calc_`` + the field's URL key, as for :class:`NumberField`."""
 
@@ -83,7 +83,7 @@ ASSUMPTION_INPUTS = (
     NumberField(ServingAssumptions, "overhead_pct", "Overhead (% of GPU cost)", 5.0),
     NumberField(ServingAssumptions, "mtp_acceptance", "MTP acceptance (fraction 0-1)", 0.05),
 )
-#: The cost-of-ownership inputs (ServingAssumptions fields; costmodel.tco), in the order drawn.
+#: The cost-of-ownership inputs (ServingAssumptions fields; costmodel.serving.tco), in the order drawn.
 TCO_INPUTS = (
     NumberField(ServingAssumptions, "target_utilization", "Target peak utilisation (fraction 0-1)", 0.05),
     NumberField(ServingAssumptions, "ops_usd_per_month", "People and operations (USD/month per option)", 1000.0),
@@ -215,7 +215,7 @@ def mix_rows_count() -> int:
     return max(0, len(ss.get("calc_mix_base", ())) + len(added) - len(deleted))
 
 
-#: Columns of the request-class editor (:func:`costmodel.mix.class_rows`).
+#: Columns of the request-class editor (:func:`costmodel.workload.mix.class_rows`).
 MIX_EDITOR_COLUMNS = tuple(CLASS_ROW_LABELS)
 
 
@@ -253,7 +253,7 @@ def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict
 
 def api_labels(cat: Catalogue, api: dict[str, ApiOption]) -> dict[str, str]:
     """How each API option reads in the picker: its id, with "open weights, hosted" for a third-party host of
-    the model's open weights (:func:`costmodel.tables.option_group`)."""
+    the model's open weights (:func:`costmodel.evaluate.table.option_group`)."""
     return {
         i: f"{i} · open weights, hosted"
         if option_group("api", o.provider, o.model, cat, o.price_basis) == GROUP_HOSTED
@@ -432,7 +432,7 @@ LOGNORMAL_LABELS = {"p50": "Median prompt (tokens)", "p95": "95th-percentile pro
 
 def load_prompt_shape(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
     """The prompt-length widgets for ``s``: log-normal when ``lognormal`` (or the last log-normal the user typed,
-    or whole-token parameters found from the histogram: :func:`costmodel.prompt_shape.lognormal_parameters`)
+    or whole-token parameters found from the histogram: :func:`costmodel.workload.prompt_shape.lognormal_parameters`)
     rebuilds its histogram exactly; otherwise one length, keeping a histogram from a log or a file while the
     prompt field holds its mean (no widget edits its buckets)."""
     ss = st.session_state

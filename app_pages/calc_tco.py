@@ -1,7 +1,7 @@
 """The Calculator's cost-of-ownership inputs: target utilisation, people and operations, and owning servers.
 
 Thin: the inputs are ServingAssumptions fields (bounds and help from the model, :mod:`app_pages.calc_state`); the
-defaults are stated (:data:`costmodel.tco.TCO_DEFAULTS_NOTE`) and the server rows of the catalogue are shown with
+defaults are stated (:data:`costmodel.serving.tco.TCO_DEFAULTS_NOTE`) and the server rows of the catalogue are shown with
 their sources, dates and confidence.
 """
 
@@ -14,7 +14,7 @@ import streamlit as st
 
 from app_pages import calc_state as cs
 from costmodel.catalog import Catalogue
-from costmodel.tco import TCO_DEFAULTS_NOTE
+from costmodel.serving.tco import TCO_DEFAULTS_NOTE
 
 
 def server_frame(cat: Catalogue) -> pd.DataFrame:

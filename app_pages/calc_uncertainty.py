@@ -1,7 +1,7 @@
 """The Calculator's "How sure is this?" section: editable ranges, the probability line, the tornado, cost ranges.
 
-Thin: :func:`costmodel.uncertainty.monte_carlo` computes (cached per scenario, ranges, draws and seed),
-:mod:`costmodel.uncertainty_charts` draws. Bad settings show one st.error line.
+Thin: :func:`costmodel.evaluate.uncertainty.monte_carlo` computes (cached per scenario, ranges, draws and seed),
+:mod:`costmodel.views.charts.uncertainty` draws. Bad settings show one st.error line.
 """
 
 from __future__ import annotations
@@ -14,10 +14,8 @@ from pydantic import ValidationError
 
 from app_pages.calc_state import field_bounds
 from costmodel.catalog import Catalogue
-from costmodel.compare import Evaluation
-from costmodel.present import md_literal
-from costmodel.scenario import Scenario
-from costmodel.uncertainty import (
+from costmodel.evaluate.evaluation import Evaluation
+from costmodel.evaluate.uncertainty import (
     DEFAULT_DRAWS,
     MAX_DRAWS,
     UncertaintyError,
@@ -27,7 +25,9 @@ from costmodel.uncertainty import (
     monte_carlo,
     tornado_frame,
 )
-from costmodel.uncertainty_charts import cost_range_chart, cost_range_frame, tornado_chart
+from costmodel.views.charts.uncertainty import cost_range_chart, cost_range_frame, tornado_chart
+from costmodel.views.present import md_literal
+from costmodel.workload.scenario import Scenario
 
 #: (field, label with unit, step) of the range inputs; bounds come from the pydantic field.
 RANGE_INPUTS = (

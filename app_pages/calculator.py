@@ -1,7 +1,7 @@
 """Calculator: a workload and the options to compare -> what each costs per month, why, and how to take it away.
 
-Thin: the widgets make a ``Scenario`` (costmodel.scenario validates it), ``costmodel.compare`` prices it,
-``costmodel.verdict`` says what it found, ``costmodel.charts`` draws it and ``costmodel.export`` writes the files.
+Thin: the widgets make a ``Scenario`` (costmodel.workload.scenario validates it), ``costmodel.evaluate.evaluation`` prices it,
+``costmodel.views.verdict`` says what it found, ``costmodel.views.charts.cost`` draws it and ``costmodel.views.export.comparison`` writes the files.
 A bad input shows one st.error naming the field, and the last good results stay on screen.
 
 Layout: the verdict comes first, full width (on a phone it is the first thing under the menu); then the inputs
@@ -19,22 +19,21 @@ import streamlit as st
 
 from app_pages import calc_growth, calc_log, calc_mix, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
-from costmodel import traffic_charts
 from costmodel.attention import KV_DTYPES
-from costmodel.class_link import classes_text_problem
-from costmodel.present import md_literal
-from costmodel.presets import base_preset, custom_name, describe_workload, preset, preset_names
-from costmodel.prompt_shape import lognormal_from_text
-from costmodel.scenario import (
+from costmodel.views.charts import traffic as traffic_charts
+from costmodel.views.links.classes import classes_text_problem
+from costmodel.views.links.query import CLASSES_KEY, scenario_from_query
+from costmodel.views.present import describe_workload, md_literal
+from costmodel.workload.presets import base_preset, custom_name, preset, preset_names
+from costmodel.workload.prompt_shape import lognormal_from_text
+from costmodel.workload.scenario import (
     ACQUISITIONS,
     LAYOUT_CHOICES,
     PRECISION_PLANS,
     ScenarioError,
     Workload,
-    scenario_from_query,
     scenario_from_text,
 )
-from costmodel.scenario.query import CLASSES_KEY
 
 DEFAULT_PRESET = "chat"
 

@@ -11,8 +11,8 @@ import streamlit as st
 
 from app_pages import common
 from costmodel.catalog import CatalogueError, parse_models_text, stale_rows
-from costmodel.compare import STALE_AFTER_DAYS
-from costmodel.present import md_literal
+from costmodel.evaluate.evaluation import STALE_AFTER_DAYS
+from costmodel.views.present import md_literal
 
 common.init_state()
 base = common.base_catalogue()

@@ -17,7 +17,7 @@ import streamlit as st
 from streamlit import dataframe_util
 
 from costmodel.catalog import Catalogue, CatalogueError, Model, load_catalogue
-from costmodel.present import md_literal
+from costmodel.views.present import md_literal
 
 #: Largest file a user may upload (bytes): the uploader's own limit (``server.maxUploadSize`` in
 #: .streamlit/config.toml, in MiB), so the label, the widget and the check say the same.
@@ -74,7 +74,7 @@ def init_state() -> None:
 @st.cache_resource(max_entries=4, ttl=3600, show_spinner="Loading the catalogue…")
 def _load(data_dir: str | None) -> Catalogue:
     """One catalogue object per process, shared (it is frozen): costmodel caches what it derives from a catalogue
-    row by the row's identity (costmodel.memo), which a copy per rerun (st.cache_data) would defeat."""
+    row by the row's identity (costmodel.catalog.memo), which a copy per rerun (st.cache_data) would defeat."""
     return load_catalogue(data_dir)
 
 

@@ -12,12 +12,12 @@ import streamlit as st
 
 from app_pages import common
 from costmodel import economics as eco
-from costmodel import economics_charts as charts
-from costmodel import economics_export as export
 from costmodel.catalog.schema import Catalogue
-from costmodel.present import md_literal
+from costmodel.catalog.units import parse_token_count
 from costmodel.serving.efficiency import DEPLOYMENT_CLASSES
-from costmodel.units import parse_token_count
+from costmodel.views.charts import economics as charts
+from costmodel.views.export import economics as export
+from costmodel.views.present import md_literal
 
 common.init_state()
 cat = common.base_catalogue()

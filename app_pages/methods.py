@@ -16,12 +16,13 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common, gaps
-from costmodel import charts, serving
+from costmodel import serving
+from costmodel.views.charts import cost as charts
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MODULES = {
-    "costmodel.scenario.model": "Workload and scenario",
-    "costmodel.pricing": "API bills",
+    "costmodel.workload.scenario.model": "Workload and scenario",
+    "costmodel.pricing.bill": "API bills",
     "costmodel.attention": "Attention (all mechanisms)",
     "costmodel.attention.dense": "MHA / GQA / MQA",
     "costmodel.attention.mla": "MLA",
@@ -30,11 +31,11 @@ MODULES = {
     "costmodel.attention.csa": "V4 CSA",
     "costmodel.attention.hca": "V4 HCA",
     "costmodel.attention.sim": "Reference simulation",
-    "costmodel.compute": "Parameters and FLOPs",
+    "costmodel.attention.compute": "Parameters and FLOPs",
     "costmodel.serving": "Serving: memory, throughput, fleet cost",
     "costmodel.serving.validation": "Serving against published measurements",
-    "costmodel.compare": "Comparison: one evaluation of a scenario",
-    "costmodel.breakeven": "Break-even",
+    "costmodel.evaluate.evaluation": "Comparison: one evaluation of a scenario",
+    "costmodel.evaluate.breakeven": "Break-even",
 }
 
 common.init_state()

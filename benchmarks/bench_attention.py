@@ -23,12 +23,12 @@ from costmodel.attention import (
     kv_cache_bytes,
     kv_read_bytes_per_token,
 )
+from costmodel.attention.compute import flops_per_token
 from costmodel.attention.sim import simulate_model
 from costmodel.catalog import Model, load_catalogue, parse_models_text
-from costmodel.compute import flops_per_token
-from costmodel.units import parse_token_count
+from costmodel.catalog.units import parse_token_count
 
-ONE_M = parse_token_count("1M")  # the project's "1M" (1024², costmodel.units), as in the tests
+ONE_M = parse_token_count("1M")  # the project's "1M" (1024², costmodel.catalog.units), as in the tests
 TARGET_MS = 50.0  # issue 3: 6 models × 200 context lengths from 1 to 1M in under 50 ms
 
 GQA_FILE = """

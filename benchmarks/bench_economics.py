@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costmodel.catalog import load_catalogue
 from costmodel.economics import DEEPSEEK_FLEET, DEEPSEEK_MIX, economics
-from costmodel.economics_export import to_csv, to_json, to_markdown, xlsx_bytes
+from costmodel.views.export.economics import to_csv, to_json, to_markdown, xlsx_bytes
 
 TARGET_MS = 500.0
 

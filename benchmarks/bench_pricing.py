@@ -1,7 +1,7 @@
 """Speed of the API-bill sweep: 100,000 points (1,000 volumes × 100 cache-hit rates), vectorised vs a loop.
 
-The vectorised sweep (:func:`costmodel.compare.api_sweep_grid`) and a plain Python loop calling the scalar
-reference (:func:`costmodel.pricing.bill_point`) on the same points, with the same resolved prices and
+The vectorised sweep (:func:`costmodel.evaluate.evaluation.api_sweep_grid`) and a plain Python loop calling the scalar
+reference (:func:`costmodel.pricing.bill.bill_point`) on the same points, with the same resolved prices and
 peak share. The two must agree to 1e-9 relative. Targets: the sweep well under a second (250 ms), and the
 speed-up over the loop reported as a ratio.
 
@@ -21,11 +21,11 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costmodel.catalog import load_catalogue
-from costmodel.compare import api_sweep_grid
-from costmodel.presets import preset
-from costmodel.pricing import bill_point, peak_traffic_fraction, resolve_price
-from costmodel.scenario import ApiOption
-from costmodel.traffic import hourly_requests_utc
+from costmodel.evaluate.evaluation import api_sweep_grid
+from costmodel.pricing.bill import bill_point, peak_traffic_fraction, resolve_price
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import ApiOption
+from costmodel.workload.traffic import hourly_requests_utc
 
 N_VOLUMES, N_FRACTIONS = 1000, 100
 TARGET_SWEEP_MS = 250.0

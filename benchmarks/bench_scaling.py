@@ -36,13 +36,13 @@ from benchmarks import new_shape  # noqa: E402
 from benchmarks.bench_attention import TINY_V4, _best_ms  # noqa: E402  (the same reduced V4 and timer)
 from benchmarks.concurrent_sessions import SESSIONS, percentile, run_sessions  # noqa: E402
 from costmodel.attention import kv_cache_bytes, kv_read_bytes_per_token  # noqa: E402
+from costmodel.attention.compute import flops_per_token  # noqa: E402
 from costmodel.attention.sim import simulate_model  # noqa: E402
 from costmodel.catalog import load_catalogue, parse_models_text  # noqa: E402
-from costmodel.cli import main as cli_main  # noqa: E402
-from costmodel.compare import compare_table  # noqa: E402
-from costmodel.compute import flops_per_token  # noqa: E402
-from costmodel.presets import preset, preset_names  # noqa: E402
-from costmodel.scenario import Scenario, ScenarioError, scenario_from_text  # noqa: E402
+from costmodel.cli.main import main as cli_main  # noqa: E402
+from costmodel.evaluate.evaluation import compare_table  # noqa: E402
+from costmodel.workload.presets import preset, preset_names  # noqa: E402
+from costmodel.workload.scenario import Scenario, ScenarioError, scenario_from_text  # noqa: E402
 
 AS_OF = dt.date(2026, 11, 28)
 COUNTS = (1, 10, 100, 1000)

@@ -15,10 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import new_shape
 from costmodel.catalog import load_catalogue
-from costmodel.compare import compare_table
-from costmodel.presets import preset
-from costmodel.pricing import resolve_price
-from costmodel.scenario import ApiOption, SelfHostOption
+from costmodel.evaluate.evaluation import compare_table
+from costmodel.pricing.bill import resolve_price
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import ApiOption, SelfHostOption
 
 TARGET_MS = 100.0
 

@@ -22,9 +22,9 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks import new_shape  # noqa: E402
 from costmodel.catalog import load_catalogue  # noqa: E402
-from costmodel.compare import evaluate  # noqa: E402
-from costmodel.presets import preset, preset_names  # noqa: E402
-from costmodel.uncertainty import DEFAULT_DRAWS, monte_carlo  # noqa: E402
+from costmodel.evaluate.evaluation import evaluate  # noqa: E402
+from costmodel.evaluate.uncertainty import DEFAULT_DRAWS, monte_carlo  # noqa: E402
+from costmodel.workload.presets import preset, preset_names  # noqa: E402
 
 TARGET_MS = 250.0
 REPEATS = 5

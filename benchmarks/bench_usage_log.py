@@ -1,5 +1,5 @@
 """Speed of the usage-log import: a synthetic 10-million-row log (benchmarks/usage_log_gen.py) summarised by
-:func:`costmodel.usage_log.import_log` with DuckDB on one thread (``SET threads=1``), CSV and Parquet, against a
+:func:`costmodel.workload.usage_log.import_log` with DuckDB on one thread (``SET threads=1``), CSV and Parquet, against a
 pandas baseline doing the same summary on the CSV (read, checks, totals, weekday × hour grid, daily counts,
 prompt-length histogram), vectorised, single-threaded as pandas is.
 
@@ -24,7 +24,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.usage_log_gen import expected_hour_counts, generate
-from costmodel.usage_log import import_log
+from costmodel.workload.usage_log import import_log
 
 ROWS = int(float(os.environ.get("USAGE_LOG_BENCH_ROWS", "1e7")))
 TARGET_S = 60.0

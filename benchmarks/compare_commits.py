@@ -20,17 +20,17 @@ import datetime as dt, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from costmodel.catalog import load_catalogue
 try:
-    from costmodel.presets import preset
+    from costmodel.workload.presets import preset
 except ImportError:
-    from costmodel.scenario import preset
+    from costmodel.workload.scenario import preset
 cat = load_catalogue()
 s0 = preset("chat", dt.date(2026, 11, 1))
 try:
-    from costmodel.compare import evaluate
+    from costmodel.evaluate.evaluation import evaluate
     def run(s): evaluate(s, cat)
 except ImportError:
     from costmodel import charts
-    from costmodel.compare import compare_table
+    from costmodel.evaluate.evaluation import compare_table
     def run(s): compare_table(s, cat); charts.cost_volume_frame(s, cat); charts.break_even_frame(s, cat)
 run(s0)
 ts = []

@@ -21,14 +21,14 @@ from unittest.mock import MagicMock
 
 from streamlit.testing.v1 import AppTest
 
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import Scenario
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import Scenario
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 TIMEOUT_S = 30  # per AppTest run, as in tests/app
 SESSIONS = 20
 UNCHANGED_RERUNS = 2
-#: The compact table's option and monthly-cost headers (costmodel.present), as the page shows them.
+#: The compact table's option and monthly-cost headers (costmodel.views.present), as the page shows them.
 OPTION, MONTHLY = "Option", "Monthly (USD)"
 
 

@@ -1,5 +1,5 @@
 """``python -m costmodel``."""
 
-from costmodel.cli import main
+from costmodel.cli.main import main
 
 raise SystemExit(main())

@@ -98,7 +98,7 @@ def genai_extract(raw: bytes) -> str:
             stmt.value.elts = kept  # type: ignore[assignment]
     header = (
         f'"""extract of genai-prices {GENAI[1]} {GENAI[2]} (original sha256 {sha}); regenerate with '
-        'python -m tools.feed_extract. Read as data by costmodel.feeds (ast), never imported."""\n'
+        'python -m tools.feed_extract. Read as data by costmodel.pricing.feeds (ast), never imported."""\n'
     )
     body = [s for s in tree.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
     return header + ast.unparse(ast.Module(body=body, type_ignores=[])) + "\n"

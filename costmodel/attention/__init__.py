@@ -28,8 +28,8 @@ from costmodel.attention.hca import HCA
 from costmodel.attention.mla import MLA
 from costmodel.attention.swa import V4Attention
 from costmodel.catalog import Model, ModelConfig
-from costmodel.memo import by_row_identity
-from costmodel.units import FloatArray
+from costmodel.catalog.memo import by_row_identity
+from costmodel.catalog.units import FloatArray
 
 __all__ = [
     "CSA",

@@ -7,7 +7,7 @@ Conventions used by every mechanism module (docs/sources.md §2.2-§2.3):
 * Counts are multiply-accumulates (MACs); the public FLOP functions multiply by 2 (2 FLOPs per MAC).
 * Only the attention kernel is counted here (scores, weighted sum of values, indexer scores and the weighted
   sum over indexer heads). Projections (q, kv, o, compressor and indexer projections) are linear layers
-  and are counted in :mod:`costmodel.compute`. Softmax, ReLU, top-k selection and RoPE are not MACs.
+  and are counted in :mod:`costmodel.attention.compute`. Softmax, ReLU, top-k selection and RoPE are not MACs.
 * Every array is float64: exact for integers below 2^53 (the simulation tests) and wide enough at 1M tokens.
 """
 
@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike
 
-from costmodel.units import FloatArray
+from costmodel.catalog.units import FloatArray
 
 KvDtype = Literal["deployed", "bf16"]
 """KV precision layout: ``bf16`` (2 bytes per stored value) or ``deployed`` (what serving engines store)."""

@@ -33,7 +33,7 @@ from costmodel.attention.common import (
     sum_min_floor_div,
 )
 from costmodel.attention.swa import V4Attention
-from costmodel.units import FloatArray
+from costmodel.catalog.units import FloatArray
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Literal
 import numpy as np
 
 from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_t
-from costmodel.units import FloatArray
+from costmodel.catalog.units import FloatArray
 
 
 @dataclass(frozen=True)

@@ -25,15 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costmodel.attention.common import (
-    EntryLayout,
-    KvDtype,
-    bf16_layout,
-    fp8_tiled_layout,
-    sum_min,
-    sum_t,
-)
-from costmodel.units import FloatArray
+from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, fp8_tiled_layout, sum_min, sum_t
+from costmodel.catalog.units import FloatArray
 
 
 @dataclass(frozen=True)

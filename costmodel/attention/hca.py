@@ -10,7 +10,7 @@ Decoding the token at position ``t``:
 
 Compressor pooling (``m · head_dim`` MACs each time a block completes, < 1 % of the layer's attention at
 any context) and the compressor's projections are not in the attention count: the projections are linear
-layers (:mod:`costmodel.compute`); the pooling is :meth:`HCA.pool_macs` (CSA: :meth:`CSA.pool_macs`), held
+layers (:mod:`costmodel.attention.compute`); the pooling is :meth:`HCA.pool_macs` (CSA: :meth:`CSA.pool_macs`), held
 equal to the simulation and under 1 % of :meth:`HCA.macs` by the tests, and left out of every figure.
 """
 
@@ -22,7 +22,7 @@ import numpy as np
 
 from costmodel.attention.common import KvDtype, sum_floor_div, sum_min
 from costmodel.attention.swa import V4Attention
-from costmodel.units import FloatArray
+from costmodel.catalog.units import FloatArray
 
 
 @dataclass(frozen=True)

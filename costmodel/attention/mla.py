@@ -8,7 +8,7 @@ Absorbed decode (the up-projections folded into q and into the output; "MQA mode
 paper §2): every head scores the 576-d entry and sums 512-d latents, so per attended token
 ``n_heads · (kv_lora_rank + qk_rope_head_dim)`` + ``n_heads · kv_lora_rank`` MACs
 (docs/sources.md §2.3: ``128 · (576 + 512)``). The absorption matmuls themselves cost as many MACs as ``wkv_b`` has
-parameters and are counted with the linear layers in :mod:`costmodel.compute`.
+parameters and are counted with the linear layers in :mod:`costmodel.attention.compute`.
 
 Prefill ("MHA mode", what SGLang/vLLM/FlashAttention run for prompts of dense MLA): the latents are
 up-projected once per token (the same MACs as ``wkv_b`` has parameters, counted with the linear layers) and
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_t
-from costmodel.units import FloatArray
+from costmodel.catalog.units import FloatArray
 
 
 @dataclass(frozen=True)

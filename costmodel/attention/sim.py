@@ -13,7 +13,7 @@ tokens ``t = 1..L`` one at a time on random tensors, exactly as the mechanism wo
 * every matrix product goes through :class:`MacCounter`, which adds ``m·k·n`` multiply-accumulates.
 
 The closed forms in the sibling modules must give the same counts (``tests/unit/test_attention_sim.py``).
-Not simulated: projections (linear layers, counted in :mod:`costmodel.compute`), the compressor's working
+Not simulated: projections (linear layers, counted in :mod:`costmodel.attention.compute`), the compressor's working
 state (up to ``2m`` tokens of un-pooled projections per compressed layer; not in the KV figures, as in
 docs/sources.md §2.2), RoPE values (random vectors stand in for rotated keys).
 """

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_min
-from costmodel.units import FloatArray
+from costmodel.catalog.units import FloatArray
 
 
 @dataclass(frozen=True)

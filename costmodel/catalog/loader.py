@@ -17,15 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from costmodel.catalog.schema import (
-    Catalogue,
-    Gpu,
-    GpuRental,
-    Measurement,
-    Model,
-    PriceSchedule,
-    ServerPrice,
-)
+from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Measurement, Model, PriceSchedule, ServerPrice
 
 #: The repository's own catalogue folder.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"

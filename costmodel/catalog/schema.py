@@ -338,7 +338,7 @@ class GpuRental(_Row):
 
 
 class ServerPrice(_Row):
-    """What owning one GPU costs (:mod:`costmodel.tco`): a purchase price, or an owner's all-in cost per hour."""
+    """What owning one GPU costs (:mod:`costmodel.serving.tco`): a purchase price, or an owner's all-in cost per hour."""
 
     id: IdField
     gpu: IdField
@@ -526,7 +526,7 @@ class Catalogue(BaseModel):
     measurements: tuple[Measurement, ...] = ()
     """Published serving measurements (``measurements.yaml``), the validation set of the serving model."""
     servers: tuple[ServerPrice, ...] = ()
-    """What owning a GPU costs (``hardware.yaml`` key ``servers``, optional), read by :mod:`costmodel.tco`."""
+    """What owning a GPU costs (``hardware.yaml`` key ``servers``, optional), read by :mod:`costmodel.serving.tco`."""
 
     def model(self, model_id: str) -> Model:
         """The model row with this id; ``KeyError`` with the known ids otherwise."""

@@ -16,8 +16,9 @@ from costmodel.attention import (
     kv_cache_bytes,
     kv_read_bytes_per_token,
 )
+from costmodel.attention.compute import linear_flops_per_token
 from costmodel.catalog.schema import Catalogue
-from costmodel.compute import linear_flops_per_token
+from costmodel.catalog.units import SECONDS_PER_HOUR
 from costmodel.economics.cost import (
     ASCEND_GPUS,
     STORY_CONTEXTS,
@@ -38,7 +39,6 @@ from costmodel.economics.margins import (
     margin_table,
     price_points,
 )
-from costmodel.units import SECONDS_PER_HOUR
 
 # ---- the efficiency story ----------------------------------------------------------------------------------
 

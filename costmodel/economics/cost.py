@@ -56,9 +56,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+from costmodel.catalog.feasibility import context_reason
 from costmodel.catalog.schema import Catalogue, Gpu, Model
-from costmodel.feasibility import context_reason
-from costmodel.scenario import MAX_GPUS_PER_REPLICA, MAX_TPOT_MS, PRECISION_PLANS, PrecisionPlan
+from costmodel.catalog.units import SECONDS_PER_HOUR, TOKENS_PER_MTOK
 from costmodel.serving.efficiency import (
     DEPLOYMENT_CLASSES,
     DeploymentClass,
@@ -68,7 +68,7 @@ from costmodel.serving.efficiency import (
 from costmodel.serving.estimate import estimate
 from costmodel.serving.memory import kv_shards, memory_plan
 from costmodel.serving.roofline import _hbm_rate, decode_step_times, workpoint
-from costmodel.units import SECONDS_PER_HOUR, TOKENS_PER_MTOK
+from costmodel.workload.scenario import MAX_GPUS_PER_REPLICA, MAX_TPOT_MS, PRECISION_PLANS, PrecisionPlan
 
 #: Efficiency levels of the band, in the order low cost, base, high cost.
 BAND_LEVELS: tuple[EfficiencyLevel, ...] = ("high", "base", "low")

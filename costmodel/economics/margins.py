@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from costmodel.catalog.schema import Catalogue, PriceSchedule
+from costmodel.catalog.units import TOKENS_PER_MTOK
 from costmodel.economics.cost import SWEEP_CONTEXTS, TOKEN_TYPES, Fleet, Memo, TokenCost, TrafficMix, _cost
-from costmodel.pricing import ResolvedPrice, tier_prices
-from costmodel.units import TOKENS_PER_MTOK
+from costmodel.pricing.bill import ResolvedPrice, tier_prices
 
 # ---- prices and margins ------------------------------------------------------------------------------------
 

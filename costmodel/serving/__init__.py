@@ -82,7 +82,6 @@ Disaggregated: the prefill and decode pools are rounded up separately. The cost 
 """
 
 
-from costmodel.scenario import LAYOUT_CHOICES, PRECISION_PLANS, LayoutChoice, PrecisionPlan
 from costmodel.serving.efficiency import (
     COMM_OVERLAP_BASE,
     DEPLOYMENT_CLASSES,
@@ -96,10 +95,7 @@ from costmodel.serving.efficiency import (
     EfficiencyLevel,
     default_deployment_class,
 )
-from costmodel.serving.estimate import (
-    ServingEstimate,
-    estimate,
-)
+from costmodel.serving.estimate import ServingEstimate, estimate
 from costmodel.serving.fleet import (
     FleetCost,
     cheaper_fleet,
@@ -120,12 +116,7 @@ from costmodel.serving.memory import (
     tp_size,
     weights_bytes_per_gpu,
 )
-from costmodel.serving.option import (
-    CACHE_HIT_GRID,
-    OptionEvaluation,
-    evaluate_option,
-    option_label,
-)
+from costmodel.serving.option import CACHE_HIT_GRID, OptionEvaluation, evaluate_option, option_label
 from costmodel.serving.roofline import (
     A2A_BYTES_PER_HIDDEN,
     ALLREDUCE_BYTES_PER_HIDDEN,
@@ -138,12 +129,7 @@ from costmodel.serving.roofline import (
     prefill_times,
     workpoint,
 )
-from costmodel.serving.validation import (
-    Validation,
-    ValidationRow,
-    validate,
-    validation_frame,
-)
+from costmodel.serving.validation import Validation, ValidationRow, validate, validation_frame
 from costmodel.serving.weights import (
     BYTES_PER_PARAM,
     SINGLE_KV_HEAD_ATTENTION,
@@ -152,6 +138,7 @@ from costmodel.serving.weights import (
     component_precisions,
     model_profile,
 )
+from costmodel.workload.scenario import LAYOUT_CHOICES, PRECISION_PLANS, LayoutChoice, PrecisionPlan
 
 __all__ = [
     "A2A_BYTES_PER_HIDDEN",

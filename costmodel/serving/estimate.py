@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from costmodel.catalog.schema import Gpu
-from costmodel.scenario import LayoutChoice
+from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import EFFICIENCY_BY_CLASS, DeploymentClass, Efficiency, EfficiencyLevel
 from costmodel.serving.memory import MAX_BATCH_PER_GPU, MemoryPlan, _missing, memory_plan
 from costmodel.serving.roofline import (
@@ -23,7 +23,7 @@ from costmodel.serving.roofline import (
     prefill_times,
 )
 from costmodel.serving.weights import ModelProfile
-from costmodel.units import FloatArray
+from costmodel.workload.scenario import LayoutChoice
 
 # ---- one deployment: memory plan + throughput + latency ----------------------------------------------------
 

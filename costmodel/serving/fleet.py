@@ -7,10 +7,10 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from costmodel.catalog.schema import Catalogue, GpuRental
-from costmodel.scenario import RentalMode, SelfHostOption, ServingAssumptions, Workload
+from costmodel.catalog.units import FloatArray
 from costmodel.serving.estimate import ServingEstimate
-from costmodel.tco import resolve_owned
-from costmodel.units import FloatArray
+from costmodel.serving.tco import resolve_owned
+from costmodel.workload.scenario import RentalMode, SelfHostOption, ServingAssumptions, Workload
 
 # ---- sizing and cost over the hourly profile ---------------------------------------------------------------
 
@@ -161,7 +161,7 @@ def resolve_rental(
     """The GPU-hour price of an option: ``(usd_per_gpu_hour, rental id, source, as_of)``.
 
     An explicit ``usd_per_gpu_hour`` wins; then ``rental_id``; then owning (``acquisition`` buy:
-    :func:`costmodel.tco.resolve_owned` with ``assumptions``); then the most recent row of the ``acquisition``
+    :func:`costmodel.serving.tco.resolve_owned` with ``assumptions``); then the most recent row of the ``acquisition``
     basis (on_demand, reserved, spot); else (``rent``) the most recent on-demand row for the GPU (the most
     recent of any basis if there is no on-demand row; the cheaper of rows read on the same day).
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from costmodel.catalog.schema import Gpu
-from costmodel.scenario import LayoutChoice, PrecisionPlan
 from costmodel.serving.weights import ModelProfile
+from costmodel.workload.scenario import LayoutChoice, PrecisionPlan
 
 AttentionLayout = Literal["dp", "tp"]
 #: HBM kept free for activations, CUDA graphs, the runtime and fragmentation (an assumption: serving engines

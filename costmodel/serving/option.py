@@ -10,17 +10,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from costmodel.catalog.feasibility import context_reason
+from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.schema import Catalogue
-from costmodel.feasibility import context_reason
-from costmodel.memo import by_row_identity
-from costmodel.scenario import LayoutChoice, PromptBucket, SelfHostOption, ServingAssumptions, Workload
+from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import EFFICIENCY_LEVELS, EfficiencyLevel
 from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
 from costmodel.serving.fleet import FleetCost, cheaper_fleet, fleet_cost_of_need, resolve_rental
 from costmodel.serving.memory import MemoryPlan, memory_plan
 from costmodel.serving.roofline import Workpoint, workpoint, workpoints
-from costmodel.traffic import hourly_requests_utc
-from costmodel.units import FloatArray
+from costmodel.workload.scenario import (
+    LayoutChoice,
+    PromptBucket,
+    SelfHostOption,
+    ServingAssumptions,
+    Workload,
+)
+from costmodel.workload.traffic import hourly_requests_utc
 
 #: Cache-hit fractions of the cache-hit curves (the break-even over the cached share reads them).
 CACHE_HIT_GRID: FloatArray = np.linspace(0.0, 1.0, 201)
@@ -34,7 +40,7 @@ class PerRequestTable:
 
     Index 0 is the workload's own cache-hit fraction, 1.. the cache-hit grid (empty grid: index 0 only).
     :func:`~costmodel.serving.fleet.fleet_cost` of these at any volume is what :func:`evaluate_option` would
-    cost for that layout (the Monte Carlo of :mod:`costmodel.uncertainty` reads them).
+    cost for that layout (the Monte Carlo of :mod:`costmodel.evaluate.uncertainty` reads them).
 
     Attributes:
         deployment_gpus: GPUs per deployment of the layout.

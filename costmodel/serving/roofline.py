@@ -17,15 +17,13 @@ from costmodel.attention import (
     kv_read_bytes_per_token,
 )
 from costmodel.attention.common import KvDtype
+from costmodel.attention.compute import expected_distinct_experts
 from costmodel.catalog.schema import Gpu, Model, Precision
-from costmodel.compute import (
-    expected_distinct_experts,
-)
-from costmodel.scenario import PrecisionPlan
+from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import Efficiency
 from costmodel.serving.memory import _missing, kv_shards, weights_bytes_per_gpu
 from costmodel.serving.weights import ModelProfile, model_profile
-from costmodel.units import FloatArray
+from costmodel.workload.scenario import PrecisionPlan
 
 #: Tokens per GPU per prefill forward pass (chunked prefill): weights are re-read once per chunk.
 PREFILL_CHUNK_TOKENS = 8192

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.catalog.schema import Catalogue, Measurement
-from costmodel.scenario import LayoutChoice, PrecisionPlan
+from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import (
     COMM_OVERLAP_BASE,
     DEPLOYMENT_CLASSES,
@@ -45,7 +45,7 @@ from costmodel.serving.efficiency import (
 )
 from costmodel.serving.memory import memory_plan
 from costmodel.serving.roofline import _comm_seconds_per_token, decode_step_times, prefill_times, workpoint
-from costmodel.units import FloatArray
+from costmodel.workload.scenario import LayoutChoice, PrecisionPlan
 
 CLASSES = DEPLOYMENT_CLASSES
 #: Factor names in the order of the fitted vector (per class: prefill MFU, decode MFU, MBU).

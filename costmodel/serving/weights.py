@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from costmodel.catalog.schema import Model, Precision
-from costmodel.compute import (
+from costmodel.attention.compute import (
     component_params,
     linear_flops_per_token,
     param_counts,
     routed_expert_params,
 )
-from costmodel.memo import by_row_identity
-from costmodel.scenario import PRECISION_PLANS, PrecisionPlan
+from costmodel.catalog.memo import by_row_identity
+from costmodel.catalog.schema import Model, Precision
+from costmodel.workload.scenario import PRECISION_PLANS, PrecisionPlan
 
 Component = Literal["routed_experts", "shared_experts", "dense", "embeddings"]
 
@@ -66,7 +66,7 @@ def component_precisions(model: Model, plan: PrecisionPlan = "native") -> dict[C
 
 @dataclass(frozen=True)
 class ModelProfile:
-    """What serving needs from a model under a precision plan (counts from :mod:`costmodel.compute`).
+    """What serving needs from a model under a precision plan (counts from :mod:`costmodel.attention.compute`).
 
     Attributes:
         model_id: the model.

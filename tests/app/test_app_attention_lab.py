@@ -9,8 +9,8 @@ import pytest
 from apphelpers import run_page
 
 from costmodel.attention import kv_cache_bytes
+from costmodel.attention.compute import flops_per_token
 from costmodel.catalog import load_catalogue
-from costmodel.compute import flops_per_token
 
 ONE_M = 2**20
 

@@ -12,12 +12,13 @@ import pytest
 from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
-from costmodel import present
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import Scenario, scenario_to_query
-from costmodel.verdict import verdict, warnings
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.views import present
+from costmodel.views.links.query import scenario_to_query
+from costmodel.views.verdict import verdict, warnings
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import Scenario
 
 MONTHLY = "Monthly (USD)"
 
@@ -213,7 +214,7 @@ def test_an_edit_makes_the_preset_custom_with_a_generated_description() -> None:
     assert at.query_params["n"] in ("custom (from chat)", ["custom (from chat)"])
     assert at.query_params["desc"] in (s.description, [s.description])
     from app_pages.calc_results import _slug
-    from costmodel import export
+    from costmodel.views.export import comparison as export
 
     assert _slug(s) == "custom--from-chat"  # the file names of every download
 
@@ -296,7 +297,7 @@ def test_state_survives_a_page_switch() -> None:
 
 
 def test_json_scenario_upload_restores_it_and_bad_upload_is_an_error() -> None:
-    from costmodel.scenario import scenario_to_json
+    from costmodel.workload.scenario import scenario_to_json
 
     want = preset("doc-analysis-1m", dt.date(2026, 11, 1))
     at = run_page("calculator")
@@ -442,7 +443,7 @@ def test_out_of_range_numbers_are_refused_by_name_and_the_last_results_kept(
 
 def test_number_inputs_take_their_range_and_help_from_the_model_fields() -> None:
     """One source for bounds: each input's help is the pydantic field's description and states the field's
-    accepted range (a changed bound in costmodel.scenario moves the help with it). The widgets carry no bounds
+    accepted range (a changed bound in costmodel.workload.scenario moves the help with it). The widgets carry no bounds
     of their own: the model refuses out-of-range values with a message (next test)."""
     from app_pages import calc_state as cs
 
@@ -459,7 +460,7 @@ def test_number_inputs_take_their_range_and_help_from_the_model_fields() -> None
     for c in cs.COUNT_INPUTS:
         assert at.text_input(key=cs.WORKLOAD_KEYS[c.field]).proto.help == cs.count_help(c)
     assert cs.field_bounds(Scenario.model_fields["workload"].annotation, "prompt_tokens") == (1, 2**24)  # type: ignore[arg-type]
-    from costmodel.scenario import ServingAssumptions
+    from costmodel.workload.scenario import ServingAssumptions
 
     assert cs.field_bounds(ServingAssumptions, "ttft_ms_target") == (0, 1e7)  # Optional[Annotated[...]]
 
@@ -469,7 +470,8 @@ def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch
     on the same scenario) evaluates nothing and builds no chart, verdict or table again: they are kept with the
     cached evaluation. Before, the chart was rebuilt and its spec re-validated on every rerun."""
     from app_pages import calc_results
-    from costmodel import charts, compare
+    from costmodel.evaluate import evaluation as compare
+    from costmodel.views.charts import cost as charts
 
     calls: list[str] = []
     for module, name in (

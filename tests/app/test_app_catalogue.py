@@ -12,7 +12,7 @@ from apphelpers import REPO, run_page, shown
 from streamlit.testing.v1 import AppTest
 
 from costmodel.catalog import load_catalogue, stale_rows
-from costmodel.compare import STALE_AFTER_DAYS
+from costmodel.evaluate.evaluation import STALE_AFTER_DAYS
 
 TABLES = ("cat_models_table", "cat_gpus_table", "cat_rentals_table", "cat_prices_table")  # in page order
 

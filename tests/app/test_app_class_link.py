@@ -10,14 +10,15 @@ import pandas as pd
 from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
-from costmodel import present
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.distributions import with_lognormal_prompts
-from costmodel.mix import with_classes
-from costmodel.presets import preset
-from costmodel.scenario import PromptBucket, RequestClass, Scenario, scenario_to_query
-from costmodel.scenario.model import MAX_CLASSES
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.views import present
+from costmodel.views.links.query import scenario_to_query
+from costmodel.workload.distributions import with_lognormal_prompts
+from costmodel.workload.mix import with_classes
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import PromptBucket, RequestClass, Scenario
+from costmodel.workload.scenario.model import MAX_CLASSES
 
 
 def _scenario(at: AppTest) -> Scenario:

@@ -14,10 +14,10 @@ from streamlit.testing.v1 import AppTest
 
 from app_pages import calc_state as cs
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.mix import class_rows, with_classes
-from costmodel.presets import preset
-from costmodel.scenario import RequestClass, Scenario, scenario_from_text, scenario_to_json
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.workload.mix import class_rows, with_classes
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import RequestClass, Scenario, scenario_from_text, scenario_to_json
 
 DAY = dt.date(2026, 11, 28)
 GOOD = [

@@ -1,5 +1,5 @@
 """Calculator: prompt lengths as a log-normal (median and 95th percentile) next to the prompt field: the scenario
-carries the histogram costmodel.distributions builds, its chart and mean are shown, bad values are one error naming
+carries the histogram costmodel.workload.distributions builds, its chart and mean are shown, bad values are one error naming
 the field with the last results kept, and an imported usage log's histogram still works."""
 
 from __future__ import annotations
@@ -12,12 +12,13 @@ from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
 from app_pages import calc_state as cs
-from costmodel import present
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.distributions import with_lognormal_prompts
-from costmodel.presets import preset
-from costmodel.scenario import Scenario, scenario_to_query
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.views import present
+from costmodel.views.links.query import scenario_to_query
+from costmodel.workload.distributions import with_lognormal_prompts
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import Scenario
 
 LOGS = Path(__file__).resolve().parents[1] / "data" / "usage_logs"
 
@@ -59,7 +60,7 @@ def test_lognormal_builds_the_histogram_shows_it_and_its_mean() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     w = _scenario(at).workload
     want = with_lognormal_prompts(before.workload, 3 * 1024, 20_000)
-    assert w == want  # the histogram and the mean of costmodel.distributions, every other field unchanged
+    assert w == want  # the histogram and the mean of costmodel.workload.distributions, every other field unchanged
     assert len(w.prompt_histogram) > 3
     # the prompt field shows the mean the figures use, and cannot be typed into meanwhile
     pt = at.text_input(key="calc_pt")
@@ -235,7 +236,7 @@ def test_the_lognormal_choice_survives_a_page_switch() -> None:
 
 
 def test_an_uploaded_scenario_with_a_lognormal_histogram_opens_as_that_lognormal() -> None:
-    from costmodel.scenario import scenario_to_json
+    from costmodel.workload.scenario import scenario_to_json
 
     base = preset("chat", dt.date(2026, 11, 1))
     want = base.model_copy(update={"workload": with_lognormal_prompts(base.workload, 3000, 20_000)})

@@ -10,11 +10,11 @@ from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.presets import preset_names
-from costmodel.scenario import Scenario, ServingAssumptions
-from costmodel.tco import TCO_DEFAULTS_NOTE
-from costmodel.uncertainty import break_even_sentence, monte_carlo
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.evaluate.uncertainty import break_even_sentence, monte_carlo
+from costmodel.serving.tco import TCO_DEFAULTS_NOTE
+from costmodel.workload.presets import preset_names
+from costmodel.workload.scenario import Scenario, ServingAssumptions
 
 MONTHLY = "Monthly (USD)"
 

@@ -11,7 +11,7 @@ from apphelpers import run_page, shown
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import MAX_UPLOAD_BYTES
-from costmodel.usage_log import import_log
+from costmodel.workload.usage_log import import_log
 
 LOGS = Path(__file__).resolve().parents[1] / "data" / "usage_logs"
 

@@ -19,8 +19,9 @@ import yaml
 from apphelpers import REPO, new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
-from costmodel.presets import preset
-from costmodel.scenario import SelfHostOption, scenario_to_json, scenario_to_query
+from costmodel.views.links.query import scenario_to_query
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import SelfHostOption, scenario_to_json
 
 IMAGE = "![p](http://127.0.0.1:9/track.png)"
 PAYLOAD = f"{IMAGE} <img src=x> :material/home: www.example.org"

@@ -1,6 +1,6 @@
 """Twenty concurrent users of the calculator: AppTest sessions in threads, each with its own scenario.
 
-Every session must see the table of its own scenario, as :func:`costmodel.compare.compare_table` computes it
+Every session must see the table of its own scenario, as :func:`costmodel.evaluate.evaluation.compare_table` computes it
 directly: no cross-talk through ``st.cache_data`` (shared by all sessions of a server) or session state. The
 sessions' driver is benchmarks/concurrent_sessions.py; the p50 / p95 rerun times under that load are printed
 here (``-s`` shows them) and measured against the 300 ms target by benchmarks/bench_scaling.py (recorded in
@@ -23,10 +23,10 @@ from benchmarks.concurrent_sessions import (
     session_plan,
     shown_costs,
 )
-from costmodel import present
 from costmodel.catalog import load_catalogue
-from costmodel.compare import compare_table
-from costmodel.presets import preset
+from costmodel.evaluate.evaluation import compare_table
+from costmodel.views import present
+from costmodel.workload.presets import preset
 
 pytestmark = pytest.mark.slow  # twenty AppTest sessions: ~25 s on 2 cores
 

@@ -17,12 +17,13 @@ from conftest import Server, start_server
 from e2ehelpers import by_key, shots_dir, wait_for_app
 from playwright.sync_api import Browser, Page, expect
 
-from costmodel import present
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.presets import preset
-from costmodel.scenario import Scenario, scenario_to_query
-from costmodel.verdict import verdict
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.views import present
+from costmodel.views.links.query import scenario_to_query
+from costmodel.views.verdict import verdict
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import Scenario
 
 pytestmark = pytest.mark.e2e
 TTI_TARGET_S = 5.0
@@ -270,7 +271,7 @@ def test_editing_a_self_hosting_cell_reprices_that_row(
     """Type a GPU price into the self-hosting editor (a canvas grid: click, arrow keys, type, Enter)."""
     from urllib.parse import parse_qsl, urlparse
 
-    from costmodel.scenario import scenario_from_query
+    from costmodel.views.links.query import scenario_from_query
 
     page.goto(app_server.url)
     _wait_results(page)

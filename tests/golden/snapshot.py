@@ -28,11 +28,12 @@ from typing import Any
 
 import pandas as pd
 
-from costmodel import cli, export
 from costmodel.catalog import Catalogue, load_catalogue
-from costmodel.compare import evaluate
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import ApiOption, Scenario, SelfHostOption
+from costmodel.cli import main as cli
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.views.export import comparison as export
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import ApiOption, Scenario, SelfHostOption
 
 PATH = Path(__file__).with_name("snapshot.json")
 AS_OF = dt.date(2026, 11, 1)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from costmodel.cli import main
+from costmodel.cli.main import main
 from tests.unit.model_factory import GQA_YAML
 
 

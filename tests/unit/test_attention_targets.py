@@ -20,9 +20,9 @@ from costmodel.attention import (
     layer_mechanisms,
     layer_schedule,
 )
+from costmodel.attention.compute import flops_per_token
 from costmodel.catalog import Catalogue, parse_models_text
-from costmodel.compute import flops_per_token
-from costmodel.units import BYTES_PER_GIB, parse_token_count
+from costmodel.catalog.units import BYTES_PER_GIB, parse_token_count
 from tests.unit.model_factory import GQA_YAML
 
 ONE_M = parse_token_count("1M")

@@ -8,11 +8,11 @@ import math
 import pandas as pd
 import pytest
 
-from costmodel.breakeven import BreakEven
 from costmodel.catalog import Catalogue
-from costmodel.compare import evaluate
-from costmodel.pricing import api_bill
-from costmodel.scenario import ApiOption, Scenario, SelfHostOption, Workload
+from costmodel.evaluate.breakeven import BreakEven
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.pricing.bill import api_bill
+from costmodel.workload.scenario import ApiOption, Scenario, SelfHostOption, Workload
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -123,7 +123,7 @@ def test_infeasible_self_host_gives_none(catalogue: Catalogue) -> None:
 def test_frame_holds_what_each_pair_gives() -> None:
     """The break-even frame has one row per (self-hosting, API) pair, in that order, with the pair's figures."""
     from costmodel.catalog import load_catalogue
-    from costmodel.presets import preset
+    from costmodel.workload.presets import preset
 
     cat = load_catalogue()
     s = preset("chat", dt.date(2026, 11, 28))
@@ -139,7 +139,7 @@ def test_frame_holds_what_each_pair_gives() -> None:
 def test_break_even_agrees_with_the_table_when_the_layout_switches(catalogue: Catalogue, name: str) -> None:
     """Review finding: V4-Pro on H200 is TP8 at some volumes and DP16 at others; the break-even once used the
     layout of the scenario's own volume and came out 2x off. At the reported volume, both sides must agree."""
-    from costmodel.presets import preset
+    from costmodel.workload.presets import preset
 
     sh = SelfHostOption(model="deepseek-v4-pro", gpu="h200")
     api = ApiOption(provider="anthropic", model="claude-opus-4.6")
@@ -154,7 +154,7 @@ def test_break_even_agrees_with_the_table_when_the_layout_switches(catalogue: Ca
 
 def _with_ops(name: str) -> Scenario:
     """A preset with every self-hosting option also autoscaled and disaggregated, and a fixed monthly cost."""
-    from costmodel.presets import preset
+    from costmodel.workload.presets import preset
 
     s = preset(name, AS_OF)
     extra = tuple(
@@ -172,8 +172,8 @@ def test_slope_floor_skips_hops_without_changing_any_break_even(
     """The volume search stops at once for a pair whose self-hosting bill, even without whole-GPU rounding, rises
     faster than the API's (breakeven._slope_floor); with the floor switched off (slope 0: every pair hops to the
     end of the range) every pair of every preset must give the same break-even and the same reason."""
-    import costmodel.breakeven as be_module
-    from costmodel.presets import preset
+    import costmodel.evaluate.breakeven as be_module
+    from costmodel.workload.presets import preset
 
     s = _with_ops(name) if ops else preset(name, AS_OF)
     fast = evaluate(s, catalogue).break_evens

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from costmodel.catalog import Catalogue, CatalogueError, load_catalogue, parse_models_text, stale_rows
-from costmodel.cli import main
+from costmodel.cli.main import main
 from tests.conftest import DATA
 
 IDS_MODELS = {

@@ -10,11 +10,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from costmodel import attention_charts, charts, report, traffic_charts
 from costmodel.catalog import Catalogue, load_catalogue
-from costmodel.compare import compare_table, evaluate
-from costmodel.presets import preset
-from costmodel.scenario import Scenario
+from costmodel.evaluate.evaluation import compare_table, evaluate
+from costmodel.views import architecture as report
+from costmodel.views.charts import attention as attention_charts
+from costmodel.views.charts import cost as charts
+from costmodel.views.charts import traffic as traffic_charts
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import Scenario
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -238,7 +241,7 @@ def test_chart_files_are_png_and_svg(which: str) -> None:
 def test_curves_pass_through_the_table_for_layout_switching_options(name: str) -> None:
     """V4-Pro on H200 can be attention TP8 or DP16 (the cheaper wins at each volume): the curve at the
     scenario's volume must be the table's figure, whichever layout that is."""
-    from costmodel.scenario import SelfHostOption
+    from costmodel.workload.scenario import SelfHostOption
 
     cat = load_catalogue()
     s = preset(name, AS_OF)

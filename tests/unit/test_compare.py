@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from costmodel.catalog import Catalogue
-from costmodel.compare import API_COLUMNS, COLUMNS, api_sweep_grid, compare_table, evaluate, sweep
-from costmodel.presets import preset, preset_names
-from costmodel.pricing import PricingError, api_bill
-from costmodel.scenario import ApiOption, Scenario, Workload
+from costmodel.evaluate.evaluation import API_COLUMNS, COLUMNS, api_sweep_grid, compare_table, evaluate, sweep
+from costmodel.pricing.bill import PricingError, api_bill
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import ApiOption, Scenario, Workload
 
 AS_OF = dt.date(2026, 11, 28)
 CONTRACT = [

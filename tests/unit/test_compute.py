@@ -8,8 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from costmodel.attention import attention_flops_per_token
-from costmodel.catalog import Catalogue, parse_models_text
-from costmodel.compute import (
+from costmodel.attention.compute import (
     component_params,
     expected_distinct_experts,
     flops_per_token,
@@ -18,6 +17,7 @@ from costmodel.compute import (
     prefill_flops,
     routed_expert_params,
 )
+from costmodel.catalog import Catalogue, parse_models_text
 from tests.unit.model_factory import GQA_YAML
 
 # Published total / active parameters, billions (the catalogue rows carry them with their sources:

@@ -9,14 +9,14 @@ import datetime as dt
 import numpy as np
 import pytest
 
+from costmodel.attention.compute import prefill_flops
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.compute import prefill_flops
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import PromptBucket, SelfHostOption, ServingAssumptions, Workload
+from costmodel.evaluate.evaluation import evaluate
 from costmodel.serving import evaluate_option, fleet_cost
 from costmodel.serving.efficiency import EFFICIENCY_BY_CLASS
-from costmodel.traffic import hourly_requests_utc
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import PromptBucket, SelfHostOption, ServingAssumptions, Workload
+from costmodel.workload.traffic import hourly_requests_utc
 
 DAY = dt.date(2026, 11, 28)
 
@@ -94,7 +94,7 @@ def test_two_buckets_cost_more_prefill_than_their_mean_by_the_attention_flops(ca
 
 
 def test_the_per_request_table_costs_the_option_as_evaluate_does(cat) -> None:  # type: ignore[no-untyped-def]
-    # the Monte Carlo (costmodel.uncertainty) re-costs the option from these tables: they must hold the weighted
+    # the Monte Carlo (costmodel.evaluate.uncertainty) re-costs the option from these tables: they must hold the weighted
     # GPU-seconds, so fleet_cost of them at the workload's hourly requests is the evaluation's cost
     a = ServingAssumptions()
     w = _workload(tuple(PromptBucket(share=0.5, prompt_tokens=p) for p in PROMPTS))
@@ -148,8 +148,8 @@ def test_vectorised_work_points_equal_one_at_a_time(cat, model_id: str) -> None:
 
 
 def test_coarsen_keeps_the_mean_and_the_shares() -> None:
-    from costmodel.distributions import lognormal_prompt_histogram
     from costmodel.serving.option import coarsen
+    from costmodel.workload.distributions import lognormal_prompt_histogram
 
     hist = lognormal_prompt_histogram(2_000, 30_000)
     assert len(hist) > 4
@@ -165,10 +165,10 @@ def test_coarsen_keeps_the_mean_and_the_shares() -> None:
 def test_a_large_mix_is_costed_in_bounded_time_and_says_so(cat) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    from costmodel.distributions import with_lognormal_prompts
-    from costmodel.mix import with_classes
-    from costmodel.scenario import RequestClass
     from costmodel.serving.option import MAX_COSTED_BUCKETS
+    from costmodel.workload.distributions import with_lognormal_prompts
+    from costmodel.workload.mix import with_classes
+    from costmodel.workload.scenario import RequestClass
 
     s = preset("chat", DAY)
     w = with_lognormal_prompts(s.workload, 1_000, 6_000)
@@ -195,8 +195,8 @@ def test_the_monte_carlo_at_zero_width_gives_a_histograms_figures(cat, name: str
     # so the tables hold the bucket-weighted GPU-seconds (not the mean prompt's)
     import math
 
-    from costmodel.distributions import with_lognormal_prompts
-    from costmodel.uncertainty import UncertaintyRanges, monte_carlo
+    from costmodel.evaluate.uncertainty import UncertaintyRanges, monte_carlo
+    from costmodel.workload.distributions import with_lognormal_prompts
 
     s = preset(name, DAY)
     s = s.model_copy(update={"workload": with_lognormal_prompts(s.workload, p50, p95)})

@@ -1,4 +1,4 @@
-"""Log-normal prompt histograms (costmodel.distributions) against the log-normal's closed forms, and billed per
+"""Log-normal prompt histograms (costmodel.workload.distributions) against the log-normal's closed forms, and billed per
 bucket at MiniMax M3's 512K tier as the closed-form partial expectations say."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import math
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.distributions import lognormal_prompt_histogram, with_lognormal_prompts
-from costmodel.pricing import api_bill
-from costmodel.scenario import ApiOption, Workload
+from costmodel.pricing.bill import api_bill
+from costmodel.workload.distributions import lognormal_prompt_histogram, with_lognormal_prompts
+from costmodel.workload.scenario import ApiOption, Workload
 
 Z95 = 1.6448536269514722
-#: The histogram covers the log-normal up to its 99.99th percentile (costmodel.distributions).
+#: The histogram covers the log-normal up to its 99.99th percentile (costmodel.workload.distributions).
 Z_KEPT = 3.719016485455709
 
 
@@ -78,8 +78,8 @@ def test_a_far_tail_of_one_request_in_a_million_does_not_make_an_ordinary_shape_
     whose window is unknown. The histogram now stops at the log-normal's 99.99th percentile."""
     import datetime as dt
 
-    from costmodel.compare import evaluate
-    from costmodel.presets import preset
+    from costmodel.evaluate.evaluation import evaluate
+    from costmodel.workload.presets import preset
 
     mu, sigma = math.log(3000), (math.log(20_000) - math.log(3000)) / Z95
     hist = lognormal_prompt_histogram(3000, 20_000)

@@ -11,9 +11,9 @@ import math
 import openpyxl
 import pytest
 
+from costmodel.attention.compute import flops_per_token
 from costmodel.catalog import load_catalogue
-from costmodel.cli import main
-from costmodel.compute import flops_per_token
+from costmodel.cli.main import main
 from costmodel.economics import (
     DEEPSEEK_FLEET,
     DEEPSEEK_MIX,
@@ -26,7 +26,7 @@ from costmodel.economics import (
     price_points,
     token_cost,
 )
-from costmodel.economics_export import SHEETS, TABLES, TITLES, to_json, to_markdown, xlsx_bytes
+from costmodel.views.export.economics import SHEETS, TABLES, TITLES, to_json, to_markdown, xlsx_bytes
 
 CAT = load_catalogue()
 

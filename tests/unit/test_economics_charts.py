@@ -9,7 +9,7 @@ import altair as alt
 
 from costmodel.catalog import load_catalogue
 from costmodel.economics import DEEPSEEK_FLEET, DEEPSEEK_MIX, economics
-from costmodel.economics_charts import hardware_chart, history_chart, story_chart, sweep_chart
+from costmodel.views.charts.economics import hardware_chart, history_chart, story_chart, sweep_chart
 
 EC = economics("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, load_catalogue())
 

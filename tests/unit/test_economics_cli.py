@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from costmodel.cli import main
+from costmodel.cli.main import main
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -8,10 +8,11 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from costmodel import compare, pricing
 from costmodel.catalog import Catalogue
-from costmodel.presets import preset, preset_names
+from costmodel.evaluate import evaluation as compare
+from costmodel.pricing import bill as pricing
 from costmodel.serving import EFFICIENCY_LEVELS, option
+from costmodel.workload.presets import preset, preset_names
 
 AS_OF = dt.date(2026, 11, 20)
 

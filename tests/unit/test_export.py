@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from costmodel.catalog import Catalogue
-from costmodel.cli import main
-from costmodel.compare import compare_table
-from costmodel.export import (
+from costmodel.cli.main import main
+from costmodel.evaluate.evaluation import compare_table
+from costmodel.views.export.comparison import (
     assumptions_table,
     escape_cell,
     scenario_table,
@@ -25,8 +25,8 @@ from costmodel.export import (
     write_export,
     write_xlsx,
 )
-from costmodel.presets import preset
-from costmodel.scenario import Scenario, scenario_from_text, scenario_to_json
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import Scenario, scenario_from_text, scenario_to_json
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -100,7 +100,7 @@ def _workbook(path: Path) -> object:
 def test_xlsx_for_people_formats_ranks_and_explains(
     tmp_path: Path, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
 ) -> None:
-    from costmodel.compare import evaluate
+    from costmodel.evaluate.evaluation import evaluate
 
     ev = evaluate(scenario, catalogue)
     path = tmp_path / "out.xlsx"
@@ -147,7 +147,7 @@ def test_xlsx_for_people_formats_ranks_and_explains(
 def test_xlsx_with_self_host_rows_has_break_even_and_hardware_rows(
     tmp_path: Path, catalogue: Catalogue
 ) -> None:
-    from costmodel.compare import evaluate
+    from costmodel.evaluate.evaluation import evaluate
 
     full = preset("doc-analysis-1m", AS_OF)
     ev = evaluate(full, catalogue)
@@ -188,13 +188,13 @@ def test_json_export(scenario: Scenario, table: pd.DataFrame, catalogue: Catalog
 def test_markdown_export_reads_like_the_page(
     scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
 ) -> None:
-    from costmodel.compare import evaluate
-    from costmodel.verdict import verdict
+    from costmodel.evaluate.evaluation import evaluate
+    from costmodel.views.verdict import verdict
 
     ev = evaluate(scenario, catalogue)
     md = to_markdown(scenario, ev.table, catalogue, ev.break_even)
     assert md.startswith("# Cost comparison: doc-analysis-1m")
-    from costmodel.present import md_literal
+    from costmodel.views.present import md_literal
 
     text = verdict(scenario, ev.table, ev.break_even).text
     assert f"**{md_literal(text)}**" in md  # its dollar signs escaped ($…$ is maths in GitHub's Markdown)
@@ -412,9 +412,9 @@ def test_cli_readable_csv_and_its_misuse(capsys: pytest.CaptureFixture[str]) -> 
 
 def test_markdown_report_escapes_user_text(catalogue: Catalogue) -> None:
     """A scenario name or description cannot inject headings, links, HTML or table rows into the report."""
-    from costmodel import export
-    from costmodel.compare import compare_table
-    from costmodel.presets import preset
+    from costmodel.evaluate.evaluation import compare_table
+    from costmodel.views.export import comparison as export
+    from costmodel.workload.presets import preset
 
     s = preset("chat", dt.date(2026, 11, 28)).model_copy(
         update={"name": "x\n# injected [link](http://evil) <script>", "description": "| a | b |\n## also"}
@@ -430,9 +430,9 @@ def test_exports_name_the_api_options_left_out_before_their_first_price(catalogu
     (the page and the CLI say so) but the Markdown, JSON and XLSX exports did not mention it."""
     import openpyxl
 
-    from costmodel import export
-    from costmodel.compare import evaluate
-    from costmodel.presets import preset
+    from costmodel.evaluate.evaluation import evaluate
+    from costmodel.views.export import comparison as export
+    from costmodel.workload.presets import preset
 
     s = preset("chat", dt.date(2026, 3, 1))  # before DeepSeek V4's and Kimi K2.6's first prices
     ev = evaluate(s, catalogue)

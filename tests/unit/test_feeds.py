@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.cli import main
-from costmodel.feeds import (
+from costmodel.cli.main import main
+from costmodel.pricing.feeds import (
     MAX_FEED_BYTES,
     REVIEW_COLUMNS,
     FeedError,

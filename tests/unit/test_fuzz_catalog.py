@@ -98,7 +98,7 @@ def test_gqa_model_file_with_any_integers_is_refused_or_prints_true_sizes(
     non-negative numbers (no int64 wrap-around, no RuntimeWarning) that pandas keeps as numbers."""
     import warnings
 
-    from costmodel.report import attention_table
+    from costmodel.views.architecture import attention_table
 
     row = copy.deepcopy(next(r for r in _ORIGINAL["models.yaml"]["models"] if r["id"] == "deepseek-v3"))
     row.update(id="fuzzed", attention="gqa", context_window_tokens=window)

@@ -1,6 +1,6 @@
 """Fuzzing the ``costmodel`` command: random and hostile argv for every subcommand.
 
-Whatever the arguments, :func:`costmodel.cli.main` returns 0, or returns 2 after printing exactly one line on
+Whatever the arguments, :func:`costmodel.cli.main.main` returns 0, or returns 2 after printing exactly one line on
 stderr: it never raises (not even ``SystemExit``), never prints a traceback and never hangs. A few real
 ``python -m costmodel`` runs in a subprocess with a timeout check the same from the outside.
 """
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from costmodel.cli import main
+from costmodel.cli.main import main
 
 pytestmark = pytest.mark.slow  # hypothesis over argv, and real subprocesses (`make test-fast` skips it)
 
@@ -350,7 +350,7 @@ def test_real_process_ok_run() -> None:
     )
 )
 def test_token_counts_parse_or_fail_in_one_line(text: str) -> None:
-    from costmodel.units import parse_token_count
+    from costmodel.catalog.units import parse_token_count
 
     try:
         n = parse_token_count(text)

@@ -25,26 +25,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from costmodel import export
 from costmodel.attention import attention_flops_per_token, kv_cache_bytes
 from costmodel.catalog import CatalogueError, load_catalogue, parse_models_text
 from costmodel.catalog.loader import MAX_TEXT_BYTES
-from costmodel.compare import API_COLUMNS, COLUMNS, compare_table
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import (
+from costmodel.evaluate.evaluation import API_COLUMNS, COLUMNS, compare_table
+from costmodel.views.export import comparison as export
+from costmodel.views.links.query import (
     ASSUMPTION_KEYS,
     QUERY_KEYS,
     WORKLOAD_KEYS,
+    scenario_from_query,
+    scenario_to_query,
+)
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import (
     ApiOption,
     Scenario,
     ScenarioError,
     SelfHostOption,
     ServingAssumptions,
     Workload,
-    scenario_from_query,
     scenario_from_text,
     scenario_to_json,
-    scenario_to_query,
 )
 
 pytestmark = pytest.mark.slow  # hypothesis over every input path (`make test-fast` skips it)
@@ -93,7 +95,7 @@ SELF_HOST_MEASURES = [
 #: Self-hosting columns of the efficiency band: finite, or empty with the reason in a ``*reason*`` column.
 BAND = ["monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic", "monthly_cost_usd_floor"]
 NAN_WORDS = ("nan", "inf", "infinity")
-#: URL keys of the top-level scenario fields (the workload and assumption keys are in costmodel.scenario).
+#: URL keys of the top-level scenario fields (the workload and assumption keys are in costmodel.workload.scenario).
 _TOP_KEYS = {
     "n": "name",
     "desc": "description",
@@ -542,7 +544,7 @@ def test_ten_megabyte_file_is_refused_for_its_size() -> None:
 
 @pytest.mark.parametrize("fmt", ["json", "yaml"])
 def test_presets_round_trip_through_files(fmt: str) -> None:
-    from costmodel.scenario import scenario_to_yaml
+    from costmodel.workload.scenario import scenario_to_yaml
 
     for name in preset_names():
         s = preset(name, AS_OF)
@@ -645,7 +647,7 @@ def test_band_level_that_misses_the_latency_target_says_why() -> None:
 def test_stale_and_unconfirmed_rows_are_flagged_where_used() -> None:
     """The rows a result uses carry their staleness and unverified fields into the table and the exports."""
     from costmodel.catalog import stale_rows
-    from costmodel.compare import STALE_AFTER_DAYS
+    from costmodel.evaluate.evaluation import STALE_AFTER_DAYS
 
     t = compare_table(DEFAULT, CAT)
     stale = {rid for _, rid, _, _ in stale_rows(CAT, DEFAULT.as_of, STALE_AFTER_DAYS)}

@@ -1,4 +1,4 @@
-"""Growth projection (costmodel.growth): API bills grow exactly with the traffic, month 0 is today's table, and
+"""Growth projection (costmodel.evaluate.growth): API bills grow exactly with the traffic, month 0 is today's table, and
 the month in which the cheapest option changes is found (Claude Opus API vs self-hosting V4-Flash)."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.growth import GrowthError, cheapest_changes, growth_projection
-from costmodel.presets import preset
-from costmodel.scenario import ApiOption, SelfHostOption
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.evaluate.growth import GrowthError, cheapest_changes, growth_projection
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import ApiOption, SelfHostOption
 
 DAY = dt.date(2026, 11, 28)
 
@@ -79,9 +79,9 @@ def test_bad_growth_is_one_line(small_chat, cat, rate: float, months: int, messa
 def test_growth_chart_and_cli(doubling, capsys: pytest.CaptureFixture[str], tmp_path) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from costmodel import traffic_charts
-    from costmodel.cli import main
-    from costmodel.scenario import scenario_to_json
+    from costmodel.cli.main import main
+    from costmodel.views.charts import traffic as traffic_charts
+    from costmodel.workload.scenario import scenario_to_json
 
     spec = traffic_charts.growth_chart(doubling).to_dict()
     assert spec["layer"][0]["encoding"]["y"]["title"] == "monthly cost (USD, log scale)"

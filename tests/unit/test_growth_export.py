@@ -1,6 +1,6 @@
 """Growth as part of the scenario: saved in files and links only when it is not 0, refused in one line when out of
 range; exports with growth carry the 12-month projection and the months the cheapest option changes (compared with
-costmodel.growth directly); without growth every export is byte-identical to before."""
+costmodel.evaluate.growth directly); without growth every export is byte-identical to before."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from costmodel import export
 from costmodel.catalog import Catalogue, load_catalogue
-from costmodel.cli import main
-from costmodel.compare import evaluate
-from costmodel.growth import GrowthError, cheapest_changes, growth_projection
-from costmodel.growth_export import (
+from costmodel.cli.main import main
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.evaluate.growth import GrowthError, cheapest_changes, growth_projection
+from costmodel.views.export import comparison as export
+from costmodel.views.export.growth import (
     MONTHS,
     GrowthProblem,
     add_growth_to_text,
@@ -28,16 +28,15 @@ from costmodel.growth_export import (
     growth_sheets,
     growth_table,
 )
-from costmodel.presets import preset
-from costmodel.scenario import (
+from costmodel.views.links.query import scenario_from_query, scenario_to_query
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import (
     ApiOption,
     Scenario,
     ScenarioError,
     SelfHostOption,
-    scenario_from_query,
     scenario_from_text,
     scenario_to_json,
-    scenario_to_query,
     scenario_to_yaml,
 )
 

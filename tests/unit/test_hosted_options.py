@@ -8,14 +8,15 @@ import json
 
 import pytest
 
-from costmodel import charts, export
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.presets import preset
-from costmodel.price_rows import WEEKDAY_RULE, peak_rule_note, price_rows_frame
-from costmodel.request_price import price_request
-from costmodel.scenario import ApiOption
-from costmodel.tables import GROUP_API, GROUP_HOSTED, GROUP_SELF_HOST, option_group
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.evaluate.table import GROUP_API, GROUP_HOSTED, GROUP_SELF_HOST, option_group
+from costmodel.pricing.request_price import price_request
+from costmodel.views.charts import cost as charts
+from costmodel.views.export import comparison as export
+from costmodel.views.price_rows import WEEKDAY_RULE, peak_rule_note, price_rows_frame
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import ApiOption
 
 CAT = load_catalogue()
 DAY = dt.date(2026, 11, 29)

@@ -36,20 +36,18 @@ from costmodel.catalog import (
     stale_rows,
 )
 from costmodel.catalog.schema import MAX_CATALOGUE_INT, ContextTier, PeakWindow
-from costmodel.cli import main
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import (
+from costmodel.catalog.units import parse_token_list
+from costmodel.cli.main import main
+from costmodel.views.links.query import scenario_from_query, scenario_from_query_string, scenario_to_query
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import (
     MAX_QUERY_PARAMS,
     Scenario,
     ScenarioError,
     scenario_from_bytes,
-    scenario_from_query,
-    scenario_from_query_string,
     scenario_from_text,
     scenario_to_json,
-    scenario_to_query,
 )
-from costmodel.units import parse_token_list
 
 DEFAULT = preset(preset_names()[0], dt.date(2026, 11, 28))
 RAW = {
@@ -453,7 +451,7 @@ def test_a_subnormal_measured_rate_is_refused(field: str) -> None:
     """Found by the fuzz suite (test_any_scenario_field_set_to_junk): 2.2e-311 tokens/s made TTFT infinite."""
     from pydantic import ValidationError
 
-    from costmodel.scenario import SelfHostOption
+    from costmodel.workload.scenario import SelfHostOption
 
     with pytest.raises(ValidationError, match=r"greater than or equal to 0\.001"):
         SelfHostOption(model="deepseek-v4-flash", gpu="h200", **{field: 2.225073858507e-311})

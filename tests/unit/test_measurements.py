@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from costmodel.catalog import METRIC_PHASE, Catalogue, CatalogueError, Measurement, load_catalogue
-from costmodel.cli import main
+from costmodel.cli.main import main
 from tests.conftest import DATA
 
 FILE = "measurements.yaml"

@@ -1,4 +1,4 @@
-"""The caches of pure functions of catalogue rows (costmodel.memo) and of the serving estimates
+"""The caches of pure functions of catalogue rows (costmodel.catalog.memo) and of the serving estimates
 (costmodel.serving.option._layout_estimates): a cached answer is the answer computed afresh."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 from costmodel.catalog import Catalogue
-from costmodel.compare import evaluate
-from costmodel.memo import by_row_identity
-from costmodel.presets import preset, preset_names
+from costmodel.catalog.memo import by_row_identity
+from costmodel.evaluate.evaluation import evaluate
 from costmodel.serving.option import _layout_estimates
+from costmodel.workload.presets import preset, preset_names
 
 AS_OF = dt.date(2026, 11, 20)
 

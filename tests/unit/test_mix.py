@@ -1,4 +1,4 @@
-"""Request mixes (costmodel.mix): a mix of two classes bills to the sum of the two single-class bills, each class
+"""Request mixes (costmodel.workload.mix): a mix of two classes bills to the sum of the two single-class bills, each class
 at its own context tier and peak-hour share."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.mix import RequestClass, RequestMix, mix_api_bill
-from costmodel.presets import preset
-from costmodel.pricing import api_bill
-from costmodel.scenario import ApiOption, PromptBucket, Workload
+from costmodel.pricing.bill import api_bill
+from costmodel.pricing.mix_bill import mix_api_bill
+from costmodel.workload.mix import RequestClass, RequestMix
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import ApiOption, PromptBucket, Workload
 
 DAY = dt.date(2026, 11, 28)
 

@@ -1,5 +1,5 @@
-"""Numbers for people (costmodel.present), counts typed by people (units.parse_count), feasibility, ranking and
-the verdict (costmodel.verdict): good input and bad input alike."""
+"""Numbers for people (costmodel.views.present), counts typed by people (units.parse_count), feasibility, ranking and
+the verdict (costmodel.views.verdict): good input and bad input alike."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from costmodel import present
 from costmodel.catalog import Catalogue
-from costmodel.compare import evaluate
-from costmodel.feasibility import context_reason, unchecked_limits
-from costmodel.presets import preset, preset_names
-from costmodel.units import parse_count
-from costmodel.verdict import verdict, warnings
+from costmodel.catalog.feasibility import context_reason, unchecked_limits
+from costmodel.catalog.units import parse_count
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.views import present
+from costmodel.views.verdict import verdict, warnings
+from costmodel.workload.presets import preset, preset_names
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -203,7 +203,7 @@ def test_md_literal_shows_the_same_characters_and_nothing_markdown_reads(text: s
     codes carry a word joiner (U+2060), and undoing exactly that gives the text back."""
     import re
 
-    from costmodel.present import md_literal
+    from costmodel.views.present import md_literal
 
     out = md_literal(text)
     assert re.sub(r"\\(.)", r"\1", out.replace("\u2060", "")) == text
@@ -215,7 +215,7 @@ def test_md_literal_shows_the_same_characters_and_nothing_markdown_reads(text: s
 
 def test_md_literal_leaves_numbers_and_prose_copyable() -> None:
     """Figures and sentences of the verdict carry no invisible characters, so a copied '$24.9k' pastes as typed."""
-    from costmodel.present import md_literal
+    from costmodel.views.present import md_literal
 
     assert md_literal("costs $24.9k/month: 61% less") == "costs \\$24.9k/month: 61% less"
     assert md_literal("line one\n\nline two") == "line one line two"
@@ -232,7 +232,7 @@ def test_md_literal_on_any_text_leaves_nothing_markdown_reads(text: str) -> None
     no special character without its backslash, no line-start marker, no bare link or short-code start."""
     import re
 
-    from costmodel.present import md_literal
+    from costmodel.views.present import md_literal
 
     out = md_literal(text)
     assert re.sub(r"\\(.)", r"\1", out.replace("\u2060", "")) == " ".join(text.replace("\u2060", "").split())

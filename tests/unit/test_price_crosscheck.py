@@ -1,9 +1,9 @@
 """Cross-check of the catalogue's DeepSeek prices against two maintained feeds (the extracts in tests/data/feeds/),
 on a fixed grid of dates and every UTC hour.
 
-Our side: :func:`costmodel.request_price.price_request` on data/prices.yaml (first-party ``deepseek`` rows, the
+Our side: :func:`costmodel.pricing.request_price.price_request` on data/prices.yaml (first-party ``deepseek`` rows, the
 promotion when one runs: what a user paid). The feeds' side: each entry priced under the feed's own rules
-(:meth:`costmodel.feeds.FeedEntry.rates_at`). Rates compared: cache-hit, cache-miss and output USD per 1M tokens.
+(:meth:`costmodel.pricing.feeds.FeedEntry.rates_at`). Rates compared: cache-hit, cache-miss and output USD per 1M tokens.
 
 Every disagreement must be covered by one of the :data:`EXCEPTIONS` below, each explained in docs/prices.md under
 its id; an exception that no longer matches anything fails too, so the list stays exact. A new disagreement (a
@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.feeds import Feed, read_feed
-from costmodel.pricing import PricingError
-from costmodel.request_price import price_request
+from costmodel.pricing.bill import PricingError
+from costmodel.pricing.feeds import Feed, read_feed
+from costmodel.pricing.request_price import price_request
 
 ROOT = Path(__file__).resolve().parents[2]
 FEEDS = ROOT / "tests" / "data" / "feeds"

@@ -11,17 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from costmodel.catalog import Catalogue
-from costmodel.presets import preset
-from costmodel.pricing import PricingError, api_bill, bill_arrays, bill_point, resolve_price
-from costmodel.scenario import (
-    ApiOption,
-    Scenario,
-    Workload,
-    scenario_from_query,
-    scenario_from_text,
-    scenario_to_json,
-    scenario_to_query,
-)
+from costmodel.pricing.bill import PricingError, api_bill, bill_arrays, bill_point, resolve_price
+from costmodel.views.links.query import scenario_from_query, scenario_to_query
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import ApiOption, Scenario, Workload, scenario_from_text, scenario_to_json
 
 UTC = dt.UTC
 PRO = ApiOption(provider="deepseek", model="deepseek-v4-pro")

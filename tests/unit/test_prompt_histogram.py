@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.presets import preset, preset_names
-from costmodel.pricing import api_bill
-from costmodel.scenario import (
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.pricing.bill import api_bill
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import (
     ApiOption,
     PromptBucket,
     ScenarioError,
@@ -23,7 +23,7 @@ from costmodel.scenario import (
     scenario_to_json,
     scenario_to_yaml,
 )
-from costmodel.usage_log import import_log
+from costmodel.workload.usage_log import import_log
 
 DAY = dt.date(2026, 11, 28)
 MINIMAX = ApiOption(provider="minimax", model="minimax-m3")
@@ -129,9 +129,9 @@ def test_log_import_carries_its_prompt_histogram() -> None:
 
 
 def test_self_hosting_memory_holds_the_p99_request_and_the_window_the_longest(cat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from costmodel.scenario import SelfHostOption, ServingAssumptions
     from costmodel.serving import evaluate_option
     from costmodel.serving import option as option_module
+    from costmodel.workload.scenario import SelfHostOption, ServingAssumptions
 
     flash = SelfHostOption(model="deepseek-v4-flash", gpu="h200")
     seen: list[float] = []
@@ -168,8 +168,8 @@ def test_the_monte_carlo_bills_the_histogram_as_the_table_does(cat) -> None:  # 
     """Found in review after merging issues 14 and 15: the draws billed the mean prompt (3,186 USD) while the table
     billed each bucket at its tier (4,995 USD, the hand computation above). With zero-width ranges every quantile
     must be the table's figure."""
-    from costmodel.scenario import Scenario
-    from costmodel.uncertainty import UncertaintyRanges, monte_carlo
+    from costmodel.evaluate.uncertainty import UncertaintyRanges, monte_carlo
+    from costmodel.workload.scenario import Scenario
 
     hist = (PromptBucket(share=0.75, prompt_tokens=200_000), PromptBucket(share=0.25, prompt_tokens=800_000))
     s = Scenario(workload=_workload(hist, 350_000), api_options=(MINIMAX,), as_of=DAY)
@@ -180,7 +180,7 @@ def test_the_monte_carlo_bills_the_histogram_as_the_table_does(cat) -> None:  # 
 def test_a_log_averaging_fewer_requests_than_a_scenario_accepts_is_one_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """Found in review: two requests six years apart (0.0009 a day) crashed the Calculator's upload (the scenario
     refused the rate outside the upload's error handling); now the import says what is wrong."""
-    from costmodel.usage_log import UsageLogError
+    from costmodel.workload.usage_log import UsageLogError
 
     f = tmp_path / "sparse.csv"
     f.write_text(

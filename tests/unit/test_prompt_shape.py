@@ -1,4 +1,4 @@
-"""costmodel.prompt_shape: the log-normal's bounds, the histogram's chart frame, and the URL text of a prompt
+"""costmodel.workload.prompt_shape: the log-normal's bounds, the histogram's chart frame, and the URL text of a prompt
 histogram (compact for a log-normal, exact for any histogram, bounded in length)."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from costmodel import traffic_charts
-from costmodel.distributions import lognormal_prompt_histogram, with_lognormal_prompts
-from costmodel.presets import preset
-from costmodel.prompt_shape import (
+from costmodel.views.charts import traffic as traffic_charts
+from costmodel.workload.distributions import lognormal_prompt_histogram, with_lognormal_prompts
+from costmodel.workload.presets import preset
+from costmodel.workload.prompt_shape import (
     MAX_HISTOGRAM_TEXT_CHARS,
     histogram_frame,
     histogram_text,
@@ -24,8 +24,8 @@ from costmodel.prompt_shape import (
     made_lognormal,
     workload_from_histogram_text,
 )
-from costmodel.scenario import MAX_TOKENS_PER_REQUEST, PromptBucket, Workload
-from costmodel.scenario.model import MAX_PROMPT_BUCKETS, MAX_QUERY_VALUE_CHARS
+from costmodel.workload.scenario import MAX_TOKENS_PER_REQUEST, PromptBucket, Workload
+from costmodel.workload.scenario.model import MAX_PROMPT_BUCKETS, MAX_QUERY_VALUE_CHARS
 
 W = preset("chat", dt.date(2026, 11, 1)).workload
 
@@ -117,7 +117,7 @@ def test_lognormal_parameters_are_found_exactly_or_not_at_all() -> None:
 
 
 def test_a_usage_log_histogram_is_not_taken_for_a_lognormal() -> None:
-    from costmodel.usage_log import import_log
+    from costmodel.workload.usage_log import import_log
 
     log = import_log(Path(__file__).resolve().parents[1] / "data" / "usage_logs" / "generic.csv")
     w = log.workload()

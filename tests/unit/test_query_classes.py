@@ -1,4 +1,4 @@
-"""Share links carry the request classes (URL key ``cl``, :mod:`costmodel.class_link`): a scenario with classes
+"""Share links carry the request classes (URL key ``cl``, :mod:`costmodel.views.links.classes`): a scenario with classes
 comes back equal; a bad ``cl`` is named in one line and the rest of the link is restored; a mix too long for a
 URL value is left out (the link then carries the mean workload, and :func:`classes_link_problem` says why); links
 without classes are byte-identical to those written before the key existed."""
@@ -10,19 +10,13 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from costmodel.class_link import classes_link_problem, classes_text, classes_text_problem
-from costmodel.distributions import with_lognormal_prompts
-from costmodel.mix import with_classes
-from costmodel.presets import preset
-from costmodel.scenario import (
-    PromptBucket,
-    RequestClass,
-    Scenario,
-    scenario_from_query,
-    scenario_from_query_string,
-    scenario_to_query,
-)
-from costmodel.scenario.model import MAX_CLASSES, MAX_QUERY_VALUE_CHARS
+from costmodel.views.links.classes import classes_link_problem, classes_text, classes_text_problem
+from costmodel.views.links.query import scenario_from_query, scenario_from_query_string, scenario_to_query
+from costmodel.workload.distributions import with_lognormal_prompts
+from costmodel.workload.mix import with_classes
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import PromptBucket, RequestClass, Scenario
+from costmodel.workload.scenario.model import MAX_CLASSES, MAX_QUERY_VALUE_CHARS
 
 AS_OF = dt.date(2026, 10, 1)
 DEFAULT = preset("chat", dt.date(2020, 1, 1))

@@ -11,16 +11,10 @@ from urllib.parse import parse_qs, urlencode
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from costmodel.distributions import with_lognormal_prompts
-from costmodel.presets import preset
-from costmodel.scenario import (
-    PromptBucket,
-    Scenario,
-    Workload,
-    scenario_from_query,
-    scenario_from_query_string,
-    scenario_to_query,
-)
+from costmodel.views.links.query import scenario_from_query, scenario_from_query_string, scenario_to_query
+from costmodel.workload.distributions import with_lognormal_prompts
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import PromptBucket, Scenario, Workload
 
 AS_OF = dt.date(2026, 10, 1)
 DEFAULT = preset("chat", dt.date(2020, 1, 1))
@@ -63,7 +57,7 @@ def test_a_lognormal_travels_as_its_parameters_and_comes_back_equal() -> None:
     assert q["ph"] == "ln:40000:300000" and q["pt"] == str(s.workload.prompt_tokens)
     back, ignored = _through_url(q)
     assert ignored == [] and back == s
-    # without the parameters (e.g. a scenario file): found from the histogram (costmodel.prompt_shape)
+    # without the parameters (e.g. a scenario file): found from the histogram (costmodel.workload.prompt_shape)
     assert scenario_to_query(s)["ph"] == "ln:40000:300000"
     # a log-normal too narrow to tell (two buckets): every bucket, still exact
     narrow = _with(rag, with_lognormal_prompts(rag.workload, 60_000, 66_000))

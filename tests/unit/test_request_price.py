@@ -8,9 +8,9 @@ import json
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.cli import main
-from costmodel.pricing import NoPriceYetError, PricingError
-from costmodel.request_price import parse_instant, price_request
+from costmodel.cli.main import main
+from costmodel.pricing.bill import NoPriceYetError, PricingError
+from costmodel.pricing.request_price import parse_instant, price_request
 
 CAT = load_catalogue()
 UTC = dt.UTC

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from costmodel.mix import classes_from_rows
-from costmodel.scenario import ScenarioError, Workload
+from costmodel.workload.mix import classes_from_rows
+from costmodel.workload.scenario import ScenarioError, Workload
 
 TOTAL = Workload(requests_per_day=1000, prompt_tokens=1000, output_tokens=100, timezone="Europe/Paris")
 ROW = {"name": "chat", "share_pct": 100.0, "prompt_tokens": 1000, "output_tokens": 100, "cache_hit_fraction": 0.0,
@@ -31,9 +31,9 @@ def test_a_usage_log_imported_over_a_mix_replaces_the_mix() -> None:
     import datetime as dt
     from pathlib import Path
 
-    from costmodel.presets import preset
-    from costmodel.scenario import Scenario
-    from costmodel.usage_log import import_log_bytes, scenario_from_import
+    from costmodel.workload.presets import preset
+    from costmodel.workload.scenario import Scenario
+    from costmodel.workload.usage_log import import_log_bytes, scenario_from_import
 
     path = Path(__file__).resolve().parents[1] / "data" / "usage_logs" / "generic.csv"
     log = import_log_bytes(path.read_bytes(), path.name, "auto", timezone="UTC")

@@ -11,21 +11,20 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import (
+from costmodel.views.links.query import scenario_from_query, scenario_to_query
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import (
     ApiOption,
     Scenario,
     ScenarioError,
     SelfHostOption,
     ServingAssumptions,
     Workload,
-    scenario_from_query,
     scenario_from_text,
     scenario_to_json,
-    scenario_to_query,
     scenario_to_yaml,
 )
-from costmodel.traffic import hourly_requests_utc
+from costmodel.workload.traffic import hourly_requests_utc
 
 AS_OF = dt.date(2026, 11, 28)
 
@@ -331,7 +330,7 @@ def test_every_option_field_travels_in_the_url_and_the_app_editor() -> None:
     and by the calculator's editor. Both hand-kept lists must cover every field of the models."""
     import importlib
 
-    from costmodel.scenario import query as sc
+    from costmodel.views.links import query as sc
 
     assert set(sc._SELF_HOST_FIELDS) == set(SelfHostOption.model_fields)
     assert set(sc._API_FIELDS) == set(ApiOption.model_fields)

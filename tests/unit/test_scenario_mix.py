@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.compare import evaluate
-from costmodel.mix import with_classes
-from costmodel.presets import preset
-from costmodel.scenario import (
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.workload.mix import with_classes
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import (
     RequestClass,
     ScenarioError,
     SelfHostOption,
@@ -217,7 +217,7 @@ def test_compare_cli_reads_classes_and_every_export_carries_the_breakdown(tmp_pa
 
 
 def test_exports_of_a_scenario_without_classes_are_unchanged(cat) -> None:  # type: ignore[no-untyped-def]
-    from costmodel.export import to_csv, to_text
+    from costmodel.views.export.comparison import to_csv, to_text
 
     s = preset("chat", DAY)
     ev = evaluate(s, cat)
@@ -228,7 +228,7 @@ def test_exports_of_a_scenario_without_classes_are_unchanged(cat) -> None:  # ty
 
 
 def test_class_rows_round_trip_keeps_shares_and_loaded_profiles_exactly() -> None:
-    from costmodel.mix import AS_LOADED, class_rows, classes_from_rows
+    from costmodel.workload.mix import AS_LOADED, class_rows, classes_from_rows
 
     s = preset("support-mix", DAY)
     odd = s.classes[0].workload.model_copy(update={"hourly_profile_weekday": (1.0,) * 23 + (9.0,)})
@@ -245,7 +245,7 @@ def test_class_rows_round_trip_keeps_shares_and_loaded_profiles_exactly() -> Non
 
 
 def test_the_class_chart_stacks_each_options_classes_to_its_cost(cat) -> None:  # type: ignore[no-untyped-def]
-    from costmodel.mix_charts import class_chart, class_chart_frame
+    from costmodel.views.charts.mix import class_chart, class_chart_frame
 
     ev = evaluate(preset("support-mix", DAY), cat)
     df = class_chart_frame(ev.by_class, ev.table)
@@ -277,13 +277,13 @@ def test_each_class_reports_the_ttft_of_its_p99_prompt_and_a_missed_target(cat) 
 
 
 def test_the_api_sweep_of_a_mix_at_its_own_point_is_the_table(cat) -> None:  # type: ignore[no-untyped-def]
-    from costmodel.compare import sweep
+    from costmodel.evaluate.evaluation import sweep
 
     s = _chat_rag()
     ev = evaluate(s, cat)
     # each class at its own cached share is not one sweep point; at a common fraction the sweep is the sum of the
     # classes' bills at that fraction
-    from costmodel.pricing import api_bill
+    from costmodel.pricing.bill import api_bill
 
     df = sweep(s, cat, [s.workload.requests_per_day], [0.3])
     for _, row in df.iterrows():

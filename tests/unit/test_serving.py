@@ -14,15 +14,10 @@ from hypothesis import strategies as st
 
 from costmodel import serving
 from costmodel.catalog import Catalogue
-from costmodel.cli import main
-from costmodel.compare import evaluate
-from costmodel.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload
-from costmodel.serving import (
-    EFFICIENCY,
-    evaluate_option,
-    memory_plan,
-    workpoint,
-)
+from costmodel.cli.main import main
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.serving import EFFICIENCY, evaluate_option, memory_plan, workpoint
+from costmodel.workload.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload
 
 AS_OF = dt.date(2026, 11, 20)
 
@@ -179,7 +174,7 @@ def test_v4_flash_fits_2_h200_where_the_cookbook_quotes_4(catalogue: Catalogue) 
 
 
 def test_mxfp4_scale_overhead_counted(catalogue: Catalogue) -> None:
-    from costmodel.compute import component_params
+    from costmodel.attention.compute import component_params
 
     model = catalogue.model("deepseek-v4-pro")
     p = serving.model_profile(model)

@@ -9,21 +9,20 @@ import numpy as np
 import pytest
 
 from costmodel.catalog import Catalogue
-from costmodel.compare import evaluate
-from costmodel.scenario import (
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.serving import fleet_cost, resolve_rental
+from costmodel.serving.tco import HOURS_PER_YEAR, owned_usd_per_gpu_hour, resolve_owned
+from costmodel.views.links.query import scenario_from_query, scenario_to_query
+from costmodel.workload.scenario import (
     ApiOption,
     Scenario,
     ScenarioError,
     SelfHostOption,
     ServingAssumptions,
     Workload,
-    scenario_from_query,
     scenario_from_text,
     scenario_to_json,
-    scenario_to_query,
 )
-from costmodel.serving import fleet_cost, resolve_rental
-from costmodel.tco import HOURS_PER_YEAR, owned_usd_per_gpu_hour, resolve_owned
 
 AS_OF = dt.date(2026, 6, 1)
 
@@ -191,7 +190,7 @@ def test_url_round_trip_with_ownership(catalogue: Catalogue) -> None:
 
 
 def test_owned_rows_are_cited_and_labels_stay_distinct(catalogue: Catalogue) -> None:
-    from costmodel.export import assumptions_table
+    from costmodel.views.export.comparison import assumptions_table
 
     opts = (
         SelfHostOption(model="deepseek-v4-flash", gpu="h200"),
@@ -211,7 +210,7 @@ def test_acquisition_bases_are_the_catalogue_rental_bases() -> None:
     import typing
 
     from costmodel.catalog.schema import RentalBasis
-    from costmodel.scenario import ACQUISITIONS, Acquisition
+    from costmodel.workload.scenario import ACQUISITIONS, Acquisition
 
     assert set(typing.get_args(Acquisition)) == set(ACQUISITIONS)
     assert set(ACQUISITIONS) - {"rent", "buy"} == set(typing.get_args(RentalBasis))

@@ -1,4 +1,4 @@
-"""Tornado and Monte Carlo of :mod:`costmodel.uncertainty`: every figure is a deterministic recomputation.
+"""Tornado and Monte Carlo of :mod:`costmodel.evaluate.uncertainty`: every figure is a deterministic recomputation.
 
 The draws are array arithmetic on tables the evaluation holds; these tests hold each draw, each tornado end and
 each break-even to ``evaluate()`` of the scenario that draw describes (:func:`scenario_for_draw`).
@@ -14,18 +14,8 @@ import pytest
 from pydantic import ValidationError
 
 from costmodel.catalog import Catalogue
-from costmodel.compare import evaluate
-from costmodel.presets import preset, preset_names
-from costmodel.scenario import (
-    ApiOption,
-    PromptBucket,
-    RequestClass,
-    Scenario,
-    SelfHostOption,
-    ServingAssumptions,
-    Workload,
-)
-from costmodel.uncertainty import (
+from costmodel.evaluate.evaluation import evaluate
+from costmodel.evaluate.uncertainty import (
     MAX_DRAWS,
     SWANSON_WEIGHTS,
     UncertaintyError,
@@ -36,8 +26,18 @@ from costmodel.uncertainty import (
     uncertainty_columns,
     verdict_of,
 )
-from costmodel.uncertainty.draws import _api_costs, _sample, _self_host_costs
-from costmodel.uncertainty.model import _tri_inv
+from costmodel.evaluate.uncertainty.draws import _api_costs, _sample, _self_host_costs
+from costmodel.evaluate.uncertainty.model import _tri_inv
+from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.scenario import (
+    ApiOption,
+    PromptBucket,
+    RequestClass,
+    Scenario,
+    SelfHostOption,
+    ServingAssumptions,
+    Workload,
+)
 
 AS_OF = dt.date(2026, 6, 1)
 
@@ -87,7 +87,7 @@ def _custom_mix() -> Scenario:
     """Two request classes on one shared fleet: different profiles and time zones, a prompt-length histogram in one
     class, cached shares off the 0.005 grid (one near 1, so the shift is clipped), an autoscaled, a disaggregated
     and a fixed-price option, an overhead and a fixed monthly cost."""
-    from costmodel.mix import with_classes
+    from costmodel.workload.mix import with_classes
 
     day = tuple(float(h) for h in (1, 1, 1, 1, 1, 2, 4, 8, 9, 9, 8, 7, 7, 8, 9, 9, 8, 6, 4, 3, 2, 2, 1, 1))
     night = tuple(9.0 if h < 6 or h >= 22 else 0.5 for h in range(24))
@@ -284,7 +284,7 @@ def test_slope_floor_settles_only_draws_that_never_break_even(
     # The break-even search drops a draw at once when even the cost of the work alone rises faster than the API
     # (draws._cost_slope_floor). Without that floor (slope 0: every draw hops) the same draws must give the
     # same volumes; the draws it settles must be ones the hops found no crossing for, or stopped unsettled on.
-    import costmodel.uncertainty.result as result
+    import costmodel.evaluate.uncertainty.result as result
 
     s = _scenario(name)
     with_floor = monte_carlo(s, catalogue, seed=4)
@@ -385,7 +385,7 @@ def test_an_api_option_dated_before_its_first_price_is_left_out_of_the_draws(cat
 def test_an_api_that_cannot_serve_one_class_of_a_mix_has_no_cost_in_any_draw(catalogue: Catalogue) -> None:
     # Kimi K2.6's window cannot hold the 900,000-token class: evaluate() gives it no cost (the class named), and
     # so does every draw; the other options' draws are still evaluate()'s
-    from costmodel.mix import with_classes
+    from costmodel.workload.mix import with_classes
 
     base = preset("chat", AS_OF).model_copy(
         update={
@@ -420,7 +420,7 @@ def test_an_api_that_cannot_serve_one_class_of_a_mix_has_no_cost_in_any_draw(cat
 def test_the_slope_floor_is_under_the_cost_at_every_volume(catalogue: Catalogue, name: str) -> None:
     # draws._cost_slope_floor: cost(x) >= slope·x − slack for every draw and volume multiple x (a mix: the
     # classes' summed hourly work, each class its own profile); a floor above the cost could skip a real crossing
-    from costmodel.uncertainty.draws import _cost_slope_floor, _option_cost, _slots
+    from costmodel.evaluate.uncertainty.draws import _cost_slope_floor, _option_cost, _slots
 
     res = monte_carlo(_scenario(name), catalogue, draws=10, seed=0)
     m = res.model

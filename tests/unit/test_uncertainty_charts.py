@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from costmodel.catalog import Catalogue
-from costmodel.presets import preset
-from costmodel.uncertainty import monte_carlo
-from costmodel.uncertainty_charts import (
+from costmodel.evaluate.uncertainty import monte_carlo
+from costmodel.views.charts.uncertainty import (
     cost_range_chart,
     cost_range_frame,
     tornado_chart,
     tornado_chart_frame,
 )
+from costmodel.workload.presets import preset
 
 
 def test_charts_hold_the_results_figures(catalogue: Catalogue) -> None:

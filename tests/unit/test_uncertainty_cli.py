@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from costmodel.cli import main
-from costmodel.uncertainty import MAX_DRAWS, UNCERTAINTY_COLUMNS
+from costmodel.cli.main import main
+from costmodel.evaluate.uncertainty import MAX_DRAWS, UNCERTAINTY_COLUMNS
 
 ARGS = ["compare", "--preset", "chat", "--as-of", "2026-06-01"]
 
@@ -59,8 +59,8 @@ def test_a_mix_gets_the_columns_sentence_and_tornado(tmp_path: object, capsys: p
     from pathlib import Path
 
     from costmodel.catalog import load_catalogue
-    from costmodel.presets import preset
-    from costmodel.uncertainty import monte_carlo
+    from costmodel.evaluate.uncertainty import monte_carlo
+    from costmodel.workload.presets import preset
 
     mix = ["compare", "--preset", "support-mix", "--as-of", "2026-06-01", "--uncertainty", "--draws", "1000"]
     assert main([*mix, "--format", "csv"]) == 0
@@ -99,9 +99,9 @@ def test_bad_flags_are_one_line(capsys: pytest.CaptureFixture[str], extra: list[
 def test_with_uncertainty_refuses_another_table(catalogue: object) -> None:
     import datetime as dt
 
-    from costmodel.compare import evaluate
-    from costmodel.presets import preset
-    from costmodel.uncertainty import monte_carlo, with_uncertainty
+    from costmodel.evaluate.evaluation import evaluate
+    from costmodel.evaluate.uncertainty import monte_carlo, with_uncertainty
+    from costmodel.workload.presets import preset
 
     cat = catalogue
     a = preset("chat", dt.date(2026, 6, 1))

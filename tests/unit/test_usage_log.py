@@ -1,4 +1,4 @@
-"""Usage-log import (costmodel.usage_log): each sample export in tests/data/usage_logs imports with the counts
+"""Usage-log import (costmodel.workload.usage_log): each sample export in tests/data/usage_logs imports with the counts
 computed by hand from its rows (shown in the comments), bad rows are counted by reason, bad files fail in one
 line, and the CLI writes a valid scenario."""
 
@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from costmodel.cli import main
-from costmodel.scenario import scenario_from_text
-from costmodel.usage_log import UsageLogError, import_log, import_log_bytes
+from costmodel.cli.main import main
+from costmodel.workload.scenario import scenario_from_text
+from costmodel.workload.usage_log import UsageLogError, import_log, import_log_bytes
 
 LOGS = Path(__file__).resolve().parents[1] / "data" / "usage_logs"
 

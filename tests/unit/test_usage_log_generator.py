@@ -19,7 +19,7 @@ from benchmarks.usage_log_gen import (
     generate,
     lognormal_share,
 )
-from costmodel.usage_log import import_log
+from costmodel.workload.usage_log import import_log
 
 N = 56_000  # 2,000 rows a day for 28 days
 

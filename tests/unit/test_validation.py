@@ -12,7 +12,7 @@ import math
 import pytest
 
 from costmodel.catalog import Catalogue
-from costmodel.cli import main
+from costmodel.cli.main import main
 from costmodel.serving import FITTED, Validation, validate, validation_frame
 from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW
 

@@ -1,0 +1,1 @@
+"""The `costmodel` command: main and one module per command group."""

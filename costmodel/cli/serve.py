@@ -1,0 +1,191 @@
+"""The ``costmodel serve`` and ``validate`` subcommands: one self-hosting layout, and the model against published serving measurements."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from costmodel import serving
+from costmodel.catalog import load_catalogue
+from costmodel.catalog.feasibility import context_reason
+from costmodel.catalog.units import parse_token_count
+from costmodel.cli.common import CliError, Parser, Subparsers, emit
+from costmodel.serving import validate, validation_frame
+from costmodel.workload.scenario import (
+    LAYOUT_CHOICES,
+    MAX_GPUS_PER_REPLICA,
+    MAX_TPOT_MS,
+    PRECISION_PLANS,
+    LayoutChoice,
+)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+
+    # the scenario's bounds (SelfHostOption.gpus, ServingAssumptions.tpot_ms_target): one rule for both
+    if args.gpus is not None and not 0 < args.gpus <= MAX_GPUS_PER_REPLICA:
+        raise CliError(f"--gpus must be between 1 and {MAX_GPUS_PER_REPLICA:,}, got {args.gpus:,}")
+    if not 0 < args.tpot_ms <= MAX_TPOT_MS:  # nan and inf fail this too
+        raise CliError(f"--tpot-ms must be > 0 and at most {MAX_TPOT_MS:,.0f} ms, got {args.tpot_ms}")
+    if args.concurrency is not None and args.concurrency <= 0:
+        raise CliError(f"--concurrency must be > 0, got {args.concurrency}")
+    if (args.isl is None) != (args.osl is None):
+        raise CliError("give --isl and --osl together (a request shape), or neither")
+    cat = load_catalogue(args.data)
+    model, gpu = cat.model(args.model), cat.gpu(args.gpu)
+    if args.isl is not None:  # a request shape: decode at the mean KV length of its output
+        prompt, output = parse_token_count(args.isl), parse_token_count(args.osl)
+        context = round(prompt + output / 2)
+    else:
+        prompt, context = parse_token_count(args.prompt_tokens), parse_token_count(args.context)
+        output = max(context - prompt, 0) * 2
+    cached = 0 if args.cached_tokens is None else int(args.cached_tokens)
+    if not 0 <= cached <= prompt:
+        raise CliError(f"--cached-tokens must be between 0 and the prompt's {prompt:,} tokens, got {cached:,}")
+    wp = serving.workpoint(
+        model, args.precision, context_tokens=context, prompt_tokens=prompt, cached_tokens=cached,
+        max_tokens=prompt + output if output else None,
+    )  # fmt: skip
+    layout: LayoutChoice = args.layout or ("dp" if args.gpus is not None else "auto")
+    plan = serving.memory_plan(
+        wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
+        gpus=args.gpus, layout=layout,
+    )  # fmt: skip
+    mode = args.mode or serving.default_deployment_class(plan.gpus)
+    est = serving.estimate(
+        wp, gpu, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms, memory=plan, deployment=mode
+    )
+    note = ""
+    if args.concurrency is not None and plan.fits:  # an operating point as benchmarks state it
+        batch = args.concurrency / plan.gpus
+        held = plan.max_seqs_per_gpu / plan.tp_size  # what the KV room holds per GPU
+        if batch > held:
+            note = (
+                f"concurrency {args.concurrency:,} is more than the {round(held * plan.gpus):,} sequences the memory "
+                "holds: the rest queue; rates at the memory's batch"
+            )
+            batch = held
+        est = serving.estimate(
+            wp, gpu, efficiency=args.efficiency, decode_batch_per_gpu=batch, memory=plan, deployment=mode
+        )
+    mem = est.memory
+    # beyond the model's context window (or maximum output) the request cannot be served at all
+    window_reason = context_reason(model, prompt, output)
+    pf = float(est.prefill_gpu_s_per_request[0])
+    d = est.decode_tokens_per_s_per_gpu
+    # end to end for this request shape, all GPUs counted: each request costs its prefill GPU-seconds and
+    # OSL / D of decode (aggregated on the same GPUs, or disaggregated pools sized in that proportion)
+    e2e = output / (pf + output / d) if output and d and d == d and d > 0 else float("nan")
+    record = {
+        "model": model.id,
+        "gpu": gpu.id,
+        "precision": args.precision,
+        "efficiency": args.efficiency,
+        "mode": mode,
+        "gpus": mem.gpus,
+        "nodes": mem.nodes,
+        "attention_layout": mem.attention_layout,
+        "tp_size": mem.tp_size,
+        "weights_bytes": mem.weights_bytes,
+        "weights_bytes_per_gpu": mem.weights_bytes_per_gpu,
+        "kv_room_bytes_per_gpu": mem.kv_room_bytes_per_gpu,
+        "kv_bytes_per_seq": mem.kv_bytes_per_seq,
+        "context_tokens": context,
+        "prompt_tokens": prompt,
+        "cached_tokens": cached,
+        "output_tokens": output,
+        "max_batch": est.max_batch,
+        "prefill_tokens_per_s_per_gpu": float(est.prefill_tokens_per_s_per_gpu[0]),
+        "decode_tokens_per_s_per_gpu": d,
+        "output_tokens_per_s_per_gpu": e2e,
+        "tpot_ms": est.tpot_ms,
+        "ttft_ms": float(est.ttft_ms[0]),
+        "decode_bound": est.decode_bound,
+        "prefill_bound": est.prefill_bound,
+        "fits": mem.fits and not window_reason,
+        "feasible": est.feasible and not window_reason,
+        "reason": "; ".join(r for r in (window_reason, est.reason) if r),
+        "unconfirmed_fields": ", ".join(est.unconfirmed_fields),
+        "notes": note,
+    }
+    emit(pd.DataFrame([record]), args.format)
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+
+    v = validate(load_catalogue(args.data))
+    rows = validation_frame(v)
+    if args.format == "json":
+        payload = {
+            "rows": json.loads(rows.to_json(orient="records")),
+            "summary": v.summary,
+            "factors": v.factors,
+            "band": {"low": v.band[0], "high": v.band[1]},
+        }
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        return 0
+    emit(rows, args.format)
+    if args.format == "md":
+        s = v.summary
+        sys.stdout.write(
+            f"\n{s['rows']} rows ({s['rows_estimated']} estimated); median |error| {s['median_abs_pct_error']:.1f}%, "
+            f"leave-one-out {s['loo_median_abs_pct_error']:.1f}%; {s['share_inside_band']:.0%} inside the band; "
+            f"largest ratio {s['max_ratio']:.2f}x ({s['worst_row']})\n"
+        )
+    return 0
+
+
+def add_validate(sub: Subparsers[Parser]) -> None:
+    p = sub.add_parser(
+        "validate", help="the serving model against every published measurement (data/measurements.yaml)"
+    )
+    p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    p.add_argument("--format", choices=["json", "md", "csv"], default="md")
+    p.set_defaults(func=_cmd_validate)
+
+
+def add_serve(sub: Subparsers[Parser]) -> None:
+    p = sub.add_parser(
+        "serve", help="memory plan, max batch, prefill/decode throughput, TTFT/TPOT of a deployment"
+    )
+    p.add_argument("--model", required=True, help="open-weights model id")
+    p.add_argument("--gpu", required=True, help="GPU id")
+    p.add_argument(
+        "--gpus", type=int, default=None, help="fixed deployment size (default: smallest that fits)"
+    )
+    p.add_argument("--context", default="8K", help="mean KV length during decode, tokens (8K, 128K, 1M)")
+    p.add_argument("--prompt-tokens", default="2K", help="prompt length for prefill, tokens")
+    p.add_argument("--tpot-ms", type=float, default=50.0, help="time-per-output-token target, ms")
+    p.add_argument("--isl", default=None, help="request shape: prompt tokens (with --osl; replaces --context)")
+    p.add_argument("--osl", default=None, help="request shape: output tokens per request")
+    p.add_argument("--cached-tokens", type=int, default=None, help="cached prefix of the prompt, tokens")
+    p.add_argument(
+        "--concurrency", type=int, default=None,
+        help="requests in flight over the deployment (an operating point as benchmarks give it; replaces the "
+        "--tpot-ms search)",
+    )  # fmt: skip
+    p.add_argument(
+        "--mode", choices=["aggregated", "disaggregated"], default=None,
+        help="prefill and decode on the same GPUs (TPOT includes the prefill share) or separate pools; also "
+        "picks that class's fitted efficiency (default: what a team with that many GPUs runs: aggregated on "
+        "one node of 8 or fewer GPUs, disaggregated beyond)",
+    )  # fmt: skip
+    p.add_argument("--precision", choices=PRECISION_PLANS, default="native")
+    p.add_argument("--efficiency", choices=["low", "base", "high", "floor"], default="base")
+    p.add_argument(
+        "--layout",
+        choices=LAYOUT_CHOICES,
+        default=None,
+        help="attention data-parallel (dp), tensor-parallel within a node (tp), or the smallest that fits "
+        "(auto); default: dp with --gpus (experts by EP over the N GPUs, attention data-parallel), else auto",
+    )
+    p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    p.add_argument("--format", choices=["json", "md", "csv"], default="md")
+    p.set_defaults(func=_cmd_serve)
+
+

@@ -1,0 +1,1 @@
+"""evaluate(): a scenario priced against every option, break-even, ranking, growth and uncertainty."""

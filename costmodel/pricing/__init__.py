@@ -1,0 +1,1 @@
+"""API bills from dated price schedules, one request's price, and the price and rental feeds."""

@@ -1,0 +1,1 @@
+"""Altair chart specs, one module per page area."""

@@ -1,0 +1,1 @@
+"""Export writers: CSV, XLSX, Markdown, JSON."""

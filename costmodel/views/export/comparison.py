@@ -1,0 +1,552 @@
+"""Exports of a comparison, for people and for machines.
+
+For people (formatted as the page is; :mod:`costmodel.views.present` defines every column once): the CSV (:func:`to_csv`:
+ranked, readable headers with units, numbers rounded to what they mean, percentages in %), the XLSX
+(:func:`write_xlsx`: number and currency formats, widths, frozen headers, ranked rows, a workload sheet with the
+verdict and the warnings, the assumptions) and the Markdown report (:func:`to_markdown`). For machines: the JSON
+(:func:`to_json`, every column of the table at full precision) and the raw CSV (:func:`to_csv_raw`, the table's
+snake_case columns: what ``costmodel compare --format csv`` prints, the contract of ``docs/CONTRACTS.md``).
+
+The only module besides the catalogue loader that does I/O (:func:`write_export`). Text cells in
+CSV and XLSX are escaped against spreadsheet formula injection: a cell starting with
+``= + - @``, a tab or a carriage return gets a leading apostrophe. Money is USD per month,
+rates USD per 1M tokens, as in the table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule, ServerPrice
+from costmodel.evaluate.table import BREAK_EVEN_COLUMNS
+from costmodel.views import present
+from costmodel.views.present import md_literal
+from costmodel.views.verdict import money_line, verdict, warnings, workload_summary
+from costmodel.workload.scenario import Scenario
+
+__all__ = [
+    "FORMATS",
+    "SUMMARY_COLUMNS",
+    "assumptions_table",
+    "break_even_people",
+    "escape_cell",
+    "escape_frame",
+    "scenario_table",
+    "summary_table",
+    "to_csv",
+    "to_csv_raw",
+    "to_json",
+    "to_markdown",
+    "to_text",
+    "write_export",
+    "write_xlsx",
+]
+
+Format = Literal["csv", "json", "md", "xlsx"]
+FORMATS: tuple[Format, ...] = ("csv", "json", "md", "xlsx")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+SUMMARY_COLUMNS = [
+    "option",
+    "kind",
+    "group",
+    "monthly_cost_usd",
+    "usd_per_mtok_input",
+    "usd_per_mtok_output",
+    "usd_per_mtok_blended",
+    "gpus",
+    "utilization",
+    "price_as_of",
+    "stale_rows",
+    "unconfirmed_fields",
+    "reason",
+    "band_reason",
+]
+
+
+# ---- escaping ----------------------------------------------------------------------------------------------
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table of ``df`` (no index); pipes in cells are escaped."""
+
+    def cell(v: object) -> str:
+        if isinstance(v, float) and not math.isfinite(v):  # no NaN / inf in a table: the row says why
+            return ""
+        text = f"{v:,.6g}" if isinstance(v, float) else "" if v is None or v is pd.NA else str(v)
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    cols = [str(c) for c in df.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def escape_cell(value: object) -> object:
+    """``value`` made safe for a spreadsheet cell: text starting with ``= + - @``, tab or CR gets a ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell (and column name) escaped by :func:`escape_cell`."""
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
+            out[col] = out[col].map(escape_cell)
+    out.columns = [str(escape_cell(str(c))) for c in out.columns]
+    return out
+
+
+# ---- tables of an export -----------------------------------------------------------------------------------
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The headline columns (snake_case, for machines) in rank order, options that are not ranked last."""
+    cols = ["rank", *[c for c in SUMMARY_COLUMNS if c in table.columns]]
+    return present.ranked(table)[cols]
+
+
+def _flatten(value: Any, prefix: str, rows: list[tuple[str, object]]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(v, f"{prefix}.{k}" if prefix else str(k), rows)
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, v in enumerate(value):
+            _flatten(v, f"{prefix}[{i}]", rows)
+    elif isinstance(value, list):
+        rows.append((prefix, ",".join(str(v) for v in value)))
+    else:
+        rows.append((prefix, "" if value is None else value))
+
+
+def scenario_table(scenario: Scenario) -> pd.DataFrame:
+    """The scenario as ``field``/``value`` rows (dotted paths; profiles comma-separated)."""
+    rows: list[tuple[str, object]] = []
+    _flatten(scenario.model_dump(mode="json"), "", rows)
+    return pd.DataFrame({"field": [r[0] for r in rows], "value": [str(r[1]) for r in rows]})
+
+
+def _row_values(row: PriceSchedule | Gpu | GpuRental | ServerPrice) -> str:
+    skip = {"id", "source", "as_of", "confidence", "notes", "null_reasons", "unconfirmed_fields"}
+    parts = []
+    for name, value in row.model_dump(mode="json").items():
+        if name in skip or value in (None, [], ()):
+            continue
+        parts.append(
+            f"{name}={json.dumps(value, separators=(',', ':')) if isinstance(value, list) else value}"
+        )
+    return "; ".join(parts)
+
+
+def assumptions_table(table: pd.DataFrame, catalogue: Catalogue) -> pd.DataFrame:
+    """Every catalogue price and hardware row the table used, with its values, source and date.
+
+    Rows are found by id in ``price_ids`` (price schedules and GPU rentals) and in the ``gpu`` and
+    ``rental_id`` columns when the self-hosting rows have them.
+    """
+    ids: set[str] = set()
+    for cell in table.get("price_ids", pd.Series(dtype=object)).dropna():
+        ids.update(p.strip() for p in str(cell).split(";"))
+    for col in ("gpu", "rental_id"):
+        if col in table.columns:
+            ids.update(str(v) for v in table[col].dropna())
+    used: list[tuple[str, PriceSchedule | Gpu | GpuRental | ServerPrice]] = [
+        *(("prices", p) for p in catalogue.prices if p.id in ids),
+        *(("gpus", g) for g in catalogue.gpus if g.id in ids),
+        *(("rentals", r) for r in catalogue.rentals if r.id in ids),
+        *(("servers", x) for x in catalogue.servers if x.id in ids),  # owned GPUs (costmodel.serving.tco)
+    ]
+    return pd.DataFrame(
+        {
+            "table": [t for t, _ in used],
+            "id": [r.id for _, r in used],
+            "values": [_row_values(r) for _, r in used],
+            "source": [r.source for _, r in used],
+            "as_of": [r.as_of.isoformat() for _, r in used],
+            "confidence": [r.confidence for _, r in used],
+            "unconfirmed_fields": ["; ".join(r.unconfirmed_fields) for _, r in used],
+            "notes": [r.notes.strip() for _, r in used],
+        },
+        columns=["table", "id", "values", "source", "as_of", "confidence", "unconfirmed_fields", "notes"],
+    )
+
+
+# ---- formats -----------------------------------------------------------------------------------------------
+
+
+def class_costs(options: pd.Series, by_class: pd.DataFrame | None) -> dict[str, pd.Series]:
+    """Per request class, its monthly USD for each of ``options`` (aligned with them; empty without classes):
+    ``{class name: Series}`` from :attr:`costmodel.evaluate.evaluation.Evaluation.by_class`."""
+    if by_class is None or by_class.empty:
+        return {}
+    wide = by_class.pivot_table(index="option", columns="class", values="monthly_cost_usd", aggfunc="first", dropna=False)
+    order = list(dict.fromkeys(by_class["class"]))
+    return {str(c): options.map(wide[c]).astype(float).reset_index(drop=True) for c in order if c in wide.columns}
+
+
+def to_csv(table: pd.DataFrame, by_class: pd.DataFrame | None = None) -> str:
+    """The CSV for people: ranked, readable headers with units, every column of the details view (numbers
+    rounded: cents, 4 decimals for USD per 1M tokens; percentages in %; empty where a value does not apply).
+    A scenario with request classes adds one column per class: ``Class <name> (USD/month)``."""
+    df = present.people_frame(table, present.DETAILS, percent_as="percent").reset_index(drop=True)
+    for name, col in class_costs(present.ranked(table)["option"], by_class).items():
+        df[f"Class {name} (USD/month)"] = col.round(2)
+    return escape_frame(df).to_csv(index=False)
+
+
+def to_csv_raw(table: pd.DataFrame, by_class: pd.DataFrame | None = None) -> str:
+    """The CSV for machines: the table's snake_case columns at full precision (text cells escaped); a scenario
+    with request classes adds one column per class, ``class_monthly_cost_usd:<name>``."""
+    df = table.reset_index(drop=True)
+    extra = class_costs(df["option"], by_class) if "option" in df.columns else {}
+    if extra:
+        df = df.assign(**{f"class_monthly_cost_usd:{n}": c for n, c in extra.items()})
+    return escape_frame(df).to_csv(index=False)
+
+
+def _json_value(v: object) -> object:
+    if v is None or v is pd.NA:
+        return None
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, object]]:
+    return [
+        {str(k): _json_value(v) for k, v in zip(df.columns, row, strict=True)}
+        for row in df.itertuples(index=False, name=None)
+    ]
+
+
+def left_out(scenario: Scenario, table: pd.DataFrame) -> list[str]:
+    """The scenario's API options absent from ``table``: dated before their first price, the comparison left them
+    out (``Evaluation.left_out``); the exports say so, as the page and the CLI do."""
+    shown = set(table["option"].astype(str)) if "option" in table.columns else set()
+    return [
+        f"{o.option_id}: no price on record on {scenario.as_of.isoformat()}, left out of the comparison"
+        for o in scenario.api_options
+        if o.option_id not in shown
+    ]
+
+
+def to_json(
+    scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, by_class: pd.DataFrame | None = None
+) -> str:
+    """``{"scenario": ..., "table": [records], "assumptions": [records]}`` (missing values are null), and
+    ``"left_out": [lines]`` when an API option of the scenario was left out (:func:`left_out`), and ``"by_class":
+    [records]`` (option × class × monthly USD) for a scenario with request classes."""
+    doc: dict[str, Any] = {
+        "scenario": scenario.model_dump(mode="json"),
+        "table": _records(table),
+        "assumptions": _records(assumptions_table(table, catalogue)),
+    }
+    if gone := left_out(scenario, table):
+        doc["left_out"] = gone
+    if by_class is not None and not by_class.empty:
+        doc["by_class"] = _records(by_class)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def break_even_people(scenario: Scenario, break_even: pd.DataFrame | None) -> pd.DataFrame:
+    """The break-even pairs with readable headers (volumes in requests/day, whole numbers)."""
+    if break_even is None or break_even.empty:
+        return pd.DataFrame()
+    be = break_even
+    return pd.DataFrame(
+        {
+            "Self-hosting option": be.get("self_host_label", be["self_host"]),
+            "API option": be.get("api_label", be["api"]),
+            "Break-even (requests/day)": pd.to_numeric(be["requests_per_day"]).round(0),
+            "Your volume (requests/day)": scenario.workload.requests_per_day,
+            "Monthly cost there (USD/month)": pd.to_numeric(be["monthly_cost_usd"]).round(2),
+            "Why none": be["volume_note"].map(lambda v: str(v).removeprefix("none: ") if v else ""),
+        }
+    )
+
+
+def by_class_people(by_class: pd.DataFrame) -> pd.DataFrame:
+    """The per-class breakdown with readable headers and units (USD per month, requests per day)."""
+    return pd.DataFrame(
+        {
+            "Option": by_class["option"],
+            "Class": by_class["class"],
+            "Share of requests (%)": (pd.to_numeric(by_class["share_of_requests"]) * 100).round(2),
+            "Requests per day": pd.to_numeric(by_class["requests_per_day"]).round(0),
+            "Monthly cost (USD/month)": pd.to_numeric(by_class["monthly_cost_usd"]).round(2),
+            "Share of the option's cost (%)": (pd.to_numeric(by_class["share_of_cost"]) * 100).round(2),
+            "Cost per request (USD)": pd.to_numeric(by_class["usd_per_request"]).round(6),
+            "TTFT at p99 prompt (ms)": pd.to_numeric(by_class["ttft_ms_p99"]).round(0),
+            "How split": by_class["basis"],
+            "Why empty": by_class["reason"].fillna(""),
+            "Note": by_class["note"].fillna(""),
+        }
+    )
+
+
+def to_markdown(
+    scenario: Scenario,
+    table: pd.DataFrame,
+    catalogue: Catalogue,
+    break_even: pd.DataFrame | None = None,
+    by_class: pd.DataFrame | None = None,
+) -> str:
+    """A Markdown report formatted as the page: the verdict, the warnings, the workload, the options ranked
+    (the compact view), the itemised API bills, the break-even points and the catalogue rows used."""
+    title = md_literal(scenario.name) or "scenario"
+    be = break_even if break_even is not None else pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
+    v = verdict(scenario, table, be)
+    lines = [f"# Cost comparison: {title}", ""]
+    if scenario.description:
+        lines += [md_literal(scenario.description), ""]
+    lines += [f"**{md_literal(v.text)}**", ""]
+    if v.option:
+        lines += [money_line(v), ""]
+    for w in warnings(scenario, table):
+        lines += ["> **Warning.** " + w.replace("\n", "\n> "), ""]
+    for line in left_out(scenario, table):
+        lines += [f"> **Left out.** {md_literal(line)}.", ""]
+    lines += [
+        f"Workload: {workload_summary(scenario)}",
+        "",
+        "## Options, cheapest first",
+        "",
+        markdown_table(present.display_frame(table, present.COMPACT)),
+    ]
+    api = table[table["kind"] == "api"]
+    if not api.empty:
+        cols = ["label", "price_basis_used", "monthly_input_cache_hit_usd", "monthly_input_cache_miss_usd",
+                "monthly_output_usd", "monthly_off_peak_usd", "peak_traffic_fraction", "notes"]  # fmt: skip
+        lines += [
+            "## API bills, itemised (USD per month)",
+            "",
+            markdown_table(present.display_frame(api, cols)),
+        ]
+    sh = table[table["kind"] == "self_host"]
+    if not sh.empty:
+        cols = ["label", "monthly_cost_usd_optimistic", "monthly_cost_usd_pessimistic", "monthly_cost_usd_floor",
+                "deployment_gpus", "ttft_ms", "tpot_ms", "usd_per_gpu_hour", "band_reason"]  # fmt: skip
+        lines += [
+            f"## Self-hosting: efficiency band (monthly cost at {scenario.assumptions.efficiency} efficiency "
+            "in the table above)",
+            "",
+            markdown_table(present.display_frame(sh, cols)),
+        ]
+    if not be.empty:
+        shown = break_even_people(scenario, be)
+        shown["Break-even (requests/day)"] = shown["Break-even (requests/day)"].map(present.count)
+        shown["Your volume (requests/day)"] = shown["Your volume (requests/day)"].map(present.count)
+        shown["Monthly cost there (USD/month)"] = shown["Monthly cost there (USD/month)"].map(present.usd)
+        lines += ["## Break-even volumes (self-hosting against each API)", "", markdown_table(shown)]
+    if by_class is not None and not by_class.empty:
+        shown = by_class_people(by_class)
+        for col, fmt in (("Requests per day", present.count), ("Monthly cost (USD/month)", present.usd)):
+            shown[col] = shown[col].map(fmt)
+        lines += [
+            "## Per request class (USD per month; self-hosting's shared fleet split by GPU-seconds of work)",
+            "",
+            markdown_table(shown),
+        ]
+    lines += [
+        "## Catalogue rows used",
+        "",
+        markdown_table(assumptions_table(table, catalogue).drop(columns="notes")),
+    ]
+    return "\n".join(lines)
+
+
+def to_text(
+    fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, by_class: pd.DataFrame | None = None
+) -> str:
+    """The comparison as text in ``fmt`` (``csv``: the machine CSV, ``json`` or ``md``; ``xlsx`` is binary:
+    :func:`write_xlsx`). ``costmodel compare --readable`` prints :func:`to_csv` instead of the machine CSV.
+
+    Raises:
+        ValueError: unknown or binary format.
+    """
+    if fmt == "csv":
+        return to_csv_raw(table, by_class)
+    if fmt == "json":
+        return to_json(scenario, table, catalogue, by_class)
+    if fmt == "md":
+        return to_markdown(scenario, table, catalogue, by_class=by_class)
+    raise ValueError(
+        f"unknown text format {fmt!r}; use one of {', '.join(f for f in FORMATS if f != 'xlsx')}"
+    )
+
+
+# ---- XLSX --------------------------------------------------------------------------------------------------
+
+#: Excel number format per kind of column (:data:`costmodel.views.present.COLUMN_SPECS`).
+XLSX_FORMATS: dict[str, str] = {
+    "usd": "$#,##0.00",
+    "usd_small": "$#,##0.00####",
+    "rate": "$#,##0.00##",
+    "int": "#,##0",
+    "pct": "0.0%",
+    "ratio": "+0%;-0%;0%",
+    "ms": "#,##0.0",
+    "rate_tok": "#,##0",
+    "gb": "#,##0.0",
+}
+_MAX_WIDTH = 60
+
+
+def _sheet(book: Any, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None) -> None:
+    """One sheet: a bold, wrapped, frozen header row with a filter; numbers with their format; widths fitted."""
+    ws = book.add_worksheet(name)
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#eaeef2"})
+    wrap = book.add_format({"text_wrap": False, "valign": "top"})
+    formats = {k: book.add_format({"num_format": f, "valign": "top"}) for k, f in XLSX_FORMATS.items()}
+    kinds = kinds or {}
+    safe = escape_frame(df)
+    for j, col in enumerate(safe.columns):
+        ws.write_string(0, j, str(col), bold)
+        kind = kinds.get(str(df.columns[j]), "")
+        fmt = formats.get(kind, wrap)
+        width = len(str(col)) * 0.75 + 2
+        for i, v in enumerate(safe.iloc[:, j], start=1):
+            if v is None or v is pd.NA or (isinstance(v, float) and not math.isfinite(v)) or v == "":
+                ws.write_blank(i, j, None, fmt)
+            elif isinstance(v, bool | np.bool_):
+                ws.write_boolean(i, j, bool(v), wrap)
+            elif isinstance(v, int | float) or hasattr(v, "item"):
+                ws.write_number(i, j, float(v), fmt)
+                width = max(width, 12)
+            else:
+                ws.write_string(i, j, str(v), wrap)
+                width = max(width, min(len(str(v)) + 2, _MAX_WIDTH))
+        ws.set_column(j, j, min(max(width, 8), _MAX_WIDTH))
+    ws.set_row(0, 45 if any(len(str(c)) > 24 for c in df.columns) else 20)
+    ws.freeze_panes(1, 1 if name in ("Summary", "Details") else 0)
+    if len(df.columns):
+        ws.autofilter(0, 0, max(len(df), 1), len(df.columns) - 1)
+
+
+def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.DataFrame) -> pd.DataFrame:
+    """The Workload sheet: the verdict, the warnings and every input with its unit."""
+    v = verdict(scenario, table, break_even)
+    w, a = scenario.workload, scenario.assumptions
+    rows: list[tuple[str, object, str]] = [
+        ("Scenario", scenario.name or "scenario", ""),
+        ("Description", scenario.description, ""),
+        ("Verdict", v.text, ""),
+        ("Cheapest option", v.option or "none", ""),
+        ("Its cost per request", v.usd_per_request if v.option else "", "USD"),
+        ("Its cost per year", v.yearly_cost_usd if v.option else "", "USD/year"),
+        *[
+            (f"Warning {i}", text.replace("**", ""), "")
+            for i, text in enumerate(warnings(scenario, table, literal=str), 1)
+        ],
+        *[(f"Left out {i}", line, "") for i, line in enumerate(left_out(scenario, table), 1)],
+        ("Prices as of", scenario.as_of.isoformat(), "date"),
+        ("Requests per day", w.requests_per_day, "requests/day"),
+        ("Requests per month", w.requests_per_month, "requests/month"),
+        ("Prompt tokens per request", w.prompt_tokens, "tokens"),
+        ("Cached share of the prompt", w.cache_hit_fraction, "fraction"),
+        ("Output tokens per request", w.output_tokens, "tokens"),
+        ("Reasoning multiplier", w.reasoning_multiplier, "×"),
+        ("Billed output tokens per request", w.billed_output_tokens, "tokens"),
+        ("Weekend day weight", w.weekend_day_weight, "× a weekday"),
+        ("Time zone of the traffic profile", w.timezone, ""),
+        ("Days per month", w.days_per_month, "days"),
+        *(
+            [("Traffic growth a month (Growth sheet)", scenario.monthly_growth_fraction, "fraction")]
+            if scenario.monthly_growth_fraction
+            else []
+        ),
+        ("Efficiency level (self-hosting)", a.efficiency, ""),
+        ("TPOT target", a.tpot_ms_target, "ms"),
+        ("TTFT target", "" if a.ttft_ms_target is None else a.ttft_ms_target, "ms"),
+        ("Overhead on GPU rental", a.overhead_pct, "%"),
+        ("Speculative decoding (MTP)", "on" if a.speculative_decoding else "off", ""),
+        ("MTP acceptance", a.mtp_acceptance, "fraction"),
+        ("KV cache precision", a.kv_dtype, ""),
+    ]
+    return pd.DataFrame(rows, columns=["Item", "Value", "Unit"])
+
+
+def write_xlsx(
+    path: Path | str | Any,
+    scenario: Scenario,
+    table: pd.DataFrame,
+    catalogue: Catalogue,
+    break_even: pd.DataFrame | None = None,
+    by_class: pd.DataFrame | None = None,
+    extra_sheets: Sequence[tuple[str, pd.DataFrame, dict[str, str]]] = (),
+) -> None:
+    """Write the workbook for people (and one sheet for machines) to a path or a binary buffer.
+
+    Sheets: Summary (the compact view, ranked), Workload (verdict, warnings, inputs with units), Details (every
+    column people may want, ranked), Break-even (when there are pairs), ``extra_sheets`` (name, frame, column
+    kinds of :data:`XLSX_FORMATS`: e.g. :func:`costmodel.views.export.growth.growth_sheets`), Assumptions (catalogue
+    rows used), Data (the table's snake_case columns at full precision) and Scenario (field/value, to rebuild
+    the scenario).
+    """
+    import xlsxwriter
+
+    be = break_even if break_even is not None else pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
+    target = str(path) if isinstance(path, Path) else path
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "nan_inf_to_errors": True,
+               "in_memory": not isinstance(target, str)}  # fmt: skip
+    book = xlsxwriter.Workbook(target, options)
+    compact = ["rank", *present.COMPACT]
+    _sheet(book, "Summary", present.people_frame(table, compact), present.column_kinds(compact))
+    _sheet(book, "Workload", _workload_sheet(scenario, table, be))
+    _sheet(
+        book, "Details", present.people_frame(table, present.DETAILS), present.column_kinds(present.DETAILS)
+    )
+    if not be.empty:
+        kinds = {"Break-even (requests/day)": "int", "Your volume (requests/day)": "int",
+                 "Monthly cost there (USD/month)": "usd"}  # fmt: skip
+        _sheet(book, "Break-even", break_even_people(scenario, be), kinds)
+    for name, frame, frame_kinds in extra_sheets:
+        _sheet(book, name, frame, frame_kinds)
+    if by_class is not None and not by_class.empty:  # a scenario with request classes
+        kinds = {"Requests per day": "int", "Monthly cost (USD/month)": "usd", "Cost per request (USD)": "usd_small"}
+        _sheet(book, "By class", by_class_people(by_class), kinds)
+    _sheet(book, "Assumptions", assumptions_table(table, catalogue))
+    _sheet(book, "Data", table)
+    _sheet(book, "Scenario", scenario_table(scenario))
+    book.close()
+
+
+def write_export(
+    path: Path | str,
+    fmt: Format,
+    scenario: Scenario,
+    table: pd.DataFrame,
+    catalogue: Catalogue,
+    *,
+    force: bool = False,
+    readable: bool = False,
+    by_class: pd.DataFrame | None = None,
+    extra_sheets: Sequence[tuple[str, pd.DataFrame, dict[str, str]]] = (),
+) -> None:
+    """Write the comparison to ``path`` in ``fmt`` (``readable``: the CSV for people, not the machine CSV;
+    ``extra_sheets``: more XLSX sheets, :func:`write_xlsx`).
+
+    Raises:
+        FileExistsError: ``path`` exists and ``force`` is false.
+        ValueError: unknown format.
+    """
+    p = Path(path)
+    if p.exists() and not force:
+        raise FileExistsError(f"{p} exists; use --force to overwrite")
+    if fmt == "xlsx":
+        write_xlsx(p, scenario, table, catalogue, by_class=by_class, extra_sheets=extra_sheets)
+    elif fmt == "csv" and readable:
+        p.write_text(to_csv(table, by_class), encoding="utf-8")
+    else:
+        p.write_text(to_text(fmt, scenario, table, catalogue, by_class), encoding="utf-8")

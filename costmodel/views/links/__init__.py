@@ -1,0 +1,1 @@
+"""URL codecs: a scenario to and from a share link's query string."""

@@ -1,0 +1,1 @@
+"""The workload and the scenario: requests, lengths, traffic, mixes, presets, usage logs (above the catalogue)."""
