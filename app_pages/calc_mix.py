@@ -8,7 +8,7 @@ the breakdown. An empty table = no classes: the workload fields are the traffic.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import streamlit as st
@@ -76,7 +76,7 @@ def editor(on_change: Any) -> pd.DataFrame:
                 ),
             },
         )
-    return rows
+    return cast(pd.DataFrame, rows)
 
 
 #: The log-normal prompt shape is the single workload's; a mix's prompt lengths are its classes'.
@@ -98,7 +98,7 @@ def apply(
     """The scenario with the table's classes: ``(scenario, None)`` or ``(None, one line naming row and field)``."""
     if scenario is None or error:
         return scenario, error
-    records = [{k: _plain(v) for k, v in r.items()} for r in rows.to_dict("records")]
+    records = [{str(k): _plain(v) for k, v in r.items()} for r in rows.to_dict("records")]
     try:
         classes = classes_from_rows(records, scenario.workload, st.session_state.get("calc_mix_loaded") or {})
         if classes and cs.lognormal_on():  # with_classes would replace the log-normal by the classes' mean

@@ -13,7 +13,7 @@ import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -42,7 +42,7 @@ from costmodel.views.verdict import Verdict, verdict, warnings
 from costmodel.workload.scenario import Scenario, scenario_to_json
 
 #: The compact table's columns on screen: width (px) and help (headers come from costmodel.views.present).
-_COMPACT_CONFIG: dict[str, tuple[int | str, str]] = {
+_COMPACT_CONFIG: dict[str, tuple[int | Literal["small", "medium", "large"], str]] = {
     "label": (215, "The option: an API (provider's price) or a self-hosted deployment (GPU type and count)."),
     "type": (72, "API = pay per token; Self-host = rent GPUs and serve the open weights."),
     "monthly_cost_usd": (
@@ -126,6 +126,13 @@ class Shown:
         )
 
 
+def _drawn(chart: Callable[[], Any] | None) -> Any:
+    """The chart to download: the chart downloads are offered only when a chart was drawn."""
+    if chart is None:
+        raise ValueError("no chart was drawn")
+    return chart()
+
+
 def _volume_spec_parts(layers: charts.VolumeLayers) -> tuple[dict[str, Any], tuple[pd.DataFrame, ...]]:
     return _volume_template(layers.key, tuple(tuple(f.columns) for f in layers.frames)), layers.frames
 
@@ -162,7 +169,7 @@ def compact_table(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
             spec.short or spec.header,
             width=width,
             help=help_text,
-            pinned=col == "label",  # type: ignore[arg-type]
+            pinned=col == "label",
         )
     return frame, config
 
@@ -384,9 +391,9 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
-        ("Chart PNG", lambda: charts.chart_png(chart()), f"{view}.png", "image/png", "image", "png",
+        ("Chart PNG", lambda: charts.chart_png(_drawn(chart)), f"{view}.png", "image/png", "image", "png",
          "The chart shown above, as an image (drawn when you click)."),
-        ("Chart SVG", lambda: charts.chart_svg(chart()), f"{view}.svg", "image/svg+xml", "image", "svg",
+        ("Chart SVG", lambda: charts.chart_svg(_drawn(chart)), f"{view}.svg", "image/svg+xml", "image", "svg",
          "The chart shown above, as a vector drawing."),
     ]  # fmt: skip
     if chart is None:  # a chart view that could not be drawn: no chart to download

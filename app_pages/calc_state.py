@@ -487,7 +487,7 @@ def with_prompt_shape(s: Scenario) -> tuple[Scenario | None, str | None]:
 def lognormal_hint() -> tuple[float, float] | None:
     """The last valid log-normal parameters while the log-normal is chosen (for the share link), else None."""
     last = st.session_state.get(LOGNORMAL_LAST_KEY)
-    return tuple(last) if lognormal_on() and last is not None else None  # type: ignore[return-value]
+    return tuple(last) if lognormal_on() and last is not None else None
 
 
 def sync_prompt_mean() -> None:

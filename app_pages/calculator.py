@@ -329,7 +329,7 @@ with inputs:
     common.glossary()
 
 # ---- the scenario and its results ----------------------------------------------------------------------------
-_, count_error = cs.parse_counts()
+_counts, count_error = cs.parse_counts()  # the values are read again, with the rest, by cs.read
 raw = cs.read(profile, self_host, api, gpu_price)
 scenario, error = (None, count_error) if count_error else cs.validate(raw)
 if scenario is not None:

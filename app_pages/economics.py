@@ -5,6 +5,7 @@ it once (cached on the inputs) and draws."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import altair as alt
 import pandas as pd
@@ -130,12 +131,13 @@ def _compute(
 def _spec(name: str, args: tuple[object, ...], kind: str = "output") -> dict[str, object]:
     """The Vega-Lite spec of one chart of ``_compute(*args)``, built once per input (drawing costs ~0.1 s)."""
     e = _compute(cat, *args)  # type: ignore[arg-type]
-    chart = {
+    draw: dict[str, Callable[[], alt.TopLevelMixin]] = {
         "history": lambda: charts.history_chart(e.history, kind),
         "sweep": lambda: charts.sweep_chart(e.sweep),
         "story": lambda: charts.story_chart(e.story, "output"),
         "hardware": lambda: charts.hardware_chart(e.hardware),
-    }[name]()
+    }
+    chart = draw[name]()
     # data inline in each view: Streamlit's spec path draws nothing from top-level "datasets" in a layered chart
     with alt.data_transformers.enable("default", consolidate_datasets=False):
         out: dict[str, object] = chart.to_dict()
