@@ -1,5 +1,6 @@
 # Two commands: `make run` starts the app, `make test` runs every check. Both install what they need.
 PYTHON ?= python3
+PORT   ?= 8501
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -12,7 +13,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

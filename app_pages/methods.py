@@ -197,7 +197,7 @@ with tab_gaps:
         "What the model leaves out or assumes: the sections of the team's notes about gaps, assumptions and "
         "misses, then the sentences of the code's own documentation that say so."
     )
-    docs = sorted(p for p in DOCS.glob("*.md") if p.name not in {"CONTRACTS.md", "benchmarks.md"})
+    docs = sorted(p for p in DOCS.glob("*.md") if p.name not in {"architecture.md", "benchmarks.md"})
     sections = [
         sec
         for p in docs

@@ -109,7 +109,7 @@ ROW_SOURCES: list[tuple[type[BaseModel], str, str]] = [
 
 
 @pytest.mark.parametrize(("cls", "file", "key"), ROW_SOURCES, ids=[k for _, _, k in ROW_SOURCES])
-def test_item2_every_integer_of_every_real_row_refuses_a_huge_value(
+def test_every_integer_of_every_real_row_refuses_a_huge_value(
     cls: type[BaseModel], file: str, key: str
 ) -> None:
     checked = 0
@@ -152,7 +152,7 @@ def _unbounded_ints(annotation: Any, meta: Sequence[Any] = ()) -> int:
 @pytest.mark.parametrize(
     "cls", [Model, ModelConfig, Gpu, GpuRental, PriceSchedule, PeakWindow, ContextTier, Measurement]
 )
-def test_item2_every_integer_field_has_an_upper_bound_pandas_can_hold(cls: type[BaseModel]) -> None:
+def test_every_integer_field_has_an_upper_bound_pandas_can_hold(cls: type[BaseModel]) -> None:
     for name, info in cls.model_fields.items():
         if name == "compress_ratios":  # each value must be one of SUPPORTED_COMPRESS_RATIOS (0, 4, 128)
             continue
@@ -161,7 +161,7 @@ def test_item2_every_integer_field_has_an_upper_bound_pandas_can_hold(cls: type[
         )
 
 
-def test_item2_upload_with_a_huge_context_window_is_one_line_naming_the_field() -> None:
+def test_upload_with_a_huge_context_window_is_one_line_naming_the_field() -> None:
     text = yaml.safe_dump({"models": [model_row(context_window_tokens=10**30)]})
     with pytest.raises(CatalogueError) as e:
         parse_models_text(text, "big.yaml")
@@ -169,7 +169,7 @@ def test_item2_upload_with_a_huge_context_window_is_one_line_naming_the_field() 
     assert "\n" not in msg and "my-upload" in msg and "context_window_tokens" in msg
 
 
-def test_item2_a_row_at_its_bounds_goes_into_pandas_as_numbers() -> None:
+def test_a_row_at_its_bounds_goes_into_pandas_as_numbers() -> None:
     from costmodel.catalog.schema import MAX_WINDOW_TOKENS
 
     row = model_row(context_window_tokens=MAX_WINDOW_TOKENS, max_output_tokens=MAX_WINDOW_TOKENS)
@@ -207,7 +207,7 @@ models:
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "md"])
-def test_item3_huge_model_file_prints_its_true_kv_size_not_a_wrapped_int(
+def test_huge_model_file_prints_its_true_kv_size_not_a_wrapped_int(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str
 ) -> None:
     f = tmp_path / "huge.yaml"
@@ -226,7 +226,7 @@ def test_item3_huge_model_file_prints_its_true_kv_size_not_a_wrapped_int(
             assert r["kv_read_bytes_per_token"] > 0 and r["flops_per_token"] > 0
 
 
-def test_item3_ordinary_models_keep_integer_byte_counts(capsys: pytest.CaptureFixture[str]) -> None:
+def test_ordinary_models_keep_integer_byte_counts(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
         ["attention", "--model", "deepseek-v4-pro", "--context", "1M", "--format", "json"], capsys
     )
@@ -244,7 +244,7 @@ def _data_copy(tmp_path: Path, prices: list[dict[str, Any]]) -> Path:
     return folder
 
 
-def test_item4_a_copied_price_row_with_another_price_is_refused_naming_both_ids(
+def test_a_copied_price_row_with_another_price_is_refused_naming_both_ids(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prices = copy.deepcopy(RAW["prices.yaml"]["prices"])
@@ -259,7 +259,7 @@ def test_item4_a_copied_price_row_with_another_price_is_refused_naming_both_ids(
     assert "sneaky-copy" in line and prices[0]["id"] in line
 
 
-def test_item4_periods_that_meet_but_do_not_overlap_are_valid(tmp_path: Path) -> None:
+def test_periods_that_meet_but_do_not_overlap_are_valid(tmp_path: Path) -> None:
     prices = copy.deepcopy(RAW["prices.yaml"]["prices"])
     open_rows = [p for p in prices if p.get("effective_to") is None]
     base = open_rows[0]
@@ -272,7 +272,7 @@ def test_item4_periods_that_meet_but_do_not_overlap_are_valid(tmp_path: Path) ->
     load_catalogue(_data_copy(tmp_path, [*prices, later]))
 
 
-def test_item4_repo_prices_are_valid() -> None:
+def test_repo_prices_are_valid() -> None:
     load_catalogue()
 
 
@@ -288,7 +288,7 @@ def test_item4_repo_prices_are_valid() -> None:
         (["--isl", "1K", "--osl", "500K"], "maximum output"),
     ],
 )
-def test_item6_serve_past_the_window_is_infeasible_with_the_reason(
+def test_serve_past_the_window_is_infeasible_with_the_reason(
     capsys: pytest.CaptureFixture[str], args: list[str], words: str
 ) -> None:
     code, out, err = run(
@@ -300,7 +300,7 @@ def test_item6_serve_past_the_window_is_infeasible_with_the_reason(
     assert words in rec["reason"]
 
 
-def test_item6_serve_within_the_window_is_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_within_the_window_is_unchanged(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["serve", "--model", "deepseek-v4-flash", "--gpu", "h200", "--format", "json"], capsys)
     (rec,) = json.loads(out)
     assert code == 0 and rec["fits"] is True and "context window" not in rec["reason"]
@@ -311,7 +311,7 @@ def test_item6_serve_within_the_window_is_unchanged(capsys: pytest.CaptureFixtur
 SCENARIO_JSON = scenario_to_json(DEFAULT)
 
 
-def test_item7_duplicate_keys_are_refused_in_scenario_files_and_model_files(
+def test_duplicate_keys_are_refused_in_scenario_files_and_model_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dup_json = SCENARIO_JSON.replace('"workload": {', '"workload": {\n    "requests_per_day": 1,', 1)
@@ -333,12 +333,12 @@ def test_item7_duplicate_keys_are_refused_in_scenario_files_and_model_files(
         parse_models_text(model)
 
 
-def test_item7_a_url_key_given_twice_is_reported_not_silently_last() -> None:
+def test_a_url_key_given_twice_is_reported_not_silently_last() -> None:
     s, ignored = scenario_from_query({"rpd": ["1000", "2000"]}, DEFAULT)
     assert ignored == ["rpd"] and s.workload.requests_per_day == DEFAULT.workload.requests_per_day
 
 
-def test_item7_a_boolean_in_the_hourly_profile_is_refused_as_elsewhere() -> None:
+def test_a_boolean_in_the_hourly_profile_is_refused_as_elsewhere() -> None:
     doc = json.loads(SCENARIO_JSON)
     doc["workload"]["hourly_profile_weekday"] = [True] + [1.0] * 23
     with pytest.raises(ScenarioError, match="boolean"):
@@ -354,7 +354,7 @@ def test_item7_a_boolean_in_the_hourly_profile_is_refused_as_elsewhere() -> None
         parse_models_text(yaml.safe_dump({"models": [model_row(**{"config.num_hidden_layers": True})]}))
 
 
-def test_item7_bom_accepted_and_latin1_refused_the_same_way_everywhere(
+def test_bom_accepted_and_latin1_refused_the_same_way_everywhere(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bom = b"\xef\xbb\xbf" + SCENARIO_JSON.encode()
@@ -396,20 +396,20 @@ def test_item7_bom_accepted_and_latin1_refused_the_same_way_everywhere(
         (["catalog", "stale", "--max-age-days", "-5"], "max_age_days"),
     ],
 )
-def test_item7_cli_refuses_what_the_scenario_refuses(
+def test_cli_refuses_what_the_scenario_refuses(
     capsys: pytest.CaptureFixture[str], argv: list[str], words: str
 ) -> None:
     assert words in one_line_error(*run(argv, capsys)[::2])
 
 
-def test_item7_token_lists_and_stale_ages_refuse_in_the_library_too() -> None:
+def test_token_lists_and_stale_ages_refuse_in_the_library_too() -> None:
     with pytest.raises(ValueError, match="empty item"):
         parse_token_list("1,,2")
     with pytest.raises(ValueError, match="max_age_days"):
         stale_rows(load_catalogue(), dt.date(2026, 11, 28), -5)
 
 
-def test_item7_unknown_id_messages_have_no_stray_quotes(capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_id_messages_have_no_stray_quotes(capsys: pytest.CaptureFixture[str]) -> None:
     cat = load_catalogue()
     with pytest.raises(KeyError) as e:
         cat.gpu("tpu-v9")
@@ -421,7 +421,7 @@ def test_item7_unknown_id_messages_have_no_stray_quotes(capsys: pytest.CaptureFi
     assert line.startswith("error: unknown GPU 'tpu-v9';")
 
 
-def test_item7_a_url_with_too_many_parameters_says_so() -> None:
+def test_a_url_with_too_many_parameters_says_so() -> None:
     q: dict[str, str] = {**scenario_to_query(DEFAULT), "rpd": "12345"}
     q.update({f"x{i}": "1" for i in range(MAX_QUERY_PARAMS)})
     s, ignored = scenario_from_query(q, DEFAULT)
@@ -435,7 +435,7 @@ def test_item7_a_url_with_too_many_parameters_says_so() -> None:
 
 
 @pytest.mark.parametrize("field", ["source", "checkpoint", "engine", "published_text"])
-def test_item7_whitespace_only_text_is_refused(field: str) -> None:
+def test_whitespace_only_text_is_refused(field: str) -> None:
     if field == "source":
         with pytest.raises(CatalogueError, match="blank"):
             parse_models_text(yaml.safe_dump({"models": [model_row(source="   \t")]}))

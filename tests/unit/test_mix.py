@@ -4,15 +4,18 @@ at its own context tier and peak-hour share."""
 from __future__ import annotations
 
 import datetime as dt
+import math
+from pathlib import Path
 
 import pytest
 
 from costmodel.catalog import load_catalogue
 from costmodel.pricing.bill import api_bill
 from costmodel.pricing.mix_bill import mix_api_bill
-from costmodel.workload.mix import RequestClass, RequestMix
+from costmodel.workload.mix import RequestClass, RequestMix, classes_from_rows
 from costmodel.workload.presets import preset
-from costmodel.workload.scenario import ApiOption, PromptBucket, Workload
+from costmodel.workload.scenario import ApiOption, PromptBucket, Scenario, ScenarioError, Workload
+from costmodel.workload.usage_log import import_log_bytes, scenario_from_import
 
 DAY = dt.date(2026, 11, 28)
 
@@ -104,3 +107,34 @@ def test_bad_mixes_are_refused() -> None:
         )
     with pytest.raises(ValueError):
         RequestMix(requests_per_day=1, classes=())
+
+
+# ---- the Calculator's class table and a usage log over a mix ----------------------------------------------
+
+TOTAL = Workload(requests_per_day=1000, prompt_tokens=1000, output_tokens=100, timezone="Europe/Paris")
+ROW = {"name": "chat", "share_pct": 100.0, "prompt_tokens": 1000, "output_tokens": 100, "cache_hit_fraction": 0.0,
+       "profile": "flat", "timezone": "UTC"}  # fmt: skip
+
+
+def test_a_cleared_time_zone_cell_takes_the_workloads_not_nan() -> None:
+    """The class table (:func:`classes_from_rows`) hands a cleared text cell over as NaN: 'unknown time zone 'nan'' named no real value."""
+    (c,) = classes_from_rows([{**ROW, "timezone": math.nan}], TOTAL)
+    assert c.workload.timezone == "Europe/Paris"
+
+
+def test_a_cleared_profile_cell_is_named_empty_not_nan() -> None:
+    with pytest.raises(ScenarioError, match=r"profile: 'empty' is not one of"):
+        classes_from_rows([{**ROW, "profile": math.nan}], TOTAL)
+
+
+def test_a_usage_log_imported_over_a_mix_replaces_the_mix() -> None:
+    """The Calculator imports a log over the current scenario: a mix kept its classes (model_copy, not validated),
+    so the log's lengths, histogram and profile were silently replaced by the classes' while its report was shown."""
+    path = Path(__file__).resolve().parents[1] / "data" / "usage_logs" / "generic.csv"
+    log = import_log_bytes(path.read_bytes(), path.name, "auto", timezone="UTC")
+    mix = preset("support-mix", dt.date(2026, 11, 20))
+    assert mix.classes
+    s = scenario_from_import(log, mix)
+    assert s.classes == ()
+    assert s.workload == log.workload()
+    assert Scenario.model_validate(s.model_dump()) == s  # a valid scenario, as loaded

@@ -5,7 +5,7 @@ ranked, readable headers with units, numbers rounded to what they mean, percenta
 (:func:`write_xlsx`: number and currency formats, widths, frozen headers, ranked rows, a workload sheet with the
 verdict and the warnings, the assumptions) and the Markdown report (:func:`to_markdown`). For machines: the JSON
 (:func:`to_json`, every column of the table at full precision) and the raw CSV (:func:`to_csv_raw`, the table's
-snake_case columns: what ``costmodel compare --format csv`` prints, the contract of ``docs/CONTRACTS.md``).
+snake_case columns: what ``costmodel compare --format csv`` prints, the contract of ``docs/architecture.md``).
 
 The only module besides the catalogue loader that does I/O (:func:`write_export`). Text cells in
 CSV and XLSX are escaped against spreadsheet formula injection: a cell starting with
