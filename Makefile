@@ -1,6 +1,8 @@
 # Two commands: `make run` starts the app, `make test` runs every check. Both install what they need.
 PYTHON ?= python3
 PORT   ?= 8501
+# one pytest worker per core (pytest-xdist); a module's tests stay on one worker (its fixtures start once)
+PYTEST_PARALLEL ?= -n auto --dist loadscope
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
@@ -25,11 +27,11 @@ test: lint
 	else \
 		echo "== browser tests: NO chromium found -> the e2e tests will be SKIPPED (apt-get install chromium)"; \
 	fi
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 # the edit loop: every test but those marked slow (fuzzing, concurrency, browser); `make test` runs them all
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) -m "not slow"
 
 # refresh the README screenshots (docs/screenshots): calculator at 1440 px and on a 390 x 844 phone, the other
 # pages; `make test` writes its screenshots to a temporary folder and leaves the working tree clean
