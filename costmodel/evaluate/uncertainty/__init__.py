@@ -9,7 +9,6 @@ docs/uncertainty.md.
 
 from __future__ import annotations
 
-from costmodel.evaluate.uncertainty.draws import scenario_for_draw, verdict_of
 from costmodel.evaluate.uncertainty.model import (
     DEFAULT_DRAWS,
     MAX_DRAWS,
@@ -17,6 +16,7 @@ from costmodel.evaluate.uncertainty.model import (
     UncertaintyError,
     UncertaintyRanges,
 )
+from costmodel.evaluate.uncertainty.recompute import scenario_for_draw, verdict_of
 from costmodel.evaluate.uncertainty.report import (
     UNCERTAINTY_COLUMNS,
     add_to_text,
