@@ -9,7 +9,6 @@ A scenario that cannot be priced shows one st.error and the last good results st
 from __future__ import annotations
 
 import functools
-import io
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ from app_pages import calc_mix, calc_state, calc_uncertainty, common
 from costmodel.catalog import Catalogue
 from costmodel.evaluate.evaluation import STALE_AFTER_DAYS, Evaluation, evaluate
 from costmodel.evaluate.table import cheapest_of_kind
-from costmodel.evaluate.uncertainty import add_to_text, with_uncertainty
+from costmodel.evaluate.uncertainty import with_uncertainty
 from costmodel.views import present
 from costmodel.views.charts import cost as charts
 from costmodel.views.charts import mix as mix_charts
@@ -31,10 +30,10 @@ from costmodel.views.export import comparison as export
 from costmodel.views.export.growth import (
     GrowthProblem,
     GrowthReport,
-    add_growth_to_text,
     growth_report,
-    growth_sheets,
+    growth_section,
 )
+from costmodel.views.export.report import Report, render, sections_of, uncertainty_section
 from costmodel.views.links.classes import classes_link_problem
 from costmodel.views.links.query import scenario_to_query
 from costmodel.views.price_rows import peak_rule_note, price_rows_frame
@@ -177,14 +176,6 @@ def compact_table(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
 def details_table(table: pd.DataFrame) -> pd.DataFrame:
     """Every column people may want (ranked, formatted text, long headers with units)."""
     return present.display_frame(table, present.DETAILS, short=False)
-
-
-def _xlsx(ev: Evaluation, cat: Catalogue, table: pd.DataFrame | None = None, extra: Any = ()) -> bytes:
-    buf = io.BytesIO()
-    export.write_xlsx(
-        buf, ev.scenario, ev.table if table is None else table, cat, ev.break_even, ev.by_class, extra_sheets=extra
-    )
-    return buf.getvalue()
 
 
 def growth(shown: Shown, cat: Catalogue) -> GrowthReport | str | None:
@@ -372,22 +363,27 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
         return with_uncertainty(table, unc) if unc is not None else table
 
 
-    def with_sections(fmt: str, text: str) -> str:
-        text = add_to_text(fmt, text, unc) if unc is not None else text
-        report = _growth_for_export(shown, cat)  # built when a file is asked for, if the expander has not already
-        return add_growth_to_text(fmt, text, report) if report is not None else text
+    def file(fmt: str, tab: Callable[[], pd.DataFrame]) -> Callable[[], str | bytes]:
+        """The export in ``fmt``, written when its button is clicked (the growth built then if not already)."""
+
+        def make() -> str | bytes:
+            g = _growth_for_export(shown, cat)
+            parts = [uncertainty_section(unc) if unc is not None else None, growth_section(g) if g is not None else None]
+            return render(fmt, Report(s, tab(), cat, be, ev.by_class, sections_of(parts)))
+
+        return make
 
     st.subheader(":material/ios_share: Take it away", divider="gray")
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("XLSX", lambda: _xlsx(ev, cat, table_x(), growth_sheets(_growth_for_export(shown, cat))), "xlsx", XLSX_MIME,
+        ("XLSX", file("xlsx", table_x), "xlsx", XLSX_MIME,
          "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
-        ("CSV", lambda: export.to_csv(table_x(), ev.by_class), "csv", "text/csv", "csv", "csv",
+        ("CSV", file("csv-readable", table_x), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
-        ("Markdown", lambda: with_sections("md", export.to_markdown(s, table, cat, be, ev.by_class)), "md", "text/markdown", "description", "md",
+        ("Markdown", file("md", lambda: table), "md", "text/markdown", "description", "md",
          "A report formatted as this page."),
-        ("JSON (all columns)", lambda: with_sections("json", export.to_json(s, table_x(), cat, ev.by_class)), "json", "application/json", "data_object",
+        ("JSON (all columns)", file("json", table_x), "json", "application/json", "data_object",
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),

@@ -12,15 +12,14 @@ import pandas as pd
 from costmodel.catalog import load_catalogue
 from costmodel.cli.common import CliError, Parser, Subparsers, as_of, emit, load_scenario
 from costmodel.evaluate.evaluation import evaluate
-from costmodel.evaluate.uncertainty import DEFAULT_DRAWS, add_to_text, monte_carlo, with_uncertainty
-from costmodel.views.export.comparison import to_csv, to_text, write_export
-from costmodel.views.export.growth import GrowthProblem, add_growth_to_text, growth_or_problem, growth_sheets
+from costmodel.evaluate.uncertainty import DEFAULT_DRAWS, monte_carlo, with_uncertainty
+from costmodel.views.export.growth import GrowthProblem, growth_or_problem, growth_section
+from costmodel.views.export.report import Report, render, sections_of, uncertainty_section, write_report
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import scenario_to_json, scenario_to_yaml
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-
     if args.format == "xlsx" and not args.out:
         raise CliError("--format xlsx writes a file: give --out FILE.xlsx")
     if args.out and Path(args.out).exists() and not args.force:
@@ -31,11 +30,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CliError("--draws and --seed apply to --uncertainty")
     ev = evaluate(scenario, cat)
     table = ev.table
-    for line in ev.left_out:  # options priced before their first row: left out, said (issue 13)
+    for line in ev.left_out:  # options priced before their first row: left out, said
         print(f"note: left out: {line}", file=sys.stderr)
     unc = None
     if args.uncertainty:
-
         draws = DEFAULT_DRAWS if args.draws is None else args.draws
         unc = monte_carlo(scenario, cat, draws=draws, seed=args.seed or 0, evaluation=ev)
         table = with_uncertainty(ev.table, unc)
@@ -43,32 +41,30 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
     growth = None
     if scenario.monthly_growth_fraction and args.format in ("md", "json", "xlsx"):  # the 12-month projection
-
         growth = growth_or_problem(scenario, cat)
         if isinstance(growth, GrowthProblem):  # the comparison is valid: it is written, the problem in its place
             print(f"warning: growth: {growth.error}; the comparison has no projection", file=sys.stderr)
-    if (unc is not None or growth is not None) and args.format in ("md", "json"):
-
-        text = to_text(args.format, scenario, table, cat, ev.by_class)
-        text = add_to_text(args.format, text, unc) if unc is not None else text
-        text = add_growth_to_text(args.format, text, growth) if growth is not None else text
-        if args.out:
-            if Path(args.out).exists() and not args.force:
-                raise CliError(f"{args.out} exists; use --force to overwrite")
-            Path(args.out).write_text(text, encoding="utf-8")
-            print(f"wrote {args.out} ({len(table)} options, {args.format})")
-            return 0
-        sys.stdout.write(text)
-        return 0
+    report = Report(
+        scenario,
+        table,
+        cat,
+        None,  # the command's exports carry no break-even section (the page's do)
+        ev.by_class,
+        sections_of(
+            [
+                uncertainty_section(unc) if unc is not None else None,
+                growth_section(growth) if growth is not None else None,
+            ]
+        ),
+    )
+    fmt = "csv-readable" if args.readable else args.format
     if args.out:
-
-        write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable,
-                     by_class=ev.by_class, extra_sheets=growth_sheets(growth))  # fmt: skip
+        write_report(args.out, fmt, report, force=args.force)
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
-    sys.stdout.write(
-        to_csv(table, ev.by_class) if args.readable else to_text(args.format, scenario, table, cat, ev.by_class)
-    )
+    out = render(fmt, report)
+    assert isinstance(out, str)  # xlsx without --out is refused above
+    sys.stdout.write(out)
     return 0
 
 

@@ -22,9 +22,9 @@ from costmodel.views.export.comparison import (
     to_csv_raw,
     to_json,
     to_markdown,
-    write_export,
     write_xlsx,
 )
+from costmodel.views.export.report import WRITERS, Report, render, write_report
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import Scenario, scenario_from_text, scenario_to_json
 
@@ -242,17 +242,17 @@ def test_user_text_cannot_become_a_formula(
     assert (raw_back["notes"] == "'=cmd|' /C calc'!A0").all()
 
 
-def test_write_export_refuses_to_overwrite(
+def test_write_report_refuses_to_overwrite(
     tmp_path: Path, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
 ) -> None:
     path = tmp_path / "t.csv"
     path.write_text("keep me")
     with pytest.raises(FileExistsError, match="use --force"):
-        write_export(path, "csv", scenario, table, catalogue)
+        write_report(path, "csv", Report(scenario, table, catalogue))
     assert path.read_text() == "keep me"
-    write_export(path, "csv", scenario, table, catalogue, force=True)
+    write_report(path, "csv", Report(scenario, table, catalogue), force=True)
     assert path.read_text().startswith("option,label,kind,")  # the machine CSV: the contract's columns
-    write_export(path, "csv", scenario, table, catalogue, force=True, readable=True)
+    write_report(path, "csv-readable", Report(scenario, table, catalogue), force=True)
     assert path.read_text().startswith("Rank,Option,")
 
 
@@ -450,3 +450,14 @@ def test_exports_name_the_api_options_left_out_before_their_first_price(catalogu
     s2 = preset("chat", dt.date(2026, 11, 1))
     ev2 = evaluate(s2, catalogue)
     assert "left_out" not in json.loads(export.to_json(s2, ev2.table, catalogue))
+
+
+def test_every_format_has_one_writer_and_an_unknown_one_is_one_line(
+    scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue
+) -> None:
+    assert set(WRITERS) == {"csv", "csv-readable", "json", "md", "xlsx"}
+    report = Report(scenario, table, catalogue)
+    assert isinstance(render("xlsx", report), bytes)
+    assert all(isinstance(render(f, report), str) for f in WRITERS if f != "xlsx")
+    with pytest.raises(ValueError, match=r"^unknown export format 'pdf'; use one of csv, csv-readable, json, md, xlsx$"):
+        render("pdf", report)

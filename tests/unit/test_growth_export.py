@@ -20,14 +20,15 @@ from costmodel.views.export import comparison as export
 from costmodel.views.export.growth import (
     MONTHS,
     GrowthProblem,
-    add_growth_to_text,
     growth_json,
     growth_markdown,
     growth_or_problem,
     growth_report,
+    growth_section,
     growth_sheets,
     growth_table,
 )
+from costmodel.views.export.report import Report, render
 from costmodel.views.links.query import scenario_from_query, scenario_to_query
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import (
@@ -121,7 +122,7 @@ def test_json_export_carries_the_projection_and_the_change_months(growing: Scena
     r = growth_report(growing, cat)
     assert r is not None
     ev = evaluate(growing, cat)
-    doc = json.loads(add_growth_to_text("json", export.to_json(growing, ev.table, cat), r))
+    doc = json.loads(str(render("json", Report(growing, ev.table, cat, sections=(growth_section(r),)))))
     g = doc["growth"]
     assert g["monthly_growth_fraction"] == 1.0 and g["months"] == MONTHS
     rows = pd.DataFrame(g["rows"])
@@ -143,7 +144,7 @@ def test_markdown_and_xlsx_carry_the_months_table(growing: Scenario, cat: Catalo
     assert "## Growth: the next 12 months" in md and "Traffic +100.0% a month" in md
     assert f"- Month {month}: the cheapest option changes from **{before}**" in md.replace("\\", "")
     ev = evaluate(growing, cat)
-    full = add_growth_to_text("md", export.to_markdown(growing, ev.table, cat, ev.break_even), r)
+    full = str(render("md", Report(growing, ev.table, cat, ev.break_even, sections=(growth_section(r),))))
     assert full.startswith(export.to_markdown(growing, ev.table, cat, ev.break_even).rstrip("\n"))
     assert full.endswith(md)
 
@@ -159,9 +160,9 @@ def test_markdown_and_xlsx_carry_the_months_table(growing: Scenario, cat: Catalo
     assert table.loc[month, "Cheapest option changes"] == f"from {before} to {after}"
     assert (table["Cheapest option changes"] != "").sum() == 1
 
-    buf = io.BytesIO()
-    export.write_xlsx(buf, growing, ev.table, cat, ev.break_even, extra_sheets=growth_sheets(r))
-    buf.seek(0)
+    xlsx = render("xlsx", Report(growing, ev.table, cat, ev.break_even, sections=(growth_section(r),)))
+    assert isinstance(xlsx, bytes)
+    buf = io.BytesIO(xlsx)
     sheets = pd.read_excel(buf, sheet_name=None)
     assert list(sheets)[:5] == ["Summary", "Workload", "Details", "Break-even", "Growth"]
     workload = sheets["Workload"].set_index("Item")

@@ -12,6 +12,7 @@ import pytest
 
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import evaluate
+from costmodel.views.export.report import Report, render
 from costmodel.workload.mix import with_classes
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import (
@@ -217,14 +218,11 @@ def test_compare_cli_reads_classes_and_every_export_carries_the_breakdown(tmp_pa
 
 
 def test_exports_of_a_scenario_without_classes_are_unchanged(cat) -> None:  # type: ignore[no-untyped-def]
-    from costmodel.views.export.comparison import to_csv, to_text
-
     s = preset("chat", DAY)
     ev = evaluate(s, cat)
     assert ev.by_class.empty
-    for fmt in ("csv", "json", "md"):
-        assert to_text(fmt, s, ev.table, cat, ev.by_class) == to_text(fmt, s, ev.table, cat)
-    assert to_csv(ev.table, ev.by_class) == to_csv(ev.table)
+    for fmt in ("csv", "csv-readable", "json", "md"):
+        assert render(fmt, Report(s, ev.table, cat, by_class=ev.by_class)) == render(fmt, Report(s, ev.table, cat))
 
 
 def test_class_rows_round_trip_keeps_shares_and_loaded_profiles_exactly() -> None:

@@ -7,7 +7,7 @@ verdict and the warnings, the assumptions) and the Markdown report (:func:`to_ma
 (:func:`to_json`, every column of the table at full precision) and the raw CSV (:func:`to_csv_raw`, the table's
 snake_case columns: what ``costmodel compare --format csv`` prints, the contract of ``docs/architecture.md``).
 
-The only module besides the catalogue loader that does I/O (:func:`write_export`). Text cells in
+The writers of :mod:`costmodel.views.export.report` call these (one per format). Text cells in
 CSV and XLSX are escaped against spreadsheet formula injection: a cell starting with
 ``= + - @``, a tab or a carriage return gets a leading apostrophe. Money is USD per month,
 rates USD per 1M tokens, as in the table.
@@ -19,7 +19,7 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,25 +32,21 @@ from costmodel.views.verdict import money_line, verdict, warnings, workload_summ
 from costmodel.workload.scenario import Scenario
 
 __all__ = [
-    "FORMATS",
     "SUMMARY_COLUMNS",
     "assumptions_table",
     "break_even_people",
     "escape_cell",
     "escape_frame",
+    "json_doc",
     "scenario_table",
     "summary_table",
     "to_csv",
     "to_csv_raw",
     "to_json",
     "to_markdown",
-    "to_text",
-    "write_export",
     "write_xlsx",
 ]
 
-Format = Literal["csv", "json", "md", "xlsx"]
-FORMATS: tuple[Format, ...] = ("csv", "json", "md", "xlsx")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 SUMMARY_COLUMNS = [
@@ -241,10 +237,10 @@ def left_out(scenario: Scenario, table: pd.DataFrame) -> list[str]:
     ]
 
 
-def to_json(
+def json_doc(
     scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, by_class: pd.DataFrame | None = None
-) -> str:
-    """``{"scenario": ..., "table": [records], "assumptions": [records]}`` (missing values are null), and
+) -> dict[str, Any]:
+    """``{"scenario": ..., "table": [records], "assumptions": [records]}`` (missing values are None), and
     ``"left_out": [lines]`` when an API option of the scenario was left out (:func:`left_out`), and ``"by_class":
     [records]`` (option × class × monthly USD) for a scenario with request classes."""
     doc: dict[str, Any] = {
@@ -256,7 +252,14 @@ def to_json(
         doc["left_out"] = gone
     if by_class is not None and not by_class.empty:
         doc["by_class"] = _records(by_class)
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return doc
+
+
+def to_json(
+    scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, by_class: pd.DataFrame | None = None
+) -> str:
+    """:func:`json_doc` as JSON text (missing values are null)."""
+    return json.dumps(json_doc(scenario, table, catalogue, by_class), indent=2, ensure_ascii=False) + "\n"
 
 
 def break_even_people(scenario: Scenario, break_even: pd.DataFrame | None) -> pd.DataFrame:
@@ -364,26 +367,6 @@ def to_markdown(
         markdown_table(assumptions_table(table, catalogue).drop(columns="notes")),
     ]
     return "\n".join(lines)
-
-
-def to_text(
-    fmt: Format, scenario: Scenario, table: pd.DataFrame, catalogue: Catalogue, by_class: pd.DataFrame | None = None
-) -> str:
-    """The comparison as text in ``fmt`` (``csv``: the machine CSV, ``json`` or ``md``; ``xlsx`` is binary:
-    :func:`write_xlsx`). ``costmodel compare --readable`` prints :func:`to_csv` instead of the machine CSV.
-
-    Raises:
-        ValueError: unknown or binary format.
-    """
-    if fmt == "csv":
-        return to_csv_raw(table, by_class)
-    if fmt == "json":
-        return to_json(scenario, table, catalogue, by_class)
-    if fmt == "md":
-        return to_markdown(scenario, table, catalogue, by_class=by_class)
-    raise ValueError(
-        f"unknown text format {fmt!r}; use one of {', '.join(f for f in FORMATS if f != 'xlsx')}"
-    )
 
 
 # ---- XLSX --------------------------------------------------------------------------------------------------
@@ -520,33 +503,3 @@ def write_xlsx(
     _sheet(book, "Data", table)
     _sheet(book, "Scenario", scenario_table(scenario))
     book.close()
-
-
-def write_export(
-    path: Path | str,
-    fmt: Format,
-    scenario: Scenario,
-    table: pd.DataFrame,
-    catalogue: Catalogue,
-    *,
-    force: bool = False,
-    readable: bool = False,
-    by_class: pd.DataFrame | None = None,
-    extra_sheets: Sequence[tuple[str, pd.DataFrame, dict[str, str]]] = (),
-) -> None:
-    """Write the comparison to ``path`` in ``fmt`` (``readable``: the CSV for people, not the machine CSV;
-    ``extra_sheets``: more XLSX sheets, :func:`write_xlsx`).
-
-    Raises:
-        FileExistsError: ``path`` exists and ``force`` is false.
-        ValueError: unknown format.
-    """
-    p = Path(path)
-    if p.exists() and not force:
-        raise FileExistsError(f"{p} exists; use --force to overwrite")
-    if fmt == "xlsx":
-        write_xlsx(p, scenario, table, catalogue, by_class=by_class, extra_sheets=extra_sheets)
-    elif fmt == "csv" and readable:
-        p.write_text(to_csv(table, by_class), encoding="utf-8")
-    else:
-        p.write_text(to_text(fmt, scenario, table, catalogue, by_class), encoding="utf-8")

@@ -12,7 +12,6 @@ and only read here; the Calculator caches it with its evaluation. Money is USD p
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pandas as pd
 from costmodel.catalog.schema import Catalogue
 from costmodel.evaluate.growth import GrowthError, cheapest_changes, growth_projection
 from costmodel.views.export.comparison import _records, markdown_table
+from costmodel.views.export.report import Section
 from costmodel.views.present import md_literal, usd
 from costmodel.workload.scenario import Scenario
 
@@ -29,11 +29,11 @@ __all__ = [
     "MONTHS",
     "GrowthProblem",
     "GrowthReport",
-    "add_growth_to_text",
     "growth_json",
     "growth_markdown",
     "growth_or_problem",
     "growth_report",
+    "growth_section",
     "growth_sheets",
     "growth_table",
 ]
@@ -180,17 +180,12 @@ def _problem_markdown(problem: GrowthProblem) -> str:
     return "\n".join([f"## Growth: the next {problem.months} months", "", md_literal(problem.line), ""])
 
 
-def add_growth_to_text(fmt: str, text: str, report: GrowthReport | GrowthProblem) -> str:
-    """An exported ``md`` or ``json`` text with the growth added (md: a section; json: a ``growth`` key; a
-    :class:`GrowthProblem`: its line there instead of the months); other formats unchanged."""
-    if fmt == "md":
-        section = _problem_markdown(report) if isinstance(report, GrowthProblem) else growth_markdown(report)
-        return text.rstrip("\n") + "\n\n" + section
-    if fmt == "json":
-        doc = json.loads(text)
-        doc["growth"] = _problem_json(report) if isinstance(report, GrowthProblem) else growth_json(report)
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    return text
+def growth_section(report: GrowthReport | GrowthProblem) -> Section:
+    """The growth as a report section: a Markdown section, a ``growth`` JSON key and the XLSX Growth sheet (a
+    :class:`GrowthProblem`: its line in each place instead of the months)."""
+    if isinstance(report, GrowthProblem):
+        return Section("growth", _problem_json(report), _problem_markdown(report), growth_sheets(report))
+    return Section("growth", growth_json(report), growth_markdown(report), growth_sheets(report))
 
 
 def growth_sheets(
