@@ -32,6 +32,7 @@ from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.cli import main as cli
 from costmodel.evaluate.evaluation import evaluate
 from costmodel.views.export import comparison as export
+from costmodel.views.export.xlsx import write_xlsx
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import ApiOption, Scenario, SelfHostOption
 
@@ -198,7 +199,7 @@ def _xlsx_sheets(
     s: Scenario, table: pd.DataFrame, cat: Catalogue, be: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
     buf = io.BytesIO()
-    export.write_xlsx(buf, s, table, cat, be)
+    write_xlsx(buf, s, table, cat, be)
     buf.seek(0)
     return pd.read_excel(buf, sheet_name=None)
 

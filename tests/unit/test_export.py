@@ -22,9 +22,9 @@ from costmodel.views.export.comparison import (
     to_csv_raw,
     to_json,
     to_markdown,
-    write_xlsx,
 )
 from costmodel.views.export.report import WRITERS, Report, render, write_report
+from costmodel.views.export.xlsx import write_xlsx
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import Scenario, scenario_from_text, scenario_to_json
 
@@ -443,7 +443,7 @@ def test_exports_name_the_api_options_left_out_before_their_first_price(catalogu
     assert md.count("> **Left out.**") == 4
     assert json.loads(export.to_json(s, ev.table, catalogue))["left_out"] == lines
     path = tmp_path / "x.xlsx"
-    export.write_xlsx(path, s, ev.table, catalogue, ev.break_even)
+    write_xlsx(path, s, ev.table, catalogue, ev.break_even)
     cells = [c.value for row in openpyxl.load_workbook(path)["Workload"].iter_rows() for c in row]
     assert sum(isinstance(v, str) and v.startswith("Left out ") for v in cells) == 4
     # nothing left out: no key, no line (the golden exports of every preset are unchanged)

@@ -29,6 +29,7 @@ from costmodel.views.export.growth import (
     growth_table,
 )
 from costmodel.views.export.report import Report, render
+from costmodel.views.export.xlsx import write_xlsx
 from costmodel.views.links.query import scenario_from_query, scenario_to_query
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import (
@@ -177,8 +178,8 @@ def test_without_growth_every_export_is_unchanged(cat: Catalogue) -> None:
     ev = evaluate(s, cat)
     assert growth_report(s, cat) is None and growth_sheets(None) == ()
     plain, extra = io.BytesIO(), io.BytesIO()
-    export.write_xlsx(plain, s, ev.table, cat, ev.break_even)
-    export.write_xlsx(extra, s, ev.table, cat, ev.break_even, extra_sheets=growth_sheets(None))
+    write_xlsx(plain, s, ev.table, cat, ev.break_even)
+    write_xlsx(extra, s, ev.table, cat, ev.break_even, extra_sheets=growth_sheets(None))
     book = pd.read_excel(plain, sheet_name=None)
     assert book.keys() == pd.read_excel(extra, sheet_name=None).keys() and "Growth" not in book
     assert not book["Workload"]["Item"].str.contains("growth").any()

@@ -12,7 +12,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from costmodel.economics import Economics
-from costmodel.views.export.comparison import _sheet, escape_frame, markdown_table
+from costmodel.views.export.comparison import escape_frame, markdown_table
+from costmodel.views.export.xlsx import write_sheet
 
 #: The tables of an :class:`Economics`, by the name the command and the exports use.
 TABLES: tuple[str, ...] = ("assumptions", "costs", "margins", "sweep", "story", "hardware")
@@ -84,5 +85,5 @@ def write_xlsx(target: Path | str | Any, ec: Economics) -> None:
         for col in df.columns:  # xlsx has no time zones: ISO text
             if pd.api.types.is_datetime64_any_dtype(df[col]):
                 df[col] = df[col].astype(str)
-        _sheet(book, SHEETS[n], df)
+        write_sheet(book, SHEETS[n], df)
     book.close()

@@ -191,7 +191,7 @@ def growth_section(report: GrowthReport | GrowthProblem) -> Section:
 def growth_sheets(
     report: GrowthReport | GrowthProblem | None,
 ) -> tuple[tuple[str, pd.DataFrame, dict[str, str]], ...]:
-    """The XLSX's Growth sheet (for :func:`costmodel.views.export.comparison.write_xlsx`'s ``extra_sheets``): the months table
+    """The XLSX's Growth sheet (for :func:`costmodel.views.export.xlsx.write_xlsx`'s ``extra_sheets``): the months table
     with currency formats (a :class:`GrowthProblem`: its one line); none without growth."""
     if report is None:
         return ()

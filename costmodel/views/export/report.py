@@ -18,12 +18,13 @@ import pandas as pd
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.evaluate.uncertainty import UncertaintyResult, uncertainty_markdown, uncertainty_summary
-from costmodel.views.export.comparison import json_doc, to_csv, to_csv_raw, to_markdown, write_xlsx
+from costmodel.views.export.comparison import json_doc, to_csv, to_csv_raw, to_markdown
+from costmodel.views.export.xlsx import write_xlsx
 from costmodel.workload.scenario import Scenario
 
 __all__ = ["WRITERS", "Report", "Section", "render", "uncertainty_section", "write_report"]
 
-#: An XLSX sheet: name, frame, column kinds (:data:`costmodel.views.export.comparison.XLSX_FORMATS`).
+#: An XLSX sheet: name, frame, column kinds (:data:`costmodel.views.export.xlsx.XLSX_FORMATS`).
 Sheet = tuple[str, pd.DataFrame, dict[str, str]]
 
 
