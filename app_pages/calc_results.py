@@ -42,7 +42,7 @@ from costmodel.workload.scenario import Scenario, scenario_to_json
 
 #: The compact table's columns on screen: width (px) and help (headers come from costmodel.views.present).
 _COMPACT_CONFIG: dict[str, tuple[int | Literal["small", "medium", "large"], str]] = {
-    "label": (215, "The option: an API (provider's price) or a self-hosted deployment (GPU type and count)."),
+    "label": (185, "The option: an API (provider's price) or a self-hosted deployment (GPU type and count)."),
     "type": (72, "API = pay per token; Self-host = rent GPUs and serve the open weights."),
     "monthly_cost_usd": (
         88,
@@ -61,7 +61,7 @@ _COMPACT_CONFIG: dict[str, tuple[int | Literal["small", "medium", "large"], str]
     "gpus": (50, "GPUs rented at the busiest hour (self-hosting)."),
     "utilization": (78, "Share of the rented GPU-hours spent serving requests."),
     "flags": (
-        "large",
+        150,
         f"Not ranked (and why), stale price data (checked more than {STALE_AFTER_DAYS} days before the priced "
         "date), unconfirmed values, promotional or your own prices.",
     ),

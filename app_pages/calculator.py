@@ -116,7 +116,8 @@ if cs.WORKLOAD_KEYS["requests_per_day"] not in ss:
 
 st.markdown(
     "**What does this workload cost each month through the APIs of DeepSeek V4 and its peers, and self-hosted "
-    "on rented GPUs?** Describe the traffic; the verdict, the ranked options and the break-even volume follow."
+    "on rented GPUs?** Describe the traffic in the sidebar (on a phone: » at the top left); the verdict, the ranked "
+    "options and the break-even volume follow, and the options to compare are under them."
 )
 calc_log.show()  # an imported usage log: its profile and lengths, before the comparison
 verdict_box = st.container(key="calc_verdict_box")
@@ -125,7 +126,7 @@ if notice:
     st.error(md_literal(notice), icon=":material/error:")
 
 # ---- inputs --------------------------------------------------------------------------------------------------
-inputs, results = st.columns([1, 2.3], gap="medium")
+inputs, results = st.sidebar, st.container()  # the workload beside the answer; on a phone, one tap away
 with inputs:
     st.selectbox(
         "Preset",
@@ -190,6 +191,8 @@ with inputs:
         )
         st.vega_lite_chart(_profile_spec(profile), width="stretch", key="calc_profile_chart")
 
+# the options, the assumptions and the upload: under the results, in the width they need (the GPU grid)
+with st.container(key="calc_options_box"):
     st.subheader(":material/compare_arrows: Options to compare", divider="gray")
     api = cs.api_choices(cat, ss["custom_api_price"])
     dropped = [i for i in ss["calc_api"] if i not in api]

@@ -240,6 +240,36 @@ def test_phone_shows_the_verdict_in_the_first_screen(browser: Browser, app_serve
         ctx.close()
 
 
+def test_the_workload_inputs_are_beside_the_verdict_at_1440_by_900(browser: Browser, app_server: Server) -> None:
+    """While a user edits the volume, the verdict it moves is on the same screen (the inputs in the sidebar)."""
+    ctx = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[arg-type]
+    page = ctx.new_page()
+    try:
+        page.goto(app_server.url)
+        _wait_results(page)
+        page.evaluate("window.scrollTo(0, 0)")
+        expect(by_key(page, "calc_verdict").locator("h4")).to_be_in_viewport()
+        expect(by_key(page, "calc_rpd").locator("input")).to_be_in_viewport()
+        verdict, rpd = by_key(page, "calc_verdict").bounding_box(), by_key(page, "calc_rpd").bounding_box()
+        assert verdict is not None and rpd is not None
+        print(f"\n1440 x 900: requests-per-day input at y={rpd['y']:.0f} px, verdict at y={verdict['y']:.0f} px")
+        assert rpd["y"] + rpd["height"] <= 900 and verdict["y"] + 120 <= 900
+    finally:
+        ctx.close()
+
+
+def test_nothing_on_the_phone_is_wider_than_the_screen(browser: Browser, app_server: Server) -> None:
+    ctx = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)  # type: ignore[arg-type]
+    page = ctx.new_page()
+    try:
+        page.goto(app_server.url)
+        _wait_results(page)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"the page is {width} px wide on a {PHONE['width']} px screen"
+    finally:
+        ctx.close()
+
+
 def test_shared_url_restores_the_scenario(page: Page, app_server: Server, tmp_path: Path) -> None:
     want = preset("rag-long-docs", dt.date(2026, 10, 15)).model_copy(update={"name": "shared-e2e"})
     page.goto(f"{app_server.url}/?{urlencode(scenario_to_query(want))}")

@@ -31,6 +31,6 @@ def test_a_shared_link_fetches_nothing_and_shows_its_text_as_text(page: Page, ap
     assert page.locator("h1, h2, h3", has_text="HUGE").count() == 0
     assert page.locator(f"a[href*='{TRAP}']").count() == 0
     # the text is on the page as the user wrote it (the invisible word joiners aside)
-    text = page.locator("[data-testid='stMain']").inner_text().replace("\u2060", "")
+    text = page.locator("[data-testid='stApp']").inner_text().replace("\u2060", "")  # main and sidebar
     assert f"{IMAGE} # HUGE" in text and KEY_IMAGE in text
     expect(page.get_by_test_id("stException")).to_have_count(0)
