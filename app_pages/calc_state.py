@@ -23,6 +23,7 @@ from costmodel.views.links import query as scenario_keys
 from costmodel.views.links.query import PROFILE_FIELDS
 from costmodel.workload.distributions import with_lognormal_prompts
 from costmodel.workload.mix import CLASS_ROW_LABELS, class_rows
+from costmodel.workload.profiles import TRAFFIC_SHAPES, traffic_shape
 from costmodel.workload.prompt_shape import lognormal_parameters, lognormal_problem, made_lognormal
 from costmodel.workload.scenario import (
     MAX_TOKENS_PER_REQUEST,
@@ -280,6 +281,25 @@ def self_host_frame(options: tuple[SelfHostOption, ...]) -> pd.DataFrame:
     return df.astype({"gpus": "Int64", "disaggregated": "bool"})
 
 
+#: The traffic-shape box: a named shape, or the hourly table as edited.
+SHAPE_KEY = "calc_shape"
+CUSTOM_SHAPE = "custom (the hourly table below)"
+
+
+def choose_shape() -> None:
+    """The traffic-shape box changed: a named shape sets the weekday and weekend profiles and the weekend day's
+    weight in one step (the time zone is its own box); custom keeps the table."""
+    ss = st.session_state
+    shape = TRAFFIC_SHAPES.get(ss.get(SHAPE_KEY, CUSTOM_SHAPE))
+    if shape is None:
+        return
+    ss["calc_profile_base"] = pd.DataFrame(
+        {"hour": HOURS, "weekday": list(map(float, shape.weekday)), "weekend": list(map(float, shape.weekend))}
+    )
+    ss["calc_profile_gen"] = _gen("calc_profile_gen") + 1
+    ss[WORKLOAD_KEYS["weekend_day_weight"]] = shape.weekend_day_weight
+
+
 def profile_frame(w: Workload) -> pd.DataFrame:
     """The hourly-profile editor's rows: local hour, weekday weight, weekend weight."""
     return pd.DataFrame(
@@ -310,6 +330,7 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
     ss["calc_api"] = [api_id(o) for o in s.api_options]
     ss["calc_profile_base"] = profile_frame(s.workload)
     ss["calc_profile_gen"] = _gen("calc_profile_gen") + 1
+    ss[SHAPE_KEY] = traffic_shape(s.workload) or CUSTOM_SHAPE
     ss["calc_sh_base"] = self_host_frame(s.self_host_options)
     ss["calc_sh_gen"] = _gen("calc_sh_gen") + 1
     ss[GROWTH_KEY] = s.monthly_growth_fraction * 100.0

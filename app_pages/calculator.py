@@ -25,6 +25,7 @@ from costmodel.views.links.classes import classes_text_problem
 from costmodel.views.links.query import CLASSES_KEY, scenario_from_query
 from costmodel.views.present import describe_workload, md_literal
 from costmodel.workload.presets import base_preset, custom_name, preset, preset_names
+from costmodel.workload.profiles import TRAFFIC_SHAPES
 from costmodel.workload.prompt_shape import lognormal_from_text
 from costmodel.workload.scenario import (
     ACQUISITIONS,
@@ -67,6 +68,17 @@ def _edited() -> None:
         fields = {f: ss[k] for f, k in cs.WORKLOAD_KEYS.items()} | counts
         with contextlib.suppress(ValueError):  # an invalid value: its error is shown; the description waits
             ss["calc_desc"] = describe_workload(Workload.model_validate(fields), origin, classes=cs.mix_rows_count())
+
+
+def _shape_chosen() -> None:
+    cs.choose_shape()
+    _edited()
+
+
+def _table_edited() -> None:
+    """The hourly table was edited: the shape is the table's own."""
+    ss[cs.SHAPE_KEY] = cs.CUSTOM_SHAPE
+    _edited()
 
 
 def _desc_typed() -> None:
@@ -173,6 +185,14 @@ with inputs:
                     on_change=_edited,
                     help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
                 )
+    st.selectbox(
+        "Traffic shape (local time)",
+        [*TRAFFIC_SHAPES, cs.CUSTOM_SHAPE],
+        key=cs.SHAPE_KEY,
+        on_change=_shape_chosen,
+        help="When in the day the requests come, in the time zone above. A shape sets the weekday and weekend "
+        "hours and the weekend day's weight; edit the hourly table for any other shape.",
+    )
     calc_log.uploader()
     mix_rows = calc_mix.editor(_edited)
     with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
@@ -181,7 +201,7 @@ with inputs:
             key=cs.profile_key(),
             hide_index=True,
             disabled=["hour"],
-            on_change=_edited,
+            on_change=_table_edited,
             width="stretch",
             column_config={
                 "hour": st.column_config.NumberColumn("hour", format="%d:00", width=60),

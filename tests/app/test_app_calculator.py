@@ -12,12 +12,14 @@ import pytest
 from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
+from app_pages import calc_state as cs
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import evaluate
 from costmodel.views import present
 from costmodel.views.links.query import scenario_to_query
 from costmodel.views.verdict import verdict, warnings
 from costmodel.workload.presets import preset, preset_names
+from costmodel.workload.profiles import OFFICE_9_18, TRAFFIC_SHAPES
 from costmodel.workload.scenario import Scenario
 
 MONTHLY = "Monthly (USD)"
@@ -498,3 +500,22 @@ def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch
     at.toggle(key="calc_details").set_value(False).run()
     _ok(at)
     assert calls == [], calls
+
+
+def test_office_hours_in_new_york_is_one_choice_that_sets_every_field_it_names() -> None:
+    """The traffic in words: one choice sets the weekday and weekend hours and the weekend weight (no weekend)."""
+    at = run_page("calculator")
+    assert at.selectbox(key=cs.SHAPE_KEY).value == next(
+        n for n in TRAFFIC_SHAPES if n.startswith("evening")
+    )  # the chat preset's evening-heavy traffic is named, not "custom"
+    at.selectbox(key=cs.WORKLOAD_KEYS["timezone"]).select("America/New_York").run()
+    at.selectbox(key=cs.SHAPE_KEY).select("office hours (Mon–Fri 9–18, no weekend)").run()
+    assert not at.exception and not at.error
+    w = at.session_state["scenario"].workload
+    assert w.timezone == "America/New_York"
+    assert tuple(w.hourly_profile_weekday) == tuple(map(float, OFFICE_9_18))
+    assert w.weekend_day_weight == 0.0
+    assert [h for h, v in enumerate(w.hourly_profile_weekday) if v] == list(range(9, 18))
+    # an edit of the hourly table makes the shape the table's own
+    at.selectbox(key=cs.SHAPE_KEY).select(cs.CUSTOM_SHAPE).run()
+    assert tuple(at.session_state["scenario"].workload.hourly_profile_weekday) == tuple(map(float, OFFICE_9_18))

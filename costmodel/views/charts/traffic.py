@@ -16,28 +16,31 @@ import pandas as pd
 from costmodel.views.charts.cost import SI, _legend
 
 
-def profile_chart(profile: pd.DataFrame) -> alt.Chart:
-    """The hourly traffic profile (relative weights by local hour), weekday and weekend side by side."""
-    df = profile.melt(
-        id_vars=["hour"], value_vars=["weekday", "weekend"], var_name="day", value_name="weight"
-    )
+def profile_frame(profile: pd.DataFrame) -> pd.DataFrame:
+    """Long frame ``hour, day, percent``: each local hour's share of that day's requests (weekday and weekend
+    columns of the hourly profile each normalised to 100 %; a column of zeros stays 0)."""
+    df = profile.melt(id_vars=["hour"], value_vars=["weekday", "weekend"], var_name="day", value_name="weight")
     df["weight"] = pd.to_numeric(df["weight"], errors="coerce").fillna(0.0)
+    total = df.groupby("day")["weight"].transform("sum")
+    df["percent"] = np.where(total > 0, 100.0 * df["weight"] / total.where(total > 0, 1.0), 0.0)
+    return df
+
+
+def profile_chart(profile: pd.DataFrame) -> alt.Chart:
+    """The hourly traffic profile as bars: each local hour's share of a day's requests (%), weekday and weekend
+    side by side."""
     chart: alt.Chart = (
-        alt.Chart(df, height=160)
-        .mark_line(point=True, interpolate="step-after")
+        alt.Chart(profile_frame(profile), height=170)
+        .mark_bar()
         .encode(
-            x=alt.X(
-                "hour:Q",
-                title="hour of the day (local time, 0-23)",
-                scale=alt.Scale(domain=[0, 23]),
-                axis=alt.Axis(tickCount=12),
-            ),
-            y=alt.Y("weight:Q", title="relative traffic (weight)"),
+            x=alt.X("hour:O", title="hour of the day (local time)", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
+            xOffset=alt.XOffset("day:N"),
+            y=alt.Y("percent:Q", title="share of the day's requests (%)"),
             color=alt.Color("day:N", legend=alt.Legend(title=None, orient="top")),
             tooltip=[
                 alt.Tooltip("day:N"),
-                alt.Tooltip("hour:Q", title="hour"),
-                alt.Tooltip("weight:Q", format=",.2f"),
+                alt.Tooltip("hour:O", title="hour"),
+                alt.Tooltip("percent:Q", title="share of the day's requests (%)", format=".1f"),
             ],
         )
     )
