@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -132,9 +133,13 @@ def test_xlsx_for_people_formats_ranks_and_explains(
     assert any(k.startswith("Warning") and "Kimi K2.6" in str(v) for k, v in workload.items())
     data = pd.read_excel(path, sheet_name="Data")  # the machine form: every column of the table
     pd.testing.assert_frame_equal(normal(data), normal(ev.table), check_exact=False, rtol=1e-12)
-    pd.testing.assert_frame_equal(
-        normal(pd.read_excel(path, sheet_name="Scenario")), normal(scenario_table(scenario))
-    )
+    back, want = pd.read_excel(path, sheet_name="Scenario", dtype=object), scenario_table(scenario)
+    assert back["field"].tolist() == want["field"].tolist()
+    for got, exp in zip(back["value"], want["value"], strict=True):  # numbers as numbers, the rest as text
+        if isinstance(exp, int | float):
+            assert float(got) == pytest.approx(exp, rel=1e-15)
+        else:
+            assert ("" if pd.isna(got) else str(got)) == exp
     assumptions = pd.read_excel(path, sheet_name="Assumptions")
     assert set(table["price_ids"]) <= set(assumptions["id"])
     rows_by_id = {p.id: p for p in catalogue.prices}
@@ -461,3 +466,39 @@ def test_every_format_has_one_writer_and_an_unknown_one_is_one_line(
     assert all(isinstance(render(f, report), str) for f in WRITERS if f != "xlsx")
     with pytest.raises(ValueError, match=r"^unknown export format 'pdf'; use one of csv, csv-readable, json, md, xlsx$"):
         render("pdf", report)
+
+
+@pytest.mark.parametrize("name", ["chat", "support-mix", "rag-long-docs"])
+def test_every_sheet_of_the_workbook_is_for_people(name: str, catalogue: Catalogue) -> None:
+    """Every number is a number with a format (none in General, so none shows 17 decimals), none is stored as text;
+    the Data sheet keeps full precision under its own format and the Workload sheet says so."""
+    import openpyxl
+
+    from costmodel.evaluate.evaluation import evaluate
+    from costmodel.workload.presets import preset
+
+    s = preset(name, dt.date(2026, 12, 6))
+    ev = evaluate(s, catalogue)
+    xlsx = render("xlsx", Report(s, ev.table, catalogue, ev.break_even, ev.by_class))
+    assert isinstance(xlsx, bytes)
+    book = openpyxl.load_workbook(io.BytesIO(xlsx))
+    numeric_text = re.compile(r"[-+]?\d[\d,]*(\.\d+)?([eE][-+]?\d+)?%?")
+    problems = []
+    for ws in book.worksheets:
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                where = f"{ws.title}!{c.coordinate} ({ws.cell(1, c.column).value})"
+                if isinstance(c.value, int | float) and not isinstance(c.value, bool):
+                    if c.number_format == "General":
+                        problems.append(f"{where}: {c.value!r} in General format")
+                elif isinstance(c.value, str) and numeric_text.fullmatch(c.value.strip()):
+                    problems.append(f"{where}: the number {c.value!r} stored as text")
+    assert problems == []
+    data = book["Data"]
+    cost_col = next(c.column for c in data[1] if c.value == "monthly_cost_usd")
+    first = data.cell(2, cost_col).value
+    assert first == pytest.approx(float(ev.table["monthly_cost_usd"].iloc[0]), rel=1e-15)  # full precision kept
+    items = {r[0].value: r[1].value for r in book["Workload"].iter_rows(min_row=2)}
+    assert "full precision" in items["Data sheet"]
+    scenario = {r[0].value: r[1].value for r in book["Scenario"].iter_rows(min_row=2)}
+    assert scenario["workload.requests_per_day"] == s.workload.requests_per_day  # a number, not "200000.0"

@@ -121,10 +121,15 @@ def _flatten(value: Any, prefix: str, rows: list[tuple[str, object]]) -> None:
 
 
 def scenario_table(scenario: Scenario) -> pd.DataFrame:
-    """The scenario as ``field``/``value`` rows (dotted paths; profiles comma-separated)."""
+    """The scenario as ``field``/``value`` rows (dotted paths; profiles comma-separated; numbers as numbers)."""
     rows: list[tuple[str, object]] = []
     _flatten(scenario.model_dump(mode="json"), "", rows)
-    return pd.DataFrame({"field": [r[0] for r in rows], "value": [str(r[1]) for r in rows]})
+    return pd.DataFrame({"field": [r[0] for r in rows], "value": [_cell(r[1]) for r in rows]}, dtype=object)
+
+
+def _cell(value: object) -> object:
+    """A scenario value as a sheet cell: numbers stay numbers (a spreadsheet must not hold them as text)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
 
 
 def _row_values(row: PriceSchedule | Gpu | GpuRental | ServerPrice) -> str:

@@ -39,12 +39,38 @@ XLSX_FORMATS: dict[str, str] = {
     "ms": "#,##0.0",
     "rate_tok": "#,##0",
     "gb": "#,##0.0",
+    "pct_points": "0.0",
+    "whole": "#,##0",
+    "decimal": "#,##0.0#####",
+    "full": "0.0##############",
+}
+#: A number in a column without a kind: whole numbers with separators, others with up to 6 decimals (the value
+#: itself is stored at full precision).
+_FALLBACK = ("whole", "decimal")
+#: The Workload sheet's units → the kind of their value.
+UNIT_KINDS: dict[str, str] = {
+    "USD": "usd_small",
+    "USD/year": "usd",
+    "fraction": "pct",
+    "%": "pct_points",
+    "ms": "ms",
 }
 _MAX_WIDTH = 60
 
 
-def write_sheet(book: Any, name: str, df: pd.DataFrame, kinds: dict[str, str] | None = None) -> None:
-    """One sheet: a bold, wrapped, frozen header row with a filter; numbers with their format; widths fitted."""
+def write_sheet(
+    book: Any,
+    name: str,
+    df: pd.DataFrame,
+    kinds: dict[str, str] | None = None,
+    row_kinds: Sequence[str] | None = None,
+    default_kind: str | None = None,
+) -> None:
+    """One sheet: a bold, wrapped, frozen header row with a filter; numbers with their format; widths fitted.
+
+    A number's format is its column's kind (``kinds``), else its row's (``row_kinds``: a sheet of items with a
+    unit each), else ``default_kind``, else whole numbers with separators and others with up to 6 decimals; no
+    number is left in the General format."""
     ws = book.add_worksheet(name)
     bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "bg_color": "#eaeef2"})
     wrap = book.add_format({"text_wrap": False, "valign": "top"})
@@ -62,7 +88,9 @@ def write_sheet(book: Any, name: str, df: pd.DataFrame, kinds: dict[str, str] | 
             elif isinstance(v, bool | np.bool_):
                 ws.write_boolean(i, j, bool(v), wrap)
             elif isinstance(v, int | float) or hasattr(v, "item"):
-                ws.write_number(i, j, float(v), fmt)
+                own = kind or (row_kinds[i - 1] if row_kinds else "") or default_kind
+                number = float(v)
+                ws.write_number(i, j, number, formats[own or _FALLBACK[number != round(number)]])
                 width = max(width, 12)
             else:
                 ws.write_string(i, j, str(v), wrap)
@@ -114,6 +142,7 @@ def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.Data
         ("MTP acceptance", a.mtp_acceptance, "fraction"),
         ("KV cache precision", a.kv_dtype, ""),
     ]
+    rows.append(("Data sheet", "every column of the table at full precision, for machines", ""))
     return pd.DataFrame(rows, columns=["Item", "Value", "Unit"])
 
 
@@ -143,7 +172,8 @@ def write_xlsx(
     book = xlsxwriter.Workbook(target, options)
     compact = ["rank", *present.COMPACT]
     write_sheet(book, "Summary", present.people_frame(table, compact), present.column_kinds(compact))
-    write_sheet(book, "Workload", _workload_sheet(scenario, table, be))
+    items = _workload_sheet(scenario, table, be)
+    write_sheet(book, "Workload", items, row_kinds=[UNIT_KINDS.get(u, "") for u in items["Unit"]])
     write_sheet(
         book, "Details", present.people_frame(table, present.DETAILS), present.column_kinds(present.DETAILS)
     )
@@ -154,9 +184,10 @@ def write_xlsx(
     for name, frame, frame_kinds in extra_sheets:
         write_sheet(book, name, frame, frame_kinds)
     if by_class is not None and not by_class.empty:  # a scenario with request classes
-        kinds = {"Requests per day": "int", "Monthly cost (USD/month)": "usd", "Cost per request (USD)": "usd_small"}
+        kinds = {"Requests per day": "int", "Monthly cost (USD/month)": "usd", "Cost per request (USD)": "usd_small",
+                 "Share of requests (%)": "pct_points", "Share of the option's cost (%)": "pct_points"}  # fmt: skip
         write_sheet(book, "By class", by_class_people(by_class), kinds)
     write_sheet(book, "Assumptions", assumptions_table(table, catalogue))
-    write_sheet(book, "Data", table)
+    write_sheet(book, "Data", table, default_kind="full")  # full precision, for machines (the Workload sheet says so)
     write_sheet(book, "Scenario", scenario_table(scenario))
     book.close()
