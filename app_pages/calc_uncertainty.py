@@ -122,7 +122,8 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
         st.error(f"Uncertainty: {md_literal(e)}", icon=":material/error:")
         return None
     st.markdown(f"**{md_literal(res.sentence())}**")  # the sentences name options (an uploaded model's name)
-    st.caption(md_literal(break_even_sentence(res)))
+    labels = dict(zip(ev.table["option"], ev.table["label"], strict=True))
+    st.caption(md_literal(break_even_sentence(res, _break_even_at_inputs(ev, res), labels)))
     if res.tornado:
         st.dataframe(
             tornado_people(res),
@@ -139,6 +140,17 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
     for note in res.notes:
         st.caption(f":material/info: {md_literal(note)}")
     return res
+
+
+def _break_even_at_inputs(ev: Evaluation, res: UncertaintyResult) -> float | None:
+    """The break-even volume of the uncertainty's pair at the user's inputs (requests/day; nan: none), from the
+    evaluation the verdict reads (None when the pair is not among its break-even rows)."""
+    be = ev.break_even
+    if res.pair is None or be.empty:
+        return None
+    sh, api = res.pair
+    row = be[(be["self_host"] == sh) & (be["api"] == api)]
+    return float(pd.to_numeric(row["requests_per_day"]).iloc[0]) if len(row) else None
 
 
 _USD_COLUMNS = ("Verdict at low end (USD/month)", "Verdict at high end (USD/month)", "Swing (USD/month)")

@@ -9,6 +9,7 @@ import pytest
 from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
+from app_pages import calc_uncertainty
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import evaluate
 from costmodel.evaluate.uncertainty import break_even_sentence, monte_carlo
@@ -50,7 +51,10 @@ def test_every_preset_shows_the_models_probability_line_and_tornado(name: str) -
     s: Scenario = at.session_state["scenario"]
     res = monte_carlo(s, load_catalogue())  # the page's defaults: 10,000 draws, seed 0, default ranges
     assert _sentence(at) == f"**{res.sentence()}**"
-    assert any(shown(c.value) == break_even_sentence(res) for c in at.caption)
+    ev = evaluate(s, load_catalogue())
+    labels = dict(zip(ev.table["option"], ev.table["label"], strict=True))
+    line = break_even_sentence(res, calc_uncertainty._break_even_at_inputs(ev, res), labels)
+    assert any(shown(c.value) == line for c in at.caption)
     # the tornado's figures, as the model's (widest swing first)
     tornado = next(d.value for d in at.dataframe if "Swing (USD/month)" in d.value.columns)
     assert list(tornado["Input"]) == [b.label for b in res.tornado]
@@ -154,3 +158,15 @@ def test_bad_ownership_url_parameter_is_reported_not_used(param: str, value: str
     assert any(param in e.value for e in at.error), [e.value for e in at.error]
     s: Scenario = at.session_state["scenario"]
     assert s.assumptions == ServingAssumptions()  # the default stands in
+
+
+def test_the_break_even_line_starts_from_the_verdict_and_names_options_not_ids() -> None:
+    """The chat preset: the verdict says the pair never breaks even; the uncertainty line says so first, then how
+    often the uncertain cases do (one story, not two that seem to disagree)."""
+    at = run_page("calculator")
+    verdict = at.session_state["scenario"]
+    assert verdict.name == "chat"
+    (line,) = [str(c.value) for c in at.caption if str(c.value).startswith("Break-even")]
+    assert line.startswith("Break-even: at your inputs DeepSeek-V4-Flash on ")
+    assert "never breaks even against DeepSeek-V4-Flash API (the verdict)" in line
+    assert "uncertain cases" in line and "self-host deepseek" not in line

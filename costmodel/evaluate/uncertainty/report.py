@@ -83,13 +83,34 @@ def break_even_quantiles(res: UncertaintyResult) -> tuple[float, float, float, f
     return float(q[0]), float(q[1]), float(q[2]), float(ok.size / be.size)
 
 
-def break_even_sentence(res: UncertaintyResult) -> str:
-    """One line on the break-even volume of the verdict's pair over the draws."""
+def break_even_sentence(
+    res: UncertaintyResult,
+    at_inputs_requests_per_day: float | None = None,
+    labels: dict[str, str] | None = None,
+) -> str:
+    """One line on the break-even volume of the verdict's pair over the draws.
+
+    ``at_inputs_requests_per_day``: the pair's break-even at the user's inputs (the verdict's; nan = none). Given,
+    the line starts from it, so that the verdict and the uncertain cases tell one story. ``labels``: option id →
+    the name shown for it (the table's ``label``)."""
     if res.pair is None:
         return "No break-even: the verdict needs an API and a self-hosting option with a cost."
     p10, p50, p90, share = break_even_quantiles(res)
-    sh, api = res.pair
+    sh, api = (labels or {}).get(res.pair[0], res.pair[0]), (labels or {}).get(res.pair[1], res.pair[1])
     n = res.break_even_requests_per_day.size
+    if at_inputs_requests_per_day is not None:
+        at = at_inputs_requests_per_day
+        lead = (
+            f"Break-even: at your inputs {sh} breaks even against {api} at {at:,.0f} requests/day (the verdict)"
+            if math.isfinite(at)
+            else f"Break-even: at your inputs {sh} never breaks even against {api} (the verdict)"
+        )
+        if share == 0:
+            return f"{lead}; in none of {n:,} uncertain cases does it (searched up to {X_MAX:,.0f}× the volume)."
+        return (
+            f"{lead}; in {share:.0%} of {n:,} uncertain cases it does, at ~{p50:,.0f} requests/day "
+            f"(P10 {p10:,.0f}, P90 {p90:,.0f})."
+        )
     if share == 0:
         return (
             f"Break-even: {sh} never breaks even against {api} in {n:,} draws (searched up to "
