@@ -87,7 +87,9 @@ ASSUMPTION_INPUTS = (
 #: The cost-of-ownership inputs (ServingAssumptions fields; costmodel.serving.tco), in the order drawn.
 TCO_INPUTS = (
     NumberField(ServingAssumptions, "target_utilization", "Target peak utilisation (fraction 0-1)", 0.05),
-    NumberField(ServingAssumptions, "ops_usd_per_month", "People and operations (USD/month per option)", 1000.0),
+    NumberField(
+        ServingAssumptions, "ops_usd_per_month", "People and operations (USD/month per option)", 1000.0
+    ),
     NumberField(ServingAssumptions, "server_life_years", "Server life when buying (years)", 1.0),
     NumberField(ServingAssumptions, "pue", "PUE when buying (facility / IT power, ≥ 1)", 0.05),
     NumberField(ServingAssumptions, "usd_per_kwh", "Electricity when buying (USD/kWh)", 0.01),
@@ -253,14 +255,36 @@ def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict
 
 
 def api_labels(cat: Catalogue, api: dict[str, ApiOption]) -> dict[str, str]:
-    """How each API option reads in the picker: its id, with "open weights, hosted" for a third-party host of
-    the model's open weights (:func:`costmodel.evaluate.table.option_group`)."""
+    """How each API option reads in the picker: the model's name, the provider and the price basis, with "open
+    weights, hosted" for a third-party host of the model's open weights (:func:`costmodel.evaluate.table.option_group`)."""
+    names = {m.id: m.name for m in cat.models}
+    basis = {"list": "list price", "promotion": "promotion", "custom": "your price"}
     return {
-        i: f"{i} · open weights, hosted"
-        if option_group("api", o.provider, o.model, cat, o.price_basis) == GROUP_HOSTED
-        else i
+        i: f"{names.get(o.model, o.model)} · {o.provider}, {basis.get(o.price_basis, o.price_basis)}"
+        + (
+            " · open weights, hosted"
+            if option_group("api", o.provider, o.model, cat, o.price_basis) == GROUP_HOSTED
+            else ""
+        )
         for i, o in api.items()
     }
+
+
+def gpu_labels(cat: Catalogue) -> dict[str, str]:
+    """How each GPU reads in the self-hosting grid: its name and the rental prices on record (USD per GPU-hour)."""
+    out = {}
+    for g in cat.gpus:
+        prices = sorted(r.usd_per_gpu_hour for r in cat.rentals if r.gpu == g.id)
+        providers = len({r.provider for r in cat.rentals if r.gpu == g.id})
+        if not prices:
+            out[g.id] = f"{g.name} — no rental price on record"
+        elif len(prices) == 1:
+            out[g.id] = f"{g.name} — ${prices[0]:.2f}/GPU-h"
+        else:
+            out[g.id] = (
+                f"{g.name} — ${prices[0]:.2f}–{prices[-1]:.2f}/GPU-h, {providers} provider{'s' * (providers > 1)}"
+            )
+    return out
 
 
 def custom_api_option(cat: Catalogue, price: dict[str, Any]) -> ApiOption:
@@ -294,7 +318,11 @@ def choose_shape() -> None:
     if shape is None:
         return
     ss["calc_profile_base"] = pd.DataFrame(
-        {"hour": HOURS, "weekday": list(map(float, shape.weekday)), "weekend": list(map(float, shape.weekend))}
+        {
+            "hour": HOURS,
+            "weekday": list(map(float, shape.weekday)),
+            "weekend": list(map(float, shape.weekend)),
+        }
     )
     ss["calc_profile_gen"] = _gen("calc_profile_gen") + 1
     ss[WORKLOAD_KEYS["weekend_day_weight"]] = shape.weekend_day_weight
@@ -338,7 +366,9 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
     load_prompt_shape(s, lognormal)
     ss["calc_mix_base"] = mix_frame(s.classes)
     ss["calc_mix_gen"] = _gen("calc_mix_gen") + 1
-    ss["calc_mix_loaded"] = {c.name: c for c in s.classes}  # shares, profiles 'as loaded', reasoning, histograms
+    ss["calc_mix_loaded"] = {
+        c.name: c for c in s.classes
+    }  # shares, profiles 'as loaded', reasoning, histograms
 
 
 def _clean(v: Any) -> Any:
@@ -362,7 +392,9 @@ def read(
     workload.update(parse_counts()[0])
     workload["hourly_profile_weekday"] = [_clean(v) for v in profile["weekday"]]
     workload["hourly_profile_weekend"] = [_clean(v) for v in profile["weekend"]]
-    hist = () if ss.get(PROMPT_SHAPE_KEY) == LOGNORMAL else prompt_histogram_kept(workload.get("prompt_tokens"))
+    hist = (
+        () if ss.get(PROMPT_SHAPE_KEY) == LOGNORMAL else prompt_histogram_kept(workload.get("prompt_tokens"))
+    )
     if hist:
         workload["prompt_histogram"] = [b.model_dump() for b in hist]
     rows = []
@@ -445,7 +477,12 @@ def as_date(v: Any) -> dt.date:
 
 # ---- prompt lengths: one length, a log-normal (median and p95), or a histogram from a log or a file --------------
 #: Widget keys of the prompt-length choice and the log-normal's two fields; the last valid log-normal parameters.
-PROMPT_SHAPE_KEY, P50_KEY, P95_KEY, LOGNORMAL_LAST_KEY = "calc_pshape", "calc_p50", "calc_p95", "calc_lognormal"
+PROMPT_SHAPE_KEY, P50_KEY, P95_KEY, LOGNORMAL_LAST_KEY = (
+    "calc_pshape",
+    "calc_p50",
+    "calc_p95",
+    "calc_lognormal",
+)
 ONE_LENGTH, LOGNORMAL = "one", "lognormal"
 PROMPT_SHAPES = {ONE_LENGTH: "one length", LOGNORMAL: "log-normal: median and 95th percentile"}
 LOGNORMAL_LABELS = {"p50": "Median prompt (tokens)", "p95": "95th-percentile prompt (tokens)"}

@@ -229,7 +229,7 @@ with st.container(key="calc_options_box"):
         help="API prices and promotions in effect at 00:00 UTC on this date are used.",
     )
     st.multiselect(
-        "APIs to compare (provider/model (price basis))",
+        "APIs to compare (model · provider, price basis)",
         list(api),
         key="calc_api",
         on_change=_edited,
@@ -241,6 +241,7 @@ with st.container(key="calc_options_box"):
     )
     gpu_ids = [g.id for g in cat.gpus]
     open_models = [m.id for m in cat.models if m.open_weights]
+    model_names, gpu_names = {m.id: m.name for m in cat.models}, cs.gpu_labels(cat)
     st.caption("Self-hosting: one row per deployment (add or delete rows; blank cells = automatic).")
     self_host = st.data_editor(
         ss["calc_sh_base"],
@@ -250,8 +251,12 @@ with st.container(key="calc_options_box"):
         on_change=_edited,
         placeholder="auto",  # a blank cell is chosen automatically (smallest fit, latest rental row, ...)
         column_config={
-            "model": st.column_config.SelectboxColumn("model", options=open_models, required=True),
-            "gpu": st.column_config.SelectboxColumn("GPU", options=gpu_ids, required=True),
+            "model": st.column_config.SelectboxColumn(
+                "model", options=open_models, required=True, format_func=lambda v: model_names.get(str(v), str(v)), width="medium"
+            ),
+            "gpu": st.column_config.SelectboxColumn(
+                "GPU", options=gpu_ids, required=True, format_func=lambda v: gpu_names.get(str(v), str(v)), width="medium"
+            ),
             "precision": st.column_config.SelectboxColumn(
                 "precision", options=PRECISION_PLANS, default="native"
             ),

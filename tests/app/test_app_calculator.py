@@ -336,7 +336,7 @@ def test_custom_api_price_from_catalogue_can_be_compared() -> None:
     }
     at.run()
     choice = "deepseek/deepseek-v4-flash (custom)"
-    assert choice in at.multiselect(key="calc_api").options
+    assert "DeepSeek-V4-Flash · deepseek, your price" in at.multiselect(key="calc_api").options  # names, not ids
     at.multiselect(key="calc_api").select(choice).run()
     _ok(at)
     assert "DeepSeek-V4-Flash API (your prices)" in set(_table(at)["Option"])
