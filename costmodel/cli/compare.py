@@ -15,6 +15,7 @@ from costmodel.evaluate.evaluation import evaluate
 from costmodel.evaluate.uncertainty import DEFAULT_DRAWS, add_to_text, monte_carlo, with_uncertainty
 from costmodel.views.export.comparison import to_csv, to_text, write_export
 from costmodel.views.export.growth import GrowthProblem, add_growth_to_text, growth_or_problem, growth_sheets
+from costmodel.views.export.plans import plan_sheets
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import scenario_to_json, scenario_to_yaml
 
@@ -26,16 +27,19 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not args.force:
         raise CliError(f"{args.out} exists; use --force to overwrite")
     scenario = load_scenario(args)
+    if args.plans:  # the file's own ``plans: true`` works too; the flag turns them on for any scenario
+        scenario = scenario.model_copy(update={"plans": True})
     cat = load_catalogue(args.data)
     if (args.draws is not None or args.seed is not None) and not args.uncertainty:
         raise CliError("--draws and --seed apply to --uncertainty")
     ev = evaluate(scenario, cat)
     table = ev.table
+    if scenario.plans and not ev.plans:
+        print("note: no plan: no API option serves the same model as a self-hosting option", file=sys.stderr)
     for line in ev.left_out:  # options priced before their first row: left out, said (issue 13)
         print(f"note: left out: {line}", file=sys.stderr)
     unc = None
     if args.uncertainty:
-
         draws = DEFAULT_DRAWS if args.draws is None else args.draws
         unc = monte_carlo(scenario, cat, draws=draws, seed=args.seed or 0, evaluation=ev)
         table = with_uncertainty(ev.table, unc)
@@ -43,12 +47,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
     growth = None
     if scenario.monthly_growth_fraction and args.format in ("md", "json", "xlsx"):  # the 12-month projection
-
         growth = growth_or_problem(scenario, cat)
-        if isinstance(growth, GrowthProblem):  # the comparison is valid: it is written, the problem in its place
+        if isinstance(
+            growth, GrowthProblem
+        ):  # the comparison is valid: it is written, the problem in its place
             print(f"warning: growth: {growth.error}; the comparison has no projection", file=sys.stderr)
     if (unc is not None or growth is not None) and args.format in ("md", "json"):
-
         text = to_text(args.format, scenario, table, cat, ev.by_class)
         text = add_to_text(args.format, text, unc) if unc is not None else text
         text = add_growth_to_text(args.format, text, growth) if growth is not None else text
@@ -61,13 +65,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     if args.out:
-
         write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable,
-                     by_class=ev.by_class, extra_sheets=growth_sheets(growth))  # fmt: skip
+                     by_class=ev.by_class,
+                     extra_sheets=growth_sheets(growth) + plan_sheets(table, ev.plan_hours()))  # fmt: skip
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
     sys.stdout.write(
-        to_csv(table, ev.by_class) if args.readable else to_text(args.format, scenario, table, cat, ev.by_class)
+        to_csv(table, ev.by_class)
+        if args.readable
+        else to_text(args.format, scenario, table, cat, ev.by_class)
     )
     return 0
 
@@ -109,6 +115,12 @@ def add_pricing(sub: Subparsers[Parser]) -> None:
         action="store_true",
         help="add p_cheapest and P10/P50/P90 monthly cost per option (Monte Carlo; md/json: tornado too)",
     )
+    c.add_argument(
+        "--plans",
+        action="store_true",
+        help="add rows of kind plan: each self-hosting option's fleet for the base load (committed and on-demand "
+        "GPUs) with the overflow sent to the API serving the same model, hour by hour; xlsx: Plans sheets",
+    )
     c.add_argument("--draws", type=int, default=None, help="Monte Carlo draws (default 10,000)")
     c.add_argument("--seed", type=int, default=None, help="Monte Carlo seed (default 0)")
     c.set_defaults(func=_cmd_compare)
@@ -120,4 +132,3 @@ def add_pricing(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("presets", help="list the preset scenarios and their assumptions")
     p.add_argument("--format", choices=["json", "csv", "md"], default="md")
     p.set_defaults(func=_cmd_presets)
-

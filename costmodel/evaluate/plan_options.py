@@ -265,7 +265,7 @@ def evaluate_plan(
     if capacity_scale > 0 and sh_usd < found.monthly_cost_usd:  # the option's own fleet is cheaper
         return _self_host_only(sh, label, option, prices, x, found, api_usd, sh_usd, fleet)
     kind = "self_host_only" if found.api_overflow_usd_per_month <= 0 else "mixed"
-    why = "the fleet is cheaper than the API in every hour" if kind == "self_host_only" else ""
+    why = "the fleet is cheaper than the API in every hour" if kind == "self_host_only" else _when(x, found)
     return _result(sh, label, option, prices, x, found, kind, found.monthly_cost_usd, api_usd, sh_usd, why)
 
 
@@ -319,6 +319,25 @@ def _self_host_only(
         why=f"the option's own {sh.mode.replace('_', '-')} fleet at its price costs less than any committed and "
         "on-demand mix",
     )  # fmt: skip
+
+
+def _when(x: PlanInputs, s: PlanSearch) -> str:
+    """When the overflow goes to the API, in words: its weekday share and the UTC hours holding most of it."""
+    over = x.requests * (1.0 - s.served_share_by_hour)
+    total = float(over.sum())
+    if total <= 0:
+        return ""
+    weekday = float(over[:5].sum()) / total
+    by_hour = over.sum(axis=0)
+    busy = [int(h) for h in np.flatnonzero(by_hour >= 0.5 * by_hour.max())]
+    # the shortest arc of the clock holding the busy hours: it starts after the widest gap between them
+    gaps = [((busy[(i + 1) % len(busy)] - h - 1) % 24, i) for i, h in enumerate(busy)]
+    _, i = max(gaps)
+    start, end = busy[(i + 1) % len(busy)], busy[i]
+    return (
+        f"the API takes the rest: {weekday:.0%} of it on weekdays, most of it {start:02d}:00-{(end + 1) % 24:02d}:00 "
+        "UTC"
+    )
 
 
 def _why_api(x: PlanInputs) -> str:
