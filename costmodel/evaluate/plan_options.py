@@ -39,6 +39,7 @@ __all__ = [
     "committed_prices",
     "evaluate_plan",
     "plan_api_for",
+    "plan_inputs",
     "plan_pairs",
 ]
 
@@ -191,6 +192,54 @@ def _api_usd_by_hour(
     return out
 
 
+def plan_inputs(
+    scenario: Scenario,
+    ev: OptionEvaluation,
+    bill: ApiBill,
+    prices: PlanPrices,
+    overflow_cache_hit_fraction: float | None = None,
+    capacity_scale: float = 1.0,
+) -> tuple[PlanInputs, ...]:
+    """The hourly arrays a plan is searched over, one per attention layout the option costed (the layout the option
+    reports first): GPUs of work per UTC hour at the latency target (its classes' requests × GPU-seconds per request,
+    :func:`~costmodel.serving.option.class_need`), the API's USD per hour, requests and tokens per hour, the replica
+    and the prices with the overhead. Empty when the option has no cost at the scenario's efficiency level."""
+    w, a = scenario.workload, scenario.assumptions
+    layouts = list(ev.per_class.get(a.efficiency) or ())
+    est = ev.estimates.get(a.efficiency)
+    if est is not None:  # the reported layout first: ties keep it
+        layouts.sort(key=lambda ts: ts[0].deployment_gpus != est.memory.gpus)
+    mix = scenario.class_workloads() or (("", w),)
+    classes = [c for _, c in mix]
+    hourly = [hourly_requests_utc(c) for c in classes]
+    requests = np.sum(hourly, axis=0)
+    tokens = np.sum([r * (c.prompt_tokens + c.billed_output_tokens) for r, c in zip(hourly, classes, strict=True)],
+                    axis=0)  # fmt: skip
+    hour_usd = _api_usd_by_hour(bill, classes, hourly, overflow_cache_hit_fraction)
+    over = 1.0 + a.overhead_pct / 100.0
+    out = []
+    for tables in layouts:
+        need_p, need_d = class_need(
+            hourly, [t.prefill_gpu_s[0] for t in tables], [t.decode_gpu_s[0] for t in tables]
+        )
+        n = tables[0].deployment_gpus
+        out.append(
+            PlanInputs(
+                need_gpus=need_p + need_d,
+                api_usd=hour_usd,
+                requests=requests,
+                tokens=tokens,
+                replica_gpus=n,
+                replica_capacity_gpus=n * a.target_utilization * capacity_scale,
+                committed_usd_per_gpu_hour=prices.committed_usd_per_gpu_hour * over,
+                on_demand_usd_per_gpu_hour=prices.on_demand_usd_per_gpu_hour * over,
+                hours_per_slot=w.days_per_month / 7.0,
+                fixed_usd_per_month=a.ops_usd_per_month,
+            )
+        )
+    return tuple(out)
+
+
 def evaluate_plan(
     scenario: Scenario,
     catalogue: Catalogue,
@@ -212,8 +261,7 @@ def evaluate_plan(
     """
     sh, label, ev = self_host
     option, bill = api
-    w, a = scenario.workload, scenario.assumptions
-    level = a.efficiency
+    level = scenario.assumptions.efficiency
     api_usd = math.nan if bill.reason else bill.monthly_cost_usd
     fleet = ev.costs.get(level)
     sh_usd = float(fleet.monthly_cost_usd) if fleet is not None else math.nan
@@ -226,33 +274,9 @@ def evaluate_plan(
         return _none(
             sh, label, option, f"self-hosting not costed ({ev.reason or 'infeasible'})", api_usd, sh_usd
         )
-    mix = scenario.class_workloads() or (("", w),)
-    classes = [c for _, c in mix]
-    hourly = [hourly_requests_utc(c) for c in classes]
-    requests = np.sum(hourly, axis=0)
-    tokens = np.sum([r * (c.prompt_tokens + c.billed_output_tokens) for r, c in zip(hourly, classes, strict=True)],
-                    axis=0)  # fmt: skip
-    hour_usd = _api_usd_by_hour(bill, classes, hourly, overflow_cache_hit_fraction)
     prices = committed_prices(sh, ev, catalogue)
-    over = 1.0 + a.overhead_pct / 100.0
     best: tuple[PlanSearch, PlanInputs] | None = None
-    for tables in layouts:
-        need_p, need_d = class_need(
-            hourly, [t.prefill_gpu_s[0] for t in tables], [t.decode_gpu_s[0] for t in tables]
-        )
-        n = tables[0].deployment_gpus
-        x = PlanInputs(
-            need_gpus=need_p + need_d,
-            api_usd=hour_usd,
-            requests=requests,
-            tokens=tokens,
-            replica_gpus=n,
-            replica_capacity_gpus=n * a.target_utilization * capacity_scale,
-            committed_usd_per_gpu_hour=prices.committed_usd_per_gpu_hour * over,
-            on_demand_usd_per_gpu_hour=prices.on_demand_usd_per_gpu_hour * over,
-            hours_per_slot=w.days_per_month / 7.0,
-            fixed_usd_per_month=a.ops_usd_per_month,
-        )
+    for x in plan_inputs(scenario, ev, bill, prices, overflow_cache_hit_fraction, capacity_scale):
         found = search_plan(x)
         if best is None or found.monthly_cost_usd < best[0].monthly_cost_usd:
             best = (found, x)
