@@ -40,6 +40,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"note: left out: {line}", file=sys.stderr)
     unc = None
     if args.uncertainty:
+
         draws = DEFAULT_DRAWS if args.draws is None else args.draws
         unc = monte_carlo(scenario, cat, draws=draws, seed=args.seed or 0, evaluation=ev)
         table = with_uncertainty(ev.table, unc)
@@ -47,12 +48,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
     growth = None
     if scenario.monthly_growth_fraction and args.format in ("md", "json", "xlsx"):  # the 12-month projection
+
         growth = growth_or_problem(scenario, cat)
-        if isinstance(
-            growth, GrowthProblem
-        ):  # the comparison is valid: it is written, the problem in its place
+        if isinstance(growth, GrowthProblem):  # the comparison is valid: it is written, the problem in its place
             print(f"warning: growth: {growth.error}; the comparison has no projection", file=sys.stderr)
     if (unc is not None or growth is not None) and args.format in ("md", "json"):
+
         text = to_text(args.format, scenario, table, cat, ev.by_class)
         text = add_to_text(args.format, text, unc) if unc is not None else text
         text = add_growth_to_text(args.format, text, growth) if growth is not None else text
@@ -65,15 +66,14 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     if args.out:
+
         write_export(args.out, args.format, scenario, table, cat, force=args.force, readable=args.readable,
                      by_class=ev.by_class,
                      extra_sheets=growth_sheets(growth) + plan_sheets(table, ev.plan_hours()))  # fmt: skip
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
     sys.stdout.write(
-        to_csv(table, ev.by_class)
-        if args.readable
-        else to_text(args.format, scenario, table, cat, ev.by_class)
+        to_csv(table, ev.by_class) if args.readable else to_text(args.format, scenario, table, cat, ev.by_class)
     )
     return 0
 
@@ -132,3 +132,4 @@ def add_pricing(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("presets", help="list the preset scenarios and their assumptions")
     p.add_argument("--format", choices=["json", "csv", "md"], default="md")
     p.set_defaults(func=_cmd_presets)
+

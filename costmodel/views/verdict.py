@@ -144,15 +144,11 @@ def plan_sentences(table: pd.DataFrame, best: pd.Series) -> list[str]:
     if plan["plan_kind"] != "mixed":
         why = str(plan.get("plan_why") or "").strip()
         pure = "the API alone" if plan["plan_kind"] == "api_only" else "self-hosting alone"
-        return [
-            f"No mix of self-hosting and API beats the pure options: {pure} is best{': ' + why if why else ''}."
-        ]
+        return [f"No mix of self-hosting and API beats the pure options: {pure} is best{': ' + why if why else ''}."]
     gpu = str(plan.get("gpu") or "").upper()
     k, m = int(plan["committed_gpus"]), int(plan["on_demand_gpus"])
     if k:
-        fleet = f"{k} × {gpu} committed for the base load" + (
-            f" and up to {m} more on demand by the hour" if m else ""
-        )
+        fleet = f"{k} × {gpu} committed for the base load" + (f" and up to {m} more on demand by the hour" if m else "")
     else:
         fleet = f"up to {m} × {gpu} rented on demand in the hours busy enough to fill them"
     model = str(plan["label"]).removeprefix("Plan: ").split(" on ")[0]
@@ -160,14 +156,11 @@ def plan_sentences(table: pd.DataFrame, best: pd.Series) -> list[str]:
     when = str(plan.get("plan_why") or "").removeprefix("the API takes the rest: ")
     text = (
         f"Self-host {model} on {fleet} ({percent(float(plan['self_hosted_token_share']))} of tokens); {api} for the "
-        f"rest ({when}): "
-        f"{usd_short(cost)}/month, {_less(cost, float(plan['api_only_usd_per_month']))} than the API alone and "
-        f"{_less(cost, float(plan['self_host_only_usd_per_month']))} than self-hosting alone."
+        f"rest ({when}): {usd_short(cost)}/month, {_less(cost, float(plan['api_only_usd_per_month']))} than the API "
+        f"alone and {_less(cost, float(plan['self_host_only_usd_per_month']))} than self-hosting alone."
     )
     if best["option"] != plan["option"]:
-        text += (
-            f" It is not the cheapest option: {best['label']} costs {usd_short(best['monthly_cost_usd'])}."
-        )
+        text += f" It is not the cheapest option: {best['label']} costs {usd_short(best['monthly_cost_usd'])}."
     return [text]
 
 
