@@ -15,7 +15,7 @@ import pandas as pd
 from costmodel.evaluate.plan_options import PlanResult
 from costmodel.views.charts.cost import SI
 
-__all__ = ["plan_cost_frame", "plan_cost_chart", "plan_day_frame", "plan_day_chart"]
+__all__ = ["plan_cost_chart", "plan_cost_frame", "plan_day_chart", "plan_day_frame"]
 
 _WEEKEND = ("Sat", "Sun")
 _SELF, _API = "self-hosted", "API overflow"
@@ -51,10 +51,10 @@ def plan_day_chart(frame: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
             x=x,
             y=alt.Y("requests:Q", stack="zero", title="requests per hour", axis=alt.Axis(format=SI)),
             color=alt.Color("part:N", scale=alt.Scale(domain=[_SELF, _API], range=["#4c78a8", "#f58518"]),
-                            legend=alt.Legend(title=None, orient="top")),  # fmt: skip
+                            legend=alt.Legend(title=None, orient="top")),
             order=alt.Order("part_order:Q"),
             tooltip=[alt.Tooltip("hour_utc:Q", title="UTC hour"), alt.Tooltip("part:N"),
-                     alt.Tooltip("requests:Q", format=",.0f")],  # fmt: skip
+                     alt.Tooltip("requests:Q", format=",.0f")],
         )
         .transform_calculate(part_order=f"datum.part == '{_SELF}' ? 0 : 1")
     )
@@ -94,7 +94,7 @@ def plan_cost_chart(frame: pd.DataFrame) -> alt.LayerChart:
         x=alt.X("committed_gpus:Q", title="committed GPUs (whole replicas)"),
         y=alt.Y("monthly_cost_usd:Q", title="monthly cost (USD)", axis=alt.Axis(format="$,.0f")),
         tooltip=[alt.Tooltip("committed_gpus:Q", title="committed GPUs"),
-                 alt.Tooltip("monthly_cost_usd:Q", title="USD / month", format="$,.0f")],  # fmt: skip
+                 alt.Tooltip("monthly_cost_usd:Q", title="USD / month", format="$,.0f")],
     )
     rules = (
         base.transform_fold(["api_only_usd", "self_host_only_usd"], as_=["pure", "usd"])
@@ -102,7 +102,7 @@ def plan_cost_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .transform_calculate(pure="datum.pure == 'api_only_usd' ? 'API alone' : 'self-hosting alone'")
         .mark_rule(strokeDash=[4, 2])
         .encode(y="usd:Q", color=alt.Color("pure:N", legend=alt.Legend(title=None, orient="top")),
-                tooltip=[alt.Tooltip("pure:N"), alt.Tooltip("usd:Q", title="USD / month", format="$,.0f")])  # fmt: skip
+                tooltip=[alt.Tooltip("pure:N"), alt.Tooltip("usd:Q", title="USD / month", format="$,.0f")])
     )
     chart: alt.LayerChart = alt.layer(cost, rules).properties(height=200)
     return chart
