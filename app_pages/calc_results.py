@@ -35,6 +35,7 @@ from costmodel.views.export.growth import (
     growth_report,
     growth_sheets,
 )
+from costmodel.views.export.plans import plan_sheets
 from costmodel.views.links.classes import classes_link_problem
 from costmodel.views.links.query import scenario_to_query
 from costmodel.views.price_rows import peak_rule_note, price_rows_frame
@@ -381,7 +382,8 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     slug = _slug(s)
     # (label, file contents when clicked, file suffix, MIME type, icon, key, help)
     downloads: list[tuple[str, Callable[[], str | bytes], str, str, str, str, str | None]] = [
-        ("XLSX", lambda: _xlsx(ev, cat, table_x(), growth_sheets(_growth_for_export(shown, cat))), "xlsx", XLSX_MIME,
+        ("XLSX", lambda: _xlsx(ev, cat, table_x(), growth_sheets(_growth_for_export(shown, cat))
+                               + plan_sheets(table, ev.plan_hours())), "xlsx", XLSX_MIME,
          "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
         ("CSV", lambda: export.to_csv(table_x(), ev.by_class), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),

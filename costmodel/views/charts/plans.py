@@ -104,5 +104,6 @@ def plan_cost_chart(frame: pd.DataFrame) -> alt.LayerChart:
         .encode(y="usd:Q", color=alt.Color("pure:N", legend=alt.Legend(title=None, orient="top")),
                 tooltip=[alt.Tooltip("pure:N"), alt.Tooltip("usd:Q", title="USD / month", format="$,.0f")])
     )
-    chart: alt.LayerChart = alt.layer(cost, rules).properties(height=200)
+    chart = alt.layer(cost, rules).properties(height=200)
+    assert isinstance(chart, alt.LayerChart)
     return chart
