@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from costmodel.catalog import Catalogue
+from costmodel.cli.main import main
 from costmodel.evaluate import plan_options
 from costmodel.evaluate.evaluation import Evaluation, evaluate
 from costmodel.evaluate.plan_options import evaluate_plan, plan_api_for, plan_inputs, plan_pairs
+from costmodel.evaluate.plan_table import PLAN_COLUMNS
 from costmodel.evaluate.plans import PlanInputs, search_plan
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import (
@@ -243,3 +248,28 @@ def test_plan_rows_name_their_pair_and_carry_the_contract_columns(catalogue: Cat
     one = hours[hours["plan"] == rows.iloc[0]["option"]]
     share = float(one["self_hosted_requests"].sum() / one["requests"].sum())
     assert share == pytest.approx(float(rows.iloc[0]["self_hosted_request_share"]), rel=1e-12)
+
+
+def test_cli_compare_plans_json_rows_and_xlsx_sheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["compare", "--preset", "rag-long-docs", "--as-of", AS_OF.isoformat()]
+    assert main([*args, "--format", "json"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert {r["kind"] for r in plain["table"]} == {"api", "self_host"} and "plans" not in plain["scenario"]
+    assert main([*args, "--plans", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = [r for r in doc["table"] if r["kind"] == "plan"]
+    options = {r["option"] for r in doc["table"] if r["kind"] != "plan"}
+    assert len(rows) == 2 and doc["scenario"]["plans"] is True
+    for r in rows:
+        assert r["api_option"] in options and r["self_host_option"] in options
+        for key in ("committed_gpus", "on_demand_gpu_hours", "self_hosted_request_share", "api_overflow_usd_per_month"):
+            assert isinstance(r[key], int | float), key
+    # the rows other than plans are those of the comparison without plans (ranks aside: plans rank among them)
+    same = [{k: v for k, v in r.items() if k not in ("rank", "flags") and k not in PLAN_COLUMNS} for r in doc["table"]
+            if r["kind"] != "plan"]  # fmt: skip
+    assert same == [{k: v for k, v in r.items() if k not in ("rank", "flags")} for r in plain["table"]]
+    out = tmp_path / "p.xlsx"
+    assert main([*args, "--plans", "--format", "xlsx", "--out", str(out)]) == 0
+    sheets = pd.read_excel(out, sheet_name=None)
+    assert len(sheets["Plans by hour"]) == 2 * 168
+    assert "Plans" in sheets
