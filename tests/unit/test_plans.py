@@ -20,6 +20,7 @@ from costmodel.evaluate.evaluation import Evaluation, evaluate
 from costmodel.evaluate.plan_options import evaluate_plan, plan_api_for, plan_inputs, plan_pairs
 from costmodel.evaluate.plan_table import PLAN_COLUMNS
 from costmodel.evaluate.plans import PlanInputs, search_plan
+from costmodel.views.links.query import PLANS_KEY, scenario_from_query, scenario_to_query
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import (
     ApiOption,
@@ -273,3 +274,14 @@ def test_cli_compare_plans_json_rows_and_xlsx_sheets(tmp_path: Path, capsys: pyt
     sheets = pd.read_excel(out, sheet_name=None)
     assert len(sheets["Plans by hour"]) == 2 * 168
     assert "Plans" in sheets
+
+
+def test_the_link_carries_plans_only_when_on() -> None:
+    s = preset("chat", AS_OF)
+    assert PLANS_KEY not in scenario_to_query(s)
+    on = s.model_copy(update={"plans": True})
+    q = scenario_to_query(on)
+    assert q[PLANS_KEY] == "1"
+    assert scenario_from_query(q, s) == (on, [])
+    back, ignored = scenario_from_query({**q, PLANS_KEY: "yes"}, s)
+    assert not back.plans and ignored == [PLANS_KEY]
