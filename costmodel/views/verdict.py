@@ -144,7 +144,17 @@ def plan_sentences(table: pd.DataFrame, best: pd.Series) -> list[str]:
     if plan["plan_kind"] != "mixed":
         why = str(plan.get("plan_why") or "").strip()
         pure = "the API alone" if plan["plan_kind"] == "api_only" else "self-hosting alone"
-        return [f"No mix of self-hosting and API beats the pure options: {pure} is best{': ' + why if why else ''}."]
+        text = f"No mix of self-hosting and API beats the pure options: {pure} is best{': ' + why if why else ''}."
+        mixed = table[(table["kind"] == "plan") & (table["plan_kind"] == "mixed") & table["rank"].notna()]
+        if not mixed.empty:  # another pair's mix is cheaper than its own pure plans, though dearer than this
+            other = mixed.sort_values("rank").iloc[0]
+            cost_o = float(other["monthly_cost_usd"])
+            pure_o = min(float(other["api_only_usd_per_month"]), float(other["self_host_only_usd_per_month"]))
+            text += (
+                f" Another pair has a cheaper mix than its own pure plans: {other['label']}, "
+                f"{usd_short(cost_o)}/month, {_less(cost_o, pure_o)} than its cheaper pure plan."
+            )
+        return [text]
     gpu = str(plan.get("gpu") or "").upper()
     k, m = int(plan["committed_gpus"]), int(plan["on_demand_gpus"])
     if k:
