@@ -33,6 +33,7 @@ from costmodel.views.export.growth import (
     growth_report,
     growth_section,
 )
+from costmodel.views.export.plans import plan_sections
 from costmodel.views.export.report import Report, render, sections_of, uncertainty_section
 from costmodel.views.links.classes import classes_link_problem
 from costmodel.views.links.query import scenario_to_query
@@ -368,7 +369,11 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
 
         def make() -> str | bytes:
             g = _growth_for_export(shown, cat)
-            parts = [uncertainty_section(unc) if unc is not None else None, growth_section(g) if g is not None else None]
+            parts = [
+                uncertainty_section(unc) if unc is not None else None,
+                growth_section(g) if g is not None else None,
+                plan_sections(table, ev.plan_hours()),
+            ]
             return render(fmt, Report(s, tab(), cat, be, ev.by_class, sections_of(parts)))
 
         return make

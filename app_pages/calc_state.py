@@ -362,6 +362,7 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
     ss["calc_sh_base"] = self_host_frame(s.self_host_options)
     ss["calc_sh_gen"] = _gen("calc_sh_gen") + 1
     ss[GROWTH_KEY] = s.monthly_growth_fraction * 100.0
+    ss[PLANS_KEY] = s.plans
     ss["calc_growth_loaded"] = (ss[GROWTH_KEY], s.monthly_growth_fraction)  # the exact fraction behind the %
     load_prompt_shape(s, lognormal)
     ss["calc_mix_base"] = mix_frame(s.classes)
@@ -414,11 +415,14 @@ def read(
         "self_host_options": rows,
         "assumptions": {field: ss[key] for field, key in ASSUMPTION_KEYS.items()},
         "monthly_growth_fraction": growth_fraction(),
+        "plans": bool(ss.get(PLANS_KEY, False)),
     }
 
 
 #: Widget key of the monthly growth, in percent (drawn by app_pages.calc_growth).
 GROWTH_KEY = "calc_growth_pct"
+#: Widget key of the Plans toggle (``Scenario.plans``; drawn by app_pages.calc_plans).
+PLANS_KEY = "calc_plans"
 
 
 def growth_fraction() -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages import calc_growth, calc_log, calc_mix, calc_prompt, calc_results, calc_tco, common
+from app_pages import calc_growth, calc_log, calc_mix, calc_plans, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
 from costmodel.views.charts import traffic as traffic_charts
@@ -368,3 +368,4 @@ with results:
         st.error(md_literal(error), icon=":material/error:")
     calc_results.show(scenario, cat, verdict_box)
     calc_growth.show(scenario, cat)
+    calc_plans.show(cat)

@@ -14,6 +14,7 @@ from costmodel.cli.common import CliError, Parser, Subparsers, as_of, emit, load
 from costmodel.evaluate.evaluation import evaluate
 from costmodel.evaluate.uncertainty import DEFAULT_DRAWS, monte_carlo, with_uncertainty
 from costmodel.views.export.growth import GrowthProblem, growth_or_problem, growth_section
+from costmodel.views.export.plans import plan_sections
 from costmodel.views.export.report import Report, render, sections_of, uncertainty_section, write_report
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import scenario_to_json, scenario_to_yaml
@@ -25,11 +26,15 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.out and Path(args.out).exists() and not args.force:
         raise CliError(f"{args.out} exists; use --force to overwrite")
     scenario = load_scenario(args)
+    if args.plans:  # the file's own ``plans: true`` works too; the flag turns them on for any scenario
+        scenario = scenario.model_copy(update={"plans": True})
     cat = load_catalogue(args.data)
     if (args.draws is not None or args.seed is not None) and not args.uncertainty:
         raise CliError("--draws and --seed apply to --uncertainty")
     ev = evaluate(scenario, cat)
     table = ev.table
+    if scenario.plans and not ev.plans:
+        print("note: no plan: no API option serves the same model as a self-hosting option", file=sys.stderr)
     for line in ev.left_out:  # options priced before their first row: left out, said
         print(f"note: left out: {line}", file=sys.stderr)
     unc = None
@@ -54,6 +59,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             [
                 uncertainty_section(unc) if unc is not None else None,
                 growth_section(growth) if growth is not None else None,
+                plan_sections(table, ev.plan_hours()),
             ]
         ),
     )
@@ -104,6 +110,12 @@ def add_pricing(sub: Subparsers[Parser]) -> None:
         "--uncertainty",
         action="store_true",
         help="add p_cheapest and P10/P50/P90 monthly cost per option (Monte Carlo; md/json: tornado too)",
+    )
+    c.add_argument(
+        "--plans",
+        action="store_true",
+        help="add rows of kind plan: each self-hosting option's fleet for the base load (committed and on-demand "
+        "GPUs) with the overflow sent to the API serving the same model, hour by hour; xlsx: Plans sheets",
     )
     c.add_argument("--draws", type=int, default=None, help="Monte Carlo draws (default 10,000)")
     c.add_argument("--seed", type=int, default=None, help="Monte Carlo seed (default 0)")

@@ -24,6 +24,8 @@ import pandas as pd
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import TOKENS_PER_MTOK, FloatArray
 from costmodel.evaluate.breakeven import BreakEven, break_even
+from costmodel.evaluate.plan_options import PlanResult, evaluate_plan, plan_api_for
+from costmodel.evaluate.plan_table import plan_hours_frame, plan_rows
 from costmodel.evaluate.table import (
     API_COLUMNS,
     CLASS_COLUMNS,
@@ -130,6 +132,13 @@ class Evaluation:
     by_class: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLASS_COLUMNS))
     """A scenario with request classes: option × class × monthly USD (:func:`costmodel.evaluate.table.class_breakdown_frame`);
     empty without classes."""
+    plans: tuple[PlanResult, ...] = ()
+    """``scenario.plans``: the cheapest plan of each (self-hosting, API) pair (:mod:`costmodel.evaluate.plan_options`);
+    their rows are in ``table`` (kind ``plan``). Empty otherwise."""
+
+    def plan_hours(self) -> pd.DataFrame:
+        """Each plan's split hour by hour (:func:`costmodel.evaluate.plan_table.plan_hours_frame`)."""
+        return plan_hours_frame(self.plans)
 
 
 def _api_costs(
@@ -205,11 +214,13 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
     pairs = tuple(
         (sh.label, r.option.option_id, _break_even(scenario, sh, r)) for sh in self_host for r in api
     )
+    plans = _plans(scenario, catalogue, api, self_host) if scenario.plans else ()
     table = comparison_table(
         scenario,
         catalogue,
         api_rows(scenario, [(r.option, r.bill) for r in api]),
         self_host_rows(scenario, catalogue, [(r.option, r.evaluation) for r in self_host]),
+        plan_rows(scenario, catalogue, plans) if scenario.plans else None,
     )
     curves = curves_frame(
         scenario,
@@ -238,7 +249,24 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
             [(r.option.option_id, r.per_class) for r in api],
             [(r.label, r.evaluation) for r in self_host],
         ),
+        plans=tuple(p for p, _ in plans),
     )
+
+
+def _plans(
+    scenario: Scenario, catalogue: Catalogue, api: list[ApiResult], self_host: list[SelfHostResult]
+) -> tuple[tuple[PlanResult, ApiBill], ...]:
+    """The cheapest plan of each self-hosting option with the API it pairs with (:func:`plan_api_for`), and that
+    API's bill; an option without such an API (or whose API was left out) has no plan."""
+    out = []
+    priced = [r.option for r in api]
+    bills = {r.option: r.bill for r in api}
+    for sh in self_host:
+        option = plan_api_for(sh.option, priced)
+        if option is not None:
+            one = evaluate_plan(scenario, catalogue, (sh.option, sh.label, sh.evaluation), (option, bills[option]))
+            out.append((one, bills[option]))
+    return tuple(out)
 
 
 def _break_even(scenario: Scenario, sh: SelfHostResult, api: ApiResult) -> BreakEven:

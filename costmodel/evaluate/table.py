@@ -33,14 +33,15 @@ STALE_AFTER_DAYS = 180
 GROUP_API = "API"
 GROUP_HOSTED = "Open weights, hosted"
 GROUP_SELF_HOST = "Self-host"
+GROUP_PLAN = "Plan: self-host + API"
 
 
 def option_group(kind: str, provider: str, model: str, catalogue: Catalogue, price_basis: str = "list") -> str:
     """The group of a table row: :data:`GROUP_SELF_HOST` for self-hosting; :data:`GROUP_HOSTED` for an API
     whose provider is not the model's maker (a host of the open weights); :data:`GROUP_API` otherwise (the
     maker's API, or a custom price)."""
-    if kind == "self_host":
-        return GROUP_SELF_HOST
+    if kind in ("self_host", "plan"):
+        return GROUP_SELF_HOST if kind == "self_host" else GROUP_PLAN
     if price_basis == "custom":
         return GROUP_API
     maker = next((m.provider for m in catalogue.models if m.id == model), None)
@@ -279,15 +280,17 @@ def self_host_rows(
 
 
 def comparison_table(
-    scenario: Scenario, catalogue: Catalogue, api: pd.DataFrame, self_host: pd.DataFrame
-) -> pd.DataFrame:
-    """API rows, then self-hosting rows (``kind`` = api | self_host; ``group``: :func:`option_group`), with
+    scenario: Scenario, catalogue: Catalogue, api: pd.DataFrame, self_host: pd.DataFrame,
+    plans: pd.DataFrame | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """API rows, then self-hosting rows, then plan rows (``kind`` = api | self_host | plan; ``group``: :func:`option_group`), with
     ``stale_rows`` and the ranking columns
     of :func:`costmodel.evaluate.ranking.add_ranking` (``label``, ``rank``, ``usd_per_request``, ``flags``).
 
-    Columns: :data:`COLUMNS`, then :data:`API_COLUMNS`, then the columns the self-hosting rows add.
+    Columns: :data:`COLUMNS`, then :data:`API_COLUMNS`, then the columns the self-hosting rows add (then those
+    of the plan rows, :data:`costmodel.evaluate.plan_table.PLAN_COLUMNS`, when there are plans).
     """
-    frames = [f for f in (api, self_host) if not f.empty] or [api]
+    frames = [f for f in (api, self_host, plans) if f is not None and not f.empty] or [api]
     table = pd.concat(frames, ignore_index=True)
     table["stale_rows"] = stale_flags(table, scenario, catalogue)
     table["group"] = [

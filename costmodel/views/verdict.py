@@ -117,6 +117,8 @@ def verdict(scenario: Scenario, table: pd.DataFrame, break_even: pd.DataFrame) -
         else:
             why = str(be["volume_note"]).removeprefix("none: ")
             sentences.append(f"The two never break even: {why}. You are at {here} requests/day.")
+    if "plan" in set(table["kind"]):  # plans on: the cheapest plan leads, or why none beats the pure options
+        sentences = plan_sentences(table, best) + sentences
     return Verdict(
         text=" ".join(sentences),
         option=str(best["label"]),
@@ -126,6 +128,50 @@ def verdict(scenario: Scenario, table: pd.DataFrame, break_even: pd.DataFrame) -
         break_even_requests_per_day=be_rpd,
         break_even_pair=pair,
     )
+
+
+def _less(cost: float, than: float) -> str:
+    return f"{percent((than - cost) / than)} less" if than > cost and than > 0 else "no less"
+
+
+def plan_sentences(table: pd.DataFrame, best: pd.Series) -> list[str]:
+    """The verdict's plan sentence: the cheapest plan (self-hosted base load, API overflow) with its split and its
+    saving against its pair's two pure plans, or why a pure plan is best (``plan_why``)."""
+    plan = cheapest_of_kind(table, "plan")
+    if plan is None:
+        return ["No plan can be priced (why is in the plan rows)."]
+    cost = float(plan["monthly_cost_usd"])
+    if plan["plan_kind"] != "mixed":
+        why = str(plan.get("plan_why") or "").strip()
+        pure = "the API alone" if plan["plan_kind"] == "api_only" else "self-hosting alone"
+        text = f"No mix of self-hosting and API beats the pure options: {pure} is best{': ' + why if why else ''}."
+        mixed = table[(table["kind"] == "plan") & (table["plan_kind"] == "mixed") & table["rank"].notna()]
+        if not mixed.empty:  # another pair's mix is cheaper than its own pure plans, though dearer than this
+            other = mixed.sort_values("rank").iloc[0]
+            cost_o = float(other["monthly_cost_usd"])
+            pure_o = min(float(other["api_only_usd_per_month"]), float(other["self_host_only_usd_per_month"]))
+            text += (
+                f" Another pair has a cheaper mix than its own pure plans: {other['label']}, "
+                f"{usd_short(cost_o)}/month, {_less(cost_o, pure_o)} than its cheaper pure plan."
+            )
+        return [text]
+    gpu = str(plan.get("gpu") or "").upper()
+    k, m = int(plan["committed_gpus"]), int(plan["on_demand_gpus"])
+    if k:
+        fleet = f"{k} × {gpu} committed for the base load" + (f" and up to {m} more on demand by the hour" if m else "")
+    else:
+        fleet = f"up to {m} × {gpu} rented on demand in the hours busy enough to fill them"
+    model = str(plan["label"]).removeprefix("Plan: ").split(" on ")[0]
+    api = str(plan["label"]).rsplit(" + ", 1)[-1]
+    when = str(plan.get("plan_why") or "").removeprefix("the API takes the rest: ")
+    text = (
+        f"Self-host {model} on {fleet} ({percent(float(plan['self_hosted_token_share']))} of tokens); {api} for the "
+        f"rest ({when}): {usd_short(cost)}/month, {_less(cost, float(plan['api_only_usd_per_month']))} than the API "
+        f"alone and {_less(cost, float(plan['self_host_only_usd_per_month']))} than self-hosting alone."
+    )
+    if best["option"] != plan["option"]:
+        text += f" It is not the cheapest option: {best['label']} costs {usd_short(best['monthly_cost_usd'])}."
+    return [text]
 
 
 def warnings(

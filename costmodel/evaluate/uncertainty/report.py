@@ -59,17 +59,21 @@ def tornado_frame(res: UncertaintyResult) -> pd.DataFrame:
 
 def with_uncertainty(table: pd.DataFrame, res: UncertaintyResult) -> pd.DataFrame:
     """The comparison table with :data:`UNCERTAINTY_COLUMNS` added (same rows, same order: the table's rows are
-    the evaluation's options in order, as the result's are).
+    the evaluation's options in order, as the result's are); rows of kind ``plan`` are not drawn by the Monte Carlo
+    and have them empty.
 
     Raises:
         ValueError: the table is not the one of the evaluation ``res`` was computed from.
     """
-    if list(table["option"]) != list(res.options):
+    # plan rows (kind ``plan``) are not drawn: their uncertainty columns stay empty
+    options = table["option"][table["kind"] != "plan"] if "kind" in table.columns else table["option"]
+    if list(options) != list(res.options):
         raise ValueError("the uncertainty was computed for another comparison table")
     extra = uncertainty_columns(res)
     out = table.copy()
     for col in UNCERTAINTY_COLUMNS:
-        out[col] = extra[col].to_numpy(dtype=float)
+        out[col] = np.nan
+        out.loc[options.index, col] = extra[col].to_numpy(dtype=float)
     return out
 
 

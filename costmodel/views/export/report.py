@@ -30,12 +30,12 @@ Sheet = tuple[str, pd.DataFrame, dict[str, str]]
 
 @dataclass(frozen=True)
 class Section:
-    """A part added to a report: its Markdown section, its JSON key and value, its XLSX sheets (none: the part is
-    only in the Markdown and the JSON)."""
+    """A part added to a report: its Markdown section, its JSON key and value, its XLSX sheets (each optional: a
+    part may be only in some formats)."""
 
-    json_key: str
-    json_value: object
-    markdown: str
+    json_key: str | None = None
+    json_value: object = None
+    markdown: str = ""
     sheets: tuple[Sheet, ...] = ()
 
 
@@ -64,14 +64,16 @@ def uncertainty_section(res: UncertaintyResult) -> Section:
 def _json(r: Report) -> str:
     doc = json_doc(r.scenario, r.table, r.catalogue, r.by_class)
     for s in r.sections:
-        doc[s.json_key] = s.json_value
+        if s.json_key is not None:
+            doc[s.json_key] = s.json_value
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
 def _markdown(r: Report) -> str:
     text = to_markdown(r.scenario, r.table, r.catalogue, r.break_even, r.by_class)
     for s in r.sections:
-        text = text.rstrip("\n") + "\n\n" + s.markdown
+        if s.markdown:
+            text = text.rstrip("\n") + "\n\n" + s.markdown
     return text
 
 

@@ -85,12 +85,15 @@ PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
 HISTOGRAM_KEY = "ph"
 #: URL key of the monthly traffic growth (a fraction); written only when it is not 0.
 GROWTH_KEY = "gr"
+#: URL key of plans (``Scenario.plans``: ``1``); written only when they are on.
+PLANS_KEY = "pl"
 #: URL key of the request classes (:mod:`costmodel.views.links.classes`); written only when the scenario has classes and
 #: they fit in a URL value (otherwise the link carries their mean workload only).
 CLASSES_KEY = "cl"
 #: Every key :func:`scenario_to_query` writes.
 QUERY_KEYS = (
     "v", "n", "desc", "d", *WORKLOAD_KEYS, "api", "sh", *ASSUMPTION_KEYS, HISTOGRAM_KEY, GROWTH_KEY, CLASSES_KEY,
+    PLANS_KEY,
 )  # fmt: skip
 
 
@@ -135,12 +138,21 @@ def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None)
         q[HISTOGRAM_KEY] = histogram_text(w, lognormal)
     if s.monthly_growth_fraction:
         q[GROWTH_KEY] = _num(s.monthly_growth_fraction)
+    if s.plans:
+        q[PLANS_KEY] = "1"
     if s.classes:
 
         text = classes_text(s)
         if len(text) <= MAX_QUERY_VALUE_CHARS:  # else: the mean workload only (classes_link_problem says so)
             q[CLASSES_KEY] = text
     return q
+
+
+def _flag(text: str) -> bool:
+    """``1`` → True, ``0`` → False; anything else is refused (the key is then reported as ignored)."""
+    if text not in ("0", "1"):
+        raise ValueError("a flag is 0 or 1")
+    return text == "1"
 
 
 def _parse_profile(text: str) -> list[str]:
@@ -270,6 +282,7 @@ def scenario_from_query(
         ("api", "api_options", lambda t: _parse_options(t, _API_FIELDS)),
         ("sh", "self_host_options", lambda t: _parse_options(t, _SELF_HOST_FIELDS)),
         (GROWTH_KEY, "monthly_growth_fraction", ident),
+        (PLANS_KEY, "plans", _flag),
     )
     for key, name, parse in top_fields:
         top = apply(top, key, name, parse, check_top)

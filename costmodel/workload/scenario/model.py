@@ -395,6 +395,11 @@ class Scenario(_Frozen):
     """Traffic growth per month as a fraction (0.1 = +10% a month; above -1, at most 10): the exports then carry
     each option's cost over the next 12 months (:mod:`costmodel.evaluate.growth`). 0 = none, left out of files and links."""
 
+    plans: Annotated[bool, Field(exclude_if=lambda v: not v)] = False
+    """Also price plans (:mod:`costmodel.evaluate.plans`): each self-hosting option's fleet for the base load with the
+    overflow sent to the API serving the same weights, hour by hour; rows of kind ``plan``. False = none, left out
+    of files and links (the comparison is as before)."""
+
     @field_validator("monthly_growth_fraction")
     @classmethod
     def _growth_in_range(cls, v: float) -> float:
