@@ -23,6 +23,7 @@ from costmodel.views.links import query as scenario_keys
 from costmodel.views.links.query import PROFILE_FIELDS
 from costmodel.workload.distributions import with_lognormal_prompts
 from costmodel.workload.mix import CLASS_ROW_LABELS, class_rows
+from costmodel.workload.presets import base_preset
 from costmodel.workload.profiles import TRAFFIC_SHAPES, traffic_shape
 from costmodel.workload.prompt_shape import lognormal_parameters, lognormal_problem, made_lognormal
 from costmodel.workload.scenario import (
@@ -351,6 +352,8 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
         ss[key] = getattr(s.assumptions, field)
     ss["calc_as_of"] = s.as_of
     ss["calc_name"] = s.name
+    if (origin := base_preset(s.name)) is not None:  # a shared link or file of a preset: the Preset box says which
+        ss["calc_preset"] = origin
     ss["calc_desc"] = s.description
     ss["calc_loaded_name"] = s.name
     ss["calc_desc_typed"] = False

@@ -339,3 +339,19 @@ def test_editing_a_self_hosting_cell_reprices_that_row(
     after = _model_costs(s)
     changed = {o for o in after if o not in before or after[o] != pytest.approx(before[o], rel=1e-9)}
     assert changed and all(" on " in o for o in changed)  # only the edited (self-hosted) deployment moved
+
+
+def test_a_shared_link_with_plans_draws_the_plan_picture(page: Page, app_server: Server) -> None:
+    """rag-long-docs with plans on (URL key pl): the Plans expander shows the chosen plan's day and cost charts."""
+    want = preset("rag-long-docs", dt.date(2026, 12, 1)).model_copy(update={"plans": True})
+    page.goto(f"{app_server.url}/?{urlencode(scenario_to_query(want))}")
+    _wait_results(page)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.get_by_text("Plans: self-host the base load, API for the rest").click()
+    plans = page.get_by_test_id("stExpander").filter(has_text="Plans: self-host the base load")
+    charts = plans.get_by_test_id("stVegaLiteChart")
+    expect(charts).to_have_count(2, timeout=20_000)  # the day's demand and capacity, the cost against K
+    for i in range(2):
+        charts.nth(i).scroll_into_view_if_needed()
+        expect(charts.nth(i).locator("canvas, svg").first).to_be_visible(timeout=20_000)
+    expect(by_key(page, "calc_verdict")).to_contain_text("Self-host")
