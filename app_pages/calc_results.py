@@ -26,6 +26,7 @@ from costmodel.evaluate.uncertainty import with_uncertainty
 from costmodel.views import present
 from costmodel.views.charts import cost as charts
 from costmodel.views.charts import mix as mix_charts
+from costmodel.views.explain import explain_option
 from costmodel.views.export import comparison as export
 from costmodel.views.export.growth import (
     GrowthProblem,
@@ -258,6 +259,23 @@ def _price_rows(shown: Shown, cat: Catalogue) -> None:
             st.caption(note)
 
 
+def _explained(shown: Shown) -> None:
+    """One option explained: pick an option of the table, read its derivation (views.explain)."""
+    ev = shown.ev
+    table = ev.table
+    with st.expander(":material/manage_search: One option explained: how its cost follows"):
+        labels = dict(zip(table["option"], table["label"], strict=True))
+        picked = st.selectbox(
+            "Option", list(labels), format_func=labels.__getitem__, key="calc_explain", index=0
+        )
+        if picked not in labels:
+            return
+        row = table[table["option"] == picked].iloc[0]
+        for title, items in explain_option(row, ev.scenario, ev.break_even):
+            st.markdown(f"**{title}**")
+            st.table(pd.DataFrame(items, columns=["", "value"]).set_index(""))
+
+
 def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     """Results of ``scenario``; with None (bad inputs) or a pricing error, the last good results.
 
@@ -317,6 +335,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             f"Prices in effect on {s.as_of:%Y-%m-%d}. $/M = US dollars per million tokens."
         )
 
+        _explained(shown)
         calc_mix.breakdown(shown)  # a mix: option × class
         _price_rows(shown, cat)
 

@@ -519,3 +519,17 @@ def test_office_hours_in_new_york_is_one_choice_that_sets_every_field_it_names()
     # an edit of the hourly table makes the shape the table's own
     at.selectbox(key=cs.SHAPE_KEY).select(cs.CUSTOM_SHAPE).run()
     assert tuple(at.session_state["scenario"].workload.hourly_profile_weekday) == tuple(map(float, OFFICE_9_18))
+
+
+def test_one_option_explained_shows_the_picked_options_derivation() -> None:
+    at = run_page("calculator")
+    table = evaluate(at.session_state["scenario"], load_catalogue()).table
+    pick = at.selectbox(key="calc_explain")
+    assert list(pick.options) == list(table["label"])  # options read as the table's names
+    row = table[table["kind"] == "self_host"].iloc[0]
+    pick.select(row["option"]).run()
+    assert not at.exception
+    titles = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert "**The latency it meets**" in titles and "**The deployment**" in titles
+    deployment = next(t.value for t in at.table if "GPUs per replica" in t.value.index)
+    assert deployment.loc["GPUs per replica", "value"] == f"{row['deployment_gpus']:.0f}"
