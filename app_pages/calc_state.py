@@ -6,6 +6,7 @@ the widgets when the user comes back from another page (Streamlit drops the stat
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import typing
@@ -140,8 +141,9 @@ def field_bounds(model: type[BaseModel], field: str) -> tuple[float | None, floa
     return lo, hi
 
 
-def number_input(container: Any, f: NumberField, on_change: Any = None) -> None:
-    """Draw ``f`` in ``container``: help and accepted range from the model field.
+def number_input(container: Any, f: NumberField, on_change: Any = None, slots: dict[str, Any] | None = None) -> None:
+    """Draw ``f`` in ``container``: help and accepted range from the model field; with ``slots``, a place for
+    the field's error right under it (see :func:`error_slot`).
 
     The widget has no bounds of its own: a browser keeps an out-of-range number in the box without sending it,
     so the results would stay on the previous value with no word (issue 16, item 5). Every typed value reaches
@@ -158,6 +160,14 @@ def number_input(container: Any, f: NumberField, on_change: Any = None) -> None:
         help=(info.description or "").replace("``", "`") + accepted,
         on_change=on_change,
     )
+    if slots is not None:
+        slots[LABELS[f.field]] = container.container()
+
+
+def error_slot(error: str, slots: dict[str, Any], default: Any) -> Any:
+    """Where ``error`` (``"<field label>: <message>"``, as :func:`describe_error` and :func:`parse_counts` word
+    it) is shown: right under its field when the field drew a slot, else in ``default``."""
+    return slots.get(error.split(":", 1)[0], default)
 
 
 def count_help(f: CountField) -> str:
@@ -449,11 +459,40 @@ def prompt_histogram_kept(prompt_tokens: Any) -> tuple[Any, ...]:
     return hist if abs(mean - prompt_tokens) <= 0.5 else ()
 
 
+#: pydantic's bound messages, in our words.
+_BOUND_WORDS = (
+    ("Input should be greater than or equal to ", "must be at least "),
+    ("Input should be less than or equal to ", "must be at most "),
+    ("Input should be greater than ", "must be above "),
+    ("Input should be less than ", "must be below "),
+)
+
+
+def _our_words(msg: str, loc: list[str]) -> str:
+    """A validator's message in our words, with the field's accepted range when it has one."""
+    for theirs, ours in _BOUND_WORDS:
+        if msg.startswith(theirs):
+            rest = msg.removeprefix(theirs)
+            with contextlib.suppress(ValueError):
+                rest = f"{float(rest):,.15g}"
+            msg = ours + rest
+            break
+    else:
+        return msg
+    models: dict[str, type[BaseModel]] = {"workload": Workload, "assumptions": ServingAssumptions}
+    model = models.get(loc[0]) if len(loc) == 2 else None
+    if model is not None and loc[1] in model.model_fields:
+        lo, hi = field_bounds(model, loc[1])
+        if lo is not None and hi is not None:
+            msg += f" (accepted: {lo:,.15g} to {hi:,.15g})"
+    return msg
+
+
 def describe_error(e: ValidationError) -> str:
     """The first validation error, naming the field as the user sees it."""
     err = e.errors()[0]
     loc = [str(p) for p in err["loc"]]
-    msg = err["msg"].removeprefix("Value error, ")
+    msg = _our_words(err["msg"].removeprefix("Value error, "), loc)
     if len(loc) >= 2 and loc[0] == "self_host_options" and loc[1].isdigit():
         field = f"Self-hosting options, row {int(loc[1]) + 1}" + (
             f", column {loc[2]}" if len(loc) > 2 else ""

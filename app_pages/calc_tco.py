@@ -8,6 +8,7 @@ their sources, dates and confidence.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -37,15 +38,16 @@ def server_frame(cat: Catalogue) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def inputs(cat: Catalogue, on_change: Callable[[], None]) -> None:
-    """Draw the inputs, the defaults and the server rows (inside the caller's expander)."""
+def inputs(cat: Catalogue, on_change: Callable[[], None], slots: dict[str, Any] | None = None) -> None:
+    """Draw the inputs, the defaults and the server rows (inside the caller's expander); each input's error
+    goes in ``slots`` under its label (see ``calc_state.error_slot``)."""
     st.caption(
         "Self-hosting = GPU-hours (rented, or owned: server price ÷ life + TDP × PUE × electricity + hosting) "
         f"× (1 + overhead), for a fleet sized at the target utilisation, + people and operations. {TCO_DEFAULTS_NOTE}"
     )
     c1, c2 = st.columns(2)
     for i, f in enumerate(cs.TCO_INPUTS):
-        cs.number_input(c1 if i % 2 == 0 else c2, f, on_change=on_change)
+        cs.number_input(c1 if i % 2 == 0 else c2, f, on_change=on_change, slots=slots)
     st.caption(
         "Owning (choose **buy** in a self-hosting row): with your server price, the inputs above apply; without, "
         "the owner all-in cost per GPU-hour below (hardware, power and hosting included), or no cost and the "

@@ -139,6 +139,7 @@ if notice:
 
 # ---- inputs --------------------------------------------------------------------------------------------------
 inputs, results = st.sidebar, st.container()  # the workload beside the answer; on a phone, one tap away
+slots: dict[str, Any] = {}  # field label -> the place right under its input, where its error is said
 with inputs:
     st.selectbox(
         "Preset",
@@ -172,11 +173,12 @@ with inputs:
                     on_change=_edited,
                     disabled=shaped,
                 )
+                slots[cs.LABELS[f.field]] = col.container()
                 counts, _ = cs.parse_counts()
                 if f.field in counts and str(ss.get(key, "")).strip() != cs.count_text(counts[f.field]):
                     col.caption(f"= {cs.count_text(counts[f.field])} {f.unit}")
             elif isinstance(f, cs.NumberField):
-                cs.number_input(col, f, on_change=_edited)
+                cs.number_input(col, f, on_change=_edited, slots=slots)
             else:
                 col.selectbox(
                     "Time zone of the traffic profile",
@@ -193,6 +195,7 @@ with inputs:
         help="When in the day the requests come, in the time zone above. A shape sets the weekday and weekend "
         "hours and the weekend day's weight; edit the hourly table for any other shape.",
     )
+    beside_inputs = st.container(key="calc_input_errors")  # errors of inputs without a slot of their own
     calc_log.uploader()
     mix_rows = calc_mix.editor(_edited)
     with st.expander(":material/schedule: Traffic by hour (relative weights, local time)"):
@@ -328,7 +331,7 @@ with st.container(key="calc_options_box"):
         )
         a1, a2 = st.columns(2)
         for i, f in enumerate(cs.ASSUMPTION_INPUTS):
-            cs.number_input(a1 if i % 2 == 0 else a2, f, on_change=_edited)
+            cs.number_input(a1 if i % 2 == 0 else a2, f, on_change=_edited, slots=slots)
         a1.toggle(
             "Speculative decoding (MTP)",
             key=cs.ASSUMPTION_KEYS["speculative_decoding"],
@@ -343,7 +346,7 @@ with st.container(key="calc_options_box"):
             help="deployed = what serving engines store (FP8 latent, FP4/FP8 indexer keys); bf16 = all BF16.",
         )
     with st.expander(":material/account_balance: Cost of ownership (self-hosting)"):
-        calc_tco.inputs(cat, _edited)
+        calc_tco.inputs(cat, _edited, slots)
     with st.expander(":material/upload_file: Scenario name and JSON upload"):
         st.text_input("Scenario name", key="calc_name", max_chars=200)
         st.text_area("Description", key="calc_desc", max_chars=1000, on_change=_desc_typed)
@@ -363,9 +366,16 @@ scenario, error = (None, count_error) if count_error else cs.validate(raw)
 if scenario is not None:
     scenario, error = cs.with_prompt_shape(scenario)
 scenario, error = calc_mix.apply(scenario, error, mix_rows)
+if error:
+    cs.error_slot(error, slots, beside_inputs).error(md_literal(error), icon=":material/error:")
+with slots.get(cs.LABELS["output_tokens"], beside_inputs):
+    if not error and scenario is not None and scenario.workload.output_tokens == 0:
+        st.warning(
+            "0 output tokens: each request is billed for its prompt only and self-hosting decodes nothing. "
+            "Is that what you meant?",
+            icon=":material/warning:",
+        )
 with results:
-    if error:
-        st.error(md_literal(error), icon=":material/error:")
     calc_results.show(scenario, cat, verdict_box)
     calc_growth.show(scenario, cat)
     calc_plans.show(cat)

@@ -183,13 +183,13 @@ def test_counts_read_suffixes_and_separators(key: str, typed: str, field: str, w
         ("calc_rpd", "-5", "Requests per day: '-5' is negative"),
         ("calc_rpd", "1,5", "Requests per day: cannot read '1,5': commas separate thousands"),
         ("calc_rpd", "", "Requests per day: empty"),
-        ("calc_rpd", "0", "Requests per day: Input should be greater than or equal to 0.001"),
-        ("calc_rpd", "0.0000001", "Requests per day: Input should be greater than or equal to 0.001"),
-        ("calc_rpd", "20B", "Requests per day: Input should be less than or equal to 10000000000"),
+        ("calc_rpd", "0", "Requests per day: must be at least 0.001 (accepted: 0.001 to 10,000,000,000)"),
+        ("calc_rpd", "0.0000001", "Requests per day: must be at least 0.001 (accepted: 0.001 to 10,000,000,000)"),
+        ("calc_rpd", "20B", "Requests per day: must be at most 10,000,000,000"),
         ("calc_pt", "1.0001k", "Prompt tokens per request: '1.0001k' is 1,024.102: not a whole number"),
         ("calc_pt", "1B", "Prompt tokens per request: cannot read '1B': unknown suffix 'B' (use K, M)"),
         ("calc_ot", "2.5", "Output tokens per request: '2.5' is 2.500: not a whole number"),
-        ("calc_pt", "32M", "Prompt tokens per request: Input should be less than or equal to 16777216"),
+        ("calc_pt", "32M", "Prompt tokens per request: must be at most 16,777,216"),
     ],
 )
 def test_unreadable_or_out_of_range_counts_name_the_field_and_keep_the_last_results(
@@ -419,14 +419,14 @@ def test_page_opens_with_what_it_answers_and_has_a_glossary() -> None:
 @pytest.mark.parametrize(
     ("key", "typed", "message"),
     [  # issue 16, item 5: each was kept in the box, not applied, and not mentioned
-        ("calc_ch", 1.5, "Cached share of the prompt: Input should be less than or equal to 1"),
-        ("calc_ch", -0.1, "Cached share of the prompt: Input should be greater than or equal to 0"),
-        ("calc_dpm", 0.0, "Days per month: Input should be greater than or equal to 1"),
-        ("calc_dpm", 40.0, "Days per month: Input should be less than or equal to 31"),
-        ("calc_rm", 0.5, "Reasoning multiplier: Input should be greater than or equal to 1"),
-        ("calc_ovh", -5.0, "Overhead: Input should be greater than or equal to 0"),
-        ("calc_mtp", 2.0, "MTP acceptance: Input should be less than or equal to"),
-        ("calc_tpot", 0.0, "TPOT target: Input should be greater than 0"),
+        ("calc_ch", 1.5, "Cached share of the prompt: must be at most 1"),
+        ("calc_ch", -0.1, "Cached share of the prompt: must be at least 0"),
+        ("calc_dpm", 0.0, "Days per month: must be at least 1"),
+        ("calc_dpm", 40.0, "Days per month: must be at most 31"),
+        ("calc_rm", 0.5, "Reasoning multiplier: must be at least 1"),
+        ("calc_ovh", -5.0, "Overhead: must be at least 0"),
+        ("calc_mtp", 2.0, "MTP acceptance: must be at most"),
+        ("calc_tpot", 0.0, "TPOT target: must be above 0"),
     ],
 )
 def test_out_of_range_numbers_are_refused_by_name_and_the_last_results_kept(
@@ -441,6 +441,18 @@ def test_out_of_range_numbers_are_refused_by_name_and_the_last_results_kept(
     assert any(shown(e.value).startswith(message) for e in at.error), [e.value for e in at.error]
     assert _shown_rows(at) == good and _scenario(at) == good_scenario  # ... the results do not move ...
     assert any("last valid inputs" in c.value for c in at.caption)  # ... and the page says so
+
+
+def test_zero_output_tokens_is_warned_beside_the_field_and_still_computed() -> None:
+    """Issue 26: 0 output tokens is a legal workload (prompt-only calls such as classification by logprobs) but
+    more often a slip: the page warns under the field, and the results follow the value (no silent refusal)."""
+    at = run_page("calculator")
+    at.text_input(key="calc_ot").set_value("0").run()
+    assert not at.exception and not at.error
+    assert any("0 output tokens" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert _scenario(at).workload.output_tokens == 0
+    at.text_input(key="calc_ot").set_value("200").run()
+    assert not any("0 output tokens" in w.value for w in at.warning)
 
 
 def test_number_inputs_take_their_range_and_help_from_the_model_fields() -> None:

@@ -198,10 +198,17 @@ def test_an_out_of_range_number_typed_in_the_browser_is_refused_by_name(
     ch.fill("1.5")
     ch.press("Enter")
     expect(page.get_by_test_id("stAlertContentError").first).to_contain_text(
-        "Cached share of the prompt", timeout=30_000
+        "Cached share of the prompt: must be at most 1", timeout=30_000
     )
     expect(page.get_by_text("These are the results of the last valid inputs.")).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
+    # where the eye is: the error sits right under the field, in the sidebar, not under the table
+    error = page.get_by_test_id("stSidebar").get_by_test_id("stAlertContentError")
+    expect(error).to_contain_text("must be at most 1 (accepted: 0 to 1)")
+    field, box = by_key(page, "calc_ch").bounding_box(), error.bounding_box()
+    assert field is not None and box is not None
+    print(f"\nerror {box['y'] - field['y'] - field['height']:.0f} px under its field")
+    assert 0 <= box["y"] - (field["y"] + field["height"]) <= 40, (field, box)
 
 
 def test_desktop_1440_every_column_of_the_table_is_in_view(page: Page, app_server: Server) -> None:
