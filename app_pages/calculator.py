@@ -20,6 +20,7 @@ import streamlit as st
 from app_pages import calc_growth, calc_log, calc_mix, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
+from costmodel.catalog.units import format_count
 from costmodel.views.charts import traffic as traffic_charts
 from costmodel.views.links.classes import classes_text_problem
 from costmodel.views.links.query import CLASSES_KEY, scenario_from_query
@@ -160,8 +161,8 @@ with inputs:
                     disabled=shaped,
                 )
                 counts, _ = cs.parse_counts()
-                if f.field in counts and str(ss.get(key, "")).strip() != cs.count_text(counts[f.field]):
-                    col.caption(f"= {cs.count_text(counts[f.field])} {f.unit}")
+                if f.field in counts and str(ss.get(key, "")).strip() != format_count(counts[f.field]):
+                    col.caption(f"= {format_count(counts[f.field])} {f.unit}")
             elif isinstance(f, cs.NumberField):
                 cs.number_input(col, f, on_change=_edited)
             else:

@@ -7,6 +7,7 @@ Money is ``float`` US dollars, rounded only for display. Token counts are intege
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -113,3 +114,22 @@ def parse_count(text: str, *, binary: bool = False, whole: bool = False) -> floa
     if whole and value != round(value):
         raise ValueError(f"{shown!r} is {value:,.3f}: not a whole number")
     return float(round(value)) if whole else value
+
+
+def format_count(value: float) -> str:
+    """A count as the product writes it into a text field: ``2,000,000``, ``0.5``, ``666,666,666.6666666``.
+
+    The one writer of :func:`parse_count`'s reader: the text is exact (the shortest decimal that reads back as
+    the same float, thousands separated by commas, never an exponent), so ``parse_count(format_count(v)) == v``
+    bit for bit for every finite count ≥ 0 (whole numbers up to 10^15, the reader's limit; any fraction).
+
+    Raises:
+        ValueError: a negative, infinite or NaN value, or a whole number over 15 digits (not a count).
+    """
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise ValueError(f"{v!r} is not a count (finite and 0 or more)")
+    whole, _, frac = np.format_float_positional(v, unique=True, trim="-").partition(".")
+    if len(whole.lstrip("0")) > 15:
+        raise ValueError(f"{v!r} is too large for a count field (15 digits at most)")
+    return f"{int(whole):,}" + (f".{frac}" if frac else "")
