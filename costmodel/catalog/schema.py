@@ -409,6 +409,13 @@ class PriceSchedule(_Row):
             return v.replace(tzinfo=dt.UTC)
         return v
 
+    @field_validator("effective_from", "effective_to", mode="after")
+    @classmethod
+    def _naive_is_utc(cls, v: dt.datetime | None) -> dt.datetime | None:
+        # a quoted date ('2026-05-01') or date-time without offset arrives as text and is parsed naive: it is UTC
+        # as an unquoted one is (comparing naive with aware periods raised a TypeError in the overlap check)
+        return v.replace(tzinfo=dt.UTC) if v is not None and v.tzinfo is None else v
+
     @model_validator(mode="after")
     def _dates_and_tiers(self) -> PriceSchedule:
         if self.effective_to is not None and self.effective_to <= self.effective_from:
