@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import streamlit
@@ -19,9 +20,15 @@ from hypothesis import strategies as st
 from app_pages import calc_state as cs
 from costmodel.catalog import Catalogue
 from costmodel.catalog.units import format_count, parse_count
-from costmodel.views.links.query import scenario_from_query, scenario_to_query
+from costmodel.views.links.query import (
+    parse_query_string,
+    scenario_from_query,
+    scenario_from_query_string,
+    scenario_to_query,
+)
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import (
+    MAX_QUERY_PARAMS,
     MAX_REQUESTS_PER_DAY,
     MAX_TOKENS_PER_REQUEST,
     MIN_REQUESTS_PER_DAY,
@@ -150,3 +157,33 @@ def test_a_share_link_through_the_widgets_is_the_same_scenario(
     except ValueError:  # a combination the model refuses (e.g. a strict bound): not a scenario to share
         return
     assert _through_widgets(s, catalogue) == s
+
+
+# ---- the query-string reader: every value of every key, and the limits said --------------------------------
+LINK = scenario_to_query(DEFAULT.model_copy(update={"name": "shared & linked", "description": "a=b&c"}))
+
+
+@given(twice=st.sets(st.sampled_from(sorted(LINK)), min_size=1), order=st.randoms())
+def test_a_key_given_twice_is_reported_and_only_it(twice: set[str], order: Any) -> None:
+    pairs = [(k, v) for k, v in LINK.items()] + [(k, LINK[k]) for k in twice]
+    order.shuffle(pairs)
+    _, ignored = scenario_from_query_string(urlencode(pairs), DEFAULT)
+    assert sorted(ignored) == sorted(twice)
+    assert scenario_from_query_string(urlencode(list(LINK.items())), DEFAULT) == (
+        scenario_from_query(LINK, DEFAULT)[0],
+        [],
+    )
+
+
+@given(n=st.integers(MAX_QUERY_PARAMS + 1, 3 * MAX_QUERY_PARAMS))
+def test_past_the_parameter_limit_none_is_used_and_the_count_is_said(n: int) -> None:
+    raw = "&".join(f"k{i}=1" for i in range(n - 1)) + "&rpd=5"
+    params, refused = parse_query_string(raw)
+    assert params == {} and refused is not None and f"{n:,} parameters" in refused
+    assert scenario_from_query_string(raw, DEFAULT) == (DEFAULT, [refused])
+
+
+def test_a_huge_query_string_is_refused_before_it_is_parsed() -> None:
+    raw = "ph=" + "1" * (20 * 2**20)  # a 20 MB ph value (the 19.9 MB)
+    params, refused = parse_query_string(raw)
+    assert params == {} and refused is not None and "the limit is 524,288" in refused
