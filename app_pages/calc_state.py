@@ -18,7 +18,7 @@ import streamlit as st
 from pydantic import BaseModel, ValidationError
 
 from costmodel.catalog import Catalogue
-from costmodel.catalog.units import parse_count
+from costmodel.catalog.units import format_count, parse_count
 from costmodel.evaluate.table import GROUP_HOSTED, option_group
 from costmodel.views.links import query as scenario_keys
 from costmodel.views.links.query import PROFILE_FIELDS
@@ -181,11 +181,6 @@ def count_help(f: CountField) -> str:
     return (info.description or "").replace(
         "``", "`"
     ) + f" Type a number such as 2000000, 2,000,000, 2M, 8K or 1.5k ({kinds})."
-
-
-def count_text(v: float) -> str:
-    """A count as the text field shows it: ``200,000``; a fraction keeps its decimals (``0.5``)."""
-    return f"{v:,.0f}" if float(v) == round(float(v)) else f"{v:,.6g}"
 
 
 def parse_counts() -> tuple[dict[str, float | int], str | None]:
@@ -357,7 +352,7 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
     counts = {f.field for f in COUNT_INPUTS}
     for field, key in WORKLOAD_KEYS.items():
         value = getattr(s.workload, field)
-        ss[key] = count_text(value) if field in counts else value
+        ss[key] = format_count(value) if field in counts else value
     for field, key in ASSUMPTION_KEYS.items():
         ss[key] = getattr(s.assumptions, field)
     ss["calc_as_of"] = s.as_of
@@ -546,14 +541,14 @@ def load_prompt_shape(s: Scenario, lognormal: tuple[float, float] | None = None)
     ) or (lognormal_parameters(w) if w.prompt_histogram else None)
     if shape is not None:
         ss[PROMPT_SHAPE_KEY], ss[LOGNORMAL_LAST_KEY] = LOGNORMAL, tuple(shape)
-        ss[P50_KEY], ss[P95_KEY] = count_text(shape[0]), count_text(shape[1])
+        ss[P50_KEY], ss[P95_KEY] = format_count(shape[0]), format_count(shape[1])
         ss["calc_prompt_hist"] = ()
         return
     ss[PROMPT_SHAPE_KEY] = ONE_LENGTH
     ss["calc_prompt_hist"] = tuple(w.prompt_histogram)
     # a starting shape should the user switch to log-normal: median the mean prompt, p95 four times it
     p50 = min(w.prompt_tokens, MAX_TOKENS_PER_REQUEST // 4)
-    ss[P50_KEY], ss[P95_KEY] = count_text(p50), count_text(4 * p50)
+    ss[P50_KEY], ss[P95_KEY] = format_count(p50), format_count(4 * p50)
 
 
 def lognormal_typed() -> tuple[tuple[int, int] | None, str | None]:
@@ -604,4 +599,4 @@ def sync_prompt_mean() -> None:
     shape, _ = lognormal_typed()  # a bad value: the page shows its error
     if shape is not None:
         mean = with_lognormal_prompts(Workload(requests_per_day=1, prompt_tokens=1, output_tokens=0), *shape)
-        ss[WORKLOAD_KEYS["prompt_tokens"]] = count_text(mean.prompt_tokens)
+        ss[WORKLOAD_KEYS["prompt_tokens"]] = format_count(mean.prompt_tokens)

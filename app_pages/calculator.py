@@ -20,9 +20,10 @@ import streamlit as st
 from app_pages import calc_growth, calc_log, calc_mix, calc_plans, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
+from costmodel.catalog.units import format_count
 from costmodel.views.charts import traffic as traffic_charts
 from costmodel.views.links.classes import classes_text_problem
-from costmodel.views.links.query import CLASSES_KEY, scenario_from_query
+from costmodel.views.links.query import CLASSES_KEY, HISTOGRAM_KEY, parse_query_string, scenario_from_query
 from costmodel.views.present import describe_workload, md_literal
 from costmodel.workload.presets import base_preset, custom_name, preset, preset_names
 from costmodel.workload.profiles import TRAFFIC_SHAPES
@@ -108,18 +109,22 @@ def _load_upload() -> None:
 if cs.WORKLOAD_KEYS["requests_per_day"] not in ss:
     default = preset(DEFAULT_PRESET, common.today())
     ss.setdefault("calc_preset", DEFAULT_PRESET)
-    params = st.query_params.to_dict()
+    raw_query = common.raw_query_string()  # every value of every key, past Streamlit's limits too
     if ss["scenario"] is not None:
         cs.load(ss["scenario"])
-    elif params:
-        s, ignored = scenario_from_query(params, default)
-        cs.load(s, lognormal_from_text(str(params.get("ph", ""))))
-        if ignored:
+    elif raw_query:
+        sent, refused = parse_query_string(raw_query)
+        s, ignored = (default, [refused]) if refused is not None else scenario_from_query(sent, default)
+        ph = sent.get(HISTOGRAM_KEY, [])
+        cs.load(s, lognormal_from_text(ph[0]) if len(ph) == 1 else None)
+        if refused is not None:
+            ss["calc_notice"] = f"URL not used: {refused}. The defaults stand in."
+        elif ignored:
             names = ", ".join(map(str, ignored))
-            sent = st.query_params.get_all(CLASSES_KEY)
-            why = classes_text_problem(s, sent[0]) if CLASSES_KEY in ignored and len(sent) == 1 else ""
+            cl = sent.get(CLASSES_KEY, [])
+            why = classes_text_problem(s, cl[0]) if CLASSES_KEY in ignored and len(cl) == 1 else ""
             ss["calc_notice"] = (
-                f"URL parameter(s) not used (invalid or unknown): {names}"
+                f"URL parameter(s) not used (invalid, unknown, too long or given more than once): {names}"
                 + (f" ({why})" if why else "")
                 + ". The other values were restored; the defaults stand in for the rest."
             )
@@ -175,8 +180,8 @@ with inputs:
                 )
                 slots[cs.LABELS[f.field]] = col.container()
                 counts, _ = cs.parse_counts()
-                if f.field in counts and str(ss.get(key, "")).strip() != cs.count_text(counts[f.field]):
-                    col.caption(f"= {cs.count_text(counts[f.field])} {f.unit}")
+                if f.field in counts and str(ss.get(key, "")).strip() != format_count(counts[f.field]):
+                    col.caption(f"= {format_count(counts[f.field])} {f.unit}")
             elif isinstance(f, cs.NumberField):
                 cs.number_input(col, f, on_change=_edited, slots=slots)
             else:

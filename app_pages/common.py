@@ -10,11 +10,13 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 from streamlit import dataframe_util
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from costmodel.catalog import Catalogue, CatalogueError, Model, load_catalogue
 from costmodel.views.present import md_literal
@@ -219,3 +221,14 @@ def with_data(template: dict[str, Any], frames: Sequence[pd.DataFrame]) -> dict[
     """``template`` (:func:`vega_template`) with ``frames`` as its views' data, as Arrow IPC bytes."""
     datasets = {f"view-{i}": dataframe_util.convert_anything_to_arrow_bytes(f) for i, f in enumerate(frames)}
     return {**template, "datasets": {**template.get("datasets", {}), **datasets}}
+
+
+def raw_query_string() -> str:
+    """The query string exactly as the browser sent it (no ``?``). ``st.query_params`` keeps only the last value of
+    a key given twice, and is empty when the string has more than 1,000 parameters or 512 KiB; the app reads the
+    raw string itself (:func:`costmodel.views.links.query.scenario_from_query_string`) to say so instead."""
+    ctx = get_script_run_ctx()
+    raw = getattr(ctx, "query_string", None) if ctx is not None else None
+    if isinstance(raw, str):
+        return raw.removeprefix("?")
+    return urlencode({k: st.query_params.get_all(k) for k in st.query_params}, doseq=True)

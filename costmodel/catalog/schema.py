@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import types
 import typing
+import unicodedata
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -32,9 +33,19 @@ MAX_CATALOGUE_INT = 2**53
 MAX_WINDOW_TOKENS = 100_000_000
 
 
+#: Characters that show nothing: spaces, and the format and control characters (zero-width space U+200B, word
+#: joiner U+2060, byte-order mark U+FEFF, soft hyphen U+00AD, ...).
+_INVISIBLE = {"Zs", "Zl", "Zp", "Cf", "Cc"}
+
+
+def is_blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: only spaces and invisible characters (a zero-width space is blank too)."""
+    return all(c.isspace() or unicodedata.category(c) in _INVISIBLE for c in text)
+
+
 def _not_blank(v: str) -> str:
-    if not v.strip():
-        raise ValueError("must not be blank (only spaces)")
+    if is_blank(v):
+        raise ValueError("must not be blank (only spaces or invisible characters)")
     return v
 
 
@@ -118,9 +129,29 @@ def _takes_bool(annotation: Any) -> bool:
     return False
 
 
+def _numeric_only(annotation: Any) -> bool:
+    """Whether a field takes numbers (or a tuple of them) and no text: ``int``, ``float | None``, ``tuple[float, ...]``;
+    not ``str``, dates (written as text) or literals."""
+    if annotation is int or annotation is float:
+        return True
+    origin = typing.get_origin(annotation)
+    args = [a for a in typing.get_args(annotation) if a is not type(None) and a is not Ellipsis]
+    if origin is Annotated:
+        return _numeric_only(args[0])
+    if origin is typing.Union or origin is types.UnionType or origin is tuple:
+        return bool(args) and all(_numeric_only(a) for a in args)
+    return False
+
+
+def _non_ascii_number(v: object) -> bool:
+    return isinstance(v, str) and not v.isascii()
+
+
 def refuse_bools(cls: type[BaseModel], data: Any) -> Any:
-    """One rule for every input (catalogue rows, scenarios, uploads): a boolean where a number (or a list of
-    numbers) is expected is a wrong type, not 1 or 0 (pydantic's lax mode would take True as 1)."""
+    """One rule for every input (catalogue rows, scenarios, uploads, URLs): a boolean where a number (or a list of
+    numbers) is expected is a wrong type, not 1 or 0 (pydantic's lax mode would take True as 1); a number written
+    as text (a URL has only text; ``"200000"`` in a file is read as 200000) must be in ASCII digits: Python reads
+    the Arabic-Indic ``٨`` or the full-width ``８`` as 8, which no one typing a price means."""
     if isinstance(data, dict):
         for name, info in cls.model_fields.items():
             v = data.get(name)
@@ -130,6 +161,10 @@ def refuse_bools(cls: type[BaseModel], data: Any) -> Any:
                 raise ValueError(f"field {name}: expected a number, got a boolean")
             if isinstance(v, list | tuple) and any(isinstance(x, bool) for x in v):
                 raise ValueError(f"field {name}: expected numbers, got a boolean in the list")
+            if _numeric_only(info.annotation) and (
+                _non_ascii_number(v) or (isinstance(v, list | tuple) and any(_non_ascii_number(x) for x in v))
+            ):
+                raise ValueError(f"field {name}: a number is written in ASCII digits (0-9), got {str(v)[:40]!r}")
     return data
 
 
@@ -408,6 +443,13 @@ class PriceSchedule(_Row):
         if isinstance(v, dt.datetime) and v.tzinfo is None:
             return v.replace(tzinfo=dt.UTC)
         return v
+
+    @field_validator("effective_from", "effective_to", mode="after")
+    @classmethod
+    def _naive_is_utc(cls, v: dt.datetime | None) -> dt.datetime | None:
+        # a quoted date ('2026-05-01') or date-time without offset arrives as text and is parsed naive: it is UTC
+        # as an unquoted one is (comparing naive with aware periods raised a TypeError in the overlap check)
+        return v.replace(tzinfo=dt.UTC) if v is not None and v.tzinfo is None else v
 
     @model_validator(mode="after")
     def _dates_and_tiers(self) -> PriceSchedule:

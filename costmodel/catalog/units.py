@@ -7,6 +7,7 @@ Money is ``float`` US dollars, rounded only for display. Token counts are intege
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -23,7 +24,7 @@ SECONDS_PER_HOUR = 3600.0
 HOURS_PER_DAY = 24
 
 _SUFFIX = {"": 1, "K": 1024, "M": 1024**2}
-_TOKEN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KkMm]?)\s*$")
+_TOKEN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KkMm]?)\s*$", re.ASCII)  # digits 0-9 only: not ٨ or ８
 
 
 def parse_token_count(text: str) -> int:
@@ -62,8 +63,8 @@ def parse_token_list(text: str) -> list[int]:
 
 _DECIMAL_SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9}
 _BINARY_SUFFIX = {"": 1.0, "K": 1024.0, "M": 1024.0**2}
-_COUNT_RE = re.compile(r"^(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?P<suffix>[A-Za-z]*)$")
-_GROUPED_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+_COUNT_RE = re.compile(r"^(?P<num>\d[\d,]*(?:\.\d+)?|\.\d+)\s*(?P<suffix>[A-Za-z]*)$", re.ASCII)
+_GROUPED_RE = re.compile(r"^\d{1,3}(?:,\d{3})+$", re.ASCII)
 #: What a count field accepts, for error messages.
 COUNT_FORMS = "a number such as 2000000, 2,000,000, 2M, 8K or 1.5k"
 
@@ -93,7 +94,7 @@ def parse_count(text: str, *, binary: bool = False, whole: bool = False) -> floa
         raise ValueError(f"empty: type {COUNT_FORMS}")
     if s.startswith("-"):
         raise ValueError(f"{shown!r} is negative: a count is 0 or more")
-    m = _COUNT_RE.match(s.replace(" ", "") if re.fullmatch(r"[\d ,.]+[A-Za-z]*", s) else s)
+    m = _COUNT_RE.match(s.replace(" ", "") if re.fullmatch(r"[\d ,.]+[A-Za-z]*", s, re.ASCII) else s)
     if not m:
         raise ValueError(f"cannot read {shown!r}: type {COUNT_FORMS}")
     num, suffix = m.group("num"), m.group("suffix").upper()
@@ -113,3 +114,22 @@ def parse_count(text: str, *, binary: bool = False, whole: bool = False) -> floa
     if whole and value != round(value):
         raise ValueError(f"{shown!r} is {value:,.3f}: not a whole number")
     return float(round(value)) if whole else value
+
+
+def format_count(value: float) -> str:
+    """A count as the product writes it into a text field: ``2,000,000``, ``0.5``, ``666,666,666.6666666``.
+
+    The one writer of :func:`parse_count`'s reader: the text is exact (the shortest decimal that reads back as
+    the same float, thousands separated by commas, never an exponent), so ``parse_count(format_count(v)) == v``
+    bit for bit for every finite count ≥ 0 (whole numbers up to 10^15, the reader's limit; any fraction).
+
+    Raises:
+        ValueError: a negative, infinite or NaN value, or a whole number over 15 digits (not a count).
+    """
+    v = float(value)
+    if not math.isfinite(v) or v < 0:
+        raise ValueError(f"{v!r} is not a count (finite and 0 or more)")
+    whole, _, frac = np.format_float_positional(v, unique=True, trim="-").partition(".")
+    if len(whole.lstrip("0")) > 15:
+        raise ValueError(f"{v!r} is too large for a count field (15 digits at most)")
+    return f"{int(whole):,}" + (f".{frac}" if frac else "")

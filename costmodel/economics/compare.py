@@ -58,6 +58,9 @@ def efficiency_story(
     KV cache of one sequence, the KV bytes read per decoded token, the KV share of the HBM bytes of a decode step
     at the batch served, and the ratios to the first model (the baseline).
     """
+    twice = sorted({m for m in models if list(models).count(m) > 1})
+    if twice:  # each model is one row group (and the index of the ratios): a repeat is a mistake, said in one line
+        raise ValueError(f"story models: {', '.join(twice)} given more than once")
     rows = []
     for mid in models:
         model = catalogue.model(mid)

@@ -115,7 +115,7 @@ def test_a_bad_classes_value_is_one_error_naming_it_and_the_rest_is_restored() -
     assert not at.exception
     errors = [shown(e.value) for e in at.error]
     assert len(errors) == 1 and errors[0].startswith(
-        "URL parameter(s) not used (invalid or unknown): cl (request classes: the classes' shares sum to 0.5, not 1)."
+        "URL parameter(s) not used (invalid, unknown, too long or given more than once): cl (request classes: the classes' shares sum to 0.5, not 1)."
     ), errors
     got = _scenario(at)
     assert not got.classes and got == s.model_copy(update={"classes": ()})

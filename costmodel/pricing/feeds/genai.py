@@ -45,10 +45,13 @@ def _literal(node: ast.AST) -> Any:
     if isinstance(node, ast.List | ast.Tuple):
         return [_literal(e) for e in node.elts]
     if isinstance(node, ast.Dict):
-        return {
-            _literal(k) if k is not None else None: _literal(v)
-            for k, v in zip(node.keys, node.values, strict=True)
-        }
+        out: dict[Any, Any] = {}
+        for k, v in zip(node.keys, node.values, strict=True):
+            key = _literal(k) if k is not None else None
+            if key in out:  # the one duplicate-key rule of every structured input
+                raise _Unsupported(f"line {node.lineno}: duplicate key {str(key)[:60]!r}")
+            out[key] = _literal(v)
+        return out
     if (
         isinstance(node, ast.UnaryOp)
         and isinstance(node.op, ast.USub)
@@ -96,7 +99,7 @@ def _literal(node: ast.AST) -> Any:
 
 
 def _genai_providers(text: str, what: str) -> list[Any]:
-    try:
+    try:  # within the parse budget (costmodel.pricing.feeds.reading.parse_feed checked it)
         tree = ast.parse(text, filename=what)
     except SyntaxError as e:
         raise FeedError(f"{what}: not Python source genai-prices writes (line {e.lineno}: {e.msg})") from None

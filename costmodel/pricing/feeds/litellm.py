@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import replace
 
+from costmodel.catalog.loader import json_loads_strict
 from costmodel.pricing.feeds.names import (
     MAX_FEED_ENTRIES,
     FeedEntry,
@@ -20,7 +20,7 @@ from costmodel.pricing.feeds.units import _off_peak_mask, _per_mtok, _ratio, pea
 
 def _litellm(text: str, what: str) -> list[FeedEntry]:
     try:
-        data = json.loads(text)
+        data = json_loads_strict(text)  # a key given twice is refused, as in every structured input
     except ValueError as e:
         raise FeedError(f"{what}: not valid JSON: {str(e).splitlines()[0]}") from None
     if not isinstance(data, dict):

@@ -43,6 +43,32 @@ PINNED: dict[str, tuple[str, str]] = {
 #: Highest believable price, USD per 1M tokens: a feed value above it is refused as a typo or a unit slip.
 MAX_USD_PER_MTOK = 10_000.0
 
+#: Parse budget of a feed, JSON or Python (:func:`parse_budget_problem`): Python's parser keeps about 1 KB per
+#: element of the tree (a 15.8 MB data.py of ``[0,0,...]`` reached 6.35 GB; a 15.7 MB LiteLLM JSON of 880,000
+#: entries 523 MB), so the elements are counted before parsing. The real feeds have a few tens of thousands;
+#: 250,000 keep any feed under 16 MB below 400 MB RSS and 2 s (benchmarks/bench_pricing.py measures it).
+MAX_PARSE_ELEMENTS = 250_000
+#: Deepest nesting of brackets read (the real file nests about 8 deep).
+MAX_PARSE_DEPTH = 100
+_BRACKETS = re.compile(r"[^\[\](){}]+")
+
+
+def parse_budget_problem(text: str) -> str | None:
+    """Why ``text`` is over the parse budget, or None: more than :data:`MAX_PARSE_ELEMENTS` elements (commas and
+    opening brackets, counted without parsing: strings included, so it errs on the safe side) or brackets nested
+    deeper than :data:`MAX_PARSE_DEPTH`."""
+    elements = text.count(",") + text.count("(") + text.count("[") + text.count("{")
+    if elements > MAX_PARSE_ELEMENTS:
+        return f"{elements:,} elements (commas and brackets), more than the {MAX_PARSE_ELEMENTS:,} a feed may have"
+    depth = deepest = 0
+    for c in _BRACKETS.sub("", text):
+        depth += 1 if c in "([{" else -1
+        deepest = max(deepest, depth)
+    if deepest > MAX_PARSE_DEPTH:
+        return f"brackets nested {deepest:,} deep, more than the {MAX_PARSE_DEPTH} a feed may have"
+    return None
+
+
 _EXTRACT_RE = re.compile(r"extract of (?P<pkg>[\w.-]+) (?P<ver>[\w.+-]+) .*?sha256 (?P<sha>[0-9a-f]{64})")
 
 

@@ -7,7 +7,15 @@ from pathlib import Path
 
 from costmodel.pricing.feeds.genai import _genai
 from costmodel.pricing.feeds.litellm import _litellm
-from costmodel.pricing.feeds.names import _EXTRACT_RE, MAX_FEED_BYTES, PINNED, Feed, FeedError, FeedName
+from costmodel.pricing.feeds.names import (
+    _EXTRACT_RE,
+    MAX_FEED_BYTES,
+    PINNED,
+    Feed,
+    FeedError,
+    FeedName,
+    parse_budget_problem,
+)
 
 
 def read_feed(path: Path, name: FeedName) -> Feed:
@@ -37,6 +45,9 @@ def parse_feed(text: str, name: FeedName, *, what: str = "feed", sha256: str = "
     """Parse the text of a feed file (see :func:`read_feed`)."""
     if len(text) > MAX_FEED_BYTES:
         raise FeedError(f"{what}: larger than {MAX_FEED_BYTES // 1_000_000} MB; refused")
+    problem = parse_budget_problem(text)  # one parse budget for JSON and Python feeds, before any parse
+    if problem is not None:
+        raise FeedError(f"{what}: {problem}; refused before parsing")
     head = _EXTRACT_RE.search(text[:2000])
     version, pinned_sha = PINNED[name]
     if head:

@@ -24,6 +24,7 @@ import pandas as pd
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule, ServerPrice
 from costmodel.evaluate.table import BREAK_EVEN_COLUMNS
 from costmodel.views import present
+from costmodel.views.export.escaping import escape_cell, escape_frame, markdown_table, user_text_escaper
 from costmodel.views.present import md_literal
 from costmodel.views.verdict import money_line, verdict, warnings, workload_summary
 from costmodel.workload.scenario import Scenario
@@ -35,6 +36,7 @@ __all__ = [
     "escape_cell",
     "escape_frame",
     "json_doc",
+    "markdown_table",
     "scenario_table",
     "summary_table",
     "to_csv",
@@ -42,8 +44,6 @@ __all__ = [
     "to_json",
     "to_markdown",
 ]
-
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 SUMMARY_COLUMNS = [
     "option",
@@ -61,41 +61,6 @@ SUMMARY_COLUMNS = [
     "reason",
     "band_reason",
 ]
-
-
-# ---- escaping ----------------------------------------------------------------------------------------------
-
-
-def markdown_table(df: pd.DataFrame) -> str:
-    """A GitHub-flavoured Markdown table of ``df`` (no index); pipes in cells are escaped."""
-
-    def cell(v: object) -> str:
-        if isinstance(v, float) and not math.isfinite(v):  # no NaN / inf in a table: the row says why
-            return ""
-        text = f"{v:,.6g}" if isinstance(v, float) else "" if v is None or v is pd.NA else str(v)
-        return text.replace("|", "\\|").replace("\n", " ")
-
-    cols = [str(c) for c in df.columns]
-    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join(lines) + "\n"
-
-
-def escape_cell(value: object) -> object:
-    """``value`` made safe for a spreadsheet cell: text starting with ``= + - @``, tab or CR gets a ``'``."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def escape_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every text cell (and column name) escaped by :func:`escape_cell`."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col].dtype):
-            out[col] = out[col].map(escape_cell)
-    out.columns = [str(escape_cell(str(c))) for c in out.columns]
-    return out
 
 
 # ---- tables of an export -----------------------------------------------------------------------------------
@@ -309,6 +274,7 @@ def to_markdown(
     """A Markdown report formatted as the page: the verdict, the warnings, the workload, the options ranked
     (the compact view), the itemised API bills, the break-even points and the catalogue rows used."""
     title = md_literal(scenario.name) or "scenario"
+    esc = user_text_escaper(scenario)
     be = break_even if break_even is not None else pd.DataFrame(columns=BREAK_EVEN_COLUMNS)
     v = verdict(scenario, table, be)
     lines = [f"# Cost comparison: {title}", ""]
@@ -318,15 +284,15 @@ def to_markdown(
     if v.option:
         lines += [money_line(v), ""]
     for w in warnings(scenario, table):
-        lines += ["> **Warning.** " + w.replace("\n", "\n> "), ""]
+        lines += ["> **Warning.** " + esc(w).replace("\n", "\n> "), ""]
     for line in left_out(scenario, table):
         lines += [f"> **Left out.** {md_literal(line)}.", ""]
     lines += [
-        f"Workload: {workload_summary(scenario)}",
+        f"Workload: {esc(workload_summary(scenario))}",
         "",
         "## Options, cheapest first",
         "",
-        markdown_table(present.display_frame(table, present.COMPACT)),
+        markdown_table(present.display_frame(table, present.COMPACT), esc),
     ]
     api = table[table["kind"] == "api"]
     if not api.empty:
@@ -335,7 +301,7 @@ def to_markdown(
         lines += [
             "## API bills, itemised (USD per month)",
             "",
-            markdown_table(present.display_frame(api, cols)),
+            markdown_table(present.display_frame(api, cols), esc),
         ]
     sh = table[table["kind"] == "self_host"]
     if not sh.empty:
@@ -345,14 +311,14 @@ def to_markdown(
             f"## Self-hosting: efficiency band (monthly cost at {scenario.assumptions.efficiency} efficiency "
             "in the table above)",
             "",
-            markdown_table(present.display_frame(sh, cols)),
+            markdown_table(present.display_frame(sh, cols), esc),
         ]
     if not be.empty:
         shown = break_even_people(scenario, be)
         shown["Break-even (requests/day)"] = shown["Break-even (requests/day)"].map(present.count)
         shown["Your volume (requests/day)"] = shown["Your volume (requests/day)"].map(present.count)
         shown["Monthly cost there (USD/month)"] = shown["Monthly cost there (USD/month)"].map(present.usd)
-        lines += ["## Break-even volumes (self-hosting against each API)", "", markdown_table(shown)]
+        lines += ["## Break-even volumes (self-hosting against each API)", "", markdown_table(shown, esc)]
     if by_class is not None and not by_class.empty:
         shown = by_class_people(by_class)
         for col, fmt in (("Requests per day", present.count), ("Monthly cost (USD/month)", present.usd)):
@@ -360,11 +326,11 @@ def to_markdown(
         lines += [
             "## Per request class (USD per month; self-hosting's shared fleet split by GPU-seconds of work)",
             "",
-            markdown_table(shown),
+            markdown_table(shown, esc),
         ]
     lines += [
         "## Catalogue rows used",
         "",
-        markdown_table(assumptions_table(table, catalogue).drop(columns="notes")),
+        markdown_table(assumptions_table(table, catalogue).drop(columns="notes"), esc),
     ]
     return "\n".join(lines)

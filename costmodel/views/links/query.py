@@ -182,23 +182,31 @@ def _single(v: str | Sequence[str]) -> str | None:
     return None if len(v) > 1 else (v[0] if v else "")
 
 
-def scenario_from_query_string(raw: str, default: Scenario) -> tuple[Scenario, list[str]]:
-    """:func:`scenario_from_query` from the raw query string (``a=1&b=2``, a leading ``?`` allowed).
-
-    Streamlit hands an app no parameter at all when the query string is too long or has too many parameters;
-    an app that reads the raw string can call this to say so instead of falling back silently.
-    """
+def parse_query_string(raw: str) -> tuple[dict[str, list[str]], str | None]:
+    """The raw query string (``a=1&b=2``, a leading ``?`` allowed) as ``{key: [every value given]}``, or ``({}, why)``
+    past the limits (:data:`MAX_QUERY_STRING_CHARS` characters, :data:`MAX_QUERY_PARAMS` parameters: checked
+    before parsing, so a 20 MB string costs no parse). Every value is kept: a key given twice is seen as such."""
     from urllib.parse import parse_qs
 
     raw = raw.removeprefix("?")
     if len(raw) > MAX_QUERY_STRING_CHARS:
-        return default, [
-            f"the whole query string ({len(raw):,} characters; the limit is {MAX_QUERY_STRING_CHARS:,})"
-        ]
+        return {}, f"the whole query string ({len(raw):,} characters; the limit is {MAX_QUERY_STRING_CHARS:,})"
     fields = raw.count("&") + 1 if raw else 0
     if fields > MAX_QUERY_PARAMS:
-        return default, [_too_many(fields)]
-    return scenario_from_query(parse_qs(raw, keep_blank_values=True), default)
+        return {}, _too_many(fields)
+    return parse_qs(raw, keep_blank_values=True), None
+
+
+def scenario_from_query_string(raw: str, default: Scenario) -> tuple[Scenario, list[str]]:
+    """:func:`scenario_from_query` from the raw query string (:func:`parse_query_string`).
+
+    Streamlit hands an app no parameter at all when the query string is too long or has too many parameters,
+    and only the last value of a key given twice; an app that reads the raw string says so instead.
+    """
+    params, refused = parse_query_string(raw)
+    if refused is not None:
+        return default, [refused]
+    return scenario_from_query(params, default)
 
 
 def _too_many(n: int) -> str:

@@ -25,9 +25,12 @@ Units: token counts are tokens (per request or per row as named), requests are r
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from pydantic import ValidationError
 
 from costmodel.workload.scenario import (
     MAX_REQUESTS_PER_DAY,
@@ -350,6 +353,12 @@ class LogImport:
     def workload(self) -> Workload:
         """The workload of the log: mean lengths, cached share, requests per day, profiles in ``timezone``, and
         the prompt-length histogram (its buckets' shares and mean prompts) when it has more than one bucket."""
+        totals = {"requests": self.requests, "input tokens": self.input_tokens, "output tokens": self.output_tokens}
+        for what, total in totals.items():
+            if not math.isfinite(total):  # rows of 1e308 requests: the sum overflows, and every mean with it
+                raise UsageLogError(
+                    f"the log's {what} add up to more than the largest number ({total}): a row holds an absurd count"
+                )
         flat = (1.0,) * 24
         weekday = self._profile(range(5))
         weekend = self._profile(range(5, 7))
@@ -366,14 +375,31 @@ class LogImport:
                 f"the log averages {self.requests_per_day:.3g} requests a day over {self.days:,} days, fewer than "
                 f"the {MIN_REQUESTS_PER_DAY:g} a scenario accepts"
             )
+        if not self.requests_per_day <= MAX_REQUESTS_PER_DAY:  # refused, not clamped: the description says the rate
+            raise UsageLogError(
+                f"the log averages {self.requests_per_day:,.6g} requests a day, more than the "
+                f"{MAX_REQUESTS_PER_DAY:,.0f} a scenario accepts"
+            )
+        try:
+            return self._workload(prompt, histogram, weekday or weekend or flat, weekend or weekday or flat)
+        except ValidationError as e:  # one line naming the field, never "2 validation errors for Workload"
+            err = e.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or "workload"
+            raise UsageLogError(
+                f"the log's workload: {field}: {err['msg'].removeprefix('Value error, ')} (got {err.get('input')!r:.60})"
+            ) from None
+
+    def _workload(
+        self, prompt: int, histogram: tuple[PromptBucket, ...], weekday: Profile, weekend: Profile
+    ) -> Workload:
         return Workload(
-            requests_per_day=min(self.requests_per_day, MAX_REQUESTS_PER_DAY),
+            requests_per_day=self.requests_per_day,
             prompt_tokens=prompt,
             prompt_histogram=histogram,
             output_tokens=min(round(self.mean_output_tokens), MAX_TOKENS_PER_REQUEST),
             cache_hit_fraction=min(max(self.cache_hit_fraction, 0.0), 1.0),
-            hourly_profile_weekday=weekday or weekend or flat,
-            hourly_profile_weekend=weekend or weekday or flat,
+            hourly_profile_weekday=weekday,
+            hourly_profile_weekend=weekend,
             weekend_day_weight=self.weekend_day_weight,
             timezone=self.timezone,
         )

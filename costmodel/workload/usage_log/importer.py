@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
 import zoneinfo
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +68,7 @@ def import_log(
     kind = _KINDS.get(p.suffix.lower())
     if kind is None:
         raise UsageLogError(f"{what}: a usage log must end in .csv, .json, .jsonl, .ndjson or .parquet")
-    if not p.is_file():
-        raise UsageLogError(f"{what}: file not found")
+    _check_regular_file(p, what)
     if fmt not in FORMATS:
         raise UsageLogError(f"{what}: unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     try:
@@ -82,7 +83,8 @@ def import_log(
 
     con = _connect(threads)
     try:
-        return _import(con, str(p), kind, fmt, timezone, prompt_tokens_per_request, what)
+        with _exactly(p) as safe:
+            return _import(con, safe, kind, fmt, timezone, prompt_tokens_per_request, what)
     except duckdb.Error as e:
         if "unicode" in str(e).lower() or "utf-8" in str(e).lower():
             raise UsageLogError(
@@ -91,6 +93,29 @@ def import_log(
         raise UsageLogError(f"{what}: not a readable {kind.upper()} usage log ({_one_line(e)})") from None
     finally:
         con.close()
+
+
+def _check_regular_file(p: Path, what: str) -> None:
+    """One line for a path that is not a regular file: missing, a broken link, or a device, pipe or directory
+    (a link to ``/dev/zero`` is not "not found": it is there and never ends)."""
+    if p.is_file():
+        return
+    if p.is_symlink() and not p.exists():
+        raise UsageLogError(f"{what}: a symbolic link to a file that does not exist")
+    if p.exists():
+        kind = "a directory" if p.is_dir() else "a device, pipe or socket"
+        raise UsageLogError(f"{what}: not a regular file ({kind}); give the log file itself")
+    raise UsageLogError(f"{what}: file not found")
+
+
+@contextlib.contextmanager
+def _exactly(p: Path) -> Iterator[str]:
+    """A path DuckDB reads as exactly the file ``p``: DuckDB takes a path as a glob (``a[b].csv`` read ``ab.csv``,
+    ``star*.csv`` merged two files) or a URL, so it is given a link with a plain name in a private directory."""
+    with tempfile.TemporaryDirectory(prefix="usage-log-") as tmp:
+        link = Path(tmp) / f"log{p.suffix.lower()}"
+        link.symlink_to(p.resolve())
+        yield str(link)
 
 
 def _import(

@@ -177,7 +177,7 @@ def _json_page_columns(con: Any, src: str) -> tuple[set[str], str]:
 
 
 _REASONS = (
-    ("ts IS NULL", "timestamp missing or not a date/time"),
+    ("ts IS NULL OR NOT isfinite(ts)", "timestamp missing or not a date/time"),  # infinity: not one
     ("requests IS NULL AND coalesce(input, 0) = 0 AND coalesce(output, 0) = 0",
      "empty bucket (no requests, no tokens)"),
     ("requests IS NULL OR NOT isfinite(requests) OR requests < 0", "request count missing, not a number or negative"),
