@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from costmodel.catalog.architecture import check_architecture
+
 #: Largest integer any catalogue field may hold: exact in float64 and far inside int64 (what numpy and pandas
 #: hold). Every integer field has its own, tighter bound; this one is the backstop of the generic types.
 MAX_CATALOGUE_INT = 2**53
@@ -58,7 +60,8 @@ NonNegFloat = Annotated[float, Field(ge=0, le=MAX_CATALOGUE_FLOAT, allow_inf_nan
 
 Confidence = Literal["official", "third_party", "derived", "unconfirmed"]
 Precision = Literal["bf16", "fp8", "fp4", "int4"]
-AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid"]
+AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid", "v41_csa2"]
+"""``v41_csa2``: DeepSeek-V4.1 (CSA2 source / reindex / reuse layers, causal encoder-decoder)."""
 RentalBasis = Literal["on_demand", "spot", "reserved"]
 PriceKind = Literal["list", "promotion"]
 
@@ -103,9 +106,6 @@ GpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS)]
 TokenCount = Annotated[int, Field(gt=0, le=MAX_TOKENS)]
 Millis = Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)]
 TokenRate = Annotated[float, Field(gt=0, le=MAX_MEASURED_TOKENS_PER_S, allow_inf_nan=False)]
-
-#: Compression ratios a V4 layer may use: 0 = sliding window only, 4 = CSA, 128 = HCA.
-SUPPORTED_COMPRESS_RATIOS = (0, 4, 128)
 
 
 def _takes_bool(annotation: Any) -> bool:
@@ -218,6 +218,24 @@ class ModelConfig(_NoBools):
     """Per layer (MTP layers last): 0 = window only, 4 = CSA, 128 = HCA."""
     num_nextn_predict_layers: Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)] = 0
     """Multi-token-prediction (MTP) layers; counted only when speculative decoding is on."""
+    # V4.1 CSA2 (cross-layer KV reuse) and causal encoder-decoder
+    kv_source_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers that compute compressed KV and index keys (CSA2 "full" layers); the others reuse them."""
+    index_source_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers that run an indexer: the KV sources plus the "reindex" layers (refresh the selection)."""
+    candidate_source_layer_id: Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)] | None = None
+    """The layer whose indexer first keeps ``candidate_topk_blocks`` blocks (the candidate pool)."""
+    candidate_topk_blocks: ConfigPosInt | None = None
+    candidate_block_size: ConfigPosInt | None = None
+    engram_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers preceded by an Engram n-gram lookup table."""
+    engram_num_embeddings: tuple[Annotated[int, Field(gt=0, le=MAX_CATALOGUE_INT)], ...] | None = None
+    """Rows of each Engram table."""
+    engram_head_dim: ConfigPosInt | None = None
+    engram_n_heads: ConfigPosInt | None = None
+    dspark_n_routed_experts: ConfigPosInt | None = None
+    """Routed experts of each DSpark draft stage (V4.1; the draft stages are ``num_nextn_predict_layers``)."""
+    dspark_num_experts_per_tok: ConfigPosInt | None = None
 
 
 class Model(_Row):
@@ -240,69 +258,7 @@ class Model(_Row):
 
     @model_validator(mode="after")
     def _architecture_consistent(self) -> Model:
-        if not self.open_weights:
-            return self
-        c = self.config
-        if c is None or self.attention is None or self.weight_precision is None:
-            raise ValueError("an open-weights model needs attention, config and weight_precision")
-        kv = c.num_key_value_heads or c.num_attention_heads
-        if c.num_attention_heads % kv:
-            raise ValueError(
-                f"num_attention_heads={c.num_attention_heads} is not divisible by num_key_value_heads={kv}"
-            )
-        need: dict[str, tuple[str, ...]] = {
-            "mha": ("head_dim",),
-            "gqa": ("head_dim", "num_key_value_heads"),
-            "mqa": ("head_dim",),
-            "mla": ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"),
-            "mla_dsa": (
-                "kv_lora_rank",
-                "qk_rope_head_dim",
-                "qk_nope_head_dim",
-                "v_head_dim",
-                "index_n_heads",
-                "index_head_dim",
-                "index_topk",
-            ),
-            "v4_hybrid": (
-                "head_dim",
-                "qk_rope_head_dim",
-                "sliding_window",
-                "compress_ratios",
-                "index_n_heads",
-                "index_head_dim",
-                "index_topk",
-            ),
-        }
-        for name in need[self.attention]:
-            if getattr(c, name) is None:
-                raise ValueError(f"attention {self.attention!r} needs config.{name}")
-        if c.index_topk is not None and c.index_topk <= 0:
-            raise ValueError(f"config.index_topk must be > 0, got {c.index_topk}")
-        if self.attention == "mqa" and kv != 1:
-            raise ValueError(f"attention 'mqa' needs num_key_value_heads=1, got {kv}")
-        if c.compress_ratios is not None:
-            bad = sorted({r for r in c.compress_ratios if r not in SUPPORTED_COMPRESS_RATIOS})
-            if bad:
-                raise ValueError(
-                    f"config.compress_ratios has unsupported ratios {bad}; supported: {SUPPORTED_COMPRESS_RATIOS}"
-                )
-            want = c.num_hidden_layers + c.num_nextn_predict_layers
-            if len(c.compress_ratios) != want:
-                raise ValueError(
-                    f"config.compress_ratios has {len(c.compress_ratios)} entries, expected "
-                    f"num_hidden_layers + num_nextn_predict_layers = {want}"
-                )
-        if c.n_routed_experts and (
-            c.moe_intermediate_size is None or not 0 < c.num_experts_per_tok <= c.n_routed_experts
-        ):
-            raise ValueError(
-                "a MoE config needs moe_intermediate_size and 0 < num_experts_per_tok <= n_routed_experts"
-            )
-        if c.first_k_dense_replace and c.intermediate_size is None:
-            raise ValueError("first_k_dense_replace > 0 needs config.intermediate_size")
-        if not c.n_routed_experts and c.intermediate_size is None:
-            raise ValueError("a dense model needs config.intermediate_size")
+        check_architecture(self.open_weights, self.attention, self.config, self.weight_precision)
         return self
 
 

@@ -211,11 +211,14 @@ def test_vectorised_shapes(catalogue: Catalogue) -> None:
 
 
 def test_kv_read_never_exceeds_what_is_stored(catalogue: Catalogue) -> None:
+    """Without cross-layer sharing a step reads at most what is stored. V4.1's CSA2 layers re-read their source's
+    shared entries (each layer runs apart and reads them from HBM again): at most once per layer."""
     grid = np.arange(1, 5000, 37)
     for m in catalogue.models:
         if m.config is None:
             continue
-        assert np.all(kv_read_bytes_per_token(m, grid) <= kv_cache_bytes(m, grid))
+        layers = m.config.num_hidden_layers if m.attention == "v41_csa2" else 1
+        assert np.all(kv_read_bytes_per_token(m, grid) <= layers * kv_cache_bytes(m, grid))
 
 
 def test_bad_input(catalogue: Catalogue) -> None:
