@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from costmodel.catalog.lifecycle import LifecycleEvent
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Measurement, Model, PriceSchedule, ServerPrice
 
 #: The repository's own catalogue folder.
@@ -27,11 +28,11 @@ MAX_TEXT_BYTES = 2_000_000
 FILES: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {
     "models.yaml": (("models", Model),),
     "hardware.yaml": (("gpus", Gpu), ("rentals", GpuRental), ("servers", ServerPrice)),
-    "prices.yaml": (("prices", PriceSchedule),),
+    "prices.yaml": (("prices", PriceSchedule), ("events", LifecycleEvent)),
     "measurements.yaml": (("measurements", Measurement),),
 }
 #: Top-level keys a catalogue folder may leave out (older folders have no server prices).
-OPTIONAL_KEYS = frozenset({"servers"})
+OPTIONAL_KEYS = frozenset({"servers", "events"})
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -229,6 +230,17 @@ def cross_check(cat: Catalogue) -> None:
             f"(same provider {a.provider}, model {a.model}, kind {a.kind}; {a.id} runs from "
             f"{a.effective_from:%Y-%m-%d %H:%M} {end}): end one before the other starts"
         )
+    open_weights = {m.id for m in cat.models if m.open_weights}
+    for p in cat.prices:
+        for period in p.served_by:
+            if period.weights_model is not None and period.weights_model not in open_weights:
+                raise CatalogueError(
+                    f"prices.yaml: prices row {p.id}: field served_by: {period.weights_model!r} is not an "
+                    f"open-weights model in models.yaml; known: {', '.join(sorted(open_weights))}"
+                )
+    for e in cat.events:
+        if e.model is not None and e.model not in model_ids:
+            raise CatalogueError(f"prices.yaml: events row {e.id}: field model: unknown model {e.model!r}")
     for table, rows in (("rentals", cat.rentals), ("servers", cat.servers)):
         for r in rows:
             if r.gpu not in gpu_ids:
@@ -283,6 +295,7 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
         prices=tuple(parts["prices"]),
         measurements=tuple(parts["measurements"]),
         servers=tuple(parts["servers"]),
+        events=tuple(parts["events"]),
     )
     cross_check(cat)
     return cat

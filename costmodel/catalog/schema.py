@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from costmodel.catalog.architecture import check_architecture
+from costmodel.catalog.lifecycle import LifecycleEvent, ServingPeriod
+from costmodel.catalog.metrics import METRIC_PHASE, MeasurementMetric, MeasurementPhase
 
 #: Largest integer any catalogue field may hold: exact in float64 and far inside int64 (what numpy and pandas
 #: hold). Every integer field has its own, tighter bound; this one is the backstop of the generic types.
@@ -65,38 +67,6 @@ AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid", "v41
 RentalBasis = Literal["on_demand", "spot", "reserved"]
 PriceKind = Literal["list", "promotion"]
 
-#: What a published serving figure counts: which tokens (output = generated; input = prompt; total = both),
-#: per second, divided by what. ``per_gpu_all_gpus``: every GPU of the deployment (prefill + decode);
-#: ``per_decode_gpu`` / ``per_prefill_gpu``: the GPUs of that phase (all GPUs when not disaggregated);
-#: ``per_*_node``: per node of ``gpus_per_node`` GPUs of that phase; ``all_*``: the sum over those GPUs.
-MeasurementMetric = Literal[
-    "output_tokens_per_s_per_gpu_all_gpus",
-    "total_tokens_per_s_per_gpu_all_gpus",
-    "output_tokens_per_s_all_gpus",
-    "total_tokens_per_s_all_gpus",
-    "output_tokens_per_s_per_decode_gpu",
-    "output_tokens_per_s_per_decode_node",
-    "output_tokens_per_s_all_decode_gpus",
-    "input_tokens_per_s_per_prefill_gpu",
-    "input_tokens_per_s_per_prefill_node",
-    "input_tokens_per_s_all_prefill_gpus",
-]
-#: ``e2e``: prefill and decode both loaded; ``decode_only`` / ``prefill_only``: one phase's rate, the other
-#: phase assumed unlimited or measured apart (phase-isolated rates are not end-to-end capacity).
-MeasurementPhase = Literal["e2e", "decode_only", "prefill_only"]
-#: The one phase each metric can describe.
-METRIC_PHASE: dict[str, MeasurementPhase] = {
-    "output_tokens_per_s_per_gpu_all_gpus": "e2e",
-    "total_tokens_per_s_per_gpu_all_gpus": "e2e",
-    "output_tokens_per_s_all_gpus": "e2e",
-    "total_tokens_per_s_all_gpus": "e2e",
-    "output_tokens_per_s_per_decode_gpu": "decode_only",
-    "output_tokens_per_s_per_decode_node": "decode_only",
-    "output_tokens_per_s_all_decode_gpus": "decode_only",
-    "input_tokens_per_s_per_prefill_gpu": "prefill_only",
-    "input_tokens_per_s_per_prefill_node": "prefill_only",
-    "input_tokens_per_s_all_prefill_gpus": "prefill_only",
-}
 #: Bounds of measurement fields: far above any published run, low enough to catch a typo of several digits.
 MAX_MEASURED_TOKENS_PER_S = 1e9
 MAX_GPUS = 1_000_000
@@ -355,6 +325,8 @@ class PriceSchedule(_Row):
     peak_windows: tuple[PeakWindow, ...] = ()
     off_peak_multiplier: Annotated[float, Field(gt=0, le=1)] = 1.0
     context_tiers: tuple[ContextTier, ...] = ()
+    served_by: tuple[ServingPeriod, ...] = ()
+    """Which open weights answer ``api_model_name`` in each period (``catalog.lifecycle``)."""
 
     @field_validator("effective_from", "effective_to", mode="before")
     @classmethod
@@ -481,6 +453,8 @@ class Catalogue(BaseModel):
     prices: tuple[PriceSchedule, ...]
     measurements: tuple[Measurement, ...] = ()
     """Published serving measurements (``measurements.yaml``), the validation set of the serving model."""
+    events: tuple[LifecycleEvent, ...] = ()
+    """Dated lifecycle events of models and API names (``lifecycle.yaml``, optional)."""
     servers: tuple[ServerPrice, ...] = ()
     """What owning a GPU costs (``hardware.yaml`` key ``servers``, optional), read by :mod:`costmodel.serving.tco`."""
 
