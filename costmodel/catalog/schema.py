@@ -325,6 +325,8 @@ class PriceSchedule(_Row):
     peak_windows: tuple[PeakWindow, ...] = ()
     off_peak_multiplier: Annotated[float, Field(gt=0, le=1)] = 1.0
     context_tiers: tuple[ContextTier, ...] = ()
+    context_window_tokens: WindowTokens | None = None
+    """The host's own context limit when it differs from the model's (e.g. a 256K or 32K host); None: the model's."""
     served_by: tuple[ServingPeriod, ...] = ()
     """Which open weights answer ``api_model_name`` in each period (``catalog.lifecycle``)."""
 

@@ -441,8 +441,11 @@ def api_bill(
     longest = (
         math.ceil(workload.longest_prompt_tokens) if workload.prompt_histogram else workload.prompt_tokens
     )
-    reason = context_reason(model, longest, out_tokens)
-    if unchecked_limits(model):
+    host_window = next((s.context_window_tokens for s in price.schedules if s.context_window_tokens), None)
+    reason = context_reason(model, longest, out_tokens, host_window)
+    if host_window is not None:
+        notes.append(f"the host's own context limit: {host_window:,} tokens")
+    if unchecked_limits(model) and host_window is None:
         notes.append(unchecked_limits(model))
     if tiers and len(buckets) > 1:
         share = sum(s for s, p in buckets if p > tiers[-1])
