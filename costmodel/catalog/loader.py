@@ -28,9 +28,12 @@ MAX_TEXT_BYTES = 2_000_000
 FILES: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {
     "models.yaml": (("models", Model),),
     "hardware.yaml": (("gpus", Gpu), ("rentals", GpuRental), ("servers", ServerPrice)),
-    "prices.yaml": (("prices", PriceSchedule), ("events", LifecycleEvent)),
+    "prices.yaml": (("prices", PriceSchedule),),
     "measurements.yaml": (("measurements", Measurement),),
+    "lifecycle.yaml": (("events", LifecycleEvent),),
 }
+#: Files a catalogue folder may leave out (older folders have no lifecycle events).
+OPTIONAL_FILES = frozenset({"lifecycle.yaml"})
 #: Top-level keys a catalogue folder may leave out (older folders have no server prices).
 OPTIONAL_KEYS = frozenset({"servers", "events"})
 
@@ -240,7 +243,7 @@ def cross_check(cat: Catalogue) -> None:
                 )
     for e in cat.events:
         if e.model is not None and e.model not in model_ids:
-            raise CatalogueError(f"prices.yaml: events row {e.id}: field model: unknown model {e.model!r}")
+            raise CatalogueError(f"lifecycle.yaml: events row {e.id}: field model: unknown model {e.model!r}")
     for table, rows in (("rentals", cat.rentals), ("servers", cat.servers)):
         for r in rows:
             if r.gpu not in gpu_ids:
@@ -280,7 +283,7 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
         raise CatalogueError(f"{folder}: not a folder")
     parts: dict[str, list[Any]] = {}
     for name, sections in FILES.items():
-        data = _read(folder, name)
+        data = {} if name in OPTIONAL_FILES and not (folder / name).is_file() else _read(folder, name)
         for key, cls in sections:
             if key not in data and key in OPTIONAL_KEYS:
                 parts[key] = []

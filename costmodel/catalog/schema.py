@@ -456,7 +456,7 @@ class Catalogue(BaseModel):
     measurements: tuple[Measurement, ...] = ()
     """Published serving measurements (``measurements.yaml``), the validation set of the serving model."""
     events: tuple[LifecycleEvent, ...] = ()
-    """Dated lifecycle events of models and API names (``lifecycle.yaml``, optional)."""
+    """Dated lifecycle events of models and API names (``lifecycle.yaml``, optional file)."""
     servers: tuple[ServerPrice, ...] = ()
     """What owning a GPU costs (``hardware.yaml`` key ``servers``, optional), read by :mod:`costmodel.serving.tco`."""
 

@@ -232,4 +232,4 @@ def test_bad_input(catalogue: Catalogue) -> None:
     with pytest.raises(ValueError, match="exceed"):
         attention_prefill_flops(m, 10, 11)
     with pytest.raises(NoArchitectureError, match="no published architecture"):
-        kv_cache_bytes(catalogue.model("minimax-m3"), 10)
+        kv_cache_bytes(catalogue.model("claude-opus-4.6"), 10)
