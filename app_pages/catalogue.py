@@ -13,6 +13,7 @@ from app_pages import common
 from costmodel.catalog import CatalogueError, parse_models_text, stale_rows
 from costmodel.evaluate.evaluation import STALE_AFTER_DAYS
 from costmodel.views.present import md_literal
+from costmodel.views.price_rows import lifecycle_frame, served_by_text
 
 common.init_state()
 base = common.base_catalogue()
@@ -152,6 +153,7 @@ with t_prices, common.guarded("The API prices table"):
                 "provider": p.provider,
                 "model": p.model,
                 "API model name": p.api_model_name,
+                "served by (weights, UTC)": served_by_text(p),
                 "kind": p.kind,
                 "effective from (UTC)": p.effective_from.strftime("%Y-%m-%d %H:%M"),
                 "effective to (UTC)": p.effective_to.strftime("%Y-%m-%d %H:%M")
@@ -184,7 +186,16 @@ with t_prices, common.guarded("The API prices table"):
         placeholder="—",
     )
     st.caption(
-        "Listed prices are the standard (peak) prices; off-peak they are multiplied by the multiplier."
+        "Listed prices are the standard (peak) prices; off-peak they are multiplied by the multiplier. "
+        "'Served by' names the open weights answering the API name in each period (the Calculator's weights column)."
+    )
+    st.markdown("**:material/history: Model and API-name lifecycle**")
+    st.dataframe(
+        lifecycle_frame(cat), hide_index=True, column_config=PROVENANCE, key="cat_lifecycle_table", placeholder="—"
+    )
+    st.caption(
+        "Releases, retirements and redirects, dated. 'took effect: NO' is an announcement that never happened "
+        "(the V4-Pro redirect of 2026-09-14 was cancelled); 'conflict' keeps a second source's date."
     )
 
 with t_over:

@@ -2,7 +2,9 @@
 
 A model's per-layer schedule decides which mechanism each layer runs (:func:`layer_schedule`): dense
 MHA/GQA/MQA (:mod:`.dense`), MLA (:mod:`.mla`), DSA (:mod:`.dsa`), and for DeepSeek-V4 its
-``compress_ratios`` (0 = sliding window only :mod:`.swa`, 4 = CSA :mod:`.csa`, 128 = HCA :mod:`.hca`).
+``compress_ratios`` (0 = sliding window only :mod:`.swa`, 4 = CSA :mod:`.csa`, 128 = HCA :mod:`.hca`); for
+DeepSeek-V4.1 the CSA2 source / reindex / reuse layers of :mod:`.csa2` (decoder layers prefill only their last
+``prefill_tail`` positions).
 Whole-model figures sum the layers: ``Σ_layers f_layer(t)``. MTP layers (the last entries of V4's
 ``compress_ratios``; one extra main-type layer for V3-style models) count only with ``include_mtp``.
 
@@ -22,6 +24,7 @@ from numpy.typing import ArrayLike
 
 from costmodel.attention.common import KV_DTYPES, KvDtype, tokens
 from costmodel.attention.csa import CSA
+from costmodel.attention.csa2 import CSA2Reindex, CSA2Reuse, CSA2Source, csa2_layers
 from costmodel.attention.dense import DenseAttention
 from costmodel.attention.dsa import DSA
 from costmodel.attention.hca import HCA
@@ -37,6 +40,9 @@ __all__ = [
     "HCA",
     "KV_DTYPES",
     "MLA",
+    "CSA2Reindex",
+    "CSA2Reuse",
+    "CSA2Source",
     "DenseAttention",
     "KvDtype",
     "Mechanism",
@@ -61,7 +67,7 @@ class Mechanism(Protocol):
 
     @property
     def kind(self) -> str:
-        """``mha`` | ``gqa`` | ``mqa`` | ``mla`` | ``dsa`` | ``csa`` | ``hca`` | ``swa``."""
+        """``mha`` | ``gqa`` | ``mqa`` | ``mla`` | ``dsa`` | ``csa`` | ``hca`` | ``swa`` | ``csa2_*``."""
         ...
 
     def kv_cache_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
@@ -138,6 +144,8 @@ def layer_mechanisms(model: Model, *, include_mtp: bool = False) -> list[Mechani
     if kind == "v4_hybrid":
         ratios = c.compress_ratios or ()
         return [_v4_layer(c, r) for r in ratios[:n]]
+    if kind == "v41_csa2":
+        return list(csa2_layers(c, n))
     one: Mechanism
     if kind in ("mha", "gqa", "mqa"):
         head_dim = _need(c, "head_dim")
@@ -255,8 +263,17 @@ def attention_prefill_flops(
         raise ValueError("cached_tokens must not exceed prompt_tokens")
     p, c = np.broadcast_arrays(p, c)
     if part == "indexer":
-        return 2 * _sum_layers(model, include_mtp, p.shape, lambda m: m.index_macs_sum(p) - m.index_macs_sum(c))
-    return 2 * _sum_layers(model, include_mtp, p.shape, lambda m: m.prefill_macs_sum(p) - m.prefill_macs_sum(c))
+        return 2 * _sum_layers(model, include_mtp, p.shape, lambda m: m.index_macs_sum(p) - m.index_macs_sum(_lo(m, p, c)))
+    return 2 * _sum_layers(
+        model, include_mtp, p.shape, lambda m: m.prefill_macs_sum(p) - m.prefill_macs_sum(_lo(m, p, c))
+    )
+
+
+def _lo(mech: Mechanism, p: FloatArray, c: FloatArray) -> FloatArray:
+    """The last position before those a prefill runs in this layer: the cached ones, or for a decoder layer
+    (``prefill_tail`` > 0, V4.1) everything before the request's last ``prefill_tail`` positions."""
+    tail = getattr(mech, "prefill_tail", 0)
+    return np.maximum(c, p - tail) if tail else c
 
 
 def attention_index_flops_per_token(

@@ -35,6 +35,10 @@ FP32_SCALE_BYTES = 4
 #: published): MXFP4-style, one UE8M0 (1-byte) scale per 32 values, so 128 dims = 64 + 4 = 68 bytes.
 FP4_BLOCK = 32
 UE8M0_SCALE_BYTES = 1
+#: V4.1's FP4 KV: "E2M1 values with one E4M3 scale per 16 channels" (facts-2026-12 §1.4, a third-party summary of
+#: the paper's §2.4.4): 512 dims = 256 + 32 = 288 bytes, 128 dims = 64 + 8 = 72 bytes.
+NVFP4_BLOCK = 16
+E4M3_SCALE_BYTES = 1
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,8 @@ class EntryLayout:
         fp4_values: values stored as 4-bit FP4 (two per byte).
         fp32_scales: 4-byte scale factors.
         ue8m0_scales: 1-byte power-of-two scale factors.
+        fp4_b16_values: FP4 values scaled per block of 16 (V4.1's KV; two per byte).
+        e4m3_scales: 1-byte E4M3 scale factors (one per 16 ``fp4_b16_values``).
     """
 
     fp8_values: int = 0
@@ -54,6 +60,8 @@ class EntryLayout:
     fp4_values: int = 0
     fp32_scales: int = 0
     ue8m0_scales: int = 0
+    fp4_b16_values: int = 0
+    e4m3_scales: int = 0
 
     @property
     def nbytes(self) -> int:
@@ -64,6 +72,8 @@ class EntryLayout:
             + (self.fp4_values + 1) // 2
             + FP32_SCALE_BYTES * self.fp32_scales
             + UE8M0_SCALE_BYTES * self.ue8m0_scales
+            + (self.fp4_b16_values + 1) // 2
+            + E4M3_SCALE_BYTES * self.e4m3_scales
         )
 
 
@@ -82,6 +92,11 @@ def fp8_tiled_layout(fp8_values: int, bf16_values: int = 0) -> EntryLayout:
 def fp4_layout(values: int) -> EntryLayout:
     """FP4 values with one UE8M0 scale per 32 values (our MXFP4 choice for V4 indexer keys)."""
     return EntryLayout(fp4_values=values, ue8m0_scales=math.ceil(values / FP4_BLOCK))
+
+
+def fp4_e4m3_layout(values: int) -> EntryLayout:
+    """FP4 (E2M1) values with one E4M3 scale per 16 values (V4.1's FP4 KV)."""
+    return EntryLayout(fp4_b16_values=values, e4m3_scales=math.ceil(values / NVFP4_BLOCK))
 
 
 def tokens(context_tokens: ArrayLike, *, allow_zero: bool = False) -> FloatArray:

@@ -40,6 +40,8 @@ from numpy.typing import ArrayLike
 
 from costmodel.attention import NoArchitectureError, attention_flops_per_token, attention_prefill_flops
 from costmodel.attention.common import tokens
+from costmodel.attention.csa2 import CSA2Reindex, CSA2Source, csa2_layers
+from costmodel.attention.swa import V4Attention
 from costmodel.catalog import Model, ModelConfig
 from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.units import FloatArray
@@ -51,6 +53,7 @@ __all__ = [
     "flops_per_token",
     "linear_flops_per_token",
     "param_counts",
+    "prefill_active_params",
     "prefill_flops",
     "routed_expert_params",
 ]
@@ -137,14 +140,8 @@ def _attention(c: ModelConfig, attention: str, ratio: int) -> tuple[float, float
             vec += 2 * d_idx
         return float(mat), float(vec)
     if attention == "v4_hybrid":
+        m4, v4 = _v4_core(c)
         hd = c.head_dim or 0
-        q = d * c.q_lora_rank + c.q_lora_rank * h * hd if c.q_lora_rank else d * h * hd
-        if c.o_groups and c.o_lora_rank:
-            o = h * hd * c.o_lora_rank + c.o_groups * c.o_lora_rank * d
-        else:
-            o = h * hd * d
-        m4 = float(q + d * hd + o)
-        v4 = float((c.q_lora_rank or 0) + hd + h)  # q_norm, kv_norm, attention sink
         if ratio:
             cm, cv = _compressor(d, hd, ratio)
             m4, v4 = m4 + cm, v4 + cv
@@ -154,10 +151,44 @@ def _attention(c: ModelConfig, attention: str, ratio: int) -> tuple[float, float
             m4 += (c.q_lora_rank or d) * n_idx * d_idx + d * n_idx + im
             v4 += iv
         return m4, v4
+    if attention == "v41_csa2":  # the per-layer role decides: _attention_csa2 (ratio alone does not)
+        return _v4_core(c)
     # dense MHA / GQA / MQA: q, k, v, o projections
     hd = c.head_dim or d // h
     kv = c.num_key_value_heads or h
     return float(d * h * hd + 2 * d * kv * hd + h * hd * d), 0.0
+
+
+def _v4_core(c: ModelConfig) -> tuple[float, float]:
+    """(matmul, vector) parameters of a V4 / V4.1 attention block without compressor or indexer: low-rank q, the
+    window ``wkv``, grouped low-rank o; q_norm, kv_norm, the per-head sink."""
+    d, h, hd = c.hidden_size, c.num_attention_heads, c.head_dim or 0
+    q = d * c.q_lora_rank + c.q_lora_rank * h * hd if c.q_lora_rank else d * h * hd
+    o = h * hd * c.o_lora_rank + c.o_groups * c.o_lora_rank * d if c.o_groups and c.o_lora_rank else h * hd * d
+    return float(q + d * hd + o), float((c.q_lora_rank or 0) + hd + h)
+
+
+def _attention_csa2(c: ModelConfig, mech: V4Attention) -> tuple[float, float]:
+    """(matmul, vector) parameters of one V4.1 attention block, by CSA2 role (ASSUMPTION: only the roles are
+    published, not the tensor shapes). Every layer: :func:`_v4_core`. A ratio-2 source adds V4's CSA compressor
+    and indexer (query ``wq_b``, ``weights_proj``, own key compressor); the ratio-1 source (no pooling gate) a key
+    projection ``[hidden, d_idx]`` and the indexer query; a reindex layer only the indexer query
+    (``wq_b [q_lora, n_idx·d_idx]`` and ``weights_proj [hidden, n_idx]``); a reuse layer nothing."""
+    m, v = _v4_core(c)
+    if not isinstance(mech, CSA2Source | CSA2Reindex):
+        return m, v
+    d = c.hidden_size
+    n_idx, d_idx = c.index_n_heads or 0, c.index_head_dim or 0
+    m += (c.q_lora_rank or d) * n_idx * d_idx + d * n_idx
+    if isinstance(mech, CSA2Source):
+        if mech.ratio == 1:
+            m += d * d_idx
+            v += d_idx
+        else:
+            for dim in (c.head_dim or 0, d_idx):
+                cm, cv = _compressor(d, dim, 4)  # two projections for overlapping windows, as CSA
+                m, v = m + cm, v + cv - 4 * 2 * dim + mech.ratio * 2 * dim  # ape sized by this ratio
+    return m, v
 
 
 @by_row_identity()
@@ -166,21 +197,25 @@ def _layers(model: Model, include_mtp: bool) -> tuple[_Layer, ...]:
     attention = model.attention or ""
     n = c.num_hidden_layers + (c.num_nextn_predict_layers if include_mtp else 0)
     ratios = c.compress_ratios or (0,) * n
+    mechs = csa2_layers(c, n) if attention == "v41_csa2" else []
     expert = routed_expert_params(model)
     out = []
     for i in range(n):
-        mat, vec = _attention(c, attention, ratios[i])
+        mat, vec = _attention_csa2(c, mechs[i]) if mechs else _attention(c, attention, ratios[i])
         dense = i < c.first_k_dense_replace or not c.n_routed_experts
+        n_routed, k = c.n_routed_experts, c.num_experts_per_tok
+        if i >= c.num_hidden_layers and c.dspark_n_routed_experts:  # V4.1's DSpark draft stages
+            n_routed, k = c.dspark_n_routed_experts, c.dspark_num_experts_per_tok or k
         out.append(
             _Layer(
                 attn_matmul=mat,
                 attn_vector=vec,
                 ffn_dense=3.0 * c.hidden_size * (c.intermediate_size or 0) if dense else 0.0,
                 shared_experts=0.0 if dense else c.n_shared_experts * expert,
-                routed_experts=0.0 if dense else c.n_routed_experts * expert,
-                routed_active=0.0 if dense else c.num_experts_per_tok * expert,
-                router=0.0 if dense else float(c.n_routed_experts * c.hidden_size),
-                vectors=2.0 * c.hidden_size + (0.0 if dense else c.n_routed_experts),
+                routed_experts=0.0 if dense else n_routed * expert,
+                routed_active=0.0 if dense else k * expert,
+                router=0.0 if dense else float(n_routed * c.hidden_size),
+                vectors=2.0 * c.hidden_size + (0.0 if dense else n_routed),
             )
         )
     return tuple(out)
@@ -242,6 +277,50 @@ def linear_flops_per_token(model: Model, *, include_mtp: bool = False) -> float:
     return 2.0 * macs
 
 
+def _decoder_layers(model: Model) -> list[int]:
+    """Indices of the main-model layers that prefill runs only on a request's last tokens (V4.1's decoder)."""
+    c = _cfg(model)
+    if model.attention != "v41_csa2":
+        return []
+    mechs = csa2_layers(c, c.num_hidden_layers)
+    return [i for i, m in enumerate(mechs) if getattr(m, "prefill_tail", 0)]
+
+
+def _prefill_tail(model: Model) -> int:
+    """Positions at the end of a prompt that run through every layer and the head (0: every position does)."""
+    c = _cfg(model)
+    return (c.sliding_window or 0) if _decoder_layers(model) else 0
+
+
+def prefill_active_params(model: Model) -> float:
+    """Parameters a prompt token uses in prefill (numbers of parameters).
+
+    Equal to :attr:`ParamCounts.active` except for V4.1, whose decoder layers (past the last KV source) and head
+    run only on a request's last ``sliding_window`` tokens (vLLM PR 56752, our reading of the published 8B):
+    active minus those layers' active parameters and the head.
+    """
+    c = _cfg(model)
+    active = param_counts(model).active
+    dec = _decoder_layers(model)
+    if not dec:
+        return active
+    layers = _layers(model, include_mtp=False)
+    per = sum(x.params - x.routed_experts + x.routed_active for i, x in enumerate(layers) if i in dec)
+    return active - per - c.vocab_size * c.hidden_size
+
+
+def _decoder_linear_flops(model: Model) -> float:
+    """Linear FLOPs per token of the decoder layers and the head (V4.1; 0 for other models)."""
+    dec = _decoder_layers(model)
+    if not dec:
+        return 0.0
+    c = _cfg(model)
+    layers = _layers(model, include_mtp=False)
+    macs = sum(x.attn_matmul + x.ffn_dense + x.shared_experts + x.routed_active + x.router
+               for i, x in enumerate(layers) if i in dec)
+    return 2.0 * (macs + c.vocab_size * c.hidden_size)
+
+
 def flops_per_token(model: Model, context_tokens: ArrayLike, *, include_mtp: bool = False) -> FloatArray:
     """All FLOPs of the forward pass for one decoded token at position ``context_tokens``.
 
@@ -257,12 +336,19 @@ def prefill_flops(
 ) -> FloatArray:
     """FLOPs to prefill the uncached part of a prompt: positions ``cached_tokens+1 .. prompt_tokens``.
 
-    ``(prompt - cached) × linear`` + the closed-form sum of attention over those positions.
+    ``(prompt - cached) × linear`` + the closed-form sum of attention over those positions. V4.1: the decoder
+    layers and the head run on the last ``min(prompt - cached, sliding_window)`` positions only
+    (:func:`prefill_active_params`).
     """
     p = tokens(prompt_tokens)
     c = tokens(cached_tokens, allow_zero=True)
     attn = attention_prefill_flops(model, p, c, include_mtp=include_mtp)
-    return (p - c) * linear_flops_per_token(model, include_mtp=include_mtp) + attn
+    linear = linear_flops_per_token(model, include_mtp=include_mtp)
+    tail = _prefill_tail(model)
+    if not tail:
+        return (p - c) * linear + attn
+    dec = _decoder_linear_flops(model)
+    return (p - c) * (linear - dec) + np.minimum(p - c, tail) * dec + attn
 
 
 def expected_distinct_experts(n_routed: int, k: int, tokens: ArrayLike) -> FloatArray:

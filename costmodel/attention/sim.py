@@ -27,8 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from costmodel.attention import Mechanism, layer_mechanisms
-from costmodel.attention.common import FP4_BLOCK, FP8_TILE, EntryLayout, KvDtype
+from costmodel.attention.common import FP4_BLOCK, FP8_TILE, NVFP4_BLOCK, EntryLayout, KvDtype
 from costmodel.attention.csa import CSA
+from costmodel.attention.csa2 import CSA2Base
 from costmodel.attention.dense import DenseAttention
 from costmodel.attention.dsa import DSA
 from costmodel.attention.hca import HCA
@@ -73,12 +74,15 @@ class EntryTable:
         self.fp4 = np.zeros((capacity, (lo.fp4_values + 1) // 2), np.uint8)
         self.fp4_scale = np.zeros((capacity, lo.ue8m0_scales), np.uint8)
         self.bf16 = np.zeros((capacity, lo.bf16_values), np.float16)
-        self.dim = lo.fp8_values + lo.fp4_values + lo.bf16_values
+        # V4.1's FP4 with a 1-byte scale per 16 (the E4M3 stand-in is a power of two: same bytes)
+        self.fp4b = np.zeros((capacity, (lo.fp4_b16_values + 1) // 2), np.uint8)
+        self.fp4b_scale = np.zeros((capacity, lo.e4m3_scales), np.uint8)
+        self.dim = lo.fp8_values + lo.fp4_values + lo.bf16_values + lo.fp4_b16_values
         self.live = 0
 
     @property
     def _parts(self) -> tuple[npt.NDArray[np.generic], ...]:
-        return (self.fp8, self.fp8_scale, self.fp4, self.fp4_scale, self.bf16)
+        return (self.fp8, self.fp8_scale, self.fp4, self.fp4_scale, self.bf16, self.fp4b, self.fp4b_scale)
 
     @property
     def row_nbytes(self) -> int:
@@ -91,9 +95,10 @@ class EntryTable:
         return sum(p[: self.live].nbytes for p in self._parts)
 
     def write(self, row: int, x: F64) -> None:
-        """Encode vector ``x`` (fp8 part, then fp4 part, then bf16 part) into ``row``."""
+        """Encode vector ``x`` (fp8 part, fp4 part, bf16 part, then the FP4-per-16 part) into ``row``."""
         a, c = self.layout.fp8_values, self.layout.fp4_values
-        x8, x4, x16 = x[:a], x[a : a + c], x[a + c :]
+        b = self.layout.bf16_values
+        x8, x4, x16 = x[:a], x[a : a + c], x[a + c : a + c + b]
         if self.fp8_scale.shape[1]:
             for i in range(self.fp8_scale.shape[1]):
                 tile = x8[i * FP8_TILE : (i + 1) * FP8_TILE]
@@ -103,15 +108,11 @@ class EntryTable:
         else:
             self.fp8[row] = np.clip(np.round(x8 / _FIXED_FP8_SCALE), -127, 127)
         if c:
-            q = np.zeros(2 * self.fp4.shape[1], np.uint8)
-            for i in range(self.fp4_scale.shape[1]):
-                block = x4[i * FP4_BLOCK : (i + 1) * FP4_BLOCK]
-                peak = float(np.max(np.abs(block)))
-                e = int(np.ceil(np.log2(peak / 7))) if peak > 0 else 0
-                self.fp4_scale[row, i] = e + 127
-                q[i * FP4_BLOCK : i * FP4_BLOCK + block.size] = np.clip(np.round(block / 2.0**e), -7, 7) + 8
-            self.fp4[row] = q[0::2] | (q[1::2] << 4)
+            self.fp4[row], self.fp4_scale[row] = _encode_fp4(x4, FP4_BLOCK, self.fp4.shape[1])
         self.bf16[row] = x16
+        if self.layout.fp4_b16_values:
+            x4b = x[a + c + b :]
+            self.fp4b[row], self.fp4b_scale[row] = _encode_fp4(x4b, NVFP4_BLOCK, self.fp4b.shape[1])
         self.live = max(self.live, row + 1)
 
     def read(self, rows: I64) -> tuple[F64, int]:
@@ -119,18 +120,41 @@ class EntryTable:
         lo = self.layout
         fp8, fp8_scale, fp4 = self.fp8[rows], self.fp8_scale[rows], self.fp4[rows]
         fp4_scale, bf16 = self.fp4_scale[rows], self.bf16[rows]
-        parts = (fp8, fp8_scale, fp4, fp4_scale, bf16)
+        fp4b, fp4b_scale = self.fp4b[rows], self.fp4b_scale[rows]
+        parts = (fp8, fp8_scale, fp4, fp4_scale, bf16, fp4b, fp4b_scale)
         if fp8_scale.shape[1]:
             scale = np.repeat(fp8_scale.astype(np.float64), FP8_TILE, axis=1)[:, : lo.fp8_values]
             x8 = fp8.astype(np.float64) * scale
         else:
             x8 = fp8.astype(np.float64) * _FIXED_FP8_SCALE
-        nib = np.empty((len(rows), 2 * fp4.shape[1]), np.int64)
-        nib[:, 0::2], nib[:, 1::2] = fp4 & 0xF, fp4 >> 4
-        exp = np.repeat(fp4_scale.astype(np.int64) - 127, FP4_BLOCK, axis=1)[:, : lo.fp4_values]
-        x4 = (nib[:, : lo.fp4_values] - 8) * 2.0**exp
-        out = np.concatenate([x8, x4, bf16.astype(np.float64)], axis=1)
+        x4 = _decode_fp4(fp4, fp4_scale, FP4_BLOCK, lo.fp4_values)
+        x4b = _decode_fp4(fp4b, fp4b_scale, NVFP4_BLOCK, lo.fp4_b16_values)
+        out = np.concatenate([x8, x4, bf16.astype(np.float64), x4b], axis=1)
         return out, sum(p.nbytes for p in parts)
+
+
+def _encode_fp4(x: F64, block: int, packed: int) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8]]:
+    """4-bit integers (two per byte) with one power-of-two byte scale per ``block`` values."""
+    n_scales = -(-x.size // block)
+    q = np.zeros(2 * packed, np.uint8)
+    scales = np.zeros(n_scales, np.uint8)
+    for i in range(n_scales):
+        chunk = x[i * block : (i + 1) * block]
+        peak = float(np.max(np.abs(chunk)))
+        e = int(np.ceil(np.log2(peak / 7))) if peak > 0 else 0
+        scales[i] = e + 127
+        q[i * block : i * block + chunk.size] = np.clip(np.round(chunk / 2.0**e), -7, 7) + 8
+    packed_q: npt.NDArray[np.uint8] = (q[0::2] | (q[1::2] << 4)).astype(np.uint8)
+    return packed_q, scales
+
+
+def _decode_fp4(fp4: npt.NDArray[np.uint8], scale: npt.NDArray[np.uint8], block: int, values: int) -> F64:
+    """The inverse of :func:`_encode_fp4` for rows of packed values."""
+    nib = np.empty((len(fp4), 2 * fp4.shape[1]), np.int64)
+    nib[:, 0::2], nib[:, 1::2] = fp4 & 0xF, fp4 >> 4
+    exp = np.repeat(scale.astype(np.int64) - 127, block, axis=1)[:, :values]
+    out: F64 = (nib[:, :values] - 8) * 2.0**exp
+    return out
 
 
 @dataclass
@@ -387,6 +411,8 @@ def simulate_layer(
     Raises:
         TypeError: an unknown mechanism type.
     """
+    if isinstance(mech, CSA2Base):
+        raise TypeError("a CSA2 layer reads its source layer: simulate the stack with sim_csa2.simulate_csa2")
     rng = np.random.default_rng(seed)
     if isinstance(mech, DenseAttention):
         return simulate_dense(mech, length, kv_dtype, rng, record)

@@ -1,5 +1,6 @@
 """Catalogue schema (pydantic) and loader."""
 
+from costmodel.catalog.lifecycle import LifecycleEvent, ServingPeriod
 from costmodel.catalog.loader import (
     DEFAULT_DATA_DIR,
     CatalogueError,
@@ -11,8 +12,8 @@ from costmodel.catalog.loader import (
     parse_yaml_text,
     stale_rows,
 )
+from costmodel.catalog.metrics import METRIC_PHASE
 from costmodel.catalog.schema import (
-    METRIC_PHASE,
     Catalogue,
     Gpu,
     GpuRental,
@@ -30,10 +31,12 @@ __all__ = [
     "CatalogueError",
     "Gpu",
     "GpuRental",
+    "LifecycleEvent",
     "Measurement",
     "Model",
     "ModelConfig",
     "PriceSchedule",
+    "ServingPeriod",
     "UnknownIdError",
     "check_text",
     "decode_text",

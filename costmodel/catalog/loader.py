@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from costmodel.catalog.lifecycle import LifecycleEvent
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, Measurement, Model, PriceSchedule, ServerPrice
 
 #: The repository's own catalogue folder.
@@ -29,9 +30,12 @@ FILES: dict[str, tuple[tuple[str, type[BaseModel]], ...]] = {
     "hardware.yaml": (("gpus", Gpu), ("rentals", GpuRental), ("servers", ServerPrice)),
     "prices.yaml": (("prices", PriceSchedule),),
     "measurements.yaml": (("measurements", Measurement),),
+    "lifecycle.yaml": (("events", LifecycleEvent),),
 }
+#: Files a catalogue folder may leave out (older folders have no lifecycle events).
+OPTIONAL_FILES = frozenset({"lifecycle.yaml"})
 #: Top-level keys a catalogue folder may leave out (older folders have no server prices).
-OPTIONAL_KEYS = frozenset({"servers"})
+OPTIONAL_KEYS = frozenset({"servers", "events"})
 
 R = TypeVar("R", bound=BaseModel)
 
@@ -229,6 +233,17 @@ def cross_check(cat: Catalogue) -> None:
             f"(same provider {a.provider}, model {a.model}, kind {a.kind}; {a.id} runs from "
             f"{a.effective_from:%Y-%m-%d %H:%M} {end}): end one before the other starts"
         )
+    open_weights = {m.id for m in cat.models if m.open_weights}
+    for p in cat.prices:
+        for period in p.served_by:
+            if period.weights_model is not None and period.weights_model not in open_weights:
+                raise CatalogueError(
+                    f"prices.yaml: prices row {p.id}: field served_by: {period.weights_model!r} is not an "
+                    f"open-weights model in models.yaml; known: {', '.join(sorted(open_weights))}"
+                )
+    for e in cat.events:
+        if e.model is not None and e.model not in model_ids:
+            raise CatalogueError(f"lifecycle.yaml: events row {e.id}: field model: unknown model {e.model!r}")
     for table, rows in (("rentals", cat.rentals), ("servers", cat.servers)):
         for r in rows:
             if r.gpu not in gpu_ids:
@@ -268,7 +283,7 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
         raise CatalogueError(f"{folder}: not a folder")
     parts: dict[str, list[Any]] = {}
     for name, sections in FILES.items():
-        data = _read(folder, name)
+        data = {} if name in OPTIONAL_FILES and not (folder / name).is_file() else _read(folder, name)
         for key, cls in sections:
             if key not in data and key in OPTIONAL_KEYS:
                 parts[key] = []
@@ -283,6 +298,7 @@ def load_catalogue(data_dir: Path | str | None = None) -> Catalogue:
         prices=tuple(parts["prices"]),
         measurements=tuple(parts["measurements"]),
         servers=tuple(parts["servers"]),
+        events=tuple(parts["events"]),
     )
     cross_check(cat)
     return cat

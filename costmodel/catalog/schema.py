@@ -26,6 +26,10 @@ from pydantic import (
     model_validator,
 )
 
+from costmodel.catalog.architecture import check_architecture
+from costmodel.catalog.lifecycle import LifecycleEvent, ServingPeriod
+from costmodel.catalog.metrics import METRIC_PHASE, MeasurementMetric, MeasurementPhase
+
 #: Largest integer any catalogue field may hold: exact in float64 and far inside int64 (what numpy and pandas
 #: hold). Every integer field has its own, tighter bound; this one is the backstop of the generic types.
 MAX_CATALOGUE_INT = 2**53
@@ -69,42 +73,11 @@ NonNegFloat = Annotated[float, Field(ge=0, le=MAX_CATALOGUE_FLOAT, allow_inf_nan
 
 Confidence = Literal["official", "third_party", "derived", "unconfirmed"]
 Precision = Literal["bf16", "fp8", "fp4", "int4"]
-AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid"]
+AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid", "v41_csa2"]
+"""``v41_csa2``: DeepSeek-V4.1 (CSA2 source / reindex / reuse layers, causal encoder-decoder)."""
 RentalBasis = Literal["on_demand", "spot", "reserved"]
 PriceKind = Literal["list", "promotion"]
 
-#: What a published serving figure counts: which tokens (output = generated; input = prompt; total = both),
-#: per second, divided by what. ``per_gpu_all_gpus``: every GPU of the deployment (prefill + decode);
-#: ``per_decode_gpu`` / ``per_prefill_gpu``: the GPUs of that phase (all GPUs when not disaggregated);
-#: ``per_*_node``: per node of ``gpus_per_node`` GPUs of that phase; ``all_*``: the sum over those GPUs.
-MeasurementMetric = Literal[
-    "output_tokens_per_s_per_gpu_all_gpus",
-    "total_tokens_per_s_per_gpu_all_gpus",
-    "output_tokens_per_s_all_gpus",
-    "total_tokens_per_s_all_gpus",
-    "output_tokens_per_s_per_decode_gpu",
-    "output_tokens_per_s_per_decode_node",
-    "output_tokens_per_s_all_decode_gpus",
-    "input_tokens_per_s_per_prefill_gpu",
-    "input_tokens_per_s_per_prefill_node",
-    "input_tokens_per_s_all_prefill_gpus",
-]
-#: ``e2e``: prefill and decode both loaded; ``decode_only`` / ``prefill_only``: one phase's rate, the other
-#: phase assumed unlimited or measured apart (phase-isolated rates are not end-to-end capacity).
-MeasurementPhase = Literal["e2e", "decode_only", "prefill_only"]
-#: The one phase each metric can describe.
-METRIC_PHASE: dict[str, MeasurementPhase] = {
-    "output_tokens_per_s_per_gpu_all_gpus": "e2e",
-    "total_tokens_per_s_per_gpu_all_gpus": "e2e",
-    "output_tokens_per_s_all_gpus": "e2e",
-    "total_tokens_per_s_all_gpus": "e2e",
-    "output_tokens_per_s_per_decode_gpu": "decode_only",
-    "output_tokens_per_s_per_decode_node": "decode_only",
-    "output_tokens_per_s_all_decode_gpus": "decode_only",
-    "input_tokens_per_s_per_prefill_gpu": "prefill_only",
-    "input_tokens_per_s_per_prefill_node": "prefill_only",
-    "input_tokens_per_s_all_prefill_gpus": "prefill_only",
-}
 #: Bounds of measurement fields: far above any published run, low enough to catch a typo of several digits.
 MAX_MEASURED_TOKENS_PER_S = 1e9
 MAX_GPUS = 1_000_000
@@ -114,9 +87,6 @@ GpuCount = Annotated[int, Field(gt=0, le=MAX_GPUS)]
 TokenCount = Annotated[int, Field(gt=0, le=MAX_TOKENS)]
 Millis = Annotated[float, Field(gt=0, le=MAX_MS, allow_inf_nan=False)]
 TokenRate = Annotated[float, Field(gt=0, le=MAX_MEASURED_TOKENS_PER_S, allow_inf_nan=False)]
-
-#: Compression ratios a V4 layer may use: 0 = sliding window only, 4 = CSA, 128 = HCA.
-SUPPORTED_COMPRESS_RATIOS = (0, 4, 128)
 
 
 def _takes_bool(annotation: Any) -> bool:
@@ -253,6 +223,24 @@ class ModelConfig(_NoBools):
     """Per layer (MTP layers last): 0 = window only, 4 = CSA, 128 = HCA."""
     num_nextn_predict_layers: Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)] = 0
     """Multi-token-prediction (MTP) layers; counted only when speculative decoding is on."""
+    # V4.1 CSA2 (cross-layer KV reuse) and causal encoder-decoder
+    kv_source_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers that compute compressed KV and index keys (CSA2 "full" layers); the others reuse them."""
+    index_source_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers that run an indexer: the KV sources plus the "reindex" layers (refresh the selection)."""
+    candidate_source_layer_id: Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)] | None = None
+    """The layer whose indexer first keeps ``candidate_topk_blocks`` blocks (the candidate pool)."""
+    candidate_topk_blocks: ConfigPosInt | None = None
+    candidate_block_size: ConfigPosInt | None = None
+    engram_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers preceded by an Engram n-gram lookup table."""
+    engram_num_embeddings: tuple[Annotated[int, Field(gt=0, le=MAX_CATALOGUE_INT)], ...] | None = None
+    """Rows of each Engram table."""
+    engram_head_dim: ConfigPosInt | None = None
+    engram_n_heads: ConfigPosInt | None = None
+    dspark_n_routed_experts: ConfigPosInt | None = None
+    """Routed experts of each DSpark draft stage (V4.1; the draft stages are ``num_nextn_predict_layers``)."""
+    dspark_num_experts_per_tok: ConfigPosInt | None = None
 
 
 class Model(_Row):
@@ -275,69 +263,7 @@ class Model(_Row):
 
     @model_validator(mode="after")
     def _architecture_consistent(self) -> Model:
-        if not self.open_weights:
-            return self
-        c = self.config
-        if c is None or self.attention is None or self.weight_precision is None:
-            raise ValueError("an open-weights model needs attention, config and weight_precision")
-        kv = c.num_key_value_heads or c.num_attention_heads
-        if c.num_attention_heads % kv:
-            raise ValueError(
-                f"num_attention_heads={c.num_attention_heads} is not divisible by num_key_value_heads={kv}"
-            )
-        need: dict[str, tuple[str, ...]] = {
-            "mha": ("head_dim",),
-            "gqa": ("head_dim", "num_key_value_heads"),
-            "mqa": ("head_dim",),
-            "mla": ("kv_lora_rank", "qk_rope_head_dim", "qk_nope_head_dim", "v_head_dim"),
-            "mla_dsa": (
-                "kv_lora_rank",
-                "qk_rope_head_dim",
-                "qk_nope_head_dim",
-                "v_head_dim",
-                "index_n_heads",
-                "index_head_dim",
-                "index_topk",
-            ),
-            "v4_hybrid": (
-                "head_dim",
-                "qk_rope_head_dim",
-                "sliding_window",
-                "compress_ratios",
-                "index_n_heads",
-                "index_head_dim",
-                "index_topk",
-            ),
-        }
-        for name in need[self.attention]:
-            if getattr(c, name) is None:
-                raise ValueError(f"attention {self.attention!r} needs config.{name}")
-        if c.index_topk is not None and c.index_topk <= 0:
-            raise ValueError(f"config.index_topk must be > 0, got {c.index_topk}")
-        if self.attention == "mqa" and kv != 1:
-            raise ValueError(f"attention 'mqa' needs num_key_value_heads=1, got {kv}")
-        if c.compress_ratios is not None:
-            bad = sorted({r for r in c.compress_ratios if r not in SUPPORTED_COMPRESS_RATIOS})
-            if bad:
-                raise ValueError(
-                    f"config.compress_ratios has unsupported ratios {bad}; supported: {SUPPORTED_COMPRESS_RATIOS}"
-                )
-            want = c.num_hidden_layers + c.num_nextn_predict_layers
-            if len(c.compress_ratios) != want:
-                raise ValueError(
-                    f"config.compress_ratios has {len(c.compress_ratios)} entries, expected "
-                    f"num_hidden_layers + num_nextn_predict_layers = {want}"
-                )
-        if c.n_routed_experts and (
-            c.moe_intermediate_size is None or not 0 < c.num_experts_per_tok <= c.n_routed_experts
-        ):
-            raise ValueError(
-                "a MoE config needs moe_intermediate_size and 0 < num_experts_per_tok <= n_routed_experts"
-            )
-        if c.first_k_dense_replace and c.intermediate_size is None:
-            raise ValueError("first_k_dense_replace > 0 needs config.intermediate_size")
-        if not c.n_routed_experts and c.intermediate_size is None:
-            raise ValueError("a dense model needs config.intermediate_size")
+        check_architecture(self.open_weights, self.attention, self.config, self.weight_precision)
         return self
 
 
@@ -434,6 +360,10 @@ class PriceSchedule(_Row):
     peak_windows: tuple[PeakWindow, ...] = ()
     off_peak_multiplier: Annotated[float, Field(gt=0, le=1)] = 1.0
     context_tiers: tuple[ContextTier, ...] = ()
+    context_window_tokens: WindowTokens | None = None
+    """The host's own context limit when it differs from the model's (e.g. a 256K or 32K host); None: the model's."""
+    served_by: tuple[ServingPeriod, ...] = ()
+    """Which open weights answer ``api_model_name`` in each period (``catalog.lifecycle``)."""
 
     @field_validator("effective_from", "effective_to", mode="before")
     @classmethod
@@ -567,6 +497,8 @@ class Catalogue(BaseModel):
     prices: tuple[PriceSchedule, ...]
     measurements: tuple[Measurement, ...] = ()
     """Published serving measurements (``measurements.yaml``), the validation set of the serving model."""
+    events: tuple[LifecycleEvent, ...] = ()
+    """Dated lifecycle events of models and API names (``lifecycle.yaml``, optional file)."""
     servers: tuple[ServerPrice, ...] = ()
     """What owning a GPU costs (``hardware.yaml`` key ``servers``, optional), read by :mod:`costmodel.serving.tco`."""
 

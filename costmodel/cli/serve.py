@@ -15,6 +15,7 @@ from costmodel.catalog.feasibility import context_reason
 from costmodel.catalog.units import parse_token_count
 from costmodel.cli.common import CliError, Parser, Subparsers, emit
 from costmodel.serving import validate, validation_frame
+from costmodel.serving.memory import DEFAULT_ENGRAM_PLACEMENT, ENGRAM_PLACEMENTS, engram_seconds_per_token
 from costmodel.workload.scenario import (
     LAYOUT_CHOICES,
     MAX_GPUS_PER_REPLICA,
@@ -53,7 +54,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     layout: LayoutChoice = args.layout or ("dp" if args.gpus is not None else "auto")
     plan = serving.memory_plan(
         wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
-        gpus=args.gpus, layout=layout,
+        gpus=args.gpus, layout=layout, engram_placement=args.engram_placement,
     )  # fmt: skip
     mode = args.mode or serving.default_deployment_class(plan.gpus)
     est = serving.estimate(
@@ -73,6 +74,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             wp, gpu, efficiency=args.efficiency, decode_batch_per_gpu=batch, memory=plan, deployment=mode
         )
     mem = est.memory
+    if wp.profile.engram_bytes:  # V4.1: say where the Engram tables were put and what they cost
+        eng_s = engram_seconds_per_token(wp.profile, gpu, mem.gpus, mem.engram_placement)
+        where = {"peer": "sharded over the GPUs' HBM, read from peers", "host": "in host memory, read over PCIe",
+                 "hbm": "a full copy in every GPU's HBM"}[mem.engram_placement]
+        note = "; ".join(x for x in (note, (
+            f"Engram tables ({wp.profile.engram_bytes / 1e9:,.1f} GB) {where}: {mem.engram_bytes_per_gpu / 1e9:,.1f} "
+            f"GB per GPU; gathering one token's rows takes {eng_s * 1e6:,.3f} us if not prefetched (not in the step "
+            "time)"
+        )) if x)
     # beyond the model's context window (or maximum output) the request cannot be served at all
     window_reason = context_reason(model, prompt, output)
     pf = float(est.prefill_gpu_s_per_request[0])
@@ -92,6 +102,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "tp_size": mem.tp_size,
         "weights_bytes": mem.weights_bytes,
         "weights_bytes_per_gpu": mem.weights_bytes_per_gpu,
+        "engram_placement": mem.engram_placement if wp.profile.engram_bytes else "",
+        "engram_bytes_per_gpu": mem.engram_bytes_per_gpu,
         "kv_room_bytes_per_gpu": mem.kv_room_bytes_per_gpu,
         "kv_bytes_per_seq": mem.kv_bytes_per_seq,
         "context_tokens": context,
@@ -183,6 +195,13 @@ def add_serve(sub: Subparsers[Parser]) -> None:
         default=None,
         help="attention data-parallel (dp), tensor-parallel within a node (tp), or the smallest that fits "
         "(auto); default: dp with --gpus (experts by EP over the N GPUs, attention data-parallel), else auto",
+    )
+    p.add_argument(
+        "--engram-placement",
+        choices=ENGRAM_PLACEMENTS,
+        default=DEFAULT_ENGRAM_PLACEMENT,
+        help="V4.1's Engram tables: sharded in the GPUs' HBM and read from peers (peer), in host memory (host), "
+        "or a full copy per GPU (hbm); weights_bytes_per_gpu includes their share",
     )
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     p.add_argument("--format", choices=["json", "md", "csv"], default="md")

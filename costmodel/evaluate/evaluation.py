@@ -262,7 +262,7 @@ def _plans(
     priced = [r.option for r in api]
     bills = {r.option: r.bill for r in api}
     for sh in self_host:
-        option = plan_api_for(sh.option, priced)
+        option = plan_api_for(sh.option, priced, {r.option: r.bill.price.weights_model for r in api})
         if option is not None:
             one = evaluate_plan(scenario, catalogue, (sh.option, sh.label, sh.evaluation), (option, bills[option]))
             out.append((one, bills[option]))

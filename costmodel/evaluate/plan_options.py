@@ -17,7 +17,7 @@ Assumptions (also in every plan row's ``plan_assumptions``):
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,7 +40,6 @@ __all__ = [
     "evaluate_plan",
     "plan_api_for",
     "plan_inputs",
-    "plan_pairs",
 ]
 
 #: Committed (reserved) price as a fraction of the on-demand price when the catalogue has no reserved row for the
@@ -58,20 +57,15 @@ PLAN_ASSUMPTIONS = (
 )
 
 
-def plan_api_for(option: SelfHostOption, api_options: Sequence[ApiOption]) -> ApiOption | None:
-    """The API a self-hosting option is paired with: the first API option serving the same weights (today: the
-    same model id); None when the scenario has none. The one place the pairing rule lives."""
-    return next((a for a in api_options if a.model == option.model), None)
-
-
-def plan_pairs(scenario: Scenario) -> list[tuple[SelfHostOption, ApiOption]]:
-    """(self-hosting option, API option) of every plan of ``scenario``, in the order of the self-hosting options."""
-    out = []
-    for sh in scenario.self_host_options:
-        api = plan_api_for(sh, scenario.api_options)
-        if api is not None:
-            out.append((sh, api))
-    return out
+def plan_api_for(
+    option: SelfHostOption, api_options: Sequence[ApiOption], weights: Mapping[ApiOption, str | None] | None = None
+) -> ApiOption | None:
+    """The API a self-hosting option is paired with: the first API option serving the same weights, ``weights``
+    giving the open-weights model id behind each API at the priced moment (``deepseek-v4-flash`` is answered by
+    ``deepseek-v4.1-flash`` since 2026-09-10; None = closed weights); an API missing from ``weights`` is taken
+    to serve its own model id. None when the scenario has none. The one place the pairing rule lives."""
+    served = weights or {}
+    return next((a for a in api_options if served.get(a, a.model) == option.model), None)
 
 
 @dataclass(frozen=True)

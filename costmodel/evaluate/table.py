@@ -59,6 +59,7 @@ COLUMNS = [
     "reason",
     "provider",
     "model",
+    "weights_model",
     "monthly_cost_usd",
     "usd_per_request",
     "usd_per_mtok_input",
@@ -112,6 +113,7 @@ def api_rows(scenario: Scenario, bills: Sequence[tuple[ApiOption, ApiBill]]) -> 
                 "reason": b.reason or None,
                 "provider": option.provider,
                 "model": option.model,
+                "weights_model": p.weights_model,
                 "monthly_cost_usd": usd(b.monthly_cost_usd),
                 "usd_per_mtok_input": usd(b.usd_per_mtok_input),
                 "usd_per_mtok_output": usd(b.usd_per_mtok_output),
@@ -150,7 +152,7 @@ def api_rows(scenario: Scenario, bills: Sequence[tuple[ApiOption, ApiBill]]) -> 
 
 #: Columns of :func:`self_host_rows`, in order.
 SELF_HOST_ROW_COLUMNS = (
-    "option", "kind", "provider", "model", "gpu", "precision", "mode", "disaggregated",
+    "option", "kind", "provider", "model", "weights_model", "gpu", "precision", "mode", "disaggregated",
     "monthly_cost_usd", "usd_per_mtok_input", "usd_per_mtok_output", "usd_per_mtok_blended",
     "gpus", "gpus_mean", "deployment_gpus", "attention_layout", "utilization", "ttft_ms", "tpot_ms", "max_batch",
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
@@ -210,6 +212,7 @@ def self_host_rows(
             "kind": "self_host",
             "provider": "self-host",
             "model": opt.model,
+            "weights_model": opt.model,
             "gpu": opt.gpu,
             "precision": opt.precision,
             "mode": opt.mode,

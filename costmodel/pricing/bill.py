@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from costmodel.catalog.feasibility import context_reason, unchecked_limits
+from costmodel.catalog.lifecycle import ServingPeriod, weights_at
 from costmodel.catalog.schema import Catalogue, ContextTier, PeakWindow, PriceSchedule
 from costmodel.catalog.units import TOKENS_PER_MTOK, FloatArray
 from costmodel.workload.scenario import ApiOption, Workload
@@ -80,6 +81,13 @@ class ResolvedPrice:
     schedules: tuple[PriceSchedule, ...] = ()
     """Catalogue rows whose prices are used (empty for custom prices)."""
     notes: tuple[str, ...] = ()
+    weights: ServingPeriod | None = None
+    """The open weights answering the API name at the priced moment (None: closed or unknown)."""
+
+    @property
+    def weights_model(self) -> str | None:
+        """Id of the open-weights model serving the API at the priced moment (None: closed weights or unknown)."""
+        return self.weights.weights_model if self.weights is not None else None
 
     @property
     def price_ids(self) -> str:
@@ -156,6 +164,7 @@ def resolve_price(option: ApiOption, catalogue: Catalogue, as_of: dt.date | dt.d
             usd_per_mtok_input_cache_miss=miss,
             usd_per_mtok_output=out,
             notes=("custom prices (flat: no peak hours, no context tiers)",),
+            weights=weights_at((), _as_utc(as_of), option.model if option.model in _open_ids(catalogue) else None),
         )
     rows = [p for p in catalogue.prices if (p.provider, p.model) == (option.provider, option.model)]
     if not rows:
@@ -194,7 +203,12 @@ def resolve_price(option: ApiOption, catalogue: Catalogue, as_of: dt.date | dt.d
         context_tiers=row.context_tiers,
         schedules=(row,),
         notes=tuple(notes),
+        weights=weights_at(row.served_by, when, row.model if row.model in _open_ids(catalogue) else None),
     )
+
+
+def _open_ids(catalogue: Catalogue) -> set[str]:
+    return {m.id for m in catalogue.models if m.open_weights}
 
 
 # ---- peak hours --------------------------------------------------------------------------------------------
@@ -427,8 +441,11 @@ def api_bill(
     longest = (
         math.ceil(workload.longest_prompt_tokens) if workload.prompt_histogram else workload.prompt_tokens
     )
-    reason = context_reason(model, longest, out_tokens)
-    if unchecked_limits(model):
+    host_window = next((s.context_window_tokens for s in price.schedules if s.context_window_tokens), None)
+    reason = context_reason(model, longest, out_tokens, host_window)
+    if host_window is not None:
+        notes.append(f"the host's own context limit: {host_window:,} tokens")
+    if unchecked_limits(model) and host_window is None:
         notes.append(unchecked_limits(model))
     if tiers and len(buckets) > 1:
         share = sum(s for s, p in buckets if p > tiers[-1])

@@ -12,6 +12,18 @@ from costmodel.serving.weights import ModelProfile
 from costmodel.workload.scenario import LayoutChoice, PrecisionPlan
 
 AttentionLayout = Literal["dp", "tp"]
+#: Where V4.1's Engram tables live. ``peer``: sharded over the deployment's HBM, each GPU holding
+#: ``1/gpus`` and gathering the rest from peers over the scale-up link (SGLang ``{"lookup": "peer_read"}``, the
+#: docs' choice for ≥ 8 GPUs); ``host``: host memory, gathered over PCIe (SGLang ``{"placement": "cpu"}``, for
+#: TP2/TP4 groups); ``hbm``: a full copy on every GPU (only where it fits: 202.8 GB is more than any GPU here).
+EngramPlacement = Literal["peer", "host", "hbm"]
+ENGRAM_PLACEMENTS: tuple[EngramPlacement, ...] = ("peer", "host", "hbm")
+#: The placement the memory plan assumes: ``peer``. It is the one the published floors follow (4 Blackwell / 8
+#: H200; "needs about 614 GB of GPU memory", i.e. with the tables in HBM; facts-2026-12 §1.6).
+DEFAULT_ENGRAM_PLACEMENT: EngramPlacement = "peer"
+#: Host-to-GPU bandwidth for ``host`` placement: PCIe Gen5 x16, about 64 GB/s one way (an ASSUMPTION; the
+#: catalogue has no host-link figure).
+HOST_LINK_BYTES_PER_S = 64e9
 #: HBM kept free for activations, CUDA graphs, the runtime and fragmentation (an assumption: serving engines
 #: default to a static-memory fraction of about 0.85-0.9 of HBM).
 RESERVED_HBM_FRACTION = 0.10
@@ -58,6 +70,29 @@ def weights_bytes_per_gpu(profile: ModelProfile, gpus: int, tp: int = 1) -> floa
     return profile.replicated_bytes / tp + experts_here * profile.moe_layers * profile.expert_bytes
 
 
+def engram_bytes_per_gpu(profile: ModelProfile, gpus: int, placement: EngramPlacement) -> float:
+    """GPU memory the Engram tables take on each GPU, bytes (0 for models without Engram or ``host``)."""
+    if not profile.engram_bytes or placement == "host":
+        return 0.0
+    return profile.engram_bytes if placement == "hbm" else profile.engram_bytes / gpus
+
+
+def engram_seconds_per_token(profile: ModelProfile, gpu: Gpu, gpus: int, placement: EngramPlacement) -> float:
+    """Time to gather one token's Engram rows, seconds, if nothing overlapped it: ``peer`` reads the remote share
+    ``(gpus-1)/gpus`` over the scale-up link, ``host`` everything over PCIe, ``hbm`` from local HBM. The rows
+    depend only on the input token ids, so engines prefetch them ahead of the layer (1 and 14): an upper bound.
+    NaN when the link's bandwidth is unknown."""
+    b = profile.engram_read_bytes_per_token
+    if not b:
+        return 0.0
+    if placement == "host":
+        return b / HOST_LINK_BYTES_PER_S
+    if placement == "hbm":
+        return b / (gpu.hbm_tb_per_s * 1e12) if gpu.hbm_tb_per_s else math.nan
+    remote = b * (gpus - 1) / gpus
+    return remote / (gpu.scale_up_gb_per_s * 1e9) if gpu.scale_up_gb_per_s else math.nan
+
+
 @dataclass(frozen=True)
 class MemoryPlan:
     """Where the bytes go on one deployment.
@@ -82,6 +117,8 @@ class MemoryPlan:
         attention_layout: ``dp`` (attention data-parallel) or ``tp`` (attention tensor-parallel).
         tp_size: GPUs of one attention TP group (1 for ``dp``).
         kv_copies: ranks holding a copy of each sequence's KV (``tp_size / kv shards``; 1 for ``dp``).
+        engram_placement: where the Engram tables live (V4.1; :data:`ENGRAM_PLACEMENTS`).
+        engram_bytes_per_gpu: GPU memory they take per GPU (inside ``weights_bytes_per_gpu``), bytes.
     """
 
     model: str
@@ -102,6 +139,8 @@ class MemoryPlan:
     attention_layout: AttentionLayout = "dp"
     tp_size: int = 1
     kv_copies: int = 1
+    engram_placement: EngramPlacement = DEFAULT_ENGRAM_PLACEMENT
+    engram_bytes_per_gpu: float = 0.0
 
 
 def _missing(gpu: Gpu, name: str) -> str:
@@ -118,6 +157,7 @@ def memory_plan(
     gpus: int | None = None,
     max_nodes: int = MAX_NODES,
     layout: LayoutChoice = "auto",
+    engram_placement: EngramPlacement = DEFAULT_ENGRAM_PLACEMENT,
 ) -> MemoryPlan:
     """The memory plan on ``gpus`` GPUs, or the smallest deployment that fits when ``gpus`` is None.
 
@@ -130,6 +170,7 @@ def memory_plan(
         max_nodes: search cap, nodes.
         layout: ``dp``, ``tp`` or ``auto`` (both at each size: the smallest size that fits; at equal size the
             layout with the larger ``max_batch``, then ``dp``).
+        engram_placement: where V4.1's Engram tables live (their bytes per GPU count as weights).
 
     Returns:
         The plan; ``fits`` is False with the reason when nothing up to ``max_nodes`` nodes fits.
@@ -149,7 +190,8 @@ def memory_plan(
     def plan_for(n: int, lay: AttentionLayout) -> MemoryPlan:
         t = tp_size(gpu, n, lay)
         s = kv_shards(profile, t)
-        w = weights_bytes_per_gpu(profile, n, t)
+        eg = engram_bytes_per_gpu(profile, n, engram_placement)
+        w = weights_bytes_per_gpu(profile, n, t) + eg
         room = hbm - reserved - w
         kv_seq, kv_long = kv_bytes_per_seq / s, kv_max / s  # per GPU
         fits = room >= kv_long and room > 0
@@ -166,7 +208,7 @@ def memory_plan(
         return MemoryPlan(
             profile.model_id, gpu.id, profile.plan, n, math.ceil(n / gpu.gpus_per_node), profile.weights_bytes,
             w, hbm, reserved, room, kv_bytes_per_seq, seqs, seqs * (n // t), fits, reason,
-            "tp" if t > 1 else "dp", t, t // s,
+            "tp" if t > 1 else "dp", t, t // s, engram_placement, eg,
         )  # fmt: skip
 
     def best(n: int) -> MemoryPlan:

@@ -28,11 +28,15 @@ BYTES_PER_PARAM: dict[Precision, float] = {
     "int4": 0.5 + 2.0 / 32,
 }
 
+#: Engram table rows (V4.1): FP8 E4M3 values with one E8M0 byte scale per 32 (facts-2026-12 §1.3-§1.4: "Engram
+#: tables FP8 E4M3 rows with E8M0 scales"; 768,022,850 rows × (256 + 8) B = 202.8 GB, SGLang: "about 189 GiB").
+ENGRAM_BYTES_PER_PARAM = 1.0 + 1.0 / 32
+
 #: Attention kinds whose KV cache has a single shared (latent) head: replicated, not split, under attention TP.
 #: Precision the lightning indexer computes in, by attention kind (docs/sources.md §3.2: V3.2's indexer in FP8;
 #: §1.3: V4's in FP4).
-INDEX_PRECISION: dict[str, Precision] = {"mla_dsa": "fp8", "v4_hybrid": "fp4"}
-SINGLE_KV_HEAD_ATTENTION = frozenset({"mla", "mla_dsa", "v4_hybrid", "mqa"})
+INDEX_PRECISION: dict[str, Precision] = {"mla_dsa": "fp8", "v4_hybrid": "fp4", "v41_csa2": "fp4"}
+SINGLE_KV_HEAD_ATTENTION = frozenset({"mla", "mla_dsa", "v4_hybrid", "v41_csa2", "mqa"})
 
 
 def component_precisions(model: Model, plan: PrecisionPlan = "native") -> dict[Component, Precision]:
@@ -86,6 +90,10 @@ class ModelProfile:
         linear_flops_by_precision: linear-layer FLOPs per token, grouped by the weights' precision.
         mtp_flops_per_token: extra FLOPs per decode step per sequence of the MTP draft (0 without).
         speculative: whether the MTP layer is loaded and run.
+        engram_bytes: Engram lookup tables (V4.1), bytes, outside ``weights_bytes``; where they live is the memory
+            plan's choice (:data:`costmodel.serving.memory.ENGRAM_PLACEMENTS`).
+        engram_read_bytes_per_token: Engram rows gathered per token, bytes (ASSUMPTION: ``engram_n_heads`` rows
+            per table per token; the lookup's exact fan-out is not in the config).
     """
 
     model_id: str
@@ -106,6 +114,16 @@ class ModelProfile:
     mtp_flops_per_token: float
     speculative: bool
     index_precision: Precision = "bf16"
+    engram_bytes: float = 0.0
+    engram_read_bytes_per_token: float = 0.0
+
+
+def engram_params(model: Model) -> float:
+    """Parameters of the Engram tables: Σ rows × ``engram_head_dim`` (0 without Engram)."""
+    c = model.config
+    if c is None or not c.engram_num_embeddings or not c.engram_head_dim:
+        return 0.0
+    return float(sum(c.engram_num_embeddings) * c.engram_head_dim)
 
 
 @by_row_identity()
@@ -176,4 +194,9 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
         mtp_flops_per_token=mtp_flops,
         speculative=bool(n_mtp),
         index_precision=INDEX_PRECISION.get(model.attention or "", "bf16"),
+        engram_bytes=engram_params(model) * ENGRAM_BYTES_PER_PARAM,
+        engram_read_bytes_per_token=(
+            len(c.engram_num_embeddings or ()) * (c.engram_n_heads or 1) * (c.engram_head_dim or 0)
+            * ENGRAM_BYTES_PER_PARAM
+        ),
     )

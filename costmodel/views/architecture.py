@@ -39,6 +39,7 @@ COLUMNS = (
     "kv_dtype",
     "kv_cache_bytes",
     "kv_cache_gib",
+    "kv_bytes_per_token",
     "kv_read_bytes_per_token",
     "attention_flops_per_token",
     "flops_per_token",
@@ -99,6 +100,7 @@ def attention_table(
                 "kv_dtype": kv_dtype,
                 "kv_cache_bytes": whole_counts(kv),
                 "kv_cache_gib": kv / BYTES_PER_GIB,
+                "kv_bytes_per_token": kv / t,
                 "kv_read_bytes_per_token": whole_counts(
                     kv_read_bytes_per_token(m, t, kv_dtype, include_mtp=include_mtp)
                 ),

@@ -1,5 +1,6 @@
 """The catalogue price rows behind a comparison table: when each was last verified, whether it is stale, its
-peak hours, and the sources of the weekday rule (what the Calculator shows under the table).
+peak hours, and the sources of the weekday rule (what the Calculator shows under the table); the weights behind
+each price row and the dated lifecycle events (the Catalogue page).
 
 Ages are in days before the priced date (``scenario.as_of``), with the same rule as ``costmodel catalog stale``
 (:func:`costmodel.catalog.stale_rows`) and the table's ``stale_rows`` column.
@@ -12,11 +13,18 @@ import datetime as dt
 import pandas as pd
 
 from costmodel.catalog import stale_rows
-from costmodel.catalog.schema import Catalogue
+from costmodel.catalog.schema import Catalogue, PriceSchedule
 from costmodel.evaluate.table import STALE_AFTER_DAYS
 from costmodel.pricing.feeds import describe_peak
 
-__all__ = ["PRICE_ROW_COLUMNS", "WEEKDAY_RULE", "peak_rule_note", "price_rows_frame"]
+__all__ = [
+    "PRICE_ROW_COLUMNS",
+    "WEEKDAY_RULE",
+    "lifecycle_frame",
+    "peak_rule_note",
+    "price_rows_frame",
+    "served_by_text",
+]
 
 #: Where the Monday-Friday peak rule comes from, and who disagrees (docs/sources.md §5.1, docs/prices.md).
 WEEKDAY_RULE = (
@@ -65,3 +73,37 @@ def peak_rule_note(rows: pd.DataFrame) -> str:
     if rows.empty or (rows["peak_hours"] == "flat").all():
         return ""
     return WEEKDAY_RULE
+
+
+def served_by_text(schedule: PriceSchedule) -> str:
+    """The weights behind a price row, period by period (``""`` when the row names none)."""
+    parts = []
+    for p in schedule.served_by:
+        until = f" to {p.effective_to:%Y-%m-%d %H:%M}" if p.effective_to else " on"
+        who = p.weights_model or "closed weights"
+        parts.append(f"{who} ({p.checkpoint}) from {p.effective_from:%Y-%m-%d %H:%M}{until} [{p.confidence}]")
+    return "; ".join(parts)
+
+
+def lifecycle_frame(catalogue: Catalogue) -> pd.DataFrame:
+    """The dated lifecycle events (release, retire, redirect, announced / cancelled), oldest first: ``when (UTC)``,
+    ``event``, ``model``, ``API names``, ``took effect``, ``what``, ``conflict``, ``source``, ``as_of``,
+    ``confidence``."""
+    rows = [
+        {
+            "when (UTC)": e.when.strftime("%Y-%m-%d %H:%M"),
+            "event": e.kind.replace("_", " "),
+            "model": e.model or "",
+            "API names": ", ".join(e.api_model_names),
+            "took effect": "yes" if e.took_effect else "NO (announced, never happened)",
+            "what": e.text,
+            "conflict": e.conflict,
+            "source": e.source,
+            "as_of": e.as_of,
+            "confidence": e.confidence,
+        }
+        for e in sorted(catalogue.events, key=lambda e: e.when)
+    ]
+    cols = ["when (UTC)", "event", "model", "API names", "took effect", "what", "conflict", "source", "as_of",
+            "confidence"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)

@@ -57,6 +57,27 @@ def _saving(cheap: pd.Series, dear: pd.Series) -> str:
     return f"{usd_short(diff)} ({percent(diff / b)}) less than"
 
 
+def _weights(row: pd.Series) -> str:
+    w = row.get("weights_model")
+    return str(w) if isinstance(w, str) and w else ""
+
+
+def _weights_sentence(table: pd.DataFrame, api: pd.Series, sh: pd.Series) -> str:
+    """Which weights each side of the headline runs (like with like), and whether they are the same model."""
+    a, s = _weights(api), _weights(sh)
+    if not a:
+        return f"Weights: {api['label']} runs closed (or unpublished) weights; self-hosting runs {s}."
+    if a == s:
+        return f"Weights: both run {a}."
+    same = table[(table["kind"] == "self_host") & (table["weights_model"] == a)]
+    also = (
+        f" (self-hosting {a} itself: {same.iloc[0]['label']})"
+        if not same.empty
+        else f" (no self-hosting option of {a} here)"
+    )
+    return f"Weights: {api['label']} is served by {a}; self-hosting runs {s}, a different model{also}."
+
+
 def verdict(scenario: Scenario, table: pd.DataFrame, break_even: pd.DataFrame) -> Verdict:
     """The verdict of an evaluation (its ``table`` and ``break_even`` frames) for ``scenario``."""
     w = scenario.workload
@@ -102,6 +123,8 @@ def verdict(scenario: Scenario, table: pd.DataFrame, break_even: pd.DataFrame) -
             sentences.append(
                 f"No {missing} option can serve this workload, so there is no break-even to show."
             )
+    if api is not None and sh is not None:
+        sentences.append(_weights_sentence(table, api, sh))
     be_rpd, pair = nan, None
     be = headline_break_even(table, break_even)
     if be is not None and api is not None and sh is not None:

@@ -40,6 +40,24 @@ _AUTOSCALED_SELF_HOST = (
     SelfHostOption(model="deepseek-v4-pro", gpu="b200", mode="autoscaled"),
 )
 
+#: When DeepSeek's Flash API names started being answered by V4.1-Flash: 2026-09-10 04:00 UTC (the ``served_by`` of
+#: price row ``deepseek-flash-v4.1-2026-10`` in data/prices.yaml; a test holds the two equal). A preset dated on
+#: or after it self-hosts what the Flash API then serves, V4.1-Flash, in place of V4-Flash.
+FLASH_V41_SINCE = dt.datetime(2026, 9, 10, 4, tzinfo=dt.UTC)
+
+
+def flash_weights_on(as_of: dt.date) -> str:
+    """The open weights behind the Flash API at 00:00 UTC of ``as_of``: ``deepseek-v4-flash`` or
+    ``deepseek-v4.1-flash``."""
+    start = dt.datetime(as_of.year, as_of.month, as_of.day, tzinfo=dt.UTC)
+    return "deepseek-v4.1-flash" if start >= FLASH_V41_SINCE else "deepseek-v4-flash"
+
+
+def _following_flash(options: tuple[SelfHostOption, ...], as_of: dt.date) -> tuple[SelfHostOption, ...]:
+    """The preset's self-hosting options with the Flash weights the Flash API serves at ``as_of``."""
+    flash = flash_weights_on(as_of)
+    return tuple(o.model_copy(update={"model": flash}) if o.model == "deepseek-v4-flash" else o for o in options)
+
 #: Preset name → (description, workload, self-hosting options); every preset prices the same API options.
 _PRESET_SPECS: dict[str, tuple[str, Workload, tuple[SelfHostOption, ...]]] = {
     "chat": (
@@ -157,7 +175,7 @@ def _build_preset(name: str, as_of: dt.date) -> Scenario:
 
         one = Scenario(
             name=name, description=description, workload=total, api_options=_DEFAULT_API,
-            self_host_options=self_host, as_of=as_of,
+            self_host_options=_following_flash(self_host, as_of), as_of=as_of,
         )  # fmt: skip
         return with_classes(one, classes)
     description, workload, self_host = _PRESET_SPECS[name]
@@ -166,7 +184,7 @@ def _build_preset(name: str, as_of: dt.date) -> Scenario:
         description=description,
         workload=workload,
         api_options=_DEFAULT_API,
-        self_host_options=self_host,
+        self_host_options=_following_flash(self_host, as_of),
         as_of=as_of,
     )
 

@@ -131,16 +131,16 @@ def test_a_2m_token_prompt_is_refused_with_the_reason_and_not_ranked() -> None:
     assert s.workload.prompt_tokens == 2 * 1024 * 1024
     t = _table(at)
     refused = t[t["Flags"].str.startswith("not ranked: the prompt (2,097,152 tokens) exceeds")]
-    # every option whose model records a context window (all but Claude Opus 4.6): refused, empty money, last
-    assert set(refused["Option"]) == {o for o in t["Option"] if "Claude" not in o}
+    # every option's window is known (Claude Opus 4.6: 1M per Anthropic's page) and none holds 2M: all refused.
+    # Before issue 24 Claude's window was missing and the verdict called it "the only option that can serve".
+    assert set(refused["Option"]) == set(t["Option"])
     assert (refused[MONTHLY] == "—").all() and (refused["vs cheapest"] == "—").all()
-    assert list(t.index[t["Flags"].str.startswith("not ranked")]) == list(range(1, len(t)))
     warned = [shown(w.value) for w in at.warning]
     assert any(w.startswith(f"{len(refused)} of {len(t)} options cannot serve this workload") for w in warned)
     assert any("1,048,576-token context window" in w for w in warned)
-    assert any("does not record the context window of Claude Opus 4.6 API" in w for w in warned)
+    assert any("Claude Opus 4.6's 1,000,000-token context window" in w for w in warned)
     text = _verdict_text(at)
-    assert "Claude Opus 4.6 API" in text and "DeepSeek" not in text and "only option" in text
+    assert text.startswith("No option can serve this workload") and "only option" not in text
 
 
 def test_a_workload_no_option_can_serve_says_so() -> None:

@@ -13,8 +13,11 @@ from streamlit.testing.v1 import AppTest
 
 from costmodel.catalog import load_catalogue, stale_rows
 from costmodel.evaluate.evaluation import STALE_AFTER_DAYS
+from costmodel.views.price_rows import lifecycle_frame, served_by_text
 
-TABLES = ("cat_models_table", "cat_gpus_table", "cat_rentals_table", "cat_prices_table")  # in page order
+TABLES = (
+    "cat_models_table", "cat_gpus_table", "cat_rentals_table", "cat_prices_table", "cat_lifecycle_table"
+)  # in page order
 
 
 def _table(at: AppTest, key: str) -> pd.DataFrame:
@@ -37,11 +40,12 @@ def test_every_table_shows_provenance_for_every_row() -> None:
         "cat_gpus_table": len(cat.gpus),
         "cat_rentals_table": len(cat.rentals),
         "cat_prices_table": len(cat.prices),
+        "cat_lifecycle_table": len(cat.events),
     }
     for key, n in sizes.items():
         df = tables[key]
         assert len(df) == n, key
-        for col in ("source", "as_of", "confidence", "stale"):
+        for col in ("source", "as_of", "confidence", *(("stale",) if key != "cat_lifecycle_table" else ())):
             assert col in df.columns, (key, col)
         assert df["source"].str.len().gt(0).all()
 
@@ -55,7 +59,7 @@ def test_stale_rows_are_marked(monkeypatch: pytest.MonkeyPatch) -> None:
     assert want, "test premise: some rows are stale on this date"
     at = run_page("catalogue")
     assert not at.exception
-    for key in TABLES:
+    for key in TABLES[:4]:  # the lifecycle events are dated history, never stale
         table = key.removeprefix("cat_").removesuffix("_table")
         shown = _table(at, key).set_index("id")["stale"]
         marked = {rid: mark for rid, mark in shown.items() if mark}
@@ -144,3 +148,15 @@ def test_a_table_that_fails_to_draw_leaves_the_remove_button(monkeypatch: pytest
     ]
     at.button(key="cat_models_clear").click().run()
     assert at.session_state["custom_models"] == []
+
+
+def test_the_lifecycle_events_and_served_by_are_shown() -> None:
+    """Issue 24: the dated lifecycle rows (the V4-Pro redirect that never took effect) and the weights behind each
+    price row are on the Catalogue page."""
+    cat = load_catalogue()
+    events = lifecycle_frame(cat)
+    row = events[events["event"] == "redirect announced"].iloc[0]
+    assert row["took effect"].startswith("NO") and row["API names"] == "deepseek-v4-pro"
+    assert list(events["when (UTC)"]) == sorted(events["when (UTC)"])
+    flash = next(p for p in cat.prices if p.id == "deepseek-flash-v4.1-2026-10")
+    assert "deepseek-v4.1-flash (DeepSeek-V4.1-Flash) from 2026-09-10 04:00 on" in served_by_text(flash)

@@ -41,7 +41,7 @@ def test_plans_toggle_adds_plan_rows_and_the_pictures() -> None:
     # the verdict is the model's, and it leads with the cheapest plan
     text = shown(next(m.value for m in at.markdown if m.value.startswith("#### ")).removeprefix("#### "))
     want = verdict(s, ev.table, ev.break_even).text
-    assert text.startswith("Self-host DeepSeek-V4-Flash on up to 4 × H200") and want.startswith(text[:60])
+    assert text.startswith("Self-host DeepSeek-V4.1-Flash on up to 4 × H200") and want.startswith(text[:60])
     # the picture of the chosen plan (the cheapest) and its cost against committed GPUs
     assert at.selectbox(key="calc_plan_pick").value == ev.table.loc[
         (ev.table["kind"] == "plan") & (ev.table["rank"] == 1), "option"

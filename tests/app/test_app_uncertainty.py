@@ -167,6 +167,6 @@ def test_the_break_even_line_starts_from_the_verdict_and_names_options_not_ids()
     verdict = at.session_state["scenario"]
     assert verdict.name == "chat"
     (line,) = [str(c.value) for c in at.caption if str(c.value).startswith("Break-even")]
-    assert line.startswith("Break-even: at your inputs DeepSeek-V4-Flash on ")
+    assert line.startswith("Break-even: at your inputs DeepSeek-V4.1-Flash on ")  # the weights behind the API
     assert "never breaks even against DeepSeek-V4-Flash API (the verdict)" in line
     assert "uncertain cases" in line and "self-host deepseek" not in line

@@ -98,3 +98,37 @@ models:
     confidence: official
     null_reasons: {max_output_tokens: not a property of the weights}
 """
+
+
+def tiny_v41(*, window: int = 4, topk: int = 3, blocks: int = 3, block_size: int = 2, mtp: int = 1) -> Model:
+    """A reduced DeepSeek-V4.1-style CSA2 model: layer 0 window-only; 1-4 ratio 2 (sources 1, 3); 5-9 ratio 1
+    (source 5 with a candidate filter of ``blocks`` x ``block_size``, reindex 7, reuse 6, 8, 9); decoder layers 6-9;
+    ``mtp`` window-only draft stages last."""
+    ratios = (0, 2, 2, 2, 2, 1, 1, 1, 1, 1, *([0] * mtp))
+    return make_model(
+        "v41_csa2",
+        "tiny-v41",
+        num_hidden_layers=10,
+        num_nextn_predict_layers=mtp,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        head_dim=32,
+        qk_rope_head_dim=4,
+        sliding_window=window,
+        compress_ratios=list(ratios),
+        index_n_heads=2,
+        index_head_dim=16,
+        index_topk=topk,
+        kv_source_layer_ids=[1, 3, 5],
+        index_source_layer_ids=[1, 3, 5, 7],
+        candidate_source_layer_id=5,
+        candidate_topk_blocks=blocks,
+        candidate_block_size=block_size,
+        q_lora_rank=16,
+        o_groups=2,
+        o_lora_rank=8,
+        n_routed_experts=8,
+        n_shared_experts=1,
+        num_experts_per_tok=2,
+        moe_intermediate_size=32,
+    )

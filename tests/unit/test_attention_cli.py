@@ -105,7 +105,7 @@ def _bad_file(tmp_path: Path, **config_changes: object) -> Path:
         (["--model", "deepseek-v3", "--context", "0"], "must be > 0"),
         (["--model", "deepseek-v3", "--context", "-5"], "bad token count"),
         (["--model", "deepseek-v3", "--context", "1.5K,abc"], "bad token count"),
-        (["--model", "minimax-m3", "--context", "1K"], "no published architecture"),
+        (["--model", "claude-opus-4.6", "--context", "1K"], "no published architecture"),
         (["--model", "claude-opus-4.6", "--context", "1K"], "no published architecture"),
         (["--context", "1K"], "give --model"),
     ],

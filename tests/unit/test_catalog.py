@@ -19,6 +19,7 @@ IDS_MODELS = {
     "deepseek-v3.2",
     "deepseek-v4-pro",
     "deepseek-v4-flash",
+    "deepseek-v4.1-flash",
     "kimi-k2.6",
     "minimax-m3",
     "claude-opus-4.6",

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from costmodel.catalog import Catalogue
 from costmodel.evaluate.evaluation import API_COLUMNS, COLUMNS, api_sweep_grid, compare_table, evaluate, sweep
 from costmodel.pricing.bill import PricingError, api_bill
+from costmodel.views.verdict import verdict
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import ApiOption, Scenario, Workload
 
@@ -260,3 +261,31 @@ def test_self_hosting_only_comparison_has_every_column(catalogue: Catalogue) -> 
 def test_nothing_to_compare_is_an_empty_table(catalogue: Catalogue) -> None:
     s = preset("chat", AS_OF).model_copy(update={"api_options": (), "self_host_options": ()})
     assert compare_table(s, catalogue).empty
+
+
+# ---- issue 24: the weights behind each API row, by date; unknown windows are not ranked ------------------------
+
+
+def test_flash_api_row_names_its_weights_by_date(catalogue: Catalogue) -> None:
+    """Facts-2026-12 §2: Flash names served by V4-Flash until 2026-09-10 04:00 UTC, by V4.1-Flash after."""
+    late = compare_table(preset("chat", dt.date(2026, 12, 6)), catalogue)
+    early = compare_table(preset("chat", dt.date(2026, 8, 1)), catalogue)
+    flash = "deepseek/deepseek-v4-flash (list)"
+    assert late.set_index("option").loc[flash, "weights_model"] == "deepseek-v4.1-flash"
+    assert early.set_index("option").loc[flash, "weights_model"] == "deepseek-v4-flash"
+    # the preset self-hosts what the Flash API serves at its date
+    assert "deepseek-v4.1-flash" in set(late.loc[late["kind"] == "self_host", "weights_model"])
+    assert "deepseek-v4-flash" in set(early.loc[early["kind"] == "self_host", "weights_model"])
+    # the V4-Pro redirect announced for 2026-09-14 never took effect; Claude has closed weights
+    by = late.set_index("option")
+    assert by.loc["deepseek/deepseek-v4-pro (list)", "weights_model"] == "deepseek-v4-pro"
+    assert pd.isna(by.loc["anthropic/claude-opus-4.6 (list)", "weights_model"])
+
+
+def test_a_five_million_token_prompt_has_no_only_option(catalogue: Catalogue) -> None:
+    s = preset("chat", dt.date(2026, 12, 6))
+    s = s.model_copy(update={"workload": s.workload.model_copy(update={"prompt_tokens": 5_000_000})})
+    ev = evaluate(s, catalogue)
+    text = verdict(s, ev.table, ev.break_even).text
+    assert "only option that can serve" not in text
+    assert ev.table["rank"].isna().all()

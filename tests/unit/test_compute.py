@@ -107,7 +107,7 @@ def test_api_only_model_is_refused(catalogue: Catalogue) -> None:
     with pytest.raises(ValueError, match="no published architecture"):
         param_counts(catalogue.model("claude-opus-4.6"))
     with pytest.raises(ValueError, match="no published architecture"):
-        flops_per_token(catalogue.model("minimax-m3"), 10)
+        flops_per_token(catalogue.model("claude-opus-4.6"), 10)
 
 
 def test_expected_distinct_experts_edges() -> None:

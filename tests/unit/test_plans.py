@@ -17,9 +17,10 @@ from costmodel.catalog import Catalogue
 from costmodel.cli.main import main
 from costmodel.evaluate import plan_options
 from costmodel.evaluate.evaluation import Evaluation, evaluate
-from costmodel.evaluate.plan_options import evaluate_plan, plan_api_for, plan_inputs, plan_pairs
+from costmodel.evaluate.plan_options import evaluate_plan, plan_api_for, plan_inputs
 from costmodel.evaluate.plan_table import PLAN_COLUMNS
 from costmodel.evaluate.plans import PlanInputs, search_plan
+from costmodel.pricing.bill import resolve_price
 from costmodel.views.links.query import PLANS_KEY, scenario_from_query, scenario_to_query
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import (
@@ -215,12 +216,26 @@ def test_flat_profile_without_price_windows_reduces_to_the_pure_break_even(
         assert (q.kind == "api_only") == (scale < x_star)
 
 
-def test_the_default_pair_is_the_api_of_the_same_model(catalogue: Catalogue) -> None:
+def test_the_default_pair_is_the_api_serving_the_same_weights(catalogue: Catalogue) -> None:
+    """Issue 24 meets issue 28: self-hosted V4.1-Flash pairs with the deepseek-v4-flash API, which V4.1-Flash
+    weights answer since 2026-09-10 (facts-2026-12.md); before that date V4-Flash self-hosting pairs with it."""
     s = preset("chat", AS_OF)
-    pairs = plan_pairs(s)
-    assert [(sh.model, api.model) for sh, api in pairs] == [(o.model, o.model) for o in s.self_host_options]
-    assert plan_api_for(SelfHostOption(model="kimi-k2.6", gpu="h200"), s.api_options) == s.api_options[2]
-    assert plan_api_for(SelfHostOption(model="deepseek-v3", gpu="h200"), s.api_options) is None
+    weights = {a: resolve_price(a, catalogue, s.as_of).weights_model for a in s.api_options}
+    pairs = [(sh.model, plan_api_for(sh, s.api_options, weights)) for sh in s.self_host_options]
+    assert [(m, a.model if a else None) for m, a in pairs] == [
+        ("deepseek-v4.1-flash", "deepseek-v4-flash"),
+        ("deepseek-v4-pro", "deepseek-v4-pro"),
+    ]
+    assert plan_api_for(SelfHostOption(model="deepseek-v4-flash", gpu="h200"), s.api_options, weights) is None
+    assert plan_api_for(SelfHostOption(model="kimi-k2.6", gpu="h200"), s.api_options, weights) == s.api_options[2]
+    assert plan_api_for(SelfHostOption(model="deepseek-v3", gpu="h200"), s.api_options, weights) is None
+    before = dt.date(2026, 8, 1)
+    old = {a: resolve_price(a, catalogue, before).weights_model for a in s.api_options}
+    flash = plan_api_for(SelfHostOption(model="deepseek-v4-flash", gpu="h200"), s.api_options, old)
+    assert flash is not None and flash.model == "deepseek-v4-flash"
+    # the plans the evaluation builds follow the same rule
+    plans = evaluate(s.model_copy(update={"plans": True}), catalogue).table.query("kind == 'plan'")
+    assert any("deepseek-v4.1-flash" in o and "deepseek/deepseek-v4-flash" in o for o in plans["option"])
 
 
 def test_plans_are_opt_in_and_round_trip(catalogue: Catalogue) -> None:

@@ -100,8 +100,17 @@ def test_context_window_and_maximum_output(catalogue: Catalogue) -> None:
         "the prompt (1,048,577 tokens) exceeds DeepSeek-V4-Flash's"
     )
     assert "maximum output" in context_reason(v4, 10, 400_000)
+    # Anthropic's page: 1M context, 128K output (facts-2026-12 §4)
     opus = catalogue.model("claude-opus-4.6")
-    assert context_reason(opus, 10**7, 10**6) == "" and "unknown" in unchecked_limits(opus)
+    assert (opus.context_window_tokens, opus.max_output_tokens) == (1_000_000, 128_000)
+    assert "exceeds Claude Opus 4.6's 1,000,000-token context window" in context_reason(opus, 5_000_000, 0)
+    assert unchecked_limits(opus) == ""
+    # an unknown window is a reason (not ranked), unless a window is stated
+    unknown = opus.model_copy(update={"context_window_tokens": None})
+    assert "context window is unknown" in context_reason(unknown, 1_000, 100)
+    assert "state the window" in context_reason(unknown, 1_000, 100)
+    assert context_reason(unknown, 1_000, 100, window_tokens=32_768) == ""
+    assert "32,768-token" in context_reason(unknown, 40_000, 100, window_tokens=32_768)
 
 
 @pytest.mark.parametrize("name", preset_names())

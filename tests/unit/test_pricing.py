@@ -176,14 +176,11 @@ def test_exceeding_the_context_window_is_the_bills_reason(catalogue: Catalogue) 
     # exactly the window: served
     w = simple(prompt_tokens=261_144).model_copy(update={"output_tokens": 1_000})
     assert api_bill(kimi, w, catalogue, dt.date(2026, 11, 28)).reason == ""
-    # no recorded window: not checked, and the bill says so
-    opus = api_bill(
-        ApiOption(provider="anthropic", model="claude-opus-4.6"),
-        simple(prompt_tokens=300_000),
-        catalogue,
-        dt.date(2026, 11, 28),
-    )
-    assert opus.reason == "" and any("context window unknown" in n for n in opus.notes)
+    # Claude Opus 4.6's 1M window (Anthropic's page): 300K is served, 5M is not
+    opus = ApiOption(provider="anthropic", model="claude-opus-4.6")
+    assert api_bill(opus, simple(prompt_tokens=300_000), catalogue, dt.date(2026, 11, 28)).reason == ""
+    too_long = api_bill(opus, simple(prompt_tokens=5_000_000), catalogue, dt.date(2026, 11, 28)).reason
+    assert "1,000,000-token context window" in too_long
 
 
 def test_unconfirmed_fields_are_reported(catalogue: Catalogue) -> None:
