@@ -61,6 +61,8 @@ Precision = Literal["bf16", "fp8", "fp4", "int4"]
 AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid"]
 RentalBasis = Literal["on_demand", "spot", "reserved"]
 PriceKind = Literal["list", "promotion"]
+HolidayCalendarName = Literal["china"]
+"""Named public-holiday calendars a peak rule can exclude (:mod:`costmodel.pricing.holiday_calendar`)."""
 
 #: What a published serving figure counts: which tokens (output = generated; input = prompt; total = both),
 #: per second, divided by what. ``per_gpu_all_gpus``: every GPU of the deployment (prefill + decode);
@@ -383,6 +385,8 @@ class PriceSchedule(_Row):
     ``effective_from`` is inclusive, ``effective_to`` exclusive (None = still in effect).
     The listed prices are the standard (peak) prices; outside ``peak_windows`` they are
     multiplied by ``off_peak_multiplier``. Without peak windows the price is flat.
+    ``peak_excludes_holidays`` names a holiday calendar whose days are off-peak in full (DeepSeek from ~2026-09-19:
+    "Monday through Friday, excluding Chinese public holidays").
     """
 
     id: IdField
@@ -398,6 +402,7 @@ class PriceSchedule(_Row):
     usd_per_mtok_output: NonNegFloat
     peak_windows: tuple[PeakWindow, ...] = ()
     off_peak_multiplier: Annotated[float, Field(gt=0, le=1)] = 1.0
+    peak_excludes_holidays: HolidayCalendarName | None = None
     context_tiers: tuple[ContextTier, ...] = ()
 
     @field_validator("effective_from", "effective_to", mode="before")
@@ -418,6 +423,8 @@ class PriceSchedule(_Row):
             )
         if self.off_peak_multiplier != 1.0 and not self.peak_windows:
             raise ValueError("off_peak_multiplier given without peak_windows")
+        if self.peak_excludes_holidays is not None and not self.peak_windows:
+            raise ValueError("peak_excludes_holidays given without peak_windows")
         thresholds = [t.above_prompt_tokens for t in self.context_tiers]
         if thresholds != sorted(set(thresholds)):
             raise ValueError("context_tiers must have strictly increasing above_prompt_tokens")
