@@ -330,13 +330,20 @@ class Gpu(_Row):
 
 
 class GpuRental(_Row):
-    """A rental price for one GPU type."""
+    """A rental price for one GPU type, USD per GPU-hour (an instance price divided by its GPUs)."""
 
     id: IdField
     gpu: IdField
     usd_per_gpu_hour: PosFloat
     basis: RentalBasis
     provider: str = ""
+    region: str = ""
+    """Region(s) or offer tier as the source names them (``eu-north1|eu-west1``, ``community``); empty: not given."""
+    term: str = ""
+    """For a reserved price: the commitment (``5-year``); empty when the source does not say."""
+    market: bool = False
+    """A provider's listed price, one of the market's rows (issue 25). The default rule (``latest``) reads the
+    curated rows only, so the market moves a figure only when an option asks for a market rule."""
 
 
 class ServerPrice(_Row):
