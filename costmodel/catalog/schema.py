@@ -77,6 +77,8 @@ AttentionKind = Literal["mha", "gqa", "mqa", "mla", "mla_dsa", "v4_hybrid", "v41
 """``v41_csa2``: DeepSeek-V4.1 (CSA2 source / reindex / reuse layers, causal encoder-decoder)."""
 RentalBasis = Literal["on_demand", "spot", "reserved"]
 PriceKind = Literal["list", "promotion"]
+HolidayCalendarName = Literal["china"]
+"""Named public-holiday calendars a peak rule can exclude (:mod:`costmodel.pricing.holiday_calendar`)."""
 
 #: Bounds of measurement fields: far above any published run, low enough to catch a typo of several digits.
 MAX_MEASURED_TOKENS_PER_S = 1e9
@@ -289,13 +291,20 @@ class Gpu(_Row):
 
 
 class GpuRental(_Row):
-    """A rental price for one GPU type."""
+    """A rental price for one GPU type, USD per GPU-hour (an instance price divided by its GPUs)."""
 
     id: IdField
     gpu: IdField
     usd_per_gpu_hour: PosFloat
     basis: RentalBasis
     provider: str = ""
+    region: str = ""
+    """Region(s) or offer tier as the source names them (``eu-north1|eu-west1``, ``community``); empty: not given."""
+    term: str = ""
+    """For a reserved price: the commitment (``5-year``); empty when the source does not say."""
+    market: bool = False
+    """A provider's listed price, one of the market's rows (issue 25). The default rule (``latest``) reads the
+    curated rows only, so the market moves a figure only when an option asks for a market rule."""
 
 
 class ServerPrice(_Row):
@@ -344,6 +353,8 @@ class PriceSchedule(_Row):
     ``effective_from`` is inclusive, ``effective_to`` exclusive (None = still in effect).
     The listed prices are the standard (peak) prices; outside ``peak_windows`` they are
     multiplied by ``off_peak_multiplier``. Without peak windows the price is flat.
+    ``peak_excludes_holidays`` names a holiday calendar whose days are off-peak in full (DeepSeek from ~2026-09-19:
+    "Monday through Friday, excluding Chinese public holidays").
     """
 
     id: IdField
@@ -359,6 +370,7 @@ class PriceSchedule(_Row):
     usd_per_mtok_output: NonNegFloat
     peak_windows: tuple[PeakWindow, ...] = ()
     off_peak_multiplier: Annotated[float, Field(gt=0, le=1)] = 1.0
+    peak_excludes_holidays: HolidayCalendarName | None = None
     context_tiers: tuple[ContextTier, ...] = ()
     context_window_tokens: WindowTokens | None = None
     """The host's own context limit when it differs from the model's (e.g. a 256K or 32K host); None: the model's."""
@@ -390,6 +402,8 @@ class PriceSchedule(_Row):
             )
         if self.off_peak_multiplier != 1.0 and not self.peak_windows:
             raise ValueError("off_peak_multiplier given without peak_windows")
+        if self.peak_excludes_holidays is not None and not self.peak_windows:
+            raise ValueError("peak_excludes_holidays given without peak_windows")
         thresholds = [t.above_prompt_tokens for t in self.context_tiers]
         if thresholds != sorted(set(thresholds)):
             raise ValueError("context_tiers must have strictly increasing above_prompt_tokens")

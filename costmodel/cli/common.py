@@ -49,7 +49,6 @@ def emit(df: pd.DataFrame, fmt: str, out: Callable[[str], object] | None = None)
         raise CliError(f"unknown format {fmt!r}")
 
 
-
 def as_of(text: str | None) -> dt.date:
     if not text:
         return dt.date.today()
@@ -85,3 +84,54 @@ def load_scenario(args: argparse.Namespace) -> Scenario:
     scenario = scenario_from_text(text, what=str(path))
     return scenario.model_copy(update={"as_of": as_of(args.as_of)}) if args.as_of else scenario
 
+
+# ---- the rental market: --rental-basis / --rental-rule (serve, compare) -------------------------------------
+
+RENTAL_BASES = ("on_demand", "reserved", "spot")
+RENTAL_RULE_HELP = (
+    "which rental row prices the GPU-hour: latest (the curated row, the default), cheapest or median of the "
+    "market's offers, provider:NAME (e.g. provider:nebius), or a number (your own USD per GPU-hour)"
+)
+
+
+def rental_fields(basis: str | None, rule: str | None) -> dict[str, Any]:
+    """The :class:`~costmodel.workload.scenario.SelfHostOption` fields of ``--rental-basis`` / ``--rental-rule``."""
+    out: dict[str, Any] = {}
+    if basis is not None:
+        out["acquisition"] = basis
+    if rule is None:
+        return out
+    text = rule.strip()
+    if text in ("latest", "cheapest", "median"):
+        out["rental_rule"] = text
+    elif text.startswith("provider:") and text[len("provider:") :].strip():
+        out.update(rental_rule="provider", rental_provider=text[len("provider:") :].strip())
+    else:
+        try:
+            price = float(text)
+        except ValueError:
+            raise CliError(
+                f"bad --rental-rule {rule!r}: use latest, cheapest, median, provider:NAME or a price"
+            ) from None
+        if not 0 < price <= 1000:  # SelfHostOption.usd_per_gpu_hour's bounds; nan fails this too
+            raise CliError(f"--rental-rule price must be > 0 and at most 1,000 USD per GPU-hour, got {rule}")
+        out["usd_per_gpu_hour"] = price
+    return out
+
+
+def with_rental(scenario: Scenario, basis: str | None, rule: str | None) -> Scenario:
+    """Every self-hosting option of ``scenario`` that rents without a row or price of its own, on that basis and
+    rule (options with a ``rental_id``, an own price or bought servers keep theirs)."""
+    update = rental_fields(basis, rule)
+    if not update:
+        return scenario
+    opts = []
+    for o in scenario.self_host_options:
+        if o.rental_id is not None or o.usd_per_gpu_hour is not None or o.acquisition == "buy":
+            opts.append(o)
+            continue
+        try:
+            opts.append(type(o).model_validate({**o.model_dump(), **update}))
+        except ValueError as e:
+            raise CliError(f"--rental-rule/--rental-basis: {str(e).splitlines()[-1].strip()}") from None
+    return scenario.model_copy(update={"self_host_options": tuple(opts)})

@@ -10,7 +10,17 @@ from pathlib import Path
 import pandas as pd
 
 from costmodel.catalog import load_catalogue
-from costmodel.cli.common import CliError, Parser, Subparsers, as_of, emit, load_scenario
+from costmodel.cli.common import (
+    RENTAL_BASES,
+    RENTAL_RULE_HELP,
+    CliError,
+    Parser,
+    Subparsers,
+    as_of,
+    emit,
+    load_scenario,
+    with_rental,
+)
 from costmodel.evaluate.evaluation import evaluate
 from costmodel.evaluate.uncertainty import DEFAULT_DRAWS, monte_carlo, with_uncertainty
 from costmodel.views.export.growth import GrowthProblem, growth_or_problem, growth_section
@@ -28,6 +38,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     scenario = load_scenario(args)
     if args.plans:  # the file's own ``plans: true`` works too; the flag turns them on for any scenario
         scenario = scenario.model_copy(update={"plans": True})
+    scenario = with_rental(scenario, args.rental_basis, args.rental_rule)
     cat = load_catalogue(args.data)
     if (args.draws is not None or args.seed is not None) and not args.uncertainty:
         raise CliError("--draws and --seed apply to --uncertainty")
@@ -47,7 +58,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     growth = None
     if scenario.monthly_growth_fraction and args.format in ("md", "json", "xlsx"):  # the 12-month projection
         growth = growth_or_problem(scenario, cat)
-        if isinstance(growth, GrowthProblem):  # the comparison is valid: it is written, the problem in its place
+        if isinstance(
+            growth, GrowthProblem
+        ):  # the comparison is valid: it is written, the problem in its place
             print(f"warning: growth: {growth.error}; the comparison has no projection", file=sys.stderr)
     report = Report(
         scenario,
@@ -117,6 +130,13 @@ def add_pricing(sub: Subparsers[Parser]) -> None:
         help="add rows of kind plan: each self-hosting option's fleet for the base load (committed and on-demand "
         "GPUs) with the overflow sent to the API serving the same model, hour by hour; xlsx: Plans sheets",
     )
+    c.add_argument(
+        "--rental-basis", choices=RENTAL_BASES, default=None,
+        help="price every renting self-hosting option on this basis (a scenario option's acquisition field)",
+    )  # fmt: skip
+    c.add_argument(
+        "--rental-rule", default=None, help=RENTAL_RULE_HELP + " (a scenario option's rental_rule)"
+    )
     c.add_argument("--draws", type=int, default=None, help="Monte Carlo draws (default 10,000)")
     c.add_argument("--seed", type=int, default=None, help="Monte Carlo seed (default 0)")
     c.set_defaults(func=_cmd_compare)
@@ -128,4 +148,3 @@ def add_pricing(sub: Subparsers[Parser]) -> None:
     p = sub.add_parser("presets", help="list the preset scenarios and their assumptions")
     p.add_argument("--format", choices=["json", "csv", "md"], default="md")
     p.set_defaults(func=_cmd_presets)
-

@@ -16,7 +16,7 @@ from costmodel.cli.catalog import add_catalog
 from costmodel.cli.common import CliError, Handler, Parser, Subparsers
 from costmodel.cli.compare import add_pricing
 from costmodel.cli.economics import add_economics
-from costmodel.cli.prices import add_price, add_prices
+from costmodel.cli.prices import add_price, add_prices, add_rentals
 from costmodel.cli.serve import add_serve, add_validate
 from costmodel.cli.workload import add_growth, add_workload
 
@@ -29,6 +29,7 @@ REGISTRARS: list[Callable[[Subparsers[Parser]], None]] = [
     add_attention,
     add_price,
     add_prices,
+    add_rentals,
     add_economics,
     add_workload,
     add_growth,

@@ -1,4 +1,4 @@
-"""The ``costmodel price`` and ``costmodel prices import`` subcommands (registered by :mod:`costmodel.cli.main`).
+"""The ``costmodel price``, ``costmodel prices import`` and ``costmodel rentals import`` subcommands (registered by :mod:`costmodel.cli.main`).
 
 Bad input is one line on stderr and exit status 2, as everywhere in the CLI.
 """
@@ -17,6 +17,7 @@ from costmodel.catalog import load_catalogue
 from costmodel.catalog.units import parse_token_count
 from costmodel.cli.common import CliError, Parser, Subparsers, emit
 from costmodel.pricing.feeds import apply_review, read_feed, review_feed
+from costmodel.pricing.feeds.rentals import apply_rentals, read_rentals, review_rentals
 from costmodel.pricing.request_price import parse_instant, price_request
 
 
@@ -128,3 +129,40 @@ def _statuses(text: str) -> list[str]:
     if bad or not got:
         raise argparse.ArgumentTypeError(f"unknown status {', '.join(bad) or repr(text)}; use {','.join(STATUSES)}")
     return got
+
+
+def _cmd_rentals_import(args: argparse.Namespace) -> int:
+    if args.file is None:
+        raise CliError(f"give the catalog FILE (--from {args.source}): a SkyPilot vms.csv or a gpuhunt <provider>.csv")
+    try:
+        read_on = dt.date.fromisoformat(args.read_on) if args.read_on else dt.date.today()
+    except ValueError:
+        raise CliError(f"bad --read-on {args.read_on[:40]!r}: use YYYY-MM-DD") from None
+    feed = read_rentals(Path(args.file), args.source, args.provider)
+    review = review_rentals(feed, load_catalogue(args.data))
+    added = apply_rentals(review, feed, args.data, read_on) if args.apply else None
+    emit(review, args.format)
+    counts = review["status"].value_counts().to_dict() if len(review) else {}
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    print(f"{feed.name} {feed.provider} (sha256 {feed.sha256[:12]}): {summary or 'no GPU offers'}", file=sys.stderr)
+    if added is not None:
+        print(f"applied: {added} new dated row(s) written to hardware.yaml", file=sys.stderr)
+    return 0
+
+
+def add_rentals(sub: Subparsers[Parser]) -> None:
+    """``costmodel rentals import``: review a GPU rental catalog file against the market's rows."""
+    p = sub.add_parser("rentals", help="GPU rental feeds: review against the catalogue, apply new dated rows")
+    rsub = p.add_subparsers(dest="rentals_cmd", required=True, parser_class=Parser)
+    i = rsub.add_parser("import", help="review a SkyPilot v8 vms.csv or gpuhunt catalog CSV (offline); --apply adds rows")
+    i.add_argument("file", nargs="?", default=None, help="the catalog CSV file")
+    i.add_argument("--from", dest="source", choices=["skypilot", "gpuhunt"], required=True)
+    i.add_argument(
+        "--provider", default=None,
+        help="provider name (default: the SkyPilot folder name, catalogs/v8/<cloud>/vms.csv, or the gpuhunt file name)",
+    )  # fmt: skip
+    i.add_argument("--apply", action="store_true", help="append the new and changed rows, dated (history kept)")
+    i.add_argument("--read-on", default=None, help="date YYYY-MM-DD the undated file was read (default: today)")
+    i.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
+    i.add_argument("--format", choices=["json", "md", "csv"], default="md")
+    i.set_defaults(func=_cmd_rentals_import)

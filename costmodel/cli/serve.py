@@ -10,11 +10,20 @@ from pathlib import Path
 import pandas as pd
 
 from costmodel import serving
-from costmodel.catalog import load_catalogue
+from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.catalog.feasibility import context_reason
 from costmodel.catalog.units import parse_token_count
-from costmodel.cli.common import CliError, Parser, Subparsers, emit
+from costmodel.cli.common import (
+    RENTAL_BASES,
+    RENTAL_RULE_HELP,
+    CliError,
+    Parser,
+    Subparsers,
+    emit,
+    rental_fields,
+)
 from costmodel.serving import validate, validation_frame
+from costmodel.serving.fleet import resolve_rental
 from costmodel.serving.memory import DEFAULT_ENGRAM_PLACEMENT, ENGRAM_PLACEMENTS, engram_seconds_per_token
 from costmodel.workload.scenario import (
     LAYOUT_CHOICES,
@@ -22,6 +31,7 @@ from costmodel.workload.scenario import (
     MAX_TPOT_MS,
     PRECISION_PLANS,
     LayoutChoice,
+    SelfHostOption,
 )
 
 
@@ -46,7 +56,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         output = max(context - prompt, 0) * 2
     cached = 0 if args.cached_tokens is None else int(args.cached_tokens)
     if not 0 <= cached <= prompt:
-        raise CliError(f"--cached-tokens must be between 0 and the prompt's {prompt:,} tokens, got {cached:,}")
+        raise CliError(
+            f"--cached-tokens must be between 0 and the prompt's {prompt:,} tokens, got {cached:,}"
+        )
     wp = serving.workpoint(
         model, args.precision, context_tokens=context, prompt_tokens=prompt, cached_tokens=cached,
         max_tokens=prompt + output if output else None,
@@ -124,8 +136,40 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "unconfirmed_fields": ", ".join(est.unconfirmed_fields),
         "notes": note,
     }
+    if args.rental_basis is not None or args.rental_rule is not None:
+        record.update(_rental_record(args, cat, e2e))
     emit(pd.DataFrame([record]), args.format)
     return 0
+
+
+def _rental_record(
+    args: argparse.Namespace, cat: Catalogue, output_tokens_per_s_per_gpu: float
+) -> dict[str, object]:
+    """The GPU-hour price of ``--rental-basis`` / ``--rental-rule``, its row and provider, and what an output token
+    costs at it (USD per 1M output tokens, end to end: every GPU-second of the request shape counted)."""
+    try:
+        option = SelfHostOption(
+            model=args.model, gpu=args.gpu, precision=args.precision,
+            **rental_fields(args.rental_basis, args.rental_rule),
+        )  # fmt: skip
+        usd, rid, source, rental_as_of = resolve_rental(option, cat)
+    except ValueError as e:
+        raise CliError(str(e).splitlines()[-1].strip()) from None
+    row = next((r for r in cat.rentals if r.id == rid), None)
+    per_mtok = (
+        usd / (output_tokens_per_s_per_gpu * 3600.0) * 1e6
+        if output_tokens_per_s_per_gpu == output_tokens_per_s_per_gpu and output_tokens_per_s_per_gpu > 0
+        else float("nan")
+    )
+    return {
+        "usd_per_gpu_hour": usd,
+        "rental_id": rid,
+        "rental_provider": row.provider if row else "your price",
+        "rental_basis": row.basis if row else "custom",
+        "rental_as_of": rental_as_of,
+        "rental_source": source,
+        "usd_per_mtok_output_at_rental": per_mtok,
+    }
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -173,7 +217,9 @@ def add_serve(sub: Subparsers[Parser]) -> None:
     p.add_argument("--context", default="8K", help="mean KV length during decode, tokens (8K, 128K, 1M)")
     p.add_argument("--prompt-tokens", default="2K", help="prompt length for prefill, tokens")
     p.add_argument("--tpot-ms", type=float, default=50.0, help="time-per-output-token target, ms")
-    p.add_argument("--isl", default=None, help="request shape: prompt tokens (with --osl; replaces --context)")
+    p.add_argument(
+        "--isl", default=None, help="request shape: prompt tokens (with --osl; replaces --context)"
+    )
     p.add_argument("--osl", default=None, help="request shape: output tokens per request")
     p.add_argument("--cached-tokens", type=int, default=None, help="cached prefix of the prompt, tokens")
     p.add_argument(
@@ -203,8 +249,11 @@ def add_serve(sub: Subparsers[Parser]) -> None:
         help="V4.1's Engram tables: sharded in the GPUs' HBM and read from peers (peer), in host memory (host), "
         "or a full copy per GPU (hbm); weights_bytes_per_gpu includes their share",
     )
+    p.add_argument(
+        "--rental-basis", choices=RENTAL_BASES, default=None,
+        help="add the GPU-hour price on this basis and its cost per output token (default basis: on_demand)",
+    )  # fmt: skip
+    p.add_argument("--rental-rule", default=None, help=RENTAL_RULE_HELP)
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     p.add_argument("--format", choices=["json", "md", "csv"], default="md")
     p.set_defaults(func=_cmd_serve)
-
-

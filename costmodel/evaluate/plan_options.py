@@ -25,7 +25,7 @@ import numpy as np
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import FloatArray
 from costmodel.evaluate.plans import PlanInputs, PlanSearch, search_plan
-from costmodel.pricing.bill import ApiBill, peak_mask_utc, workload_bill_arrays
+from costmodel.pricing.bill import ApiBill, peak_weight_utc, workload_bill_arrays
 from costmodel.serving import FleetCost, OptionEvaluation
 from costmodel.serving.option import class_need
 from costmodel.workload.scenario import ApiOption, Scenario, SelfHostOption, Workload
@@ -170,7 +170,7 @@ def _api_usd_by_hour(
     """USD of the API bill of all of each UTC hour's requests at that hour's price (peak or off-peak, each
     bucket's context tier), summed over the classes: (7, 24)."""
     price = bill.price
-    mask = peak_mask_utc(price.peak_windows) if price.peak_windows else np.ones((7, 24), dtype=bool)
+    weight = peak_weight_utc(price)  # share of each hour billed at the standard price (holidays excluded)
     out = np.zeros((7, 24))
     for w, r in zip(classes, hourly, strict=True):
         hit = w.cache_hit_fraction if overflow_cache_hit is None else overflow_cache_hit
@@ -182,7 +182,7 @@ def _api_usd_by_hour(
                 )["monthly_cost_usd"]
             )
 
-        out = out + r * np.where(mask, one(1.0), one(0.0))
+        out = out + r * (weight * one(1.0) + (1.0 - weight) * one(0.0))
     return out
 
 

@@ -158,7 +158,7 @@ SELF_HOST_ROW_COLUMNS = (
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
     "efficiency", "monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic", "monthly_cost_usd_floor",
     "feasible", "reason", "unconfirmed_fields", "measured",
-    "usd_per_gpu_hour", "price_ids", "price_sources", "price_as_of", "price_confidence", "as_of", "band_reason", "notes",
+    "usd_per_gpu_hour", "rental_provider", "rental_basis", "price_ids", "price_sources", "price_as_of", "price_confidence", "as_of", "band_reason", "notes",
 )  # fmt: skip
 
 
@@ -219,6 +219,9 @@ def self_host_rows(
             "disaggregated": opt.disaggregated,
             "efficiency": a.efficiency,
             "usd_per_gpu_hour": ev.usd_per_gpu_hour,
+            # who the GPU-hour price is from, and on which basis (issue 25: the market's rows)
+            "rental_provider": rental.provider if rental else ("your price" if ev.rental_id == "custom" else None),
+            "rental_basis": rental.basis if rental else None,
             "price_ids": ev.rental_id,
             "price_sources": ev.rental_source,
             "price_as_of": ev.rental_as_of,

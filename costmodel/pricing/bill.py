@@ -10,6 +10,11 @@ from the workload's hourly profile in UTC (:func:`costmodel.workload.traffic.hou
 In the bill, the *peak* part is what is billed at the standard price (all of it when a schedule
 has no windows) and the *off-peak* part what is billed at the discounted price.
 
+Holidays: a schedule with ``peak_excludes_holidays`` has no peak hours on that calendar's holidays. A monthly bill
+is a typical month, so each peak weekday-hour counts at the share of its dates, in the 365 days from the bill's
+date, that are not holidays (:func:`costmodel.pricing.holiday_calendar.non_holiday_share_utc`); years after the
+last one checked against an official notice are the ``holidays`` package's estimates, and the notes say so.
+
 Context tiers: when a request's prompt exceeds a tier's ``above_prompt_tokens`` the tier's prices apply to the
 whole request (MiniMax M3 above 512K). Without a prompt-length histogram every request has the mean prompt; with
 one (``Workload.prompt_histogram``) each bucket is billed at its own mean prompt length and tier
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +34,7 @@ from costmodel.catalog.feasibility import context_reason, unchecked_limits
 from costmodel.catalog.lifecycle import ServingPeriod, weights_at
 from costmodel.catalog.schema import Catalogue, ContextTier, PeakWindow, PriceSchedule
 from costmodel.catalog.units import TOKENS_PER_MTOK, FloatArray
+from costmodel.pricing.holiday_calendar import CALENDARS, estimated_years, non_holiday_share_utc
 from costmodel.workload.scenario import ApiOption, Workload
 from costmodel.workload.traffic import hourly_requests_utc
 
@@ -42,6 +48,7 @@ __all__ = [
     "bill_point",
     "peak_mask_utc",
     "peak_traffic_fraction",
+    "peak_weight_utc",
     "resolve_price",
     "tier_prices",
     "workload_bill_arrays",
@@ -83,6 +90,10 @@ class ResolvedPrice:
     notes: tuple[str, ...] = ()
     weights: ServingPeriod | None = None
     """The open weights answering the API name at the priced moment (None: closed or unknown)."""
+    peak_excludes_holidays: str | None = None
+    """The holiday calendar whose days are off-peak in full (None: none)."""
+    holiday_share: FloatArray | None = field(default=None, compare=False, repr=False)
+    """(7, 24) share of each UTC weekday-hour's dates (365 days from the price date) that are not holidays."""
 
     @property
     def weights_model(self) -> str | None:
@@ -164,7 +175,9 @@ def resolve_price(option: ApiOption, catalogue: Catalogue, as_of: dt.date | dt.d
             usd_per_mtok_input_cache_miss=miss,
             usd_per_mtok_output=out,
             notes=("custom prices (flat: no peak hours, no context tiers)",),
-            weights=weights_at((), _as_utc(as_of), option.model if option.model in _open_ids(catalogue) else None),
+            weights=weights_at(
+                (), _as_utc(as_of), option.model if option.model in _open_ids(catalogue) else None
+            ),
         )
     rows = [p for p in catalogue.prices if (p.provider, p.model) == (option.provider, option.model)]
     if not rows:
@@ -190,6 +203,18 @@ def resolve_price(option: ApiOption, catalogue: Catalogue, as_of: dt.date | dt.d
             f"no {option.price_basis} price for {option.provider}/{option.model} in effect on {_fmt(when)}; "
             f"prices exist: {_describe(rows)}"
         )
+    share = None
+    if row.peak_excludes_holidays is not None:
+        start = when.date()
+        end = start + dt.timedelta(days=364)
+        share = non_holiday_share_utc(row.peak_excludes_holidays, start, 365)
+        est = estimated_years(row.peak_excludes_holidays, start, end)
+        notes.append(
+            f"peak hours exclude {CALENDARS[row.peak_excludes_holidays].name} "
+            f"({(1.0 - share[peak_mask_utc(row.peak_windows)].mean()):.1%} of peak hours in the 365 days from "
+            f"{start.isoformat()})"
+            + (f"; {', '.join(map(str, est))} dates are the holidays package's estimates" if est else "")
+        )
     return ResolvedPrice(
         provider=option.provider,
         model=option.model,
@@ -204,6 +229,8 @@ def resolve_price(option: ApiOption, catalogue: Catalogue, as_of: dt.date | dt.d
         schedules=(row,),
         notes=tuple(notes),
         weights=weights_at(row.served_by, when, row.model if row.model in _open_ids(catalogue) else None),
+        peak_excludes_holidays=row.peak_excludes_holidays,
+        holiday_share=share,
     )
 
 
@@ -223,6 +250,15 @@ def peak_mask_utc(windows: tuple[PeakWindow, ...]) -> npt.NDArray[np.bool_]:
     return mask
 
 
+def peak_weight_utc(price: ResolvedPrice) -> FloatArray:
+    """(7, 24) share of each UTC weekday-hour's traffic billed at the standard price: 1 inside the peak windows
+    (less its holidays' share when the schedule excludes a holiday calendar), 0 outside; all 1 without windows."""
+    if not price.peak_windows:
+        return np.ones((7, 24))
+    weight = peak_mask_utc(price.peak_windows).astype(float)
+    return weight * price.holiday_share if price.holiday_share is not None else weight
+
+
 def peak_traffic_fraction(price: ResolvedPrice, hourly_utc: FloatArray) -> float:
     """Share of traffic billed at the standard (peak) price, from a (7, 24) UTC profile.
 
@@ -231,7 +267,7 @@ def peak_traffic_fraction(price: ResolvedPrice, hourly_utc: FloatArray) -> float
     if not price.peak_windows:
         return 1.0
     total = float(hourly_utc.sum())
-    return float(hourly_utc[peak_mask_utc(price.peak_windows)].sum()) / total if total > 0 else 0.0
+    return float((hourly_utc * peak_weight_utc(price)).sum()) / total if total > 0 else 0.0
 
 
 # ---- bills -------------------------------------------------------------------------------------------------

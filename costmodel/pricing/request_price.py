@@ -13,8 +13,9 @@ from typing import Literal
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import TOKENS_PER_MTOK
-from costmodel.pricing.bill import PricingError, peak_mask_utc, resolve_price, tier_prices
+from costmodel.pricing.bill import PricingError, ResolvedPrice, peak_mask_utc, resolve_price, tier_prices
 from costmodel.pricing.feeds import describe_peak
+from costmodel.pricing.holiday_calendar import CALENDARS, estimated_years, is_holiday
 from costmodel.workload.scenario import ApiOption
 
 __all__ = ["RequestPrice", "default_provider", "parse_instant", "price_request"]
@@ -114,6 +115,18 @@ def default_provider(catalogue: Catalogue, model: str) -> str:
     raise PricingError(f"several providers price {model!r}: give --provider ({', '.join(providers)})")
 
 
+def window_at(price: ResolvedPrice, at: dt.datetime) -> tuple[Window, float]:
+    """Whether ``at`` (UTC) is peak, off-peak or flat under ``price``'s rule, and the multiplier of its listed prices.
+    A day of the holiday calendar the rule excludes is off-peak in full."""
+    if not price.peak_windows:
+        return "flat", 1.0
+    at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+    holiday = price.peak_excludes_holidays is not None and is_holiday(price.peak_excludes_holidays, at)
+    if peak_mask_utc(price.peak_windows)[at.weekday(), at.hour] and not holiday:
+        return "peak", 1.0
+    return "off_peak", price.off_peak_multiplier
+
+
 def price_request(
     catalogue: Catalogue,
     model: str,
@@ -143,21 +156,24 @@ def price_request(
     prov = provider or default_provider(catalogue, model)
     option = ApiOption(provider=prov, model=model, price_basis=price_basis)
     price = resolve_price(option, catalogue, at)
-    window: Window
-    if not price.peak_windows:
-        window, mult = "flat", 1.0
-    elif peak_mask_utc(price.peak_windows)[at.weekday(), at.hour]:
-        window, mult = "peak", 1.0
-    else:
-        window, mult = "off_peak", price.off_peak_multiplier
+    window, mult = window_at(price, at)
+    holiday = price.peak_excludes_holidays is not None and is_holiday(price.peak_excludes_holidays, at)
     hit, miss, out = (float(x) * mult for x in tier_prices(price, float(input_tokens)))
     tiers = [t.above_prompt_tokens for t in price.context_tiers if input_tokens > t.above_prompt_tokens]
     usd = (
         cached_tokens * hit + (input_tokens - cached_tokens) * miss + output_tokens * out
     ) / TOKENS_PER_MTOK
-    notes = list(price.notes)
+    notes = [n for n in price.notes if not n.startswith("peak hours exclude")]  # the bill's 365-day note
     if price.peak_windows:
         notes.append("peak " + describe_peak(price.peak_windows, price.off_peak_multiplier))
+    if price.peak_excludes_holidays is not None:
+        cal = price.peak_excludes_holidays
+        est = estimated_years(cal, at.date(), at.date())
+        notes.append(
+            f"off-peak all day on {CALENDARS[cal].name}"
+            + (f": {at:%Y-%m-%d} is one" if holiday else "")
+            + (f" ({at.year} dates are the holidays package's estimate)" if est else "")
+        )
     return RequestPrice(
         provider=prov,
         model=model,

@@ -171,12 +171,17 @@ def resolve_rental(
     """
     if option.usd_per_gpu_hour is not None:
         return option.usd_per_gpu_hour, "custom", "user input", ""
+    if option.rental_rule != "latest":
+        r = market_rental(option, catalogue)
+        return r.usd_per_gpu_hour, r.id, r.source, r.as_of.isoformat()
     rows: list[GpuRental]
     if option.rental_id is None and option.acquisition == "buy":
         owned = resolve_owned(option, assumptions or ServingAssumptions(), catalogue)
         return owned.usd_per_gpu_hour, owned.row_id, owned.source, owned.as_of
     if option.rental_id is None and option.acquisition != "rent":
-        rows = [r for r in catalogue.rentals if r.gpu == option.gpu and r.basis == option.acquisition]
+        rows = _curated_first(
+            [r for r in catalogue.rentals if r.gpu == option.gpu and r.basis == option.acquisition]
+        )
         if not rows:
             raise ValueError(
                 f"cannot price: no {option.acquisition} rental price for {option.gpu} in the catalogue "
@@ -189,7 +194,7 @@ def resolve_rental(
         if rows[0].gpu != option.gpu:
             raise ValueError(f"rental {option.rental_id!r} is for {rows[0].gpu}, not {option.gpu}")
     else:
-        rows = [r for r in catalogue.rentals if r.gpu == option.gpu]
+        rows = _curated_first([r for r in catalogue.rentals if r.gpu == option.gpu])
         on_demand = [r for r in rows if r.basis == "on_demand"]
         rows = on_demand or rows
         if not rows:
@@ -199,6 +204,57 @@ def resolve_rental(
     r = max(rows, key=lambda x: (x.as_of, -x.usd_per_gpu_hour, x.id))
     return r.usd_per_gpu_hour, r.id, r.source, r.as_of.isoformat()
 
+
+def _curated_first(rows: list[GpuRental]) -> list[GpuRental]:
+    """The curated rows (``market`` false), or the market's when there are none: rule ``latest`` is the rule
+    before the market was loaded, so loading it moves no figure that was priced before."""
+    return [r for r in rows if not r.market] or rows
+
+
+def market_offers(catalogue: Catalogue, gpu: str, basis: str) -> list[GpuRental]:
+    """The market's rows of ``gpu`` on ``basis`` (on_demand, reserved, spot), each offer's latest: per provider and
+    region, the rows of the most recent ``as_of`` (ties all kept: two undated versions of one file disagree and
+    their order is unknown). Sorted by price, then id."""
+    rows = [r for r in catalogue.rentals if r.market and r.gpu == gpu and r.basis == basis]
+    latest: dict[tuple[str, str], list[GpuRental]] = {}
+    for r in rows:
+        key = (r.provider.lower(), r.region)
+        have = latest.get(key)
+        if have is None or r.as_of > have[0].as_of:
+            latest[key] = [r]
+        elif r.as_of == have[0].as_of:
+            have.append(r)
+    return sorted((r for rs in latest.values() for r in rs), key=lambda x: (x.usd_per_gpu_hour, x.id))
+
+
+def market_rental(option: SelfHostOption, catalogue: Catalogue) -> GpuRental:
+    """The rental row an option's market rule picks (:attr:`SelfHostOption.rental_rule`): the cheapest offer, the
+    median one (for an even count the lower of the two middle rows, so the price is a row's), or the named
+    provider's latest (its cheapest offer of that date).
+
+    Raises:
+        ValueError: no market row of the GPU on the basis, or none from the provider (one line, with who has one).
+    """
+    basis = "on_demand" if option.acquisition == "rent" else option.acquisition
+    offers = market_offers(catalogue, option.gpu, basis)
+    if not offers:
+        raise ValueError(
+            f"cannot price: no {basis} market row for {option.gpu} in the catalogue "
+            "(choose another basis or rule, or give usd_per_gpu_hour)"
+        )
+    if option.rental_rule == "cheapest":
+        return offers[0]
+    if option.rental_rule == "median":
+        return offers[(len(offers) - 1) // 2]
+    want = (option.rental_provider or "").lower()
+    mine = [r for r in offers if r.provider.lower() == want]
+    if not mine:
+        have = ", ".join(sorted({r.provider for r in offers}))
+        raise ValueError(
+            f"no {basis} market row for {option.gpu} from {option.rental_provider!r}; providers: {have}"
+        )
+    newest = max(r.as_of for r in mine)
+    return min((r for r in mine if r.as_of == newest), key=lambda x: (x.usd_per_gpu_hour, x.id))
 
 
 def cheaper_fleet(a: FleetCost | None, b: FleetCost | None) -> FleetCost | None:
@@ -233,7 +289,11 @@ def option_fleet_cost(
         hourly_requests,
         prefill_gpu_s_per_request,
         workload.billed_output_tokens
-        / (est.decode_tokens_per_s_per_gpu if np.ndim(prefill_gpu_s_per_request) == 0 else est.decode_tokens_per_s_by_cached),
+        / (
+            est.decode_tokens_per_s_per_gpu
+            if np.ndim(prefill_gpu_s_per_request) == 0
+            else est.decode_tokens_per_s_by_cached
+        ),
         deployment_gpus=est.memory.gpus,
         usd_per_gpu_hour=usd_per_gpu_hour,
         days_per_month=workload.days_per_month,

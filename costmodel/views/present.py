@@ -266,6 +266,8 @@ COLUMN_SPECS: dict[str, ColumnSpec] = {
     "gpus_mean": ColumnSpec("GPUs on average over the week (count)", "int"),
     "attention_layout": ColumnSpec("Attention layout (dp: data-parallel, tpN: tensor-parallel)", "text"),
     "usd_per_gpu_hour": ColumnSpec("GPU price (USD per GPU-hour)", "rate"),
+    "rental_provider": ColumnSpec("GPU price from (provider)", "text", "GPU price from"),
+    "rental_basis": ColumnSpec("GPU price basis (on demand, reserved, spot)", "text", "GPU price basis"),
     "ttft_ms": ColumnSpec("Time to first token, TTFT (ms)", "ms"),
     "tpot_ms": ColumnSpec("Time per output token, TPOT (ms)", "ms"),
     "max_batch": ColumnSpec("Concurrent sequences per replica (count)", "int"),

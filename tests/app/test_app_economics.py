@@ -86,8 +86,9 @@ def test_changing_the_gpu_loads_its_catalogue_price_and_cites_it() -> None:
     at = _page()
     at.selectbox(key="eco_gpu").set_value("h200").run()
     assert not at.exception and not at.error
-    assert at.number_input(key="eco_usd").value == 4.54  # data/hardware.yaml h200-spheron-2026-03
-    assert any("spheron" in c.value for c in at.caption)
+    # the latest on-demand row of data/hardware.yaml: h200-verda-on-demand-fin-02-fin-03-skypilot-b (2026-12-06)
+    assert at.number_input(key="eco_usd").value == 2.59
+    assert any("USD 2.59 (skypilot-catalog v8 verda" in c.value for c in at.caption)  # the price with its source
     margins = _table(at, "price row")
     assert (margins["unconfirmed price fields"] != "").all()
 
@@ -104,7 +105,7 @@ def test_a_fleet_gpu_with_an_unknown_figure_says_cannot_estimate_in_one_line() -
 def test_the_sweep_can_be_set_against_the_promotion() -> None:
     at = _page()
     box = at.selectbox(key="eco_sweep_price")
-    assert box.value == "deepseek-v4-pro-peak-2026-08 (peak)"
+    assert box.value == "deepseek-v4-pro-peak-holidays-2026-09 (peak)"  # the row in effect since 2026-09-19
     box.set_value("deepseek-v4-pro-promo-75 (all hours)").run()
     assert not at.exception and not at.error
     assert any("Against deepseek-v4-pro-promo-75 (all hours)" in c.value for c in at.caption)

@@ -32,7 +32,7 @@ def test_hosted_options_are_offered_labelled_and_grouped() -> None:
     assert "Open weights, hosted" in types.values() and "API" in types.values()
     box = next(e for e in at.expander if e.label.startswith("Prices: last verified"))
     rows = box.dataframe[0].value
-    assert set(rows["Price row"]) >= {"deepseek-v4-pro-peak-2026-08", "together-deepseek-v4-pro-litellm-20261129"}
+    assert set(rows["Price row"]) >= {"deepseek-v4-pro-peak-holidays-2026-09", "together-deepseek-v4-pro-litellm-20261129"}
     assert any("Monday to Friday" in c.value for c in box.caption)  # the weekday rule, with its sources
 
 

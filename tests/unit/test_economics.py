@@ -91,6 +91,8 @@ def test_v4_pro_price_points_list_promotion_peak_off_peak() -> None:
         ("deepseek-v4-pro-promo-75", "promotion", "all hours"),
         ("deepseek-v4-pro-peak-2026-08", "list", "peak"),
         ("deepseek-v4-pro-peak-2026-08", "list", "off-peak"),
+        ("deepseek-v4-pro-peak-holidays-2026-09", "list", "peak"),  # the same prices, holidays off-peak
+        ("deepseek-v4-pro-peak-holidays-2026-09", "list", "off-peak"),
     ]
     # data/prices.yaml: promo 0.435 / 0.003625 / 0.87; peak 1.32 / 0.044 / 3.96, off-peak x 0.5
     assert pts[1].usd_per_mtok == (0.435, 0.003625, 0.87)
@@ -100,7 +102,7 @@ def test_v4_pro_price_points_list_promotion_peak_off_peak() -> None:
 def test_margins_are_price_minus_cost_over_price_with_the_band() -> None:
     ec = economics("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, CAT)
     m = ec.margins
-    assert len(m) == 4
+    assert len(m) == 6
     for _, r in m.iterrows():
         for kind in ("input", "cached", "output"):
             price, cost = r[f"price_usd_per_mtok_{kind}"], r[f"cost_usd_per_mtok_{kind}"]

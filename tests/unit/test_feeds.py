@@ -119,7 +119,7 @@ def test_review_is_actionable(lit, gp) -> None:  # type: ignore[no-untyped-def]
     cat = load_catalogue()
     r = review_feed(lit, cat, DAY).set_index("feed_key")
     assert r.loc["deepseek/deepseek-v4-pro", "status"] == "same"
-    assert r.loc["deepseek/deepseek-v4-pro", "our_row"] == "deepseek-v4-pro-peak-2026-08"
+    assert r.loc["deepseek/deepseek-v4-pro", "our_row"] == "deepseek-v4-pro-peak-holidays-2026-09"
     assert r.loc["together_ai/deepseek-ai/DeepSeek-V4-Pro-0813", "status"] == "same"  # imported into data/
     assert r.loc["deepseek/deepseek-v3.2", "status"] == "new"  # ours ends 2026-04-24
     assert "our rows end 2026-04-24" in r.loc["deepseek/deepseek-v3.2", "differences"]

@@ -85,9 +85,9 @@ def test_price_rows_panel_flags_stale_and_gives_the_rule() -> None:
     ev = evaluate(s, CAT)
     rows = price_rows_frame(ev.table, CAT, s.as_of)
     by_id = rows.set_index("price_id")
-    assert by_id.loc["deepseek-v4-pro-peak-2026-08", "last_verified"] == "2026-11-20"
-    assert by_id.loc["deepseek-v4-pro-peak-2026-08", "peak_hours"] == "01-04,06-10 UTC Mon-Fri; off-peak x0.5"
+    assert by_id.loc["deepseek-v4-pro-peak-holidays-2026-09", "last_verified"] == "2026-09-21"
+    assert by_id.loc["deepseek-v4-pro-peak-holidays-2026-09", "peak_hours"] == "01-04,06-10 UTC Mon-Fri; off-peak x0.5"
     assert not by_id["stale"].any()  # nothing older than 180 days on 2026-11-29
     later = price_rows_frame(ev.table, CAT, dt.date(2027, 6, 1))  # the same rows, priced half a year later
-    assert later.set_index("price_id").loc["deepseek-v4-pro-peak-2026-08", "stale"]
+    assert later.set_index("price_id").loc["deepseek-v4-pro-peak-holidays-2026-09", "stale"]
     assert peak_rule_note(rows) == WEEKDAY_RULE and "Monday to Friday" in WEEKDAY_RULE

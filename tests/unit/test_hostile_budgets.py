@@ -3,7 +3,6 @@ silent coercions of class 7 (a log's absurd counts refused, blank text that is i
 
 from __future__ import annotations
 
-import resource
 import subprocess
 import sys
 import time
@@ -65,15 +64,23 @@ def test_a_feed_of_zeros_is_refused_in_one_line_before_parsing(name: str) -> Non
 def test_prices_import_of_any_feed_stays_under_500_mb_and_20_s(body: str, tmp_path: Path) -> None:
     path = tmp_path / "data.py"
     path.write_text(body)
+    # the import runs under a fresh parent that reports its one child's peak RSS: this process's own
+    # RUSAGE_CHILDREN would count every child of the test worker (other tests' subprocesses)
+    probe = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+        "sys.stderr.write(r.stderr); print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     t0 = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "costmodel", "prices", "import", "--from", "genai-prices", str(path)],
+        [sys.executable, "-c", probe, sys.executable, "-m", "costmodel", "prices", "import", "--from", "genai-prices",
+         str(path)],
         capture_output=True, text=True, cwd=REPO, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
         check=False,
     )  # fmt: skip
     elapsed = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    assert done.returncode == 2 and done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+    code, rss_kb = done.stdout.split()
+    rss_mb = int(rss_kb) / 1024
+    assert code == "2" and done.stderr.startswith("error: ") and "Traceback" not in done.stderr
     assert rss_mb < 500 and elapsed < 20, (rss_mb, elapsed)
 
 

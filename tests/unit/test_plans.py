@@ -102,12 +102,18 @@ def test_the_hourly_bill_reads_the_peak_windows(catalogue: Catalogue) -> None:
     assert per_request.max() == pytest.approx(2.0 * per_request.min(), rel=1e-12)
 
 
+def _without_reserved(catalogue: Catalogue) -> Catalogue:
+    """The catalogue without reserved rental rows: the committed price is then the option's x the factor."""
+    return catalogue.model_copy(update={"rentals": tuple(r for r in catalogue.rentals if r.basis != "reserved")})
+
+
 def test_all_committed_at_the_option_price_is_the_always_on_fleet(
     catalogue: Catalogue, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """K = the busiest hour's replicas, M = 0, committed at the option's own price: the pure always-on fleet (the
     plan's hourly work is the fleet's)."""
     monkeypatch.setattr(plan_options, "COMMITTED_PRICE_FACTOR", 1.0)
+    catalogue = _without_reserved(catalogue)  # issue 25's market has reserved rows for these GPUs
     for name in ("chat", "rag-long-docs", "agentic-coding", "support-mix"):
         s, ev = _evaluated(catalogue, name)
         for sh in ev.self_host:
@@ -186,6 +192,7 @@ def test_flat_profile_without_price_windows_reduces_to_the_pure_break_even(
     """A flat 24-hour profile, flat prices, committed at the on-demand price: the plan leaves the API at the pure
     break-even volume (within the bisection's resolution), and costs the cheaper pure plan on either side of it."""
     monkeypatch.setattr(plan_options, "COMMITTED_PRICE_FACTOR", 1.0)
+    catalogue = _without_reserved(catalogue)
     s = _flat_scenario(2e4)
     ev = evaluate(s, catalogue)
     (_, _, be), = ev.break_evens  # fmt: skip

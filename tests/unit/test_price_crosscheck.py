@@ -99,6 +99,9 @@ EXCEPTIONS = [
                PEAK, None, "genai-prices gives the V4.1-Flash peak price in peak hours whatever the date"),
     Exception_("X7", "genai-prices", ("deepseek:deepseek-v4-flash",), dt.date(2026, 4, 24), dt.date(2026, 4, 25),
                None, None, "Flash cache-hit cut: 0.0028 from launch in genai-prices, from 2026-04-26 in ours"),
+    Exception_("X8", "genai-prices", (*V4, "deepseek:deepseek-flash"), dt.date(2026, 9, 19), dt.date(2026, 12, 31),
+               PEAK, None, "holidays: ours bills Chinese public holidays off-peak in full from 2026-09-19 (the "
+               "pricing page's rule, facts-2026-12.md 3.1); genai-prices 0.2.3 has no holiday calendar"),
 ]  # fmt: skip
 
 

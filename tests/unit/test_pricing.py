@@ -146,7 +146,7 @@ def test_minimax_context_tier_above_512k(catalogue: Catalogue) -> None:
 def test_promotion_outside_its_dates_falls_back_to_list_and_says_so(catalogue: Catalogue) -> None:
     bill = api_bill(PRO_PROMO, simple(), catalogue, dt.date(2026, 11, 28))
     assert bill.price.price_basis_used == "list"
-    assert bill.price.price_ids == "deepseek-v4-pro-peak-2026-08"
+    assert bill.price.price_ids == "deepseek-v4-pro-peak-holidays-2026-09"
     assert any("no promotion in effect" in n for n in bill.notes)
 
 
@@ -202,7 +202,8 @@ def test_no_price_in_effect_names_what_exists(catalogue: Catalogue) -> None:
         "no price on record for deepseek/deepseek-v4-pro before 2026-04-24 (asked for 2020-01-01); prices exist:"
     )
     assert "deepseek-v4-pro-launch-list (list) from 2026-04-24 to 2026-08-16 16:00 UTC" in msg
-    assert "deepseek-v4-pro-peak-2026-08 (list) from 2026-08-16 16:00 UTC on" in msg
+    assert "deepseek-v4-pro-peak-2026-08 (list) from 2026-08-16 16:00 UTC to 2026-09-19" in msg
+    assert "deepseek-v4-pro-peak-holidays-2026-09 (list) from 2026-09-19 on" in msg
 
 
 def test_unknown_option(catalogue: Catalogue) -> None:

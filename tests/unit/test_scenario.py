@@ -336,3 +336,19 @@ def test_every_option_field_travels_in_the_url_and_the_app_editor() -> None:
     assert set(sc._API_FIELDS) == set(ApiOption.model_fields)
     calc_state = importlib.import_module("app_pages.calc_state")
     assert set(calc_state.SELF_HOST_EDITOR_COLUMNS) == set(SelfHostOption.model_fields)
+
+
+def test_a_rental_rule_and_provider_travel_in_the_url() -> None:
+    """Issue 25's rental_rule and rental_provider go through a link and back (the provider percent-quoted, as
+    ':' and ',' separate cells); an option at the default rule writes the link it wrote before."""
+    from costmodel.views.links.query import scenario_from_query, scenario_to_query
+
+    s = preset("chat", AS_OF)
+    sh = s.self_host_options[0]
+    picked = sh.model_copy(update={"rental_rule": "provider", "rental_provider": "Acme: GPUs, Inc. 100%"})
+    s2 = s.model_copy(update={"self_host_options": (picked, *s.self_host_options[1:])})
+    q = scenario_to_query(s2)
+    assert "Acme%3A GPUs%2C Inc. 100%25" in q["sh"]
+    back, ignored = scenario_from_query(q, s)
+    assert ignored == [] and back.self_host_options == s2.self_host_options
+    assert ":latest" not in scenario_to_query(s)["sh"]

@@ -88,8 +88,9 @@ def test_rental_basis_switch(catalogue: Catalogue, gpu: str, basis: str, price: 
 
 
 def test_missing_basis_is_one_line(catalogue: Catalogue) -> None:
-    o = SelfHostOption(model="deepseek-v4-flash", gpu="h200", acquisition="spot")
-    with pytest.raises(ValueError, match="no spot rental price for h200"):
+    # the market has H200 spot rows since issue 25; no source gives an MI300X reserved price (facts-2026-12.md §6)
+    o = SelfHostOption(model="deepseek-v4-flash", gpu="mi300x", acquisition="reserved")
+    with pytest.raises(ValueError, match="no reserved rental price for mi300x"):
         resolve_rental(o, catalogue)
 
 

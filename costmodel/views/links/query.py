@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote, unquote
 
 from pydantic import (
     ValidationError,
@@ -18,6 +19,7 @@ from costmodel.workload.scenario.model import (
     MAX_QUERY_STRING_CHARS,
     MAX_QUERY_VALUE_CHARS,
     Scenario,
+    SelfHostOption,
     ServingAssumptions,
     Workload,
 )
@@ -78,7 +80,11 @@ _SELF_HOST_FIELDS = (
     "attention_layout",  # after the older fields: URLs written before a field existed still parse
     "acquisition",
     "usd_per_gpu_purchase",
+    "rental_rule",  # written only when not the default, so links of options without one are as before
+    "rental_provider",  # free text: percent-quoted in the link (':' and ',' separate cells and options)
 )
+#: Self-hosting fields left blank in a link when at their default (blank reads back as the default).
+_BLANK_AT_DEFAULT = {"rental_rule"}
 PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
 #: URL key of the prompt-length histogram (:mod:`costmodel.workload.prompt_shape`: ``ln:P50:P95`` or ``share:tokens,...``);
 #: written only when the workload has one, so links without one are as before.
@@ -114,6 +120,17 @@ def _cell(v: object) -> str:
     return str(v)
 
 
+def _option_cells(o: SelfHostOption) -> list[str]:
+    """The link cells of a self-hosting option, in :data:`_SELF_HOST_FIELDS` order."""
+    cells = []
+    for f in _SELF_HOST_FIELDS:
+        v = getattr(o, f)
+        if f in _BLANK_AT_DEFAULT and v == SelfHostOption.model_fields[f].default:
+            v = None
+        cells.append(quote(v, safe=" ") if f == "rental_provider" and v is not None else _cell(v))
+    return cells
+
+
 def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None) -> dict[str, str]:
     """Compact URL query parameters that :func:`scenario_from_query` turns back into ``s`` exactly.
 
@@ -129,9 +146,7 @@ def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None)
     q["api"] = ",".join(
         ":".join(_cell(getattr(o, f)) for f in _API_FIELDS).rstrip(":") for o in s.api_options
     )
-    q["sh"] = ",".join(
-        ":".join(_cell(getattr(o, f)) for f in _SELF_HOST_FIELDS).rstrip(":") for o in s.self_host_options
-    )
+    q["sh"] = ",".join(":".join(_option_cells(o)).rstrip(":") for o in s.self_host_options)
     for key, name in ASSUMPTION_KEYS.items():
         q[key] = _cell(getattr(s.assumptions, name))
     if w.prompt_histogram:
@@ -141,7 +156,6 @@ def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None)
     if s.plans:
         q[PLANS_KEY] = "1"
     if s.classes:
-
         text = classes_text(s)
         if len(text) <= MAX_QUERY_VALUE_CHARS:  # else: the mean workload only (classes_link_problem says so)
             q[CLASSES_KEY] = text
@@ -174,6 +188,11 @@ def _parse_options(text: str, fields: Sequence[str]) -> list[dict[str, str]]:
     return out
 
 
+def _unquoted(options: list[dict[str, str]], field: str) -> list[dict[str, str]]:
+    """``options`` with ``field`` percent-decoded where present."""
+    return [{**o, field: unquote(o[field])} if field in o else o for o in options]
+
+
 def _single(v: str | Sequence[str]) -> str | None:
     """The value of a query parameter; None when it is given more than once (the rule of the scenario files,
     where a key given twice is refused: neither value is used, and the key is reported)."""
@@ -190,7 +209,10 @@ def parse_query_string(raw: str) -> tuple[dict[str, list[str]], str | None]:
 
     raw = raw.removeprefix("?")
     if len(raw) > MAX_QUERY_STRING_CHARS:
-        return {}, f"the whole query string ({len(raw):,} characters; the limit is {MAX_QUERY_STRING_CHARS:,})"
+        return (
+            {},
+            f"the whole query string ({len(raw):,} characters; the limit is {MAX_QUERY_STRING_CHARS:,})",
+        )
     fields = raw.count("&") + 1 if raw else 0
     if fields > MAX_QUERY_PARAMS:
         return {}, _too_many(fields)
@@ -264,9 +286,10 @@ def scenario_from_query(
         wparse: Callable[[str], object] = _parse_profile if name in PROFILE_FIELDS else ident
         workload = apply(workload, key, name, wparse, Workload.model_validate)
     if HISTOGRAM_KEY in q:  # after the mean prompt ("pt"), which an explicit histogram must agree with
-
         try:
-            workload = Workload.model_validate(workload_from_histogram_text(workload, q[HISTOGRAM_KEY])).model_dump()
+            workload = Workload.model_validate(
+                workload_from_histogram_text(workload, q[HISTOGRAM_KEY])
+            ).model_dump()
         except (ValueError, ValidationError, TypeError):
             ignored.append(HISTOGRAM_KEY)
     assumptions = default.assumptions.model_dump()
@@ -288,7 +311,11 @@ def scenario_from_query(
         ("desc", "description", ident),
         ("d", "as_of", dt.date.fromisoformat),
         ("api", "api_options", lambda t: _parse_options(t, _API_FIELDS)),
-        ("sh", "self_host_options", lambda t: _parse_options(t, _SELF_HOST_FIELDS)),
+        (
+            "sh",
+            "self_host_options",
+            lambda t: _unquoted(_parse_options(t, _SELF_HOST_FIELDS), "rental_provider"),
+        ),
         (GROWTH_KEY, "monthly_growth_fraction", ident),
         (PLANS_KEY, "plans", _flag),
     )
@@ -298,7 +325,6 @@ def scenario_from_query(
         ignored.append("v")
     scenario = Scenario.model_validate(top)
     if CLASSES_KEY in q:  # last: the classes' total is the restored volume, and they set the mean workload
-
         try:
             scenario = classes_from_text(scenario, q[CLASSES_KEY])
         except ValueError:  # ScenarioError; costmodel.views.links.classes.classes_text_problem says why

@@ -69,6 +69,8 @@ RentalMode = Literal["always_on", "autoscaled"]
 #: owned servers (price amortised over their life + power + hosting, or an owner's all-in cost per GPU-hour).
 Acquisition = Literal["rent", "on_demand", "reserved", "spot", "buy"]
 ACQUISITIONS: tuple[Acquisition, ...] = ("rent", "on_demand", "reserved", "spot", "buy")
+RentalRule = Literal["latest", "cheapest", "median", "provider"]
+RENTAL_RULES: tuple[RentalRule, ...] = ("latest", "cheapest", "median", "provider")
 
 
 class ScenarioError(ValueError):
@@ -291,6 +293,22 @@ class SelfHostOption(_Frozen):
     """rent (the default rental row), on_demand / reserved / spot (that basis), or buy (owned servers)."""
     usd_per_gpu_purchase: Annotated[float, Field(gt=0, le=1e7, allow_inf_nan=False)] | None = None
     """When buying: your server price per GPU, USD (None = the catalogue's owner cost for the GPU)."""
+    rental_rule: RentalRule = "latest"
+    """Which rental row of the basis prices the GPU-hour: ``latest`` (the most recent curated row, the rule before
+    issue 25), or from the market's rows (each provider offer's latest): ``cheapest``, ``median`` (the lower middle
+    row), or ``provider`` (``rental_provider``'s latest). Your own price: ``usd_per_gpu_hour``."""
+    rental_provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    """The provider of rule ``provider`` (as in ``hardware.yaml``, e.g. ``nebius``)."""
+
+    @model_validator(mode="after")
+    def _rental_rule_is_consistent(self) -> SelfHostOption:
+        if (self.rental_rule == "provider") != (self.rental_provider is not None):
+            raise ValueError("rental_rule 'provider' and rental_provider go together")
+        if self.rental_rule != "latest" and (self.acquisition == "buy" or self.rental_id is not None):
+            raise ValueError(
+                f"rental_rule {self.rental_rule!r} picks a rental row: not with acquisition buy or a rental_id"
+            )
+        return self
 
     @model_validator(mode="after")
     def _owned_is_always_on(self) -> SelfHostOption:
