@@ -14,13 +14,14 @@ import pytest
 from costmodel.catalog import Catalogue
 from costmodel.cli.main import main
 from costmodel.serving import FITTED, Validation, validate, validation_frame
+from costmodel.serving.calibration import PARAMETER_RANGES
 from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW
 
-#: Committed figures (docs/calibration.md): leave-one-out median |error| 26.2 %; 90 % of rows inside the band
-#: around the fitted prediction, 73 % inside the leave-one-out band around the leave-one-out prediction.
-LOO_MEDIAN_ABS_PCT_ERROR = 26.2
-SHARE_INSIDE_BAND = 0.90
-LOO_SHARE_INSIDE_BAND = 0.73
+#: Committed figures (docs/calibration.md): leave-one-out median |error| 25.6 %; 83 % of rows inside the band
+#: around the fitted prediction, 77 % inside the leave-one-out band around the leave-one-out prediction.
+LOO_MEDIAN_ABS_PCT_ERROR = 25.6
+SHARE_INSIDE_BAND = 0.83
+LOO_SHARE_INSIDE_BAND = 0.77
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +50,15 @@ def test_leave_one_out_error_does_not_regress(suite: Validation) -> None:
 
 
 def test_committed_factors_are_the_fit(suite: Validation) -> None:
-    """costmodel/serving/efficiency.py states the fit rounded to two decimals, and the band from the
-    leave-one-out residuals (10th / 90th percentiles)."""
-    for klass, (pm, dm, mbu) in FITTED.items():
-        assert suite.factors[f"{klass}_prefill_mfu"] == pytest.approx(pm, abs=0.006)
-        assert suite.factors[f"{klass}_decode_mfu"] == pytest.approx(dm, abs=0.006)
-        assert suite.factors[f"{klass}_decode_mbu"] == pytest.approx(mbu, abs=0.006)
+    """costmodel/serving/efficiency.py states the fit rounded (two decimals; the step time to 0.1 ms), one set
+    for every deployment mode, each inside its physical range, and the band from the leave-one-curve-out
+    residuals (10th / 90th percentiles)."""
+    assert set(suite.factors) == set(FITTED)
+    for name, value in FITTED.items():
+        tol = 0.06 if name == "step_floor_ms" else 0.006
+        assert suite.factors[name] == pytest.approx(value, abs=tol), name
+        lo, hi = PARAMETER_RANGES[name]
+        assert lo * 0.999 <= suite.factors[name] <= hi * 1.001, name
     assert suite.band == pytest.approx((BAND_LOW, BAND_HIGH), abs=0.006)
 
 
@@ -102,7 +106,8 @@ def test_mha_mode_prefill_of_v3_at_128k(capsys: pytest.CaptureFixture[str]) -> N
     argv = ["serve", "--model", "deepseek-v3", "--gpu", "h800", "--gpus", "32", "--prompt-tokens", "128K"]
     assert main([*argv, "--format", "json"]) == 0
     rec = json.loads(capsys.readouterr().out)[0]
-    assert rec["prefill_tokens_per_s_per_gpu"] >= 2 * 455
+    # the 455 was at the then disaggregated prefill MFU of 0.40; the claim is about FLOPs, so scale by the MFU
+    assert rec["prefill_tokens_per_s_per_gpu"] >= 2 * 455 * FITTED["prefill_mfu"] / 0.40
     assert rec["mode"] == "disaggregated"  # 32 GPUs: what a team with four nodes runs
 
 
