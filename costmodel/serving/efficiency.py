@@ -65,14 +65,14 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
 #: range, :data:`costmodel.serving.calibration.PARAMETER_RANGES`), rounded; tests/unit/test_validation.py holds
 #: the fit to these. The same values for aggregated and disaggregated serving.
 FITTED: dict[str, float] = {
-    "prefill_mfu": 0.33,
-    "decode_mfu": 0.32,
-    "decode_mbu": 0.40,
-    "step_floor_ms": 6.4,
+    "prefill_mfu": 0.31,
+    "decode_mfu": 0.34,
+    "decode_mbu": 0.60,
+    "step_floor_ms": 9.2,
 }
 #: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
 #: (each curve predicted by a fit without any of its points), applied to every factor.
-BAND_LOW, BAND_HIGH = 0.50, 1.52
+BAND_LOW, BAND_HIGH = 0.43, 1.54
 
 
 def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficiency:

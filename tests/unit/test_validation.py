@@ -17,9 +17,9 @@ from costmodel.serving import FITTED, Validation, validate, validation_frame
 from costmodel.serving.calibration import PARAMETER_RANGES
 from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW
 
-#: Committed figures (docs/calibration.md): leave-one-out median |error| 25.6 %; 83 % of rows inside the band
+#: Committed figures (docs/calibration.md): leave-one-out median |error| 30.2 %; 83 % of rows inside the band
 #: around the fitted prediction, 77 % inside the leave-one-out band around the leave-one-out prediction.
-LOO_MEDIAN_ABS_PCT_ERROR = 25.6
+LOO_MEDIAN_ABS_PCT_ERROR = 30.2
 SHARE_INSIDE_BAND = 0.83
 LOO_SHARE_INSIDE_BAND = 0.77
 
@@ -131,3 +131,49 @@ def test_serve_concurrency_beyond_memory_is_capped_and_said(capsys: pytest.Captu
     assert main([*argv, "--concurrency", "100000", "--format", "json"]) == 0
     rec = json.loads(capsys.readouterr().out)[0]
     assert rec["max_batch"] < 100_000 and "memory holds" in rec["notes"]
+
+
+def _serve(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, float]:
+    argv = ["serve", "--model", "deepseek-v3", "--isl", "2000", "--osl", "1000", "--format", "json", *extra]
+    assert main(argv) == 0
+    rec: dict[str, float] = json.loads(capsys.readouterr().out)[0]
+    return rec
+
+
+def test_v3_on_8_h200_at_50_ms_is_in_the_published_range(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23: R1/V3 FP8 on 8 x H200, 2K/1K, aggregated at TPOT 50 ms: between 300 and 1,500 output tok/s per
+    GPU (TensorRT-LLM measured 1,436 at ~88 ms, docs/sources.md §11 #4; NVIDIA AIConfigurator gives 951). The
+    disaggregated mode runs the same parameters: it differs only by the prefill no longer sharing the steps."""
+    argv = ["--gpu", "h200", "--gpus", "8", "--tpot-ms", "50"]
+    agg = _serve(capsys, *argv, "--mode", "aggregated")
+    dis = _serve(capsys, *argv, "--mode", "disaggregated")
+    assert 300 <= agg["output_tokens_per_s_per_gpu"] <= 1500
+    assert agg["tpot_ms"] <= 50 and dis["tpot_ms"] <= 50
+    assert agg["prefill_tokens_per_s_per_gpu"] == pytest.approx(dis["prefill_tokens_per_s_per_gpu"])
+    assert dis["max_batch"] > agg["max_batch"]  # no prefill in the steps: a larger batch meets the same TPOT
+
+
+def test_disaggregated_split_puts_the_sequences_on_the_decode_pool(capsys: pytest.CaptureFixture[str]) -> None:
+    """A published-style split: 16 prefill + 8 decode GPUs at concurrency 4,096 = 512 sequences per decode GPU
+    (1K/1K FP4 on B200 so that the memory holds them)."""
+    argv = ["--gpu", "b200", "--precision", "fp4", "--isl", "1000", "--osl", "1000"]
+    rec = _serve(capsys, *argv, "--prefill-gpus", "16", "--decode-gpus", "8", "--concurrency", "4096")
+    assert rec["batch_per_decode_gpu"] == pytest.approx(512)
+    assert rec["gpus"] == 24 and rec["prefill_gpus"] == 16 and rec["decode_gpus"] == 8
+    assert rec["mode"] == "disaggregated" and rec["notes"] == ""
+    base = ["serve", "--model", "deepseek-v3", "--gpu", "b200", "--prefill-gpus", "16", "--decode-gpus", "8"]
+    assert main([*base, "--gpus", "8"]) == 2  # --gpus must be their sum
+    assert "--gpus 8 is not" in capsys.readouterr().err
+    assert main(["serve", "--model", "deepseek-v3", "--gpu", "b200", "--prefill-gpus", "16"]) == 2
+    assert main([*base, "--mode", "aggregated"]) == 2
+
+
+def test_mtp_raises_per_user_speed_by_the_acceptance(capsys: pytest.CaptureFixture[str]) -> None:
+    """--mtp K --mtp-acceptance A: a step emits 1 + A·K tokens per sequence for the compute of 1 + K; at a fixed
+    concurrency on a memory-bound step, per-user speed rises by a bit under 1 + A·K (here 1.7)."""
+    argv = ["--gpu", "h200", "--gpus", "8", "--concurrency", "64"]
+    off = _serve(capsys, *argv)
+    on = _serve(capsys, *argv, "--mtp", "1", "--mtp-acceptance", "0.7")
+    gain = on["tokens_per_s_per_user"] / off["tokens_per_s_per_user"]
+    assert 1.3 <= gain <= 1.7
+    assert main(["serve", "--model", "deepseek-v3", "--gpu", "h200", "--mtp", "1", "--mtp-acceptance", "0"]) == 2
