@@ -38,7 +38,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     split = args.prefill_gpus is not None or args.decode_gpus is not None
     if split:
         if args.prefill_gpus is None or args.decode_gpus is None:
-            raise CliError("give --prefill-gpus and --decode-gpus together (a disaggregated split), or neither")
+            raise CliError(
+                "give --prefill-gpus and --decode-gpus together (a disaggregated split), or neither"
+            )
         if min(args.prefill_gpus, args.decode_gpus) <= 0:
             raise CliError("--prefill-gpus and --decode-gpus must be > 0")
         if args.gpus is not None and args.gpus != args.prefill_gpus + args.decode_gpus:
@@ -47,7 +49,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                 f"({args.prefill_gpus + args.decode_gpus:,})"
             )
         if args.mode == "aggregated":
-            raise CliError("a --prefill-gpus/--decode-gpus split is disaggregated serving, not --mode aggregated")
+            raise CliError(
+                "a --prefill-gpus/--decode-gpus split is disaggregated serving, not --mode aggregated"
+            )
         args.mode = "disaggregated"
         args.gpus = args.decode_gpus  # the decode pool holds the sequences
     if not 0 <= args.mtp <= 16:
@@ -64,7 +68,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         output = max(context - prompt, 0) * 2
     cached = 0 if args.cached_tokens is None else int(args.cached_tokens)
     if not 0 <= cached <= prompt:
-        raise CliError(f"--cached-tokens must be between 0 and the prompt's {prompt:,} tokens, got {cached:,}")
+        raise CliError(
+            f"--cached-tokens must be between 0 and the prompt's {prompt:,} tokens, got {cached:,}"
+        )
     wp = serving.workpoint(
         model, args.precision, context_tokens=context, prompt_tokens=prompt, cached_tokens=cached,
         max_tokens=prompt + output if output else None, speculative=args.mtp > 0,
@@ -92,7 +98,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             )
             batch = held
         est = serving.estimate(
-            wp, gpu, efficiency=args.efficiency, decode_batch_per_gpu=batch, memory=plan, deployment=mode, **mtp
+            wp,
+            gpu,
+            efficiency=args.efficiency,
+            decode_batch_per_gpu=batch,
+            memory=plan,
+            deployment=mode,
+            **mtp,
         )
     mem = est.memory
     # beyond the model's context window (or maximum output) the request cannot be served at all
@@ -142,7 +154,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "batch_per_decode_gpu": est.max_batch_per_gpu * mem.tp_size,
         "mtp_draft_tokens": args.mtp,
         "mtp_acceptance": args.mtp_acceptance if args.mtp else 0.0,
-        "tokens_per_s_per_user": 1e3 / est.tpot_ms if est.tpot_ms and est.tpot_ms == est.tpot_ms else float("nan"),
+        "tokens_per_s_per_user": 1e3 / est.tpot_ms
+        if est.tpot_ms and est.tpot_ms == est.tpot_ms
+        else float("nan"),
         "prefill_tokens_per_s_per_gpu": float(est.prefill_tokens_per_s_per_gpu[0]),
         "decode_tokens_per_s_per_gpu": d,
         "output_tokens_per_s_per_gpu": e2e,
@@ -170,6 +184,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             "summary": v.summary,
             "factors": v.factors,
             "band": {"low": v.band[0], "high": v.band[1]},
+            "curves": list(v.curves),
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return 0
@@ -179,7 +194,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         sys.stdout.write(
             f"\n{s['rows']} rows ({s['rows_estimated']} estimated); median |error| {s['median_abs_pct_error']:.1f}%, "
             f"leave-one-out {s['loo_median_abs_pct_error']:.1f}%; {s['share_inside_band']:.0%} inside the band; "
-            f"largest ratio {s['max_ratio']:.2f}x ({s['worst_row']})\n"
+            f"largest ratio {s['max_ratio']:.2f}x ({s['worst_row']}); leave-one-curve-out "
+            f"{s['loco_median_abs_pct_error']:.1f}% over {s['curves']} curves, worst tilt {s['worst_curve_tilt']:.2f}x "
+            f"({s['worst_curve']}); at the measured TPOT {s['iso_tpot_median_abs_pct_error']:.1f}%\n"
         )
     return 0
 
@@ -205,7 +222,9 @@ def add_serve(sub: Subparsers[Parser]) -> None:
     p.add_argument("--context", default="8K", help="mean KV length during decode, tokens (8K, 128K, 1M)")
     p.add_argument("--prompt-tokens", default="2K", help="prompt length for prefill, tokens")
     p.add_argument("--tpot-ms", type=float, default=50.0, help="time-per-output-token target, ms")
-    p.add_argument("--isl", default=None, help="request shape: prompt tokens (with --osl; replaces --context)")
+    p.add_argument(
+        "--isl", default=None, help="request shape: prompt tokens (with --osl; replaces --context)"
+    )
     p.add_argument("--osl", default=None, help="request shape: output tokens per request")
     p.add_argument("--cached-tokens", type=int, default=None, help="cached prefix of the prompt, tokens")
     p.add_argument(
@@ -249,5 +268,3 @@ def add_serve(sub: Subparsers[Parser]) -> None:
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     p.add_argument("--format", choices=["json", "md", "csv"], default="md")
     p.set_defaults(func=_cmd_serve)
-
-

@@ -26,15 +26,17 @@ from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import COMM_OVERLAP_BASE
 
 #: Parameter names in the order of the fitted vector.
-PARAMETERS = ("prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms")
+PARAMETERS = ("prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd")
 #: Physical range searched for each parameter (docs/calibration.md): a tuned prefill GEMM reaches 30-70 % of
 #: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 %; decode kernels stream HBM at
-#: 60-90 % of peak (weight streaming is a large sequential read); a forward step costs 1-20 ms of launches, synchronisation and collective latency.
+#: 60-90 % of peak (weight streaming is a large sequential read); a forward step costs 1-20 ms of launches, synchronisation and collective latency on CUDA
+#: stacks, and more on ROCm stacks (HIP graphs, RCCL), searched up to 40 ms.
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "prefill_mfu": (0.10, 0.80),
     "decode_mfu": (0.05, 0.80),
     "decode_mbu": (0.60, 0.90),
     "step_floor_ms": (1.0, 20.0),
+    "step_floor_ms_amd": (1.0, 40.0),
 }
 #: Row kinds of the design.
 DECODE, PREFILL, E2E_DISAGG, E2E_AGG = 0, 1, 2, 3
@@ -57,9 +59,10 @@ class Design:
     n_decode: FloatArray
     n_total: FloatArray
     measured: FloatArray
+    amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time), else 0
 
 
-def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray | float) -> FloatArray:
+def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray) -> FloatArray:
     c, mem, a2a, ar = work
     local = np.maximum(c / mfu, mem / mbu)
     out: FloatArray = (
@@ -70,8 +73,8 @@ def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray | float)
 
 def rates(d: Design, x: Sequence[float]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(decode step s, decode rate tok/s/GPU, prefill GPU-s per prompt, prefill rate tok/s/GPU) per row."""
-    pm, dm, mbu, t0_ms = x
-    t0 = t0_ms / 1e3
+    pm, dm, mbu, t0_ms, t0_amd_ms = x
+    t0 = np.where(d.amd > 0, t0_amd_ms, t0_ms) / 1e3
     t_d = _step(d.dec, dm, mbu, t0)
     t_p = _step(d.pre, pm, mbu, t0 * d.pre_steps)
     return t_d, d.batch * (1.0 + d.gain) / t_d, t_p, d.isl / t_p
@@ -103,7 +106,7 @@ def subset(d: Design, index: FloatArray | Sequence[int]) -> Design:
 
 def fit(d: Design, start: Sequence[float] | None = None) -> tuple[float, ...]:
     """Least squares on log(predicted / measured) over the rows of ``d``, each parameter inside its range."""
-    x = list(start or (0.4, 0.3, 0.7, 5.0))
+    x = list(start or (0.4, 0.3, 0.7, 5.0, 10.0))
     if d.measured.size == 0:
         return tuple(x)
     logm = np.log(d.measured)

@@ -29,7 +29,9 @@ class Efficiency:
         comm_overlap: fraction of the all-to-all hidden under compute and memory time (0 = serial, 1 = hidden).
         allreduce_overlap: fraction of the attention-TP all-reduce hidden (0: on the critical path).
         step_floor_s: fixed seconds per forward step (kernel launches, synchronisation, scheduling, collective
-            latency), added to every decode step and to every prefill chunk; the batch-1 floor of the step.
+            latency), added to every decode step and to every prefill chunk; the batch-1 floor of the step
+            (CUDA stacks).
+        step_floor_s_amd: the same on AMD GPUs (ROCm stacks).
     """
 
     prefill_mfu: float
@@ -39,6 +41,7 @@ class Efficiency:
     comm_overlap: float
     allreduce_overlap: float = 0.0
     step_floor_s: float = 0.0
+    step_floor_s_amd: float = 0.0
 
 
 #: Assumptions the measurements do not identify (docs/calibration.md): the all-to-all reaches 80 % of the link
@@ -65,14 +68,15 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
 #: range, :data:`costmodel.serving.calibration.PARAMETER_RANGES`), rounded; tests/unit/test_validation.py holds
 #: the fit to these. The same values for aggregated and disaggregated serving.
 FITTED: dict[str, float] = {
-    "prefill_mfu": 0.31,
-    "decode_mfu": 0.34,
+    "prefill_mfu": 0.32,
+    "decode_mfu": 0.27,
     "decode_mbu": 0.60,
-    "step_floor_ms": 9.2,
+    "step_floor_ms": 10.1,
+    "step_floor_ms_amd": 26.1,
 }
 #: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
 #: (each curve predicted by a fit without any of its points), applied to every factor.
-BAND_LOW, BAND_HIGH = 0.43, 1.54
+BAND_LOW, BAND_HIGH = 0.55, 1.77
 
 
 def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficiency:
@@ -85,6 +89,7 @@ def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficienc
         link_efficiency=LINK_EFFICIENCY_BASE,
         comm_overlap=COMM_OVERLAP_BASE,
         step_floor_s=values["step_floor_ms"] / 1e3 / scale,
+        step_floor_s_amd=values["step_floor_ms_amd"] / 1e3 / scale,
     )
 
 
@@ -94,7 +99,7 @@ EFFICIENCY: dict[EfficiencyLevel, Efficiency] = {
     "low": fitted_efficiency(FITTED, BAND_LOW),
     "base": fitted_efficiency(FITTED),
     "high": fitted_efficiency(FITTED, BAND_HIGH),
-    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0),
+    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0),
 }
 #: The same levels for every deployment mode (kept keyed by mode for callers that pick by mode).
 EFFICIENCY_BY_CLASS: dict[DeploymentClass, dict[EfficiencyLevel, Efficiency]] = {

@@ -200,7 +200,6 @@ def resolve_rental(
     return r.usd_per_gpu_hour, r.id, r.source, r.as_of.isoformat()
 
 
-
 def cheaper_fleet(a: FleetCost | None, b: FleetCost | None) -> FleetCost | None:
     """Elementwise the cheaper of two fleet costs over the same sweep (None = not available)."""
     if a is None or b is None:
@@ -233,7 +232,11 @@ def option_fleet_cost(
         hourly_requests,
         prefill_gpu_s_per_request,
         workload.billed_output_tokens
-        / (est.decode_tokens_per_s_per_gpu if np.ndim(prefill_gpu_s_per_request) == 0 else est.decode_tokens_per_s_by_cached),
+        / (
+            est.decode_tokens_per_s_per_gpu
+            if np.ndim(prefill_gpu_s_per_request) == 0
+            else est.decode_tokens_per_s_by_cached
+        ),
         deployment_gpus=est.memory.gpus,
         usd_per_gpu_hour=usd_per_gpu_hour,
         days_per_month=workload.days_per_month,

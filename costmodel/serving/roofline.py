@@ -302,6 +302,11 @@ def _roofline(
     return StepTimes(compute_s, memory_s, a2a + ar, total)
 
 
+def step_floor_s(eff: Efficiency, gpu: Gpu) -> float:
+    """The fixed seconds per forward step on ``gpu``'s software stack (ROCm on AMD GPUs, else CUDA)."""
+    return eff.step_floor_s_amd if gpu.vendor.lower() == "amd" else eff.step_floor_s
+
+
 def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
     """Achieved HBM bytes/s (``hbm_tb_per_s`` · MBU)."""
     if gpu.hbm_tb_per_s is None:

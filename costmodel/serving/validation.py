@@ -58,6 +58,18 @@ MTP_ACCEPTANCE = 0.7
 STATED_ACCEPTANCE = {"lmsys-h100-dsv3-decode-kv4k-simulated-mtp": 0.6}
 #: Rows predicted but not fitted: a simulated run (its acceptance is an assumption of the source, not measured).
 NOT_FITTED = frozenset({"lmsys-h100-dsv3-decode-kv4k-simulated-mtp"})
+#: Curves predicted and counted in every figure but not fitted, because their source says the stack is broken or
+#: mis-tuned (the calculator's default is a well-tuned current stack, issue 23): vLLM 0.16 on MI355X ran a Triton
+#: MLA fallback (TPOT flat 152-199 ms, "a software floor"; serving-curves.md C9); the SGLang 0.5.6.post2 Kimi
+#: K2.5 recipe on H200 stops rising above concurrency 16 ("saturated or mis-tuned", C13).
+NOT_FITTED_CURVES = frozenset(
+    {
+        "inferencex-mi355x8-kimi-k2.5-mxfp4-vllm016-8k1k",
+        "cookbook-h200x8-kimi-k2.5-int4-sglang-1k1k",
+        "cookbook-h200x8-kimi-k2.5-int4-sglang-1k8k",
+        "cookbook-h200x8-kimi-k2.5-int4-sglang-8k1k",
+    }
+)
 #: Percentiles of the leave-one-curve-out residuals that set the low / high band.
 BAND_PERCENTILES = (10.0, 90.0)
 #: Batches (sequences per GPU) of the decode grid kept per row for iso-interactivity predictions.
@@ -131,6 +143,7 @@ class RowWork:
     scale: float = 1.0
     grid: tuple[FloatArray, FloatArray, FloatArray] | None = None
     comm_per_token: tuple[float, float] = (0.0, 0.0)
+    amd: bool = False
 
     @property
     def gain(self) -> float:
@@ -202,9 +215,10 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         b = m.concurrency / max(n_d or n_total, 1)
     else:
         b = held
-    b = max(min(b, held), 1.0 / tp)
+    b = max(min(b, held), 1.0 / max(n_d or n_total, tp, 1))  # under one sequence per GPU: GPUs idle
     q = 1.0 + k_draft
-    grid_b = np.unique(np.concatenate([np.geomspace(1.0 / tp, max(held, 1.0 / tp), GRID_POINTS), [b]]))
+    b_min = min(b, 1.0 / tp)
+    grid_b = np.unique(np.concatenate([np.geomspace(b_min, max(held, b_min), GRID_POINTS), [b]]))
     try:
         a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, mem.gpus, tp, _UNIT)
         d = decode_step_times(wp, gpu, mem.gpus, grid_b, _UNIT, tp, draft_tokens=k_draft)
@@ -237,6 +251,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         scale=scale,
         grid=(grid_b, np.asarray(d.compute_s, dtype=np.float64), np.asarray(d.memory_s, dtype=np.float64)),
         comm_per_token=(a2a_tok, ar_tok),
+        amd=gpu.vendor.lower() == "amd",
     )
 
 
@@ -271,6 +286,7 @@ def design(works: Sequence[RowWork]) -> Design:
         n_decode=col("n_decode"),
         n_total=col("n_total"),
         measured=np.array([w.row.measured_value for w in works], dtype=np.float64),
+        amd=np.array([1.0 if w.amd else 0.0 for w in works], dtype=np.float64),
     )
 
 
@@ -283,8 +299,12 @@ def predict(w: RowWork, x: Sequence[float]) -> float:
 
 def fit(works: Sequence[RowWork]) -> tuple[float, ...]:
     """The parameters fitted on ``works`` (rows that can be estimated; :data:`NOT_FITTED` rows left out)."""
-    used = [w for w in works if not w.reason and w.row.id not in NOT_FITTED]
+    used = [w for w in works if not w.reason and _fitted(w.row)]
     return calibration.fit(design(used))
+
+
+def _fitted(m: Measurement) -> bool:
+    return m.id not in NOT_FITTED and (m.curve or m.id) not in NOT_FITTED_CURVES
 
 
 def tpot_s(w: RowWork, x: Sequence[float]) -> float:
@@ -391,7 +411,7 @@ def validate(catalogue: Catalogue) -> Validation:
     resid_loo = {
         k: math.log(next(w for w in used if w.row.id == k).row.measured_value / v) for k, v in loo.items()
     }
-    resid = [math.log(w.row.measured_value / loco[w.row.id]) for w in used if w.row.id not in NOT_FITTED]
+    resid = [math.log(w.row.measured_value / loco[w.row.id]) for w in used if _fitted(w.row)]
     lo_q, hi_q = _band(resid)
     rows = []
     for w in works:

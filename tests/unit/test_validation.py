@@ -17,11 +17,11 @@ from costmodel.serving import FITTED, Validation, validate, validation_frame
 from costmodel.serving.calibration import PARAMETER_RANGES
 from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW
 
-#: Committed figures (docs/calibration.md): leave-one-out median |error| 30.2 %; 83 % of rows inside the band
-#: around the fitted prediction, 77 % inside the leave-one-out band around the leave-one-out prediction.
-LOO_MEDIAN_ABS_PCT_ERROR = 30.2
-SHARE_INSIDE_BAND = 0.83
-LOO_SHARE_INSIDE_BAND = 0.77
+#: Committed figures (docs/calibration.md): leave-one-out median |error| 38.8 % (78 rows, curves included); 78 % of rows inside the band
+#: around the fitted prediction, 78 % inside the leave-one-out band around the leave-one-out prediction.
+LOO_MEDIAN_ABS_PCT_ERROR = 38.8
+SHARE_INSIDE_BAND = 0.78
+LOO_SHARE_INSIDE_BAND = 0.78
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +55,7 @@ def test_committed_factors_are_the_fit(suite: Validation) -> None:
     residuals (10th / 90th percentiles)."""
     assert set(suite.factors) == set(FITTED)
     for name, value in FITTED.items():
-        tol = 0.06 if name == "step_floor_ms" else 0.006
+        tol = 0.06 if name.startswith("step_floor_ms") else 0.006
         assert suite.factors[name] == pytest.approx(value, abs=tol), name
         lo, hi = PARAMETER_RANGES[name]
         assert lo * 0.999 <= suite.factors[name] <= hi * 1.001, name
@@ -92,9 +92,11 @@ def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"rows", "summary"}
-    assert {"median_abs_pct_error", "loo_median_abs_pct_error", "share_inside_band", "max_ratio"} <= set(
-        out["summary"]
-    )
+    assert {
+        "median_abs_pct_error", "loo_median_abs_pct_error", "share_inside_band", "max_ratio",
+        "loco_median_abs_pct_error", "curves", "worst_curve_tilt", "iso_tpot_median_abs_pct_error",
+    } <= set(out["summary"])  # fmt: skip
+    assert out["summary"]["curves"] == len(out["curves"]) >= 10
     assert {"gpu", "measured", "predicted_base", "predicted_low", "predicted_high", "ratio", "inside_band"} <= set(
         out["rows"][0]
     )
