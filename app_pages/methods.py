@@ -145,9 +145,10 @@ with tab_cal:
         "The serving model against every published serving measurement in the catalogue "
         f"(`data/measurements.yaml`, {summary['rows']} rows: H100 to GB300, MI300X, MI355X; DeepSeek V3/R1, "
         "V3.2, V4-Pro and Kimi K2), each predicted **in its own metric** (output or total tokens; per GPU, per "
-        "node or all GPUs; one phase or end to end). Six efficiency factors (prefill MFU, decode MFU and HBM "
-        "efficiency for aggregated and for disaggregated deployments) are fitted on them; the band is the "
-        "10th-90th percentile of how far off each row was when predicted by a fit without it (leave-one-out)."
+        "node or all GPUs; one phase or end to end). One step-time model for every deployment mode (prefill MFU, "
+        "decode MFU, HBM efficiency and a fixed time per step, on CUDA and on ROCm stacks) is fitted on them; the "
+        "band is the 10th-90th percentile of how far off each row was when its whole curve was predicted by a fit "
+        "without it (leave-one-curve-out)."
     )
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Median error (%)", f"{float(summary['median_abs_pct_error']):.0f}%")

@@ -467,6 +467,13 @@ class Measurement(_Row):
     """Interactivity at that point, when published."""
     tpot_ms_measured: Millis | None = None
     """Measured time per output token at that point, when published."""
+    curve: IdField | None = None
+    """The published curve (one sweep of one deployment: concurrency, or shapes of one run) the point belongs
+    to; points of one curve are left out together in leave-one-curve-out validation. None: its own curve."""
+    mtp_draft_tokens: Annotated[int, Field(ge=1, le=16)] | None = None
+    """Draft tokens per step with MTP / speculative decoding, when published (default 1 when ``mtp``)."""
+    mtp_acceptance: Annotated[float, Field(gt=0, le=1)] | None = None
+    """Share of drafted tokens accepted, when published (or derived from a published accept length)."""
 
     # Field validators (not a model validator) so that the error names the field: fields are validated in
     # declaration order, and ``info.data`` holds the earlier ones that were valid.

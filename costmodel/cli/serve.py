@@ -46,6 +46,29 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(f"--concurrency must be > 0, got {args.concurrency}")
     if (args.isl is None) != (args.osl is None):
         raise CliError("give --isl and --osl together (a request shape), or neither")
+    split = args.prefill_gpus is not None or args.decode_gpus is not None
+    if split:
+        if args.prefill_gpus is None or args.decode_gpus is None:
+            raise CliError(
+                "give --prefill-gpus and --decode-gpus together (a disaggregated split), or neither"
+            )
+        if min(args.prefill_gpus, args.decode_gpus) <= 0:
+            raise CliError("--prefill-gpus and --decode-gpus must be > 0")
+        if args.gpus is not None and args.gpus != args.prefill_gpus + args.decode_gpus:
+            raise CliError(
+                f"--gpus {args.gpus:,} is not --prefill-gpus + --decode-gpus "
+                f"({args.prefill_gpus + args.decode_gpus:,})"
+            )
+        if args.mode == "aggregated":
+            raise CliError(
+                "a --prefill-gpus/--decode-gpus split is disaggregated serving, not --mode aggregated"
+            )
+        args.mode = "disaggregated"
+        args.gpus = args.decode_gpus  # the decode pool holds the sequences
+    if not 0 <= args.mtp <= 16:
+        raise CliError(f"--mtp must be between 0 and 16 draft tokens, got {args.mtp}")
+    if not 0 < args.mtp_acceptance <= 1:
+        raise CliError(f"--mtp-acceptance must be > 0 and at most 1, got {args.mtp_acceptance}")
     cat = load_catalogue(args.data)
     model, gpu = cat.model(args.model), cat.gpu(args.gpu)
     if args.isl is not None:  # a request shape: decode at the mean KV length of its output
@@ -61,8 +84,11 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
     wp = serving.workpoint(
         model, args.precision, context_tokens=context, prompt_tokens=prompt, cached_tokens=cached,
-        max_tokens=prompt + output if output else None,
+        max_tokens=prompt + output if output else None, speculative=args.mtp > 0,
     )  # fmt: skip
+    if args.mtp and not wp.profile.speculative:
+        raise CliError(f"--mtp: model {model.id!r} has no MTP layer in its config")
+    mtp = {"mtp_draft_tokens": max(args.mtp, 1), "mtp_acceptance": args.mtp_acceptance}
     layout: LayoutChoice = args.layout or ("dp" if args.gpus is not None else "auto")
     plan = serving.memory_plan(
         wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
@@ -70,7 +96,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )  # fmt: skip
     mode = args.mode or serving.default_deployment_class(plan.gpus)
     est = serving.estimate(
-        wp, gpu, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms, memory=plan, deployment=mode
+        wp, gpu, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms, memory=plan, deployment=mode, **mtp
     )
     note = ""
     if args.concurrency is not None and plan.fits:  # an operating point as benchmarks state it
@@ -83,7 +109,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             )
             batch = held
         est = serving.estimate(
-            wp, gpu, efficiency=args.efficiency, decode_batch_per_gpu=batch, memory=plan, deployment=mode
+            wp,
+            gpu,
+            efficiency=args.efficiency,
+            decode_batch_per_gpu=batch,
+            memory=plan,
+            deployment=mode,
+            **mtp,
         )
     mem = est.memory
     if wp.profile.engram_bytes:  # V4.1: say where the Engram tables were put and what they cost
@@ -99,16 +131,34 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     window_reason = context_reason(model, prompt, output)
     pf = float(est.prefill_gpu_s_per_request[0])
     d = est.decode_tokens_per_s_per_gpu
-    # end to end for this request shape, all GPUs counted: each request costs its prefill GPU-seconds and
-    # OSL / D of decode (aggregated on the same GPUs, or disaggregated pools sized in that proportion)
-    e2e = output / (pf + output / d) if output and d and d == d and d > 0 else float("nan")
+    n_prefill = n_decode = mem.gpus
+    if split:  # the prefill pool: its own memory plan, its own GPU-seconds per prompt
+        n_prefill, n_decode = args.prefill_gpus, args.decode_gpus
+        pre_plan = serving.memory_plan(
+            wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
+            gpus=n_prefill, layout=layout,
+        )  # fmt: skip
+        if not pre_plan.fits:
+            raise CliError(f"the prefill pool of {n_prefill:,} GPUs: {pre_plan.reason}")
+        pre = serving.estimate(wp, gpu, efficiency=args.efficiency, tpot_ms_target=None, memory=pre_plan)
+        pf = float(pre.prefill_gpu_s_per_request[0])
+    ok = bool(output and d and d == d and d > 0)
+    if split and ok:  # the slower pool sets the rate; every GPU of both pools counted
+        requests = min(n_prefill / pf, n_decode * d / output)
+        e2e = requests * output / (n_prefill + n_decode)
+    else:
+        # end to end for this request shape, all GPUs counted: each request costs its prefill GPU-seconds and
+        # OSL / D of decode (aggregated on the same GPUs, or disaggregated pools sized in that proportion)
+        e2e = output / (pf + output / d) if ok else float("nan")
     record = {
         "model": model.id,
         "gpu": gpu.id,
         "precision": args.precision,
         "efficiency": args.efficiency,
         "mode": mode,
-        "gpus": mem.gpus,
+        "gpus": n_prefill + n_decode if split else mem.gpus,
+        "prefill_gpus": n_prefill,
+        "decode_gpus": n_decode,
         "nodes": mem.nodes,
         "attention_layout": mem.attention_layout,
         "tp_size": mem.tp_size,
@@ -123,6 +173,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "cached_tokens": cached,
         "output_tokens": output,
         "max_batch": est.max_batch,
+        "batch_per_decode_gpu": est.max_batch_per_gpu * mem.tp_size,
+        "mtp_draft_tokens": args.mtp,
+        "mtp_acceptance": args.mtp_acceptance if args.mtp else 0.0,
+        "tokens_per_s_per_user": 1e3 / est.tpot_ms
+        if est.tpot_ms and est.tpot_ms == est.tpot_ms
+        else float("nan"),
         "prefill_tokens_per_s_per_gpu": float(est.prefill_tokens_per_s_per_gpu[0]),
         "decode_tokens_per_s_per_gpu": d,
         "output_tokens_per_s_per_gpu": e2e,
@@ -182,6 +238,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             "summary": v.summary,
             "factors": v.factors,
             "band": {"low": v.band[0], "high": v.band[1]},
+            "curves": list(v.curves),
         }
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         return 0
@@ -191,7 +248,9 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         sys.stdout.write(
             f"\n{s['rows']} rows ({s['rows_estimated']} estimated); median |error| {s['median_abs_pct_error']:.1f}%, "
             f"leave-one-out {s['loo_median_abs_pct_error']:.1f}%; {s['share_inside_band']:.0%} inside the band; "
-            f"largest ratio {s['max_ratio']:.2f}x ({s['worst_row']})\n"
+            f"largest ratio {s['max_ratio']:.2f}x ({s['worst_row']}); leave-one-curve-out "
+            f"{s['loco_median_abs_pct_error']:.1f}% over {s['curves']} curves, worst tilt {s['worst_curve_tilt']:.2f}x "
+            f"({s['worst_curve']}); at the measured TPOT {s['iso_tpot_median_abs_pct_error']:.1f}%\n"
         )
     return 0
 
@@ -229,9 +288,27 @@ def add_serve(sub: Subparsers[Parser]) -> None:
     )  # fmt: skip
     p.add_argument(
         "--mode", choices=["aggregated", "disaggregated"], default=None,
-        help="prefill and decode on the same GPUs (TPOT includes the prefill share) or separate pools; also "
-        "picks that class's fitted efficiency (default: what a team with that many GPUs runs: aggregated on "
-        "one node of 8 or fewer GPUs, disaggregated beyond)",
+        help="prefill and decode on the same GPUs (TPOT includes the prefill share) or separate pools; the "
+        "same fitted step-time parameters for both (default: what a team with that many GPUs runs: aggregated "
+        "on one node of 8 or fewer GPUs, disaggregated beyond)",
+    )  # fmt: skip
+    p.add_argument(
+        "--prefill-gpus", type=int, default=None,
+        help="disaggregated split: GPUs of the prefill pool (with --decode-gpus; --gpus is their sum)",
+    )  # fmt: skip
+    p.add_argument(
+        "--decode-gpus", type=int, default=None,
+        help="disaggregated split: GPUs of the decode pool, which holds the sequences (--concurrency spreads "
+        "over these)",
+    )  # fmt: skip
+    p.add_argument(
+        "--mtp", type=int, default=0,
+        help="speculative decoding: MTP draft tokens per step K (0 = off); a step verifies 1 + K tokens per "
+        "sequence and emits 1 + A·K",
+    )  # fmt: skip
+    p.add_argument(
+        "--mtp-acceptance", type=float, default=0.7,
+        help="share A of drafted tokens accepted (with --mtp; real text ~0.6-0.8, random tokens lower)",
     )  # fmt: skip
     p.add_argument("--precision", choices=PRECISION_PLANS, default="native")
     p.add_argument("--efficiency", choices=["low", "base", "high", "floor"], default="base")

@@ -81,7 +81,6 @@ Disaggregated: the prefill and decode pools are rounded up separately. The cost 
 (prefill GPU-seconds, or the prefill pool) and an output share (decode), per million tokens of each.
 """
 
-
 from costmodel.serving.efficiency import (
     COMM_OVERLAP_BASE,
     DEPLOYMENT_CLASSES,

@@ -1,6 +1,12 @@
-"""Efficiency factors: the fractions of peak compute, HBM bandwidth and link rate a serving engine reaches, per
-deployment class and level (low / base / high, and ``floor`` = 100 %), fitted on the published measurements as
-:mod:`costmodel.serving.validation` says."""
+"""Efficiency of the one step-time model: the fractions of peak compute and HBM bandwidth a serving engine
+reaches, the link efficiency, and a fixed time per forward step, at a level (low / base / high, and ``floor``
+= 100 % of every peak with no fixed step time), fitted on the published measurements as
+:mod:`costmodel.serving.validation` says.
+
+The same parameters hold for every deployment mode: ``aggregated`` (prefill chunks share the decode steps) and
+``disaggregated`` (separate prefill and decode pools) differ only by that sharing, which the estimate computes;
+no factor depends on the mode label (issue 23).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,10 @@ from typing import Literal
 EfficiencyLevel = Literal["low", "base", "high", "floor"]
 EFFICIENCY_LEVELS: tuple[EfficiencyLevel, ...] = ("low", "base", "high", "floor")
 
+
 @dataclass(frozen=True)
 class Efficiency:
-    """Fractions of peak achieved; multiply the peak rates of the roofline.
+    """Fractions of peak achieved (they multiply the peak rates of the roofline) and the fixed step time.
 
     Attributes:
         prefill_mfu: prefill compute / peak tensor FLOP/s.
@@ -21,6 +28,10 @@ class Efficiency:
         link_efficiency: achieved / peak scale-up and scale-out bandwidth for the expert all-to-all.
         comm_overlap: fraction of the all-to-all hidden under compute and memory time (0 = serial, 1 = hidden).
         allreduce_overlap: fraction of the attention-TP all-reduce hidden (0: on the critical path).
+        step_floor_s: fixed seconds per forward step (kernel launches, synchronisation, scheduling, collective
+            latency), added to every decode step and to every prefill chunk; the batch-1 floor of the step
+            (CUDA stacks).
+        step_floor_s_amd: the same on AMD GPUs (ROCm stacks).
     """
 
     prefill_mfu: float
@@ -29,6 +40,8 @@ class Efficiency:
     link_efficiency: float
     comm_overlap: float
     allreduce_overlap: float = 0.0
+    step_floor_s: float = 0.0
+    step_floor_s_amd: float = 0.0
 
 
 #: Assumptions the measurements do not identify (docs/calibration.md): the all-to-all reaches 80 % of the link
@@ -36,12 +49,12 @@ class Efficiency:
 LINK_EFFICIENCY_BASE = 0.80
 COMM_OVERLAP_BASE = 0.5
 
-#: ``aggregated``: prefill and decode on the same GPUs (chunked prefill; one node or a few, what a team with a
-#: handful of GPUs runs); ``disaggregated``: separate prefill and decode pools with wide expert parallelism.
+#: ``aggregated``: prefill and decode on the same GPUs (chunked prefill shares the decode steps);
+#: ``disaggregated``: separate prefill and decode pools. The mode changes only that sharing, not a factor.
 DeploymentClass = Literal["aggregated", "disaggregated"]
 DEPLOYMENT_CLASSES: tuple[DeploymentClass, ...] = ("aggregated", "disaggregated")
 
-#: Deployments above this many GPUs default to the disaggregated class (published aggregated runs are one node).
+#: Deployments above this many GPUs default to the disaggregated mode (published aggregated runs are one node).
 AGGREGATED_MAX_GPUS = 8
 
 
@@ -50,40 +63,45 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
     return "aggregated" if gpus <= AGGREGATED_MAX_GPUS else "disaggregated"
 
 
-#: (prefill MFU, decode MFU, decode MBU) per class, fitted by :func:`costmodel.serving.validation.validate` on
-#: the 29 fitted rows of data/measurements.yaml (least squares on log predicted / measured), rounded to two
-#: decimals; tests/unit/test_validation.py holds the fit to these. The disaggregated MBU is not identified by
-#: the data (those rows are compute- or network-bound) and is held at the typical decode-kernel 70 %.
-FITTED: dict[DeploymentClass, tuple[float, float, float]] = {
-    "aggregated": (0.28, 0.21, 0.22),
-    "disaggregated": (0.40, 0.33, 0.70),
+#: The four parameters of the step-time model, fitted by :func:`costmodel.serving.validation.validate` on the
+#: fitted rows of data/measurements.yaml (least squares on log predicted / measured, each inside its physical
+#: range, :data:`costmodel.serving.calibration.PARAMETER_RANGES`), rounded; tests/unit/test_validation.py holds
+#: the fit to these. The same values for aggregated and disaggregated serving.
+FITTED: dict[str, float] = {
+    "prefill_mfu": 0.32,
+    "decode_mfu": 0.27,
+    "decode_mbu": 0.60,
+    "step_floor_ms": 10.1,
+    "step_floor_ms_amd": 26.1,
 }
-#: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-out predictions of the
-#: same suite (each row predicted by a fit without it), applied to every factor.
-BAND_LOW, BAND_HIGH = 0.63, 1.70
+#: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
+#: (each curve predicted by a fit without any of its points), applied to every factor.
+BAND_LOW, BAND_HIGH = 0.55, 1.77
 
 
-def _level(klass: DeploymentClass, scale: float) -> Efficiency:
-    pm, dm, mbu = FITTED[klass]
+def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficiency:
+    """The efficiency of fitted ``values`` (:data:`FITTED`'s keys), rates × ``scale`` (≤ 100 %) and the fixed
+    step time ÷ ``scale`` (a slower engine has both lower rates and more overhead)."""
     return Efficiency(
-        prefill_mfu=min(pm * scale, 1.0),
-        decode_mfu=min(dm * scale, 1.0),
-        decode_mbu=min(mbu * scale, 1.0),
+        prefill_mfu=min(values["prefill_mfu"] * scale, 1.0),
+        decode_mfu=min(values["decode_mfu"] * scale, 1.0),
+        decode_mbu=min(values["decode_mbu"] * scale, 1.0),
         link_efficiency=LINK_EFFICIENCY_BASE,
         comm_overlap=COMM_OVERLAP_BASE,
+        step_floor_s=values["step_floor_ms"] / 1e3 / scale,
+        step_floor_s_amd=values["step_floor_ms_amd"] / 1e3 / scale,
     )
 
 
-#: Efficiency levels per deployment class: ``floor`` is 100 % of every peak with full overlap (the physical
+#: Efficiency levels: ``floor`` is 100 % of every peak with full overlap and no fixed step time (the physical
 #: floor of the cost).
-EFFICIENCY_BY_CLASS: dict[DeploymentClass, dict[EfficiencyLevel, Efficiency]] = {
-    k: {
-        "low": _level(k, BAND_LOW),
-        "base": _level(k, 1.0),
-        "high": _level(k, BAND_HIGH),
-        "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0),
-    }
-    for k in DEPLOYMENT_CLASSES
+EFFICIENCY: dict[EfficiencyLevel, Efficiency] = {
+    "low": fitted_efficiency(FITTED, BAND_LOW),
+    "base": fitted_efficiency(FITTED),
+    "high": fitted_efficiency(FITTED, BAND_HIGH),
+    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0),
 }
-#: The aggregated levels (the default deployment class).
-EFFICIENCY: dict[EfficiencyLevel, Efficiency] = EFFICIENCY_BY_CLASS["aggregated"]
+#: The same levels for every deployment mode (kept keyed by mode for callers that pick by mode).
+EFFICIENCY_BY_CLASS: dict[DeploymentClass, dict[EfficiencyLevel, Efficiency]] = {
+    k: EFFICIENCY for k in DEPLOYMENT_CLASSES
+}

@@ -153,6 +153,7 @@ def estimate(
     tpot_ms_target: float | None = DEFAULT_TPOT_MS,
     ttft_ms_target: float | None = None,
     mtp_acceptance: float = 0.7,
+    mtp_draft_tokens: int = 1,
     decode_batch_per_gpu: int | None = None,
     measured_prefill_tokens_per_s_per_gpu: float | None = None,
     measured_decode_tokens_per_s_per_gpu: float | None = None,
@@ -169,7 +170,11 @@ def estimate(
         efficiency: a level of :data:`EFFICIENCY` or explicit factors.
         tpot_ms_target: TPOT cap on the decode batch, ms (None = memory only).
         ttft_ms_target: TTFT target, ms (None = none); missing it makes the estimate infeasible.
-        mtp_acceptance: acceptance rate of the MTP draft token when ``wp`` is speculative.
+        mtp_acceptance: acceptance rate ``A`` of the MTP draft tokens when ``wp`` is speculative (the share of
+            drafted tokens accepted).
+        mtp_draft_tokens: draft tokens per step ``K`` when ``wp`` is speculative: each step verifies ``1 + K``
+            tokens per sequence and emits ``1 + A·K`` on average, so per-user speed and throughput gain
+            ``1 + A·K`` over a step that costs the ``K`` extra tokens' compute.
         decode_batch_per_gpu: evaluate decode at this batch instead of searching (calibration).
         measured_prefill_tokens_per_s_per_gpu: measured uncached prompt tokens/s per GPU (replaces the model).
         measured_decode_tokens_per_s_per_gpu: measured output tokens/s per GPU (replaces the model).
@@ -178,7 +183,8 @@ def estimate(
         deployment: ``aggregated`` (prefill chunks share the decode steps: the TPOT a user sees includes each
             step's share of prefill, ``b (1 + a) t_p / OSL``, so the batch meeting a TPOT target is smaller) or
             ``disaggregated`` (separate pools: TPOT is the decode step); also picks the class's efficiency
-            factors when ``efficiency`` is a level name.
+            factors when ``efficiency`` is a level name (the same for both modes: the mode changes only the
+            prefill sharing).
 
     Returns:
         A :class:`ServingEstimate`; infeasible ones carry the reason (e.g. a hardware field unknown).
@@ -204,7 +210,7 @@ def estimate(
     if gpu.hbm_tb_per_s is None:
         return _infeasible(memory, eff, _missing(gpu, "hbm_tb_per_s"), n_cached, fields)
     unconfirmed = tuple(f for f in fields if f in gpu.unconfirmed_fields)
-    accept = mtp_acceptance if wp.profile.speculative else 0.0
+    accept = mtp_acceptance * mtp_draft_tokens if wp.profile.speculative else 0.0  # A·K extra tokens per step
     reason = ""
     tp = memory.tp_size
     # prefill (GPU-seconds per prompt, per cached length)
@@ -220,7 +226,7 @@ def estimate(
         batches = np.array([float(decode_batch_per_gpu)])
     else:
         batches = np.arange(1, limit + 1, dtype=np.float64) / tp
-    st = decode_step_times(wp, gpu, n, batches, eff, tp)
+    st = decode_step_times(wp, gpu, n, batches, eff, tp, draft_tokens=mtp_draft_tokens)
     # per cached length j the step a user waits for is the decode step plus, when aggregated, the prefill of
     # the requests that replace the finished ones, b (1 + a) / OSL of them: step_ij = T_i + b_i · k_j
     k = np.zeros(prefill_s.size)

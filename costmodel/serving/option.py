@@ -177,7 +177,9 @@ def mix_fleet_cost(
     need = class_need(
         hourly_by_class, [t.prefill_gpu_s[0] for t in tables], [t.decode_gpu_s[0] for t in tables], scale
     )
-    return _fleet_of_need(need, tables[0].deployment_gpus, option, assumptions, usd_per_gpu_hour, days_per_month)
+    return _fleet_of_need(
+        need, tables[0].deployment_gpus, option, assumptions, usd_per_gpu_hour, days_per_month
+    )
 
 
 def _fleet_of_need(
@@ -243,7 +245,9 @@ def evaluate_option(
     catalogue.gpu(option.gpu)  # an unknown GPU is a KeyError here, as before
     vol = np.empty(0) if volume_scales is None else np.asarray(volume_scales, dtype=np.float64).reshape(-1)
     grid = (
-        np.empty(0) if cache_hit_fractions is None else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
+        np.empty(0)
+        if cache_hit_fractions is None
+        else np.asarray(cache_hit_fractions, dtype=np.float64).reshape(-1)
     )
     mix: tuple[tuple[str, Workload], ...] = tuple(classes) or (("", workload),)
     try:
@@ -266,12 +270,19 @@ def evaluate_option(
     # the request shapes and their shares of the requests: what the estimates depend on (not volume or timing)
     shapes = tuple((s, w.model_copy(update=_VOLUME_FREE)) for s, (_, w) in zip(shares, mix, strict=True))
     # the memory plan holds the longest class's p99 request (of the histograms as given, before any coarsening)
-    longest_seq = max(max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in mix)
+    longest_seq = max(
+        max(w.prompt_tokens, w.prompt_tokens_at_share(0.99)) + w.billed_output_tokens for _, w in mix
+    )
     notes: tuple[str, ...] = ()
     if sum(len(w.prompt_buckets) for _, w in shapes) > MAX_COSTED_BUCKETS:
         cap = max(1, MAX_COSTED_BUCKETS // len(shapes))
         shapes = tuple(
-            (s, w.model_copy(update={"prompt_histogram": coarsen(w.prompt_histogram, cap)}) if w.prompt_histogram else w)
+            (
+                s,
+                w.model_copy(update={"prompt_histogram": coarsen(w.prompt_histogram, cap)})
+                if w.prompt_histogram
+                else w,
+            )
             for s, w in shapes
         )
         notes = (
@@ -325,10 +336,13 @@ def evaluate_option(
             out.per_request[level] = total_table if ok else None
             out.per_class[level] = tables if ok else None
             work = [
-                float(r.sum()) * (float(p[0]) + float(d[0])) for r, p, d in zip(hourly, pf_c, dc_c, strict=True)
+                float(r.sum()) * (float(p[0]) + float(d[0]))
+                for r, p, d in zip(hourly, pf_c, dc_c, strict=True)
             ]
             total_work = sum(work)
-            out.work_shares[level] = tuple(x / total_work if total_work > 0 else 1.0 / len(work) for x in work)
+            out.work_shares[level] = tuple(
+                x / total_work if total_work > 0 else 1.0 / len(work) for x in work
+            )
         return out
 
     candidates = [
@@ -365,11 +379,15 @@ def evaluate_option(
         volume_scales=vol,
         volume_costs={lv: cheapest([c.volume_costs[lv] for c in candidates]) for lv in levels},
         cache_hit_fractions=grid,
-        cache_costs={lv: cheapest([c.cache_costs[lv] for c in candidates]) for lv in levels} if grid.size else {},
+        cache_costs={lv: cheapest([c.cache_costs[lv] for c in candidates]) for lv in levels}
+        if grid.size
+        else {},
         per_request={
             lv: tuple(t for c in candidates if (t := c.per_request.get(lv)) is not None) for lv in levels
         },
-        per_class={lv: tuple(ts for c in candidates if (ts := c.per_class.get(lv)) is not None) for lv in levels},
+        per_class={
+            lv: tuple(ts for c in candidates if (ts := c.per_class.get(lv)) is not None) for lv in levels
+        },
         class_names=tuple(name for name, _ in mix),
         class_work_shares=dict(chosen.work_shares),
         class_ttft_p99_ms=dict(chosen.ttft_p99),
@@ -398,7 +416,9 @@ def coarsen(histogram: tuple[PromptBucket, ...], k: int) -> tuple[PromptBucket, 
         if g:
             share = sum(b.share for b in g)
             mean = sum(b.share * b.prompt_tokens for b in g) / share
-            out.append(PromptBucket(share=min(1.0, share), prompt_tokens=mean))  # a sum of shares may round above 1
+            out.append(
+                PromptBucket(share=min(1.0, share), prompt_tokens=mean)
+            )  # a sum of shares may round above 1
     return tuple(out)
 
 

@@ -116,7 +116,9 @@ def workpoint(
     kv_ctx, kv_max, kv_prompt = (float(x) for x in kv_cache_bytes(model, [ctx, longest, prompt], kv_dtype))
     kv_cached = np.where(cached > 0, kv_cache_bytes(model, np.maximum(cached, 1), kv_dtype), 0.0)
     attn_prefill = np.asarray(attention_prefill_flops(model, prompt, cached), dtype=np.float64)
-    index_prefill = np.asarray(attention_prefill_flops(model, prompt, cached, part="indexer"), dtype=np.float64)
+    index_prefill = np.asarray(
+        attention_prefill_flops(model, prompt, cached, part="indexer"), dtype=np.float64
+    )
     return Workpoint(
         profile=model_profile(model, plan, speculative=speculative),
         context_tokens=float(ctx),
@@ -287,13 +289,22 @@ def _roofline(
     compute_s: FloatArray,
     memory_s: FloatArray,
     tokens: FloatArray,
+    steps: FloatArray | float,
 ) -> StepTimes:
-    """Add the communication of ``tokens`` GPU-tokens to compute and memory times, by the overlap rule."""
+    """Add the communication of ``tokens`` GPU-tokens to compute and memory times, by the overlap rule, and the
+    fixed time of ``steps`` forward steps (``eff.step_floor_s`` each)."""
     a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, gpus, tp, eff)
     a2a, ar = tokens * a2a_tok, tokens * ar_tok
     local = np.maximum(compute_s, memory_s)
-    total = _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar
+    total = (
+        _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar + eff.step_floor_s * steps
+    )
     return StepTimes(compute_s, memory_s, a2a + ar, total)
+
+
+def step_floor_s(eff: Efficiency, gpu: Gpu) -> float:
+    """The fixed seconds per forward step on ``gpu``'s software stack (ROCm on AMD GPUs, else CUDA)."""
+    return eff.step_floor_s_amd if gpu.vendor.lower() == "amd" else eff.step_floor_s
 
 
 def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
@@ -317,10 +328,14 @@ def _index_rate(gpu: Gpu, precision: Precision) -> float:
     return rate * 1e12
 
 
-def _attention_seconds(flops: FloatArray | float, index_flops: FloatArray | float, p: ModelProfile, gpu: Gpu) -> FloatArray:
+def _attention_seconds(
+    flops: FloatArray | float, index_flops: FloatArray | float, p: ModelProfile, gpu: Gpu
+) -> FloatArray:
     """Seconds at peak for attention FLOPs of which ``index_flops`` are the indexer's (at its own precision)."""
     core = np.asarray(flops, dtype=np.float64) - index_flops
-    out: FloatArray = core / _rate_flops(gpu, "bf16")[0] + np.asarray(index_flops) / _index_rate(gpu, p.index_precision)
+    out: FloatArray = core / _rate_flops(gpu, "bf16")[0] + np.asarray(index_flops) / _index_rate(
+        gpu, p.index_precision
+    )
     return out
 
 
@@ -336,8 +351,12 @@ def decode_step_times(
     batch_per_gpu: float | Sequence[float] | FloatArray,
     eff: Efficiency,
     tp: int = 1,
+    draft_tokens: int | None = None,
 ) -> StepTimes:
     """Time of one decode step for each batch size (sequences per GPU), vectorised.
+
+    ``max(compute / MFU, HBM bytes / MBU)`` combined with the interconnect, plus the fixed step time
+    ``eff.step_floor_s`` (launches, synchronisation, collective latency: the floor as the batch → 0).
 
     Args:
         wp: operating point.
@@ -346,16 +365,19 @@ def decode_step_times(
         batch_per_gpu: sequences per GPU, array (under attention TP: the group's sequences / ``tp``).
         eff: efficiency factors.
         tp: attention tensor-parallel group size (1 = attention data-parallel).
+        draft_tokens: MTP draft tokens per step ``K`` (default 1 when ``wp`` is speculative, else 0): each
+            step verifies ``1 + K`` tokens per sequence and runs the draft head ``K`` times.
     """
     hbm = _hbm_rate(gpu, eff)
     p = wp.profile
     b = np.asarray(batch_per_gpu, dtype=np.float64)
-    q = 2.0 if p.speculative else 1.0  # tokens verified per sequence per step
+    k_draft = (1 if p.speculative else 0) if draft_tokens is None else (draft_tokens if p.speculative else 0)
+    q = 1.0 + k_draft  # tokens verified per sequence per step
     per_token_s = _linear_seconds_per_token(p, gpu) + float(
         _attention_seconds(wp.attention_flops_per_token, wp.attention_index_flops_per_token, p, gpu)
     )
     mtp_s = p.mtp_flops_per_token / _rate_flops(gpu, p.precisions["dense"])[0]
-    compute = b * (q * per_token_s + mtp_s) / eff.decode_mfu
+    compute = b * (q * per_token_s + k_draft * mtp_s) / eff.decode_mfu
     if p.n_routed_experts:
         distinct = expected_distinct_experts(p.n_routed_experts, p.experts_per_token, gpus * b * q)
         routed = (
@@ -366,14 +388,15 @@ def decode_step_times(
         weights = np.full_like(b, p.weights_bytes / gpus)
     kv_copies = tp / kv_shards(p, tp)  # every rank reads the replicated latent of the group's sequences
     memory = (weights + b * kv_copies * wp.kv_read_bytes_per_token) / hbm
-    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, b * q)
+    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, b * q, 1.0)
 
 
 def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int = 1) -> StepTimes:
     """GPU-seconds to prefill one prompt on the deployment, for each cached length in ``wp``.
 
     ``tp`` > 1: attention tensor-parallel groups of ``tp`` GPUs (each rank writes its copy of the KV; the
-    all-reduce of the module docstring).
+    all-reduce of the module docstring). Each prefill chunk of :data:`PREFILL_CHUNK_TOKENS` tokens per GPU
+    is a forward step and pays the fixed step time.
     """
     hbm = _hbm_rate(gpu, eff)
     p = wp.profile
@@ -385,4 +408,4 @@ def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int =
     weights = weights_bytes_per_gpu(p, gpus, tp) * new / PREFILL_CHUNK_TOKENS
     kv_copies = tp / kv_shards(p, tp)
     memory = (weights + kv_copies * wp.prefill_kv_write_bytes) / hbm
-    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, new)
+    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, new, new / PREFILL_CHUNK_TOKENS)

@@ -16,12 +16,14 @@ for all GPUs; one phase or end to end), from the same roofline as the calculator
 - The batch: the row's batch per GPU, else its concurrency spread over the (decode) GPUs, else the most the
   memory holds (offline runs); never more than the memory holds.
 
-Calibration: six factors, prefill MFU, decode MFU and HBM efficiency (MBU) for each deployment class
-(``aggregated``: prefill and decode on the same GPUs, one node or a few; ``disaggregated``: separate pools with
-wide expert parallelism), fitted by least squares on log(predicted / measured) over every row that can be
-estimated. The link efficiency and the overlap stay at their stated assumptions. The band: low and high
-multiply the base prediction by the 10th and 90th percentiles of the leave-one-out residuals (each row
-predicted by a fit without it), so it says how far off an unseen deployment has been, not a fixed ±.
+Calibration: one step-time model for every mode (:mod:`costmodel.serving.calibration`): four parameters,
+prefill MFU, decode MFU, decode HBM efficiency (MBU) and a fixed time per forward step, the same for aggregated
+and disaggregated rows, fitted by least squares on log(predicted / measured) over every row that can be
+estimated. The link efficiency and the overlap stay at their stated assumptions. Judged out of sample:
+leave-one-out (each row predicted by a fit without it) and leave-one-curve-out (each published curve, the
+points of one sweep, predicted by a fit without any of its points; :mod:`costmodel.serving.curves`). The band:
+low and high multiply the base prediction by the 10th and 90th percentiles of the leave-one-curve-out
+residuals, so it says how far off an unseen deployment has been, not a fixed ±.
 """
 
 from __future__ import annotations
@@ -36,33 +38,42 @@ import pandas as pd
 
 from costmodel.catalog.schema import Catalogue, Measurement
 from costmodel.catalog.units import FloatArray
-from costmodel.serving.efficiency import (
-    COMM_OVERLAP_BASE,
-    DEPLOYMENT_CLASSES,
-    LINK_EFFICIENCY_BASE,
-    DeploymentClass,
-    Efficiency,
-)
+from costmodel.serving import calibration
+from costmodel.serving.calibration import DECODE, E2E_AGG, E2E_DISAGG, PARAMETERS, PREFILL, Design
+from costmodel.serving.curves import curve_table, summary
+from costmodel.serving.efficiency import LINK_EFFICIENCY_BASE, DeploymentClass, Efficiency
 from costmodel.serving.memory import memory_plan
-from costmodel.serving.roofline import _comm_seconds_per_token, decode_step_times, prefill_times, workpoint
+from costmodel.serving.roofline import (
+    PREFILL_CHUNK_TOKENS,
+    _comm_seconds_per_token,
+    decode_step_times,
+    prefill_times,
+    workpoint,
+)
 from costmodel.workload.scenario import LayoutChoice, PrecisionPlan
 
-CLASSES = DEPLOYMENT_CLASSES
-#: Factor names in the order of the fitted vector (per class: prefill MFU, decode MFU, MBU).
-FACTORS = tuple(f"{k}_{f}" for k in CLASSES for f in ("prefill_mfu", "decode_mfu", "decode_mbu"))
 #: MTP acceptance assumed where a source does not state it.
 MTP_ACCEPTANCE = 0.7
 #: Acceptance a source states: LMSYS's simulated MTP assumed 60 % (docs/sources.md §11 #2, caveat 5).
 STATED_ACCEPTANCE = {"lmsys-h100-dsv3-decode-kv4k-simulated-mtp": 0.6}
 #: Rows predicted but not fitted: a simulated run (its acceptance is an assumption of the source, not measured).
 NOT_FITTED = frozenset({"lmsys-h100-dsv3-decode-kv4k-simulated-mtp"})
-#: Factors the data do not identify, held at a stated assumption instead of fitted: the disaggregated rows are
-#: compute- or network-bound, so their HBM efficiency is the typical decode-kernel 70 % (docs/calibration.md).
-FIXED_FACTORS = {"disaggregated_decode_mbu": 0.70}
-#: Percentiles of the leave-one-out residuals that set the low / high band.
+#: Curves predicted and counted in every figure but not fitted, because their source says the stack is broken or
+#: mis-tuned (the calculator's default is a well-tuned current stack, issue 23): vLLM 0.16 on MI355X ran a Triton
+#: MLA fallback (TPOT flat 152-199 ms, "a software floor"; serving-curves.md C9); the SGLang 0.5.6.post2 Kimi
+#: K2.5 recipe on H200 stops rising above concurrency 16 ("saturated or mis-tuned", C13).
+NOT_FITTED_CURVES = frozenset(
+    {
+        "inferencex-mi355x8-kimi-k2.5-mxfp4-vllm016-8k1k",
+        "cookbook-h200x8-kimi-k2.5-int4-sglang-1k1k",
+        "cookbook-h200x8-kimi-k2.5-int4-sglang-1k8k",
+        "cookbook-h200x8-kimi-k2.5-int4-sglang-8k1k",
+    }
+)
+#: Percentiles of the leave-one-curve-out residuals that set the low / high band.
 BAND_PERCENTILES = (10.0, 90.0)
-#: Range searched for every factor: no engine reaches more than 90 % of a peak rate (docs/calibration.md).
-FACTOR_MIN, FACTOR_MAX = 0.02, 0.90
+#: Batches (sequences per GPU) of the decode grid kept per row for iso-interactivity predictions.
+GRID_POINTS = 48
 _UNIT = Efficiency(1.0, 1.0, 1.0, LINK_EFFICIENCY_BASE, 0.0, 0.0)
 
 
@@ -98,16 +109,20 @@ class RowWork:
         klass: deployment class.
         reason: why the row cannot be estimated ("" when it can).
         batch_per_gpu: decode sequences per GPU used.
-        acceptance: MTP acceptance (0 without MTP).
-        q: tokens verified per sequence per decode step (2 with MTP).
+        acceptance: MTP acceptance ``A`` (0 without MTP).
+        draft_tokens: MTP draft tokens per step ``K`` (0 without MTP).
         dec: decode step (compute, memory, all-to-all, all-reduce) seconds at 100 %.
         pre: one prompt's prefill (compute, memory, all-to-all, all-reduce) GPU-seconds at 100 %.
+        pre_steps: prefill chunks (forward steps) per prompt.
         n_prefill: GPUs of the prefill pool (all GPUs when aggregated).
         n_decode: GPUs of the decode pool (all GPUs when aggregated).
         n_total: GPUs of the deployment.
         isl: prompt tokens.
         osl: output tokens.
-        gpus_per_node: GPUs per node (for per-node metrics).
+        kind: row kind of :mod:`costmodel.serving.calibration`.
+        scale: the metric's multiplier of the per-GPU figure.
+        grid: (batches per GPU, decode compute s, decode memory s) over the batches the memory holds.
+        comm_per_token: (all-to-all, all-reduce) seconds per GPU-token at 100 %.
     """
 
     row: Measurement
@@ -115,19 +130,40 @@ class RowWork:
     reason: str
     batch_per_gpu: float = math.nan
     acceptance: float = 0.0
-    q: float = 1.0
+    draft_tokens: int = 0
     dec: tuple[float, float, float, float] = (math.nan,) * 4
     pre: tuple[float, float, float, float] = (math.nan,) * 4
+    pre_steps: float = 0.0
     n_prefill: int = 0
     n_decode: int = 0
     n_total: int = 0
     isl: float = math.nan
     osl: float = math.nan
-    gpus_per_node: int = 8
+    kind: int = DECODE
+    scale: float = 1.0
+    grid: tuple[FloatArray, FloatArray, FloatArray] | None = None
+    comm_per_token: tuple[float, float] = (0.0, 0.0)
+    amd: bool = False
+
+    @property
+    def gain(self) -> float:
+        """``A·K``: extra output tokens per step with MTP."""
+        return self.acceptance * self.draft_tokens
 
 
-def _split(times: FloatArray, comm_tokens: float, a2a_tok: float, ar_tok: float, i: int = 0) -> tuple[float, ...]:
-    return (float(times[0][i]), float(times[1][i]), a2a_tok * comm_tokens, ar_tok * comm_tokens)
+def _kind_and_scale(
+    m: Measurement, n_p: int, n_d: int, n_total: int, per_node: int, isl: float, osl: float
+) -> tuple[int, float]:
+    metric = m.metric
+    if m.phase == "decode_only":
+        per = {"per_decode_gpu": 1, "per_decode_node": per_node, "all_decode_gpus": n_d}
+        return DECODE, float(next(v for s, v in per.items() if metric.endswith(s)))
+    if m.phase == "prefill_only":
+        per = {"per_prefill_gpu": 1, "per_prefill_node": per_node, "all_prefill_gpus": n_p}
+        return PREFILL, float(next(v for s, v in per.items() if metric.endswith(s)))
+    kind = E2E_DISAGG if m.disaggregated and n_p and n_d else E2E_AGG
+    scale = (isl + osl) / osl if metric.startswith("total") else 1.0
+    return kind, scale * (n_total if metric.endswith("_all_gpus") and "per_gpu" not in metric else 1.0)
 
 
 def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
@@ -142,6 +178,8 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     n_d = m.decode_gpus or (n_total if m.phase != "prefill_only" else 0)
     isl = m.isl_tokens or m.kv_length_tokens
     osl = m.osl_tokens
+    if model.config is None or not model.open_weights:
+        return RowWork(m, klass, f"cannot estimate: model {model.id!r} has no published config")
     if isl is None or (m.phase == "e2e" and osl is None):
         return RowWork(m, klass, "cannot estimate: the request shape (ISL/OSL) is not published")
     if m.phase == "decode_only" and m.kv_length_tokens is None and m.isl_tokens is None:
@@ -149,7 +187,8 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     n_run = n_d if m.phase != "prefill_only" else n_p
     if not n_run:
         return RowWork(m, klass, "cannot estimate: the GPU count is not published")
-    accept = STATED_ACCEPTANCE.get(m.id, MTP_ACCEPTANCE) if m.mtp else 0.0
+    k_draft = (m.mtp_draft_tokens or 1) if m.mtp else 0
+    accept = (m.mtp_acceptance or STATED_ACCEPTANCE.get(m.id, MTP_ACCEPTANCE)) if m.mtp else 0.0
     ctx = m.kv_length_tokens or (isl + (osl or 0) / 2.0)
     wp = workpoint(
         model,
@@ -159,6 +198,8 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         max_tokens=ctx if m.phase == "decode_only" else isl + (osl or 0),
         speculative=bool(m.mtp),
     )
+    if m.mtp and not wp.profile.speculative:
+        k_draft, accept = 0, 0.0  # no MTP layer in the config: an external draft model is not modelled
     layout = attention_layout(m)
     mem = memory_plan(
         wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
@@ -167,128 +208,163 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     if not mem.fits:
         return RowWork(m, klass, f"cannot estimate: {mem.reason}")
     tp = mem.tp_size
+    held = float(mem.max_seqs_per_gpu) / tp
     if m.batch_per_gpu is not None:
         b = float(m.batch_per_gpu)
     elif m.concurrency is not None:
         b = m.concurrency / max(n_d or n_total, 1)
     else:
-        b = float(mem.max_seqs_per_gpu) / tp
-    b = max(min(b, float(mem.max_seqs_per_gpu) / tp), 1.0 / tp)
-    q = 2.0 if m.mtp else 1.0
+        b = held
+    b = max(min(b, held), 1.0 / max(n_d or n_total, tp, 1))  # under one sequence per GPU: GPUs idle
+    q = 1.0 + k_draft
+    b_min = min(b, 1.0 / tp)
+    grid_b = np.unique(np.concatenate([np.geomspace(b_min, max(held, b_min), GRID_POINTS), [b]]))
     try:
         a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, mem.gpus, tp, _UNIT)
-        d = decode_step_times(wp, gpu, mem.gpus, [b], _UNIT, tp)
+        d = decode_step_times(wp, gpu, mem.gpus, grid_b, _UNIT, tp, draft_tokens=k_draft)
         n_pre = n_p or n_total
-        pre_gpus = mem.gpus if m.phase == "prefill_only" or not m.disaggregated else max(min(n_pre, mem.gpus), 1)
+        pre_gpus = (
+            mem.gpus if m.phase == "prefill_only" or not m.disaggregated else max(min(n_pre, mem.gpus), 1)
+        )
         p = prefill_times(wp, gpu, pre_gpus, _UNIT, tp)
     except ValueError as e:
         return RowWork(m, klass, f"cannot estimate: {str(e).removeprefix('cannot estimate: ')}")
+    i = int(np.searchsorted(grid_b, b))
     new_tokens = float(wp.prompt_tokens - wp.cached_tokens[0])
+    kind, scale = _kind_and_scale(m, n_p, n_d, n_total, gpu.gpus_per_node, float(isl), float(osl or 1.0))
     return RowWork(
         row=m,
         klass=klass,
         reason="",
         batch_per_gpu=b,
         acceptance=accept,
-        q=q,
-        dec=(float(d.compute_s[0]), float(d.memory_s[0]), a2a_tok * b * q, ar_tok * b * q),
+        draft_tokens=k_draft,
+        dec=(float(d.compute_s[i]), float(d.memory_s[i]), a2a_tok * b * q, ar_tok * b * q),
         pre=(float(p.compute_s[0]), float(p.memory_s[0]), a2a_tok * new_tokens, ar_tok * new_tokens),
+        pre_steps=new_tokens / PREFILL_CHUNK_TOKENS,
         n_prefill=n_p,
         n_decode=n_d,
         n_total=n_total,
         isl=float(isl),
         osl=float(osl) if osl else math.nan,
-        gpus_per_node=gpu.gpus_per_node,
+        kind=kind,
+        scale=scale,
+        grid=(grid_b, np.asarray(d.compute_s, dtype=np.float64), np.asarray(d.memory_s, dtype=np.float64)),
+        comm_per_token=(a2a_tok, ar_tok),
+        amd=gpu.vendor.lower() == "amd",
     )
 
 
-def _step(work: tuple[float, float, float, float], mfu: float, mbu: float) -> float:
-    c, mem, a2a, ar = work
-    local = max(c / mfu, mem / mbu)
-    return max(local, a2a) + (1.0 - COMM_OVERLAP_BASE) * min(local, a2a) + ar
+def at_batch(w: RowWork, b: float) -> RowWork:
+    """``w`` with its decode step at ``b`` sequences per GPU (interpolated on its grid, log-log)."""
+    assert w.grid is not None
+    gb, gc, gm = w.grid
+    lb = math.log(min(max(b, float(gb[0])), float(gb[-1])))
+    c = math.exp(float(np.interp(lb, np.log(gb), np.log(gc))))
+    mem = math.exp(float(np.interp(lb, np.log(gb), np.log(gm))))
+    q = 1.0 + w.draft_tokens
+    return replace(w, batch_per_gpu=b, dec=(c, mem, w.comm_per_token[0] * b * q, w.comm_per_token[1] * b * q))
 
 
-def predict(w: RowWork, factors: Sequence[float]) -> float:
-    """The row's figure in its own metric, with the six factors of :data:`FACTORS` (nan: cannot estimate)."""
+def design(works: Sequence[RowWork]) -> Design:
+    """The rows that can be estimated as arrays for :mod:`costmodel.serving.calibration`."""
+
+    def col(f: str) -> FloatArray:
+        return np.array([float(getattr(w, f)) for w in works], dtype=np.float64)
+
+    return Design(
+        dec=np.array([w.dec for w in works], dtype=np.float64).reshape(-1, 4).T,
+        pre=np.array([w.pre for w in works], dtype=np.float64).reshape(-1, 4).T,
+        pre_steps=col("pre_steps"),
+        batch=col("batch_per_gpu"),
+        gain=np.array([w.gain for w in works], dtype=np.float64),
+        isl=col("isl"),
+        osl=col("osl"),
+        kind=col("kind"),
+        scale=col("scale"),
+        n_prefill=col("n_prefill"),
+        n_decode=col("n_decode"),
+        n_total=col("n_total"),
+        measured=np.array([w.row.measured_value for w in works], dtype=np.float64),
+        amd=np.array([1.0 if w.amd else 0.0 for w in works], dtype=np.float64),
+    )
+
+
+def predict(w: RowWork, x: Sequence[float]) -> float:
+    """The row's figure in its own metric with parameters ``x`` (:data:`PARAMETERS`; nan: cannot estimate)."""
     if w.reason:
         return math.nan
-    k = CLASSES.index(w.klass) * 3
-    pm, dm, mbu = factors[k], factors[k + 1], factors[k + 2]
-    decode = w.batch_per_gpu * (1.0 + w.acceptance) / _step(w.dec, dm, mbu)  # output tok/s per GPU
-    prefill = w.isl / _step(w.pre, pm, mbu)  # prompt tok/s per GPU
+    return float(calibration.predict(design([w]), x)[0])
+
+
+def fit(works: Sequence[RowWork]) -> tuple[float, ...]:
+    """The parameters fitted on ``works`` (rows that can be estimated; :data:`NOT_FITTED` rows left out)."""
+    used = [w for w in works if not w.reason and _fitted(w.row)]
+    return calibration.fit(design(used))
+
+
+def _fitted(m: Measurement) -> bool:
+    return m.id not in NOT_FITTED and (m.curve or m.id) not in NOT_FITTED_CURVES
+
+
+def tpot_s(w: RowWork, x: Sequence[float]) -> float:
+    """Predicted time per output token of ``w`` at its batch, seconds: the decode step (plus, aggregated, each
+    step's share of the prefill of the requests replacing finished ones, ``b (1 + A·K) t_p / OSL``) over the
+    ``1 + A·K`` tokens a step emits."""
+    d = design([w])
+    t_d, _, t_p, _ = calibration.rates(d, x)
+    share = w.batch_per_gpu * (1.0 + w.gain) * float(t_p[0]) / w.osl if w.kind == E2E_AGG else 0.0
+    return (float(t_d[0]) + share) / (1.0 + w.gain)
+
+
+def iso_tpot_prediction(w: RowWork, x: Sequence[float]) -> float:
+    """The row's figure predicted at the batch whose predicted TPOT is its measured TPOT (the user's case:
+    ``--tpot-ms`` = the measured TPOT); at the smallest batch when even that is slower (a miss, kept), at the
+    largest the memory holds when even that is faster. nan when no TPOT is published."""
     m = w.row
-    metric = m.metric
-    if m.phase == "decode_only":
-        per = {"per_decode_gpu": 1, "per_decode_node": w.gpus_per_node, "all_decode_gpus": w.n_decode}
-        return decode * next(v for s, v in per.items() if metric.endswith(s))
-    if m.phase == "prefill_only":
-        per = {"per_prefill_gpu": 1, "per_prefill_node": w.gpus_per_node, "all_prefill_gpus": w.n_prefill}
-        return prefill * next(v for s, v in per.items() if metric.endswith(s))
-    if w.klass == "disaggregated" and w.n_prefill and w.n_decode:
-        requests = min(w.n_prefill * prefill / w.isl, w.n_decode * decode / w.osl)
-        out_per_gpu = requests * w.osl / w.n_total
-    else:
-        out_per_gpu = 1.0 / (1.0 / decode + (w.isl / w.osl) / prefill)
-    value = out_per_gpu * ((w.isl + w.osl) / w.osl if metric.startswith("total") else 1.0)
-    return value * (w.n_total if metric.endswith("_all_gpus") and "per_gpu" not in metric else 1.0)
-
-
-def _loss(works: Sequence[RowWork], factors: Sequence[float]) -> float:
-    r = [math.log(predict(w, factors) / w.row.measured_value) for w in works]
-    return float(np.sum(np.square(r)))
-
-
-def fit(works: Sequence[RowWork], start: Sequence[float] | None = None) -> tuple[float, ...]:
-    """Least squares on log(predicted / measured) over ``works`` (rows that can be estimated): coordinate
-    descent, a golden-section search per factor on a log scale over [:data:`FACTOR_MIN`, :data:`FACTOR_MAX`],
-    until it settles; :data:`FIXED_FACTORS` stay at their assumption, :data:`NOT_FITTED` rows are left out."""
-    x = list(start or (0.5, 0.3, 0.7) * len(CLASSES))
-    for name, value in FIXED_FACTORS.items():
-        x[FACTORS.index(name)] = value
-    free = [i for i, name in enumerate(FACTORS) if name not in FIXED_FACTORS]
-    used = [w for w in works if not w.reason and w.row.id not in NOT_FITTED]
-    g = (math.sqrt(5) - 1) / 2
-    for _ in range(8):
-        before = list(x)
-        for i in free:
-            lo, hi = math.log(FACTOR_MIN), math.log(FACTOR_MAX)
-
-            def f(v: float, i: int = i) -> float:
-                return _loss(used, [*x[:i], math.exp(v), *x[i + 1 :]])
-
-            a, b = hi - g * (hi - lo), lo + g * (hi - lo)
-            fa, fb = f(a), f(b)
-            for _ in range(40):
-                if fa < fb:
-                    hi, b, fb = b, a, fa
-                    a = hi - g * (hi - lo)
-                    fa = f(a)
-                else:
-                    lo, a, fa = a, b, fb
-                    b = lo + g * (hi - lo)
-                    fb = f(b)
-            x[i] = math.exp((lo + hi) / 2)
-        if max(abs(math.log(p / q)) for p, q in zip(x, before, strict=True)) < 1e-4:
-            break
-    return tuple(x)
+    if w.reason or m.tpot_ms_measured is None or m.phase == "prefill_only" or w.grid is None:
+        return math.nan
+    target = m.tpot_ms_measured / 1e3
+    lo, hi = math.log(float(w.grid[0][0])), math.log(float(w.grid[0][-1]))
+    if tpot_s(at_batch(w, math.exp(lo)), x) >= target:
+        return predict(at_batch(w, math.exp(lo)), x)
+    if tpot_s(at_batch(w, math.exp(hi)), x) <= target:
+        return predict(at_batch(w, math.exp(hi)), x)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if tpot_s(at_batch(w, math.exp(mid)), x) <= target else (lo, mid)
+    return predict(at_batch(w, math.exp(lo)), x)
 
 
 @dataclass(frozen=True)
 class ValidationRow:
-    """One measurement predicted (module docstring). ``predicted_*`` are nan when it cannot be estimated."""
+    """One measurement predicted (module docstring). ``predicted_*`` are nan when it cannot be estimated.
+
+    ``predicted_loo``: by a fit without this row; ``predicted_loco``: by a fit without any point of its curve;
+    ``predicted_iso``: by that same fit at the batch whose predicted TPOT is the measured one (nan when no TPOT
+    is published); ``batch_per_gpu``: the decode sequences per GPU of the point.
+    """
 
     id: str
+    curve: str
     model: str
     gpu: str
     engine: str
+    engine_version: str
+    as_of: str
     deployment_class: DeploymentClass
     metric: str
     phase: str
+    concurrency: float
+    batch_per_gpu: float
+    tpot_ms_measured: float
     measured: float
     predicted_base: float
     predicted_low: float
     predicted_high: float
     predicted_loo: float
+    predicted_loco: float
+    predicted_iso: float
     ratio: float
     inside_band: bool | None
     inside_band_loo: bool | None
@@ -299,84 +375,100 @@ class ValidationRow:
 
 @dataclass(frozen=True)
 class Validation:
-    """The suite: rows, the fitted factors, the band, and the summary figures."""
+    """The suite: rows, the fitted parameters, the band, the summary figures and one line per curve."""
 
     rows: tuple[ValidationRow, ...]
     factors: dict[str, float]
     band: tuple[float, float]
     summary: dict[str, float | int | str]
+    curves: tuple[dict[str, float | int | str], ...] = ()
 
 
-def _summary(rows: Sequence[ValidationRow]) -> dict[str, float | int | str]:
-    ok = [r for r in rows if math.isfinite(r.predicted_base)]
-    err = [abs(r.ratio - 1.0) * 100 for r in ok]
-    loo = [abs(r.predicted_loo / r.measured - 1.0) * 100 for r in ok]
-    worst = max(ok, key=lambda r: abs(math.log(r.ratio)))
-    return {
-        "rows": len(rows),
-        "rows_estimated": len(ok),
-        "rows_not_estimated": len(rows) - len(ok),
-        "median_abs_pct_error": float(np.median(err)),
-        "loo_median_abs_pct_error": float(np.median(loo)),
-        "share_inside_band": float(np.mean([bool(r.inside_band) for r in ok])),
-        "loo_share_inside_band": float(np.mean([bool(r.inside_band_loo) for r in ok])),
-        "max_ratio": float(max(max(r.ratio, 1.0 / r.ratio) for r in ok)),
-        "loo_max_ratio": float(max(max(r.predicted_loo / r.measured, r.measured / r.predicted_loo) for r in ok)),
-        "worst_row": worst.id,
-        "gpus": ", ".join(sorted({r.gpu for r in rows})),
-    }
+def curve_of(m: Measurement) -> str:
+    """The curve a row belongs to (its own id when it has none)."""
+    return m.curve or m.id
+
+
+def _band(resid: Sequence[float]) -> tuple[float, float]:
+    lo, hi = (float(np.exp(np.percentile(list(resid), p))) for p in BAND_PERCENTILES)
+    return lo, hi
 
 
 def validate(catalogue: Catalogue) -> Validation:
-    """Predict every measurement, fit the factors on all of them, and each row again without itself."""
+    """Predict every measurement; fit the parameters on all of them, each row again without itself, and each
+    curve again without any of its points (and at its measured TPOT)."""
     works = [row_work(m, catalogue) for m in catalogue.measurements]
     used = [w for w in works if not w.reason]
-    factors = fit(used)
-    # leave-one-out: each row predicted by a fit (from the same cold start) without it
+    x = fit(used)
     loo = {w.row.id: predict(w, fit([u for u in used if u is not w])) for w in used}
-    resid = {w.row.id: math.log(w.row.measured_value / loo[w.row.id]) for w in used}
-    lo_q, hi_q = (float(np.exp(np.percentile(list(resid.values()), p))) for p in BAND_PERCENTILES)
+    loco: dict[str, float] = {}
+    iso: dict[str, float] = {}
+    for c in dict.fromkeys(curve_of(w.row) for w in used):
+        xc = fit([u for u in used if curve_of(u.row) != c])
+        for w in (u for u in used if curve_of(u.row) == c):
+            loco[w.row.id] = predict(w, xc)
+            iso[w.row.id] = iso_tpot_prediction(w, xc)
+    resid_loo = {
+        k: math.log(next(w for w in used if w.row.id == k).row.measured_value / v) for k, v in loo.items()
+    }
+    resid = [math.log(w.row.measured_value / loco[w.row.id]) for w in used if _fitted(w.row)]
+    lo_q, hi_q = _band(resid)
     rows = []
     for w in works:
-        m, base = w.row, predict(w, factors)
+        m, base = w.row, predict(w, x)
         low, high = base * lo_q, base * hi_q
         ok = math.isfinite(base)
         inside_loo = None
-        if ok:  # the band without this row's own residual, around its leave-one-out prediction
-            others = [r for k, r in resid.items() if k != m.id]
-            lo_j, hi_j = (float(np.exp(np.percentile(others, p))) for p in BAND_PERCENTILES)
+        if ok:  # the leave-one-out band without this row's own residual, around its leave-one-out prediction
+            lo_j, hi_j = _band([r for k, r in resid_loo.items() if k != m.id])
             inside_loo = lo_j * loo[m.id] <= m.measured_value <= hi_j * loo[m.id]
         rows.append(
             ValidationRow(
-                id=m.id, model=m.model, gpu=m.gpu, engine=m.engine, deployment_class=w.klass, metric=m.metric,
-                phase=m.phase, measured=m.measured_value, predicted_base=base, predicted_low=low,
-                predicted_high=high, predicted_loo=loo.get(m.id, math.nan),
+                id=m.id,
+                curve=curve_of(m),
+                model=m.model,
+                gpu=m.gpu,
+                engine=m.engine,
+                engine_version=m.engine_version or "",
+                as_of=str(m.as_of),
+                deployment_class=w.klass,
+                metric=m.metric,
+                phase=m.phase,
+                concurrency=float(m.concurrency or math.nan),
+                batch_per_gpu=w.batch_per_gpu,
+                tpot_ms_measured=float(m.tpot_ms_measured or math.nan),
+                measured=m.measured_value,
+                predicted_base=base,
+                predicted_low=low,
+                predicted_high=high,
+                predicted_loo=loo.get(m.id, math.nan),
+                predicted_loco=loco.get(m.id, math.nan),
+                predicted_iso=iso.get(m.id, math.nan),
                 ratio=base / m.measured_value if ok else math.nan,
-                inside_band=(low <= m.measured_value <= high) if ok else None, inside_band_loo=inside_loo,
-                fitted=ok and m.id not in NOT_FITTED, reason=w.reason, source=m.source,
+                inside_band=(low <= m.measured_value <= high) if ok else None,
+                inside_band_loo=inside_loo,
+                fitted=ok and m.id not in NOT_FITTED,
+                reason=w.reason,
+                source=m.source,
             )
         )
-    return Validation(tuple(rows), dict(zip(FACTORS, factors, strict=True)), (lo_q, hi_q), _summary(rows))
-
-
-def efficiency_of(factors: dict[str, float], klass: DeploymentClass, base: Efficiency) -> Efficiency:
-    """``base`` with one class's fitted prefill MFU, decode MFU and MBU."""
-    return replace(
-        base,
-        prefill_mfu=factors[f"{klass}_prefill_mfu"],
-        decode_mfu=factors[f"{klass}_decode_mfu"],
-        decode_mbu=factors[f"{klass}_decode_mbu"],
+    curves = curve_table(rows)
+    return Validation(
+        tuple(rows), dict(zip(PARAMETERS, x, strict=True)), (lo_q, hi_q), summary(rows, curves), tuple(curves)
     )
 
 
 #: Columns of :func:`validation_frame`.
 VALIDATION_COLUMNS = [
-    "id", "model", "gpu", "engine", "deployment_class", "phase", "metric", "measured", "predicted_base",
-    "predicted_low", "predicted_high", "ratio", "predicted_loo", "inside_band", "inside_band_loo", "fitted",
-    "reason", "source",
+    "id", "curve", "model", "gpu", "engine", "engine_version", "as_of", "deployment_class", "phase", "metric",
+    "concurrency", "batch_per_gpu", "tpot_ms_measured", "measured", "predicted_base", "predicted_low",
+    "predicted_high", "ratio", "predicted_loo", "predicted_loco", "predicted_iso", "inside_band",
+    "inside_band_loo", "fitted", "reason", "source",
 ]  # fmt: skip
 
 
 def validation_frame(v: Validation) -> pd.DataFrame:
     """The rows of ``v`` as a table (:data:`VALIDATION_COLUMNS`; tokens/s in each row's own metric)."""
-    return pd.DataFrame([{c: getattr(r, c) for c in VALIDATION_COLUMNS} for r in v.rows], columns=VALIDATION_COLUMNS)
+    return pd.DataFrame(
+        [{c: getattr(r, c) for c in VALIDATION_COLUMNS} for r in v.rows], columns=VALIDATION_COLUMNS
+    )

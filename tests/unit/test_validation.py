@@ -14,13 +14,14 @@ import pytest
 from costmodel.catalog import Catalogue
 from costmodel.cli.main import main
 from costmodel.serving import FITTED, Validation, validate, validation_frame
+from costmodel.serving.calibration import PARAMETER_RANGES
 from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW
 
-#: Committed figures (docs/calibration.md): leave-one-out median |error| 26.2 %; 90 % of rows inside the band
-#: around the fitted prediction, 73 % inside the leave-one-out band around the leave-one-out prediction.
-LOO_MEDIAN_ABS_PCT_ERROR = 26.2
-SHARE_INSIDE_BAND = 0.90
-LOO_SHARE_INSIDE_BAND = 0.73
+#: Committed figures (docs/calibration.md): leave-one-out median |error| 38.8 % (78 rows, curves included); 78 % of rows inside the band
+#: around the fitted prediction, 78 % inside the leave-one-out band around the leave-one-out prediction.
+LOO_MEDIAN_ABS_PCT_ERROR = 38.8
+SHARE_INSIDE_BAND = 0.78
+LOO_SHARE_INSIDE_BAND = 0.78
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +50,15 @@ def test_leave_one_out_error_does_not_regress(suite: Validation) -> None:
 
 
 def test_committed_factors_are_the_fit(suite: Validation) -> None:
-    """costmodel/serving/efficiency.py states the fit rounded to two decimals, and the band from the
-    leave-one-out residuals (10th / 90th percentiles)."""
-    for klass, (pm, dm, mbu) in FITTED.items():
-        assert suite.factors[f"{klass}_prefill_mfu"] == pytest.approx(pm, abs=0.006)
-        assert suite.factors[f"{klass}_decode_mfu"] == pytest.approx(dm, abs=0.006)
-        assert suite.factors[f"{klass}_decode_mbu"] == pytest.approx(mbu, abs=0.006)
+    """costmodel/serving/efficiency.py states the fit rounded (two decimals; the step time to 0.1 ms), one set
+    for every deployment mode, each inside its physical range, and the band from the leave-one-curve-out
+    residuals (10th / 90th percentiles)."""
+    assert set(suite.factors) == set(FITTED)
+    for name, value in FITTED.items():
+        tol = 0.06 if name.startswith("step_floor_ms") else 0.006
+        assert suite.factors[name] == pytest.approx(value, abs=tol), name
+        lo, hi = PARAMETER_RANGES[name]
+        assert lo * 0.999 <= suite.factors[name] <= hi * 1.001, name
     assert suite.band == pytest.approx((BAND_LOW, BAND_HIGH), abs=0.006)
 
 
@@ -88,9 +92,11 @@ def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"rows", "summary"}
-    assert {"median_abs_pct_error", "loo_median_abs_pct_error", "share_inside_band", "max_ratio"} <= set(
-        out["summary"]
-    )
+    assert {
+        "median_abs_pct_error", "loo_median_abs_pct_error", "share_inside_band", "max_ratio",
+        "loco_median_abs_pct_error", "curves", "worst_curve_tilt", "iso_tpot_median_abs_pct_error",
+    } <= set(out["summary"])  # fmt: skip
+    assert out["summary"]["curves"] == len(out["curves"]) >= 10
     assert {"gpu", "measured", "predicted_base", "predicted_low", "predicted_high", "ratio", "inside_band"} <= set(
         out["rows"][0]
     )
@@ -102,7 +108,8 @@ def test_mha_mode_prefill_of_v3_at_128k(capsys: pytest.CaptureFixture[str]) -> N
     argv = ["serve", "--model", "deepseek-v3", "--gpu", "h800", "--gpus", "32", "--prompt-tokens", "128K"]
     assert main([*argv, "--format", "json"]) == 0
     rec = json.loads(capsys.readouterr().out)[0]
-    assert rec["prefill_tokens_per_s_per_gpu"] >= 2 * 455
+    # the 455 was at the then disaggregated prefill MFU of 0.40; the claim is about FLOPs, so scale by the MFU
+    assert rec["prefill_tokens_per_s_per_gpu"] >= 2 * 455 * FITTED["prefill_mfu"] / 0.40
     assert rec["mode"] == "disaggregated"  # 32 GPUs: what a team with four nodes runs
 
 
@@ -126,3 +133,49 @@ def test_serve_concurrency_beyond_memory_is_capped_and_said(capsys: pytest.Captu
     assert main([*argv, "--concurrency", "100000", "--format", "json"]) == 0
     rec = json.loads(capsys.readouterr().out)[0]
     assert rec["max_batch"] < 100_000 and "memory holds" in rec["notes"]
+
+
+def _serve(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, float]:
+    argv = ["serve", "--model", "deepseek-v3", "--isl", "2000", "--osl", "1000", "--format", "json", *extra]
+    assert main(argv) == 0
+    rec: dict[str, float] = json.loads(capsys.readouterr().out)[0]
+    return rec
+
+
+def test_v3_on_8_h200_at_50_ms_is_in_the_published_range(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 23: R1/V3 FP8 on 8 x H200, 2K/1K, aggregated at TPOT 50 ms: between 300 and 1,500 output tok/s per
+    GPU (TensorRT-LLM measured 1,436 at ~88 ms, docs/sources.md §11 #4; NVIDIA AIConfigurator gives 951). The
+    disaggregated mode runs the same parameters: it differs only by the prefill no longer sharing the steps."""
+    argv = ["--gpu", "h200", "--gpus", "8", "--tpot-ms", "50"]
+    agg = _serve(capsys, *argv, "--mode", "aggregated")
+    dis = _serve(capsys, *argv, "--mode", "disaggregated")
+    assert 300 <= agg["output_tokens_per_s_per_gpu"] <= 1500
+    assert agg["tpot_ms"] <= 50 and dis["tpot_ms"] <= 50
+    assert agg["prefill_tokens_per_s_per_gpu"] == pytest.approx(dis["prefill_tokens_per_s_per_gpu"])
+    assert dis["max_batch"] > agg["max_batch"]  # no prefill in the steps: a larger batch meets the same TPOT
+
+
+def test_disaggregated_split_puts_the_sequences_on_the_decode_pool(capsys: pytest.CaptureFixture[str]) -> None:
+    """A published-style split: 16 prefill + 8 decode GPUs at concurrency 4,096 = 512 sequences per decode GPU
+    (1K/1K FP4 on B200 so that the memory holds them)."""
+    argv = ["--gpu", "b200", "--precision", "fp4", "--isl", "1000", "--osl", "1000"]
+    rec = _serve(capsys, *argv, "--prefill-gpus", "16", "--decode-gpus", "8", "--concurrency", "4096")
+    assert rec["batch_per_decode_gpu"] == pytest.approx(512)
+    assert rec["gpus"] == 24 and rec["prefill_gpus"] == 16 and rec["decode_gpus"] == 8
+    assert rec["mode"] == "disaggregated" and rec["notes"] == ""
+    base = ["serve", "--model", "deepseek-v3", "--gpu", "b200", "--prefill-gpus", "16", "--decode-gpus", "8"]
+    assert main([*base, "--gpus", "8"]) == 2  # --gpus must be their sum
+    assert "--gpus 8 is not" in capsys.readouterr().err
+    assert main(["serve", "--model", "deepseek-v3", "--gpu", "b200", "--prefill-gpus", "16"]) == 2
+    assert main([*base, "--mode", "aggregated"]) == 2
+
+
+def test_mtp_raises_per_user_speed_by_the_acceptance(capsys: pytest.CaptureFixture[str]) -> None:
+    """--mtp K --mtp-acceptance A: a step emits 1 + A·K tokens per sequence for the compute of 1 + K; at a fixed
+    concurrency on a memory-bound step, per-user speed rises by a bit under 1 + A·K (here 1.7)."""
+    argv = ["--gpu", "h200", "--gpus", "8", "--concurrency", "64"]
+    off = _serve(capsys, *argv)
+    on = _serve(capsys, *argv, "--mtp", "1", "--mtp-acceptance", "0.7")
+    gain = on["tokens_per_s_per_user"] / off["tokens_per_s_per_user"]
+    assert 1.3 <= gain <= 1.7
+    assert main(["serve", "--model", "deepseek-v3", "--gpu", "h200", "--mtp", "1", "--mtp-acceptance", "0"]) == 2

@@ -1,0 +1,140 @@
+"""The step-time model's four parameters fitted on the published measurements, vectorised over rows.
+
+Each row's work is taken apart once at 100 % of every peak (:class:`costmodel.serving.validation.RowWork`);
+a parameter vector ``x = (prefill MFU, decode MFU, decode MBU, fixed step time in ms)`` then gives, per row,
+
+- decode step ``t_d = combine(max(C_d / mfu_d, M_d / mbu), A2A) + AR + t0`` seconds, rate ``D = b (1 + A·K) / t_d``
+  output tokens/s per GPU (``b`` sequences per GPU, ``K`` MTP draft tokens, ``A`` their acceptance);
+- prefill ``t_p = combine(max(C_p / mfu_p, M_p / mbu), A2A) + AR + t0 · chunks`` GPU-seconds per prompt, rate
+  ``P = ISL / t_p``;
+- the row's metric from ``D`` and ``P`` (aggregated end to end: ``1 / (1/D + (ISL/OSL)/P)``; disaggregated:
+  the slower pool, ``min(n_p P / ISL, n_d D / OSL) · OSL / n``), the same parameters for both modes.
+
+The fit minimises the sum of squared log(predicted / measured) by coordinate descent, a golden-section search
+per parameter on a log scale inside its physical range (:data:`PARAMETER_RANGES`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from costmodel.catalog.units import FloatArray
+from costmodel.serving.efficiency import COMM_OVERLAP_BASE
+
+#: Parameter names in the order of the fitted vector.
+PARAMETERS = ("prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd")
+#: Physical range searched for each parameter (docs/calibration.md): a tuned prefill GEMM reaches 30-70 % of
+#: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 %; decode kernels stream HBM at
+#: 60-90 % of peak (weight streaming is a large sequential read); a forward step costs 1-20 ms of launches, synchronisation and collective latency on CUDA
+#: stacks, and more on ROCm stacks (HIP graphs, RCCL), searched up to 40 ms.
+PARAMETER_RANGES: dict[str, tuple[float, float]] = {
+    "prefill_mfu": (0.10, 0.80),
+    "decode_mfu": (0.05, 0.80),
+    "decode_mbu": (0.60, 0.90),
+    "step_floor_ms": (1.0, 20.0),
+    "step_floor_ms_amd": (1.0, 40.0),
+}
+#: Row kinds of the design.
+DECODE, PREFILL, E2E_DISAGG, E2E_AGG = 0, 1, 2, 3
+
+
+@dataclass(frozen=True)
+class Design:
+    """The rows' work as arrays (one element per row), seconds at 100 % of every peak."""
+
+    dec: FloatArray  # (4, n): compute, memory, all-to-all, all-reduce of one decode step
+    pre: FloatArray  # (4, n): the same for one prompt's prefill (GPU-seconds)
+    pre_steps: FloatArray  # prefill chunks per prompt
+    batch: FloatArray  # sequences per GPU
+    gain: FloatArray  # A·K: extra tokens per step with MTP
+    isl: FloatArray
+    osl: FloatArray
+    kind: FloatArray
+    scale: FloatArray  # the metric's multiplier (per node, all GPUs, total tokens)
+    n_prefill: FloatArray
+    n_decode: FloatArray
+    n_total: FloatArray
+    measured: FloatArray
+    amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time), else 0
+
+
+def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray) -> FloatArray:
+    c, mem, a2a, ar = work
+    local = np.maximum(c / mfu, mem / mbu)
+    out: FloatArray = (
+        np.maximum(local, a2a) + (1.0 - COMM_OVERLAP_BASE) * np.minimum(local, a2a) + ar + floor_s
+    )
+    return out
+
+
+def rates(d: Design, x: Sequence[float]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """(decode step s, decode rate tok/s/GPU, prefill GPU-s per prompt, prefill rate tok/s/GPU) per row."""
+    pm, dm, mbu, t0_ms, t0_amd_ms = x
+    t0 = np.where(d.amd > 0, t0_amd_ms, t0_ms) / 1e3
+    t_d = _step(d.dec, dm, mbu, t0)
+    t_p = _step(d.pre, pm, mbu, t0 * d.pre_steps)
+    return t_d, d.batch * (1.0 + d.gain) / t_d, t_p, d.isl / t_p
+
+
+def metric(d: Design, decode: FloatArray, prefill: FloatArray) -> FloatArray:
+    """Each row's figure in its own metric from its decode and prefill rates."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        disagg = np.minimum(d.n_prefill * prefill / d.isl, d.n_decode * decode / d.osl) * d.osl / d.n_total
+        agg = 1.0 / (1.0 / decode + (d.isl / d.osl) / prefill)
+    out = np.select(
+        [d.kind == DECODE, d.kind == PREFILL, d.kind == E2E_DISAGG], [decode, prefill, disagg], agg
+    )
+    result: FloatArray = out * d.scale
+    return result
+
+
+def predict(d: Design, x: Sequence[float]) -> FloatArray:
+    """Predicted figure of every row of ``d`` with parameters ``x``."""
+    _, dec, _, pre = rates(d, x)
+    return metric(d, dec, pre)
+
+
+def subset(d: Design, index: FloatArray | Sequence[int]) -> Design:
+    """The rows ``index`` of ``d``."""
+    i = np.asarray(index, dtype=int)
+    return Design(**{k: (v[:, i] if v.ndim == 2 else v[i]) for k, v in vars(d).items()})
+
+
+def fit(d: Design, start: Sequence[float] | None = None) -> tuple[float, ...]:
+    """Least squares on log(predicted / measured) over the rows of ``d``, each parameter inside its range."""
+    x = list(start or (0.4, 0.3, 0.7, 5.0, 10.0))
+    if d.measured.size == 0:
+        return tuple(x)
+    logm = np.log(d.measured)
+
+    def loss(v: Sequence[float]) -> float:
+        return float(np.sum(np.square(np.log(predict(d, v)) - logm)))
+
+    g = (math.sqrt(5) - 1) / 2
+    for _ in range(12):
+        before = list(x)
+        for i, name in enumerate(PARAMETERS):
+            lo, hi = (math.log(v) for v in PARAMETER_RANGES[name])
+
+            def f(v: float, i: int = i) -> float:
+                return loss([*x[:i], math.exp(v), *x[i + 1 :]])
+
+            a, b = hi - g * (hi - lo), lo + g * (hi - lo)
+            fa, fb = f(a), f(b)
+            for _ in range(40):
+                if fa < fb:
+                    hi, b, fb = b, a, fa
+                    a = hi - g * (hi - lo)
+                    fa = f(a)
+                else:
+                    lo, a, fa = a, b, fb
+                    b = lo + g * (hi - lo)
+                    fb = f(b)
+            x[i] = math.exp((lo + hi) / 2)
+        if max(abs(math.log(p / q)) for p, q in zip(x, before, strict=True)) < 1e-4:
+            break
+    return tuple(x)
