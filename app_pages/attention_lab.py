@@ -116,7 +116,9 @@ l3.segmented_control(
     required=True,
 )
 layers = report.layer_breakdown_frame(cat.model(ss["lab_layer_model"]), ss["lab_layer_context"], kv_dtype)
-st.altair_chart(attention_charts.layer_chart(layers, ss["lab_layer_measure"]), width="stretch", key="lab_layer_chart")
+st.altair_chart(
+    attention_charts.layer_chart(layers, ss["lab_layer_measure"]), width="stretch", key="lab_layer_chart"
+)
 st.dataframe(
     report.layer_summary(layers).rename(
         columns={"kv_cache_mb": "KV cache (MB)", "attention_flops": "attention FLOPs per token (FLOP)"}
@@ -160,4 +162,6 @@ reads = _sim(
     ss["lab_sim_hca_ratio"],
     ss["lab_sim_dsa_topk"],
 )
-st.altair_chart(attention_charts.sim_reads_chart(reads, ss["lab_sim_length"]), width="stretch", key="lab_sim_chart")
+st.altair_chart(
+    attention_charts.sim_reads_chart(reads, ss["lab_sim_length"]), width="stretch", key="lab_sim_chart"
+)

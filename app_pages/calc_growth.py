@@ -45,7 +45,9 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
         if isinstance(report, str):
             st.error(f"Growth: {md_literal(report)}", icon=":material/error:")
             return
-        st.altair_chart(traffic_charts.growth_chart(report.projection), width="stretch", key="calc_growth_chart")
+        st.altair_chart(
+            traffic_charts.growth_chart(report.projection), width="stretch", key="calc_growth_chart"
+        )
         st.markdown(
             "\n".join(
                 f"- Month {m}: the cheapest option changes from **{md_literal(a)}** to **{md_literal(b)}**."

@@ -66,7 +66,9 @@ def _import() -> None:
     base = ss.get("scenario") or preset("chat", common.today())
     try:
         imported = scenario_from_import(log, base)
-    except ValueError as e:  # UsageLogError (e.g. fewer than 0.001 requests a day) or a value a scenario refuses
+    except (
+        ValueError
+    ) as e:  # UsageLogError (e.g. fewer than 0.001 requests a day) or a value a scenario refuses
         ss["calc_notice"] = f"Usage log {up.name}: {str(e).splitlines()[0]}"
         return
     cs.load(imported)
@@ -131,20 +133,26 @@ def show() -> None:
             else ":material/bar_chart: API bills use the mean prompt (one bucket, or the prompt field was edited)."
         )
         st.altair_chart(
-            traffic_charts.log_hour_chart(traffic_charts.log_hour_frame(log.weekday_hour_requests), log.timezone),
+            traffic_charts.log_hour_chart(
+                traffic_charts.log_hour_frame(log.weekday_hour_requests), log.timezone
+            ),
             width="stretch",
             key="calc_log_hours",
         )
         c1, c2 = st.columns(2)
         with c1:
             st.altair_chart(
-                traffic_charts.log_length_chart(traffic_charts.log_length_frame(log.prompt_histogram, "prompt")),
+                traffic_charts.log_length_chart(
+                    traffic_charts.log_length_frame(log.prompt_histogram, "prompt")
+                ),
                 width="stretch",
                 key="calc_log_prompt_hist",
             )
         with c2:
             st.altair_chart(
-                traffic_charts.log_length_chart(traffic_charts.log_length_frame(log.output_histogram, "output")),
+                traffic_charts.log_length_chart(
+                    traffic_charts.log_length_frame(log.output_histogram, "output")
+                ),
                 width="stretch",
                 key="calc_log_output_hist",
             )

@@ -66,6 +66,8 @@ def show(cat: Catalogue) -> None:
             plan_charts.plan_day_chart(plan_charts.plan_day_frame(hours, chosen_id)), key="calc_plan_day"
         )
         st.altair_chart(
-            plan_charts.plan_cost_chart(plan_charts.plan_cost_frame(plan)), width="stretch", key="calc_plan_cost"
+            plan_charts.plan_cost_chart(plan_charts.plan_cost_frame(plan)),
+            width="stretch",
+            key="calc_plan_cost",
         )
         st.caption(f"Assumptions: {md_literal(PLAN_ASSUMPTIONS)}.")

@@ -117,7 +117,9 @@ class Shown:
         layers' data in a template shared by every chart of the same options (:func:`_volume_template`):
         building the Altair chart and its spec was a fifth of a rerun."""
         if view == "volume":
-            return self.part("spec:volume", lambda: common.with_data(*_volume_spec_parts(self._volume_layers())))
+            return self.part(
+                "spec:volume", lambda: common.with_data(*_volume_spec_parts(self._volume_layers()))
+            )
         return self.part(f"spec:{view}", lambda: common.vega_spec(self.chart(view)))
 
     def _volume_layers(self) -> charts.VolumeLayers:
@@ -363,7 +365,10 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     chart: Callable[[], Any] | None
     if view in drawn_here:
         st.vega_lite_chart(
-            shown.spec(view), width="stretch", height=560 if view == "volume" else "content", key=f"calc_chart_{view}"
+            shown.spec(view),
+            width="stretch",
+            height=560 if view == "volume" else "content",
+            key=f"calc_chart_{view}",
         )
         chart = functools.partial(shown.chart, view)
     else:
@@ -381,7 +386,6 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     # ---- export and share ---------------------------------------------------------------------------------
     def table_x() -> pd.DataFrame:  # the table with the uncertainty columns, built when a file is asked for
         return with_uncertainty(table, unc) if unc is not None else table
-
 
     def file(fmt: str, tab: Callable[[], pd.DataFrame]) -> Callable[[], str | bytes]:
         """The export in ``fmt``, written when its button is clicked (the growth built then if not already)."""

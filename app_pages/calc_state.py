@@ -141,7 +141,9 @@ def field_bounds(model: type[BaseModel], field: str) -> tuple[float | None, floa
     return lo, hi
 
 
-def number_input(container: Any, f: NumberField, on_change: Any = None, slots: dict[str, Any] | None = None) -> None:
+def number_input(
+    container: Any, f: NumberField, on_change: Any = None, slots: dict[str, Any] | None = None
+) -> None:
     """Draw ``f`` in ``container``: help and accepted range from the model field; with ``slots``, a place for
     the field's error right under it (see :func:`error_slot`).
 
@@ -357,7 +359,9 @@ def load(s: Scenario, lognormal: tuple[float, float] | None = None) -> None:
         ss[key] = getattr(s.assumptions, field)
     ss["calc_as_of"] = s.as_of
     ss["calc_name"] = s.name
-    if (origin := base_preset(s.name)) is not None:  # a shared link or file of a preset: the Preset box says which
+    if (
+        origin := base_preset(s.name)
+    ) is not None:  # a shared link or file of a preset: the Preset box says which
         ss["calc_preset"] = origin
     ss["calc_desc"] = s.description
     ss["calc_loaded_name"] = s.name

@@ -68,7 +68,9 @@ def _edited() -> None:
     if error is None and not ss.get("calc_desc_typed"):
         fields = {f: ss[k] for f, k in cs.WORKLOAD_KEYS.items()} | counts
         with contextlib.suppress(ValueError):  # an invalid value: its error is shown; the description waits
-            ss["calc_desc"] = describe_workload(Workload.model_validate(fields), origin, classes=cs.mix_rows_count())
+            ss["calc_desc"] = describe_workload(
+                Workload.model_validate(fields), origin, classes=cs.mix_rows_count()
+            )
 
 
 def _shape_chosen() -> None:
@@ -260,10 +262,18 @@ with st.container(key="calc_options_box"):
         placeholder="auto",  # a blank cell is chosen automatically (smallest fit, latest rental row, ...)
         column_config={
             "model": st.column_config.SelectboxColumn(
-                "model", options=open_models, required=True, format_func=lambda v: model_names.get(str(v), str(v)), width="medium"
+                "model",
+                options=open_models,
+                required=True,
+                format_func=lambda v: model_names.get(str(v), str(v)),
+                width="medium",
             ),
             "gpu": st.column_config.SelectboxColumn(
-                "GPU", options=gpu_ids, required=True, format_func=lambda v: gpu_names.get(str(v), str(v)), width="medium"
+                "GPU",
+                options=gpu_ids,
+                required=True,
+                format_func=lambda v: gpu_names.get(str(v), str(v)),
+                width="medium",
             ),
             "precision": st.column_config.SelectboxColumn(
                 "precision", options=PRECISION_PLANS, default="native"

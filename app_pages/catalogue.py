@@ -191,7 +191,11 @@ with t_prices, common.guarded("The API prices table"):
     )
     st.markdown("**:material/history: Model and API-name lifecycle**")
     st.dataframe(
-        lifecycle_frame(cat), hide_index=True, column_config=PROVENANCE, key="cat_lifecycle_table", placeholder="—"
+        lifecycle_frame(cat),
+        hide_index=True,
+        column_config=PROVENANCE,
+        key="cat_lifecycle_table",
+        placeholder="—",
     )
     st.caption(
         "Releases, retirements and redirects, dated. 'took effect: NO' is an announcement that never happened "

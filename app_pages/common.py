@@ -118,7 +118,9 @@ def catalogue() -> Catalogue:
         return base
     key = tuple(m.model_dump_json() for m in extra)
     cat = _with_models(base, id(base), key)
-    if any(a is not b for a, b in zip(cat.models, base.models, strict=False)):  # built on an older base at a reused id
+    if any(
+        a is not b for a, b in zip(cat.models, base.models, strict=False)
+    ):  # built on an older base at a reused id
         _with_models.clear()
         cat = _with_models(base, id(base), key)
     return cat

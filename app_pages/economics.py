@@ -75,7 +75,9 @@ with st.container(border=True):
     h1.button("DeepSeek's own fleet", on_click=_preset, icon=":material/restart_alt:", key="eco_preset",
               help="Reset every input to the preset below.")  # fmt: skip
     h2.markdown(
-        "**Preset: DeepSeek's own fleet.** " + "; ".join(f"{k}: {v}" for k, v in eco.DEEPSEEK_ASSUMPTIONS) + "."
+        "**Preset: DeepSeek's own fleet.** "
+        + "; ".join(f"{k}: {v}" for k, v in eco.DEEPSEEK_ASSUMPTIONS)
+        + "."
     )
 
 c1, c2, c3, c4 = st.columns(4)
@@ -223,13 +225,17 @@ else:
             **{
                 f"{charts.TOKEN_NAMES[k]} margin (%; band)": [
                     f"{_pct(b)} ({_pct(lo)} to {_pct(hi)})"
-                    for b, lo, hi in zip(m[f"margin_{k}_pct"], m[f"margin_{k}_pct_min"], m[f"margin_{k}_pct_max"], strict=True)
+                    for b, lo, hi in zip(
+                        m[f"margin_{k}_pct"], m[f"margin_{k}_pct_min"], m[f"margin_{k}_pct_max"], strict=True
+                    )
                 ]
                 for k in eco.TOKEN_TYPES
             },
             "mix margin (%; band)": [
                 f"{_pct(b)} ({_pct(lo)} to {_pct(hi)})"
-                for b, lo, hi in zip(m["margin_mix_pct"], m["margin_mix_pct_min"], m["margin_mix_pct_max"], strict=True)
+                for b, lo, hi in zip(
+                    m["margin_mix_pct"], m["margin_mix_pct_min"], m["margin_mix_pct_max"], strict=True
+                )
             ],
             "price source": m["price_source"],
             "as of": m["price_as_of"],
@@ -265,9 +271,15 @@ st.dataframe(
             "cached (USD per 1M)": story["usd_per_mtok_cached"].map(_usd),
             "output (USD per 1M)": story["usd_per_mtok_output"].map(_usd),
             "output cost vs baseline": story["output_cost_ratio"].map(lambda v: f"{v:.0%}"),
-            "attention share of decode FLOPs": story["attention_flops_share_decode"].map(lambda v: f"{v:.0%}"),
-            "attention share of prefill FLOPs": story["attention_flops_share_prefill"].map(lambda v: f"{v:.0%}"),
-            "KV share of decode HBM bytes": story["kv_share_decode_bytes"].map(lambda v: "—" if pd.isna(v) else f"{v:.0%}"),
+            "attention share of decode FLOPs": story["attention_flops_share_decode"].map(
+                lambda v: f"{v:.0%}"
+            ),
+            "attention share of prefill FLOPs": story["attention_flops_share_prefill"].map(
+                lambda v: f"{v:.0%}"
+            ),
+            "KV share of decode HBM bytes": story["kv_share_decode_bytes"].map(
+                lambda v: "—" if pd.isna(v) else f"{v:.0%}"
+            ),
             "FLOPs per token vs baseline": story["flops_ratio"].map(lambda v: f"{v:.0%}"),
             "KV cache vs baseline": story["kv_ratio"].map(lambda v: f"{v:.0%}"),
         }
@@ -288,13 +300,21 @@ st.dataframe(
         {
             "GPU": hw["gpu"],
             "status": hw["status"],
-            "GPU-hour (USD)": hw["usd_per_gpu_hour"].map(lambda v: "not found" if pd.isna(v) else f"${v:,.2f}"),
+            "GPU-hour (USD)": hw["usd_per_gpu_hour"].map(
+                lambda v: "not found" if pd.isna(v) else f"${v:,.2f}"
+            ),
             "break-even GPU-hour vs the first row (USD; band)": [
                 "—" if pd.isna(b) else f"${b:,.2f} (${lo:,.2f} to ${hi:,.2f})"
-                for b, lo, hi in zip(hw["break_even_usd_per_gpu_hour"], hw["break_even_usd_per_gpu_hour_low"],
-                                     hw["break_even_usd_per_gpu_hour_high"], strict=True)
+                for b, lo, hi in zip(
+                    hw["break_even_usd_per_gpu_hour"],
+                    hw["break_even_usd_per_gpu_hour_low"],
+                    hw["break_even_usd_per_gpu_hour_high"],
+                    strict=True,
+                )
             ],
-            "decode (tokens/s/GPU)": hw["decode_tokens_per_s_per_gpu"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),
+            "decode (tokens/s/GPU)": hw["decode_tokens_per_s_per_gpu"].map(
+                lambda v: "—" if pd.isna(v) else f"{v:,.0f}"
+            ),
             "output (USD per 1M)": hw["usd_per_mtok_output"].map(_usd),
             "input (USD per 1M)": hw["usd_per_mtok_input"].map(_usd),
             "GPUs per deployment": hw["gpus"].map(lambda v: "—" if pd.isna(v) else f"{v:,.0f}"),

@@ -1,5 +1,3 @@
-
-
 def new_shape() -> None:
     """Forget the serving estimates cached per request shape (``costmodel.serving.option._layout_estimates``), so a
     timed evaluation pays for them as a new request shape does in the app. Repeating one scenario would otherwise

@@ -61,7 +61,9 @@ def _row(name: str, value: float, unit: str, target: float | None, ratio: float 
 
 def scenarios(n: int) -> list[Scenario]:
     """``n`` distinct scenarios: presets × volumes × cache-hit shares."""
-    names = [n for n in preset_names() if not preset(n, AS_OF).classes]  # one workload each (mixes: their classes)
+    names = [
+        n for n in preset_names() if not preset(n, AS_OF).classes
+    ]  # one workload each (mixes: their classes)
     out = []
     for i in range(n):
         s = preset(names[i % len(names)], AS_OF)

@@ -51,8 +51,12 @@ def main() -> list[dict[str, Any]]:
         # each timed call starts from a new request shape (benchmarks.new_shape): the Monte Carlo's re-evaluations
         # at the output-length ends are computed, as after a shape edit in the app (a volume edit reuses them)
         t_eval = _median_ms(lambda s=s: (new_shape(), evaluate(s, cat)))
-        t_mc = _median_ms(lambda s=s, ev=ev: (new_shape(), monte_carlo(s, cat, draws=DEFAULT_DRAWS, evaluation=ev)))
-        t_small = _median_ms(lambda s=s, ev=ev: (new_shape(), monte_carlo(s, cat, draws=1_000, evaluation=ev)))
+        t_mc = _median_ms(
+            lambda s=s, ev=ev: (new_shape(), monte_carlo(s, cat, draws=DEFAULT_DRAWS, evaluation=ev))
+        )
+        t_small = _median_ms(
+            lambda s=s, ev=ev: (new_shape(), monte_carlo(s, cat, draws=1_000, evaluation=ev))
+        )
         default = name == "chat"
         # the default scenario holds the target; a request mix (shared fleet, classes' hourly work) is held to it too
         held = default or bool(s.classes)

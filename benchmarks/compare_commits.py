@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-_PROBE = r'''
+_PROBE = r"""
 import datetime as dt, statistics, sys, time
 sys.path.insert(0, sys.argv[1])
 from costmodel.catalog import load_catalogue
@@ -39,11 +39,13 @@ for i in range(15):
     s = s0.model_copy(update={"workload": w})
     t = time.perf_counter(); run(s); ts.append((time.perf_counter() - t) * 1e3)
 print(statistics.median(ts))
-'''
+"""
 
 
 def _time(tree: Path) -> float:
-    out = subprocess.run([sys.executable, "-c", _PROBE, str(tree)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(tree)], capture_output=True, text=True, check=True
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -54,7 +56,9 @@ def main(argv: list[str]) -> int:
         trees = {}
         for name, rev in (("old", old), ("new", new)):
             trees[name] = Path(tmp) / name
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "-f", "-q", str(trees[name]), rev], check=True)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "-f", "-q", str(trees[name]), rev], check=True
+            )
         try:
             times: dict[str, list[float]] = {"old": [], "new": []}
             for _ in range(runs):
@@ -62,9 +66,13 @@ def main(argv: list[str]) -> int:
                     times[name].append(_time(trees[name]))
         finally:
             for tree in trees.values():
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
+                )
     o, n = statistics.median(times["old"]), statistics.median(times["new"])
-    print(f"calculator computation, default preset: {old} {o:.1f} ms, {new} {n:.1f} ms; ratio new/old {n / o:.2f}")
+    print(
+        f"calculator computation, default preset: {old} {o:.1f} ms, {new} {n:.1f} ms; ratio new/old {n / o:.2f}"
+    )
     return 0
 
 

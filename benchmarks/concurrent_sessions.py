@@ -152,6 +152,7 @@ def one_server() -> Iterator[None]:
     def get_bytecode(self: Any, script_path: str) -> Any:
         with compile_lock:
             return real_get_bytecode(self, script_path)
+
     saved_get_bytecode = sc_module.ScriptCache.__dict__["get_bytecode"]
     saved = (
         Runtime.__dict__["instance"],

@@ -48,7 +48,12 @@ TARGETS = [
         "(default scenario)",
         "tornado + 10,000-draw Monte Carlo of the default scenario well under a second (250 ms)",
     ),
-    ("14", "bench_usage_log", "DuckDB import, 10,000,000 rows CSV", "10M-row usage log well under a minute, 1 core"),
+    (
+        "14",
+        "bench_usage_log",
+        "DuckDB import, 10,000,000 rows CSV",
+        "10M-row usage log well under a minute, 1 core",
+    ),
 ]
 #: Comparisons with a reference: (label, bench, measure of the slow side, measure of the fast side) or a
 #: measure that is already a speed-up (fast side None).
@@ -75,7 +80,12 @@ COMPARISONS = [
     ("compare_table: 1,000 scenarios vs 1, time per scenario", "bench_scaling", "1,000 scenarios: per", None),
     ("closed forms at 1M vs at 1K tokens", "bench_scaling", "at 1M tokens", None),
     ("simulation at 1,024 vs 256 tokens", "bench_scaling", "1024 tokens", None),
-    ("usage-log summary: DuckDB (1 thread) vs pandas (speed-up)", "bench_usage_log", "speed-up of DuckDB", None),
+    (
+        "usage-log summary: DuckDB (1 thread) vs pandas (speed-up)",
+        "bench_usage_log",
+        "speed-up of DuckDB",
+        None,
+    ),
 ]
 
 
@@ -133,28 +143,30 @@ def summary(rows: list[dict[str, Any]]) -> list[str]:
 
 
 #: Figures between commits (benchmarks/compare_commits.py), kept across `make bench` runs.
-HISTORY = ['## Before and after a restructuring (ratios between commits)',
-    '',
-    '`benchmarks/compare_commits.py OLD NEW` times one calculator computation (table, cost curves and break-even of the default preset, at 15 distinct volumes) at two commits, alternating. Recorded 2026-11-29:',
-    '',
-    '| change | old → new (median) | ratio new / old |',
-    '|---|---|---|',
-    '| issue 10, compute once (44f0f80 → 7904be1): each option evaluated once, vectorised break-even refinement | 214 → 108 ms | 0.50 |',
-    '| same, the calculator rerun through AppTest (`bench_app.py` in each tree, 3 alternating runs) | 348 → 235 ms | 0.68 |',
-    '| issue 15, rerun budget (a591ba6 → 2764264+): serving estimates cached per request shape, model constants once per model, break-even slope floor, one catalogue object, chart template + Arrow data, numpy row lookups; rerun after a volume edit (this `bench_app.py` in each tree, 3 alternating runs, idle machine) | 406 → 207 ms | 0.51 |',
-    '| same, rerun after a cached-share edit (the request shape: nothing cached answers) | 388 → 241 ms | 0.62 |',
-    '',
-    'Every preset after this change (AppTest, median of 5 reruns, idle machine): volume edits 200-214 ms (support-mix, three request classes, 287 ms); cached-share edits 215-242 ms. Over the 300 ms target: an edit of a class in the class table of support-mix (381 ms), and a cached-share edit with a log-normal prompt (11 buckets: 449 ms): each prompt bucket and class is estimated on its own (a loop of `estimate()` calls), twice more for the Monte Carlo\'s output-length ends.',
-    '',
-    'Twenty concurrent Calculator sessions (`benchmarks/concurrent_sessions.py`, AppTest sessions in threads: each picks a preset, types a volume and a cache share, then all rerun twice with nothing changed), the driver run in worktrees of de63c6d (before) and b152fd1 (after issue 16 item 8 and the merges of issues 13, 14, 15 and 17), 3 alternating runs each, medians of the runs, recorded 2026-11-29 on this 2-core machine otherwise idle:',
-    '',
-    '| reruns under 20 sessions | de63c6d p50 / p95 | b152fd1 p50 / p95 | ratio p95 after / before |',
-    '|---|---|---|---|',
-    '| nothing changed (40 reruns) | 4.41 / 5.37 s | 1.94 / 2.57 s | 0.48 |',
-    '| after an input change (60 reruns) | 7.48 / 9.26 s | 9.59 / 16.06 s | 1.73 |',
-    '',
-    'An unchanged rerun now builds nothing (the verdict, tables and chart specs are kept with the cached evaluation), so it costs only Streamlit drawing the widgets, about 0.1 s of CPU. Issue 16 aimed at a p95 under 2 s: not reached. What limits it is that one Streamlit process serves every session and Python runs one thread at a time, so twenty sessions rerunning at once queue behind each other: each rerun waits for roughly twenty reruns of CPU. A rerun after a change costs more since this stop because the page does more per change: the tornado and 10,000-draw Monte Carlo (issue 15), the ownership, usage-log and growth sections, and the price-rows panel. Under 2 s at twenty simultaneous changes would need either under 0.1 s of CPU per changed rerun or several server processes behind a load balancer.',
-    '']
+HISTORY = [
+    "## Before and after a restructuring (ratios between commits)",
+    "",
+    "`benchmarks/compare_commits.py OLD NEW` times one calculator computation (table, cost curves and break-even of the default preset, at 15 distinct volumes) at two commits, alternating. Recorded 2026-11-29:",
+    "",
+    "| change | old → new (median) | ratio new / old |",
+    "|---|---|---|",
+    "| issue 10, compute once (44f0f80 → 7904be1): each option evaluated once, vectorised break-even refinement | 214 → 108 ms | 0.50 |",
+    "| same, the calculator rerun through AppTest (`bench_app.py` in each tree, 3 alternating runs) | 348 → 235 ms | 0.68 |",
+    "| issue 15, rerun budget (a591ba6 → 2764264+): serving estimates cached per request shape, model constants once per model, break-even slope floor, one catalogue object, chart template + Arrow data, numpy row lookups; rerun after a volume edit (this `bench_app.py` in each tree, 3 alternating runs, idle machine) | 406 → 207 ms | 0.51 |",
+    "| same, rerun after a cached-share edit (the request shape: nothing cached answers) | 388 → 241 ms | 0.62 |",
+    "",
+    "Every preset after this change (AppTest, median of 5 reruns, idle machine): volume edits 200-214 ms (support-mix, three request classes, 287 ms); cached-share edits 215-242 ms. Over the 300 ms target: an edit of a class in the class table of support-mix (381 ms), and a cached-share edit with a log-normal prompt (11 buckets: 449 ms): each prompt bucket and class is estimated on its own (a loop of `estimate()` calls), twice more for the Monte Carlo's output-length ends.",
+    "",
+    "Twenty concurrent Calculator sessions (`benchmarks/concurrent_sessions.py`, AppTest sessions in threads: each picks a preset, types a volume and a cache share, then all rerun twice with nothing changed), the driver run in worktrees of de63c6d (before) and b152fd1 (after issue 16 item 8 and the merges of issues 13, 14, 15 and 17), 3 alternating runs each, medians of the runs, recorded 2026-11-29 on this 2-core machine otherwise idle:",
+    "",
+    "| reruns under 20 sessions | de63c6d p50 / p95 | b152fd1 p50 / p95 | ratio p95 after / before |",
+    "|---|---|---|---|",
+    "| nothing changed (40 reruns) | 4.41 / 5.37 s | 1.94 / 2.57 s | 0.48 |",
+    "| after an input change (60 reruns) | 7.48 / 9.26 s | 9.59 / 16.06 s | 1.73 |",
+    "",
+    "An unchanged rerun now builds nothing (the verdict, tables and chart specs are kept with the cached evaluation), so it costs only Streamlit drawing the widgets, about 0.1 s of CPU. Issue 16 aimed at a p95 under 2 s: not reached. What limits it is that one Streamlit process serves every session and Python runs one thread at a time, so twenty sessions rerunning at once queue behind each other: each rerun waits for roughly twenty reruns of CPU. A rerun after a change costs more since this stop because the page does more per change: the tornado and 10,000-draw Monte Carlo (issue 15), the ownership, usage-log and growth sections, and the price-rows panel. Under 2 s at twenty simultaneous changes would need either under 0.1 s of CPU per changed rerun or several server processes behind a load balancer.",
+    "",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

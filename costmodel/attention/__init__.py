@@ -263,7 +263,9 @@ def attention_prefill_flops(
         raise ValueError("cached_tokens must not exceed prompt_tokens")
     p, c = np.broadcast_arrays(p, c)
     if part == "indexer":
-        return 2 * _sum_layers(model, include_mtp, p.shape, lambda m: m.index_macs_sum(p) - m.index_macs_sum(_lo(m, p, c)))
+        return 2 * _sum_layers(
+            model, include_mtp, p.shape, lambda m: m.index_macs_sum(p) - m.index_macs_sum(_lo(m, p, c))
+        )
     return 2 * _sum_layers(
         model, include_mtp, p.shape, lambda m: m.prefill_macs_sum(p) - m.prefill_macs_sum(_lo(m, p, c))
     )

@@ -164,7 +164,11 @@ def _v4_core(c: ModelConfig) -> tuple[float, float]:
     window ``wkv``, grouped low-rank o; q_norm, kv_norm, the per-head sink."""
     d, h, hd = c.hidden_size, c.num_attention_heads, c.head_dim or 0
     q = d * c.q_lora_rank + c.q_lora_rank * h * hd if c.q_lora_rank else d * h * hd
-    o = h * hd * c.o_lora_rank + c.o_groups * c.o_lora_rank * d if c.o_groups and c.o_lora_rank else h * hd * d
+    o = (
+        h * hd * c.o_lora_rank + c.o_groups * c.o_lora_rank * d
+        if c.o_groups and c.o_lora_rank
+        else h * hd * d
+    )
     return float(q + d * hd + o), float((c.q_lora_rank or 0) + hd + h)
 
 
@@ -316,8 +320,11 @@ def _decoder_linear_flops(model: Model) -> float:
         return 0.0
     c = _cfg(model)
     layers = _layers(model, include_mtp=False)
-    macs = sum(x.attn_matmul + x.ffn_dense + x.shared_experts + x.routed_active + x.router
-               for i, x in enumerate(layers) if i in dec)
+    macs = sum(
+        x.attn_matmul + x.ffn_dense + x.shared_experts + x.routed_active + x.router
+        for i, x in enumerate(layers)
+        if i in dec
+    )
     return 2.0 * (macs + c.vocab_size * c.hidden_size)
 
 

@@ -80,7 +80,9 @@ class CSA2Base(V4Attention):
 
     def index_layout(self, kv_dtype: KvDtype) -> EntryLayout:
         """Layout of one shared index key."""
-        return bf16_layout(self.index_head_dim) if kv_dtype == "bf16" else fp4_e4m3_layout(self.index_head_dim)
+        return (
+            bf16_layout(self.index_head_dim) if kv_dtype == "bf16" else fp4_e4m3_layout(self.index_head_dim)
+        )
 
     @property
     def index_macs_per_key(self) -> int:
@@ -161,7 +163,9 @@ class CSA2Source(CSA2Base):
 
     def kv_read_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
         """Bytes read: every index key, the selected entries, the window."""
-        return self.source_entries(t) * self.index_layout(kv_dtype).nbytes + super().kv_read_bytes(t, kv_dtype)
+        return self.source_entries(t) * self.index_layout(kv_dtype).nbytes + super().kv_read_bytes(
+            t, kv_dtype
+        )
 
     def pool_macs(self, t: FloatArray) -> FloatArray:
         """Pooling MACs at position ``t`` (ratio ≥ 2: ``min(2m, t)`` tokens × (entry + key) dims when a block
@@ -212,8 +216,17 @@ def csa2_layers(c: ModelConfig, n: int) -> list[V4Attention]:
     Raises:
         ValueError: a needed config field is missing.
     """
-    need = ("head_dim", "qk_rope_head_dim", "sliding_window", "compress_ratios", "index_n_heads",
-            "index_head_dim", "index_topk", "kv_source_layer_ids", "index_source_layer_ids")
+    need = (
+        "head_dim",
+        "qk_rope_head_dim",
+        "sliding_window",
+        "compress_ratios",
+        "index_n_heads",
+        "index_head_dim",
+        "index_topk",
+        "kv_source_layer_ids",
+        "index_source_layer_ids",
+    )
     missing = [f for f in need if getattr(c, f) is None]
     if missing:
         raise ValueError(f"config.{missing[0]} is needed for CSA2 attention")
@@ -224,8 +237,12 @@ def csa2_layers(c: ModelConfig, n: int) -> list[V4Attention]:
     last_source = sources[-1] if sources else -1
     cand = c.candidate_source_layer_id
     pool = (c.candidate_topk_blocks or 0) * (c.candidate_block_size or 0) if cand is not None else 0
-    base = {"n_heads": c.num_attention_heads, "head_dim": c.head_dim, "rope_dim": c.qk_rope_head_dim,
-            "window": c.sliding_window}
+    base = {
+        "n_heads": c.num_attention_heads,
+        "head_dim": c.head_dim,
+        "rope_dim": c.qk_rope_head_dim,
+        "window": c.sliding_window,
+    }
     index = {"index_n_heads": c.index_n_heads, "index_head_dim": c.index_head_dim, "index_topk": c.index_topk}
     out: list[V4Attention] = []
     for i, r in enumerate(c.compress_ratios[:n]):
@@ -236,7 +253,14 @@ def csa2_layers(c: ModelConfig, n: int) -> list[V4Attention]:
             continue
         src = max(s for s in sources if s <= i)
         in_pool = pool if cand is not None and src == cand else 0
-        common = {**base, **index, "ratio": r, "pool_tokens": in_pool, "source_layer": src, "prefill_tail": tail}
+        common = {
+            **base,
+            **index,
+            "ratio": r,
+            "pool_tokens": in_pool,
+            "source_layer": src,
+            "prefill_tail": tail,
+        }
         if i == src:
             blocks = (c.candidate_topk_blocks or 0) if i == cand else 0
             size = (c.candidate_block_size or 0) if i == cand else 0

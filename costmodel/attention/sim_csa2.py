@@ -79,9 +79,7 @@ class _Source:
         return self.glob.stored_bytes + self.index.stored_bytes
 
 
-def _score(
-    mc: MacCounter, m: CSA2Base, src: _Source, rows: I64, rng: np.random.Generator
-) -> tuple[F64, int]:
+def _score(mc: MacCounter, m: CSA2Base, src: _Source, rows: I64, rng: np.random.Generator) -> tuple[F64, int]:
     """Indexer scores of the shared keys ``rows`` with a fresh query of layer ``m``; bytes read."""
     keys, read = src.index.read(rows)
     q_idx = rng.standard_normal((m.index_n_heads, m.index_head_dim))
@@ -102,7 +100,12 @@ def _candidate_pool(scores: F64, blocks: int, size: int) -> I64:
 
 
 def simulate_csa2(
-    mechs: Sequence[V4Attention], length: int, kv_dtype: KvDtype = "deployed", seed: int = 0, *, prefill: bool = False
+    mechs: Sequence[V4Attention],
+    length: int,
+    kv_dtype: KvDtype = "deployed",
+    seed: int = 0,
+    *,
+    prefill: bool = False,
 ) -> list[SimResult]:
     """Simulate a V4.1 layer stack for tokens ``1..length``: one :class:`SimResult` per layer, in order.
 
@@ -134,7 +137,9 @@ def simulate_csa2(
             src: _Source | None = None
             if isinstance(m, CSA2Base):
                 if m.source_layer not in sources or m.source_layer > j:
-                    raise ValueError(f"layer {j} reads source layer {m.source_layer}, which does not come before it")
+                    raise ValueError(
+                        f"layer {j} reads source layer {m.source_layer}, which does not come before it"
+                    )
                 src = sources[m.source_layer]
                 if isinstance(m, CSA2Source):
                     scores, read = _score(mc, m, src, np.arange(t // m.ratio, dtype=np.int64), rng)

@@ -50,10 +50,15 @@ def _check_csa2(c: ModelConfig) -> None:
     source (every reuse layer needs a source at or before it); the candidate layer is a source."""
     ratios = c.compress_ratios or ()
     sources = c.kv_source_layer_ids or ()
-    for name, ids in (("kv_source_layer_ids", sources), ("index_source_layer_ids", c.index_source_layer_ids or ())):
+    for name, ids in (
+        ("kv_source_layer_ids", sources),
+        ("index_source_layer_ids", c.index_source_layer_ids or ()),
+    ):
         for i in ids:
             if i >= c.num_hidden_layers or ratios[i] == 0:
-                raise ValueError(f"config.{name} has layer {i}, which is not a compressed layer of the main model")
+                raise ValueError(
+                    f"config.{name} has layer {i}, which is not a compressed layer of the main model"
+                )
     if not set(sources) <= set(c.index_source_layer_ids or ()):
         raise ValueError("config.kv_source_layer_ids must all be in index_source_layer_ids")
     first = next((i for i, r in enumerate(ratios[: c.num_hidden_layers]) if r), None)
@@ -70,14 +75,20 @@ def _check_csa2(c: ModelConfig) -> None:
         if c.candidate_topk_blocks is None or c.candidate_block_size is None:
             raise ValueError("a candidate filter needs candidate_topk_blocks and candidate_block_size")
         if c.index_topk is not None and c.candidate_topk_blocks * c.candidate_block_size < c.index_topk:
-            raise ValueError("the candidate pool (candidate_topk_blocks x candidate_block_size) is below index_topk")
-    if (c.engram_layer_ids is None) != (c.engram_num_embeddings is None) or len(c.engram_layer_ids or ()) != len(
-        c.engram_num_embeddings or ()
-    ):
-        raise ValueError("config.engram_layer_ids and engram_num_embeddings must be given together, one per table")
+            raise ValueError(
+                "the candidate pool (candidate_topk_blocks x candidate_block_size) is below index_topk"
+            )
+    if (c.engram_layer_ids is None) != (c.engram_num_embeddings is None) or len(
+        c.engram_layer_ids or ()
+    ) != len(c.engram_num_embeddings or ()):
+        raise ValueError(
+            "config.engram_layer_ids and engram_num_embeddings must be given together, one per table"
+        )
 
 
-def check_architecture(open_weights: bool, attention: str | None, c: ModelConfig | None, precision: Any) -> None:
+def check_architecture(
+    open_weights: bool, attention: str | None, c: ModelConfig | None, precision: Any
+) -> None:
     """Raise ``ValueError`` if an open-weights model's config does not fit its attention kind."""
     if not open_weights:
         return
@@ -85,7 +96,9 @@ def check_architecture(open_weights: bool, attention: str | None, c: ModelConfig
         raise ValueError("an open-weights model needs attention, config and weight_precision")
     kv = c.num_key_value_heads or c.num_attention_heads
     if c.num_attention_heads % kv:
-        raise ValueError(f"num_attention_heads={c.num_attention_heads} is not divisible by num_key_value_heads={kv}")
+        raise ValueError(
+            f"num_attention_heads={c.num_attention_heads} is not divisible by num_key_value_heads={kv}"
+        )
     for name in NEEDED_FIELDS[attention]:
         if getattr(c, name) is None:
             raise ValueError(f"attention {attention!r} needs config.{name}")
@@ -96,8 +109,12 @@ def check_architecture(open_weights: bool, attention: str | None, c: ModelConfig
     _check_ratios(attention, c)
     if attention == "v41_csa2":
         _check_csa2(c)
-    if c.n_routed_experts and (c.moe_intermediate_size is None or not 0 < c.num_experts_per_tok <= c.n_routed_experts):
-        raise ValueError("a MoE config needs moe_intermediate_size and 0 < num_experts_per_tok <= n_routed_experts")
+    if c.n_routed_experts and (
+        c.moe_intermediate_size is None or not 0 < c.num_experts_per_tok <= c.n_routed_experts
+    ):
+        raise ValueError(
+            "a MoE config needs moe_intermediate_size and 0 < num_experts_per_tok <= n_routed_experts"
+        )
     if c.first_k_dense_replace and c.intermediate_size is None:
         raise ValueError("first_k_dense_replace > 0 needs config.intermediate_size")
     if not c.n_routed_experts and c.intermediate_size is None:

@@ -16,7 +16,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Confidence = Literal["official", "third_party", "derived", "unconfirmed"]
-EventKind = Literal["release", "retire", "redirect", "redirect_announced", "redirect_cancelled", "rename", "limit"]
+EventKind = Literal[
+    "release", "retire", "redirect", "redirect_announced", "redirect_cancelled", "rename", "limit"
+]
 _Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 
 

@@ -136,7 +136,9 @@ def refuse_bools(cls: type[BaseModel], data: Any) -> Any:
             if _numeric_only(info.annotation) and (
                 _non_ascii_number(v) or (isinstance(v, list | tuple) and any(_non_ascii_number(x) for x in v))
             ):
-                raise ValueError(f"field {name}: a number is written in ASCII digits (0-9), got {str(v)[:40]!r}")
+                raise ValueError(
+                    f"field {name}: a number is written in ASCII digits (0-9), got {str(v)[:40]!r}"
+                )
     return data
 
 

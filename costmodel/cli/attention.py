@@ -52,4 +52,3 @@ def add_attention(sub: Subparsers[Parser]) -> None:
     p.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     p.add_argument("--format", choices=["json", "csv", "md"], default="md")
     p.set_defaults(func=_cmd_attention)
-

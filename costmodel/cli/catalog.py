@@ -45,4 +45,3 @@ def add_catalog(sub: Subparsers[Parser]) -> None:
     s.add_argument("--today", default=None, help="reference date YYYY-MM-DD (default: today)")
     s.add_argument("--format", choices=["json", "csv", "md"], default="md")
     s.set_defaults(func=_cmd_catalog_stale)
-

@@ -78,8 +78,11 @@ def _cmd_economics(args: argparse.Namespace) -> int:
     gpu_changed = args.gpu != DEEPSEEK_FLEET.gpu
     fleet = Fleet(
         gpu=args.gpu,
-        usd_per_gpu_hour=None if args.usd_per_gpu_hour is None else _usd(args.usd_per_gpu_hour, "--usd-per-gpu-hour"),
-        rental_id=args.rental or (None if gpu_changed or args.usd_per_gpu_hour is not None else DEEPSEEK_FLEET.rental_id),
+        usd_per_gpu_hour=None
+        if args.usd_per_gpu_hour is None
+        else _usd(args.usd_per_gpu_hour, "--usd-per-gpu-hour"),
+        rental_id=args.rental
+        or (None if gpu_changed or args.usd_per_gpu_hour is not None else DEEPSEEK_FLEET.rental_id),
         mode=args.mode or (None if gpu_changed else DEEPSEEK_FLEET.mode),
         gpus=args.gpus,
         precision=args.precision,
@@ -92,7 +95,11 @@ def _cmd_economics(args: argparse.Namespace) -> int:
         cached_share=_fraction(args.cached_share, "--cached-share"),
     )
     models = [m.strip() for m in args.story_models.split(",")] if args.story_models else list(STORY_MODELS)
-    hw = [g.strip() for g in args.gpus_compared.split(",")] if args.gpus_compared else [fleet.gpu, *ASCEND_GPUS]
+    hw = (
+        [g.strip() for g in args.gpus_compared.split(",")]
+        if args.gpus_compared
+        else [fleet.gpu, *ASCEND_GPUS]
+    )
     hw = list(dict.fromkeys(hw))
     if not all(models) or not all(hw):
         raise CliError("an empty item in --story-models or --gpus-compared")
@@ -111,7 +118,6 @@ def _cmd_economics(args: argparse.Namespace) -> int:
         return 0
     text: str
     if args.table != "all":
-
         chunks: list[str] = []
         if args.format == "csv":
             text = to_csv(ec, args.table)
@@ -137,28 +143,47 @@ def add_economics(sub: Any) -> None:
         description="Defaults: DeepSeek's own fleet (H800 at USD 2 per GPU-hour, DeepSeek's stated assumption; "
         "disaggregated; 70%% utilisation, 50%% cached input, 8K prompts, 1K outputs: our assumptions).",
     )
-    p.add_argument("--model", default="deepseek-v4-pro", help="open-weights model id (default deepseek-v4-pro)")
+    p.add_argument(
+        "--model", default="deepseek-v4-pro", help="open-weights model id (default deepseek-v4-pro)"
+    )
     p.add_argument("--gpu", default=f.gpu, help=f"GPU id of the fleet (default {f.gpu})")
     p.add_argument("--usd-per-gpu-hour", default=None, help="what a GPU-hour costs the provider, USD")
     p.add_argument("--rental", default=None, help="catalogue rental row id for the GPU-hour cost")
-    p.add_argument("--mode", choices=DEPLOYMENT_CLASSES, default=None,
-                   help="serving mode (default: disaggregated for the DeepSeek fleet, else by deployment size)")
+    p.add_argument(
+        "--mode",
+        choices=DEPLOYMENT_CLASSES,
+        default=None,
+        help="serving mode (default: disaggregated for the DeepSeek fleet, else by deployment size)",
+    )
     p.add_argument("--gpus", type=int, default=None, help="GPUs per deployment (default: smallest that fits)")
     p.add_argument("--precision", choices=PRECISION_PLANS, default="native")
-    p.add_argument("--utilization", default=str(f.utilization),
-                   help="mean fraction of paid GPU-hours doing work over the day, (0, 1]")
+    p.add_argument(
+        "--utilization",
+        default=str(f.utilization),
+        help="mean fraction of paid GPU-hours doing work over the day, (0, 1]",
+    )
     p.add_argument("--tpot-ms", type=float, default=f.tpot_ms, help="time-per-output-token target, ms")
     p.add_argument("--prompt-tokens", default="8K", help="input tokens per request (8K, 128K, 1M)")
     p.add_argument("--output-tokens", default="1K", help="output tokens per request")
-    p.add_argument("--cached-share", default=str(m.cached_share), help="fraction of input tokens that are cache hits")
+    p.add_argument(
+        "--cached-share", default=str(m.cached_share), help="fraction of input tokens that are cache hits"
+    )
     p.add_argument("--story-models", default=None, help="models of the V3.2 → V4 comparison, baseline first")
     p.add_argument("--gpus-compared", default=None, help="GPUs of the hardware comparison, reference first")
-    p.add_argument("--gpu-hour-costs", default=None,
-                   help="stated GPU-hour costs for the comparison, e.g. ascend-950=1.5,h20=1.2 (USD)")
-    p.add_argument("--sweep-price", default=None,
-                   help="price of the per-length sweep, 'ROW_ID (window)' as in the margins table "
-                   "(default: the most recent row's first window)")
-    p.add_argument("--table", choices=["all", *TABLES], default="all", help="one table, or all (json, md, xlsx)")
+    p.add_argument(
+        "--gpu-hour-costs",
+        default=None,
+        help="stated GPU-hour costs for the comparison, e.g. ascend-950=1.5,h20=1.2 (USD)",
+    )
+    p.add_argument(
+        "--sweep-price",
+        default=None,
+        help="price of the per-length sweep, 'ROW_ID (window)' as in the margins table "
+        "(default: the most recent row's first window)",
+    )
+    p.add_argument(
+        "--table", choices=["all", *TABLES], default="all", help="one table, or all (json, md, xlsx)"
+    )
     p.add_argument("--format", choices=["json", "csv", "md", "xlsx"], default="md")
     p.add_argument("--out", default=None, help="write to FILE instead of printing (xlsx needs it)")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")

@@ -127,13 +127,17 @@ def _statuses(text: str) -> list[str]:
     got = [s.strip() for s in text.split(",") if s.strip()]
     bad = [s for s in got if s not in STATUSES]
     if bad or not got:
-        raise argparse.ArgumentTypeError(f"unknown status {', '.join(bad) or repr(text)}; use {','.join(STATUSES)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown status {', '.join(bad) or repr(text)}; use {','.join(STATUSES)}"
+        )
     return got
 
 
 def _cmd_rentals_import(args: argparse.Namespace) -> int:
     if args.file is None:
-        raise CliError(f"give the catalog FILE (--from {args.source}): a SkyPilot vms.csv or a gpuhunt <provider>.csv")
+        raise CliError(
+            f"give the catalog FILE (--from {args.source}): a SkyPilot vms.csv or a gpuhunt <provider>.csv"
+        )
     try:
         read_on = dt.date.fromisoformat(args.read_on) if args.read_on else dt.date.today()
     except ValueError:
@@ -144,7 +148,10 @@ def _cmd_rentals_import(args: argparse.Namespace) -> int:
     emit(review, args.format)
     counts = review["status"].value_counts().to_dict() if len(review) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
-    print(f"{feed.name} {feed.provider} (sha256 {feed.sha256[:12]}): {summary or 'no GPU offers'}", file=sys.stderr)
+    print(
+        f"{feed.name} {feed.provider} (sha256 {feed.sha256[:12]}): {summary or 'no GPU offers'}",
+        file=sys.stderr,
+    )
     if added is not None:
         print(f"applied: {added} new dated row(s) written to hardware.yaml", file=sys.stderr)
     return 0
@@ -154,15 +161,21 @@ def add_rentals(sub: Subparsers[Parser]) -> None:
     """``costmodel rentals import``: review a GPU rental catalog file against the market's rows."""
     p = sub.add_parser("rentals", help="GPU rental feeds: review against the catalogue, apply new dated rows")
     rsub = p.add_subparsers(dest="rentals_cmd", required=True, parser_class=Parser)
-    i = rsub.add_parser("import", help="review a SkyPilot v8 vms.csv or gpuhunt catalog CSV (offline); --apply adds rows")
+    i = rsub.add_parser(
+        "import", help="review a SkyPilot v8 vms.csv or gpuhunt catalog CSV (offline); --apply adds rows"
+    )
     i.add_argument("file", nargs="?", default=None, help="the catalog CSV file")
     i.add_argument("--from", dest="source", choices=["skypilot", "gpuhunt"], required=True)
     i.add_argument(
         "--provider", default=None,
         help="provider name (default: the SkyPilot folder name, catalogs/v8/<cloud>/vms.csv, or the gpuhunt file name)",
     )  # fmt: skip
-    i.add_argument("--apply", action="store_true", help="append the new and changed rows, dated (history kept)")
-    i.add_argument("--read-on", default=None, help="date YYYY-MM-DD the undated file was read (default: today)")
+    i.add_argument(
+        "--apply", action="store_true", help="append the new and changed rows, dated (history kept)"
+    )
+    i.add_argument(
+        "--read-on", default=None, help="date YYYY-MM-DD the undated file was read (default: today)"
+    )
     i.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     i.add_argument("--format", choices=["json", "md", "csv"], default="md")
     i.set_defaults(func=_cmd_rentals_import)

@@ -120,13 +120,23 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     mem = est.memory
     if wp.profile.engram_bytes:  # V4.1: say where the Engram tables were put and what they cost
         eng_s = engram_seconds_per_token(wp.profile, gpu, mem.gpus, mem.engram_placement)
-        where = {"peer": "sharded over the GPUs' HBM, read from peers", "host": "in host memory, read over PCIe",
-                 "hbm": "a full copy in every GPU's HBM"}[mem.engram_placement]
-        note = "; ".join(x for x in (note, (
-            f"Engram tables ({wp.profile.engram_bytes / 1e9:,.1f} GB) {where}: {mem.engram_bytes_per_gpu / 1e9:,.1f} "
-            f"GB per GPU; gathering one token's rows takes {eng_s * 1e6:,.3f} us if not prefetched (not in the step "
-            "time)"
-        )) if x)
+        where = {
+            "peer": "sharded over the GPUs' HBM, read from peers",
+            "host": "in host memory, read over PCIe",
+            "hbm": "a full copy in every GPU's HBM",
+        }[mem.engram_placement]
+        note = "; ".join(
+            x
+            for x in (
+                note,
+                (
+                    f"Engram tables ({wp.profile.engram_bytes / 1e9:,.1f} GB) {where}: {mem.engram_bytes_per_gpu / 1e9:,.1f} "
+                    f"GB per GPU; gathering one token's rows takes {eng_s * 1e6:,.3f} us if not prefetched (not in the step "
+                    "time)"
+                ),
+            )
+            if x
+        )
     # beyond the model's context window (or maximum output) the request cannot be served at all
     window_reason = context_reason(model, prompt, output)
     pf = float(est.prefill_gpu_s_per_request[0])

@@ -59,7 +59,9 @@ def efficiency_story(
     at the batch served, and the ratios to the first model (the baseline).
     """
     twice = sorted({m for m in models if list(models).count(m) > 1})
-    if twice:  # each model is one row group (and the index of the ratios): a repeat is a mistake, said in one line
+    if (
+        twice
+    ):  # each model is one row group (and the index of the ratios): a repeat is a mistake, said in one line
         raise ValueError(f"story models: {', '.join(twice)} given more than once")
     rows = []
     for mid in models:

@@ -181,7 +181,9 @@ def evaluate(scenario: Scenario, catalogue: Catalogue) -> Evaluation:
         except NoPriceYetError as e:  # a row out of the comparison, said on the page: not an error to act on
             left_out.append(str(e).split("; prices exist")[0])
             if len(left_out) == len(scenario.api_options):  # none of the APIs priced: the date is the problem
-                raise NoPriceYetError(f"{left_out[0]}; no API option has a price on {scenario.as_of}") from None
+                raise NoPriceYetError(
+                    f"{left_out[0]}; no API option has a price on {scenario.as_of}"
+                ) from None
             continue
         if mix:  # each class at its share of every volume, its own cached share and peak-hour share
             curve = np.sum(
@@ -264,7 +266,9 @@ def _plans(
     for sh in self_host:
         option = plan_api_for(sh.option, priced, {r.option: r.bill.price.weights_model for r in api})
         if option is not None:
-            one = evaluate_plan(scenario, catalogue, (sh.option, sh.label, sh.evaluation), (option, bills[option]))
+            one = evaluate_plan(
+                scenario, catalogue, (sh.option, sh.label, sh.evaluation), (option, bills[option])
+            )
             out.append((one, bills[option]))
     return tuple(out)
 

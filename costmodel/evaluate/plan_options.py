@@ -58,7 +58,9 @@ PLAN_ASSUMPTIONS = (
 
 
 def plan_api_for(
-    option: SelfHostOption, api_options: Sequence[ApiOption], weights: Mapping[ApiOption, str | None] | None = None
+    option: SelfHostOption,
+    api_options: Sequence[ApiOption],
+    weights: Mapping[ApiOption, str | None] | None = None,
 ) -> ApiOption | None:
     """The API a self-hosting option is paired with: the first API option serving the same weights, ``weights``
     giving the open-weights model id behind each API at the priced moment (``deepseek-v4-flash`` is answered by

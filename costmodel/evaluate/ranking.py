@@ -41,7 +41,9 @@ def _number(v: object) -> float:
 
 
 def _label(row: pd.Series, catalogue: Catalogue) -> str:
-    if row["kind"] == "plan" and isinstance(row.get("label"), str):  # made with the row (plan_table.plan_label)
+    if row["kind"] == "plan" and isinstance(
+        row.get("label"), str
+    ):  # made with the row (plan_table.plan_label)
         return str(row["label"])
     name = short_model_name(catalogue, str(row["model"]))
     if row["kind"] == "api":

@@ -36,7 +36,9 @@ GROUP_SELF_HOST = "Self-host"
 GROUP_PLAN = "Plan: self-host + API"
 
 
-def option_group(kind: str, provider: str, model: str, catalogue: Catalogue, price_basis: str = "list") -> str:
+def option_group(
+    kind: str, provider: str, model: str, catalogue: Catalogue, price_basis: str = "list"
+) -> str:
     """The group of a table row: :data:`GROUP_SELF_HOST` for self-hosting; :data:`GROUP_HOSTED` for an API
     whose provider is not the model's maker (a host of the open weights); :data:`GROUP_API` otherwise (the
     maker's API, or a custom price)."""
@@ -220,7 +222,9 @@ def self_host_rows(
             "efficiency": a.efficiency,
             "usd_per_gpu_hour": ev.usd_per_gpu_hour,
             # who the GPU-hour price is from, and on which basis (issue 25: the market's rows)
-            "rental_provider": rental.provider if rental else ("your price" if ev.rental_id == "custom" else None),
+            "rental_provider": rental.provider
+            if rental
+            else ("your price" if ev.rental_id == "custom" else None),
             "rental_basis": rental.basis if rental else None,
             "price_ids": ev.rental_id,
             "price_sources": ev.rental_source,
@@ -300,7 +304,9 @@ def comparison_table(
     table = pd.concat(frames, ignore_index=True)
     table["stale_rows"] = stale_flags(table, scenario, catalogue)
     table["group"] = [
-        option_group(str(r["kind"]), str(r["provider"]), str(r["model"]), catalogue, str(r.get("price_basis")))
+        option_group(
+            str(r["kind"]), str(r["provider"]), str(r["model"]), catalogue, str(r.get("price_basis"))
+        )
         for _, r in table.iterrows()
     ]
     extra = [c for c in table.columns if c not in COLUMNS + API_COLUMNS]
@@ -549,7 +555,9 @@ def class_breakdown_frame(
     rows: list[tuple[object, ...]] = []
     for option, per_class in api:
         # an API that cannot serve some class has no total (the table row says why): no shares of it either
-        total = math.nan if any(b.reason for _, b in per_class) else sum(b.monthly_cost_usd for _, b in per_class)
+        total = (
+            math.nan if any(b.reason for _, b in per_class) else sum(b.monthly_cost_usd for _, b in per_class)
+        )
         for (name, b), (_, w) in zip(per_class, mix, strict=True):
             cost = math.nan if b.reason else b.monthly_cost_usd
             rows.append(

@@ -70,12 +70,22 @@ def combined_bill(per_class: tuple[tuple[str, ApiBill], ...]) -> ApiBill:
     prompt = [b.monthly_input_cache_hit_tokens + b.monthly_input_cache_miss_tokens for b in bills]
     out = [b.monthly_output_tokens for b in bills]
     p_tot, o_tot = sum(prompt), sum(out)
-    rate_in = sum(p * b.usd_per_mtok_input for p, b in zip(prompt, bills, strict=True)) / p_tot if p_tot else first.usd_per_mtok_input
-    rate_out = sum(o * b.usd_per_mtok_output for o, b in zip(out, bills, strict=True)) / o_tot if o_tot else first.usd_per_mtok_output
+    rate_in = (
+        sum(p * b.usd_per_mtok_input for p, b in zip(prompt, bills, strict=True)) / p_tot
+        if p_tot
+        else first.usd_per_mtok_input
+    )
+    rate_out = (
+        sum(o * b.usd_per_mtok_output for o, b in zip(out, bills, strict=True)) / o_tot
+        if o_tot
+        else first.usd_per_mtok_output
+    )
     blended = (p_tot * rate_in + o_tot * rate_out) / (p_tot + o_tot) if p_tot + o_tot else math.nan
     req = total("requests_per_month")
     peak = sum(b.requests_per_month * b.peak_traffic_fraction for b in bills) / req if req else 1.0
-    tiers = [b.context_tier_above_prompt_tokens for b in bills if b.context_tier_above_prompt_tokens is not None]
+    tiers = [
+        b.context_tier_above_prompt_tokens for b in bills if b.context_tier_above_prompt_tokens is not None
+    ]
     notes = list(first.price.notes)
     for name, b in per_class:
         notes += [f"class {name!r}: {n}" for n in b.notes if n not in first.price.notes]

@@ -196,7 +196,9 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
         index_precision=INDEX_PRECISION.get(model.attention or "", "bf16"),
         engram_bytes=engram_params(model) * ENGRAM_BYTES_PER_PARAM,
         engram_read_bytes_per_token=(
-            len(c.engram_num_embeddings or ()) * (c.engram_n_heads or 1) * (c.engram_head_dim or 0)
+            len(c.engram_num_embeddings or ())
+            * (c.engram_n_heads or 1)
+            * (c.engram_head_dim or 0)
             * ENGRAM_BYTES_PER_PARAM
         ),
     )

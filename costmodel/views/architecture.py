@@ -127,7 +127,6 @@ def context_grid(min_tokens: int = 1024, max_tokens: int = ONE_M_TOKENS, points:
     return grid
 
 
-
 # ---- attention lab ----------------------------------------------------------------------------------------
 
 
@@ -181,7 +180,6 @@ def layer_summary(layers: pd.DataFrame) -> pd.DataFrame:
         kv_cache_mb=("kv_cache_mb", "sum"),
         attention_flops=("attention_flops", "sum"),
     )
-
 
 
 # ---- which past positions one query reads (from the numpy reference simulation) ------------------------------

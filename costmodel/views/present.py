@@ -303,7 +303,9 @@ def ranked(table: pd.DataFrame) -> pd.DataFrame:
     cost = pd.to_numeric(t["monthly_cost_usd"], errors="coerce").astype(float)
     best = cost[t["rank"].notna()].min() if t["rank"].notna().any() else math.nan
     t["type"] = t["kind"].map({"api": "API", "self_host": "Self-host"})
-    if "group" in t.columns:  # "Open weights, hosted" for a third-party host of the weights (tables.option_group)
+    if (
+        "group" in t.columns
+    ):  # "Open weights, hosted" for a third-party host of the weights (tables.option_group)
         t["type"] = t["group"].where(t["group"].notna(), t["type"])
     # against a free cheapest option no finite share says how much dearer: empty then, not infinite
     dearer = (cost / best - 1.0) if best > 0 else (cost - best).where(cost == best, math.nan)

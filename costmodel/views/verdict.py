@@ -181,7 +181,9 @@ def plan_sentences(table: pd.DataFrame, best: pd.Series) -> list[str]:
     gpu = str(plan.get("gpu") or "").upper()
     k, m = int(plan["committed_gpus"]), int(plan["on_demand_gpus"])
     if k:
-        fleet = f"{k} × {gpu} committed for the base load" + (f" and up to {m} more on demand by the hour" if m else "")
+        fleet = f"{k} × {gpu} committed for the base load" + (
+            f" and up to {m} more on demand by the hour" if m else ""
+        )
     else:
         fleet = f"up to {m} × {gpu} rented on demand in the hours busy enough to fill them"
     model = str(plan["label"]).removeprefix("Plan: ").split(" on ")[0]
@@ -193,7 +195,9 @@ def plan_sentences(table: pd.DataFrame, best: pd.Series) -> list[str]:
         f"alone and {_less(cost, float(plan['self_host_only_usd_per_month']))} than self-hosting alone."
     )
     if best["option"] != plan["option"]:
-        text += f" It is not the cheapest option: {best['label']} costs {usd_short(best['monthly_cost_usd'])}."
+        text += (
+            f" It is not the cheapest option: {best['label']} costs {usd_short(best['monthly_cost_usd'])}."
+        )
     return [text]
 
 

@@ -35,6 +35,7 @@ from costmodel.workload.scenario import (
 
 __all__ = ["MAX_CLASSES", "RequestClass", "RequestMix", "scenario_mix", "with_classes"]
 
+
 class RequestMix(BaseModel):
     """Total traffic and its classes (shares sum to 1, names unique)."""
 
@@ -130,7 +131,9 @@ def _blank(v: object) -> bool:
     return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
 
 
-def _number(tag: str, field: str, v: object, lo: float, hi: float, *, whole: bool, lo_open: bool = False) -> float:
+def _number(
+    tag: str, field: str, v: object, lo: float, hi: float, *, whole: bool, lo_open: bool = False
+) -> float:
     label = CLASS_ROW_LABELS[field]
     if _blank(v):
         raise ScenarioError(f"{tag}, {label}: empty; give a number")
@@ -174,7 +177,9 @@ def classes_from_rows(
         if len(name) > 60:
             raise ScenarioError(f"{tag}, name: longer than 60 characters")
         if name in seen:
-            raise ScenarioError(f"Request classes, row {i}, name: {name!r} is already the name of row {seen[name]}")
+            raise ScenarioError(
+                f"Request classes, row {i}, name: {name!r} is already the name of row {seen[name]}"
+            )
         seen[name] = i
         share = _number(tag, "share_pct", r.get("share_pct"), 0.0, 100.0, whole=False, lo_open=True)
         prompt = _number(tag, "prompt_tokens", r.get("prompt_tokens"), 1, MAX_TOKENS_PER_REQUEST, whole=True)
@@ -188,7 +193,10 @@ def classes_from_rows(
         profile = "" if _blank(r.get("profile")) else str(r.get("profile"))  # a cleared cell may come as NaN
         fields: dict[str, object] = {}
         if profile == AS_LOADED and base is not None:
-            fields = {k: getattr(base, k) for k in ("hourly_profile_weekday", "hourly_profile_weekend", "weekend_day_weight")}
+            fields = {
+                k: getattr(base, k)
+                for k in ("hourly_profile_weekday", "hourly_profile_weekend", "weekend_day_weight")
+            }
         elif profile in NAMED_PROFILES:
             p = NAMED_PROFILES[profile]
             fields = {"hourly_profile_weekday": p.weekday, "hourly_profile_weekend": p.weekend,

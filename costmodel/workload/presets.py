@@ -56,7 +56,10 @@ def flash_weights_on(as_of: dt.date) -> str:
 def _following_flash(options: tuple[SelfHostOption, ...], as_of: dt.date) -> tuple[SelfHostOption, ...]:
     """The preset's self-hosting options with the Flash weights the Flash API serves at ``as_of``."""
     flash = flash_weights_on(as_of)
-    return tuple(o.model_copy(update={"model": flash}) if o.model == "deepseek-v4-flash" else o for o in options)
+    return tuple(
+        o.model_copy(update={"model": flash}) if o.model == "deepseek-v4-flash" else o for o in options
+    )
+
 
 #: Preset name → (description, workload, self-hosting options); every preset prices the same API options.
 _PRESET_SPECS: dict[str, tuple[str, Workload, tuple[SelfHostOption, ...]]] = {
@@ -155,13 +158,23 @@ _MIX_SPECS: dict[str, tuple[str, Workload, tuple[RequestClass, ...], tuple[SelfH
         "summaries 5% (the overnight-batch preset's requests: 4,000-token prompts 25% cached, 300-token outputs, "
         "22:00-06:00 UTC); the shares and the RAG lengths are assumptions, not measurements.",
         Workload(
-            requests_per_day=120_000, prompt_tokens=1, output_tokens=0, hourly_profile_weekday=_EVENING,
-            hourly_profile_weekend=_EVENING, timezone="America/New_York",
+            requests_per_day=120_000,
+            prompt_tokens=1,
+            output_tokens=0,
+            hourly_profile_weekday=_EVENING,
+            hourly_profile_weekend=_EVENING,
+            timezone="America/New_York",
         ),
         (
             _class("chat", 0.75, "chat"),
-            _class("help-centre RAG", 0.20, "rag-long-docs", prompt_tokens=20_000, output_tokens=600,
-                   timezone="America/New_York"),
+            _class(
+                "help-centre RAG",
+                0.20,
+                "rag-long-docs",
+                prompt_tokens=20_000,
+                output_tokens=600,
+                timezone="America/New_York",
+            ),
             _class("nightly summaries", 0.05, "overnight-batch"),
         ),
         _DEFAULT_SELF_HOST,

@@ -106,7 +106,9 @@ def lognormal_parameters(workload: Workload) -> tuple[int, int] | None:
 
     def gap(beyond: float) -> float | None:
         fit = line(beyond)
-        return None if fit is None else normal.cdf((fit[0] - math.log(MAX_TOKENS_PER_REQUEST)) / fit[1]) - beyond
+        return (
+            None if fit is None else normal.cdf((fit[0] - math.log(MAX_TOKENS_PER_REQUEST)) / fit[1]) - beyond
+        )
 
     # the share past 2^24 is where gap() = 0: secant steps from 0 and from the first fit's own value
     b0, g0 = 0.0, gap(0.0)
@@ -136,7 +138,9 @@ def lognormal_parameters(workload: Workload) -> tuple[int, int] | None:
     return None
 
 
-def _refined(hist: tuple[PromptBucket, ...], index: list[int], mu: float, sigma: float) -> tuple[float, float]:
+def _refined(
+    hist: tuple[PromptBucket, ...], index: list[int], mu: float, sigma: float
+) -> tuple[float, float]:
     """Newton steps on (mu, sigma) so that the histogram :func:`lognormal_prompt_histogram` makes of them has the
     cumulative shares of ``hist`` at its two best-conditioned edges (the fit above is within ~1e-5 of them; the
     generator's own cut-offs and renormalisation are then matched exactly, to float precision)."""
@@ -249,7 +253,16 @@ def _tokens_text(n: int) -> str:
 
 
 #: Columns of :func:`histogram_frame` (those :func:`costmodel.views.charts.traffic.log_length_chart` draws).
-FRAME_COLUMNS = ["length", "bucket", "order", "lower_tokens", "upper_tokens", "requests", "mean_tokens", "share"]
+FRAME_COLUMNS = [
+    "length",
+    "bucket",
+    "order",
+    "lower_tokens",
+    "upper_tokens",
+    "requests",
+    "mean_tokens",
+    "share",
+]
 
 
 def histogram_frame(histogram: tuple[PromptBucket, ...], requests_per_day: float) -> pd.DataFrame:

@@ -63,7 +63,9 @@ def hourly_requests_utc(w: Workload) -> np.ndarray:
     local[:5] = weekday_requests * wd / wd.sum()
     local[5:] = weekday_requests * w.weekend_day_weight * we / we.sum()
     out: np.ndarray = (
-        local if w.timezone == "UTC" else (local.reshape(-1) @ _local_to_utc_matrix(w.timezone)).reshape(7, 24)
+        local
+        if w.timezone == "UTC"
+        else (local.reshape(-1) @ _local_to_utc_matrix(w.timezone)).reshape(7, 24)
     )
     out.setflags(write=False)
     return out

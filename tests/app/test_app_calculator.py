@@ -184,7 +184,11 @@ def test_counts_read_suffixes_and_separators(key: str, typed: str, field: str, w
         ("calc_rpd", "1,5", "Requests per day: cannot read '1,5': commas separate thousands"),
         ("calc_rpd", "", "Requests per day: empty"),
         ("calc_rpd", "0", "Requests per day: must be at least 0.001 (accepted: 0.001 to 10,000,000,000)"),
-        ("calc_rpd", "0.0000001", "Requests per day: must be at least 0.001 (accepted: 0.001 to 10,000,000,000)"),
+        (
+            "calc_rpd",
+            "0.0000001",
+            "Requests per day: must be at least 0.001 (accepted: 0.001 to 10,000,000,000)",
+        ),
         ("calc_rpd", "20B", "Requests per day: must be at most 10,000,000,000"),
         ("calc_pt", "1.0001k", "Prompt tokens per request: '1.0001k' is 1,024.102: not a whole number"),
         ("calc_pt", "1B", "Prompt tokens per request: cannot read '1B': unknown suffix 'B' (use K, M)"),
@@ -336,7 +340,9 @@ def test_custom_api_price_from_catalogue_can_be_compared() -> None:
     }
     at.run()
     choice = "deepseek/deepseek-v4-flash (custom)"
-    assert "DeepSeek-V4-Flash · deepseek, your price" in at.multiselect(key="calc_api").options  # names, not ids
+    assert (
+        "DeepSeek-V4-Flash · deepseek, your price" in at.multiselect(key="calc_api").options
+    )  # names, not ids
     at.multiselect(key="calc_api").select(choice).run()
     _ok(at)
     assert "DeepSeek-V4-Flash API (your prices)" in set(_table(at)["Option"])
@@ -530,7 +536,9 @@ def test_office_hours_in_new_york_is_one_choice_that_sets_every_field_it_names()
     assert [h for h, v in enumerate(w.hourly_profile_weekday) if v] == list(range(9, 18))
     # an edit of the hourly table makes the shape the table's own
     at.selectbox(key=cs.SHAPE_KEY).select(cs.CUSTOM_SHAPE).run()
-    assert tuple(at.session_state["scenario"].workload.hourly_profile_weekday) == tuple(map(float, OFFICE_9_18))
+    assert tuple(at.session_state["scenario"].workload.hourly_profile_weekday) == tuple(
+        map(float, OFFICE_9_18)
+    )
 
 
 def test_one_option_explained_shows_the_picked_options_derivation() -> None:

@@ -16,7 +16,11 @@ from costmodel.evaluate.evaluation import STALE_AFTER_DAYS
 from costmodel.views.price_rows import lifecycle_frame, served_by_text
 
 TABLES = (
-    "cat_models_table", "cat_gpus_table", "cat_rentals_table", "cat_prices_table", "cat_lifecycle_table"
+    "cat_models_table",
+    "cat_gpus_table",
+    "cat_rentals_table",
+    "cat_prices_table",
+    "cat_lifecycle_table",
 )  # in page order
 
 
@@ -159,6 +163,11 @@ def test_the_lifecycle_events_and_served_by_are_shown() -> None:
     assert row["took effect"].startswith("NO") and row["API names"] == "deepseek-v4-pro"
     assert list(events["when (UTC)"]) == sorted(events["when (UTC)"])
     flash = next(p for p in cat.prices if p.id == "deepseek-flash-v4.1-2026-10")
-    assert "deepseek-v4.1-flash (DeepSeek-V4.1-Flash) from 2026-09-10 04:00 to 2026-09-19 00:00" in served_by_text(flash)
-    now = next(p for p in cat.prices if p.id == "deepseek-flash-v4.1-holidays-2026-09")  # the row in effect now
+    assert (
+        "deepseek-v4.1-flash (DeepSeek-V4.1-Flash) from 2026-09-10 04:00 to 2026-09-19 00:00"
+        in served_by_text(flash)
+    )
+    now = next(
+        p for p in cat.prices if p.id == "deepseek-flash-v4.1-holidays-2026-09"
+    )  # the row in effect now
     assert "deepseek-v4.1-flash (DeepSeek-V4.1-Flash) from 2026-09-19 00:00 on" in served_by_text(now)

@@ -56,7 +56,9 @@ def _custom_mix() -> Scenario:
         update={"prompt_tokens": 300_500, "prompt_histogram": hist, "weekend_day_weight": 0.37,
                 "hourly_profile_weekday": tuple(0.1 * (h + 1) for h in range(24)), "timezone": "Asia/Kolkata"}
     )  # fmt: skip
-    agent = with_lognormal_prompts(base.workload.model_copy(update={"reasoning_multiplier": 2.5}), 40_000, 300_000)
+    agent = with_lognormal_prompts(
+        base.workload.model_copy(update={"reasoning_multiplier": 2.5}), 40_000, 300_000
+    )
     classes = (
         RequestClass(name="log|replay; 100%", share=0.3, workload=logged),
         RequestClass(name="agent", share=0.6, workload=agent),
@@ -76,7 +78,9 @@ def test_a_link_to_the_support_mix_restores_the_class_table_and_the_comparison()
     s = _scenario(at)
     assert len(s.classes) == 3
     q = _url(at)
-    assert q["cl"].startswith("chat|0.75|1500|400|0.5|evening|America/New_York;")  # the page wrote the classes
+    assert q["cl"].startswith(
+        "chat|0.75|1500|400|0.5|evening|America/New_York;"
+    )  # the page wrote the classes
     caption = _share_caption(at)
     assert "the request classes included" in caption and "mean workload" not in caption
 
@@ -84,7 +88,11 @@ def test_a_link_to_the_support_mix_restores_the_class_table_and_the_comparison()
     assert not other.exception and not other.error, [e.value for e in other.error]
     assert _scenario(other) == s
     assert other.session_state["calc_mix_base"].equals(at.session_state["calc_mix_base"])  # the class table
-    assert list(other.session_state["calc_mix_base"]["name"]) == ["chat", "help-centre RAG", "nightly summaries"]
+    assert list(other.session_state["calc_mix_base"]["name"]) == [
+        "chat",
+        "help-centre RAG",
+        "nightly summaries",
+    ]
     table = _table(other, "Monthly (USD)")
     assert table.equals(_table(at, "Monthly (USD)"))
     assert list(zip(table["Option"], table["Monthly (USD)"], strict=True)) == _model_rows(s)
@@ -128,7 +136,8 @@ def test_the_popover_keeps_the_caveat_only_for_a_mix_too_long_for_a_link() -> No
                 "hourly_profile_weekend": tuple(1 / (h + 11) for h in range(24))}
     )  # fmt: skip
     s = with_classes(
-        base, tuple(RequestClass(name=f"c{i}", share=1 / MAX_CLASSES, workload=odd) for i in range(MAX_CLASSES))
+        base,
+        tuple(RequestClass(name=f"c{i}", share=1 / MAX_CLASSES, workload=odd) for i in range(MAX_CLASSES)),
     )
     at = new_app()
     at.session_state["scenario"] = s

@@ -88,7 +88,9 @@ def test_changing_the_gpu_loads_its_catalogue_price_and_cites_it() -> None:
     assert not at.exception and not at.error
     # the latest on-demand row of data/hardware.yaml: h200-verda-on-demand-fin-02-fin-03-skypilot-b (2026-12-06)
     assert at.number_input(key="eco_usd").value == 2.59
-    assert any("USD 2.59 (skypilot-catalog v8 verda" in c.value for c in at.caption)  # the price with its source
+    assert any(
+        "USD 2.59 (skypilot-catalog v8 verda" in c.value for c in at.caption
+    )  # the price with its source
     margins = _table(at, "price row")
     assert (margins["unconfirmed price fields"] != "").all()
 

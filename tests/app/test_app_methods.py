@@ -22,6 +22,9 @@ def test_methods_page_shows_formulas_docs_calibration_and_gaps() -> None:
     v = serving.validate(cat)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Leave-one-out median error (%)"] == f"{float(v.summary['loo_median_abs_pct_error']):.0f}%"
-    assert shown["Inside the band, leave-one-out (% of rows)"] == f"{float(v.summary['loo_share_inside_band']):.0%}"
+    assert (
+        shown["Inside the band, leave-one-out (% of rows)"]
+        == f"{float(v.summary['loo_share_inside_band']):.0%}"
+    )
     estimated = val[val["reason"] == ""]
     assert (estimated["predicted_low"] <= estimated["predicted_high"]).all()

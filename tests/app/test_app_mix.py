@@ -89,13 +89,28 @@ def test_the_class_chart_is_a_chart_view_only_for_a_mix() -> None:
     ("change", "expected"),
     [
         (lambda r: r[1].update(share_pct=10.0), "Request classes: the shares sum to 90%, not 100%"),
-        (lambda r: r[1].update(name="chat"), "Request classes, row 2, name: 'chat' is already the name of row 1"),
-        (lambda r: r[0].update(prompt_tokens=-5), "Request classes, row 1 (chat), prompt tokens: -5 is out of range"),
+        (
+            lambda r: r[1].update(name="chat"),
+            "Request classes, row 2, name: 'chat' is already the name of row 1",
+        ),
+        (
+            lambda r: r[0].update(prompt_tokens=-5),
+            "Request classes, row 1 (chat), prompt tokens: -5 is out of range",
+        ),
         (lambda r: r[1].update(output_tokens=None), "Request classes, row 2 (rag), output tokens: empty"),
-        (lambda r: r[1].update(cache_hit_fraction=1.5), "Request classes, row 2 (rag), cached share (0-1): 1.5 is out"),
-        (lambda r: r[0].update(prompt_tokens=10**12), "Request classes, row 1 (chat), prompt tokens: 1e+12 is out of range"),
+        (
+            lambda r: r[1].update(cache_hit_fraction=1.5),
+            "Request classes, row 2 (rag), cached share (0-1): 1.5 is out",
+        ),
+        (
+            lambda r: r[0].update(prompt_tokens=10**12),
+            "Request classes, row 1 (chat), prompt tokens: 1e+12 is out of range",
+        ),
         (lambda r: r[0].update(name=""), "Request classes, row 1, name: empty"),
-        (lambda r: r[1].update(profile="lunar"), "Request classes, row 2 (rag), profile: 'lunar' is not one of"),
+        (
+            lambda r: r[1].update(profile="lunar"),
+            "Request classes, row 2 (rag), profile: 'lunar' is not one of",
+        ),
     ],
 )
 def test_bad_rows_give_one_line_naming_row_and_field_and_keep_the_last_results(change, expected: str) -> None:  # type: ignore[no-untyped-def]
@@ -120,7 +135,11 @@ def test_a_scenario_with_classes_loads_into_the_table() -> None:
     base = preset("chat", DAY)
     rag = preset("rag-long-docs", DAY).workload
     s = with_classes(
-        base, (RequestClass(name="chat", share=0.7, workload=base.workload), RequestClass(name="rag", share=0.3, workload=rag))
+        base,
+        (
+            RequestClass(name="chat", share=0.7, workload=base.workload),
+            RequestClass(name="rag", share=0.3, workload=rag),
+        ),
     )
     at = new_app()
     at.session_state["scenario"] = s
@@ -182,7 +201,11 @@ def test_a_reasoning_multiplier_with_request_classes_is_refused_in_one_line_not_
     at.number_input(key=key).set_value(3.0).run()
     assert not at.exception
     errors = [shown(e.value) for e in at.error]
-    assert len(errors) == 1 and errors[0].startswith("Reasoning multiplier: 3× ") and "request classes" in errors[0]
+    assert (
+        len(errors) == 1
+        and errors[0].startswith("Reasoning multiplier: 3× ")
+        and "request classes" in errors[0]
+    )
     assert at.session_state["scenario"] == mix
     at.number_input(key=key).set_value(1.0).run()
     assert not at.exception and not at.error, [shown(e.value) for e in at.error]

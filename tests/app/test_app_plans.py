@@ -43,9 +43,10 @@ def test_plans_toggle_adds_plan_rows_and_the_pictures() -> None:
     want = verdict(s, ev.table, ev.break_even).text
     assert text.startswith("Self-host DeepSeek-V4.1-Flash on up to 4 × H200") and want.startswith(text[:60])
     # the picture of the chosen plan (the cheapest) and its cost against committed GPUs
-    assert at.selectbox(key="calc_plan_pick").value == ev.table.loc[
-        (ev.table["kind"] == "plan") & (ev.table["rank"] == 1), "option"
-    ].iloc[0]
+    assert (
+        at.selectbox(key="calc_plan_pick").value
+        == ev.table.loc[(ev.table["kind"] == "plan") & (ev.table["rank"] == 1), "option"].iloc[0]
+    )
     specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
     titles = [json.dumps(s) for s in specs]
     assert sum("hour of the day (UTC, 0-23)" in t for t in titles) == 1  # the mean weekday and weekend day

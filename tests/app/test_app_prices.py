@@ -32,14 +32,19 @@ def test_hosted_options_are_offered_labelled_and_grouped() -> None:
     assert "Open weights, hosted" in types.values() and "API" in types.values()
     box = next(e for e in at.expander if e.label.startswith("Prices: last verified"))
     rows = box.dataframe[0].value
-    assert set(rows["Price row"]) >= {"deepseek-v4-pro-peak-holidays-2026-09", "together-deepseek-v4-pro-litellm-20261129"}
+    assert set(rows["Price row"]) >= {
+        "deepseek-v4-pro-peak-holidays-2026-09",
+        "together-deepseek-v4-pro-litellm-20261129",
+    }
     assert any("Monday to Friday" in c.value for c in box.caption)  # the weekday rule, with its sources
 
 
 def test_a_date_before_the_first_price_leaves_the_row_out_and_says_so() -> None:
     at = run_page("calculator")
     at.date_input(key="calc_as_of").set_value(dt.date(2026, 5, 1)).run()
-    at.multiselect(key="calc_api").set_value(["deepseek/deepseek-v4-pro (list)", "moonshot/kimi-k2.6 (list)"]).run()
+    at.multiselect(key="calc_api").set_value(
+        ["deepseek/deepseek-v4-pro (list)", "moonshot/kimi-k2.6 (list)"]
+    ).run()
     assert not at.error, [e.value for e in at.error]
     infos = [i.value for i in at.info]
     assert any("no price on record for moonshot/kimi-k2.6 before 2026-06-01" in i for i in infos), infos

@@ -60,7 +60,9 @@ def test_lognormal_builds_the_histogram_shows_it_and_its_mean() -> None:
     assert not at.exception and not at.error, [e.value for e in at.error]
     w = _scenario(at).workload
     want = with_lognormal_prompts(before.workload, 3 * 1024, 20_000)
-    assert w == want  # the histogram and the mean of costmodel.workload.distributions, every other field unchanged
+    assert (
+        w == want
+    )  # the histogram and the mean of costmodel.workload.distributions, every other field unchanged
     assert len(w.prompt_histogram) > 3
     # the prompt field shows the mean the figures use, and cannot be typed into meanwhile
     pt = at.text_input(key="calc_pt")

@@ -46,7 +46,9 @@ def _charts(at: AppTest) -> list[str]:
 
 
 @pytest.mark.parametrize("name", preset_names())
-def test_every_preset_shows_the_models_probability_line_and_tornado(name: str) -> None:  # support-mix included
+def test_every_preset_shows_the_models_probability_line_and_tornado(
+    name: str,
+) -> None:  # support-mix included
     at = run_page("calculator")
     at.selectbox(key="calc_preset").select(name).run()
     _ok(at)
@@ -170,5 +172,7 @@ def test_the_break_even_line_starts_from_the_verdict_and_names_options_not_ids()
     assert verdict.name == "chat"
     (line,) = [str(c.value) for c in at.caption if str(c.value).startswith("Break-even")]
     assert line.startswith("Break-even: at your inputs DeepSeek-V4.1-Flash on ")  # the weights behind the API
-    assert re.search(r"breaks even against DeepSeek-V4-Flash API at [\d,]+ requests/day \(the verdict\)", line)
+    assert re.search(
+        r"breaks even against DeepSeek-V4-Flash API at [\d,]+ requests/day \(the verdict\)", line
+    )
     assert "uncertain cases" in line and "self-host deepseek" not in line

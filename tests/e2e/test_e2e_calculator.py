@@ -248,7 +248,9 @@ def test_phone_shows_the_verdict_in_the_first_screen(browser: Browser, app_serve
         ctx.close()
 
 
-def test_the_workload_inputs_are_beside_the_verdict_at_1440_by_900(browser: Browser, app_server: Server) -> None:
+def test_the_workload_inputs_are_beside_the_verdict_at_1440_by_900(
+    browser: Browser, app_server: Server
+) -> None:
     """While a user edits the volume, the verdict it moves is on the same screen (the inputs in the sidebar)."""
     ctx = browser.new_context(viewport={"width": 1440, "height": 900})  # type: ignore[arg-type]
     page = ctx.new_page()
@@ -260,7 +262,9 @@ def test_the_workload_inputs_are_beside_the_verdict_at_1440_by_900(browser: Brow
         expect(by_key(page, "calc_rpd").locator("input")).to_be_in_viewport()
         verdict, rpd = by_key(page, "calc_verdict").bounding_box(), by_key(page, "calc_rpd").bounding_box()
         assert verdict is not None and rpd is not None
-        print(f"\n1440 x 900: requests-per-day input at y={rpd['y']:.0f} px, verdict at y={verdict['y']:.0f} px")
+        print(
+            f"\n1440 x 900: requests-per-day input at y={rpd['y']:.0f} px, verdict at y={verdict['y']:.0f} px"
+        )
         assert rpd["y"] + rpd["height"] <= 900 and verdict["y"] + 120 <= 900
     finally:
         ctx.close()

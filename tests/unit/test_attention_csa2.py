@@ -29,8 +29,17 @@ LENGTH = 48
 def test_roles_follow_the_config() -> None:
     mechs = layer_mechanisms(tiny_v41(), include_mtp=True)
     assert [m.kind for m in mechs] == [
-        "swa", "csa2_source", "csa2_reuse", "csa2_source", "csa2_reuse",
-        "csa2_source", "csa2_reuse", "csa2_reindex", "csa2_reuse", "csa2_reuse", "swa",
+        "swa",
+        "csa2_source",
+        "csa2_reuse",
+        "csa2_source",
+        "csa2_reuse",
+        "csa2_source",
+        "csa2_reuse",
+        "csa2_reindex",
+        "csa2_reuse",
+        "csa2_reuse",
+        "swa",
     ]
     assert [getattr(m, "source_layer", None) for m in mechs[1:10]] == [1, 1, 3, 3, 5, 5, 5, 5, 5]
     assert [getattr(m, "prefill_tail", 0) for m in mechs] == [0] * 6 + [4] * 4 + [0]
@@ -42,7 +51,9 @@ def test_roles_follow_the_config() -> None:
 
 @pytest.mark.parametrize("kv_dtype", ["deployed", "bf16"])
 @pytest.mark.parametrize("topk,blocks,size", [(3, 3, 2), (2, 2, 4), (5, 5, 1)])
-def test_closed_forms_equal_the_simulation_per_layer(kv_dtype: KvDtype, topk: int, blocks: int, size: int) -> None:
+def test_closed_forms_equal_the_simulation_per_layer(
+    kv_dtype: KvDtype, topk: int, blocks: int, size: int
+) -> None:
     mechs = layer_mechanisms(tiny_v41(topk=topk, blocks=blocks, block_size=size), include_mtp=True)
     sims = simulate_csa2(mechs, LENGTH, kv_dtype, seed=3)
     t = np.arange(1, LENGTH + 1, dtype=np.float64)
@@ -64,7 +75,9 @@ def test_whole_model_kv_and_prefill_equal_the_simulation() -> None:
     assert sum(r.stored_bytes[-1] for r in decode) == kv_cache_bytes(model, LENGTH)
     prefill = simulate_csa2(mechs, LENGTH, "deployed", seed=1, prefill=True)
     assert 2 * sum(int(r.macs.sum()) for r in prefill) == attention_prefill_flops(model, LENGTH)
-    assert 2 * sum(int(r.index_macs.sum()) for r in prefill) == attention_prefill_flops(model, LENGTH, part="indexer")
+    assert 2 * sum(int(r.index_macs.sum()) for r in prefill) == attention_prefill_flops(
+        model, LENGTH, part="indexer"
+    )
     # decoder layers run only the last `window` positions: fewer MACs than a decode of every position
     assert sum(int(r.macs.sum()) for r in prefill) < sum(int(r.macs.sum()) for r in decode)
 
@@ -89,15 +102,35 @@ def test_a_csa2_layer_alone_is_not_simulated() -> None:
 def test_schema_refuses_inconsistent_csa2_configs() -> None:
     with pytest.raises(ValidationError, match="first compressed layer"):
         make_model(
-            "v41_csa2", num_hidden_layers=3, num_attention_heads=2, num_key_value_heads=1, head_dim=8,
-            qk_rope_head_dim=2, sliding_window=4, compress_ratios=[0, 2, 2], index_n_heads=1, index_head_dim=4,
-            index_topk=2, kv_source_layer_ids=[2], index_source_layer_ids=[2],
+            "v41_csa2",
+            num_hidden_layers=3,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=8,
+            qk_rope_head_dim=2,
+            sliding_window=4,
+            compress_ratios=[0, 2, 2],
+            index_n_heads=1,
+            index_head_dim=4,
+            index_topk=2,
+            kv_source_layer_ids=[2],
+            index_source_layer_ids=[2],
         )
     with pytest.raises(ValidationError, match="unsupported ratios"):
         make_model(
-            "v41_csa2", num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1, head_dim=8,
-            qk_rope_head_dim=2, sliding_window=4, compress_ratios=[0, 4], index_n_heads=1, index_head_dim=4,
-            index_topk=2, kv_source_layer_ids=[1], index_source_layer_ids=[1],
+            "v41_csa2",
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=8,
+            qk_rope_head_dim=2,
+            sliding_window=4,
+            compress_ratios=[0, 4],
+            index_n_heads=1,
+            index_head_dim=4,
+            index_topk=2,
+            kv_source_layer_ids=[1],
+            index_source_layer_ids=[1],
         )
 
 
@@ -135,7 +168,9 @@ def test_v41_parameters_match_the_abstract() -> None:
     assert counts.active / 1e9 == pytest.approx(16, rel=0.03)
     assert prefill_active_params(V41) / 1e9 == pytest.approx(8, rel=0.03)
     # per-token prefill FLOPs of a long prompt follow the 8B, not the 16B
-    linear_per_token = (float(prefill_flops(V41, 65_536)) - float(attention_prefill_flops(V41, 65_536))) / 65_536
+    linear_per_token = (
+        float(prefill_flops(V41, 65_536)) - float(attention_prefill_flops(V41, 65_536))
+    ) / 65_536
     assert linear_per_token / 2e9 == pytest.approx(8, rel=0.05)
 
 

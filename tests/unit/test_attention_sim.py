@@ -157,7 +157,8 @@ def test_whole_model_public_functions_equal_simulation(
         2 * np.cumsum(prompt.macs), attention_prefill_flops(model, t, include_mtp=include_mtp)
     )
     np.testing.assert_array_equal(
-        2 * np.cumsum(prompt.index_macs), attention_prefill_flops(model, t, include_mtp=include_mtp, part="indexer")
+        2 * np.cumsum(prompt.index_macs),
+        attention_prefill_flops(model, t, include_mtp=include_mtp, part="indexer"),
     )
 
 

@@ -31,7 +31,9 @@ def _scenario(sh: SelfHostOption, api: ApiOption, rpd: float = 2e5, cache: float
 def break_even(s: Scenario, catalogue: Catalogue, sh: SelfHostOption, api: ApiOption) -> BreakEven:
     """The break-even of the pair as the evaluation of ``s`` holds it."""
     ev = evaluate(s, catalogue)
-    hits = [be for label, api_id, be in ev.break_evens if api_id == api.option_id and sh in s.self_host_options]
+    hits = [
+        be for label, api_id, be in ev.break_evens if api_id == api.option_id and sh in s.self_host_options
+    ]
     assert len(hits) == len(s.self_host_options)
     return hits[s.self_host_options.index(sh)]
 
@@ -64,8 +66,12 @@ CASES = [
     (
         SelfHostOption(model="deepseek-v4-pro", gpu="h200"),
         ApiOption(
-            provider="deepseek", model="deepseek-v4-flash", price_basis="custom",
-            usd_per_mtok_input_cache_miss=3.0, usd_per_mtok_input_cache_hit=0.3, usd_per_mtok_output=15.0,
+            provider="deepseek",
+            model="deepseek-v4-flash",
+            price_basis="custom",
+            usd_per_mtok_input_cache_miss=3.0,
+            usd_per_mtok_input_cache_hit=0.3,
+            usd_per_mtok_output=15.0,
         ),
     ),
 ]
@@ -164,7 +170,9 @@ def _with_ops(name: str) -> Scenario:
     return s.model_copy(update={"self_host_options": (*s.self_host_options, *extra), "assumptions": a})
 
 
-@pytest.mark.parametrize("name", ["chat", "rag-long-docs", "agentic-coding", "doc-analysis-1m", "overnight-batch"])
+@pytest.mark.parametrize(
+    "name", ["chat", "rag-long-docs", "agentic-coding", "doc-analysis-1m", "overnight-batch"]
+)
 @pytest.mark.parametrize("ops", [False, True])
 def test_slope_floor_skips_hops_without_changing_any_break_even(
     catalogue: Catalogue, name: str, ops: bool, monkeypatch: pytest.MonkeyPatch

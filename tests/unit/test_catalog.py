@@ -25,7 +25,18 @@ IDS_MODELS = {
     "claude-opus-4.6",
 }
 IDS_GPUS = {
-    "h100-sxm", "h800", "h20", "h200", "b200", "b300", "gb200", "gb300", "mi300x", "mi355x", "ascend-910c", "ascend-950"
+    "h100-sxm",
+    "h800",
+    "h20",
+    "h200",
+    "b200",
+    "b300",
+    "gb200",
+    "gb300",
+    "mi300x",
+    "mi355x",
+    "ascend-910c",
+    "ascend-950",
 }
 
 

@@ -226,7 +226,9 @@ def test_chart_files_are_png_and_svg(which: str) -> None:
         "volume": lambda: charts.cost_volume_chart(curves, break_even_of(s, cat)),
         "breakdown": lambda: charts.breakdown_chart(charts.breakdown_frame(table, curves)),
         "band": lambda: charts.band_chart(charts.band_frame(table)),
-        "kv": lambda: attention_charts.kv_chart(report.attention_frame(models, report.context_grid(points=5))),
+        "kv": lambda: attention_charts.kv_chart(
+            report.attention_frame(models, report.context_grid(points=5))
+        ),
     }[which]()
     png = charts.chart_png(chart, scale=1)
     assert png.startswith(b"\x89PNG\r\n\x1a\n")

@@ -136,9 +136,14 @@ def test_unknown_option_and_missing_price_are_one_line(catalogue: Catalogue) -> 
     assert "\n" not in str(e.value)
     # after its last row ended (V3.2 on DeepSeek's API ends 2026-04-24): still an error naming the rows
     v32 = s.model_copy(
-        update={"as_of": dt.date(2026, 5, 1), "api_options": (ApiOption(provider="deepseek", model="deepseek-v3.2"),)}
+        update={
+            "as_of": dt.date(2026, 5, 1),
+            "api_options": (ApiOption(provider="deepseek", model="deepseek-v3.2"),),
+        }
     )
-    with pytest.raises(PricingError, match=r"^no list price for deepseek/deepseek-v3.2 in effect on 2026-05-01"):
+    with pytest.raises(
+        PricingError, match=r"^no list price for deepseek/deepseek-v3.2 in effect on 2026-05-01"
+    ):
         compare_table(v32, catalogue)
 
 

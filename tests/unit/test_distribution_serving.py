@@ -32,7 +32,9 @@ def test_one_bucket_costs_self_hosting_exactly_as_today(cat, name: str) -> None:
     w = s.workload
     one = s.model_copy(
         update={
-            "workload": w.model_copy(update={"prompt_histogram": (PromptBucket(share=1.0, prompt_tokens=w.prompt_tokens),)})
+            "workload": w.model_copy(
+                update={"prompt_histogram": (PromptBucket(share=1.0, prompt_tokens=w.prompt_tokens),)}
+            )
         }
     )
     a, b = evaluate(s, cat), evaluate(one, cat)
@@ -80,7 +82,9 @@ def test_two_buckets_cost_more_prefill_than_their_mean_by_the_attention_flops(ca
     # (the linear FLOPs cancel), at the BF16 peak × the base prefill MFU (aggregated class).
     model = cat.model("deepseek-v3")
     extra_flops = float(
-        0.5 * prefill_flops(model, PROMPTS[0]) + 0.5 * prefill_flops(model, PROMPTS[1]) - prefill_flops(model, 32_000)
+        0.5 * prefill_flops(model, PROMPTS[0])
+        + 0.5 * prefill_flops(model, PROMPTS[1])
+        - prefill_flops(model, 32_000)
     )
     assert extra_flops > 0
     rate = cat.gpu("b200").bf16_tflops * 1e12 * EFFICIENCY_BY_CLASS["aggregated"]["base"].prefill_mfu
@@ -143,7 +147,12 @@ def test_vectorised_work_points_equal_one_at_a_time(cat, model_id: str) -> None:
                      "kv_read_bytes_per_token", "attention_flops_per_token", "attention_index_flops_per_token",
                      "output_tokens"):  # fmt: skip
             assert getattr(wp, name) == pytest.approx(getattr(one, name), rel=1e-12), name
-        for name in ("cached_tokens", "prefill_attention_flops", "prefill_kv_write_bytes", "prefill_index_flops"):
+        for name in (
+            "cached_tokens",
+            "prefill_attention_flops",
+            "prefill_kv_write_bytes",
+            "prefill_index_flops",
+        ):
             assert np.allclose(getattr(wp, name), getattr(one, name), rtol=1e-12, atol=0), name
 
 

@@ -31,7 +31,9 @@ def test_histogram_has_the_lognormal_mean_and_cdf() -> None:
         math.exp(mu + sigma**2 / 2) * _phi(Z_KEPT - sigma) / kept, rel=1e-6
     )
     # buckets (0, 1K], (1K, 2K], (2K, 4K]: P(X <= 4096)
-    assert sum(b.share for b in hist[:3]) == pytest.approx(_phi((math.log(4096) - mu) / sigma) / kept, abs=1e-9)
+    assert sum(b.share for b in hist[:3]) == pytest.approx(
+        _phi((math.log(4096) - mu) / sigma) / kept, abs=1e-9
+    )
     assert all(b.prompt_tokens > 0 for b in hist)
 
 

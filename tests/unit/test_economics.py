@@ -31,7 +31,9 @@ from costmodel.views.export.economics import SHEETS, TABLES, TITLES, to_json, to
 CAT = load_catalogue()
 
 
-def test_cost_per_token_matches_a_hand_computation_from_serve_json(capsys: pytest.CaptureFixture[str]) -> None:
+def test_cost_per_token_matches_a_hand_computation_from_serve_json(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     # `costmodel serve --model deepseek-v4-flash --gpu h200 --isl 8K --osl 1K --format json` gave, on
     # 2026-12-07 with the step-time model of issue 23 (2 x H200, aggregated, attention dp):
     #   prefill_tokens_per_s_per_gpu = 19,851.80   decode_tokens_per_s_per_gpu = 1,112.68
@@ -63,7 +65,9 @@ def test_allocation_rule_splits_the_request_gpu_seconds_exactly() -> None:
         u, k, out = lc.gpu_s_per_token
         total = (p - cached) * u + cached * k + o * out
         assert total == pytest.approx(lc.prefill_gpu_s + o / lc.decode_tokens_per_s_per_gpu, rel=1e-12)
-        assert 0 < k < u  # a cache hit costs less than an uncached token, but not nothing (attention reads it)
+        assert (
+            0 < k < u
+        )  # a cache hit costs less than an uncached token, but not nothing (attention reads it)
         assert lc.prefill_gpu_s < lc.prefill_gpu_s_uncached
     # the band: high efficiency is the low cost
     for kind in ("input", "cached", "output"):
@@ -119,10 +123,16 @@ def test_efficiency_story_ratios_come_from_the_estimator() -> None:
     s = ec.story.set_index(["model", "context_tokens"])
     assert set(s.index.get_level_values(1)) == {8192, 131072, 1048576}
     one_m = 2**20
-    want = (flops_per_token(CAT.model("deepseek-v4-pro"), one_m) / flops_per_token(CAT.model("deepseek-v3.2"), one_m)).item()
+    want = (
+        flops_per_token(CAT.model("deepseek-v4-pro"), one_m)
+        / flops_per_token(CAT.model("deepseek-v3.2"), one_m)
+    ).item()
     assert s.loc[("deepseek-v4-pro", one_m), "flops_ratio"] == pytest.approx(want)
     # V4's attention pays off with length: its output cost relative to V3.2 falls from 8K to 1M
-    assert s.loc[("deepseek-v4-pro", one_m), "output_cost_ratio"] < s.loc[("deepseek-v4-pro", 8192), "output_cost_ratio"]
+    assert (
+        s.loc[("deepseek-v4-pro", one_m), "output_cost_ratio"]
+        < s.loc[("deepseek-v4-pro", 8192), "output_cost_ratio"]
+    )
     assert s.loc[("deepseek-v3.2", one_m), "attention_flops_share_decode"] > 0.5
     assert "hypothetical" in s.loc[("deepseek-v3.2", one_m), "notes"]  # beyond V3.2's window, labelled
 
@@ -130,13 +140,20 @@ def test_efficiency_story_ratios_come_from_the_estimator() -> None:
 def test_hardware_table_labels_unknowns_and_never_guesses() -> None:
     hw = hardware_table("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, CAT).set_index("gpu")
     assert list(hw.index) == ["h800", "h20", "h200", "ascend-910c", "ascend-950"]
-    assert hw.loc["ascend-910c", "status"].startswith("cannot estimate") and "hbm_tb_per_s" in hw.loc["ascend-910c", "status"]
+    assert (
+        hw.loc["ascend-910c", "status"].startswith("cannot estimate")
+        and "hbm_tb_per_s" in hw.loc["ascend-910c", "status"]
+    )
     assert math.isnan(hw.loc["ascend-910c", "usd_per_mtok_output"])
     assert hw.loc["h20", "gpu_confidence"] == "unconfirmed"
     a950 = hw.loc["ascend-950"]
-    assert math.isnan(a950["usd_per_mtok_output"]) and a950["decode_tokens_per_s_per_gpu"] > 0  # no price: no cost
+    assert (
+        math.isnan(a950["usd_per_mtok_output"]) and a950["decode_tokens_per_s_per_gpu"] > 0
+    )  # no price: no cost
     assert "scale_up_gb_per_s" in a950["unconfirmed_fields"]
-    assert hw.loc["h800", "break_even_usd_per_gpu_hour"] == pytest.approx(2.0)  # the reference breaks even at its price
+    assert hw.loc["h800", "break_even_usd_per_gpu_hour"] == pytest.approx(
+        2.0
+    )  # the reference breaks even at its price
 
 
 def test_a_stated_price_at_the_break_even_matches_the_reference_cost() -> None:
@@ -144,7 +161,9 @@ def test_a_stated_price_at_the_break_even_matches_the_reference_cost() -> None:
     be = float(hw.set_index("gpu").loc["ascend-950", "break_even_usd_per_gpu_hour"])
     ref = token_cost("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, CAT)
     f = dataclasses.replace(DEEPSEEK_FLEET, gpu="ascend-950", usd_per_gpu_hour=be, rental_id=None)
-    assert token_cost("deepseek-v4-pro", f, DEEPSEEK_MIX, CAT).usd_per_request() == pytest.approx(ref.usd_per_request())
+    assert token_cost("deepseek-v4-pro", f, DEEPSEEK_MIX, CAT).usd_per_request() == pytest.approx(
+        ref.usd_per_request()
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,12 +213,22 @@ def test_a_fully_cached_prompt_still_computes_its_last_token() -> None:
     lc = c.levels["base"]
     assert lc.prefill_gpu_s > 0  # one token computed: 8,191 cache hits, not 8,192
     u, k, out = lc.gpu_s_per_token
-    assert 1 * u + 8191 * k + 1024 * out == pytest.approx(lc.prefill_gpu_s + 1024 / lc.decode_tokens_per_s_per_gpu)
+    assert 1 * u + 8191 * k + 1024 * out == pytest.approx(
+        lc.prefill_gpu_s + 1024 / lc.decode_tokens_per_s_per_gpu
+    )
 
 
 def test_the_sweep_follows_the_price_chosen_and_refuses_an_unknown_one() -> None:
-    ec = economics("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, CAT, sweep_price="deepseek-v4-pro-promo-75 (all hours)")
+    ec = economics(
+        "deepseek-v4-pro",
+        DEEPSEEK_FLEET,
+        DEEPSEEK_MIX,
+        CAT,
+        sweep_price="deepseek-v4-pro-promo-75 (all hours)",
+    )
     out = ec.sweep[ec.sweep["token_type"] == "output"]
-    assert (out["price_usd_per_mtok"] == 0.87).all() and set(out["price"]) == {"deepseek-v4-pro-promo-75 (all hours)"}
+    assert (out["price_usd_per_mtok"] == 0.87).all() and set(out["price"]) == {
+        "deepseek-v4-pro-promo-75 (all hours)"
+    }
     with pytest.raises(EconomicsError, match="not a price"):
         economics("deepseek-v4-pro", DEEPSEEK_FLEET, DEEPSEEK_MIX, CAT, sweep_price="nope (peak)")

@@ -22,9 +22,18 @@ def test_json_has_v4_pro_margins_story_and_ascend_rows(capsys: pytest.CaptureFix
     assert rc == 0 and err == ""
     data = json.loads(out)
     kinds = {(r["kind"], r["window"]) for r in data["margins"]}
-    assert kinds == {("list", "all hours"), ("promotion", "all hours"), ("list", "peak"), ("list", "off-peak")}
+    assert kinds == {
+        ("list", "all hours"),
+        ("promotion", "all hours"),
+        ("list", "peak"),
+        ("list", "off-peak"),
+    }
     for r in data["margins"]:
-        assert r["cost_usd_per_mtok_output_low"] < r["cost_usd_per_mtok_output"] < r["cost_usd_per_mtok_output_high"]
+        assert (
+            r["cost_usd_per_mtok_output_low"]
+            < r["cost_usd_per_mtok_output"]
+            < r["cost_usd_per_mtok_output_high"]
+        )
         assert r["price_source"] and r["price_as_of"]
     assert {(r["model"], r["context_tokens"]) for r in data["story"]} >= {
         ("deepseek-v3.2", 8192), ("deepseek-v4-pro", 131072), ("deepseek-v4-flash", 1048576)
@@ -38,7 +47,9 @@ def test_json_has_v4_pro_margins_story_and_ascend_rows(capsys: pytest.CaptureFix
 
 
 def test_stated_gpu_hour_costs_price_the_ascend_rows(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, _ = _run(capsys, "--table", "hardware", "--format", "json", "--gpu-hour-costs", "ascend-950=1.5,h20=1.2")
+    rc, out, _ = _run(
+        capsys, "--table", "hardware", "--format", "json", "--gpu-hour-costs", "ascend-950=1.5,h20=1.2"
+    )
     assert rc == 0
     hw = {r["gpu"]: r for r in json.loads(out)}
     assert hw["ascend-950"]["usd_per_gpu_hour"] == 1.5 and hw["ascend-950"]["usd_per_mtok_output"] > 0
@@ -110,5 +121,13 @@ def test_beyond_the_window_and_unknown_hardware_warn_on_stderr(capsys: pytest.Ca
 
 
 def test_sweep_price_flag(capsys: pytest.CaptureFixture[str]) -> None:
-    rc, out, _ = _run(capsys, "--table", "sweep", "--format", "json", "--sweep-price", "deepseek-v4-pro-promo-75 (all hours)")
+    rc, out, _ = _run(
+        capsys,
+        "--table",
+        "sweep",
+        "--format",
+        "json",
+        "--sweep-price",
+        "deepseek-v4-pro-promo-75 (all hours)",
+    )
     assert rc == 0 and {r["price"] for r in json.loads(out)} == {"deepseek-v4-pro-promo-75 (all hours)"}

@@ -68,7 +68,9 @@ def test_cache_curve_at_the_workload_fraction_is_the_table(catalogue: Catalogue)
         i = int(np.flatnonzero(np.isclose(grid, 0.5))[0])
         at_workload = r.evaluation.costs[level]
         assert at_workload is not None
-        assert float(cost.monthly_cost_usd[i]) == pytest.approx(float(at_workload.monthly_cost_usd), rel=1e-12)
+        assert float(cost.monthly_cost_usd[i]) == pytest.approx(
+            float(at_workload.monthly_cost_usd), rel=1e-12
+        )
         assert np.all(np.diff(cost.monthly_cost_usd) <= 1e-6)
 
 
@@ -82,16 +84,25 @@ def test_ttft_target_is_checked_on_each_use_of_the_estimate(catalogue: Catalogue
     loose = compare.evaluate(s, catalogue).self_host[0].evaluation
     est = loose.estimates[s.assumptions.efficiency]
     ttft_here = float(est.ttft_ms[0])
-    s = s.model_copy(update={"assumptions": s.assumptions.model_copy(update={"ttft_ms_target": ttft_here * 1.5})})
+    s = s.model_copy(
+        update={"assumptions": s.assumptions.model_copy(update={"ttft_ms_target": ttft_here * 1.5})}
+    )
     ev = compare.evaluate(s, catalogue)
     row = ev.table[ev.table["kind"] == "self_host"].iloc[0]
     assert row["feasible"] and np.isfinite(row["monthly_cost_usd"])
     assert ev.self_host[0].evaluation.cache_costs[s.assumptions.efficiency] is None
-    assert (ev.break_even["cache_hit_note"] == "none: self-hosting infeasible at some cache-hit fractions").all()
+    assert (
+        ev.break_even["cache_hit_note"] == "none: self-hosting infeasible at some cache-hit fractions"
+    ).all()
 
 
-@pytest.mark.parametrize(("name", "option", "fraction"), [("rag-long-docs", 0, 0.0), ("agentic-coding", 0, 0.9), ("agentic-coding", 1, 0.3)])
-def test_every_cache_curve_point_is_its_own_evaluation(catalogue: Catalogue, name: str, option: int, fraction: float) -> None:
+@pytest.mark.parametrize(
+    ("name", "option", "fraction"),
+    [("rag-long-docs", 0, 0.0), ("agentic-coding", 0, 0.9), ("agentic-coding", 1, 0.3)],
+)
+def test_every_cache_curve_point_is_its_own_evaluation(
+    catalogue: Catalogue, name: str, option: int, fraction: float
+) -> None:
     """Review finding: with aggregated serving the batch meeting the TPOT target depends on each cached length's
     prefill share, so one estimate over the grid must choose the batch per cached length. A grid point must be
     what evaluating that cache-hit share on its own gives."""

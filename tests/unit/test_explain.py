@@ -34,8 +34,13 @@ def test_a_self_hosting_option_shows_its_deployment_latency_price_band_and_break
     assert float(dep["GPUs at the busiest hour"]) * 1 == row["gpus"]
     assert float(dep["Replicas at the busiest hour"]) == row["gpus"] / row["deployment_gpus"]
     lat = got["The latency it meets"]
-    assert lat["Time per output token (TPOT)"] == f"{row['tpot_ms']:,.0f} ms (target 50 ms)"  # the chat preset's target
-    assert got["The price row"]["As of"] == row["price_as_of"] and got["The price row"]["Catalogue row"] == row["price_ids"]
+    assert (
+        lat["Time per output token (TPOT)"] == f"{row['tpot_ms']:,.0f} ms (target 50 ms)"
+    )  # the chat preset's target
+    assert (
+        got["The price row"]["As of"] == row["price_as_of"]
+        and got["The price row"]["Catalogue row"] == row["price_ids"]
+    )
     against = got["What would change the verdict"]
     assert any(k.startswith("Against DeepSeek-V4-Flash API") for k in against)
     assert all("self-host deepseek" not in k for k in against)  # names, not ids

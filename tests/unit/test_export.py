@@ -129,7 +129,9 @@ def test_xlsx_for_people_formats_ranks_and_explains(
     assert ws.auto_filter.ref
     workload = {r[0]: r[1] for r in wb["Workload"].iter_rows(min_row=2, values_only=True)}  # type: ignore[index]
     assert workload["Requests per day"] == scenario.workload.requests_per_day
-    assert workload["Verdict"].startswith("DeepSeek-V4-Flash API costs $3.17k/month, ")  # API options only (holidays off-peak: was $3.23k)
+    assert workload["Verdict"].startswith(
+        "DeepSeek-V4-Flash API costs $3.17k/month, "
+    )  # API options only (holidays off-peak: was $3.23k)
     assert any(k.startswith("Warning") and "Kimi K2.6" in str(v) for k, v in workload.items())
     data = pd.read_excel(path, sheet_name="Data")  # the machine form: every column of the table
     pd.testing.assert_frame_equal(normal(data), normal(ev.table), check_exact=False, rtol=1e-12)
@@ -430,7 +432,9 @@ def test_markdown_report_escapes_user_text(catalogue: Catalogue) -> None:
     assert md.startswith("# Cost comparison: x \\# injected")
 
 
-def test_exports_name_the_api_options_left_out_before_their_first_price(catalogue: Catalogue, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_exports_name_the_api_options_left_out_before_their_first_price(
+    catalogue: Catalogue, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     """Found in review after merging issue 13: an option dated before its first price is left out of the table
     (the page and the CLI say so) but the Markdown, JSON and XLSX exports did not mention it."""
     import openpyxl
@@ -464,7 +468,9 @@ def test_every_format_has_one_writer_and_an_unknown_one_is_one_line(
     report = Report(scenario, table, catalogue)
     assert isinstance(render("xlsx", report), bytes)
     assert all(isinstance(render(f, report), str) for f in WRITERS if f != "xlsx")
-    with pytest.raises(ValueError, match=r"^unknown export format 'pdf'; use one of csv, csv-readable, json, md, xlsx$"):
+    with pytest.raises(
+        ValueError, match=r"^unknown export format 'pdf'; use one of csv, csv-readable, json, md, xlsx$"
+    ):
         render("pdf", report)
 
 
@@ -497,7 +503,9 @@ def test_every_sheet_of_the_workbook_is_for_people(name: str, catalogue: Catalog
     data = book["Data"]
     cost_col = next(c.column for c in data[1] if c.value == "monthly_cost_usd")
     first = data.cell(2, cost_col).value
-    assert first == pytest.approx(float(ev.table["monthly_cost_usd"].iloc[0]), rel=1e-15)  # full precision kept
+    assert first == pytest.approx(
+        float(ev.table["monthly_cost_usd"].iloc[0]), rel=1e-15
+    )  # full precision kept
     items = {r[0].value: r[1].value for r in book["Workload"].iter_rows(min_row=2)}
     assert "full precision" in items["Data sheet"]
     scenario = {r[0].value: r[1].value for r in book["Scenario"].iter_rows(min_row=2)}

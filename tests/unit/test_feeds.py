@@ -58,7 +58,11 @@ def _entry(feed, key):  # type: ignore[no-untyped-def]
         ("fireworks_ai", "accounts/fireworks/models/deepseek-v3p2", ("fireworks", "deepseek-v3.2")),
         ("azure_ai", "FW-DeepSeek-V4-Pro", ("azure", "deepseek-v4-pro")),
         ("empiriolabs", "kimi-k2-6", ("empiriolabs", "kimi-k2.6")),
-        ("deepseek", "deepseek-flash", ("deepseek", "deepseek-v4-flash")),  # DeepSeek's own name, V4.1 since 09-10
+        (
+            "deepseek",
+            "deepseek-flash",
+            ("deepseek", "deepseek-v4-flash"),
+        ),  # DeepSeek's own name, V4.1 since 09-10
     ],
 )
 def test_names_map(host: str, name: str, expected: tuple[str, str]) -> None:
@@ -175,7 +179,10 @@ def test_apply_changed_closes_a_third_party_row(tmp_path: Path, lit) -> None:  #
     d = _copy_data(tmp_path)
     text = (d / "prices.yaml").read_text()
     # make our MiniMax M3 row (third_party, open-ended from 2026-06-01) disagree with the feed's 1.20 output
-    text = text.replace("    usd_per_mtok_output: 1.20\n    context_tiers:", "    usd_per_mtok_output: 1.30\n    context_tiers:")
+    text = text.replace(
+        "    usd_per_mtok_output: 1.20\n    context_tiers:",
+        "    usd_per_mtok_output: 1.30\n    context_tiers:",
+    )
     (d / "prices.yaml").write_text(text)
     cat = load_catalogue(d)
     review = review_feed(lit, cat, DAY)
@@ -207,8 +214,16 @@ def test_conflict_with_official_is_never_applied(tmp_path: Path, gp) -> None:  #
         ("litellm", "{not json", "not valid JSON"),
         ("litellm", "[1, 2]", "a LiteLLM price map is a JSON object"),
         ("litellm", "[" * 200_000 + "]" * 200_000, ""),  # nesting: refused either way, one line
-        ("genai-prices", "providers = [__import__('os').system('echo pwned')]", "call of \"__import__('os').system\" is not read"),
-        ("genai-prices", "providers = [Provider(id='x', models=[open('/etc/passwd').read()])]", "is not read"),
+        (
+            "genai-prices",
+            "providers = [__import__('os').system('echo pwned')]",
+            "call of \"__import__('os').system\" is not read",
+        ),
+        (
+            "genai-prices",
+            "providers = [Provider(id='x', models=[open('/etc/passwd').read()])]",
+            "is not read",
+        ),
         ("genai-prices", "providers: list = [Provider(**{'id': 'x'})]", "is not read"),
         ("genai-prices", "def f(:\n", "not Python source"),
         ("genai-prices", "x = 1\n", "no 'providers = [...]' list"),
@@ -265,8 +280,10 @@ def test_cli_review_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
 
 def test_names_with_control_characters_are_one_line() -> None:
-    text = '{"novita/deepseek-v4-pro\\n| injected": {"litellm_provider": "novita", "input_cost_per_token": 1e-6,' \
+    text = (
+        '{"novita/deepseek-v4-pro\\n| injected": {"litellm_provider": "novita", "input_cost_per_token": 1e-6,'
         ' "output_cost_per_token": 2e-6}}'
+    )
     (e,) = parse_feed(text, "litellm").entries
     assert "\n" not in e.key and "\\n" in e.key
 
@@ -292,12 +309,17 @@ def test_cli_only_and_apply_in_a_copy(tmp_path: Path, capsys: pytest.CaptureFixt
         (["--from", "litellm", "/dev/null"], "not a regular file"),
         (["--from", "litellm", "/"], "not a regular file"),
         (["--from", "litellm", str(LITELLM), "--effective-from", "2026-13-45"], "bad --effective-from"),
-        (["--from", "genai-prices", str(LITELLM)], "no 'providers = [...]' list"),  # the wrong feed for the file
+        (
+            ["--from", "genai-prices", str(LITELLM)],
+            "no 'providers = [...]' list",
+        ),  # the wrong feed for the file
         (["--from", "litellm", str(GENAI)], "not valid JSON"),
         (["--from", "nope", str(LITELLM)], "invalid choice"),
     ],
 )
-def test_cli_bad_arguments_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_bad_arguments_one_line(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["prices", "import", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err

@@ -53,7 +53,17 @@ SUBCOMMANDS: dict[str, list[str]] = {
     "compare": ["--preset", "--format", "--out", "--force", "--as-of", "--data"],
     "scenario": ["--preset", "--as-of", "--format"],
     "presets": ["--format"],
-    "price": ["--model", "--provider", "--at", "--input", "--cached", "--output", "--basis", "--data", "--format"],
+    "price": [
+        "--model",
+        "--provider",
+        "--at",
+        "--input",
+        "--cached",
+        "--output",
+        "--basis",
+        "--data",
+        "--format",
+    ],
     # no --apply here: a random argv must never write to the repository's data/
     "prices import": ["--from", "--effective-from", "--only", "--data", "--format"],
 }

@@ -125,7 +125,9 @@ def check_table(table: pd.DataFrame) -> None:
         assert kind in ("api", "self_host"), kind
         if kind == "api":
             if _missing(row["monthly_cost_usd"]):  # not priced (e.g. beyond the context window): says why
-                assert not row["feasible"] and _text(row.get("reason")), f"{row['option']}: no cost and no reason"
+                assert not row["feasible"] and _text(row.get("reason")), (
+                    f"{row['option']}: no cost and no reason"
+                )
                 continue
             for col in API_NUMBERS:
                 v = row[col]

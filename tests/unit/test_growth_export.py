@@ -84,12 +84,21 @@ def test_growth_is_saved_and_shared_only_when_not_zero() -> None:
     back, ignored = scenario_from_query(q, s)
     assert ignored == [] and back == g
     # a scenario written with growth 0 spelled out reads back equal to one without it
-    assert scenario_from_text(scenario_to_json(s).replace('"name"', '"monthly_growth_fraction": 0,\n  "name"')) == s
+    assert (
+        scenario_from_text(scenario_to_json(s).replace('"name"', '"monthly_growth_fraction": 0,\n  "name"'))
+        == s
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [(-1, "above -100%"), (10.5, "at most +1,000%"), (True, "boolean"), ("fast", "valid number"), (1e999, "finite")],
+    [
+        (-1, "above -100%"),
+        (10.5, "at most +1,000%"),
+        (True, "boolean"),
+        ("fast", "valid number"),
+        (1e999, "finite"),
+    ],
 )
 def test_bad_growth_in_a_file_is_one_line_naming_the_field(value: object, words: str) -> None:
     doc = json.loads(scenario_to_json(preset("chat", DAY)))
@@ -110,7 +119,9 @@ def test_bad_growth_in_a_link_is_named_and_dropped() -> None:
 # ---- the exports --------------------------------------------------------------------------------------------
 
 
-def test_report_is_growth_projection_and_none_without_growth(growing: Scenario, cat: Catalogue, direct) -> None:  # type: ignore[no-untyped-def]
+def test_report_is_growth_projection_and_none_without_growth(
+    growing: Scenario, cat: Catalogue, direct
+) -> None:  # type: ignore[no-untyped-def]
     r = growth_report(growing, cat)
     assert r is not None
     pd.testing.assert_frame_equal(r.projection, direct)
@@ -119,7 +130,9 @@ def test_report_is_growth_projection_and_none_without_growth(growing: Scenario, 
     assert growth_report(growing.model_copy(update={"monthly_growth_fraction": 0.0}), cat) is None
 
 
-def test_json_export_carries_the_projection_and_the_change_months(growing: Scenario, cat: Catalogue, direct) -> None:  # type: ignore[no-untyped-def]
+def test_json_export_carries_the_projection_and_the_change_months(
+    growing: Scenario, cat: Catalogue, direct
+) -> None:  # type: ignore[no-untyped-def]
     r = growth_report(growing, cat)
     assert r is not None
     ev = evaluate(growing, cat)
@@ -140,7 +153,7 @@ def test_json_export_carries_the_projection_and_the_change_months(growing: Scena
 def test_markdown_and_xlsx_carry_the_months_table(growing: Scenario, cat: Catalogue, direct) -> None:  # type: ignore[no-untyped-def]
     r = growth_report(growing, cat)
     assert r is not None
-    (month, before, after), = cheapest_changes(direct)
+    ((month, before, after),) = cheapest_changes(direct)
     md = growth_markdown(r)
     assert "## Growth: the next 12 months" in md and "Traffic +100.0% a month" in md
     assert f"- Month {month}: the cheapest option changes from **{before}**" in md.replace("\\", "")
@@ -193,7 +206,9 @@ def test_cli_compare_adds_growth_to_md_json_xlsx_and_not_to_csv(
     f.write_text(scenario_to_json(growing))
     assert main(["compare", str(f), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert [(c["month"], c["from"], c["to"]) for c in doc["growth"]["cheapest_changes"]] == cheapest_changes(direct)
+    assert [(c["month"], c["from"], c["to"]) for c in doc["growth"]["cheapest_changes"]] == cheapest_changes(
+        direct
+    )
     assert main(["compare", str(f), "--format", "md"]) == 0
     assert "## Growth: the next 12 months" in capsys.readouterr().out
     out = tmp_path / "g.xlsx"

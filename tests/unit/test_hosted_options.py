@@ -65,11 +65,17 @@ def test_groups_in_table_curves_exports_and_chart() -> None:
     groups = dict(zip(ev.table["option"], ev.table["group"], strict=True))
     assert groups["together/deepseek-v4-pro (list)"] == GROUP_HOSTED
     assert groups["deepseek/deepseek-v4-pro (list)"] == GROUP_API
-    assert set(ev.curves.loc[ev.curves["option"] == "deepinfra/deepseek-v4-pro (list)", "group"]) == {GROUP_HOSTED}
+    assert set(ev.curves.loc[ev.curves["option"] == "deepinfra/deepseek-v4-pro (list)", "group"]) == {
+        GROUP_HOSTED
+    }
     # DeepInfra's V4-Pro is flat (no peak hours): 0.10 cache hit / 1.30 miss / 2.60 output USD per 1M, by hand
     w = s.workload
     c = w.cache_hit_fraction
-    want = w.requests_per_month * (w.prompt_tokens * (c * 0.10 + (1 - c) * 1.30) + w.billed_output_tokens * 2.60) / 1e6
+    want = (
+        w.requests_per_month
+        * (w.prompt_tokens * (c * 0.10 + (1 - c) * 1.30) + w.billed_output_tokens * 2.60)
+        / 1e6
+    )
     cost = dict(zip(ev.table["option"], ev.table["monthly_cost_usd"], strict=True))
     assert cost["deepinfra/deepseek-v4-pro (list)"] == pytest.approx(want, rel=1e-12)
     records = json.loads(export.to_json(s, ev.table, CAT))
@@ -86,7 +92,10 @@ def test_price_rows_panel_flags_stale_and_gives_the_rule() -> None:
     rows = price_rows_frame(ev.table, CAT, s.as_of)
     by_id = rows.set_index("price_id")
     assert by_id.loc["deepseek-v4-pro-peak-holidays-2026-09", "last_verified"] == "2026-09-21"
-    assert by_id.loc["deepseek-v4-pro-peak-holidays-2026-09", "peak_hours"] == "01-04,06-10 UTC Mon-Fri; off-peak x0.5"
+    assert (
+        by_id.loc["deepseek-v4-pro-peak-holidays-2026-09", "peak_hours"]
+        == "01-04,06-10 UTC Mon-Fri; off-peak x0.5"
+    )
     assert not by_id["stale"].any()  # nothing older than 180 days on 2026-11-29
     later = price_rows_frame(ev.table, CAT, dt.date(2027, 6, 1))  # the same rows, priced half a year later
     assert later.set_index("price_id").loc["deepseek-v4-pro-peak-holidays-2026-09", "stale"]

@@ -446,7 +446,9 @@ def test_whitespace_only_text_is_refused(field: str) -> None:
         Measurement.model_validate(row)
 
 
-@pytest.mark.parametrize("field", ["measured_prefill_tokens_per_s_per_gpu", "measured_decode_tokens_per_s_per_gpu"])
+@pytest.mark.parametrize(
+    "field", ["measured_prefill_tokens_per_s_per_gpu", "measured_decode_tokens_per_s_per_gpu"]
+)
 def test_a_subnormal_measured_rate_is_refused(field: str) -> None:
     """Found by the fuzz suite (test_any_scenario_field_set_to_junk): 2.2e-311 tokens/s made TTFT infinite."""
     from pydantic import ValidationError

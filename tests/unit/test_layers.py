@@ -55,7 +55,9 @@ def layer_breaks(package_dir: Path) -> list[str]:
             if not any(names[1] in layer for layer in LAYERS):
                 breaks.append(f"{path.relative_to(package_dir.parent)}:{line} imports {module}: on no layer")
             elif floor_of(names[1]) > here:
-                breaks.append(f"{path.relative_to(package_dir.parent)}:{line} ({parts[0]}) imports {module} from above")
+                breaks.append(
+                    f"{path.relative_to(package_dir.parent)}:{line} ({parts[0]}) imports {module} from above"
+                )
     return breaks
 
 

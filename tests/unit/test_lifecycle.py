@@ -30,7 +30,9 @@ UTC = dt.UTC
         (dt.datetime(2026, 12, 6, tzinfo=UTC), "deepseek-v4.1-flash", "DeepSeek-V4.1-Flash"),
     ],
 )
-def test_flash_names_by_date(catalogue: Catalogue, when: dt.datetime, weights: str, checkpoint: str | None) -> None:
+def test_flash_names_by_date(
+    catalogue: Catalogue, when: dt.datetime, weights: str, checkpoint: str | None
+) -> None:
     price = resolve_price(FLASH, catalogue, when)
     assert price.weights_model == weights
     if checkpoint is not None:

@@ -104,7 +104,9 @@ def test_the_hourly_bill_reads_the_peak_windows(catalogue: Catalogue) -> None:
 
 def _without_reserved(catalogue: Catalogue) -> Catalogue:
     """The catalogue without reserved rental rows: the committed price is then the option's x the factor."""
-    return catalogue.model_copy(update={"rentals": tuple(r for r in catalogue.rentals if r.basis != "reserved")})
+    return catalogue.model_copy(
+        update={"rentals": tuple(r for r in catalogue.rentals if r.basis != "reserved")}
+    )
 
 
 def test_all_committed_at_the_option_price_is_the_always_on_fleet(
@@ -234,7 +236,10 @@ def test_the_default_pair_is_the_api_serving_the_same_weights(catalogue: Catalog
         ("deepseek-v4-pro", "deepseek-v4-pro"),
     ]
     assert plan_api_for(SelfHostOption(model="deepseek-v4-flash", gpu="h200"), s.api_options, weights) is None
-    assert plan_api_for(SelfHostOption(model="kimi-k2.6", gpu="h200"), s.api_options, weights) == s.api_options[2]
+    assert (
+        plan_api_for(SelfHostOption(model="kimi-k2.6", gpu="h200"), s.api_options, weights)
+        == s.api_options[2]
+    )
     assert plan_api_for(SelfHostOption(model="deepseek-v3", gpu="h200"), s.api_options, weights) is None
     before = dt.date(2026, 8, 1)
     old = {a: resolve_price(a, catalogue, before).weights_model for a in s.api_options}
@@ -273,7 +278,9 @@ def test_plan_rows_name_their_pair_and_carry_the_contract_columns(catalogue: Cat
     assert share == pytest.approx(float(rows.iloc[0]["self_hosted_request_share"]), rel=1e-12)
 
 
-def test_cli_compare_plans_json_rows_and_xlsx_sheets(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_compare_plans_json_rows_and_xlsx_sheets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = ["compare", "--preset", "rag-long-docs", "--as-of", AS_OF.isoformat()]
     assert main([*args, "--format", "json"]) == 0
     plain = json.loads(capsys.readouterr().out)
@@ -285,7 +292,12 @@ def test_cli_compare_plans_json_rows_and_xlsx_sheets(tmp_path: Path, capsys: pyt
     assert len(rows) == 2 and doc["scenario"]["plans"] is True
     for r in rows:
         assert r["api_option"] in options and r["self_host_option"] in options
-        for key in ("committed_gpus", "on_demand_gpu_hours", "self_hosted_request_share", "api_overflow_usd_per_month"):
+        for key in (
+            "committed_gpus",
+            "on_demand_gpu_hours",
+            "self_hosted_request_share",
+            "api_overflow_usd_per_month",
+        ):
             assert isinstance(r[key], int | float), key
     # the rows other than plans are those of the comparison without plans (ranks aside: plans rank among them)
     same = [{k: v for k, v in r.items() if k not in ("rank", "flags") and k not in PLAN_COLUMNS} for r in doc["table"]

@@ -57,7 +57,14 @@ def test_a_count_written_with_separators_reads_back(n: int) -> None:
 
 
 #: Every number format of the page and the exports.
-FORMATS = (present.usd, present.usd_short, present.usd_rate, present.count, present.count_short, present.percent)
+FORMATS = (
+    present.usd,
+    present.usd_short,
+    present.usd_rate,
+    present.count,
+    present.count_short,
+    present.percent,
+)
 
 
 @given(st.floats(min_value=-1e15, max_value=1e15, allow_nan=False))
@@ -233,7 +240,8 @@ def test_md_literal_leaves_numbers_and_prose_copyable() -> None:
 @settings(max_examples=400, deadline=None)
 @given(
     st.text(
-        alphabet=st.sampled_from(list("![]()#<>*_`~|$&{}:/.@-+=\\ \nabcxyz019")) | st.characters(), max_size=80
+        alphabet=st.sampled_from(list("![]()#<>*_`~|$&{}:/.@-+=\\ \nabcxyz019")) | st.characters(),
+        max_size=80,
     )
 )
 def test_md_literal_on_any_text_leaves_nothing_markdown_reads(text: str) -> None:

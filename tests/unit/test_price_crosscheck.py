@@ -126,7 +126,9 @@ def _disagreements(feeds: dict[str, Feed]) -> list[tuple[str, str, dt.datetime, 
             for h in HOURS:
                 at = dt.datetime(d.year, d.month, d.day, h, tzinfo=dt.UTC)
                 try:
-                    r = price_request(cat, model, at, provider="deepseek", output_tokens=1, price_basis="promotion")
+                    r = price_request(
+                        cat, model, at, provider="deepseek", output_tokens=1, price_basis="promotion"
+                    )
                     ours: tuple[float, ...] | None = (
                         r.usd_per_mtok_input_cache_hit, r.usd_per_mtok_input_cache_miss, r.usd_per_mtok_output
                     )  # fmt: skip
@@ -145,8 +147,8 @@ def test_every_disagreement_is_a_listed_exception(feeds: dict[str, Feed]) -> Non
         for f, k, at, o, t in found
         if not any(x.covers(f, k, at) for x in EXCEPTIONS)
     ]
-    assert not unexplained, "new disagreements (explain them in docs/prices.md and EXCEPTIONS):\n" + "\n".join(
-        unexplained[:40]
+    assert not unexplained, (
+        "new disagreements (explain them in docs/prices.md and EXCEPTIONS):\n" + "\n".join(unexplained[:40])
     )
     unused = [x.id for x in EXCEPTIONS if not any(x.covers(f, k, at) for f, k, at, _, _ in found)]
     assert not unused, f"exceptions that no longer match anything (remove them): {unused}"
@@ -165,7 +167,10 @@ def test_the_feeds_agree_where_no_exception_applies(feeds: dict[str, Feed]) -> N
     assert agree >= 500
     # LiteLLM encodes our Monday-Friday rule exactly: V4-Pro agrees on all 48 hours of a Tuesday and a Saturday
     assert not any(f == "litellm" and k == "deepseek/deepseek-v4-pro" for f, k, _ in found)
-    assert price_request(cat, "deepseek-v4-pro", dt.datetime(2026, 11, 28, 2, tzinfo=dt.UTC)).window == "off_peak"
+    assert (
+        price_request(cat, "deepseek-v4-pro", dt.datetime(2026, 11, 28, 2, tzinfo=dt.UTC)).window
+        == "off_peak"
+    )
 
 
 def test_every_exception_is_explained_in_docs() -> None:

@@ -157,19 +157,27 @@ def test_bad_histogram_texts_are_refused(text: str) -> None:
     st.integers(0, 14),
     st.floats(0.0, 1.0),
 )
-def test_finding_parameters_never_fails_on_a_bucketed_histogram(weights: list[float], first: int, at: float) -> None:
+def test_finding_parameters_never_fails_on_a_bucketed_histogram(
+    weights: list[float], first: int, at: float
+) -> None:
     """Histograms on the log-normal's buckets (one per interval, in order) with any shares: None or an exact pair,
     never an exception (the fit meets extreme shares, huge or tiny spreads)."""
     total = math.fsum(weights)
     k = range(first, min(first + len(weights), 15))
-    tokens = [(2.0 ** (9 + i) if i else 0.0) + at * (2.0 ** (10 + i) - (2.0 ** (9 + i) if i else 0.0)) for i in k]
+    tokens = [
+        (2.0 ** (9 + i) if i else 0.0) + at * (2.0 ** (10 + i) - (2.0 ** (9 + i) if i else 0.0)) for i in k
+    ]
     tokens = [max(t, 1.0) for t in tokens]
-    hist = tuple(PromptBucket(share=w / total, prompt_tokens=t) for w, t in zip(weights, tokens, strict=False))
+    hist = tuple(
+        PromptBucket(share=w / total, prompt_tokens=t) for w, t in zip(weights, tokens, strict=False)
+    )
     shares = math.fsum(b.share for b in hist)
     hist = (*hist[:-1], PromptBucket(share=hist[-1].share + 1 - shares, prompt_tokens=hist[-1].prompt_tokens))
     mean = math.fsum(b.share * b.prompt_tokens for b in hist)
     try:
-        w = Workload.model_validate({**W.model_dump(), "prompt_tokens": max(1, round(mean)), "prompt_histogram": hist})
+        w = Workload.model_validate(
+            {**W.model_dump(), "prompt_tokens": max(1, round(mean)), "prompt_histogram": hist}
+        )
     except ValueError:
         assume(False)
         return

@@ -48,7 +48,9 @@ def _custom_mix() -> Scenario:
         }
     )
     agent = with_lognormal_prompts(
-        base.workload.model_copy(update={"reasoning_multiplier": 2.5, "timezone": "Europe/Berlin"}), 40_000, 300_000
+        base.workload.model_copy(update={"reasoning_multiplier": 2.5, "timezone": "Europe/Berlin"}),
+        40_000,
+        300_000,
     )
     classes = (
         RequestClass(name="log|replay; 100% «réel»", share=0.3, workload=logged),

@@ -100,7 +100,9 @@ def _histograms() -> st.SearchStrategy[tuple[PromptBucket, ...]]:
         total = math.fsum(ws)
         return tuple(PromptBucket(share=w / total, prompt_tokens=t) for w, t in zip(ws, ts, strict=False))
 
-    return weights.flatmap(lambda ws: st.lists(tokens, min_size=len(ws), max_size=len(ws)).map(lambda ts: build(ws, ts)))
+    return weights.flatmap(
+        lambda ws: st.lists(tokens, min_size=len(ws), max_size=len(ws)).map(lambda ts: build(ws, ts))
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -112,7 +114,9 @@ def test_any_valid_histogram_round_trips_exactly(hist: tuple[PromptBucket, ...])
         w = Workload.model_validate(
             {**chat.workload.model_dump(), "prompt_tokens": max(1, round(mean)), "prompt_histogram": hist}
         )
-    except ValueError:  # shares that do not sum to 1 within 1e-6, or a mean under half a token: not a workload
+    except (
+        ValueError
+    ):  # shares that do not sum to 1 within 1e-6, or a mean under half a token: not a workload
         assume(False)
         return
     s = _with(chat, w)

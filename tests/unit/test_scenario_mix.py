@@ -38,12 +38,18 @@ def _chat_rag(total: float = 100_000.0):  # type: ignore[no-untyped-def]
     base = preset("chat", DAY)
     base = base.model_copy(update={"workload": base.workload.model_copy(update={"requests_per_day": total})})
     return with_classes(
-        base, (RequestClass(name="chat", share=0.8, workload=chat), RequestClass(name="rag", share=0.2, workload=rag))
+        base,
+        (
+            RequestClass(name="chat", share=0.8, workload=chat),
+            RequestClass(name="rag", share=0.2, workload=rag),
+        ),
     )
 
 
 def _single(scenario, workload, rpd: float):  # type: ignore[no-untyped-def]
-    return scenario.model_copy(update={"workload": workload.model_copy(update={"requests_per_day": rpd}), "classes": ()})
+    return scenario.model_copy(
+        update={"workload": workload.model_copy(update={"requests_per_day": rpd}), "classes": ()}
+    )
 
 
 def test_api_bill_of_a_mix_is_the_sum_of_the_single_class_bills(cat) -> None:  # type: ignore[no-untyped-def]
@@ -62,7 +68,9 @@ def test_api_bill_of_a_mix_is_the_sum_of_the_single_class_bills(cat) -> None:  #
         assert parts["chat"] == pytest.approx(one[option], rel=1e-12)
         assert parts["rag"] == pytest.approx(two[option], rel=1e-12)
     # the API volume curve at the scenario's own volume is the table's figure
-    cur = ev.curves[ev.curves["current"] & (ev.curves["kind"] == "api")].set_index("option")["monthly_cost_usd"]
+    cur = ev.curves[ev.curves["current"] & (ev.curves["kind"] == "api")].set_index("option")[
+        "monthly_cost_usd"
+    ]
     for option, row in api.iterrows():
         assert cur[option] == pytest.approx(row["monthly_cost_usd"], rel=1e-9)
 
@@ -79,7 +87,9 @@ def test_two_identical_classes_self_host_as_the_single_class_workload(cat) -> No
     t2 = two.table[two.table["kind"] == "self_host"].set_index("option")
     assert list(t1.index) == list(t2.index) and len(t1) == 2
     for option in t1.index:
-        assert t2.loc[option, "monthly_cost_usd"] == pytest.approx(t1.loc[option, "monthly_cost_usd"], rel=1e-9)
+        assert t2.loc[option, "monthly_cost_usd"] == pytest.approx(
+            t1.loc[option, "monthly_cost_usd"], rel=1e-9
+        )
         assert t2.loc[option, "gpus"] == t1.loc[option, "gpus"]
     # the breakdown splits the shared fleet half and half (same shape, same volume)
     sh = two.by_class[two.by_class["kind"] == "self_host"]
@@ -141,9 +151,15 @@ def test_files_carry_the_classes_and_scenarios_without_them_are_unchanged() -> N
     [
         (lambda d: d["classes"][0].update(share=0.7), "shares sum to 0.9, not 1"),
         (lambda d: d["classes"][1].update(name="chat"), "class name(s) given twice: chat"),
-        (lambda d: d["workload"].update(prompt_tokens=5_000), "workload's prompt_tokens must be the classes' mean"),
+        (
+            lambda d: d["workload"].update(prompt_tokens=5_000),
+            "workload's prompt_tokens must be the classes' mean",
+        ),
         (lambda d: d["classes"][0]["workload"].update(output_tokens=-1), "greater than or equal to 0"),
-        (lambda d: d["classes"][0]["workload"].update(days_per_month=28), "class 'chat': days_per_month 28 differs"),
+        (
+            lambda d: d["classes"][0]["workload"].update(days_per_month=28),
+            "class 'chat': days_per_month 28 differs",
+        ),
     ],
 )
 def test_bad_classes_are_refused_with_one_line(change, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -159,12 +175,16 @@ def test_with_classes_refuses_bad_shares_with_one_line() -> None:
     s = preset("chat", DAY)
     w = s.workload
     with pytest.raises(ScenarioError, match=r"shares sum to 1\.1"):
-        with_classes(s, (RequestClass(name="a", share=0.6, workload=w), RequestClass(name="b", share=0.5, workload=w)))
+        with_classes(
+            s, (RequestClass(name="a", share=0.6, workload=w), RequestClass(name="b", share=0.5, workload=w))
+        )
 
 
 def test_self_host_mix_on_one_gpu_type_is_one_option_row(cat) -> None:  # type: ignore[no-untyped-def]
     s = _chat_rag().model_copy(
-        update={"self_host_options": (SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),)}
+        update={
+            "self_host_options": (SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),)
+        }
     )
     ev = evaluate(s, cat)
     assert (ev.table["kind"] == "self_host").sum() == 1
@@ -191,7 +211,10 @@ def test_compare_cli_reads_classes_and_every_export_carries_the_breakdown(tmp_pa
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "costmodel", "compare", str(path), *args], capture_output=True, text=True, check=False
+            [sys.executable, "-m", "costmodel", "compare", str(path), *args],
+            capture_output=True,
+            text=True,
+            check=False,
         )
 
     csv = run("--format", "csv")
@@ -199,9 +222,14 @@ def test_compare_cli_reads_classes_and_every_export_carries_the_breakdown(tmp_pa
     df = pd.read_csv(io.StringIO(csv.stdout))
     # the existing columns first, unchanged; one column per class added
     assert list(df.columns[: len(ev.table.columns)]) == list(ev.table.columns)
-    assert list(df.columns[len(ev.table.columns):]) == ["class_monthly_cost_usd:chat", "class_monthly_cost_usd:rag"]
+    assert list(df.columns[len(ev.table.columns) :]) == [
+        "class_monthly_cost_usd:chat",
+        "class_monthly_cost_usd:rag",
+    ]
     api = df[df["kind"] == "api"]
-    assert np.allclose(api["class_monthly_cost_usd:chat"] + api["class_monthly_cost_usd:rag"], api["monthly_cost_usd"])
+    assert np.allclose(
+        api["class_monthly_cost_usd:chat"] + api["class_monthly_cost_usd:rag"], api["monthly_cost_usd"]
+    )
     js = run("--format", "json")
     doc = json.loads(js.stdout)
     assert len(doc["by_class"]) == 2 * len(doc["table"])
@@ -222,7 +250,9 @@ def test_exports_of_a_scenario_without_classes_are_unchanged(cat) -> None:  # ty
     ev = evaluate(s, cat)
     assert ev.by_class.empty
     for fmt in ("csv", "csv-readable", "json", "md"):
-        assert render(fmt, Report(s, ev.table, cat, by_class=ev.by_class)) == render(fmt, Report(s, ev.table, cat))
+        assert render(fmt, Report(s, ev.table, cat, by_class=ev.by_class)) == render(
+            fmt, Report(s, ev.table, cat)
+        )
 
 
 def test_class_rows_round_trip_keeps_shares_and_loaded_profiles_exactly() -> None:
@@ -296,12 +326,16 @@ def test_the_api_sweep_of_a_mix_at_its_own_point_is_the_table(cat) -> None:  # t
 
 def test_an_api_that_cannot_serve_one_class_has_no_total_and_names_the_class(cat) -> None:  # type: ignore[no-untyped-def]
     s = _chat_rag()
-    huge = s.classes[1].workload.model_copy(update={"prompt_tokens": 600_000})  # beyond Kimi K2.6's 256K window
+    huge = s.classes[1].workload.model_copy(
+        update={"prompt_tokens": 600_000}
+    )  # beyond Kimi K2.6's 256K window
     s = with_classes(s, (s.classes[0], RequestClass(name="long-docs", share=0.2, workload=huge)))
     ev = evaluate(s, cat)
     kimi = ev.table.set_index("option").loc["moonshot/kimi-k2.6 (list)"]
     assert not kimi["feasible"] and "long-docs" in kimi["reason"]
     rows = ev.by_class[ev.by_class["option"] == "moonshot/kimi-k2.6 (list)"].set_index("class")
     assert rows.loc["chat", "monthly_cost_usd"] > 0  # the class it can serve keeps its own bill
-    assert np.isnan(rows.loc["long-docs", "monthly_cost_usd"]) and "context" in rows.loc["long-docs", "reason"]
+    assert (
+        np.isnan(rows.loc["long-docs", "monthly_cost_usd"]) and "context" in rows.loc["long-docs", "reason"]
+    )
     assert rows["share_of_cost"].isna().all()

@@ -485,7 +485,10 @@ def test_vanishing_volume_gives_no_infinite_price_per_token(
     row = self_host_rows(s, catalogue).iloc[0]
     assert row["monthly_cost_usd"] > 0  # the fleet is still rented
     assert row["usd_per_mtok_blended"] is None and "too small" in row["notes"]
-    for col in ("usd_per_mtok_input", "usd_per_mtok_output"):  # empty, or a (huge) finite price: never inf/NaN
+    for col in (
+        "usd_per_mtok_input",
+        "usd_per_mtok_output",
+    ):  # empty, or a (huge) finite price: never inf/NaN
         assert row[col] is None or math.isfinite(row[col]), (col, row[col])
 
 
@@ -523,7 +526,9 @@ def test_kimi_k26_int4_experts_fit_one_h200_node(catalogue: Catalogue) -> None:
     m = catalogue.model("kimi-k2.6")
     assert m.weight_precision is not None and m.weight_precision["routed_experts"] == "int4"
     wp = workpoint(m, context_tokens=8192, prompt_tokens=2048)
-    plan = memory_plan(wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=8, layout="dp")
+    plan = memory_plan(
+        wp.profile, catalogue.gpu("h200"), kv_bytes_per_seq=wp.kv_bytes_per_seq, gpus=8, layout="dp"
+    )
     assert plan.fits and plan.weights_bytes_per_gpu < 100e9
     assert serving.BYTES_PER_PARAM["int4"] == 0.5 + 2 / 32
     # INT4 weight-only experts run at the BF16 rate (W4A16 kernels): no FP8 speed-up is assumed

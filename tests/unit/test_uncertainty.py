@@ -100,7 +100,9 @@ def _custom_mix() -> Scenario:
         requests_per_day=1.0, prompt_tokens=6000, output_tokens=900, cache_hit_fraction=0.957,
         hourly_profile_weekday=night, hourly_profile_weekend=night, timezone="UTC",
     )  # fmt: skip
-    one = _custom().model_copy(update={"assumptions": ServingAssumptions(overhead_pct=12.0, ops_usd_per_month=900.0)})
+    one = _custom().model_copy(
+        update={"assumptions": ServingAssumptions(overhead_pct=12.0, ops_usd_per_month=900.0)}
+    )
     return with_classes(
         one,
         (
@@ -119,7 +121,9 @@ def test_the_presets_include_a_mix() -> None:
 
 
 def _scenario(name: str) -> Scenario:
-    return {"custom": _custom, "tco": _tco, "custom-mix": _custom_mix}.get(name, lambda: preset(name, AS_OF))()
+    return {"custom": _custom, "tco": _tco, "custom-mix": _custom_mix}.get(
+        name, lambda: preset(name, AS_OF)
+    )()
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -266,7 +270,9 @@ def test_a_mix_draw_moves_every_class_together(catalogue: Catalogue) -> None:
     # volume scales every class (the total), the cache-hit shift moves every class's own share by the same points
     # (clipped to [0, 1]), the output point scales every class's output
     s = _custom_mix()
-    res = monte_carlo(s, catalogue, draws=10, seed=0, ranges=UncertaintyRanges(cache_hit_pp=10, output_pct=20))
+    res = monte_carlo(
+        s, catalogue, draws=10, seed=0, ranges=UncertaintyRanges(cache_hit_pp=10, output_pct=20)
+    )
     bars = {b.input: b for b in res.tornado}
     hi = scenario_for_draw(res.model, bars["cache_hit"].draws, 1)
     lo = scenario_for_draw(res.model, bars["cache_hit"].draws, 0)
@@ -292,7 +298,9 @@ def test_slope_floor_settles_only_draws_that_never_break_even(
     s = _scenario(name)
     with_floor = monte_carlo(s, catalogue, seed=4)
     monkeypatch.setattr(
-        result, "_cost_slope_floor", lambda m, i, slots, price, oh: (np.zeros(price.size), np.zeros(price.size))
+        result,
+        "_cost_slope_floor",
+        lambda m, i, slots, price, oh: (np.zeros(price.size), np.zeros(price.size)),
     )
     hops_only = monte_carlo(s, catalogue, seed=4)
     a, b = with_floor.break_even_requests_per_day, hops_only.break_even_requests_per_day
@@ -414,7 +422,9 @@ def test_an_api_that_cannot_serve_one_class_of_a_mix_has_no_cost_in_any_draw(cat
     d = _sample(res.model, 3, np.random.default_rng(1))
     got = np.concatenate([_api_costs(res.model, d), _self_host_costs(res.model, d)])
     for k in range(d.size):
-        want = np.asarray(evaluate(scenario_for_draw(res.model, d, k), catalogue).table["monthly_cost_usd"], float)
+        want = np.asarray(
+            evaluate(scenario_for_draw(res.model, d, k), catalogue).table["monthly_cost_usd"], float
+        )
         have = np.where(np.isinf(got[:, k]), np.nan, got[:, k])
         np.testing.assert_allclose(have, want, rtol=1e-9, equal_nan=True)
 

@@ -53,7 +53,9 @@ def test_xlsx_export_carries_the_columns(tmp_path: object, capsys: pytest.Captur
     assert set(UNCERTAINTY_COLUMNS) <= set(data.columns)
 
 
-def test_a_mix_gets_the_columns_sentence_and_tornado(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_mix_gets_the_columns_sentence_and_tornado(
+    tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The support-mix preset (request classes): no refusal, the same columns and exports as one class."""
     import datetime as dt
     from pathlib import Path

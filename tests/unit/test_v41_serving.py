@@ -37,7 +37,10 @@ def test_placements_cost_memory_and_time_as_stated() -> None:
 def _smallest(gpu_id: str, placement: str = "peer") -> serving.MemoryPlan:
     wp = serving.workpoint(V41, "native", context_tokens=8192, prompt_tokens=2048)
     return serving.memory_plan(
-        wp.profile, CAT.gpu(gpu_id), kv_bytes_per_seq=wp.kv_bytes_per_seq, engram_placement=placement  # type: ignore[arg-type]
+        wp.profile,
+        CAT.gpu(gpu_id),
+        kv_bytes_per_seq=wp.kv_bytes_per_seq,
+        engram_placement=placement,  # type: ignore[arg-type]
     )
 
 

@@ -85,7 +85,9 @@ def test_frame_has_every_row(suite: Validation) -> None:
     df = validation_frame(suite)
     assert len(df) == len(suite.rows) and {"measured", "predicted_low", "predicted_high", "ratio"} <= set(df)
     ok = df[df["reason"] == ""]
-    assert (ok["predicted_low"] <= ok["predicted_base"]).all() and (ok["predicted_base"] <= ok["predicted_high"]).all()
+    assert (ok["predicted_low"] <= ok["predicted_base"]).all() and (
+        ok["predicted_base"] <= ok["predicted_high"]
+    ).all()
 
 
 def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
@@ -97,9 +99,15 @@ def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
         "loco_median_abs_pct_error", "curves", "worst_curve_tilt", "iso_tpot_median_abs_pct_error",
     } <= set(out["summary"])  # fmt: skip
     assert out["summary"]["curves"] == len(out["curves"]) >= 10
-    assert {"gpu", "measured", "predicted_base", "predicted_low", "predicted_high", "ratio", "inside_band"} <= set(
-        out["rows"][0]
-    )
+    assert {
+        "gpu",
+        "measured",
+        "predicted_base",
+        "predicted_low",
+        "predicted_high",
+        "ratio",
+        "inside_band",
+    } <= set(out["rows"][0])
 
 
 def test_mha_mode_prefill_of_v3_at_128k(capsys: pytest.CaptureFixture[str]) -> None:
@@ -155,7 +163,9 @@ def test_v3_on_8_h200_at_50_ms_is_in_the_published_range(capsys: pytest.CaptureF
     assert dis["max_batch"] > agg["max_batch"]  # no prefill in the steps: a larger batch meets the same TPOT
 
 
-def test_disaggregated_split_puts_the_sequences_on_the_decode_pool(capsys: pytest.CaptureFixture[str]) -> None:
+def test_disaggregated_split_puts_the_sequences_on_the_decode_pool(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """A published-style split: 16 prefill + 8 decode GPUs at concurrency 4,096 = 512 sequences per decode GPU
     (1K/1K FP4 on B200 so that the memory holds them)."""
     argv = ["--gpu", "b200", "--precision", "fp4", "--isl", "1000", "--osl", "1000"]
@@ -178,4 +188,6 @@ def test_mtp_raises_per_user_speed_by_the_acceptance(capsys: pytest.CaptureFixtu
     on = _serve(capsys, *argv, "--mtp", "1", "--mtp-acceptance", "0.7")
     gain = on["tokens_per_s_per_user"] / off["tokens_per_s_per_user"]
     assert 1.3 <= gain <= 1.7
-    assert main(["serve", "--model", "deepseek-v3", "--gpu", "h200", "--mtp", "1", "--mtp-acceptance", "0"]) == 2
+    assert (
+        main(["serve", "--model", "deepseek-v3", "--gpu", "h200", "--mtp", "1", "--mtp-acceptance", "0"]) == 2
+    )

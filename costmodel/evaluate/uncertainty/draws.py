@@ -227,7 +227,9 @@ def _mix_deployment_hours(m: _Model, sh: _SelfHost, t: _Slot, volume: FloatArray
             np.subtract(need, 1e-9, out=need)
             np.ceil(need, out=need)
             np.maximum(need, 1.0, out=need)
-            week: FloatArray = need.max(axis=1) * 168.0 if sh.mode == "always_on" else need @ m.class_hour_counts
+            week: FloatArray = (
+                need.max(axis=1) * 168.0 if sh.mode == "always_on" else need @ m.class_hour_counts
+            )
             return week
 
         if sh.disaggregated:
@@ -286,7 +288,9 @@ def _cost_slope_floor(
             slack = np.maximum(slack, np.where(t.valid, k * t.n * 168.0 * 2e-9, 0.0))
         return slope, slack - a.ops_usd_per_month
     hours, counts = (
-        (np.array([m.hourly_max]), np.array([168.0])) if sh.mode == "always_on" else (m.hourly_unique, m.hourly_counts)
+        (np.array([m.hourly_max]), np.array([168.0]))
+        if sh.mode == "always_on"
+        else (m.hourly_unique, m.hourly_counts)
     )
     work = float(hours @ counts)  # requests a week at x = 1, each hour weighted by how often it occurs
     slope, slack = np.full(price.size, np.inf), np.zeros(price.size)
@@ -423,7 +427,9 @@ def _sample(m: _Model, n: int, rng: np.random.Generator) -> Draws:
         cache_index = np.ones(n, dtype=np.int64) if pp > 0 else base.cache_index
     else:
         cache_index = (
-            _snap(_tri_inv(u[2], m.cache_hit_lo, h0, m.cache_hit_hi)) if r.cache_hit_pp > 0 else base.cache_index
+            _snap(_tri_inv(u[2], m.cache_hit_lo, h0, m.cache_hit_hi))
+            if r.cache_hit_pp > 0
+            else base.cache_index
         )
     volume = _tri_inv(u[3], m.volume_lo, 1.0, m.volume_hi)
     overhead = _tri_inv(u[4], m.overhead_lo, a.overhead_pct, m.overhead_hi)

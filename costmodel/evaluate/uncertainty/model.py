@@ -367,7 +367,15 @@ def _build(
             )
         sh.append(
             _SelfHost(
-                r.label, r.option.gpu, p0, lo, hi, note, r.option.mode, r.option.disaggregated, tuple(tables),
+                r.label,
+                r.option.gpu,
+                p0,
+                lo,
+                hi,
+                note,
+                r.option.mode,
+                r.option.disaggregated,
+                tuple(tables),
                 tuple(class_tables),
             )
         )
@@ -378,7 +386,9 @@ def _build(
     mix = scenario.class_workloads()
     class_hourly, class_counts = np.empty((0, 0)), np.empty(0)
     if mix:  # the hours with the same requests of every class need the same fleet: each distinct row once
-        by_hour = np.stack([np.asarray(hourly_requests_utc(c), dtype=np.float64).reshape(-1) for _, c in mix], axis=1)
+        by_hour = np.stack(
+            [np.asarray(hourly_requests_utc(c), dtype=np.float64).reshape(-1) for _, c in mix], axis=1
+        )
         rows, n_rows = np.unique(by_hour, axis=0, return_counts=True)
         class_hourly, class_counts = rows, n_rows.astype(np.float64)
     return _Model(

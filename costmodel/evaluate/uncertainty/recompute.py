@@ -51,7 +51,9 @@ def _mix_for_draw(m: _Model, s: Scenario, d: Draws, k: int) -> Scenario:
         c.model_copy(update={"workload": c.workload.model_copy(update={"cache_hit_fraction": float(h[i])})})
         for i, c in enumerate(s.classes)
     )
-    total = s.workload.model_copy(update={"requests_per_day": s.workload.requests_per_day * float(d.volume[k])})
+    total = s.workload.model_copy(
+        update={"requests_per_day": s.workload.requests_per_day * float(d.volume[k])}
+    )
     return with_classes(s.model_copy(update={"workload": total}), classes)
 
 

@@ -110,7 +110,9 @@ def break_even_sentence(
             else f"Break-even: at your inputs {sh} never breaks even against {api} (the verdict)"
         )
         if share == 0:
-            return f"{lead}; in none of {n:,} uncertain cases does it (searched up to {X_MAX:,.0f}× the volume)."
+            return (
+                f"{lead}; in none of {n:,} uncertain cases does it (searched up to {X_MAX:,.0f}× the volume)."
+            )
         return (
             f"{lead}; in {share:.0%} of {n:,} uncertain cases it does, at ~{p50:,.0f} requests/day "
             f"(P10 {p10:,.0f}, P90 {p90:,.0f})."

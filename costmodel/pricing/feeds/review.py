@@ -119,7 +119,9 @@ def review_feed(feed: Feed, catalogue: Catalogue, read_on: dt.date) -> pd.DataFr
         }  # fmt: skip
         if e.problem or e.provider is None or e.model is None:
             rec.update(
-                status="unmapped", differences=e.problem, action="none (add a mapping in costmodel/pricing/feeds/names.py)"
+                status="unmapped",
+                differences=e.problem,
+                action="none (add a mapping in costmodel/pricing/feeds/names.py)",
             )
         elif e.model not in models:
             rec.update(

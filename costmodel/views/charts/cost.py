@@ -59,7 +59,12 @@ def validation_chart(df: pd.DataFrame) -> alt.LayerChart:
     band = (
         alt.Chart(ok)
         .mark_rule(opacity=0.45, strokeWidth=2)
-        .encode(x=x, y=alt.Y("predicted_low:Q", scale=scale), y2=alt.Y2("predicted_high:Q"), color=alt.Color("gpu:N"))
+        .encode(
+            x=x,
+            y=alt.Y("predicted_low:Q", scale=scale),
+            y2=alt.Y2("predicted_high:Q"),
+            color=alt.Color("gpu:N"),
+        )
     )
     points = (
         alt.Chart(ok)
@@ -129,7 +134,15 @@ def cost_volume_layers(
     ]
     found["headline"] = pd.Series(headline, index=found.index, dtype=bool)
     found["text"] = [f"break-even: {v:,.0f}/day" for v in found["requests_per_day"]]
-    circles = ["self_host", "api", "self_host_name", "api_name", "requests_per_day", "monthly_cost_usd", "text"]
+    circles = [
+        "self_host",
+        "api",
+        "self_host_name",
+        "api_name",
+        "requests_per_day",
+        "monthly_cost_usd",
+        "text",
+    ]
     found = found[[*circles, "headline"]]
     main = found[found["headline"]][circles]
     return VolumeLayers(
@@ -171,7 +184,9 @@ def cost_volume_from_layers(layers: VolumeLayers) -> alt.LayerChart:
     # the legend, so each entry shows the line as drawn.
     # dotted: an API of a third-party host of the open weights (group "Open weights, hosted", tables.option_group)
     names = [n for n, _, _ in layers.key]
-    dashes = [[6, 3] if k == "self_host" else [2, 2] if g == GROUP_HOSTED else [1, 0] for _, k, g in layers.key]
+    dashes = [
+        [6, 3] if k == "self_host" else [2, 2] if g == GROUP_HOSTED else [1, 0] for _, k, g in layers.key
+    ]
     hosted = any(g == GROUP_HOSTED for _, _, g in layers.key)
     legend = _legend(
         "option (solid: API, "

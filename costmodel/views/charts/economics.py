@@ -52,11 +52,17 @@ def history_chart(history: pd.DataFrame, token_type: str) -> alt.LayerChart:
         alt.Tooltip("low:Q", title="cost, low (USD per 1M)", format="$,.4f"),
         alt.Tooltip("high:Q", title="cost, high (USD per 1M)", format="$,.4f"),
     ]
-    band = alt.Chart(span).mark_rect(opacity=0.25, color="#888").encode(
-        x=alt.X("start:T"), x2=alt.X2("end:T"), y=alt.Y("low:Q"), y2=alt.Y2("high:Q"), tooltip=cost_tip
+    band = (
+        alt.Chart(span)
+        .mark_rect(opacity=0.25, color="#888")
+        .encode(
+            x=alt.X("start:T"), x2=alt.X2("end:T"), y=alt.Y("low:Q"), y2=alt.Y2("high:Q"), tooltip=cost_tip
+        )
     )
-    base = alt.Chart(span).mark_rule(strokeDash=[6, 4], color="#444").encode(
-        x=alt.X("start:T"), x2=alt.X2("end:T"), y=alt.Y("base:Q"), tooltip=cost_tip
+    base = (
+        alt.Chart(span)
+        .mark_rule(strokeDash=[6, 4], color="#444")
+        .encode(x=alt.X("start:T"), x2=alt.X2("end:T"), y=alt.Y("base:Q"), tooltip=cost_tip)
     )
     return alt.LayerChart(
         height=300,
@@ -84,8 +90,15 @@ def sweep_chart(sweep: pd.DataFrame) -> alt.LayerChart:
         alt.Tooltip("margin_pct_min:Q", title="margin, low (%)", format=",.1f"),
         alt.Tooltip("margin_pct_max:Q", title="margin, high (%)", format=",.1f"),
     ]
-    area = alt.Chart(df).mark_area(opacity=0.2).encode(
-        x=x, y=alt.Y("margin_pct_min:Q", title="gross margin (% of the price)"), y2=alt.Y2("margin_pct_max:Q"), color=color
+    area = (
+        alt.Chart(df)
+        .mark_area(opacity=0.2)
+        .encode(
+            x=x,
+            y=alt.Y("margin_pct_min:Q", title="gross margin (% of the price)"),
+            y2=alt.Y2("margin_pct_max:Q"),
+            color=color,
+        )
     )
     line = alt.Chart(df).mark_line(point=True).encode(x=x, y=alt.Y("margin_pct:Q"), color=color, tooltip=tip)
     zero = alt.Chart(pd.DataFrame({"y": [0.0]})).mark_rule(color="#c00").encode(y=alt.Y("y:Q"))
@@ -98,22 +111,30 @@ def story_chart(story: pd.DataFrame, token_type: str = "output") -> alt.FacetCha
     """Cost per 1M tokens of one type for each model at each context length (log scale): a dot at the base
     efficiency and a line over the band, one panel per context length."""
     col = f"usd_per_mtok_{token_type}"
-    df = story.assign(context=story["context_tokens"].map(lambda t: STORY_CONTEXT_NAMES.get(int(t), f"{t:,}")))
+    df = story.assign(
+        context=story["context_tokens"].map(lambda t: STORY_CONTEXT_NAMES.get(int(t), f"{t:,}"))
+    )
     y_title = f"USD per 1M {TOKEN_NAMES[token_type]} tokens (log scale)"
     x = alt.X("model:N", title=None, axis=alt.Axis(labelAngle=-30, labelLimit=160))
     color = alt.Color("model:N", legend=_legend("model"))
-    dots = alt.Chart().mark_point(filled=True, size=120).encode(
-        x=x,
-        y=alt.Y(f"{col}:Q", title=y_title, scale=alt.Scale(type="log")),
-        color=color,
-        tooltip=[
-            alt.Tooltip("model:N"),
-            alt.Tooltip("context:N", title="request length"),
-            alt.Tooltip(f"{col}:Q", title="cost, base (USD per 1M)", format="$,.4f"),
-            alt.Tooltip("attention_flops_share_decode:Q", title="attention share of decode FLOPs", format=".0%"),
-            alt.Tooltip("kv_share_decode_bytes:Q", title="KV share of decode HBM bytes", format=".0%"),
-            alt.Tooltip("notes:N"),
-        ],
+    dots = (
+        alt.Chart()
+        .mark_point(filled=True, size=120)
+        .encode(
+            x=x,
+            y=alt.Y(f"{col}:Q", title=y_title, scale=alt.Scale(type="log")),
+            color=color,
+            tooltip=[
+                alt.Tooltip("model:N"),
+                alt.Tooltip("context:N", title="request length"),
+                alt.Tooltip(f"{col}:Q", title="cost, base (USD per 1M)", format="$,.4f"),
+                alt.Tooltip(
+                    "attention_flops_share_decode:Q", title="attention share of decode FLOPs", format=".0%"
+                ),
+                alt.Tooltip("kv_share_decode_bytes:Q", title="KV share of decode HBM bytes", format=".0%"),
+                alt.Tooltip("notes:N"),
+            ],
+        )
     )
     layers = [dots]
     if f"{col}_low" in df:
@@ -123,7 +144,9 @@ def story_chart(story: pd.DataFrame, token_type: str = "output") -> alt.FacetCha
     chart: alt.FacetChart = (
         alt.layer(*layers, data=df)
         .properties(width=160, height=260)
-        .facet(column=alt.Column("context:N", title="request length", sort=list(STORY_CONTEXT_NAMES.values())))
+        .facet(
+            column=alt.Column("context:N", title="request length", sort=list(STORY_CONTEXT_NAMES.values()))
+        )
         .properties(title=f"Cost per 1M {TOKEN_NAMES[token_type]} tokens, same fleet (dot: base; line: band)")
     )
     return chart
@@ -131,22 +154,38 @@ def story_chart(story: pd.DataFrame, token_type: str = "output") -> alt.FacetCha
 
 def hardware_chart(hw: pd.DataFrame) -> alt.LayerChart:
     """Decode throughput per GPU for each GPU type (bar: base; line: low to high efficiency)."""
-    df = hw.dropna(subset=["decode_tokens_per_s_per_gpu"]).assign(label=lambda d: d["gpu"] + " (" + d["gpu_confidence"] + ")")
+    df = hw.dropna(subset=["decode_tokens_per_s_per_gpu"]).assign(
+        label=lambda d: d["gpu"] + " (" + d["gpu_confidence"] + ")"
+    )
     y = alt.Y("label:N", title=None, axis=alt.Axis(labelLimit=240))
     x_title = "output tokens per second per GPU (decode, at the TPOT target)"
-    bars = alt.Chart(df).mark_bar(opacity=0.7).encode(
-        x=alt.X("decode_tokens_per_s_per_gpu:Q", title=x_title),
-        y=y,
-        tooltip=[
-            alt.Tooltip("gpu:N"),
-            alt.Tooltip("gpu_confidence:N", title="catalogue confidence"),
-            alt.Tooltip("unconfirmed_fields:N", title="unconfirmed fields used"),
-            alt.Tooltip("decode_tokens_per_s_per_gpu:Q", title="decode, base (tokens/s/GPU)", format=",.0f"),
-            alt.Tooltip("prefill_tokens_per_s_per_gpu:Q", title="prefill, base (tokens/s/GPU)", format=",.0f"),
-            alt.Tooltip("break_even_usd_per_gpu_hour:Q", title="break-even (USD per GPU-hour)", format="$,.2f"),
-        ],
+    bars = (
+        alt.Chart(df)
+        .mark_bar(opacity=0.7)
+        .encode(
+            x=alt.X("decode_tokens_per_s_per_gpu:Q", title=x_title),
+            y=y,
+            tooltip=[
+                alt.Tooltip("gpu:N"),
+                alt.Tooltip("gpu_confidence:N", title="catalogue confidence"),
+                alt.Tooltip("unconfirmed_fields:N", title="unconfirmed fields used"),
+                alt.Tooltip(
+                    "decode_tokens_per_s_per_gpu:Q", title="decode, base (tokens/s/GPU)", format=",.0f"
+                ),
+                alt.Tooltip(
+                    "prefill_tokens_per_s_per_gpu:Q", title="prefill, base (tokens/s/GPU)", format=",.0f"
+                ),
+                alt.Tooltip(
+                    "break_even_usd_per_gpu_hour:Q", title="break-even (USD per GPU-hour)", format="$,.2f"
+                ),
+            ],
+        )
     )
-    band = alt.Chart(df).mark_rule(strokeWidth=2, color="#333").encode(
-        x=alt.X("decode_tokens_per_s_per_gpu_low:Q"), x2=alt.X2("decode_tokens_per_s_per_gpu_high:Q"), y=y
+    band = (
+        alt.Chart(df)
+        .mark_rule(strokeWidth=2, color="#333")
+        .encode(
+            x=alt.X("decode_tokens_per_s_per_gpu_low:Q"), x2=alt.X2("decode_tokens_per_s_per_gpu_high:Q"), y=y
+        )
     )
     return alt.LayerChart(layer=[bars, band], title="Decode throughput per GPU type (line: efficiency band)")

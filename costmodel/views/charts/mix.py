@@ -38,7 +38,9 @@ def class_chart(df: pd.DataFrame) -> alt.LayerChart:
     chart = breakdown_chart(df)
     bars = chart.layer[0].encode(color=alt.Color("part:N", legend=_legend("request class")))
     chart.layer = [bars, *chart.layer[1:]]
-    sub = ["APIs: each class's own bill. Self-hosting: one shared fleet, split by each class's GPU-seconds of work."]
+    sub = [
+        "APIs: each class's own bill. Self-hosting: one shared fleet, split by each class's GPU-seconds of work."
+    ]
     clipped = getattr(chart.title, "subtitle", "")  # the axis clipped at a multiple of the median: said
     if isinstance(clipped, str) and clipped:
         sub.append(clipped)

@@ -50,11 +50,17 @@ def plan_day_chart(frame: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
         .encode(
             x=x,
             y=alt.Y("requests:Q", stack="zero", title="requests per hour", axis=alt.Axis(format=SI)),
-            color=alt.Color("part:N", scale=alt.Scale(domain=[_SELF, _API], range=["#4c78a8", "#f58518"]),
-                            legend=alt.Legend(title=None, orient="top")),
+            color=alt.Color(
+                "part:N",
+                scale=alt.Scale(domain=[_SELF, _API], range=["#4c78a8", "#f58518"]),
+                legend=alt.Legend(title=None, orient="top"),
+            ),
             order=alt.Order("part_order:Q"),
-            tooltip=[alt.Tooltip("hour_utc:Q", title="UTC hour"), alt.Tooltip("part:N"),
-                     alt.Tooltip("requests:Q", format=",.0f")],
+            tooltip=[
+                alt.Tooltip("hour_utc:Q", title="UTC hour"),
+                alt.Tooltip("part:N"),
+                alt.Tooltip("requests:Q", format=",.0f"),
+            ],
         )
         .transform_calculate(part_order=f"datum.part == '{_SELF}' ? 0 : 1")
     )
@@ -62,7 +68,9 @@ def plan_day_chart(frame: pd.DataFrame) -> alt.LayerChart | alt.FacetChart:
         alt.Chart()
         .transform_filter(alt.datum.part == _SELF)
         .mark_line(interpolate="step-after", color="black", strokeDash=[4, 2])
-        .encode(x=x, y="capacity:Q", tooltip=[alt.Tooltip("capacity:Q", title="fleet capacity", format=",.0f")])
+        .encode(
+            x=x, y="capacity:Q", tooltip=[alt.Tooltip("capacity:Q", title="fleet capacity", format=",.0f")]
+        )
     )
     chart: alt.FacetChart = alt.layer(area, line, data=frame).properties(height=180, width=300).facet(
         column=alt.Column("day:N", title=None, sort=["weekday", "weekend day"])
@@ -74,7 +82,9 @@ def plan_cost_frame(plan: PlanResult) -> pd.DataFrame:
     """``committed_gpus``, ``monthly_cost_usd`` (the cheapest over the on-demand cap at that many committed GPUs),
     and the two pure plans as ``api_only_usd`` / ``self_host_only_usd``; empty when the plan was not searched."""
     if plan.search is None or plan.inputs is None:
-        return pd.DataFrame(columns=["committed_gpus", "monthly_cost_usd", "api_only_usd", "self_host_only_usd"])
+        return pd.DataFrame(
+            columns=["committed_gpus", "monthly_cost_usd", "api_only_usd", "self_host_only_usd"]
+        )
     cost = plan.search.cost_by_committed
     return pd.DataFrame(
         {
@@ -93,16 +103,21 @@ def plan_cost_chart(frame: pd.DataFrame) -> alt.LayerChart:
     cost = base.mark_line(point=True, color="black").encode(
         x=alt.X("committed_gpus:Q", title="committed GPUs (whole replicas)"),
         y=alt.Y("monthly_cost_usd:Q", title="monthly cost (USD)", axis=alt.Axis(format="$,.0f")),
-        tooltip=[alt.Tooltip("committed_gpus:Q", title="committed GPUs"),
-                 alt.Tooltip("monthly_cost_usd:Q", title="USD / month", format="$,.0f")],
+        tooltip=[
+            alt.Tooltip("committed_gpus:Q", title="committed GPUs"),
+            alt.Tooltip("monthly_cost_usd:Q", title="USD / month", format="$,.0f"),
+        ],
     )
     rules = (
         base.transform_fold(["api_only_usd", "self_host_only_usd"], as_=["pure", "usd"])
         .transform_aggregate(usd="mean(usd)", groupby=["pure"])
         .transform_calculate(pure="datum.pure == 'api_only_usd' ? 'API alone' : 'self-hosting alone'")
         .mark_rule(strokeDash=[4, 2])
-        .encode(y="usd:Q", color=alt.Color("pure:N", legend=alt.Legend(title=None, orient="top")),
-                tooltip=[alt.Tooltip("pure:N"), alt.Tooltip("usd:Q", title="USD / month", format="$,.0f")])
+        .encode(
+            y="usd:Q",
+            color=alt.Color("pure:N", legend=alt.Legend(title=None, orient="top")),
+            tooltip=[alt.Tooltip("pure:N"), alt.Tooltip("usd:Q", title="USD / month", format="$,.0f")],
+        )
     )
     chart = alt.layer(cost, rules).properties(height=200)
     assert isinstance(chart, alt.LayerChart)

@@ -19,7 +19,9 @@ from costmodel.views.charts.cost import SI, _legend
 def profile_frame(profile: pd.DataFrame) -> pd.DataFrame:
     """Long frame ``hour, day, percent``: each local hour's share of that day's requests (weekday and weekend
     columns of the hourly profile each normalised to 100 %; a column of zeros stays 0)."""
-    df = profile.melt(id_vars=["hour"], value_vars=["weekday", "weekend"], var_name="day", value_name="weight")
+    df = profile.melt(
+        id_vars=["hour"], value_vars=["weekday", "weekend"], var_name="day", value_name="weight"
+    )
     df["weight"] = pd.to_numeric(df["weight"], errors="coerce").fillna(0.0)
     total = df.groupby("day")["weight"].transform("sum")
     df["percent"] = np.where(total > 0, 100.0 * df["weight"] / total.where(total > 0, 1.0), 0.0)
@@ -33,7 +35,11 @@ def profile_chart(profile: pd.DataFrame) -> alt.Chart:
         alt.Chart(profile_frame(profile), height=170)
         .mark_bar()
         .encode(
-            x=alt.X("hour:O", title="hour of the day (local time)", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
+            x=alt.X(
+                "hour:O",
+                title="hour of the day (local time)",
+                axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3))),
+            ),
             xOffset=alt.XOffset("day:N"),
             y=alt.Y("percent:Q", title="share of the day's requests (%)"),
             color=alt.Color("day:N", legend=alt.Legend(title=None, orient="top")),
@@ -156,7 +162,11 @@ def growth_chart(projection: pd.DataFrame) -> alt.LayerChart:
     rings = (
         base.transform_filter("datum.cheapest")
         .mark_point(size=220, shape="circle", filled=False, strokeWidth=2, color="#1a7f37")
-        .encode(x=alt.X("month:Q"), y=alt.Y("monthly_cost_usd:Q"), tooltip=[alt.Tooltip("label:N", title="cheapest")])
+        .encode(
+            x=alt.X("month:Q"),
+            y=alt.Y("monthly_cost_usd:Q"),
+            tooltip=[alt.Tooltip("label:N", title="cheapest")],
+        )
     )
     chart: alt.LayerChart = (lines + rings).properties(title="Monthly cost as traffic grows")
     return chart

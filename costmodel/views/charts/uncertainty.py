@@ -59,7 +59,9 @@ def tornado_chart(res: UncertaintyResult) -> alt.LayerChart:
         alt.Chart(df)
         .mark_bar(opacity=0.8)
         .encode(
-            x=alt.X("verdict_usd:Q", title=x_title, axis=alt.Axis(format="$,.0f"), scale=alt.Scale(zero=True)),
+            x=alt.X(
+                "verdict_usd:Q", title=x_title, axis=alt.Axis(format="$,.0f"), scale=alt.Scale(zero=True)
+            ),
             x2=alt.X2("base_usd:Q"),
             y=y,
             color=alt.Color(
@@ -76,10 +78,13 @@ def tornado_chart(res: UncertaintyResult) -> alt.LayerChart:
         alt.Chart(base)
         .mark_rule(strokeDash=[4, 3])
         .encode(
-            x=alt.X("x:Q"), tooltip=[alt.Tooltip("what:N"), alt.Tooltip("x:Q", title="USD/month", format="$,.0f")]
+            x=alt.X("x:Q"),
+            tooltip=[alt.Tooltip("what:N"), alt.Tooltip("x:Q", title="USD/month", format="$,.0f")],
         )
     )
-    rule_zero = alt.Chart(zero).mark_rule(color="#888").encode(x=alt.X("x:Q"), tooltip=[alt.Tooltip("what:N")])
+    rule_zero = (
+        alt.Chart(zero).mark_rule(color="#888").encode(x=alt.X("x:Q"), tooltip=[alt.Tooltip("what:N")])
+    )
     return alt.LayerChart(
         layer=[bars, rule_base, rule_zero],
         title="Which input decides: the verdict at each end of each input's range",

@@ -150,9 +150,13 @@ def class_costs(options: pd.Series, by_class: pd.DataFrame | None) -> dict[str, 
     ``{class name: Series}`` from :attr:`costmodel.evaluate.evaluation.Evaluation.by_class`."""
     if by_class is None or by_class.empty:
         return {}
-    wide = by_class.pivot_table(index="option", columns="class", values="monthly_cost_usd", aggfunc="first", dropna=False)
+    wide = by_class.pivot_table(
+        index="option", columns="class", values="monthly_cost_usd", aggfunc="first", dropna=False
+    )
     order = list(dict.fromkeys(by_class["class"]))
-    return {str(c): options.map(wide[c]).astype(float).reset_index(drop=True) for c in order if c in wide.columns}
+    return {
+        str(c): options.map(wide[c]).astype(float).reset_index(drop=True) for c in order if c in wide.columns
+    }
 
 
 def to_csv(table: pd.DataFrame, by_class: pd.DataFrame | None = None) -> str:

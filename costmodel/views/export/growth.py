@@ -173,7 +173,11 @@ def growth_markdown(report: GrowthReport) -> str:
 
 
 def _problem_json(problem: GrowthProblem) -> dict[str, object]:
-    return {"monthly_growth_fraction": problem.monthly_growth_fraction, "months": problem.months, "error": problem.error}
+    return {
+        "monthly_growth_fraction": problem.monthly_growth_fraction,
+        "months": problem.months,
+        "error": problem.error,
+    }
 
 
 def _problem_markdown(problem: GrowthProblem) -> str:
@@ -198,5 +202,7 @@ def growth_sheets(
     if isinstance(report, GrowthProblem):
         return ((SHEET, pd.DataFrame({"Growth": [report.line]}), {}),)
     table = growth_table(report)
-    kinds = {MONTH_COLS[0]: "int", MONTH_COLS[1]: "int"} | {c: "usd" for c in table.columns[len(MONTH_COLS) :]}
+    kinds = {MONTH_COLS[0]: "int", MONTH_COLS[1]: "int"} | {
+        c: "usd" for c in table.columns[len(MONTH_COLS) :]
+    }
     return ((SHEET, table, kinds),)  # text cells are escaped by the sheet writer

@@ -188,6 +188,8 @@ def write_xlsx(
                  "Share of requests (%)": "pct_points", "Share of the option's cost (%)": "pct_points"}  # fmt: skip
         write_sheet(book, "By class", by_class_people(by_class), kinds)
     write_sheet(book, "Assumptions", assumptions_table(table, catalogue))
-    write_sheet(book, "Data", table, default_kind="full")  # full precision, for machines (the Workload sheet says so)
+    write_sheet(
+        book, "Data", table, default_kind="full"
+    )  # full precision, for machines (the Workload sheet says so)
     write_sheet(book, "Scenario", scenario_table(scenario))
     book.close()

@@ -97,7 +97,11 @@ def _profile_fields(text: str) -> dict[str, object]:
     weekday, weekend = parts[0].split(","), parts[1].split(",")
     if len(weekday) != 24 or len(weekend) != 24:
         raise ValueError("a profile needs 24 comma-separated numbers for weekdays and 24 for weekends")
-    return {"hourly_profile_weekday": weekday, "hourly_profile_weekend": weekend, "weekend_day_weight": parts[2]}
+    return {
+        "hourly_profile_weekday": weekday,
+        "hourly_profile_weekend": weekend,
+        "weekend_day_weight": parts[2],
+    }
 
 
 def _class_from_text(i: int, text: str, total: Workload) -> RequestClass:

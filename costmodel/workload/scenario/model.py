@@ -476,5 +476,6 @@ class Scenario(_Frozen):
         (empty without classes)."""
         total = self.workload.requests_per_day
         return tuple(
-            (c.name, c.workload.model_copy(update={"requests_per_day": c.share * total})) for c in self.classes
+            (c.name, c.workload.model_copy(update={"requests_per_day": c.share * total}))
+            for c in self.classes
         )

@@ -353,7 +353,11 @@ class LogImport:
     def workload(self) -> Workload:
         """The workload of the log: mean lengths, cached share, requests per day, profiles in ``timezone``, and
         the prompt-length histogram (its buckets' shares and mean prompts) when it has more than one bucket."""
-        totals = {"requests": self.requests, "input tokens": self.input_tokens, "output tokens": self.output_tokens}
+        totals = {
+            "requests": self.requests,
+            "input tokens": self.input_tokens,
+            "output tokens": self.output_tokens,
+        }
         for what, total in totals.items():
             if not math.isfinite(total):  # rows of 1e308 requests: the sum overflows, and every mean with it
                 raise UsageLogError(
@@ -375,7 +379,9 @@ class LogImport:
                 f"the log averages {self.requests_per_day:.3g} requests a day over {self.days:,} days, fewer than "
                 f"the {MIN_REQUESTS_PER_DAY:g} a scenario accepts"
             )
-        if not self.requests_per_day <= MAX_REQUESTS_PER_DAY:  # refused, not clamped: the description says the rate
+        if (
+            not self.requests_per_day <= MAX_REQUESTS_PER_DAY
+        ):  # refused, not clamped: the description says the rate
             raise UsageLogError(
                 f"the log averages {self.requests_per_day:,.6g} requests a day, more than the "
                 f"{MAX_REQUESTS_PER_DAY:,.0f} a scenario accepts"
