@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from app_pages import calc_fields as cf
 from app_pages import calc_state as cs
 from app_pages import common
 from costmodel.catalog.units import parse_token_count
@@ -57,7 +58,7 @@ def _import() -> None:
             data,
             up.name,
             ss.get("calc_log_format", "auto"),
-            timezone=str(ss.get(cs.WORKLOAD_KEYS["timezone"], "UTC")),
+            timezone=str(ss.get(cf.WORKLOAD_KEYS["timezone"], "UTC")),
             prompt_tokens_per_request=hint,
         )
     except UsageLogError as e:

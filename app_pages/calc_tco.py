@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import calc_fields as cf
 from app_pages import calc_state as cs
 from costmodel.catalog import Catalogue
 from costmodel.serving.tco import TCO_DEFAULTS_NOTE
@@ -46,7 +47,7 @@ def inputs(cat: Catalogue, on_change: Callable[[], None], slots: dict[str, Any] 
         f"× (1 + overhead), for a fleet sized at the target utilisation, + people and operations. {TCO_DEFAULTS_NOTE}"
     )
     c1, c2 = st.columns(2)
-    for i, f in enumerate(cs.TCO_INPUTS):
+    for i, f in enumerate(cf.TCO_INPUTS):
         cs.number_input(c1 if i % 2 == 0 else c2, f, on_change=on_change, slots=slots)
     st.caption(
         "Owning (choose **buy** in a self-hosting row): with your server price, the inputs above apply; without, "

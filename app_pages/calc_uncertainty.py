@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 from pydantic import ValidationError
 
-from app_pages.calc_state import field_bounds
+from app_pages.calc_fields import field_bounds
 from costmodel.catalog import Catalogue
 from costmodel.evaluate.evaluation import Evaluation
 from costmodel.evaluate.uncertainty import (

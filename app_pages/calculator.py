@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import calc_fields as cf
 from app_pages import calc_growth, calc_log, calc_mix, calc_plans, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
@@ -66,7 +67,7 @@ def _edited() -> None:
     ss["calc_name"] = custom_name(origin)
     counts, error = cs.parse_counts()
     if error is None and not ss.get("calc_desc_typed"):
-        fields = {f: ss[k] for f, k in cs.WORKLOAD_KEYS.items()} | counts
+        fields = {f: ss[k] for f, k in cf.WORKLOAD_KEYS.items()} | counts
         with contextlib.suppress(ValueError):  # an invalid value: its error is shown; the description waits
             ss["calc_desc"] = describe_workload(
                 Workload.model_validate(fields), origin, classes=cs.mix_rows_count()
@@ -108,7 +109,7 @@ def _load_upload() -> None:
 
 
 # ---- first visit (from the URL or the default preset), or back from another page ----------------------------
-if cs.WORKLOAD_KEYS["requests_per_day"] not in ss:
+if cf.WORKLOAD_KEYS["requests_per_day"] not in ss:
     default = preset(DEFAULT_PRESET, common.today())
     ss.setdefault("calc_preset", DEFAULT_PRESET)
     raw_query = common.raw_query_string()  # every value of every key, past Streamlit's limits too
@@ -160,18 +161,18 @@ with inputs:
         st.caption(f"**{md_literal(ss['calc_name'])}**: {md_literal(ss.get('calc_desc', ''))}")
     st.subheader(":material/speed: Workload", divider="gray")
     rows: list[tuple[object, object]] = [
-        (cs.COUNT_INPUTS[0], cs.COUNT_INPUTS[1]),
-        (cs.COUNT_INPUTS[2], cs.WORKLOAD_INPUTS[0]),
-        (cs.WORKLOAD_INPUTS[1], cs.WORKLOAD_INPUTS[2]),
-        ("timezone", cs.WORKLOAD_INPUTS[3]),
+        (cf.COUNT_INPUTS[0], cf.COUNT_INPUTS[1]),
+        (cf.COUNT_INPUTS[2], cf.WORKLOAD_INPUTS[0]),
+        (cf.WORKLOAD_INPUTS[1], cf.WORKLOAD_INPUTS[2]),
+        ("timezone", cf.WORKLOAD_INPUTS[3]),
     ]
     for i, pair in enumerate(rows):
         if i == 1:
             calc_prompt.inputs(_edited)  # one length or a log-normal, under the prompt field
         cols = st.columns(2)
         for col, f in zip(cols, pair, strict=True):
-            if isinstance(f, cs.CountField):
-                key = cs.WORKLOAD_KEYS[f.field]
+            if isinstance(f, cf.CountField):
+                key = cf.WORKLOAD_KEYS[f.field]
                 shaped = f.field == "prompt_tokens" and cs.lognormal_on()
                 col.text_input(
                     f.label,
@@ -180,17 +181,17 @@ with inputs:
                     on_change=_edited,
                     disabled=shaped,
                 )
-                slots[cs.LABELS[f.field]] = col.container()
+                slots[cf.LABELS[f.field]] = col.container()
                 counts, _ = cs.parse_counts()
                 if f.field in counts and str(ss.get(key, "")).strip() != format_count(counts[f.field]):
                     col.caption(f"= {format_count(counts[f.field])} {f.unit}")
-            elif isinstance(f, cs.NumberField):
+            elif isinstance(f, cf.NumberField):
                 cs.number_input(col, f, on_change=_edited, slots=slots)
             else:
                 col.selectbox(
                     "Time zone of the traffic profile",
                     common.timezones(),
-                    key=cs.WORKLOAD_KEYS["timezone"],
+                    key=cf.WORKLOAD_KEYS["timezone"],
                     on_change=_edited,
                     help="The hours of the profile are local to this zone; peak-price windows are in UTC.",
                 )
@@ -338,25 +339,25 @@ with st.container(key="calc_options_box"):
         st.segmented_control(
             "Efficiency (MFU/MBU level)",
             ["low", "base", "high"],
-            key=cs.ASSUMPTION_KEYS["efficiency"],
+            key=cf.ASSUMPTION_KEYS["efficiency"],
             required=True,
             on_change=_edited,
             help="How much of the GPU's peak compute (MFU) and memory bandwidth (MBU) the engine reaches; base is "
             "calibrated on a published measurement, low and high bound the band.",
         )
         a1, a2 = st.columns(2)
-        for i, f in enumerate(cs.ASSUMPTION_INPUTS):
+        for i, f in enumerate(cf.ASSUMPTION_INPUTS):
             cs.number_input(a1 if i % 2 == 0 else a2, f, on_change=_edited, slots=slots)
         a1.toggle(
             "Speculative decoding (MTP)",
-            key=cs.ASSUMPTION_KEYS["speculative_decoding"],
+            key=cf.ASSUMPTION_KEYS["speculative_decoding"],
             on_change=_edited,
             help="Multi-token prediction: a draft token per step, kept at the acceptance rate.",
         )
         a2.selectbox(
             "KV cache precision",
             KV_DTYPES,
-            key=cs.ASSUMPTION_KEYS["kv_dtype"],
+            key=cf.ASSUMPTION_KEYS["kv_dtype"],
             on_change=_edited,
             help="deployed = what serving engines store (FP8 latent, FP4/FP8 indexer keys); bf16 = all BF16.",
         )
@@ -377,13 +378,13 @@ with st.container(key="calc_options_box"):
 # ---- the scenario and its results ----------------------------------------------------------------------------
 _counts, count_error = cs.parse_counts()  # the values are read again, with the rest, by cs.read
 raw = cs.read(profile, self_host, api, gpu_price)
-scenario, error = (None, count_error) if count_error else cs.validate(raw)
+scenario, error = (None, count_error) if count_error else cf.validate(raw)
 if scenario is not None:
     scenario, error = cs.with_prompt_shape(scenario)
 scenario, error = calc_mix.apply(scenario, error, mix_rows)
 if error:
     cs.error_slot(error, slots, beside_inputs).error(md_literal(error), icon=":material/error:")
-with slots.get(cs.LABELS["output_tokens"], beside_inputs):
+with slots.get(cf.LABELS["output_tokens"], beside_inputs):
     if not error and scenario is not None and scenario.workload.output_tokens == 0:
         st.warning(
             "0 output tokens: each request is billed for its prompt only and self-hosting decodes nothing. "

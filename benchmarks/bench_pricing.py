@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import api_sweep_grid
-from costmodel.pricing.bill import bill_point, peak_traffic_fraction, resolve_price
+from costmodel.pricing.bill import bill_point, peak_traffic_fraction
+from costmodel.pricing.resolve import resolve_price
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import ApiOption
 from costmodel.workload.traffic import hourly_requests_utc

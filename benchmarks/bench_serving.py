@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks import new_shape
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import compare_table
-from costmodel.pricing.bill import resolve_price
+from costmodel.pricing.resolve import resolve_price
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import ApiOption, SelfHostOption
 

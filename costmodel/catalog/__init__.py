@@ -1,5 +1,6 @@
 """Catalogue schema (pydantic) and loader."""
 
+from costmodel.catalog.architecture import ModelConfig
 from costmodel.catalog.lifecycle import LifecycleEvent, ServingPeriod
 from costmodel.catalog.loader import (
     DEFAULT_DATA_DIR,
@@ -19,7 +20,6 @@ from costmodel.catalog.schema import (
     GpuRental,
     Measurement,
     Model,
-    ModelConfig,
     PriceSchedule,
     UnknownIdError,
 )

@@ -1,15 +1,84 @@
-"""Consistency checks of an open-weights model's architecture (called by ``schema.Model``'s validator).
-
-Split from :mod:`costmodel.catalog.schema` by concern: which config fields each attention kind needs, and the
-per-layer schedules (V4 ``compress_ratios``; V4.1's CSA2 source / reindex layer lists) that must agree.
+"""An open-weights model's architecture: its config (:class:`ModelConfig`, the fields of the Hugging Face
+``config.json``) and the consistency checks that ``schema.Model``'s validator calls: which config fields each
+attention kind needs, and the per-layer schedules (V4 ``compress_ratios``; V4.1's CSA2 source / reindex layer
+lists) that must agree.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
-if TYPE_CHECKING:
-    from costmodel.catalog.schema import ModelConfig
+from pydantic import ConfigDict, Field
+
+from costmodel.catalog.fields import (
+    MAX_CATALOGUE_INT,
+    MAX_CONFIG_DIM,
+    MAX_CONFIG_LAYERS,
+    ConfigNonNegInt,
+    ConfigPosInt,
+    NoBools,
+)
+
+
+class ModelConfig(NoBools):
+    """Architecture fields, named as in the Hugging Face ``config.json`` files."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    num_hidden_layers: Annotated[int, Field(gt=0, le=MAX_CONFIG_LAYERS)]
+    hidden_size: ConfigPosInt
+    num_attention_heads: ConfigPosInt
+    num_key_value_heads: ConfigPosInt | None = None
+    head_dim: ConfigPosInt | None = None
+    """Per-head dimension (V4: the shared 512-d K=V entry)."""
+    intermediate_size: ConfigPosInt | None = None
+    """Dense FFN width (layers before ``first_k_dense_replace``, or every layer of a dense model)."""
+    vocab_size: ConfigPosInt
+    tie_word_embeddings: bool = False
+    # MLA / low-rank projections
+    q_lora_rank: ConfigPosInt | None = None
+    kv_lora_rank: ConfigPosInt | None = None
+    qk_nope_head_dim: ConfigPosInt | None = None
+    qk_rope_head_dim: ConfigPosInt | None = None
+    v_head_dim: ConfigPosInt | None = None
+    o_groups: ConfigPosInt | None = None
+    o_lora_rank: ConfigPosInt | None = None
+    # MoE
+    n_routed_experts: ConfigNonNegInt = 0
+    n_shared_experts: ConfigNonNegInt = 0
+    num_experts_per_tok: ConfigNonNegInt = 0
+    moe_intermediate_size: ConfigPosInt | None = None
+    first_k_dense_replace: ConfigNonNegInt = 0
+    """Number of leading layers with a dense FFN instead of MoE."""
+    # Sparse attention (DSA indexer; V4 CSA indexer)
+    index_n_heads: ConfigPosInt | None = None
+    index_head_dim: ConfigPosInt | None = None
+    index_topk: Annotated[int, Field(le=MAX_CONFIG_DIM)] | None = None
+    # V4 hybrid attention
+    sliding_window: ConfigPosInt | None = None
+    compress_ratios: tuple[int, ...] | None = None
+    """Per layer (MTP layers last): 0 = window only, 4 = CSA, 128 = HCA."""
+    num_nextn_predict_layers: Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)] = 0
+    """Multi-token-prediction (MTP) layers; counted only when speculative decoding is on."""
+    # V4.1 CSA2 (cross-layer KV reuse) and causal encoder-decoder
+    kv_source_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers that compute compressed KV and index keys (CSA2 "full" layers); the others reuse them."""
+    index_source_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers that run an indexer: the KV sources plus the "reindex" layers (refresh the selection)."""
+    candidate_source_layer_id: Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)] | None = None
+    """The layer whose indexer first keeps ``candidate_topk_blocks`` blocks (the candidate pool)."""
+    candidate_topk_blocks: ConfigPosInt | None = None
+    candidate_block_size: ConfigPosInt | None = None
+    engram_layer_ids: tuple[Annotated[int, Field(ge=0, le=MAX_CONFIG_LAYERS)], ...] | None = None
+    """Layers preceded by an Engram n-gram lookup table."""
+    engram_num_embeddings: tuple[Annotated[int, Field(gt=0, le=MAX_CATALOGUE_INT)], ...] | None = None
+    """Rows of each Engram table."""
+    engram_head_dim: ConfigPosInt | None = None
+    engram_n_heads: ConfigPosInt | None = None
+    dspark_n_routed_experts: ConfigPosInt | None = None
+    """Routed experts of each DSpark draft stage (V4.1; the draft stages are ``num_nextn_predict_layers``)."""
+    dspark_num_experts_per_tok: ConfigPosInt | None = None
+
 
 #: Compression ratios a V4 layer may use: 0 = sliding window only, 4 = CSA, 128 = HCA.
 SUPPORTED_COMPRESS_RATIOS = (0, 4, 128)

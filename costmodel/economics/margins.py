@@ -12,7 +12,8 @@ import pandas as pd
 from costmodel.catalog.schema import Catalogue, PriceSchedule
 from costmodel.catalog.units import TOKENS_PER_MTOK
 from costmodel.economics.cost import SWEEP_CONTEXTS, TOKEN_TYPES, Fleet, Memo, TokenCost, TrafficMix, _cost
-from costmodel.pricing.bill import ResolvedPrice, tier_prices
+from costmodel.pricing.bill import tier_prices
+from costmodel.pricing.resolve import ResolvedPrice
 
 # ---- prices and margins ------------------------------------------------------------------------------------
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from costmodel.catalog.units import FloatArray
-from costmodel.pricing.bill import ResolvedPrice, peak_traffic_fraction, workload_bill_arrays
+from costmodel.pricing.bill import peak_traffic_fraction, workload_bill_arrays
+from costmodel.pricing.resolve import ResolvedPrice
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation
 from costmodel.serving.option import PerRequestTable, class_need, mix_fleet_cost
 from costmodel.workload.scenario import Scenario, SelfHostOption, ServingAssumptions, Workload

@@ -24,31 +24,26 @@ import pandas as pd
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import TOKENS_PER_MTOK, FloatArray
 from costmodel.evaluate.breakeven import BreakEven, break_even
+from costmodel.evaluate.frames import (
+    CLASS_COLUMNS,
+    break_even_frame,
+    class_breakdown_frame,
+    curves_frame,
+    volume_grid,
+)
 from costmodel.evaluate.plan_options import PlanResult, evaluate_plan, plan_api_for
 from costmodel.evaluate.plan_table import plan_hours_frame, plan_rows
 from costmodel.evaluate.table import (
     API_COLUMNS,
-    CLASS_COLUMNS,
     COLUMNS,
     STALE_AFTER_DAYS,
     api_rows,
-    break_even_frame,
-    class_breakdown_frame,
     comparison_table,
-    curves_frame,
     self_host_rows,
-    volume_grid,
 )
-from costmodel.pricing.bill import (
-    ApiBill,
-    NoPriceYetError,
-    ResolvedPrice,
-    api_bill,
-    peak_traffic_fraction,
-    resolve_price,
-    workload_bill_arrays,
-)
+from costmodel.pricing.bill import ApiBill, api_bill, peak_traffic_fraction, workload_bill_arrays
 from costmodel.pricing.mix_bill import combined_bill
+from costmodel.pricing.resolve import NoPriceYetError, ResolvedPrice, resolve_price
 from costmodel.serving import CACHE_HIT_GRID, OptionEvaluation, evaluate_option, option_label
 from costmodel.workload.scenario import ApiOption, Scenario, SelfHostOption, Workload
 from costmodel.workload.traffic import hourly_requests_utc
@@ -114,8 +109,8 @@ class Evaluation:
         volumes: requests/day of the cost-vs-volume curves (the scenario's own volume included).
         break_evens: (self-hosting label, API label, break-even) per pair.
         table: the comparison table (:func:`costmodel.evaluate.table.comparison_table`).
-        curves: cost against volume, long format (:func:`costmodel.evaluate.table.curves_frame`).
-        break_even: break-even points, one row per pair (:func:`costmodel.evaluate.table.break_even_frame`).
+        curves: cost against volume, long format (:func:`costmodel.evaluate.frames.curves_frame`).
+        break_even: break-even points, one row per pair (:func:`costmodel.evaluate.frames.break_even_frame`).
     """
 
     scenario: Scenario
@@ -130,7 +125,7 @@ class Evaluation:
     """API options left out because the date is before their first price, one line each
     (``no price on record for provider/model before <date> ...``)."""
     by_class: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CLASS_COLUMNS))
-    """A scenario with request classes: option × class × monthly USD (:func:`costmodel.evaluate.table.class_breakdown_frame`);
+    """A scenario with request classes: option × class × monthly USD (:func:`costmodel.evaluate.frames.class_breakdown_frame`);
     empty without classes."""
     plans: tuple[PlanResult, ...] = ()
     """``scenario.plans``: the cheapest plan of each (self-hosting, API) pair (:mod:`costmodel.evaluate.plan_options`);

@@ -13,9 +13,10 @@ from typing import Literal
 
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import TOKENS_PER_MTOK
-from costmodel.pricing.bill import PricingError, ResolvedPrice, peak_mask_utc, resolve_price, tier_prices
+from costmodel.pricing.bill import tier_prices
 from costmodel.pricing.feeds import describe_peak
 from costmodel.pricing.holiday_calendar import CALENDARS, estimated_years, is_holiday
+from costmodel.pricing.resolve import PricingError, ResolvedPrice, peak_mask_utc, resolve_price
 from costmodel.workload.scenario import ApiOption
 
 __all__ = ["RequestPrice", "default_provider", "parse_instant", "price_request"]

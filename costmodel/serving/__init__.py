@@ -81,6 +81,7 @@ Disaggregated: the prefill and decode pools are rounded up separately. The cost 
 (prefill GPU-seconds, or the prefill pool) and an output share (decode), per million tokens of each.
 """
 
+from costmodel.serving.curves import ValidationRow
 from costmodel.serving.efficiency import (
     COMM_OVERLAP_BASE,
     DEPLOYMENT_CLASSES,
@@ -128,7 +129,7 @@ from costmodel.serving.roofline import (
     prefill_times,
     workpoint,
 )
-from costmodel.serving.validation import Validation, ValidationRow, validate, validation_frame
+from costmodel.serving.validation import Validation, validate, validation_frame
 from costmodel.serving.weights import (
     BYTES_PER_PARAM,
     SINGLE_KV_HEAD_ATTENTION,

@@ -10,12 +10,49 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from costmodel.serving.validation import ValidationRow
+from costmodel.serving.efficiency import DeploymentClass
+
+
+@dataclass(frozen=True)
+class ValidationRow:
+    """One measurement predicted (module docstring). ``predicted_*`` are nan when it cannot be estimated.
+
+    ``predicted_loo``: by a fit without this row; ``predicted_loco``: by a fit without any point of its curve;
+    ``predicted_iso``: by that same fit at the batch whose predicted TPOT is the measured one (nan when no TPOT
+    is published); ``batch_per_gpu``: the decode sequences per GPU of the point.
+    """
+
+    id: str
+    curve: str
+    model: str
+    gpu: str
+    engine: str
+    engine_version: str
+    as_of: str
+    deployment_class: DeploymentClass
+    metric: str
+    phase: str
+    concurrency: float
+    batch_per_gpu: float
+    tpot_ms_measured: float
+    measured: float
+    predicted_base: float
+    predicted_low: float
+    predicted_high: float
+    predicted_loo: float
+    predicted_loco: float
+    predicted_iso: float
+    ratio: float
+    inside_band: bool | None
+    inside_band_loo: bool | None
+    fitted: bool
+    reason: str
+    source: str
+
 
 #: Concurrency bands: (label, lower, upper) sequences per GPU.
 CONCURRENCY_BANDS = (

@@ -18,7 +18,8 @@ from costmodel.attention import (
 )
 from costmodel.attention.common import KvDtype
 from costmodel.attention.compute import expected_distinct_experts
-from costmodel.catalog.schema import Gpu, Model, Precision
+from costmodel.catalog.fields import Precision
+from costmodel.catalog.schema import Gpu, Model
 from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import Efficiency
 from costmodel.serving.memory import _missing, kv_shards, weights_bytes_per_gpu

@@ -40,7 +40,7 @@ from costmodel.catalog.schema import Catalogue, Measurement
 from costmodel.catalog.units import FloatArray
 from costmodel.serving import calibration
 from costmodel.serving.calibration import DECODE, E2E_AGG, E2E_DISAGG, PARAMETERS, PREFILL, Design
-from costmodel.serving.curves import curve_table, summary
+from costmodel.serving.curves import ValidationRow, curve_table, summary
 from costmodel.serving.efficiency import LINK_EFFICIENCY_BASE, DeploymentClass, Efficiency
 from costmodel.serving.memory import memory_plan
 from costmodel.serving.roofline import (
@@ -334,43 +334,6 @@ def iso_tpot_prediction(w: RowWork, x: Sequence[float]) -> float:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if tpot_s(at_batch(w, math.exp(mid)), x) <= target else (lo, mid)
     return predict(at_batch(w, math.exp(lo)), x)
-
-
-@dataclass(frozen=True)
-class ValidationRow:
-    """One measurement predicted (module docstring). ``predicted_*`` are nan when it cannot be estimated.
-
-    ``predicted_loo``: by a fit without this row; ``predicted_loco``: by a fit without any point of its curve;
-    ``predicted_iso``: by that same fit at the batch whose predicted TPOT is the measured one (nan when no TPOT
-    is published); ``batch_per_gpu``: the decode sequences per GPU of the point.
-    """
-
-    id: str
-    curve: str
-    model: str
-    gpu: str
-    engine: str
-    engine_version: str
-    as_of: str
-    deployment_class: DeploymentClass
-    metric: str
-    phase: str
-    concurrency: float
-    batch_per_gpu: float
-    tpot_ms_measured: float
-    measured: float
-    predicted_base: float
-    predicted_low: float
-    predicted_high: float
-    predicted_loo: float
-    predicted_loco: float
-    predicted_iso: float
-    ratio: float
-    inside_band: bool | None
-    inside_band_loo: bool | None
-    fitted: bool
-    reason: str
-    source: str
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from costmodel.attention.compute import (
     param_counts,
     routed_expert_params,
 )
+from costmodel.catalog.fields import Precision
 from costmodel.catalog.memo import by_row_identity
-from costmodel.catalog.schema import Model, Precision
+from costmodel.catalog.schema import Model
 from costmodel.workload.scenario import PRECISION_PLANS, PrecisionPlan
 
 Component = Literal["routed_experts", "shared_experts", "dense", "embeddings"]

@@ -12,6 +12,7 @@ import pytest
 from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
+from app_pages import calc_fields as cf
 from app_pages import calc_state as cs
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import evaluate
@@ -465,24 +466,25 @@ def test_number_inputs_take_their_range_and_help_from_the_model_fields() -> None
     """One source for bounds: each input's help is the pydantic field's description and states the field's
     accepted range (a changed bound in costmodel.workload.scenario moves the help with it). The widgets carry no bounds
     of their own: the model refuses out-of-range values with a message (next test)."""
+    from app_pages import calc_fields as cf
     from app_pages import calc_state as cs
 
     at = run_page("calculator")
     _ok(at)
-    for f in (*cs.WORKLOAD_INPUTS, *cs.ASSUMPTION_INPUTS):
-        key = cs.WORKLOAD_KEYS.get(f.field) or cs.ASSUMPTION_KEYS[f.field]
+    for f in (*cf.WORKLOAD_INPUTS, *cf.ASSUMPTION_INPUTS):
+        key = cf.WORKLOAD_KEYS.get(f.field) or cf.ASSUMPTION_KEYS[f.field]
         proto = at.number_input(key=key).proto
-        lo, hi = cs.field_bounds(f.model, f.field)
+        lo, hi = cf.field_bounds(f.model, f.field)
         assert not proto.has_min and not proto.has_max, f.field
         assert lo is not None and hi is not None, f.field
         description = (f.model.model_fields[f.field].description or "").replace("``", "`")
         assert proto.help == f"{description} Accepted: {lo:g} to {hi:g}.", f.field
-    for c in cs.COUNT_INPUTS:
-        assert at.text_input(key=cs.WORKLOAD_KEYS[c.field]).proto.help == cs.count_help(c)
-    assert cs.field_bounds(Scenario.model_fields["workload"].annotation, "prompt_tokens") == (1, 2**24)  # type: ignore[arg-type]
+    for c in cf.COUNT_INPUTS:
+        assert at.text_input(key=cf.WORKLOAD_KEYS[c.field]).proto.help == cs.count_help(c)
+    assert cf.field_bounds(Scenario.model_fields["workload"].annotation, "prompt_tokens") == (1, 2**24)  # type: ignore[arg-type]
     from costmodel.workload.scenario import ServingAssumptions
 
-    assert cs.field_bounds(ServingAssumptions, "ttft_ms_target") == (0, 1e7)  # Optional[Annotated[...]]
+    assert cf.field_bounds(ServingAssumptions, "ttft_ms_target") == (0, 1e7)  # Optional[Annotated[...]]
 
 
 def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -526,7 +528,7 @@ def test_office_hours_in_new_york_is_one_choice_that_sets_every_field_it_names()
     assert at.selectbox(key=cs.SHAPE_KEY).value == next(
         n for n in TRAFFIC_SHAPES if n.startswith("evening")
     )  # the chat preset's evening-heavy traffic is named, not "custom"
-    at.selectbox(key=cs.WORKLOAD_KEYS["timezone"]).select("America/New_York").run()
+    at.selectbox(key=cf.WORKLOAD_KEYS["timezone"]).select("America/New_York").run()
     at.selectbox(key=cs.SHAPE_KEY).select("office hours (Mon–Fri 9–18, no weekend)").run()
     assert not at.exception and not at.error
     w = at.session_state["scenario"].workload

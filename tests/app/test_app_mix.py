@@ -12,6 +12,7 @@ import pytest
 from apphelpers import new_app, run_page, shown
 from streamlit.testing.v1 import AppTest
 
+from app_pages import calc_fields as cf
 from app_pages import calc_state as cs
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import evaluate
@@ -182,7 +183,7 @@ def test_the_description_generated_for_an_edited_mix_does_not_state_one_workload
     use; the description travels into the XLSX, Markdown and Scenario JSON."""
     at = run_page("calculator")
     at.selectbox(key="calc_preset").select("support-mix").run()
-    at.text_input(key=cs.WORKLOAD_KEYS["requests_per_day"]).set_value("200K").run()
+    at.text_input(key=cf.WORKLOAD_KEYS["requests_per_day"]).set_value("200K").run()
     assert not at.exception and not at.error, [shown(e.value) for e in at.error]
     s = at.session_state["scenario"]
     assert len(s.classes) == 3 and s.name == "custom (from support-mix)"
@@ -197,7 +198,7 @@ def test_a_reasoning_multiplier_with_request_classes_is_refused_in_one_line_not_
     at = run_page("calculator")
     at.selectbox(key="calc_preset").select("support-mix").run()
     mix = at.session_state["scenario"]
-    key = cs.WORKLOAD_KEYS["reasoning_multiplier"]
+    key = cf.WORKLOAD_KEYS["reasoning_multiplier"]
     at.number_input(key=key).set_value(3.0).run()
     assert not at.exception
     errors = [shown(e.value) for e in at.error]

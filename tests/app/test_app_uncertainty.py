@@ -75,15 +75,15 @@ def test_every_preset_shows_the_models_probability_line_and_tornado(
 
 
 def test_ownership_inputs_show_their_defaults_and_sources() -> None:
-    from app_pages import calc_state as cs
+    from app_pages import calc_fields as cf
 
     at = run_page("calculator")
     _ok(at)
     d = ServingAssumptions()
-    for f in cs.TCO_INPUTS:
-        w = at.number_input(key=cs.ASSUMPTION_KEYS[f.field])
+    for f in cf.TCO_INPUTS:
+        w = at.number_input(key=cf.ASSUMPTION_KEYS[f.field])
         assert w.value == getattr(d, f.field), f.field
-        lo, hi = cs.field_bounds(ServingAssumptions, f.field)
+        lo, hi = cf.field_bounds(ServingAssumptions, f.field)
         # no bounds on the widget (issue 16, item 5: the model refuses by name); the help states the range
         assert not w.proto.has_min and not w.proto.has_max, f.field
         assert w.proto.help.endswith(f"Accepted: {lo:g} to {hi:g}."), f.field
@@ -97,11 +97,11 @@ def test_ownership_inputs_show_their_defaults_and_sources() -> None:
 
 
 def test_people_cost_moves_every_self_hosting_row_by_itself() -> None:
-    from app_pages import calc_state as cs
+    from app_pages import calc_fields as cf
 
     at = run_page("calculator")
     before: Scenario = at.session_state["scenario"]
-    at.number_input(key=cs.ASSUMPTION_KEYS["ops_usd_per_month"]).set_value(9000.0).run()
+    at.number_input(key=cf.ASSUMPTION_KEYS["ops_usd_per_month"]).set_value(9000.0).run()
     _ok(at)
     after: Scenario = at.session_state["scenario"]
     assert after.assumptions.ops_usd_per_month == 9000.0

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from costmodel.catalog import Catalogue
 from costmodel.evaluate.evaluation import API_COLUMNS, COLUMNS, api_sweep_grid, compare_table, evaluate, sweep
-from costmodel.pricing.bill import PricingError, api_bill
+from costmodel.pricing.bill import api_bill
+from costmodel.pricing.resolve import PricingError
 from costmodel.views.verdict import verdict
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import ApiOption, Scenario, Workload

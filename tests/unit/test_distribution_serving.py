@@ -157,7 +157,7 @@ def test_vectorised_work_points_equal_one_at_a_time(cat, model_id: str) -> None:
 
 
 def test_coarsen_keeps_the_mean_and_the_shares() -> None:
-    from costmodel.serving.option import coarsen
+    from costmodel.serving.layouts import coarsen
     from costmodel.workload.distributions import lognormal_prompt_histogram
 
     hist = lognormal_prompt_histogram(2_000, 30_000)
@@ -174,7 +174,7 @@ def test_coarsen_keeps_the_mean_and_the_shares() -> None:
 def test_a_large_mix_is_costed_in_bounded_time_and_says_so(cat) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    from costmodel.serving.option import MAX_COSTED_BUCKETS
+    from costmodel.serving.layouts import MAX_COSTED_BUCKETS
     from costmodel.workload.distributions import with_lognormal_prompts
     from costmodel.workload.mix import with_classes
     from costmodel.workload.scenario import RequestClass

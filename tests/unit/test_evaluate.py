@@ -11,7 +11,7 @@ import pytest
 from costmodel.catalog import Catalogue
 from costmodel.evaluate import evaluation as compare
 from costmodel.pricing import bill as pricing
-from costmodel.serving import EFFICIENCY_LEVELS, option
+from costmodel.serving import EFFICIENCY_LEVELS, layouts
 from costmodel.workload.presets import preset, preset_names
 
 AS_OF = dt.date(2026, 11, 20)
@@ -26,8 +26,8 @@ def test_each_option_is_evaluated_once(catalogue: Catalogue, name: str) -> None:
     n_sh, n_api = len(s.self_host_options), len(s.api_options)
     with (
         mock.patch.object(compare, "evaluate_option", wraps=compare.evaluate_option) as ev,
-        mock.patch.object(option, "memory_plan", wraps=option.memory_plan) as plans,
-        mock.patch.object(option, "estimate", wraps=option.estimate) as estimates,
+        mock.patch.object(layouts, "memory_plan", wraps=layouts.memory_plan) as plans,
+        mock.patch.object(layouts, "estimate", wraps=layouts.estimate) as estimates,
         mock.patch.object(pricing, "resolve_price", wraps=pricing.resolve_price) as prices,
     ):
         result = compare.evaluate(s, catalogue)
@@ -37,9 +37,9 @@ def test_each_option_is_evaluated_once(catalogue: Catalogue, name: str) -> None:
     points = 1 + sum(len(c.workload.prompt_buckets) for c in s.classes)
     assert ev.call_count == n_sh
     assert prices.call_count == n_api * classes
-    layouts = 2  # auto: attention data-parallel and tensor-parallel, each planned once
-    assert plans.call_count <= layouts * n_sh
-    assert estimates.call_count <= layouts * len(EFFICIENCY_LEVELS) * n_sh * points
+    n_layouts = 2  # auto: attention data-parallel and tensor-parallel, each planned once
+    assert plans.call_count <= n_layouts * n_sh
+    assert estimates.call_count <= n_layouts * len(EFFICIENCY_LEVELS) * n_sh * points
     # and everything the pages read is there
     assert len(result.table) == n_sh + n_api
     assert set(result.curves["option"]) <= set(result.table["option"])

@@ -10,9 +10,10 @@ import pytest
 
 from costmodel.catalog import load_catalogue
 from costmodel.cli.main import main
-from costmodel.pricing.bill import peak_weight_utc, resolve_price
+from costmodel.pricing.bill import peak_weight_utc
 from costmodel.pricing.holiday_calendar import estimated_years, is_holiday, non_holiday_share_utc
 from costmodel.pricing.request_price import parse_instant, price_request, window_at
+from costmodel.pricing.resolve import resolve_price
 from costmodel.workload.scenario import ApiOption
 
 CAT = load_catalogue()

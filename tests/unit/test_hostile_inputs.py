@@ -35,7 +35,8 @@ from costmodel.catalog import (
     parse_models_text,
     stale_rows,
 )
-from costmodel.catalog.schema import MAX_CATALOGUE_INT, ContextTier, PeakWindow
+from costmodel.catalog.fields import MAX_CATALOGUE_INT
+from costmodel.catalog.schema import ContextTier, PeakWindow
 from costmodel.catalog.units import parse_token_list
 from costmodel.cli.main import main
 from costmodel.views.links.query import scenario_from_query, scenario_from_query_string, scenario_to_query
@@ -170,7 +171,7 @@ def test_upload_with_a_huge_context_window_is_one_line_naming_the_field() -> Non
 
 
 def test_a_row_at_its_bounds_goes_into_pandas_as_numbers() -> None:
-    from costmodel.catalog.schema import MAX_WINDOW_TOKENS
+    from costmodel.catalog.fields import MAX_WINDOW_TOKENS
 
     row = model_row(context_window_tokens=MAX_WINDOW_TOKENS, max_output_tokens=MAX_WINDOW_TOKENS)
     (m,) = parse_models_text(yaml.safe_dump({"models": [row]}))

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from costmodel.catalog import Catalogue, ServingPeriod
 from costmodel.catalog.lifecycle import weights_at
 from costmodel.evaluate.evaluation import evaluate
-from costmodel.pricing.bill import resolve_price
+from costmodel.pricing.resolve import resolve_price
 from costmodel.views.verdict import verdict
 from costmodel.workload.presets import FLASH_V41_SINCE, flash_weights_on, preset
 from costmodel.workload.scenario import ApiOption, SelfHostOption

@@ -1,5 +1,5 @@
 """The caches of pure functions of catalogue rows (costmodel.catalog.memo) and of the serving estimates
-(costmodel.serving.option._layout_estimates): a cached answer is the answer computed afresh."""
+(costmodel.serving.layouts.layout_estimates): a cached answer is the answer computed afresh."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from costmodel.catalog import Catalogue
 from costmodel.catalog.memo import by_row_identity
 from costmodel.evaluate.evaluation import evaluate
-from costmodel.serving.option import _layout_estimates
+from costmodel.serving.layouts import layout_estimates
 from costmodel.workload.presets import preset, preset_names
 
 AS_OF = dt.date(2026, 11, 20)
@@ -57,7 +57,7 @@ def test_an_edit_of_volume_or_profile_reuses_the_estimates_and_gives_the_fresh_f
     )
     evaluate(s, catalogue)  # fills the cache with the shape both scenarios share
     cached = evaluate(edited, catalogue)
-    _layout_estimates.cache_clear()  # type: ignore[attr-defined]
+    layout_estimates.cache_clear()  # type: ignore[attr-defined]
     fresh = evaluate(edited, catalogue)
     pd.testing.assert_frame_equal(cached.table, fresh.table)
     pd.testing.assert_frame_equal(cached.curves, fresh.curves)

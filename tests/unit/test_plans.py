@@ -20,7 +20,7 @@ from costmodel.evaluate.evaluation import Evaluation, evaluate
 from costmodel.evaluate.plan_options import evaluate_plan, plan_api_for, plan_inputs
 from costmodel.evaluate.plan_table import PLAN_COLUMNS
 from costmodel.evaluate.plans import PlanInputs, search_plan
-from costmodel.pricing.bill import resolve_price
+from costmodel.pricing.resolve import resolve_price
 from costmodel.views.links.query import PLANS_KEY, scenario_from_query, scenario_to_query
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import (

@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from costmodel.catalog import load_catalogue
-from costmodel.pricing.bill import PricingError
 from costmodel.pricing.feeds import Feed, read_feed
 from costmodel.pricing.request_price import price_request
+from costmodel.pricing.resolve import PricingError
 
 ROOT = Path(__file__).resolve().parents[2]
 FEEDS = ROOT / "tests" / "data" / "feeds"

@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from costmodel.catalog import Catalogue
-from costmodel.pricing.bill import PricingError, api_bill, bill_arrays, bill_point, resolve_price
+from costmodel.pricing.bill import api_bill, bill_arrays, bill_point
+from costmodel.pricing.resolve import PricingError, resolve_price
 from costmodel.views.links.query import scenario_from_query, scenario_to_query
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import ApiOption, Scenario, Workload, scenario_from_text, scenario_to_json

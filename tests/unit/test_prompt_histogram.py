@@ -130,18 +130,18 @@ def test_log_import_carries_its_prompt_histogram() -> None:
 
 def test_self_hosting_memory_holds_the_p99_request_and_the_window_the_longest(cat, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from costmodel.serving import evaluate_option
-    from costmodel.serving import option as option_module
+    from costmodel.serving import layouts as layouts_module
     from costmodel.workload.scenario import SelfHostOption, ServingAssumptions
 
     flash = SelfHostOption(model="deepseek-v4-flash", gpu="h200")
     seen: list[float] = []
-    real = option_module.workpoint
+    real = layouts_module.workpoint
 
     def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
         seen.append(kwargs["max_tokens"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(option_module, "workpoint", spy)
+    monkeypatch.setattr(layouts_module, "workpoint", spy)
     # 98% at 2,000 tokens, 2% at 900,000: mean 0.98 x 2,000 + 0.02 x 900,000 = 19,960; the 99th percentile
     # request is in the 900,000 bucket, so the memory plan is sized for a 900,000 + 1,000-token sequence
     hist = (PromptBucket(share=0.98, prompt_tokens=2_000), PromptBucket(share=0.02, prompt_tokens=900_000))

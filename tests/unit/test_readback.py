@@ -17,6 +17,7 @@ import streamlit
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app_pages import calc_fields as cf
 from app_pages import calc_state as cs
 from costmodel.catalog import Catalogue
 from costmodel.catalog.units import format_count, parse_count
@@ -111,7 +112,7 @@ def _load_and_read(s: Scenario, catalogue: Catalogue, state: _State) -> Scenario
     raw = cs.read(
         state["calc_profile_base"], state["calc_sh_base"], cs.api_choices(catalogue, None), gpu_price=None
     )
-    back, error = cs.validate(raw)
+    back, error = cf.validate(raw)
     assert error is None, error
     assert back is not None
     return back
@@ -125,13 +126,13 @@ WORKLOADS = st.fixed_dictionaries(
         "reasoning_multiplier": _floats(1.0, 100.0),
         "cache_hit_fraction": _floats(0.0, 1.0),
         "weekend_day_weight": _floats(0.0, 100.0),
-        "days_per_month": _floats(*cs.field_bounds(Workload, "days_per_month")),  # type: ignore[arg-type]
+        "days_per_month": _floats(*cf.field_bounds(Workload, "days_per_month")),  # type: ignore[arg-type]
     }
 )
 ASSUMPTIONS = st.fixed_dictionaries(
     {
-        f.field: _floats(*(float(b) for b in cs.field_bounds(ServingAssumptions, f.field)))  # type: ignore[arg-type]
-        for f in (*cs.ASSUMPTION_INPUTS, *cs.TCO_INPUTS)
+        f.field: _floats(*(float(b) for b in cf.field_bounds(ServingAssumptions, f.field)))  # type: ignore[arg-type]
+        for f in (*cf.ASSUMPTION_INPUTS, *cf.TCO_INPUTS)
     }
 )
 

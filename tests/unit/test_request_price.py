@@ -9,8 +9,8 @@ import pytest
 
 from costmodel.catalog import load_catalogue
 from costmodel.cli.main import main
-from costmodel.pricing.bill import NoPriceYetError, PricingError
 from costmodel.pricing.request_price import parse_instant, price_request
+from costmodel.pricing.resolve import NoPriceYetError, PricingError
 
 CAT = load_catalogue()
 UTC = dt.UTC

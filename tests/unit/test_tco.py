@@ -210,7 +210,7 @@ def test_acquisition_bases_are_the_catalogue_rental_bases() -> None:
     """One list of rental bases: the option's switch offers exactly the catalogue's RentalBasis values."""
     import typing
 
-    from costmodel.catalog.schema import RentalBasis
+    from costmodel.catalog.fields import RentalBasis
     from costmodel.workload.scenario import ACQUISITIONS, Acquisition
 
     assert set(typing.get_args(Acquisition)) == set(ACQUISITIONS)

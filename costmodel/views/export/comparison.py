@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from costmodel.catalog.schema import Catalogue, Gpu, GpuRental, PriceSchedule, ServerPrice
-from costmodel.evaluate.table import BREAK_EVEN_COLUMNS
+from costmodel.evaluate.frames import BREAK_EVEN_COLUMNS
 from costmodel.views import present
 from costmodel.views.export.escaping import escape_cell, escape_frame, markdown_table, user_text_escaper
 from costmodel.views.present import md_literal

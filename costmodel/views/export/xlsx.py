@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from costmodel.catalog.schema import Catalogue
-from costmodel.evaluate.table import BREAK_EVEN_COLUMNS
+from costmodel.evaluate.frames import BREAK_EVEN_COLUMNS
 from costmodel.views import present
 from costmodel.views.export.comparison import (
     assumptions_table,

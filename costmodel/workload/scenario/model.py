@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from costmodel.catalog.schema import refuse_bools
+from costmodel.catalog.fields import refuse_bools
 
 # Upper bounds that keep every result finite and refuse absurd input (not physical limits).
 MAX_REQUESTS_PER_DAY = 1e10
