@@ -98,8 +98,13 @@ def json_loads_strict(text: str) -> Any:
     return json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases (no 'billion laughs' expansion) and duplicate keys."""
+#: libyaml's parser when PyYAML was built with it (about 5× faster on the catalogue), else the pure-Python one; the
+#: constructor (what the values become) is PyYAML's safe constructor either way.
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """A safe loader that refuses duplicate keys (aliases are refused by :func:`_refuse_aliases`)."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
@@ -116,13 +121,36 @@ class _NoAliasLoader(yaml.SafeLoader):
                 )
         return super().construct_mapping(node, deep=deep)
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()  # type: ignore[no-untyped-call]
+
+def _refuse_aliases(root: Any) -> None:
+    """Refuse a composed document in which a node is reached twice: that is what an alias (``*name``) makes, and
+    no alias is ever expanded ('billion laughs'), since the walk stops at the first node seen again."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
             raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed", event.start_mark
+                None, None, "YAML aliases (*name) are not allowed (this anchor is used again)", node.start_mark
             )
-        return super().compose_node(parent, index)
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _load_strict(text: str) -> Any:
+    """One YAML document: composed, checked for aliases, then constructed (duplicate keys refused)."""
+    loader = _StrictLoader(text)
+    try:
+        root = loader.get_single_node()
+        if root is None:
+            return None
+        _refuse_aliases(root)
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
 
 
 def parse_yaml_text(text: str, *, what: str = "input") -> Any:
@@ -135,7 +163,7 @@ def parse_yaml_text(text: str, *, what: str = "input") -> Any:
         raise ValueError(f"{what}: larger than {MAX_TEXT_BYTES // 1_000_000} MB; refused")
     text = check_text(text, what)
     try:
-        return yaml.load(text, Loader=_NoAliasLoader)
+        return _load_strict(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
