@@ -131,7 +131,10 @@ def _refuse_aliases(root: Any) -> None:
         node = stack.pop()
         if id(node) in seen:
             raise yaml.composer.ComposerError(
-                None, None, "YAML aliases (*name) are not allowed (this anchor is used again)", node.start_mark
+                None,
+                None,
+                "YAML aliases (*name) are not allowed (this anchor is used again)",
+                node.start_mark,
             )
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):

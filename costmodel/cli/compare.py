@@ -25,14 +25,22 @@ from costmodel.evaluate.evaluation import evaluate
 from costmodel.evaluate.uncertainty import DEFAULT_DRAWS, monte_carlo, with_uncertainty
 from costmodel.views.export.growth import GrowthProblem, growth_or_problem, growth_section
 from costmodel.views.export.plans import plan_sections
-from costmodel.views.export.report import Report, render, sections_of, uncertainty_section, write_report
+from costmodel.views.export.report import (
+    BINARY_FORMATS,
+    FORMATS,
+    Report,
+    render,
+    sections_of,
+    uncertainty_section,
+    write_report,
+)
 from costmodel.workload.presets import preset, preset_names
 from costmodel.workload.scenario import scenario_to_json, scenario_to_yaml
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    if args.format == "xlsx" and not args.out:
-        raise CliError("--format xlsx writes a file: give --out FILE.xlsx")
+    if args.format in BINARY_FORMATS and not args.out:
+        raise CliError(f"--format {args.format} writes a file: give --out FILE.{args.format}")
     if args.out and Path(args.out).exists() and not args.force:
         raise CliError(f"{args.out} exists; use --force to overwrite")
     scenario = load_scenario(args)
@@ -56,7 +64,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     if args.readable and args.format != "csv":
         raise CliError("--readable applies to --format csv (md and xlsx are already for people)")
     growth = None
-    if scenario.monthly_growth_fraction and args.format in ("md", "json", "xlsx"):  # the 12-month projection
+    if scenario.monthly_growth_fraction and args.format != "csv":  # the 12-month projection
         growth = growth_or_problem(scenario, cat)
         if isinstance(
             growth, GrowthProblem
@@ -82,7 +90,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         print(f"wrote {args.out} ({len(table)} options, {args.format})")
         return 0
     out = render(fmt, report)
-    assert isinstance(out, str)  # xlsx without --out is refused above
+    assert isinstance(out, str)  # a binary format without --out is refused above
     sys.stdout.write(out)
     return 0
 
@@ -106,7 +114,7 @@ def add_pricing(sub: Subparsers[Parser]) -> None:
     c = sub.add_parser("compare", help="cost table of a scenario: API bills (and self-hosting)")
     c.add_argument("scenario", nargs="?", default=None, help="scenario file (.json, .yaml)")
     c.add_argument("--preset", default=None, help="run a preset instead (see 'costmodel presets')")
-    c.add_argument("--format", choices=["csv", "json", "md", "xlsx"], default="md")
+    c.add_argument("--format", choices=FORMATS, default="md")
     c.add_argument("--out", default=None, help="write to FILE instead of printing (xlsx needs it)")
     c.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     c.add_argument(

@@ -22,7 +22,16 @@ from costmodel.views.export.comparison import json_doc, to_csv, to_csv_raw, to_m
 from costmodel.views.export.xlsx import write_xlsx
 from costmodel.workload.scenario import Scenario
 
-__all__ = ["WRITERS", "Report", "Section", "render", "uncertainty_section", "write_report"]
+__all__ = [
+    "BINARY_FORMATS",
+    "FORMATS",
+    "WRITERS",
+    "Report",
+    "Section",
+    "render",
+    "uncertainty_section",
+    "write_report",
+]
 
 #: An XLSX sheet: name, frame, column kinds (:data:`costmodel.views.export.xlsx.XLSX_FORMATS`).
 Sheet = tuple[str, pd.DataFrame, dict[str, str]]
@@ -92,6 +101,10 @@ WRITERS: dict[str, Callable[[Report], str | bytes]] = {
     "md": _markdown,
     "xlsx": _xlsx,
 }
+#: The formats ``costmodel compare --format`` offers (``csv-readable`` is its ``--readable`` flag), and those that
+#: are bytes, written only to a file.
+FORMATS: tuple[str, ...] = tuple(f for f in WRITERS if f != "csv-readable")
+BINARY_FORMATS = frozenset({"xlsx"})
 
 
 def render(fmt: str, report: Report) -> str | bytes:
