@@ -22,7 +22,9 @@ from app_pages import calc_growth, calc_log, calc_mix, calc_plans, calc_prompt, 
 from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
 from costmodel.catalog.units import format_count
+from costmodel.pricing.hosts import ModelGroup, group_by_model
 from costmodel.views.charts import traffic as traffic_charts
+from costmodel.views.host_menu import cheapest_frame, menu_order, served_notes
 from costmodel.views.links.classes import classes_text_problem
 from costmodel.views.links.query import CLASSES_KEY, HISTOGRAM_KEY, parse_query_string, scenario_from_query
 from costmodel.views.present import describe_workload, md_literal
@@ -72,6 +74,28 @@ def _edited() -> None:
             ss["calc_desc"] = describe_workload(
                 Workload.model_validate(fields), origin, classes=cs.mix_rows_count()
             )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _groups(_cat: Any, cat_id: int, api: dict[str, Any], workloads: tuple[Any, ...], as_of: Any) -> Any:
+    """:func:`group_by_model`, once per catalogue, options, workload and date (every session shares it)."""
+    return group_by_model(api, workloads, _cat, as_of)
+
+
+def _api_groups(api: dict[str, Any]) -> tuple[ModelGroup, ...]:
+    """The API options grouped by the model they serve at the chosen date, priced for the last valid workload."""
+    basis = ss.get("scenario") or preset(DEFAULT_PRESET, common.today())
+    workloads = tuple(w for _, w in basis.class_workloads()) if basis.classes else (basis.workload,)
+    groups: tuple[ModelGroup, ...] = _groups(
+        cat, id(cat), api, workloads, cs.as_date(ss.get("calc_as_of", basis.as_of))
+    )
+    return groups
+
+
+def _pick_cheapest(ids: list[str]) -> None:
+    """'Cheapest host of each model': the selection becomes one option per model."""
+    ss["calc_api"] = ids
+    _edited()
 
 
 def _shape_chosen() -> None:
@@ -239,17 +263,42 @@ with st.container(key="calc_options_box"):
         on_change=_edited,
         help="API prices and promotions in effect at 00:00 UTC on this date are used.",
     )
+    # the options model by model, cheapest first for the last valid workload (the one on screen)
+    groups = _api_groups(api)
+    labels, served = cs.api_labels(cat, api), served_notes(groups)
     st.multiselect(
         "APIs to compare (model · provider, price basis)",
-        list(api),
+        menu_order(groups),
         key="calc_api",
         on_change=_edited,
-        format_func=cs.api_labels(cat, api).__getitem__,
-        help="Price basis: list = the list price in effect; promotion = a promotion if one runs at the date "
-        "(else the list price); custom = your prices from the Catalogue page or the scenario. "
-        "'Open weights, hosted': a third party serving the same open weights (Together, Fireworks, DeepInfra, "
-        "...), priced from the LiteLLM feed (docs/prices.md).",
+        format_func=lambda i: labels[i] + served.get(i, ""),
+        placeholder="Type a model or a host to search",
+        help="Grouped by model, each model's options cheapest first for this workload; type to search. Price "
+        "basis: list = the list price in effect; promotion = a promotion if one runs at the date (else the list "
+        "price); custom = your prices from the Catalogue page or the scenario. 'Open weights, hosted': a third "
+        "party serving the same open weights (Together, Fireworks, DeepInfra, AWS Bedrock, ...), priced from the "
+        "LiteLLM and genai-prices feeds (docs/prices.md).",
     )
+    cheapest = cheapest_frame(groups)
+    h1, h2 = st.columns([1, 2], vertical_alignment="center")
+    h1.button(
+        ":material/savings: Cheapest host of each model",
+        key="calc_api_cheapest",
+        on_click=_pick_cheapest,
+        args=([i for i in cheapest["option"] if i],),
+        help="Compare one option per model: the host with the lowest monthly bill for this workload at the date "
+        "(options that cannot serve it are never picked).",
+    )
+    h2.caption(
+        f"{len(api)} options for {len(groups)} models; the cheapest host of each is in the table below."
+    )
+    with st.expander(":material/storefront: Cheapest host of each model"):
+        st.dataframe(
+            cheapest,
+            hide_index=True,
+            key="calc_api_cheapest_table",
+            column_config={"monthly (USD)": st.column_config.NumberColumn(format="$%.0f")},
+        )
     gpu_ids = [g.id for g in cat.gpus]
     open_models = [m.id for m in cat.models if m.open_weights]
     model_names, gpu_names = {m.id: m.name for m in cat.models}, cs.gpu_labels(cat)

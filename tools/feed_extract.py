@@ -4,7 +4,7 @@ The tests read these extracts offline; this script is how they were made (it nee
 fetches from PyPI, and nothing is imported from them: the files are read as data)::
 
     pip download litellm==1.110.2 --no-deps -d /tmp/feeds
-    pip download genai-prices==0.2.3 --no-deps -d /tmp/feeds
+    pip download genai-prices==0.2.5 --no-deps -d /tmp/feeds
     python -m tools.feed_extract /tmp/feeds
 
 Kept: every entry of a family the catalogue carries (names with ``deepseek``, ``kimi-k2``, ``minimax-m3``),
@@ -24,7 +24,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[1] / "tests" / "data" / "feeds"
 LITELLM = ("litellm", "1.110.2", "litellm/model_prices_and_context_window_backup.json")
-GENAI = ("genai-prices", "0.2.3", "genai_prices/data.py")
+GENAI = ("genai-prices", "0.2.5", "genai_prices/data.py")
 FAMILIES = ("deepseek", "kimi-k2", "minimax-m3")
 LITELLM_FIELDS = (
     "litellm_provider", "mode", "input_cost_per_token", "output_cost_per_token", "cache_read_input_token_cost",
@@ -108,10 +108,10 @@ def main(argv: list[str]) -> int:
     folder = Path(argv[0]) if argv else Path("/tmp/feeds")
     OUT.mkdir(parents=True, exist_ok=True)
     lit = _wheel_file(folder, "litellm-1.110.2-*.whl", LITELLM[2])
-    gen = _wheel_file(folder, "genai_prices-0.2.3-*.whl", GENAI[2])
+    gen = _wheel_file(folder, "genai_prices-0.2.5-*.whl", GENAI[2])
     (OUT / "litellm-1.110.2-extract.json").write_text(litellm_extract(lit), encoding="utf-8")
-    (OUT / "genai-prices-0.2.3-extract.py.txt").write_text(genai_extract(gen), encoding="utf-8")
-    print(f"wrote {OUT}/litellm-1.110.2-extract.json and genai-prices-0.2.3-extract.py.txt")
+    (OUT / "genai-prices-0.2.5-extract.py.txt").write_text(genai_extract(gen), encoding="utf-8")
+    print(f"wrote {OUT}/litellm-1.110.2-extract.json and genai-prices-0.2.5-extract.py.txt")
     return 0
 
 

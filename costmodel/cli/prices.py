@@ -84,8 +84,16 @@ def _cmd_prices_import(args: argparse.Namespace) -> int:
     cat = load_catalogue(args.data)
     review = review_feed(feed, cat, effective)
     shown = review[review["status"].isin(args.only)] if args.only else review
+    left_out = args.except_keys or []
+    unknown = [k for k in left_out if k not in set(review["feed_key"])]
+    if unknown:
+        raise CliError(f"--except: no feed entry {unknown[0][:80]!r} in the review (give feed_key values)")
+    if left_out:  # a person's decision: reviewed, said in the action, not applied
+        shown = shown.copy()
+        shown.loc[shown["feed_key"].isin(left_out), "action"] = "none: left out by --except"
     # --only new --apply: the new rows only. Applied before anything is printed: a failure is one line.
-    added = apply_review(shown, feed, args.data, effective) if args.apply else None
+    applied = shown[~shown["feed_key"].isin(left_out)]
+    added = apply_review(applied, feed, args.data, effective) if args.apply else None
     emit(shown, args.format)
     counts = review["status"].value_counts().to_dict() if len(review) else {}
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
@@ -115,9 +123,20 @@ def add_prices(sub: Subparsers[Parser]) -> None:
         "--only", type=_statuses, default=None,
         help="show only these statuses, comma-separated: new,changed,conflict,same,skipped,unmapped",
     )  # fmt: skip
+    i.add_argument(
+        "--except", dest="except_keys", type=_keys, default=None, metavar="FEED_KEY[,FEED_KEY...]",
+        help="feed entries (their feed_key) reviewed but left out of --apply: a person's decision",
+    )  # fmt: skip
     i.add_argument("--data", type=Path, default=None, help="catalogue folder (default: the repo's data/)")
     i.add_argument("--format", choices=["json", "md", "csv"], default="md")
     i.set_defaults(func=_cmd_prices_import)
+
+
+def _keys(text: str) -> list[str]:
+    got = [k.strip() for k in text.split(",") if k.strip()]
+    if not got:
+        raise argparse.ArgumentTypeError("give one or more feed_key values, comma-separated")
+    return got
 
 
 STATUSES = ("new", "changed", "conflict", "same", "skipped", "unmapped")

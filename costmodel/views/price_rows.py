@@ -29,7 +29,7 @@ __all__ = [
 #: Where the Monday-Friday peak rule comes from, and who disagrees (docs/sources.md §5.1, docs/prices.md).
 WEEKDAY_RULE = (
     "Peak hours apply Monday to Friday (UTC days); weekends are off-peak all day. Source: DeepSeek's pricing "
-    "page (official); LiteLLM 1.110.2's price map, citing that page, encodes the same rule. genai-prices 0.2.3 "
+    "page (official); LiteLLM 1.110.2's price map, citing that page, encodes the same rule. genai-prices 0.2.5 "
     "applies the peak hours on all seven days because its schema has no weekday field, and a pre-launch notice "
     "(2026-06-29) was reported as 'every day': not followed (docs/sources.md §5.1, docs/prices.md)."
 )

@@ -22,10 +22,11 @@ from costmodel.pricing.feeds import (
     read_feed,
     review_feed,
 )
+from costmodel.pricing.feeds.names import feed_region
 
 FEEDS = Path(__file__).resolve().parents[1] / "data" / "feeds"
 LITELLM = FEEDS / "litellm-1.110.2-extract.json"
-GENAI = FEEDS / "genai-prices-0.2.3-extract.py.txt"
+GENAI = FEEDS / "genai-prices-0.2.5-extract.py.txt"
 DATA = Path(__file__).resolve().parents[2] / "data"
 DAY = dt.date(2026, 11, 29)
 
@@ -58,6 +59,24 @@ def _entry(feed, key):  # type: ignore[no-untyped-def]
         ("fireworks_ai", "accounts/fireworks/models/deepseek-v3p2", ("fireworks", "deepseek-v3.2")),
         ("azure_ai", "FW-DeepSeek-V4-Pro", ("azure", "deepseek-v4-pro")),
         ("empiriolabs", "kimi-k2-6", ("empiriolabs", "kimi-k2.6")),
+        # AWS Bedrock's dotted ids, under LiteLLM's three Bedrock routes: one host
+        ("bedrock", "ap-northeast-1/deepseek.v3.2", ("bedrock", "deepseek-v3.2")),
+        ("bedrock_converse", "deepseek.v3.2", ("bedrock", "deepseek-v3.2")),
+        ("bedrock_converse", "us.deepseek.v3.2", ("bedrock", "deepseek-v3.2")),
+        # V4.1-Flash at a host: its own open weights (data/models.yaml), dated checkpoints included
+        (
+            "fireworks_ai",
+            "accounts/fireworks/models/deepseek-v4p1-flash",
+            ("fireworks", "deepseek-v4.1-flash"),
+        ),
+        ("together_ai", "deepseek-ai/DeepSeek-V4.1-Flash-1017", ("together", "deepseek-v4.1-flash")),
+        ("databricks", "databricks-deepseek-v4-1-flash-1017", ("databricks", "deepseek-v4.1-flash")),
+        ("mistral", "deepseek-v4-1-flash-1017", ("mistral", "deepseek-v4.1-flash")),
+        ("streamlake", "deepseek-v4.1-flash-260910", ("streamlake", "deepseek-v4.1-flash")),
+        # MiniMax M3 at its hosts
+        ("deepinfra", "MiniMaxAI/MiniMax-M3", ("deepinfra", "minimax-m3")),
+        ("novita", "minimax/minimax-m3", ("novita", "minimax-m3")),
+        ("fireworks_ai", "accounts/fireworks/models/minimax-m3", ("fireworks", "minimax-m3")),
         (
             "deepseek",
             "deepseek-flash",
@@ -74,8 +93,17 @@ def test_names_map(host: str, name: str, expected: tuple[str, str]) -> None:
 @pytest.mark.parametrize(
     ("host", "name", "why"),
     [
-        ("fireworks_ai", "deepseek-v4p1-flash", "V4.1-Flash"),  # a host's V4.1-Flash: not our architecture
+        ("fireworks_ai", "deepseek-v4p1-flash-1017-us", "variant"),  # a regional tier of V4.1-Flash
+        ("fireworks_ai", "accounts/fireworks/routers/spot-deepseek-v4-flash", "variant (spot)"),
         ("fireworks_ai", "kimi-k2p6-fast", "variant"),
+        # models of our families the catalogue does not carry: the reason, not "a variant (code)"
+        ("fireworks_ai", "kimi-k2p7-code", "Kimi K2.7 / K2.7-Code is not in data/models.yaml"),
+        ("empiriolabs", "kimi-k2-7-code", "no config"),
+        ("databricks", "databricks-kimi-k2-7", "Kimi K2.7"),
+        ("fireworks_ai", "accounts/fireworks/models/minimax-m3p1-flash", "MiniMax M3.1-Flash is not in"),
+        ("together_ai", "MiniMaxAI/MiniMax-M3.1-Flash", "no config on record"),
+        ("bedrock", "moonshotai.kimi-k2.5", "Kimi K2.5 is not in"),
+        ("bedrock_converse", "deepseek.r1-v1:0", "no catalogue model"),
         ("wally", "deepseek-v4-pro-fast", "variant"),
         ("azure_ai", "deepseek-v3.2-speciale", "variant"),
         ("deepinfra", "deepseek-ai/DeepSeek-R1", "no catalogue model"),
@@ -109,7 +137,7 @@ def test_litellm_per_token_to_per_million_and_off_peak_windows(lit) -> None:  # 
 
 
 def test_genai_dated_prices_and_seven_day_windows(gp) -> None:  # type: ignore[no-untyped-def]
-    assert (gp.name, gp.version) == ("genai-prices", "0.2.3")
+    assert (gp.name, gp.version) == ("genai-prices", "0.2.5")
     e = _entry(gp, "deepseek:deepseek-v4-pro")
     assert e.effective_from == dt.date(2026, 8, 17)
     assert (e.hit, e.miss, e.out, e.off_peak_multiplier) == (0.044, 1.32, 3.96, 0.5)
@@ -128,7 +156,16 @@ def test_review_is_actionable(lit, gp) -> None:  # type: ignore[no-untyped-def]
     assert r.loc["deepseek/deepseek-v3.2", "status"] == "new"  # ours ends 2026-04-24
     assert "our rows end 2026-04-24" in r.loc["deepseek/deepseek-v3.2", "differences"]
     assert r.loc["fireworks_ai/deepseek-v4-pro-0813", "status"] == "skipped"  # deprecation_date 2026-09-25
-    assert r.loc["fireworks_ai/deepseek-v4p1-flash", "status"] == "unmapped"
+    # V4.1-Flash at a host is mapped; the dated checkpoint wins over the alias, and the row says what it assumes
+    assert r.loc["fireworks_ai/deepseek-v4p1-flash", "status"] == "skipped"
+    v41 = "fireworks_ai/accounts/fireworks/models/deepseek-v4p1-flash-1017"
+    assert (r.loc[v41, "status"], r.loc[v41, "model"]) == (
+        "same",
+        "deepseek-v4.1-flash",
+    )  # imported into data/
+    assert "same architecture (not confirmed)" in r.loc[v41, "differences"]
+    assert r.loc["fireworks_ai/kimi-k2p7-code", "status"] == "unmapped"
+    assert "no config" in r.loc["fireworks_ai/kimi-k2p7-code", "differences"]
     assert set(r["status"]) <= {"new", "same", "changed", "conflict", "unmapped", "skipped"}
     g = review_feed(gp, cat, DAY).set_index("feed_key")
     # genai-prices' seven-day windows and 08-17 date vs our official Mon-Fri row from 08-16 16:00 UTC
@@ -142,8 +179,47 @@ def test_extracts_review_like_the_full_feeds(lit, gp) -> None:  # type: ignore[n
     # The counts of the full files (read 2026-11-29 from the wheels; tools/feed_extract.py) before the host rows
     # went into data/prices.yaml: the extracts keep every entry of our families, so the same numbers of rows
     # map or do not map.
-    assert sum(1 for e in lit.entries if e.problem) == 334
-    assert sum(1 for e in gp.entries if e.problem) == 178
+    # Recounted 2026-12-07 with the Bedrock, V4.1-Flash and K2.7/M3.1 rules (LiteLLM 1.110.2 and genai-prices
+    # 0.2.5 full files: 286 and 162 entries unmapped; 334 and 178 before those rules).
+    assert sum(1 for e in lit.entries if e.problem) == 286
+    assert sum(1 for e in gp.entries if e.problem) == 162
+
+
+def test_bedrock_one_row_its_default_region(lit) -> None:  # type: ignore[no-untyped-def]
+    # Bedrock prices V3.2 per region (0.62 / 1.85 in the US, 0.74 / 2.22 in Tokyo, Mumbai, Jakarta, Stockholm,
+    # São Paulo, and the eu. profile); the catalogue has no region field: the entry without a region is the row.
+    r = review_feed(lit, load_catalogue(), DAY).set_index("feed_key")
+    bed = r[r["provider"] == "bedrock"]
+    assert list(bed.index[bed["status"].isin(["new", "same"])]) == ["deepseek.v3.2"]
+    assert (
+        r.loc["deepseek.v3.2", "usd_per_mtok_input_cache_miss"],
+        r.loc["deepseek.v3.2", "usd_per_mtok_output"],
+    ) == (
+        0.62,
+        1.85,
+    )
+    tokyo = r.loc["bedrock/ap-northeast-1/deepseek.v3.2"]
+    assert tokyo["status"] == "skipped"
+    assert tokyo["differences"].startswith("a regional price (ap-northeast-1); deepseek.v3.2 used")
+    assert r.loc["eu.deepseek.v3.2", "differences"].startswith("a regional price (eu)")
+
+
+@pytest.mark.parametrize(
+    ("key", "region"),
+    [
+        ("bedrock/ap-northeast-1/deepseek.v3.2", "ap-northeast-1"),
+        ("bedrock/us-gov-west-1/deepseek.v3.2", "us-gov-west-1"),
+        ("us.deepseek.v3.2", "us"),
+        ("deepseek.v3.2", ""),
+        (
+            "fireworks_ai/accounts/fireworks/models/deepseek-v4p1-flash-1017-us",
+            "",
+        ),  # a tier, not a region key
+        ("together_ai/deepseek-ai/DeepSeek-V4-Pro-0813", ""),
+    ],
+)
+def test_feed_region(key: str, region: str) -> None:
+    assert feed_region(key) == region
 
 
 # ---- --apply ----------------------------------------------------------------------------------------------
@@ -323,3 +399,22 @@ def test_cli_bad_arguments_one_line(
     assert main(["prices", "import", *argv]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
+
+
+def test_cli_except_leaves_entries_out_of_apply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = _copy_data(tmp_path)
+    argv = ["prices", "import", "--from", "litellm", str(LITELLM), "--effective-from", "2026-11-29",
+            "--format", "csv", "--data", str(d), "--only", "new"]  # fmt: skip
+    out_keys = "deepseek/deepseek-v3.2,coralbricks/deepseek-v4.1-flash"
+    assert main([*argv, "--except", out_keys, "--apply"]) == 0
+    out = capsys.readouterr()
+    left = [line for line in out.out.splitlines() if line.startswith("new,deepseek/deepseek-v3.2,")]
+    assert left and left[0].endswith("none: left out by --except")
+    assert main(argv) == 0  # the two are still new; everything else was applied
+    rows = out_keys.split(",")
+    assert sorted(line.split(",")[1] for line in capsys.readouterr().out.strip().splitlines()[1:]) == sorted(
+        rows
+    )
+    assert main([*argv, "--except", "no/such-entry"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--except: no feed entry 'no/such-entry'" in err

@@ -33,15 +33,27 @@ def test_price_answers_for_every_catalogue_row(row) -> None:  # type: ignore[no-
     assert r.usd > 0 or (row.usd_per_mtok_input_cache_miss == 0 and row.usd_per_mtok_output == 0)
 
 
-def test_at_least_eight_hosts_with_dated_rows() -> None:
+def test_at_least_thirty_hosts_with_dated_rows() -> None:
     hosted = [p for p in CAT.prices if MAKERS.get(p.model) not in (None, p.provider)]
     hosts = {p.provider for p in hosted}
-    assert len(hosts) >= 8, hosts
-    for model in ("deepseek-v4-pro", "deepseek-v4-flash"):
-        assert len({p.provider for p in hosted if p.model == model}) >= 4, model
-    assert {p.model for p in hosted} >= {"deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v3.2", "kimi-k2.6"}
-    assert all(p.confidence == "third_party" and "LiteLLM 1.110.2" in p.source for p in hosted)
-    assert all(p.effective_from.date() == DAY and p.as_of == DAY for p in hosted)
+    assert len(hosts) >= 30, hosts
+    for model in ("deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v4.1-flash", "minimax-m3"):
+        assert len({p.provider for p in hosted if p.model == model}) >= 10, model
+    assert {p.model for p in hosted} >= {
+        "deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v4.1-flash", "deepseek-v3.2", "kimi-k2.6", "minimax-m3"
+    }  # fmt: skip
+    assert any(p.provider == "bedrock" and p.model == "deepseek-v3.2" for p in hosted)
+    # every host row comes from a pinned feed, as_of the day it was read; an undated price starts that day (all of
+    # LiteLLM's), a dated one on the feed's date (genai-prices' StartDateConstraint), never later
+    read_on = {"LiteLLM 1.110.2": DAY, "genai-prices 0.2.5": dt.date(2026, 12, 7)}
+    for p in hosted:
+        feed = next(f for f in read_on if p.source.startswith(f + " price feed, entry "))
+        assert p.confidence == "third_party" and p.as_of == read_on[feed], p.id
+        assert (
+            p.effective_from.date() == DAY
+            if feed.startswith("LiteLLM")
+            else p.effective_from.date() <= p.as_of
+        )
 
 
 def test_option_group() -> None:

@@ -101,7 +101,7 @@ EXCEPTIONS = [
                None, None, "Flash cache-hit cut: 0.0028 from launch in genai-prices, from 2026-04-26 in ours"),
     Exception_("X8", "genai-prices", (*V4, "deepseek:deepseek-flash"), dt.date(2026, 9, 19), dt.date(2026, 12, 31),
                PEAK, None, "holidays: ours bills Chinese public holidays off-peak in full from 2026-09-19 (the "
-               "pricing page's rule, facts-2026-12.md 3.1); genai-prices 0.2.3 has no holiday calendar"),
+               "pricing page's rule, facts-2026-12.md 3.1); genai-prices 0.2.5 has no holiday calendar"),
 ]  # fmt: skip
 
 
@@ -113,7 +113,7 @@ def _close(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 def feeds() -> dict[str, Feed]:
     return {
         "litellm": read_feed(FEEDS / "litellm-1.110.2-extract.json", "litellm"),
-        "genai-prices": read_feed(FEEDS / "genai-prices-0.2.3-extract.py.txt", "genai-prices"),
+        "genai-prices": read_feed(FEEDS / "genai-prices-0.2.5-extract.py.txt", "genai-prices"),
     }
 
 

@@ -14,6 +14,7 @@ from costmodel.pricing.feeds.names import (
     _ours,
     map_model,
     map_provider,
+    mapping_note,
 )
 from costmodel.pricing.feeds.units import _off_peak_mask, _per_mtok, _ratio, peak_windows_from_mask
 
@@ -97,6 +98,9 @@ def _finish(entry: FeedEntry, why_p: str, why_m: str) -> FeedEntry:
     entry = replace(entry, key=_clean(entry.key, 200), host=_clean(entry.host, 60),
                     api_model_name=_clean(entry.api_model_name, 200), source_url=_clean(entry.source_url, 300))  # fmt: skip
     problem = entry.problem or why_p or why_m
+    assumed = mapping_note(entry.api_model_name) if problem == "" else ""
+    if assumed:
+        entry = replace(entry, notes="; ".join(x for x in (entry.notes, assumed) if x))
     if problem == "" and entry.hit is None:
         entry = replace(
             entry,

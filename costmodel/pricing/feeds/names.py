@@ -30,7 +30,7 @@ from costmodel.catalog.schema import PeakWindow
 
 FeedName = Literal["litellm", "genai-prices"]
 
-#: Largest feed file read (bytes). LiteLLM 1.110.2's map is 3.5 MB and genai-prices 0.2.3's data.py 1.6 MB;
+#: Largest feed file read (bytes). LiteLLM 1.110.2's map is 3.5 MB and genai-prices 0.2.5's data.py 1.6 MB;
 #: anything far larger is refused before it is read.
 MAX_FEED_BYTES = 16_000_000
 #: Most entries kept from one feed (LiteLLM 1.110.2 has 4,878).
@@ -38,7 +38,7 @@ MAX_FEED_ENTRIES = 50_000
 #: The versions tested, with the sha256 of the original file in each package.
 PINNED: dict[str, tuple[str, str]] = {
     "litellm": ("1.110.2", "8943af58bf9f979c6a4bef815687117ffa341e462a41faed9be17b5c33d3dcc2"),
-    "genai-prices": ("0.2.3", "5f4d8e175a91cf23cac17da33a4daa60a6a6c49525109c97e93db220d5197206"),
+    "genai-prices": ("0.2.5", "0f8fe8131ea62b310000d35810d097e4865bff07cc51a4a35540663e315d0bb6"),
 }
 #: Highest believable price, USD per 1M tokens: a feed value above it is refused as a typo or a unit slip.
 MAX_USD_PER_MTOK = 10_000.0
@@ -155,7 +155,7 @@ class Feed:
 
     @property
     def label(self) -> str:
-        """``LiteLLM 1.110.2`` / ``genai-prices 0.2.3``: the source of rows it adds."""
+        """``LiteLLM 1.110.2`` / ``genai-prices 0.2.5``: the source of rows it adds."""
         return f"{'LiteLLM' if self.name == 'litellm' else 'genai-prices'} {self.version}"
 
 
@@ -169,6 +169,10 @@ _PROVIDERS = {
     "moonshotai": "moonshot",
     "vertex_ai-deepseek_models": "vertex",
     "vertex_ai-moonshot_models": "vertex",
+    # AWS Bedrock under LiteLLM's three routes (invoke, Converse, the OpenAI-compatible "mantle"): one host
+    "bedrock": "bedrock",
+    "bedrock_converse": "bedrock",
+    "bedrock_mantle": "bedrock",
 }
 #: Feed providers that route to other hosts or resell: their prices are not a host's own.
 ROUTERS = ("openrouter", "vercel_ai_gateway", "clf_ai_gateway", "aihubmix", "opencode_go", "huggingface")
@@ -188,28 +192,78 @@ def map_provider(host: str) -> tuple[str | None, str]:
     return p, ""
 
 
+#: An AWS region in a feed key (``bedrock/ap-northeast-1/deepseek.v3.2``) or a Bedrock cross-region inference
+#: profile prefix of the model id (``us.deepseek.v3.2``, ``eu.``, ``apac.``...).
+_AWS_REGION = re.compile(r"(?:^|/)((?:us-gov|[a-z]{2})-[a-z]+-\d)(?=/)")
+_BEDROCK_PROFILE = re.compile(r"^(us|eu|apac|jp|au|ca|global|us-gov)\.(?=[a-z]+\.)")
+
+
+def feed_region(key: str) -> str:
+    """The region a feed entry is priced for, "" when none is named: ``ap-northeast-1`` for
+    ``bedrock/ap-northeast-1/deepseek.v3.2``, ``us`` for Bedrock's ``us.deepseek.v3.2`` inference profile. A host
+    keeps one row per model (the catalogue has no region field): the entry without a region wins."""
+    k = key.strip().lower()
+    m = _AWS_REGION.search(k)
+    if m:
+        return m.group(1)
+    m = _BEDROCK_PROFILE.match(k.rsplit("/", 1)[-1])
+    return m.group(1) if m else ""
+
+
+#: Normalised name -> our model id. A dated checkpoint suffix (``-0813``, ``-0731``, ``-1017``; StreamLake's
+#: ``-260910``) is the same model re-post-trained on the same architecture.
 _MODEL_RULES: tuple[tuple[str, str], ...] = (
     (r"deepseek-v4-pro(-0813)?", "deepseek-v4-pro"),
     (r"deepseek-v4-flash(-0731)?", "deepseek-v4-flash"),
+    (r"deepseek-v4\.1-flash(-1017|-260910)?", "deepseek-v4.1-flash"),
     (r"deepseek-v3\.2", "deepseek-v3.2"),
     (r"kimi-k2\.6", "kimi-k2.6"),
     (r"minimax-m3", "minimax-m3"),
 )
+#: Models of our families the catalogue does not carry, with the reason (checked before the variant markers, so
+#: ``kimi-k2.7-code`` says why it is out rather than "a variant").
+_NOT_CARRIED: tuple[tuple[str, str], ...] = (
+    (
+        r"kimi-k2\.7",
+        "Kimi K2.7 / K2.7-Code is not in data/models.yaml: no config and no maker's price on record",
+    ),
+    (
+        r"minimax-m3\.1",
+        "MiniMax M3.1-Flash is not in data/models.yaml: no config on record (only its context window)",
+    ),
+    (r"kimi-k2\.5", "Kimi K2.5 is not in data/models.yaml (an earlier checkpoint than the K2.6 it carries)"),
+)
 #: Markers of a variant (a faster or regional tier, a fine-tune, a preview), never the plain model.
 _VARIANT = re.compile(
-    r"(-fast|-spot|-us|-ultrafast|-highspeed|:variant\d*|:priority|-fp4|-vision-exp|-speciale|-exp|-thinking|"
-    r"-abliterated|-f2|-code|-instruct|-preview)"
+    r"(-fast|-spot|^spot-|-us|-ultrafast|-highspeed|:variant\d*|:priority|-fp4|-vision-exp|-speciale|-exp|"
+    r"-thinking|-abliterated|-f2|-code|-instruct|-preview)"
+)
+#: What a mapping assumes, said in the row it adds (:func:`mapping_note`).
+_MAPPING_NOTES: tuple[tuple[str, str], ...] = (
+    (
+        r"deepseek-v4\.1-flash-(1017|260910)",
+        "V4.1-Flash's dated checkpoint, taken as re-post-trained on the same architecture (not confirmed)",
+    ),
 )
 
 
 def normalise_model_name(name: str) -> str:
     """The last path part, lower case, ``p`` between digits read as a dot (``v4p1`` = v4.1, ``k2p6`` = k2.6),
-    host prefixes (``fw-``, ``databricks-``, ``ps/``) and a ``-maas`` suffix dropped."""
+    host prefixes (``fw-``, ``databricks-``, ``ps/``) and a ``-maas`` suffix dropped; a dash between a family's
+    version digits read as a dot (``deepseek-v4-1-flash``, ``kimi-k2-7``, ``minimax-m3-1``); AWS Bedrock's dotted
+    ids (``deepseek.v3.2``, ``us.deepseek.v3.2``, ``moonshotai.kimi-k2.5``, ``deepseek.r1-v1:0``) read as the plain
+    model name (maker prefix and cross-region profile dropped, ``-v1:0`` version suffix dropped)."""
     n = name.strip().lower().rsplit("/", 1)[-1]
+    n = _BEDROCK_PROFILE.sub("", n)
+    n = re.sub(r"^(deepseek)\.", r"\1-", n)
+    n = re.sub(r"^(moonshotai|minimax)\.", "", n)
+    n = re.sub(r"-v\d+:\d+$", "", n)
     n = re.sub(r"(?<=\d)p(?=\d)", ".", n)
     n = re.sub(r"^(fw-|databricks-)", "", n)
     n = re.sub(r"-maas$", "", n)
-    n = re.sub(r"(kimi-k2)-(\d)$", r"\1.\2", n)  # kimi-k2-6 (Empirio) = kimi-k2.6
+    n = re.sub(
+        r"(deepseek-v4|kimi-k2|minimax-m3)-(\d)(?=-|$)", r"\1.\2", n
+    )  # kimi-k2-6 (Empirio) = kimi-k2.6
     return n
 
 
@@ -217,20 +271,27 @@ def map_model(name: str, provider: str | None) -> tuple[str | None, str]:
     """Our model id for a feed's model name, or (None, why).
 
     DeepSeek's own ``deepseek-v4-flash`` / ``deepseek-flash`` name has been served by V4.1-Flash since
-    2026-09-10; the catalogue keeps its first-party price under ``deepseek-v4-flash`` (data/prices.yaml). At a
-    host, V4.1-Flash is a different (552B) architecture the catalogue does not carry: not mapped.
+    2026-09-10; the catalogue keeps its first-party price under ``deepseek-v4-flash`` (data/prices.yaml, with its
+    ``served_by`` periods). At a host, V4.1-Flash is its own open weights: ``deepseek-v4.1-flash``.
     """
     n = normalise_model_name(name)
     if provider == "deepseek" and n in ("deepseek-flash", "deepseek-v4-flash", "deepseek-v4.1-flash"):
         return "deepseek-v4-flash", ""
-    if "v4.1-flash" in n or "v4-1-flash" in n:
-        return None, "V4.1-Flash (552B) is not in the catalogue (data/models.yaml)"
+    for pattern, why in _NOT_CARRIED:
+        if re.match(pattern, n):
+            return None, why
     if _VARIANT.search(n):
         return None, f"a variant ({_VARIANT.search(n).group(1).strip('-:')}), not the plain model"  # type: ignore[union-attr]
     for pattern, model in _MODEL_RULES:
         if re.fullmatch(pattern, n):
             return model, ""
     return None, "no catalogue model with this name"
+
+
+def mapping_note(name: str) -> str:
+    """What mapping ``name`` to our model assumes ("" when nothing): said in the notes of the row it adds."""
+    n = normalise_model_name(name)
+    return next((note for pattern, note in _MAPPING_NOTES if re.fullmatch(pattern, n)), "")
 
 
 def _ours(name: str) -> bool:

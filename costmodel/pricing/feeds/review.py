@@ -16,7 +16,7 @@ import yaml
 
 from costmodel.catalog.loader import DEFAULT_DATA_DIR, load_catalogue
 from costmodel.catalog.schema import Catalogue, PeakWindow, PriceSchedule
-from costmodel.pricing.feeds.names import Feed, FeedEntry, FeedError
+from costmodel.pricing.feeds.names import Feed, FeedEntry, FeedError, feed_region
 
 # ---- review and apply -------------------------------------------------------------------------------------
 
@@ -92,9 +92,11 @@ def review_feed(feed: Feed, catalogue: Catalogue, read_on: dt.date) -> pd.DataFr
     def gone(e: FeedEntry) -> bool:
         return e.deprecated or (e.deprecated_on is not None and e.deprecated_on <= read_on)
 
-    def score(e: FeedEntry) -> tuple[bool, bool, bool]:
-        # prefer the dated checkpoint (-0813, -0731), then a dated price, then the host/model key over an alias
-        return (bool(re.search(r"-0\d{3}$", e.api_model_name)), e.effective_from is not None, "/" in e.key)
+    def score(e: FeedEntry) -> tuple[bool, bool, bool, bool]:
+        # prefer the dated checkpoint (-0813, -0731, -1017, -260910), then a dated price, then an entry without a
+        # region (Bedrock's default over ap-northeast-1, us., eu.), then the host/model key over an alias
+        dated = bool(re.search(r"-((0[1-9]|1[0-2])[0-3]\d|2\d[01]\d[0-3]\d)$", e.api_model_name))
+        return (dated, e.effective_from is not None, not feed_region(e.key), "/" in e.key)
 
     chosen: dict[tuple[str, str], FeedEntry] = {}
     for e in feed.entries:
@@ -131,8 +133,9 @@ def review_feed(feed: Feed, catalogue: Catalogue, read_on: dt.date) -> pd.DataFr
             why = f"deprecated on {e.deprecated_on}" if e.deprecated_on else "flagged deprecated by the feed"
             rec.update(status="skipped", differences=why, action="none")
         elif (e.provider, e.model) not in chosen or chosen[(e.provider, e.model)].key != e.key:
-            rec.update(status="skipped", differences=f"{chosen[(e.provider, e.model)].key} used for this host and model",
-                       action="none")  # fmt: skip
+            region = feed_region(e.key)
+            rec.update(status="skipped", differences=(f"a regional price ({region}); " if region else "")
+                       + f"{chosen[(e.provider, e.model)].key} used for this host and model", action="none")  # fmt: skip
         else:
             start = e.effective_from or read_on
             at = dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC)

@@ -1,0 +1,81 @@
+"""API options grouped by the model they serve, and the cheapest host of each (costmodel.pricing.hosts,
+costmodel.views.host_menu): what the Calculator's picker and its 'Cheapest host of each model' button use."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+from costmodel.catalog import load_catalogue
+from costmodel.pricing.bill import api_bill
+from costmodel.pricing.hosts import cheapest_per_model, group_by_model
+from costmodel.views.host_menu import cheapest_frame, menu_order, served_notes
+from costmodel.workload.presets import preset
+from costmodel.workload.scenario import ApiOption
+
+CAT = load_catalogue()
+DAY = dt.date(2026, 12, 7)
+CHAT = preset("chat", DAY).workload
+
+
+def _options() -> dict[str, ApiOption]:
+    out = {}
+    for p in CAT.prices:
+        o = ApiOption(provider=p.provider, model=p.model)
+        out.setdefault(o.option_id, o)
+    return out
+
+
+def test_groups_follow_the_served_weights_and_rank_by_the_bill() -> None:
+    groups = group_by_model(_options(), CHAT, CAT, DAY)
+    by = {g.model: g for g in groups}
+    # DeepSeek's Flash API has served V4.1-Flash since 2026-09-10: it sits with the V4.1-Flash hosts
+    v41 = by["deepseek-v4.1-flash"]
+    assert "deepseek/deepseek-v4-flash (list)" in [q.option_id for q in v41.quotes]
+    assert "deepseek/deepseek-v4-flash (list)" not in [q.option_id for q in by["deepseek-v4-flash"].quotes]
+    assert served_notes(groups)["deepseek/deepseek-v4-flash (list)"] == " (serves DeepSeek-V4.1-Flash)"
+    assert served_notes(groups)["together/deepseek-v4.1-flash (list)"] == ""
+    # a closed model is its own group
+    assert [q.provider for q in by["claude-opus-4.6"].quotes] == ["anthropic"]
+    # each group cheapest first, and the cost is the bill's
+    for g in groups:
+        costs = [q.monthly_cost_usd for q in g.quotes if not q.reason]
+        assert costs == sorted(costs), g.model
+    best = v41.cheapest
+    assert best is not None
+    opt = _options()[best.option_id]
+    assert math.isclose(best.monthly_cost_usd, api_bill(opt, CHAT, CAT, DAY).monthly_cost_usd, rel_tol=1e-12)
+    # every option is in exactly one group, in the menu
+    assert sorted(menu_order(groups)) == sorted(_options())
+
+
+def test_before_v41_the_flash_api_is_with_v4_flash() -> None:
+    groups = group_by_model(_options(), CHAT, CAT, dt.date(2026, 8, 1))
+    by = {g.model: [q.option_id for q in g.quotes] for g in groups}
+    assert "deepseek/deepseek-v4-flash (list)" in by["deepseek-v4-flash"]
+
+
+def test_an_option_that_cannot_serve_is_never_the_cheapest() -> None:
+    # a 300,000-token prompt: Kimi K2.6's 262,144-token window holds none of its hosts' requests
+    long = CHAT.model_copy(update={"prompt_tokens": 300_000})
+    groups = group_by_model(_options(), long, CAT, DAY)
+    kimi = next(g for g in groups if g.model == "kimi-k2.6")
+    assert kimi.cheapest is None and all("context window" in q.reason for q in kimi.quotes)
+    assert all(math.isnan(q.monthly_cost_usd) for q in kimi.quotes)
+    picked = cheapest_per_model(groups)
+    assert not any("kimi" in i for i in picked)
+    frame = cheapest_frame(groups).set_index("model")
+    assert frame.loc["Kimi K2.6 (K2 architecture)", "cheapest host"].startswith("none: ")
+    assert frame.loc["Kimi K2.6 (K2 architecture)", "option"] == ""
+    # no price at the date (the V3 API rows ended in 2025): listed, never picked, the reason said
+    v3 = next(g for g in groups if g.model == "deepseek-v3")
+    assert v3.cheapest is None and v3.quotes[0].reason
+
+
+def test_a_mix_adds_its_classes_bills() -> None:
+    s = preset("support-mix", DAY)
+    ws = [w for _, w in s.class_workloads()]
+    opt = ApiOption(provider="together", model="deepseek-v4.1-flash")
+    (g,) = group_by_model([opt], ws, CAT, DAY)
+    want = sum(api_bill(opt, w, CAT, DAY).monthly_cost_usd for w in ws)
+    assert g.cheapest is not None and math.isclose(g.cheapest.monthly_cost_usd, want, rel_tol=1e-12)
