@@ -17,7 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from costmodel.catalog.schema import Catalogue
-from costmodel.pricing.bill import PricingError, api_bill, resolve_price
+from costmodel.pricing.bill import api_bill
+from costmodel.pricing.resolve import PricingError, resolve_price
 from costmodel.workload.scenario import ApiOption, Workload
 
 __all__ = ["HostQuote", "ModelGroup", "cheapest_per_model", "group_by_model"]
