@@ -86,10 +86,15 @@ def _api_groups(api: dict[str, Any]) -> tuple[ModelGroup, ...]:
     """The API options grouped by the model they serve at the chosen date, priced for the last valid workload."""
     basis = ss.get("scenario") or preset(DEFAULT_PRESET, common.today())
     workloads = tuple(w for _, w in basis.class_workloads()) if basis.classes else (basis.workload,)
-    groups: tuple[ModelGroup, ...] = _groups(
-        cat, id(cat), api, workloads, cs.as_date(ss.get("calc_as_of", basis.as_of))
+    # priced at one request per day and scaled: a volume edit reuses the cached groups (bills are linear in it)
+    volume = sum(w.requests_per_day for w in workloads)
+    per_request = tuple(
+        w.model_copy(update={"requests_per_day": w.requests_per_day / volume}) for w in workloads
     )
-    return groups
+    groups: tuple[ModelGroup, ...] = _groups(
+        cat, id(cat), api, per_request, cs.as_date(ss.get("calc_as_of", basis.as_of))
+    )
+    return tuple(g.scaled(volume) for g in groups)
 
 
 def _pick_cheapest(ids: list[str]) -> None:

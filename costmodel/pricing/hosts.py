@@ -11,6 +11,7 @@ never "the cheapest host".
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
@@ -45,6 +46,15 @@ class ModelGroup:
     """The open weights served (or the closed model's id)."""
     name: str
     quotes: tuple[HostQuote, ...]
+
+    def scaled(self, factor: float) -> ModelGroup:
+        """The group with every monthly bill × ``factor`` (> 0): an API bill is linear in the requests per day,
+        so the groups of a workload at one request per day serve every volume, in the same order."""
+        return ModelGroup(
+            self.model,
+            self.name,
+            tuple(dataclasses.replace(q, monthly_cost_usd=q.monthly_cost_usd * factor) for q in self.quotes),
+        )
 
     @property
     def cheapest(self) -> HostQuote | None:

@@ -79,3 +79,24 @@ def test_a_mix_adds_its_classes_bills() -> None:
     (g,) = group_by_model([opt], ws, CAT, DAY)
     want = sum(api_bill(opt, w, CAT, DAY).monthly_cost_usd for w in ws)
     assert g.cheapest is not None and math.isclose(g.cheapest.monthly_cost_usd, want, rel_tol=1e-12)
+
+
+def test_groups_priced_at_one_request_per_day_and_scaled_are_the_groups_at_the_volume() -> None:
+    """The Calculator prices the picker at one request per day and scales (a volume edit then reuses the cached
+    groups): an API bill is linear in the volume, so the order is the same and the bills agree to rounding."""
+    at_volume = group_by_model(_options(), CHAT, CAT, DAY)
+    one = CHAT.model_copy(update={"requests_per_day": 1.0})
+    scaled = [g.scaled(CHAT.requests_per_day) for g in group_by_model(_options(), one, CAT, DAY)]
+    assert [[q.option_id for q in g.quotes] for g in at_volume] == [
+        [q.option_id for q in g.quotes] for g in scaled
+    ]
+    pairs = [
+        (q, r)
+        for g, h in zip(at_volume, scaled, strict=True)
+        for q, r in zip(g.quotes, h.quotes, strict=True)
+    ]
+    assert sum(1 for q, _ in pairs if not q.reason) > 50
+    for q, r in pairs:
+        assert q.reason == r.reason
+        if not q.reason:
+            assert math.isclose(q.monthly_cost_usd, r.monthly_cost_usd, rel_tol=1e-12)
