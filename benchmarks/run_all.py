@@ -49,6 +49,24 @@ TARGETS = [
         "tornado + 10,000-draw Monte Carlo of the default scenario well under a second (250 ms)",
     ),
     (
+        "26",
+        "bench_app",
+        "workload change, CPU",
+        "calculator rerun after a volume edit, CPU of every thread, at most 120 ms",
+    ),
+    (
+        "26",
+        "bench_app",
+        "cached-share change, CPU",
+        "calculator rerun after a cached-share edit (the request's shape), CPU, at most 120 ms",
+    ),
+    (
+        "26",
+        "bench_cli",
+        "compare --preset chat",
+        "costmodel compare of the chat preset: at most 0.9 s of CPU per run",
+    ),
+    (
         "14",
         "bench_usage_log",
         "DuckDB import, 10,000,000 rows CSV",
