@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from costmodel.catalog.budget import MB
 from costmodel.catalog.feasibility import context_reason
 from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.schema import Catalogue
@@ -443,7 +444,7 @@ _LayoutEstimates = dict[
 ]
 
 
-@by_row_identity(maxsize=256)
+@by_row_identity(maxsize=256, max_bytes=32 * MB)
 def _layout_estimates(
     catalogue: Catalogue,
     option: SelfHostOption,
