@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages import common
 from costmodel.attention import KV_DTYPES, NoArchitectureError
+from costmodel.catalog.budget import MB, bounded
 from costmodel.views import architecture as report
 from costmodel.views import present
 from costmodel.views.charts import attention as attention_charts
@@ -147,7 +148,7 @@ s4.select_slider("HCA ratio (tokens per block)", options=[16, 32, 64, 128], valu
 s5.select_slider("DSA top-k (tokens)", options=[8, 16, 32, 64], value=32, key="lab_sim_dsa_topk")
 
 
-@st.cache_data(max_entries=32, show_spinner="Simulating…")
+@bounded("attention-lab simulations", max_entries=32, max_bytes=8 * MB)  # shared: only read
 def _sim(length: int, window: int, csa_topk: int, hca_ratio: int, dsa_topk: int) -> pd.DataFrame:
     mechs = report.miniature_mechanisms(
         window=window, csa_topk=csa_topk, hca_ratio=hca_ratio, dsa_topk=dsa_topk

@@ -36,7 +36,7 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
             "Saved with the scenario, in the share link and in the XLSX, JSON and Markdown exports. "
             "Accepted: above -100 and at most 1,000.",
         )
-        shown: calc_results.Shown | None = ss.get("calc_last")
+        shown: calc_results.Shown | None = calc_results.last_shown()
         report = calc_results.growth(shown, cat) if shown is not None else None
         if report is None:
             if scenario is not None:

@@ -33,7 +33,7 @@ def show(cat: Catalogue) -> None:
             "more on demand by the hour, the API for what the fleet does not serve in each UTC hour. Rows of kind "
             "plan in the table; saved with the scenario, in the share link and in the exports.",
         )
-        shown: calc_results.Shown | None = ss.get("calc_last")
+        shown: calc_results.Shown | None = calc_results.last_shown()
         if not ss[cs.PLANS_KEY] or shown is None:
             st.caption("Turn plans on to price a self-hosted base load with API overflow, hour by hour.")
             return

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import calc_state as cs
+from costmodel.catalog.budget import MB, bounded
 from costmodel.views.charts import traffic as traffic_charts
 from costmodel.workload.distributions import lognormal_prompt_histogram
 from costmodel.workload.prompt_shape import histogram_frame
@@ -28,7 +29,7 @@ SHAPED_HELP = (
 ss = st.session_state
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@bounded("prompt-histogram chart specs", max_entries=256, max_bytes=16 * MB)  # shared: only read
 def _spec(buckets: tuple[tuple[float, float], ...], requests_per_day: float) -> dict[str, Any]:
     """The histogram chart's Vega-Lite spec, built once per histogram and volume (every session shares it)."""
     hist = tuple(PromptBucket(share=s, prompt_tokens=t) for s, t in buckets)

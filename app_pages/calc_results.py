@@ -20,6 +20,7 @@ import streamlit as st
 
 from app_pages import calc_mix, calc_state, calc_uncertainty, common
 from costmodel.catalog import Catalogue
+from costmodel.catalog.budget import MB, BoundedCache, bounded, deep_nbytes
 from costmodel.evaluate.evaluation import STALE_AFTER_DAYS, Evaluation, evaluate
 from costmodel.evaluate.table import cheapest_of_kind
 from costmodel.evaluate.uncertainty import with_uncertainty
@@ -83,12 +84,14 @@ class Shown:
     ev: Evaluation
     _parts: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)  # parts may build on other parts
+    _grew: Callable[[int], None] = field(default=lambda n: None)  # the cache is told what each part adds
 
     def part(self, name: str, build: Callable[[], T]) -> T:
-        """The part ``name``, built by ``build`` the first time it is asked for."""
+        """The part ``name``, built by ``build`` the first time it is asked for (its bytes charged to the cache)."""
         with self._lock:
             if name not in self._parts:
                 self._parts[name] = build()
+                self._grew(deep_nbytes(name, self._parts[name], exclude=(self.ev,)))
             out: T = self._parts[name]
             return out
 
@@ -140,7 +143,7 @@ def _volume_spec_parts(layers: charts.VolumeLayers) -> tuple[dict[str, Any], tup
     return _volume_template(layers.key, tuple(tuple(f.columns) for f in layers.frames)), layers.frames
 
 
-@functools.lru_cache(maxsize=64)
+@bounded("calculator volume-chart templates", max_entries=64, max_bytes=8 * MB)
 def _volume_template(
     key: tuple[tuple[str, str, str | None], ...], columns: tuple[tuple[str, ...], ...]
 ) -> dict[str, Any]:
@@ -149,16 +152,54 @@ def _volume_template(
     return common.vega_template(charts.cost_volume_from_layers(empty))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False, hash_funcs={Scenario: hash})
+#: The evaluations and what is drawn from them, shared by every session: at most 64 scenarios and 96 MB (one
+#: entry of the chat preset is about 0.5 MB, one of 50 self-hosting options about 8 MB: its Vega-Lite specs and
+#: tables included).
+RESULTS: BoundedCache[tuple[Scenario, tuple[str, ...]], Shown] = BoundedCache(
+    "calculator results", max_entries=64, max_bytes=96 * MB
+)
+
+
 def compute(scenario: Scenario, _cat: Catalogue, uploads: tuple[str, ...]) -> Shown:
-    """The scenario evaluated once, cached on the hash of the frozen scenario and on the user's uploaded models
-    (``uploads``: their JSON; the repository catalogue is the same for the whole process). The evaluation is only
-    read, so it is shared, not copied. The monthly growth does not change today's figures: a scenario that differs
-    only by it shares the evaluation of the scenario without growth (its own ``Shown`` keeps its growth projection)."""
-    if scenario.monthly_growth_fraction:
-        flat = compute(scenario.model_copy(update={"monthly_growth_fraction": 0.0}), _cat, uploads)
-        return Shown(replace(flat.ev, scenario=scenario))
-    return Shown(evaluate(scenario, _cat))
+    """The scenario evaluated once, cached (:data:`RESULTS`) on the frozen scenario and on the user's uploaded
+    models (``uploads``: their JSON; the repository catalogue is the same for the whole process). The evaluation is
+    only read, so it is shared, not copied. The monthly growth does not change today's figures: a scenario that
+    differs only by it shares the evaluation of the scenario without growth (its own ``Shown`` keeps its growth
+    projection)."""
+    key = (scenario, uploads)
+
+    def build() -> Shown:
+        if scenario.monthly_growth_fraction:
+            flat = compute(scenario.model_copy(update={"monthly_growth_fraction": 0.0}), _cat, uploads)
+            return Shown(replace(flat.ev, scenario=scenario), _grew=lambda n: RESULTS.charge(key, n))
+        return Shown(evaluate(scenario, _cat), _grew=lambda n: RESULTS.charge(key, n))
+
+    return RESULTS.get_or_build(key, build)
+
+
+@dataclass(frozen=True)
+class Last:
+    """What a session keeps of its last good results (``session_state["calc_last"]``): the key of
+    :data:`RESULTS`, not the results, so a session never holds results the cache has let go (every open or recently
+    closed tab held its evaluation: 8 MB for 50 self-hosting options, ~85 tabs alive within Streamlit's 120 s
+    disconnected-session TTL at one link a second). Evicted results are computed again when asked for."""
+
+    scenario: Scenario
+    cat: Catalogue
+    uploads: tuple[str, ...]
+
+    def shown(self) -> Shown:
+        return compute(self.scenario, self.cat, self.uploads)
+
+    @property
+    def ev(self) -> Evaluation:
+        return self.shown().ev
+
+
+def last_shown() -> Shown | None:
+    """The session's last good results (None before the first)."""
+    last: Last | None = st.session_state.get("calc_last")
+    return last.shown() if last is not None else None
 
 
 def compact_table(table: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -285,6 +326,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     the exports and the share link where this is called (the column beside the inputs)."""
     ss = st.session_state
     uploads = tuple(m.model_dump_json() for m in common.custom_models())
+    fresh: Shown | None = None
     if scenario is not None:
         try:
             with st.spinner("Pricing every option…"):
@@ -294,12 +336,12 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
                 f"Options to compare: {present.md_literal(str(e).splitlines()[0])}", icon=":material/error:"
             )
         else:
-            ss["calc_last"] = fresh
+            ss["calc_last"] = Last(scenario, cat, uploads)
             ss["scenario"] = scenario
             q = scenario_to_query(scenario, calc_state.lognormal_hint())
             if st.query_params.to_dict() != q:
                 st.query_params.from_dict(q)
-    last = ss.get("calc_last")
+    last = fresh or last_shown()
     if last is None:
         st.info("Results appear here once the inputs are valid.", icon=":material/info:")
         return

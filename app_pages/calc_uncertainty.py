@@ -6,6 +6,7 @@ Thin: :func:`costmodel.evaluate.uncertainty.monte_carlo` computes (cached per sc
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import pandas as pd
@@ -14,6 +15,7 @@ from pydantic import ValidationError
 
 from app_pages.calc_fields import field_bounds
 from costmodel.catalog import Catalogue
+from costmodel.catalog.budget import MB, BoundedCache
 from costmodel.evaluate.evaluation import Evaluation
 from costmodel.evaluate.uncertainty import (
     DEFAULT_DRAWS,
@@ -49,7 +51,14 @@ VIEWS = {
 }
 
 
-@st.cache_resource(max_entries=32, show_spinner=False, hash_funcs={Scenario: hash, UncertaintyRanges: hash})
+#: The Monte Carlo results, shared by every session: at most 32 and 64 MB (the chat preset's is about 1 MB; one of
+#: 50 self-hosting options about 16 MB, of which 4.4 MB are its costs per draw and the rest its evaluations at the
+#: output-length ends: counted in full, though its base evaluation is also in the results cache).
+RESULTS: BoundedCache[Hashable, UncertaintyResult] = BoundedCache(
+    "uncertainty results", max_entries=32, max_bytes=64 * MB
+)
+
+
 def compute(
     scenario: Scenario,
     _cat: Catalogue,
@@ -60,7 +69,10 @@ def compute(
     seed: int,
 ) -> UncertaintyResult:
     """The tornado and the Monte Carlo, cached like the evaluation (on the scenario and the uploaded models)."""
-    return monte_carlo(scenario, _cat, draws=draws, seed=seed, ranges=ranges, evaluation=_ev)
+    return RESULTS.get_or_build(
+        (scenario, uploads, ranges, draws, seed),
+        lambda: monte_carlo(scenario, _cat, draws=draws, seed=seed, ranges=ranges, evaluation=_ev),
+    )
 
 
 def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:

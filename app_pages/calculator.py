@@ -21,6 +21,7 @@ from app_pages import calc_fields as cf
 from app_pages import calc_growth, calc_log, calc_mix, calc_plans, calc_prompt, calc_results, calc_tco, common
 from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
+from costmodel.catalog.budget import MB, BoundedCache
 from costmodel.catalog.units import format_count
 from costmodel.pricing.hosts import ModelGroup, group_by_model
 from costmodel.views.charts import traffic as traffic_charts
@@ -43,10 +44,17 @@ from costmodel.workload.scenario import (
 DEFAULT_PRESET = "chat"
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+#: The traffic-profile charts' specs, shared by every session (only read): at most 256 in 16 MB (one is ~10 kB).
+_PROFILE_SPECS: BoundedCache[str, dict[str, Any]] = BoundedCache(
+    "traffic-profile chart specs", max_entries=256, max_bytes=16 * MB
+)
+
+
 def _profile_spec(profile: pd.DataFrame) -> dict[str, Any]:
-    """The traffic-profile chart's Vega-Lite spec, built once per profile (every session shares it)."""
-    return common.vega_spec(traffic_charts.profile_chart(profile))
+    """The traffic-profile chart's Vega-Lite spec, built once per profile (keyed on the table's JSON)."""
+    return _PROFILE_SPECS.get_or_build(
+        profile.to_json(orient="split"), lambda: common.vega_spec(traffic_charts.profile_chart(profile))
+    )
 
 
 common.init_state()

@@ -19,6 +19,7 @@ from streamlit import dataframe_util
 from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from costmodel.catalog import Catalogue, CatalogueError, Model, load_catalogue
+from costmodel.catalog.budget import MB, BoundedCache
 from costmodel.views.present import md_literal
 
 #: Largest file a user may upload (bytes): the uploader's own limit (``server.maxUploadSize`` in
@@ -80,12 +81,23 @@ def _load(data_dir: str | None) -> Catalogue:
     return load_catalogue(data_dir)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+#: The catalogue with each set of uploaded models: at most 16 sets in 32 MB (the new rows and the uploaded JSON
+#: are counted; the base catalogue's rows, shared, are not).
+_WITH_MODELS: BoundedCache[tuple[int, tuple[str, ...]], Catalogue] = BoundedCache(
+    "catalogue with uploaded models", max_entries=16, max_bytes=32 * MB
+)
+
+
 def _with_models(_base: Catalogue, base_id: int, models_json: tuple[str, ...]) -> Catalogue:
     """The catalogue with uploaded models added, one object per set of uploads (so it too stays the same object
     across reruns); keyed on the base's identity and the models' JSON."""
+    key = (base_id, models_json)
+    hit = _WITH_MODELS.get(key)
+    if hit is not None:
+        return hit
     extra = tuple(Model.model_validate_json(m) for m in models_json)
-    return _base.model_copy(update={"models": (*_base.models, *extra)})
+    cat = _base.model_copy(update={"models": (*_base.models, *extra)})
+    return _WITH_MODELS.put(key, cat, exclude=(*_base.models, *_base.__dict__.values()))
 
 
 @st.cache_data(max_entries=1, show_spinner=False)
@@ -121,7 +133,7 @@ def catalogue() -> Catalogue:
     if any(
         a is not b for a, b in zip(cat.models, base.models, strict=False)
     ):  # built on an older base at a reused id
-        _with_models.clear()
+        _WITH_MODELS.clear()
         cat = _with_models(base, id(base), key)
     return cat
 

@@ -5,7 +5,7 @@ it once (cached on the inputs) and draws."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 import altair as alt
 import pandas as pd
@@ -13,6 +13,7 @@ import streamlit as st
 
 from app_pages import common
 from costmodel import economics as eco
+from costmodel.catalog.budget import MB, BoundedCache
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import parse_token_count
 from costmodel.serving.efficiency import DEPLOYMENT_CLASSES
@@ -114,8 +115,25 @@ except ValueError as e:
     st.stop()
 
 
-@st.cache_resource(max_entries=32, show_spinner="Computing the provider's cost…")  # read-only: never mutated
-def _compute(
+#: The provider's economics and their chart specs, shared by every session (read-only, never mutated): at most 32
+#: results in 32 MB and 64 specs in 16 MB.
+_ECONOMICS: BoundedCache[Hashable, eco.Economics] = BoundedCache(
+    "provider economics", max_entries=32, max_bytes=32 * MB
+)
+_SPECS: BoundedCache[Hashable, dict[str, object]] = BoundedCache(
+    "provider economics chart specs", max_entries=64, max_bytes=16 * MB
+)
+
+
+def _compute(_cat: Catalogue, *args: object) -> eco.Economics:
+    """:func:`_economics`, cached on its arguments (the catalogue is the process's)."""
+    if args in _ECONOMICS:
+        return _ECONOMICS.get_or_build(args, lambda: _economics(_cat, *args))  # type: ignore[arg-type]
+    with st.spinner("Computing the provider's cost…"):
+        return _ECONOMICS.get_or_build(args, lambda: _economics(_cat, *args))  # type: ignore[arg-type]
+
+
+def _economics(
     _cat: Catalogue, model: str, gpu: str, usd: float, mode: str, util: float, cached: float, prompt: int,
     output: int, stated: tuple[tuple[str, float], ...], sweep_price: str | None,
 ) -> eco.Economics:  # fmt: skip
@@ -129,10 +147,13 @@ def _compute(
                          sweep_price=sweep_price)  # fmt: skip
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
 def _spec(name: str, args: tuple[object, ...], kind: str = "output") -> dict[str, object]:
     """The Vega-Lite spec of one chart of ``_compute(*args)``, built once per input (drawing costs ~0.1 s)."""
-    e = _compute(cat, *args)  # type: ignore[arg-type]
+    return _SPECS.get_or_build((name, args, kind), lambda: _build_spec(name, args, kind))
+
+
+def _build_spec(name: str, args: tuple[object, ...], kind: str) -> dict[str, object]:
+    e = _compute(cat, *args)
     draw: dict[str, Callable[[], alt.TopLevelMixin]] = {
         "history": lambda: charts.history_chart(e.history, kind),
         "sweep": lambda: charts.sweep_chart(e.sweep),

@@ -14,12 +14,12 @@ maps to the local date of that hour; for DeepSeek's windows (01-10 UTC = 09-18 B
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 
 import holidays
 import numpy as np
 
+from costmodel.catalog.budget import MB, bounded
 from costmodel.catalog.units import FloatArray
 
 __all__ = [
@@ -62,7 +62,7 @@ def _calendar(name: str) -> HolidayCalendar:
         raise ValueError(f"unknown holiday calendar {name!r}; known: {', '.join(CALENDARS)}") from None
 
 
-@functools.lru_cache(maxsize=64)
+@bounded("holiday dates", max_entries=64, max_bytes=4 * MB)
 def _dates(name: str, year: int) -> frozenset[dt.date]:
     cal = _calendar(name)
     return frozenset(holidays.country_holidays(cal.country, years=year).keys())

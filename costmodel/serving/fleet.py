@@ -14,6 +14,11 @@ from costmodel.workload.scenario import RentalMode, SelfHostOption, ServingAssum
 
 # ---- sizing and cost over the hourly profile ---------------------------------------------------------------
 
+#: The hour-by-hour arrays of a :class:`FleetCost` are kept for one point only. A sweep's (121 volumes or 201
+#: cache-hit fractions × 7 × 24 hours, two arrays, float64) were 97% of an evaluation's bytes (about 1.9 MB per
+#: self-hosting option, 93 MB for 50 options, kept in the app's result cache) and nothing reads them.
+BY_HOUR_POINTS_ONLY = True
+
 
 @dataclass(frozen=True)
 class FleetCost:
@@ -27,8 +32,9 @@ class FleetCost:
         gpus_mean: GPUs rented on average over the week.
         gpu_hours: GPU-hours rented per month.
         utilization: GPU-hours of work / GPU-hours rented.
-        gpus_needed_by_hour: fractional GPUs of work in each UTC hour, shape (..., 7, 24).
-        gpus_by_hour: GPUs rented in each UTC hour, shape (..., 7, 24).
+        gpus_needed_by_hour: fractional GPUs of work in each UTC hour, shape (7, 24); a sweep (leading
+            dimensions) keeps only its totals: shape (..., 0, 0) (see :data:`BY_HOUR_POINTS_ONLY`).
+        gpus_by_hour: GPUs rented in each UTC hour, shape (7, 24); a sweep: shape (..., 0, 0).
     """
 
     monthly_cost_usd: FloatArray
@@ -139,6 +145,9 @@ def fleet_cost_of_need(
         share = np.divide(input_cost, cost, out=np.full_like(cost, 0.5), where=cost > 0)
         cost = cost + fixed_usd_per_month
         input_cost = input_cost + fixed_usd_per_month * share
+    needed, rented = need_p + need_d, gpus
+    if needed.ndim > 2 and BY_HOUR_POINTS_ONLY:  # a sweep: its totals only (BY_HOUR_POINTS_ONLY)
+        needed = rented = np.empty((*np.shape(cost), 0, 0))
     return FleetCost(
         monthly_cost_usd=cost,
         input_cost_usd=input_cost,
@@ -147,8 +156,8 @@ def fleet_cost_of_need(
         gpus_mean=gpus.mean(axis=(-2, -1)),
         gpu_hours=gpu_hours,
         utilization=(work_p + work_d) * hours_per_slot / gpu_hours,
-        gpus_needed_by_hour=need_p + need_d,
-        gpus_by_hour=gpus,
+        gpus_needed_by_hour=needed,
+        gpus_by_hour=rented,
     )
 
 

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from costmodel.catalog.budget import MB
 from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import FloatArray
@@ -71,7 +72,7 @@ LayoutEstimates = dict[
 ]
 
 
-@by_row_identity(maxsize=256)
+@by_row_identity(maxsize=256, max_bytes=32 * MB)
 def layout_estimates(
     catalogue: Catalogue,
     option: SelfHostOption,

@@ -13,7 +13,6 @@ shares are fractions of the requests.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 from statistics import NormalDist
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from costmodel.catalog.budget import MB, bounded
 from costmodel.workload.distributions import lognormal_prompt_histogram, with_lognormal_prompts
 from costmodel.workload.scenario import MAX_TOKENS_PER_REQUEST, PromptBucket, Workload
 from costmodel.workload.scenario.model import MAX_PROMPT_BUCKETS
@@ -70,7 +70,7 @@ def made_lognormal(workload: Workload, p50_tokens: float, p95_tokens: float) -> 
     return with_lognormal_prompts(workload, p50_tokens, p95_tokens) == workload
 
 
-@functools.lru_cache(maxsize=256)
+@bounded("log-normal parameters of histograms", max_entries=256, max_bytes=8 * MB)
 def lognormal_parameters(workload: Workload) -> tuple[int, int] | None:
     """The whole-token (median, 95th percentile) whose log-normal is exactly ``workload``'s prompt histogram, when
     there are such (None otherwise: a log's histogram, or a shape too narrow to tell apart).

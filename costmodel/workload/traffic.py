@@ -4,11 +4,11 @@ mean requests in each UTC hour of the week (DST averaged over a year)."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import zoneinfo
 
 import numpy as np
 
+from costmodel.catalog.budget import MB, bounded
 from costmodel.workload.scenario import Workload
 
 __all__ = ["hourly_requests_utc"]
@@ -19,7 +19,7 @@ _WEEKS = 52
 _HOURS_PER_WEEK = 168
 
 
-@functools.lru_cache(maxsize=64)
+@bounded("local-to-UTC hour matrices", max_entries=64, max_bytes=16 * MB)  # 221 kB each
 def _local_to_utc_matrix(timezone: str) -> np.ndarray:
     """(168, 168) matrix: share of local weekday-hour i that falls in UTC weekday-hour j.
 
@@ -45,7 +45,7 @@ def _local_to_utc_matrix(timezone: str) -> np.ndarray:
     return m
 
 
-@functools.lru_cache(maxsize=256)
+@bounded("hourly requests in UTC", max_entries=256, max_bytes=8 * MB)
 def hourly_requests_utc(w: Workload) -> np.ndarray:
     """Mean requests in each UTC hour of each weekday (computed once per workload: read-only, cached).
 
