@@ -145,6 +145,6 @@ def test_every_cache_of_the_model_is_within_the_total_budget() -> None:
 
     made = caches()
     names = {s.name for s in made}
-    assert {"costmodel.serving.option._layout_estimates", "hourly requests in UTC", "holiday dates"} <= names
+    assert {"costmodel.serving.layouts.layout_estimates", "hourly requests in UTC", "holiday dates"} <= names
     assert sum(s.max_bytes for s in made if not s.name.startswith("test")) <= TOTAL_MAX_BYTES
     assert all(s.nbytes <= s.max_bytes and s.entries <= s.max_entries for s in made)
