@@ -85,8 +85,12 @@ def metric(d: Design, decode: FloatArray, prefill: FloatArray) -> FloatArray:
     with np.errstate(divide="ignore", invalid="ignore"):
         disagg = np.minimum(d.n_prefill * prefill / d.isl, d.n_decode * decode / d.osl) * d.osl / d.n_total
         agg = 1.0 / (1.0 / decode + (d.isl / d.osl) / prefill)
-    out = np.select(
-        [d.kind == DECODE, d.kind == PREFILL, d.kind == E2E_DISAGG], [decode, prefill, disagg], agg
+    # nested where, not np.select: the same element picked, without select's per-call broadcasting (the fit
+    # calls this some 100,000 times)
+    out = np.where(
+        d.kind == DECODE,
+        decode,
+        np.where(d.kind == PREFILL, prefill, np.where(d.kind == E2E_DISAGG, disagg, agg)),
     )
     result: FloatArray = out * d.scale
     return result
