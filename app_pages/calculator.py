@@ -313,7 +313,7 @@ with st.container(key="calc_options_box"):
             column_config={"monthly (USD)": st.column_config.NumberColumn(format="$%.0f")},
         )
     gpu_ids = [g.id for g in cat.gpus]
-    open_models = [m.id for m in cat.models if m.open_weights]
+    open_models = [m.id for m in cat.models if m.open_weights and m.config is not None]
     model_names, gpu_names = {m.id: m.name for m in cat.models}, cs.gpu_labels(cat)
     st.caption("Self-hosting: one row per deployment (add or delete rows; blank cells = automatic).")
     self_host = st.data_editor(

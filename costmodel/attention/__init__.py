@@ -59,7 +59,8 @@ __all__ = [
 
 
 class NoArchitectureError(ValueError):
-    """The model has no published architecture (API-only), so nothing can be computed from a config."""
+    """The model has no published architecture (API-only, or open weights whose config is not known), so nothing
+    can be computed from a config."""
 
 
 class Mechanism(Protocol):
@@ -95,10 +96,15 @@ class Mechanism(Protocol):
         ...
 
 
+def _why(model: Model) -> str:
+    """Why a model has no config: closed weights, or open weights whose config is not known."""
+    return "API-only" if not model.open_weights else "open weights, config not known"
+
+
 def _config(model: Model) -> ModelConfig:
     if model.config is None or model.attention is None:
         raise NoArchitectureError(
-            f"model {model.id!r} has no published architecture (API-only): attention and FLOPs need a config"
+            f"model {model.id!r} has no published architecture ({_why(model)}): attention and FLOPs need a config"
         )
     return model.config
 

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from costmodel.attention import NoArchitectureError, attention_flops_per_token, attention_prefill_flops
+from costmodel.attention import NoArchitectureError, _why, attention_flops_per_token, attention_prefill_flops
 from costmodel.attention.common import tokens
 from costmodel.attention.csa2 import CSA2Reindex, CSA2Source, csa2_layers
 from costmodel.attention.swa import V4Attention
@@ -105,7 +105,7 @@ class _Layer:
 def _cfg(model: Model) -> ModelConfig:
     if model.config is None:
         raise NoArchitectureError(
-            f"model {model.id!r} has no published architecture (API-only): parameters need a config"
+            f"model {model.id!r} has no published architecture ({_why(model)}): parameters need a config"
         )
     return model.config
 

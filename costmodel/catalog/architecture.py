@@ -158,11 +158,18 @@ def _check_csa2(c: ModelConfig) -> None:
 def check_architecture(
     open_weights: bool, attention: str | None, c: ModelConfig | None, precision: Any
 ) -> None:
-    """Raise ``ValueError`` if an open-weights model's config does not fit its attention kind."""
+    """Raise ``ValueError`` if an open-weights model's config does not fit its attention kind. An open-weights
+    model whose config is not known has attention, config and weight_precision all null (the row's null_reasons
+    say why): its measurements stay in the catalogue, reported as not estimated, and it cannot be self-hosted."""
     if not open_weights:
         return
+    if c is None and attention is None and precision is None:
+        return  # open weights whose config is not known (null_reasons says why): listed, never estimated
     if c is None or attention is None or precision is None:
-        raise ValueError("an open-weights model needs attention, config and weight_precision")
+        raise ValueError(
+            "an open-weights model needs attention, config and weight_precision (or all three null when its "
+            "config is not known)"
+        )
     kv = c.num_key_value_heads or c.num_attention_heads
     if c.num_attention_heads % kv:
         raise ValueError(

@@ -68,15 +68,15 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
 #: range, :data:`costmodel.serving.calibration.PARAMETER_RANGES`), rounded; tests/unit/test_validation.py holds
 #: the fit to these. The same values for aggregated and disaggregated serving.
 FITTED: dict[str, float] = {
-    "prefill_mfu": 0.32,
+    "prefill_mfu": 0.36,
     "decode_mfu": 0.27,
     "decode_mbu": 0.60,
-    "step_floor_ms": 10.1,
-    "step_floor_ms_amd": 26.1,
+    "step_floor_ms": 8.6,
+    "step_floor_ms_amd": 28.2,
 }
 #: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
 #: (each curve predicted by a fit without any of its points), applied to every factor.
-BAND_LOW, BAND_HIGH = 0.55, 1.77
+BAND_LOW, BAND_HIGH = 0.57, 1.96
 
 
 def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficiency:

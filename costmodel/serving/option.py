@@ -257,8 +257,9 @@ def evaluate_option(
         price_reason = ""
     except ValueError as e:
         price, rid, rsrc, rdate, price_reason = math.nan, "", "", "", str(e)
-    if not model.open_weights:
-        reason = f"cannot self-host {model.id}: closed weights"
+    if not model.open_weights or model.config is None:
+        why = "closed weights" if not model.open_weights else "open weights, but its config is not known"
+        reason = f"cannot self-host {model.id}: {why}"
         return OptionEvaluation({}, {}, price, rid, rsrc, rdate, reason, {}, vol, {}, grid, {})
     # a prompt-length histogram: the longest bucket must fit the window, the memory plan holds the p99 request
     for name, w in mix:

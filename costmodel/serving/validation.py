@@ -179,7 +179,12 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     isl = m.isl_tokens or m.kv_length_tokens
     osl = m.osl_tokens
     if model.config is None or not model.open_weights:
-        return RowWork(m, klass, f"cannot estimate: model {model.id!r} has no published config")
+        why = model.null_reasons.get("config", "closed weights" if not model.open_weights else "")
+        return RowWork(
+            m,
+            klass,
+            f"cannot estimate: model {model.id!r} has no published config" + (f": {why}" if why else ""),
+        )
     if isl is None or (m.phase == "e2e" and osl is None):
         return RowWork(m, klass, "cannot estimate: the request shape (ISL/OSL) is not published")
     if m.phase == "decode_only" and m.kv_length_tokens is None and m.isl_tokens is None:

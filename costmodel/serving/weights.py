@@ -140,7 +140,8 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
         The :class:`ModelProfile`; bytes in bytes, FLOPs per token.
     """
     if not model.open_weights or model.config is None:
-        raise ValueError(f"model {model.id!r} has no open weights: it cannot be self-hosted")
+        why = "no open weights" if not model.open_weights else "open weights, but its config is not known"
+        raise ValueError(f"model {model.id!r} has {why}: it cannot be self-hosted")
     c = model.config
     prec = component_precisions(model, plan)
     params = component_params(model)

@@ -223,7 +223,7 @@ def scenario_figures(s: Scenario, cat: Catalogue) -> dict[str, Any]:
 def snapshot() -> dict[str, Any]:
     cat = load_catalogue()
     out: dict[str, Any] = {"scenarios": {k: scenario_figures(s, cat) for k, s in variants().items()}}
-    open_models = [m.id for m in cat.models if m.open_weights]
+    open_models = [m.id for m in cat.models if m.open_weights and m.config is not None]
     out["attention"] = {
         kv: _cli(
             [

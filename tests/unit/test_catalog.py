@@ -22,6 +22,13 @@ IDS_MODELS = {
     "deepseek-v4.1-flash",
     "kimi-k2.6",
     "minimax-m3",
+    "minimax-m2.5",
+    "qwen3-235b-a22b",
+    "gpt-oss-120b",
+    # open weights whose config is not known: listed for their measurements (reported as not estimated)
+    "qwen3-coder-480b-a35b",
+    "qwen3.5-397b-a17b",
+    "minimax-m2.7",
     "claude-opus-4.6",
 }
 IDS_GPUS = {
@@ -242,6 +249,47 @@ def test_contradictory_model_file_rows_are_refused() -> None:
     bad = {**base, "attention": "v4_hybrid"}
     with pytest.raises(CatalogueError, match=r"v4_hybrid. needs config\."):
         parse_models_text(yaml.safe_dump({"models": [bad]}))
+
+
+def test_open_weights_with_unknown_config_are_listed_but_never_estimated(catalogue: Catalogue) -> None:
+    """An open-weights model whose config is not in the sources read (attention, config and weight_precision all
+    null, each with its reason) is a valid row, so its measurements stay in the catalogue; it cannot be
+    self-hosted, and a row that gives only some of the three is refused."""
+    m = catalogue.model("qwen3-coder-480b-a35b")
+    assert m.open_weights and m.config is None and m.attention is None and m.weight_precision is None
+    assert {"config", "attention", "weight_precision"} <= set(m.null_reasons)
+    row = {
+        "id": "half-known",
+        "name": "x",
+        "provider": "me",
+        "open_weights": True,
+        "attention": "gqa",
+        "total_params_b": None,
+        "active_params_b": None,
+        "context_window_tokens": None,
+        "max_output_tokens": None,
+        "config": None,
+        "weight_precision": None,
+        "source": "mine",
+        "as_of": "2026-11-01",
+        "confidence": "derived",
+        "null_reasons": {
+            k: "unknown"
+            for k in (
+                "total_params_b", "active_params_b", "context_window_tokens", "max_output_tokens", "config",
+                "weight_precision",
+            )
+        },
+    }  # fmt: skip
+    with pytest.raises(CatalogueError, match="needs attention, config and weight_precision"):
+        parse_models_text(yaml.safe_dump({"models": [row]}))
+    row["attention"] = None
+    with pytest.raises(CatalogueError, match="'attention' is null"):  # a null attention needs its reason
+        parse_models_text(yaml.safe_dump({"models": [row]}))
+    row["null_reasons"] = {**row["null_reasons"], "attention": "config not known"}  # type: ignore[dict-item]
+    (ok,) = parse_models_text(yaml.safe_dump({"models": [row]}))
+    assert ok.config is None
+    assert main(["serve", "--model", "qwen3-coder-480b-a35b", "--gpu", "h200"]) == 2
 
 
 def test_stale_rows_flags_old_rows_but_not_history(catalogue: Catalogue) -> None:

@@ -55,7 +55,7 @@ CAT = load_catalogue()
 AS_OF = dt.date(2026, 11, 28)
 DEFAULT = preset("chat", AS_OF)
 GPUS = [g.id for g in CAT.gpus]
-OPEN_MODELS = [m.id for m in CAT.models if m.open_weights]
+OPEN_MODELS = [m.id for m in CAT.models if m.open_weights and m.config is not None]
 API_PAIRS = sorted({(p.provider, p.model) for p in CAT.prices})
 
 #: Columns every API row must fill with a finite number.

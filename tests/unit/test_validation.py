@@ -17,11 +17,13 @@ from costmodel.serving import FITTED, Validation, validate, validation_frame
 from costmodel.serving.calibration import PARAMETER_RANGES
 from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW
 
-#: Committed figures (docs/calibration.md): leave-one-out median |error| 38.8 % (78 rows, curves included); 78 % of rows inside the band
-#: around the fitted prediction, 78 % inside the leave-one-out band around the leave-one-out prediction.
-LOO_MEDIAN_ABS_PCT_ERROR = 38.8
+#: Committed figures (docs/calibration.md; `costmodel validate --format json`, summary): leave-one-out median
+#: |error| 34.6 % (163 rows, 150 estimated, once every curve of ../shared/reference/serving-curves.md is in
+#: data/measurements.yaml; was 38.8 % on 78 rows); 78 % of the estimated rows inside the band around the fitted
+#: prediction (was 78 %), 79 % inside the leave-one-out band around the leave-one-out prediction (was 78 %).
+LOO_MEDIAN_ABS_PCT_ERROR = 34.6
 SHARE_INSIDE_BAND = 0.78
-LOO_SHARE_INSIDE_BAND = 0.78
+LOO_SHARE_INSIDE_BAND = 0.79
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +100,9 @@ def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
         "median_abs_pct_error", "loo_median_abs_pct_error", "share_inside_band", "max_ratio",
         "loco_median_abs_pct_error", "curves", "worst_curve_tilt", "iso_tpot_median_abs_pct_error",
     } <= set(out["summary"])  # fmt: skip
-    assert out["summary"]["curves"] == len(out["curves"]) >= 10
+    # 37 curves of two or more estimated points (was 15 before the curves of serving-curves.md C1-C8, C14, C15,
+    # C17 were added; `costmodel validate --format json`, summary.curves)
+    assert out["summary"]["curves"] == len(out["curves"]) >= 37
     assert {
         "gpu",
         "measured",
