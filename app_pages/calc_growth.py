@@ -31,7 +31,7 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
             "Traffic growth a month (%)",
             step=5.0,
             key=cs.GROWTH_KEY,
-            # no widget bounds (issue 16, item 5): a value out of range is refused by name, not kept unsent
+            # no widget bounds: a value out of range is refused by name, not kept unsent
             help="Requests per day grow by this much every month; each month is priced like today's table. "
             "Saved with the scenario, in the share link and in the XLSX, JSON and Markdown exports. "
             "Accepted: above -100 and at most 1,000.",

@@ -51,7 +51,7 @@ def number_input(
     the field's error right under it (see :func:`error_slot`).
 
     The widget has no bounds of its own: a browser keeps an out-of-range number in the box without sending it,
-    so the results would stay on the previous value with no word (issue 16, item 5). Every typed value reaches
+    so the results would stay on the previous value with no word. Every typed value reaches
     the model, which refuses it with a message naming the field, and the page says the results shown are those
     of the last valid inputs."""
     lo, hi = field_bounds(f.model, f.field)

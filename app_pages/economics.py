@@ -85,7 +85,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.selectbox("Model", models, key="eco_model")
 c2.selectbox("GPU of the fleet", gpus, key="eco_gpu", on_change=_gpu_changed,
              help="Changing it loads the GPU's catalogue GPU-hour price, when the catalogue has one.")  # fmt: skip
-# no widget bounds (issue 16, item 5: a browser keeps an out-of-range number unsent); the model refuses it by name
+# no widget bounds (a browser keeps an out-of-range number unsent); the model refuses it by name
 c3.number_input("GPU-hour cost (USD per GPU-hour)", step=0.1, key="eco_usd",
                 help="What one GPU-hour costs the provider (owning or renting). DeepSeek states USD 2.00 for H800. "
                 "Accepted: 0.000001 to 1,000,000.")  # fmt: skip

@@ -1,4 +1,4 @@
-"""Attention closed forms: speed over 6 models × 200 contexts, speed-up over the simulation, issue-3 figures.
+"""Attention closed forms: speed over 6 models × 200 contexts, speed-up over the simulation, the published figures.
 
 Run: ``.venv/bin/python benchmarks/bench_attention.py`` (or via ``benchmarks/run_all.py``). ``main()`` returns
 result dicts ``{name, value, unit, target, ratio}``; ``ratio`` = value / target (< 1 is better for times), or
@@ -29,7 +29,7 @@ from costmodel.catalog import Model, load_catalogue, parse_models_text
 from costmodel.catalog.units import parse_token_count
 
 ONE_M = parse_token_count("1M")  # the project's "1M" (1024², costmodel.catalog.units), as in the tests
-TARGET_MS = 50.0  # issue 3: 6 models × 200 context lengths from 1 to 1M in under 50 ms
+TARGET_MS = 50.0  # target: 6 models × 200 context lengths from 1 to 1M in under 50 ms
 
 GQA_FILE = """
 models:
@@ -124,7 +124,7 @@ def main() -> list[dict[str, Any]]:
         )
     )
 
-    # issue-3 figures at 1M (DeepSeek-V4 model card / paper): published value as target, ratio = ours / published
+    # the published figures at 1M (DeepSeek-V4 model card / paper): published value as target, ratio = ours / published
     v32 = cat.model("deepseek-v3.2")
     for mid, kv_pub, fl_pub in (("deepseek-v4-pro", 10.0, 27.0), ("deepseek-v4-flash", 7.0, 10.0)):
         m = cat.model(mid)

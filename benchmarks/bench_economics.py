@@ -1,4 +1,4 @@
-"""Speed of the provider economics (issue 17): everything the page and the command show, computed once.
+"""Speed of the provider economics: everything the page and the command show, computed once.
 
 :func:`costmodel.economics.economics` for V4-Pro on DeepSeek's own fleet: the cost per token (3 efficiency levels),
 the margins of every price row, the per-length sweep (5 lengths), the V3.2 -> V4 story (3 models x 3 lengths) and

@@ -9,7 +9,7 @@
   the numpy simulation grows with the context (shown at 256, 512, 1,024 tokens for a reduced V4).
 - Twenty concurrent Calculator sessions (AppTest in threads, each with its own scenario: the driver in
   benchmarks/concurrent_sessions.py, shared with tests/app/test_concurrency.py): p50 and p95 rerun times under
-  that load, against the one-user 300 ms target of issue 6 (twenty users share 2 cores, so a ratio above 1 is
+  that load, against the one-user 300 ms rerun target (twenty users share 2 cores, so a ratio above 1 is
   expected; read it as the slowdown).
 - Hostile inputs, the speeds the fuzz tests no longer time: a 10 MB scenario file refused by its size (best of
   5, against 2 s), and the ``costmodel`` command run in process on the largest hostile arguments and files of
@@ -49,7 +49,7 @@ COUNTS = (1, 10, 100, 1000)
 CONTEXTS = {"1K": 1024, "8K": 8192, "128K": 131_072, "1M": 1_048_576}
 SIM_LENGTHS = (256, 512, 1024)
 RERUN_TARGET_MS = 300.0
-#: Issue 16, item 8: p95 of a rerun under 20 concurrent sessions under 2 s (the aim stated there).
+#: The aim for p95 of a rerun under 20 concurrent sessions: under 2 s.
 UNCHANGED_TARGET_MS = 2000.0
 BIG_FILE_TARGET_MS = 2_000.0  # a 10 MB scenario file is refused within 2 s (was timed by the fuzz tests)
 CLI_HANG_MS = 20_000.0  # an in-process ``costmodel`` run slower than this counts as hung (ditto)

@@ -1,4 +1,4 @@
-"""Speed of the uncertainty (issue 15): the tornado and a 10,000-draw Monte Carlo, per preset, as a ratio to one
+"""Speed of the uncertainty: the tornado and a 10,000-draw Monte Carlo, per preset, as a ratio to one
 evaluate() of the same scenario.
 
 Run: ``.venv/bin/python benchmarks/bench_uncertainty.py``. Target: the whole uncertainty of the default scenario

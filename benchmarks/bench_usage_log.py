@@ -4,7 +4,7 @@ pandas baseline doing the same summary on the CSV (read, checks, totals, weekday
 prompt-length histogram), vectorised, single-threaded as pandas is.
 
 Both must agree on the totals and the weekday × hour grid, and the import must reproduce the generator's known
-profile exactly. Target (issue 14): well under a minute on one core (the target column is 60 s).
+profile exactly. Target: well under a minute on one core (the target column is 60 s).
 
 Run: ``.venv/bin/python benchmarks/bench_usage_log.py`` (``USAGE_LOG_BENCH_ROWS=1e6`` for a quicker run).
 """

@@ -53,7 +53,7 @@ class Outcome:
     scenario: Scenario | None = None
     shown: dict[str, str] = field(default_factory=dict)
     rerun_s: list[float] = field(default_factory=list)
-    #: Reruns with nothing changed, all sessions at once after every session has made its changes (issue 16:
+    #: Reruns with nothing changed, all sessions at once after every session has made its changes (the aim:
     #: an unchanged scenario must cost nothing but Streamlit's own drawing).
     unchanged_s: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)

@@ -2,7 +2,7 @@
 
 Each ``bench_*.py`` module exposes ``main() -> list[dict]`` with keys
 ``name``, ``value``, ``unit``, ``target`` and ``ratio`` (figure / target, or a speed-up where stated).
-After the runs, a summary lists every speed target of issues 3-6 (figure, target, ratio, met or not) and the
+After the runs, a summary lists every speed target (figure, target, ratio, met or not) and the
 comparisons that have a reference (vectorised sweep vs loop, closed form vs simulation, cold vs warm cache).
 Machines here are noisy: read the ratios, not the absolute times.
 
@@ -25,49 +25,54 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-#: Speed targets of the issues: (issue, bench module, text to find in the measure name, what the target is).
+#: Speed targets: (area, bench module, text to find in the measure name, what the target is).
 TARGETS = [
-    ("3", "bench_attention", "closed forms, ", "6 models x 200 contexts (1..1M) in under 50 ms"),
-    ("4", "bench_pricing", "vectorised sweep", "100,000-point API sweep well under a second (250 ms)"),
-    ("5", "bench_serving", "full comparison", "default scenario, every API x model x GPU, under 100 ms"),
+    ("attention", "bench_attention", "closed forms, ", "6 models x 200 contexts (1..1M) in under 50 ms"),
+    ("pricing", "bench_pricing", "vectorised sweep", "100,000-point API sweep well under a second (250 ms)"),
     (
-        "6",
+        "serving",
+        "bench_serving",
+        "full comparison",
+        "default scenario, every API x model x GPU, under 100 ms",
+    ),
+    (
+        "calculator",
         "bench_app",
         "rerun after a workload change",
         "calculator rerun after an input change (volume) under 300 ms",
     ),
     (
-        "6",
+        "calculator",
         "bench_app",
         "rerun after a cached-share change",
         "calculator rerun after an input change (cached share: the request's shape) under 300 ms",
     ),
     (
-        "15",
+        "uncertainty",
         "bench_uncertainty",
         "(default scenario)",
         "tornado + 10,000-draw Monte Carlo of the default scenario well under a second (250 ms)",
     ),
     (
-        "26",
+        "calculator",
         "bench_app",
         "workload change, CPU",
         "calculator rerun after a volume edit, CPU of every thread, at most 120 ms",
     ),
     (
-        "26",
+        "calculator",
         "bench_app",
         "cached-share change, CPU",
         "calculator rerun after a cached-share edit (the request's shape), CPU, at most 120 ms",
     ),
     (
-        "26",
+        "CLI",
         "bench_cli",
         "compare --preset chat",
         "costmodel compare of the chat preset: at most 0.9 s of CPU per run",
     ),
     (
-        "14",
+        "usage log",
         "bench_usage_log",
         "DuckDB import, 10,000,000 rows CSV",
         "10M-row usage log well under a minute, 1 core",
@@ -118,26 +123,26 @@ def _find(rows: list[dict[str, Any]], bench: str, text: str) -> dict[str, Any] |
 
 
 def summary(rows: list[dict[str, Any]]) -> list[str]:
-    """Markdown lines: the issue targets, then the comparisons, each as a ratio."""
+    """Markdown lines: the speed targets, then the comparisons, each as a ratio."""
     lines = [
-        "## Speed targets (issues 3-6, 15)",
+        "## Speed targets",
         "",
-        "| issue | target | figure | ratio (figure / target) | met |",
+        "| area | target | figure | ratio (figure / target) | met |",
         "|---|---|---|---|---|",
     ]
-    for issue, bench, text, what in TARGETS:
+    for area, bench, text, what in TARGETS:
         r = _find(rows, bench, text)
         if r is None or r.get("target") in (None, 0):
-            lines.append(f"| {issue} | {what} | not measured ({bench}) | | |")
+            lines.append(f"| {area} | {what} | not measured ({bench}) | | |")
             continue
         ratio = float(r["value"]) / float(r["target"])
         lines.append(
-            f"| {issue} | {what} | {_fmt(float(r['value']))} {r['unit']} | {ratio:.3g} | "
+            f"| {area} | {what} | {_fmt(float(r['value']))} {r['unit']} | {ratio:.3g} | "
             f"{'yes' if ratio <= 1 else 'NO'} |"
         )
     lines += [
         "",
-        "Issue 6's browser target (the page interactive in under 5 s from a cold start) is measured in a real "
+        "The browser target (the page interactive in under 5 s from a cold start) is measured in a real "
         "Chromium by the Playwright tests (tests/e2e, printed there), not by `make bench`.",
         "",
         *HISTORY,
@@ -168,21 +173,21 @@ HISTORY = [
     "",
     "| change | old → new (median) | ratio new / old |",
     "|---|---|---|",
-    "| issue 10, compute once (44f0f80 → 7904be1): each option evaluated once, vectorised break-even refinement | 214 → 108 ms | 0.50 |",
+    "| compute once (44f0f80 → 7904be1): each option evaluated once, vectorised break-even refinement | 214 → 108 ms | 0.50 |",
     "| same, the calculator rerun through AppTest (`bench_app.py` in each tree, 3 alternating runs) | 348 → 235 ms | 0.68 |",
-    "| issue 15, rerun budget (a591ba6 → 2764264+): serving estimates cached per request shape, model constants once per model, break-even slope floor, one catalogue object, chart template + Arrow data, numpy row lookups; rerun after a volume edit (this `bench_app.py` in each tree, 3 alternating runs, idle machine) | 406 → 207 ms | 0.51 |",
+    "| rerun budget (a591ba6 → 2764264+): serving estimates cached per request shape, model constants once per model, break-even slope floor, one catalogue object, chart template + Arrow data, numpy row lookups; rerun after a volume edit (this `bench_app.py` in each tree, 3 alternating runs, idle machine) | 406 → 207 ms | 0.51 |",
     "| same, rerun after a cached-share edit (the request shape: nothing cached answers) | 388 → 241 ms | 0.62 |",
     "",
     "Every preset after this change (AppTest, median of 5 reruns, idle machine): volume edits 200-214 ms (support-mix, three request classes, 287 ms); cached-share edits 215-242 ms. Over the 300 ms target: an edit of a class in the class table of support-mix (381 ms), and a cached-share edit with a log-normal prompt (11 buckets: 449 ms): each prompt bucket and class is estimated on its own (a loop of `estimate()` calls), twice more for the Monte Carlo's output-length ends.",
     "",
-    "Twenty concurrent Calculator sessions (`benchmarks/concurrent_sessions.py`, AppTest sessions in threads: each picks a preset, types a volume and a cache share, then all rerun twice with nothing changed), the driver run in worktrees of de63c6d (before) and b152fd1 (after issue 16 item 8 and the merges of issues 13, 14, 15 and 17), 3 alternating runs each, medians of the runs, recorded 2026-11-29 on this 2-core machine otherwise idle:",
+    "Twenty concurrent Calculator sessions (`benchmarks/concurrent_sessions.py`, AppTest sessions in threads: each picks a preset, types a volume and a cache share, then all rerun twice with nothing changed), the driver run in worktrees of de63c6d (before) and b152fd1 (after the unchanged-rerun work and the merges of the hosted options, the usage logs, the uncertainty and the provider economics), 3 alternating runs each, medians of the runs, recorded 2026-11-29 on this 2-core machine otherwise idle:",
     "",
     "| reruns under 20 sessions | de63c6d p50 / p95 | b152fd1 p50 / p95 | ratio p95 after / before |",
     "|---|---|---|---|",
     "| nothing changed (40 reruns) | 4.41 / 5.37 s | 1.94 / 2.57 s | 0.48 |",
     "| after an input change (60 reruns) | 7.48 / 9.26 s | 9.59 / 16.06 s | 1.73 |",
     "",
-    "An unchanged rerun now builds nothing (the verdict, tables and chart specs are kept with the cached evaluation), so it costs only Streamlit drawing the widgets, about 0.1 s of CPU. Issue 16 aimed at a p95 under 2 s: not reached. What limits it is that one Streamlit process serves every session and Python runs one thread at a time, so twenty sessions rerunning at once queue behind each other: each rerun waits for roughly twenty reruns of CPU. A rerun after a change costs more since this stop because the page does more per change: the tornado and 10,000-draw Monte Carlo (issue 15), the ownership, usage-log and growth sections, and the price-rows panel. Under 2 s at twenty simultaneous changes would need either under 0.1 s of CPU per changed rerun or several server processes behind a load balancer.",
+    "An unchanged rerun now builds nothing (the verdict, tables and chart specs are kept with the cached evaluation), so it costs only Streamlit drawing the widgets, about 0.1 s of CPU. The aim was a p95 under 2 s: not reached. What limits it is that one Streamlit process serves every session and Python runs one thread at a time, so twenty sessions rerunning at once queue behind each other: each rerun waits for roughly twenty reruns of CPU. A rerun after a change costs more since this stop because the page does more per change: the tornado and 10,000-draw Monte Carlo, the ownership, usage-log and growth sections, and the price-rows panel. Under 2 s at twenty simultaneous changes would need either under 0.1 s of CPU per changed rerun or several server processes behind a load balancer.",
     "",
 ]
 
@@ -235,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         + ". bench_scaling's concurrency rows: twenty AppTest sessions in threads on the calculator, each "
         "with its own preset, volume and cache share (benchmarks/concurrent_sessions.py, also driven by "
         "tests/app/test_concurrency.py), "
-        "against the one-user 300 ms target of issue 6: twenty users share two cores, so read that ratio as "
+        "against the one-user 300 ms rerun target: twenty users share two cores, so read that ratio as "
         "the slowdown under load.",
     ]
     if failed:

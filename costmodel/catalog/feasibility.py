@@ -4,7 +4,7 @@ A request whose prompt, or prompt + billed output (thinking tokens included: the
 than the model's context window, or whose billed output is longer than its maximum output, cannot be served: an
 API would refuse it and a self-hosted engine cannot hold it. Such an option gets no cost and is not ranked; the
 reason is carried, in words, into its table row. An unknown context window cannot be assumed to hold the request:
-such an option is not ranked either, with that reason (issue 24: a 5,000,000-token prompt must not make the one
+such an option is not ranked either, with that reason (a 5,000,000-token prompt must not make the one
 model whose window is missing "the only option that can serve"); a user who knows the window states it in the
 model row. An unknown maximum output is not checked, and :func:`unchecked_limits` says so.
 """

@@ -143,7 +143,7 @@ class GpuRental(_Row):
     term: str = ""
     """For a reserved price: the commitment (``5-year``); empty when the source does not say."""
     market: bool = False
-    """A provider's listed price, one of the market's rows (issue 25). The default rule (``latest``) reads the
+    """A provider's listed price, one of the market's rows. The default rule (``latest``) reads the
     curated rows only, so the market moves a figure only when an option asks for a market rule."""
 
 

@@ -1,4 +1,4 @@
-"""Provider economics (issue 17), split by concern: cost (fleet, traffic mix, cost per token), margins (price
+"""Provider economics, split by concern: cost (fleet, traffic mix, cost per token), margins (price
 points, margins, history, context sweep), compare (efficiency story, GPU table, economics()). The method is in
 the docstring of costmodel.economics.cost and docs/economics.md.
 """

@@ -221,7 +221,7 @@ def self_host_rows(
             "disaggregated": opt.disaggregated,
             "efficiency": a.efficiency,
             "usd_per_gpu_hour": ev.usd_per_gpu_hour,
-            # who the GPU-hour price is from, and on which basis (issue 25: the market's rows)
+            # who the GPU-hour price is from, and on which basis (the market's rows)
             "rental_provider": rental.provider
             if rental
             else ("your price" if ev.rental_id == "custom" else None),

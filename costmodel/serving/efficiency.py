@@ -5,7 +5,7 @@ reaches, the link efficiency, and a fixed time per forward step, at a level (low
 
 The same parameters hold for every deployment mode: ``aggregated`` (prefill chunks share the decode steps) and
 ``disaggregated`` (separate prefill and decode pools) differ only by that sharing, which the estimate computes;
-no factor depends on the mode label (issue 23).
+no factor depends on the mode label.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ STATED_ACCEPTANCE = {"lmsys-h100-dsv3-decode-kv4k-simulated-mtp": 0.6}
 #: Rows predicted but not fitted: a simulated run (its acceptance is an assumption of the source, not measured).
 NOT_FITTED = frozenset({"lmsys-h100-dsv3-decode-kv4k-simulated-mtp"})
 #: Curves predicted and counted in every figure but not fitted, because their source says the stack is broken or
-#: mis-tuned (the calculator's default is a well-tuned current stack, issue 23): vLLM 0.16 on MI355X ran a Triton
+#: mis-tuned (the calculator's default is a well-tuned current stack): vLLM 0.16 on MI355X ran a Triton
 #: MLA fallback (TPOT flat 152-199 ms, "a software floor"; serving-curves.md C9); the SGLang 0.5.6.post2 Kimi
 #: K2.5 recipe on H200 stops rising above concurrency 16 ("saturated or mis-tuned", C13).
 NOT_FITTED_CURVES = frozenset(

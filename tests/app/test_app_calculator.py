@@ -133,7 +133,7 @@ def test_a_2m_token_prompt_is_refused_with_the_reason_and_not_ranked() -> None:
     t = _table(at)
     refused = t[t["Flags"].str.startswith("not ranked: the prompt (2,097,152 tokens) exceeds")]
     # every option's window is known (Claude Opus 4.6: 1M per Anthropic's page) and none holds 2M: all refused.
-    # Before issue 24 Claude's window was missing and the verdict called it "the only option that can serve".
+    # Before, Claude's window was missing and the verdict called it "the only option that can serve".
     assert set(refused["Option"]) == set(t["Option"])
     assert (refused[MONTHLY] == "—").all() and (refused["vs cheapest"] == "—").all()
     warned = [shown(w.value) for w in at.warning]
@@ -425,7 +425,7 @@ def test_page_opens_with_what_it_answers_and_has_a_glossary() -> None:
 
 @pytest.mark.parametrize(
     ("key", "typed", "message"),
-    [  # issue 16, item 5: each was kept in the box, not applied, and not mentioned
+    [  # with widget bounds, each was kept in the box, not applied, and not mentioned
         ("calc_ch", 1.5, "Cached share of the prompt: must be at most 1"),
         ("calc_ch", -0.1, "Cached share of the prompt: must be at least 0"),
         ("calc_dpm", 0.0, "Days per month: must be at least 1"),
@@ -451,7 +451,7 @@ def test_out_of_range_numbers_are_refused_by_name_and_the_last_results_kept(
 
 
 def test_zero_output_tokens_is_warned_beside_the_field_and_still_computed() -> None:
-    """Issue 26: 0 output tokens is a legal workload (prompt-only calls such as classification by logprobs) but
+    """0 output tokens is a legal workload (prompt-only calls such as classification by logprobs) but
     more often a slip: the page warns under the field, and the results follow the value (no silent refusal)."""
     at = run_page("calculator")
     at.text_input(key="calc_ot").set_value("0").run()
@@ -488,7 +488,7 @@ def test_number_inputs_take_their_range_and_help_from_the_model_fields() -> None
 
 
 def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 16, item 8: a rerun of an unchanged scenario (any widget touched, a page switch back, another session
+    """A rerun of an unchanged scenario (any widget touched, a page switch back, another session
     on the same scenario) evaluates nothing and builds no chart, verdict or table again: they are kept with the
     cached evaluation. Before, the chart was rebuilt and its spec re-validated on every rerun."""
     from app_pages import calc_results

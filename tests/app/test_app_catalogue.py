@@ -130,7 +130,7 @@ def test_oversized_upload_is_refused_before_parsing() -> None:
 
 
 def test_a_table_that_fails_to_draw_leaves_the_remove_button(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Issue 16, item 2 (app side): a model upload once made the models table fail on every visit and the page
+    """App side: a model upload once made the models table fail on every visit and the page
     stopped before "Remove uploaded models". Schema bounds now refuse that file; whatever else makes a table fail,
     the page names the table in one line and still draws the button that undoes the upload."""
     at = run_page("catalogue")
@@ -155,7 +155,7 @@ def test_a_table_that_fails_to_draw_leaves_the_remove_button(monkeypatch: pytest
 
 
 def test_the_lifecycle_events_and_served_by_are_shown() -> None:
-    """Issue 24: the dated lifecycle rows (the V4-Pro redirect that never took effect) and the weights behind each
+    """The dated lifecycle rows (the V4-Pro redirect that never took effect) and the weights behind each
     price row are on the Catalogue page."""
     cat = load_catalogue()
     events = lifecycle_frame(cat)

@@ -115,7 +115,7 @@ def test_the_sweep_can_be_set_against_the_promotion() -> None:
 
 @pytest.mark.parametrize("typed", [-1.0, 2000.0])
 def test_a_stated_gpu_hour_cost_out_of_range_is_refused_by_name(typed: float) -> None:
-    """Issue 16, item 5 on this page: the widgets have no bounds, so a typed value reaches the page, which refuses
+    """On this page too the widgets have no bounds, so a typed value reaches the page, which refuses
     it by name and says what is shown instead (before, the browser kept it in the box, unsent, with no word)."""
     at = _page()
     at.number_input(key="eco_stated_h20").set_value(typed).run()

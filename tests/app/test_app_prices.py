@@ -1,4 +1,4 @@
-"""Calculator (issue 13): hosts of the open weights as options, rows left out before their first price, and
+"""Calculator: hosts of the open weights as options, rows left out before their first price, and
 when the prices used were last verified."""
 
 from __future__ import annotations

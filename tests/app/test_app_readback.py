@@ -1,5 +1,5 @@
-"""The Calculator reads back exactly what it writes into its widgets and links (issue 27, class 1), and reads the
-raw query string itself (class 2: keys given twice, too many parameters, values too long are said, not dropped).
+"""The Calculator reads back exactly what it writes into its widgets and links, and reads the
+raw query string itself (keys given twice, too many parameters, values too long are said, not dropped).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ def test_ownership_inputs_show_their_defaults_and_sources() -> None:
         w = at.number_input(key=cf.ASSUMPTION_KEYS[f.field])
         assert w.value == getattr(d, f.field), f.field
         lo, hi = cf.field_bounds(ServingAssumptions, f.field)
-        # no bounds on the widget (issue 16, item 5: the model refuses by name); the help states the range
+        # no bounds on the widget (the model refuses by name); the help states the range
         assert not w.proto.has_min and not w.proto.has_max, f.field
         assert w.proto.help.endswith(f"Accepted: {lo:g} to {hi:g}."), f.field
     assert any(TCO_DEFAULTS_NOTE in c.value for c in at.caption)

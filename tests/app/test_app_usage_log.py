@@ -105,7 +105,7 @@ def test_growth_projection_appears_only_when_a_growth_is_set() -> None:
 
 
 def test_growth_out_of_range_is_refused_by_name() -> None:
-    """Issue 16, item 5: no widget bounds; -150 % a month reaches the model, which refuses it in one line."""
+    """No widget bounds: -150 % a month reaches the model, which refuses it in one line."""
     at = run_page("calculator")
     at.number_input(key="calc_growth_pct").set_value(-150.0).run()
     assert not at.exception

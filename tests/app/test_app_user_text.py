@@ -1,4 +1,4 @@
-"""Every place the app echoes text a user controls shows it as text, never as Markdown (issue 16, item 1).
+"""Every place the app echoes text a user controls shows it as text, never as Markdown.
 
 Each case sends one hostile payload through one channel (URL description, name, unknown key, invalid value, API id;
 uploaded scenario name, description, time zone; uploaded model name and a bad model row) and then reads every

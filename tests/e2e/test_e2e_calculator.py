@@ -181,7 +181,7 @@ def test_a_2m_token_prompt_is_refused_in_the_table_and_a_warning(page: Page, app
     expect(warning).to_contain_text(
         "the prompt (2,097,152 tokens) exceeds DeepSeek-V4-Flash's 1,048,576-token"
     )
-    # issue 24: every window is checked, Claude Opus 4.6's 1M included, so no option is "the only one that can"
+    # every window is checked, Claude Opus 4.6's 1M included, so no option is "the only one that can"
     expect(by_key(page, "calc_verdict")).to_contain_text("No option can serve this workload")
     expect(by_key(page, "calc_verdict")).not_to_contain_text("the only option")
     expect(page.get_by_test_id("stException")).to_have_count(0)
@@ -190,7 +190,7 @@ def test_a_2m_token_prompt_is_refused_in_the_table_and_a_warning(page: Page, app
 def test_an_out_of_range_number_typed_in_the_browser_is_refused_by_name(
     page: Page, app_server: Server
 ) -> None:
-    """Issue 16, item 5: with bounds on the widget, the browser kept 1.5 in the box and never sent it (results
+    """With bounds on the widget, the browser kept 1.5 in the box and never sent it (results
     unchanged, no word); now the value reaches the model, which names the field, and the old results are
     marked as those of the last valid inputs."""
     page.goto(app_server.url)

@@ -1,5 +1,5 @@
-"""A shared link cannot make the visitor's browser fetch anything or render markup (issue 16, item 1), checked
-where it matters, in a real browser: the issue's own URLs, an image in the description and one in an unknown
+"""A shared link cannot make the visitor's browser fetch anything or render markup, checked
+where it matters, in a real browser: the reported URLs, an image in the description and one in an unknown
 URL key, and a heading on its own line. The AppTest sweep of every echo point is ``tests/app/test_app_user_text.py``.
 """
 

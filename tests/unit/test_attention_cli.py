@@ -48,7 +48,7 @@ def test_json_records_with_ratios(capsys: pytest.CaptureFixture[str]) -> None:
         ):
             assert r[key] > 0
         assert r["flops_per_token"] > r["attention_flops_per_token"]
-    # the issue-3 bands at 1M (DeepSeek-V4 card: KV 10% / 7%, FLOPs 27% / 10%)
+    # the published bands at 1M (DeepSeek-V4 card: KV 10% / 7%, FLOPs 27% / 10%)
     assert rows[1]["kv_ratio"] == pytest.approx(0.10, abs=0.015)
     assert rows[3]["kv_ratio"] == pytest.approx(0.07, abs=0.015)
     assert rows[1]["flops_ratio"] == pytest.approx(0.27, abs=0.03)

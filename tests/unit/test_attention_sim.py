@@ -205,7 +205,7 @@ def test_layouts_change_bytes_not_the_computation() -> None:
         np.testing.assert_allclose(a, b, atol=0.1)
 
 
-#: Prefill kernels (issue 11): dense MLA in MHA mode, DSA as masked MHA up to top-k and sparse MQA beyond.
+#: Prefill kernels: dense MLA in MHA mode, DSA as masked MHA up to top-k and sparse MQA beyond.
 PREFILL_MECHANISMS: dict[str, Mechanism] = {
     **MECHANISMS,
     "mla-mha-mode": MLA(3, 16, 4, nope_dim=6, v_dim=5),

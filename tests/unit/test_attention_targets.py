@@ -1,7 +1,7 @@
-"""Closed-form attention figures against published numbers (issue 3 targets; docs/sources.md §2.2-§2.3).
+"""Closed-form attention figures against published numbers (docs/sources.md §2.2-§2.3).
 
-Each golden value cites its source. Where our model differs from a published ratio, the test asserts the band
-the issue gives and prints the gap (run with ``-s`` to see it; docs/attention-validation.md records it).
+Each golden value cites its source. Where our model differs from a published ratio, the test asserts the
+target band and prints the gap (run with ``-s`` to see it; docs/attention-validation.md records it).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def test_v4_bf16_kv_at_1m_matches_vllm_blog(catalogue: Catalogue, model_id: str,
 
 @pytest.mark.parametrize(
     ("model_id", "published_pct"),
-    # DeepSeek-V4 model card / paper: KV cache at 1M vs V3.2 = 10% (Pro), 7% (Flash); band ±1.5 points (issue 3)
+    # DeepSeek-V4 model card / paper: KV cache at 1M vs V3.2 = 10% (Pro), 7% (Flash); band ±1.5 points
     [("deepseek-v4-pro", 10.0), ("deepseek-v4-flash", 7.0)],
 )
 def test_v4_kv_ratio_at_1m_vs_v32(catalogue: Catalogue, model_id: str, published_pct: float) -> None:

@@ -149,7 +149,7 @@ def test_unknown_option_and_missing_price_are_one_line(catalogue: Catalogue) -> 
 
 
 def test_before_the_first_price_the_option_is_left_out_and_said(catalogue: Catalogue) -> None:
-    # issue 13: a date before an option's first price is not an error to act on: the row is left out, said once
+    # a date before an option's first price is not an error to act on: the row is left out, said once
     s = api_only(preset("chat", AS_OF)).model_copy(update={"as_of": dt.date(2026, 5, 1)})
     ev = evaluate(s, catalogue)
     left = [x for x in ev.left_out if "kimi-k2.6" in x]
@@ -269,7 +269,7 @@ def test_nothing_to_compare_is_an_empty_table(catalogue: Catalogue) -> None:
     assert compare_table(s, catalogue).empty
 
 
-# ---- issue 24: the weights behind each API row, by date; unknown windows are not ranked ------------------------
+# ---- the weights behind each API row, by date; unknown windows are not ranked ----------------------------------
 
 
 def test_flash_api_row_names_its_weights_by_date(catalogue: Catalogue) -> None:

@@ -100,7 +100,7 @@ def test_xlsx_needs_out_and_refuses_to_overwrite(capsys: pytest.CaptureFixture[s
         (["--tpot-ms", "0"], "TPOT"),
         (["--mode", "both"], "invalid choice"),
         (["--sweep-price", "deepseek-v4-pro-promo-75"], "not a price"),
-        # issue 27: a model given twice was a pandas InvalidIndexError traceback
+        # a model given twice was a pandas InvalidIndexError traceback
         (["--story-models", "deepseek-v4-pro,deepseek-v4-pro"], "deepseek-v4-pro given more than once"),
     ],
 )

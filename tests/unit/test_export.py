@@ -367,7 +367,7 @@ def test_cli_bad_scenario_files(
         (("workload", "requests_per_day"), -100, "requests_per_day"),
         (("workload", "hourly_profile_weekday"), [0] * 24, "sums to zero"),
         (("api_options",), [{"provider": "deepseek", "model": "deepseek-v99"}], "unknown API option"),
-        (("as_of",), "1999-01-01", "no price on record for"),  # before every API's first price (issue 13)
+        (("as_of",), "1999-01-01", "no price on record for"),  # before every API's first price
         (("surprise",), 1, "surprise"),
     ],
 )
@@ -435,7 +435,7 @@ def test_markdown_report_escapes_user_text(catalogue: Catalogue) -> None:
 def test_exports_name_the_api_options_left_out_before_their_first_price(
     catalogue: Catalogue, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
-    """Found in review after merging issue 13: an option dated before its first price is left out of the table
+    """Found in review after merging the first-price rule: an option dated before its first price is left out of the table
     (the page and the CLI say so) but the Markdown, JSON and XLSX exports did not mention it."""
     import openpyxl
 

@@ -1,4 +1,4 @@
-"""One escaping rule at the writer for all user text (issue 27, class 6): a scenario whose every user-text field (name,
+"""One escaping rule at the writer for all user text: a scenario whose every user-text field (name,
 description, request-class names) holds a Markdown, HTML or spreadsheet-formula payload is written escaped in the
 Markdown, CSV, XLSX and JSON exports (before, class names went raw 8-9 times into the Markdown).
 """

@@ -61,7 +61,7 @@ def test_any_single_field_mutation_is_caught_or_valid(
         # one line naming a file: the mutated one, or the file whose cross-reference the mutation broke
         assert "\n" not in msg and any(f in msg for f in _ORIGINAL)
         return
-    # accepted: then every number in it is finite, and every integer one numpy and pandas hold (issue 16)
+    # accepted: then every number in it is finite, and every integer one numpy and pandas hold
     for row in (*cat.gpus, *cat.rentals, *cat.prices, *cat.models):
         for v in row.model_dump().values():
             if isinstance(v, float):
@@ -94,7 +94,7 @@ _CONFIG_INTS = [
 def test_gqa_model_file_with_any_integers_is_refused_or_prints_true_sizes(
     values: dict[str, int], window: int
 ) -> None:
-    """Issue 16 items 2 and 3: an uploaded model is refused in one line, or its attention table holds finite,
+    """An uploaded model is refused in one line, or its attention table holds finite,
     non-negative numbers (no int64 wrap-around, no RuntimeWarning) that pandas keeps as numbers."""
     import warnings
 

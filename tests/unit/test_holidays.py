@@ -1,4 +1,4 @@
-"""Holidays in DeepSeek's peak rule (issue 25): "Monday through Friday, excluding Chinese public holidays" from about
+"""Holidays in DeepSeek's peak rule: "Monday through Friday, excluding Chinese public holidays" from about
 2026-09-19. Dates: the State Council notice for 2026 (facts-2026-12.md §3.2), which the ``holidays`` package matches."""
 
 from __future__ import annotations

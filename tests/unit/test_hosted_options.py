@@ -1,4 +1,4 @@
-"""Third-party hosts of the open weights (issue 13): priced by `costmodel price` like any row, grouped as
+"""Third-party hosts of the open weights: priced by `costmodel price` like any row, grouped as
 "Open weights, hosted" in the table, the exports and the chart, and the price rows' provenance panel."""
 
 from __future__ import annotations

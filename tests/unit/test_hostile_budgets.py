@@ -1,5 +1,5 @@
-"""Issue 27: one input never costs gigabytes (the feeds' parse budget), one duplicate-key rule in the feeds, and the
-silent coercions of class 7 (a log's absurd counts refused, blank text that is invisible, digits other than 0-9)."""
+"""One input never costs gigabytes (the feeds' parse budget), one duplicate-key rule in the feeds, and the
+silent coercions (a log's absurd counts refused, blank text that is invisible, digits other than 0-9)."""
 
 from __future__ import annotations
 

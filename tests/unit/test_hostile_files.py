@@ -1,6 +1,6 @@
-"""Issue 27: hostile files and arguments are refused in one line (CLI: ``error: ...``, exit 2) or read exactly.
+"""Hostile files and arguments are refused in one line (CLI: ``error: ...``, exit 2) or read exactly.
 
-Each test names the input of the issue it reproduces; every one raised a traceback, read the wrong file or
+Each test names the input it reproduces; every one raised a traceback, read the wrong file or
 coerced a value silently before its fix.
 """
 

@@ -1,6 +1,6 @@
-"""Issue 16, items 2, 3, 4, 6 and 7: hostile input refused in one line, by one rule in the CLI, uploads and URL.
+"""Hostile input refused in one line, by one rule in the CLI, uploads and URL.
 
-Each test here failed before its fix (the numbered item is in the test name's comment).
+Each test here failed before its fix (grouped by kind under the section comments).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def model_row(**changes: Any) -> dict[str, Any]:
     return row
 
 
-# ---- item 2: every integer within what the model and pandas hold ---------------------------------------------
+# ---- every integer within what the model and pandas hold ---------------------------------------------
 
 
 def _int_leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -179,7 +179,7 @@ def test_a_row_at_its_bounds_goes_into_pandas_as_numbers() -> None:
     assert df["context_window_tokens"].dtype.kind == "i"
 
 
-# ---- item 3: no wrapped integers in the attention closed forms ---------------------------------------------
+# ---- no wrapped integers in the attention closed forms ---------------------------------------------
 
 HUGE_GQA = """\
 models:
@@ -193,7 +193,7 @@ models:
     context_window_tokens: 1048576
     max_output_tokens: 8192
     weight_precision: {routed_experts: bf16, shared_experts: bf16, dense: bf16}
-    source: issue 16
+    source: hostile-input test
     as_of: 2026-11-01
     confidence: derived
     config:
@@ -235,7 +235,7 @@ def test_ordinary_models_keep_integer_byte_counts(capsys: pytest.CaptureFixture[
     assert isinstance(json.loads(out)[0]["kv_cache_bytes"], int)
 
 
-# ---- item 4: overlapping price rows --------------------------------------------------------------------------
+# ---- overlapping price rows --------------------------------------------------------------------------
 
 
 def _data_copy(tmp_path: Path, prices: list[dict[str, Any]]) -> Path:
@@ -277,7 +277,7 @@ def test_repo_prices_are_valid() -> None:
     load_catalogue()
 
 
-# ---- item 6: serve beyond the context window -----------------------------------------------------------------
+# ---- serve beyond the context window -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -307,7 +307,7 @@ def test_serve_within_the_window_is_unchanged(capsys: pytest.CaptureFixture[str]
     assert code == 0 and rec["fits"] is True and "context window" not in rec["reason"]
 
 
-# ---- item 7: the smaller inconsistencies, one rule per case ----------------------------------------------------
+# ---- the smaller inconsistencies, one rule per case ----------------------------------------------------
 
 SCENARIO_JSON = scenario_to_json(DEFAULT)
 

@@ -71,7 +71,7 @@ def test_an_edit_of_volume_or_profile_reuses_the_estimates_and_gives_the_fresh_f
 
 def test_a_shape_edit_is_not_answered_from_the_cache(catalogue: Catalogue) -> None:
     s = preset("chat", AS_OF)
-    # 30,000 tokens: the chat fleets double (at 6,000 the step-time model of issue 23 needs the same GPUs)
+    # 30,000 tokens: the chat fleets double (at 6,000 the step-time model needs the same GPUs)
     longer = s.model_copy(update={"workload": s.workload.model_copy(update={"prompt_tokens": 30000})})
     a, b = evaluate(s, catalogue).table, evaluate(longer, catalogue).table
     sh = a["kind"] == "self_host"

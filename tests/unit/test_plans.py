@@ -115,7 +115,7 @@ def test_all_committed_at_the_option_price_is_the_always_on_fleet(
     """K = the busiest hour's replicas, M = 0, committed at the option's own price: the pure always-on fleet (the
     plan's hourly work is the fleet's)."""
     monkeypatch.setattr(plan_options, "COMMITTED_PRICE_FACTOR", 1.0)
-    catalogue = _without_reserved(catalogue)  # issue 25's market has reserved rows for these GPUs
+    catalogue = _without_reserved(catalogue)  # the market has reserved rows for these GPUs
     for name in ("chat", "rag-long-docs", "agentic-coding", "support-mix"):
         s, ev = _evaluated(catalogue, name)
         for sh in ev.self_host:
@@ -226,7 +226,7 @@ def test_flat_profile_without_price_windows_reduces_to_the_pure_break_even(
 
 
 def test_the_default_pair_is_the_api_serving_the_same_weights(catalogue: Catalogue) -> None:
-    """Issue 24 meets issue 28: self-hosted V4.1-Flash pairs with the deepseek-v4-flash API, which V4.1-Flash
+    """Self-hosted V4.1-Flash pairs with the deepseek-v4-flash API, which V4.1-Flash
     weights answer since 2026-09-10 (facts-2026-12.md); before that date V4-Flash self-hosting pairs with it."""
     s = preset("chat", AS_OF)
     weights = {a: resolve_price(a, catalogue, s.as_of).weights_model for a in s.api_options}

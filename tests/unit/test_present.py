@@ -215,7 +215,7 @@ def test_dearer_than_a_free_cheapest_option_is_empty_not_infinite(catalogue: Cat
     ],
 )
 def test_md_literal_shows_the_same_characters_and_nothing_markdown_reads(text: str) -> None:
-    """Issue 16, item 1: every special character carries its backslash, bare URLs, e-mail addresses and short
+    """Every special character carries its backslash, bare URLs, e-mail addresses and short
     codes carry a word joiner (U+2060), and undoing exactly that gives the text back."""
     import re
 
@@ -245,7 +245,7 @@ def test_md_literal_leaves_numbers_and_prose_copyable() -> None:
     )
 )
 def test_md_literal_on_any_text_leaves_nothing_markdown_reads(text: str) -> None:
-    """Fuzz (issue 16, item 1): whatever the text, the escaped form reads back as the text on one line and holds
+    """Fuzz: whatever the text, the escaped form reads back as the text on one line and holds
     no special character without its backslash, no line-start marker, no bare link or short-code start."""
     import re
 

@@ -198,7 +198,7 @@ def test_no_price_in_effect_names_what_exists(catalogue: Catalogue) -> None:
         resolve_price(PRO, catalogue, dt.date(2020, 1, 1))
     msg = str(e.value)
     assert "\n" not in msg
-    # before the first row: the message says so (issue 13), then names what exists
+    # before the first row: the message says so, then names what exists
     assert msg.startswith(
         "no price on record for deepseek/deepseek-v4-pro before 2026-04-24 (asked for 2020-01-01); prices exist:"
     )

@@ -165,7 +165,7 @@ def test_self_hosting_memory_holds_the_p99_request_and_the_window_the_longest(ca
 
 
 def test_the_monte_carlo_bills_the_histogram_as_the_table_does(cat) -> None:  # type: ignore[no-untyped-def]
-    """Found in review after merging issues 14 and 15: the draws billed the mean prompt (3,186 USD) while the table
+    """Found in review after merging the usage logs with the uncertainty: the draws billed the mean prompt (3,186 USD) while the table
     billed each bucket at its tier (4,995 USD, the hand computation above). With zero-width ranges every quantile
     must be the table's figure."""
     from costmodel.evaluate.uncertainty import UncertaintyRanges, monte_carlo

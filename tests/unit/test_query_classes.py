@@ -95,7 +95,7 @@ def test_a_link_without_classes_is_byte_identical_and_an_old_mix_link_loads_its_
     from test_query_distributions import OLD_URL  # written before the distribution (and class) keys existed
 
     rag = preset("rag-long-docs", AS_OF)
-    # since issue 24 the preset self-hosts V4.1-Flash (the weights behind the Flash API after 2026-09-10); with
+    # the preset now self-hosts V4.1-Flash (the weights behind the Flash API after 2026-09-10); with
     # the V4-Flash row OLD_URL was written with, the link is the same bytes
     was = tuple(
         o.model_copy(update={"model": "deepseek-v4-flash"}) if o.model == "deepseek-v4.1-flash" else o

@@ -45,7 +45,7 @@ def _with(s: Scenario, w: Workload) -> Scenario:
 def test_a_link_made_before_the_distribution_keys_loads_as_it_did() -> None:
     s, ignored = scenario_from_query_string(OLD_URL, DEFAULT)
     assert ignored == []
-    # the link predates issue 24: its Flash self-hosting option is V4-Flash (the preset dated 2026-10-01 now
+    # the link predates the dated weights: its Flash self-hosting option is V4-Flash (the preset dated 2026-10-01 now
     # self-hosts V4.1-Flash, what the Flash API serves then); the link keeps what it said
     want = preset("rag-long-docs", AS_OF)
     want = want.model_copy(update={"self_host_options": tuple(

@@ -1,4 +1,4 @@
-"""Whatever the product writes into a widget or a link, it reads back exactly (issue 27, class 1).
+"""Whatever the product writes into a widget or a link, it reads back exactly.
 
 One writer (:func:`costmodel.catalog.units.format_count`) and one reader (:func:`costmodel.catalog.units.parse_count`)
 for every count the Calculator shows as text; the property tests cover each field's whole range, and the widget

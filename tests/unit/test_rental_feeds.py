@@ -1,4 +1,4 @@
-"""``costmodel rentals import`` (issue 25): SkyPilot v8 vms.csv and gpuhunt CSVs, per GPU-hour, reviewed and applied.
+"""``costmodel rentals import``: SkyPilot v8 vms.csv and gpuhunt CSVs, per GPU-hour, reviewed and applied.
 Fixtures: tests/data/rentals/ (origins in its README)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""GPU prices as a market (issue 25): the rental rows of facts-2026-12.md §6 and the rules that pick one."""
+"""GPU prices as a market: the rental rows of facts-2026-12.md §6 and the rules that pick one."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_skypilot_rows_are_per_gpu_and_both_verda_versions_kept() -> None:
 
 
 def test_default_rule_is_unchanged_by_the_market() -> None:
-    # the curated row that priced H200 before issue 25 (data/hardware.yaml)
+    # the curated row that priced H200 before the market (data/hardware.yaml)
     usd, rid, _, _ = resolve_rental(SelfHostOption(model="deepseek-v4-pro", gpu="h200"), CAT)
     assert (usd, rid) == (4.54, "h200-spheron-2026-03")
 

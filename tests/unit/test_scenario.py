@@ -339,7 +339,7 @@ def test_every_option_field_travels_in_the_url_and_the_app_editor() -> None:
 
 
 def test_a_rental_rule_and_provider_travel_in_the_url() -> None:
-    """Issue 25's rental_rule and rental_provider go through a link and back (the provider percent-quoted, as
+    """The rental_rule and rental_provider go through a link and back (the provider percent-quoted, as
     ':' and ',' separate cells); an option at the default rule writes the link it wrote before."""
     from costmodel.views.links.query import scenario_from_query, scenario_to_query
 

@@ -239,7 +239,7 @@ def test_compare_cli_reads_classes_and_every_export_carries_the_breakdown(tmp_pa
     out = tmp_path / "mix.xlsx"
     assert run("--format", "xlsx", "--out", str(out)).returncode == 0
     assert "By class" in openpyxl.load_workbook(out).sheetnames
-    # the Monte Carlo of a mix (issue 15m): the uncertainty section, no refusal
+    # the Monte Carlo of a mix: the uncertainty section, no refusal
     unc = run("--uncertainty", "--draws", "500")
     assert unc.returncode == 0, unc.stderr
     assert "## Uncertainty" in unc.stdout and "of 500 draws" in unc.stdout

@@ -469,7 +469,7 @@ def test_vanishing_volume_gives_no_infinite_price_per_token(
 ) -> None:
     """Found by fuzzing: 1e-304 requests a day made USD per M tokens infinite on an always-on fleet; the
     smallest positive float (5e-324: the monthly token count underflows to 0) divided by zero. A scenario now
-    refuses fewer than MIN_REQUESTS_PER_DAY (issue 16: 1e-300 showed "$0"), but the model still guards it: the
+    refuses fewer than MIN_REQUESTS_PER_DAY (1e-300 once showed "$0"), but the model still guards it: the
     break-even search evaluates volumes down to X_MIN × that minimum, so the guard is tested on a constructed
     (unvalidated) workload."""
     with pytest.raises(ValueError, match=r"greater than or equal to 0\.001"):
@@ -493,7 +493,7 @@ def test_vanishing_volume_gives_no_infinite_price_per_token(
 
 
 def test_serve_with_fixed_gpus_means_attention_data_parallel(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 5: ``--gpus N`` spreads experts over N GPUs with attention data-parallel. V4-Pro (FP4 experts)
+    """``--gpus N`` spreads experts over N GPUs with attention data-parallel. V4-Pro (FP4 experts)
     on 8 x H200 does not fit that way (130 GB per GPU, docs/calibration.md); ``--layout tp`` does fit."""
     assert (
         main(["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--gpus", "8", "--format", "json"]) == 0

@@ -88,7 +88,7 @@ def test_rental_basis_switch(catalogue: Catalogue, gpu: str, basis: str, price: 
 
 
 def test_missing_basis_is_one_line(catalogue: Catalogue) -> None:
-    # the market has H200 spot rows since issue 25; no source gives an MI300X reserved price (facts-2026-12.md §6)
+    # the market has H200 spot rows; no source gives an MI300X reserved price (facts-2026-12.md §6)
     o = SelfHostOption(model="deepseek-v4-flash", gpu="mi300x", acquisition="reserved")
     with pytest.raises(ValueError, match="no reserved rental price for mi300x"):
         resolve_rental(o, catalogue)

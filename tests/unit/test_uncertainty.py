@@ -246,7 +246,7 @@ def test_break_even_of_each_draw_is_evaluate_s(catalogue: Catalogue) -> None:
 @pytest.mark.parametrize("name", [*MIXES, "custom-mix"])
 def test_break_even_of_each_draw_of_a_mix_is_evaluate_s(catalogue: Catalogue, name: str) -> None:
     # against the DeepSeek-V4-Flash API a mix breaks even in some draws and not in others (measured with the
-    # step-time model of issue 23, 400 draws seed 2: 136/264 for support-mix, 266/134 for the custom mix; against
+    # step-time model, 400 draws seed 2: 136/264 for support-mix, 266/134 for the custom mix; against
     # Kimi K2.6, the pair before, every draw now breaks even): both kinds are checked, on the summed hourly work
     s = _scenario(name).model_copy(
         update={"api_options": (ApiOption(provider="deepseek", model="deepseek-v4-flash"),)}
@@ -380,7 +380,7 @@ def test_one_sided_scenarios_have_costs_but_no_verdict(catalogue: Catalogue, sid
 
 
 def test_an_api_option_dated_before_its_first_price_is_left_out_of_the_draws(catalogue: Catalogue) -> None:
-    """Found merging issues 13 and 15: evaluate() leaves out an API option priced before its first row (Kimi K2.6
+    """Found merging the first-price rule with the uncertainty: evaluate() leaves out an API option priced before its first row (Kimi K2.6
     before 2026-06-01) and the Monte Carlo then billed it anyway, so the Calculator failed on such a date."""
     s = preset("chat", dt.date(2026, 5, 1))
     s = s.model_copy(

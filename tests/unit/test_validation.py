@@ -115,7 +115,7 @@ def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_mha_mode_prefill_of_v3_at_128k(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 11: DeepSeek-V3 on 32 x H800 prefilling 128K-token prompts ran at 455 tokens/s per GPU with the
+    """DeepSeek-V3 on 32 x H800 prefilling 128K-token prompts ran at 455 tokens/s per GPU with the
     absorbed-MLA count; engines prefill dense MLA in MHA mode (3.4x fewer attention FLOPs per key): at least 2x."""
     argv = ["serve", "--model", "deepseek-v3", "--gpu", "h800", "--gpus", "32", "--prompt-tokens", "128K"]
     assert main([*argv, "--format", "json"]) == 0
@@ -155,7 +155,7 @@ def _serve(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, float]:
 
 
 def test_v3_on_8_h200_at_50_ms_is_in_the_published_range(capsys: pytest.CaptureFixture[str]) -> None:
-    """Issue 23: R1/V3 FP8 on 8 x H200, 2K/1K, aggregated at TPOT 50 ms: between 300 and 1,500 output tok/s per
+    """R1/V3 FP8 on 8 x H200, 2K/1K, aggregated at TPOT 50 ms: between 300 and 1,500 output tok/s per
     GPU (TensorRT-LLM measured 1,436 at ~88 ms, docs/sources.md §11 #4; NVIDIA AIConfigurator gives 951). The
     disaggregated mode runs the same parameters: it differs only by the prefill no longer sharing the steps."""
     argv = ["--gpu", "h200", "--gpus", "8", "--tpot-ms", "50"]

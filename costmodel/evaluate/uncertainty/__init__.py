@@ -1,4 +1,4 @@
-"""Decide under uncertainty (issue 15): tornado of the verdict and a seeded, vectorised Monte Carlo.
+"""Decide under uncertainty: tornado of the verdict and a seeded, vectorised Monte Carlo.
 
 Split by concern: :mod:`.model` (the ranges and the scenario tabulated once: GPU-seconds per request per
 layout, output-length variants), :mod:`.draws` (a batch of draws and its exact costs; the scenario a draw

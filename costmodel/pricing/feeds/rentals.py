@@ -1,4 +1,4 @@
-"""GPU rental feeds (issue 25): SkyPilot catalog v8 ``vms.csv`` files and dstack gpuhunt catalog CSVs, reviewed
+"""GPU rental feeds: SkyPilot catalog v8 ``vms.csv`` files and dstack gpuhunt catalog CSVs, reviewed
 against the market's rows of ``hardware.yaml`` and applied as new dated rows (history is never rewritten).
 
 Schemas: ``../shared/reference/facts-2026-12.md`` §7. Columns are keyed by header name (the order differs per

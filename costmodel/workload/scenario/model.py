@@ -32,7 +32,7 @@ from costmodel.catalog.fields import refuse_bools
 # Upper bounds that keep every result finite and refuse absurd input (not physical limits).
 MAX_REQUESTS_PER_DAY = 1e10
 #: Fewest requests per day: one request in 1,000 days. Below it every cost rounds to $0 on screen, which would
-#: look like an answer (issue 16: 1e-300 requests/day showed "$0").
+#: look like an answer (1e-300 requests/day once showed "$0").
 MIN_REQUESTS_PER_DAY = 1e-3
 #: Slowest measured serving rate a self-hosting option may state (tokens/s per GPU).
 MIN_MEASURED_TOKENS_PER_S = 1e-3
@@ -295,7 +295,7 @@ class SelfHostOption(_Frozen):
     """When buying: your server price per GPU, USD (None = the catalogue's owner cost for the GPU)."""
     rental_rule: RentalRule = "latest"
     """Which rental row of the basis prices the GPU-hour: ``latest`` (the most recent curated row, the rule before
-    issue 25), or from the market's rows (each provider offer's latest): ``cheapest``, ``median`` (the lower middle
+    the market), or from the market's rows (each provider offer's latest): ``cheapest``, ``median`` (the lower middle
     row), or ``provider`` (``rental_provider``'s latest). Your own price: ``usd_per_gpu_hour``."""
     rental_provider: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     """The provider of rule ``provider`` (as in ``hardware.yaml``, e.g. ``nebius``)."""

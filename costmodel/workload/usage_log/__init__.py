@@ -1,4 +1,4 @@
-"""Workloads from usage logs (issue 14), split by concern: formats (the supported exports, the generic schema, the
+"""Workloads from usage logs, split by concern: formats (the supported exports, the generic schema, the
 LogImport result), sql (DuckDB reading), importer (import_log, scenario_from_import). The method is in the
 docstring of costmodel.workload.usage_log.formats and docs/usage-logs.md.
 """
