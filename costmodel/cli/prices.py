@@ -17,7 +17,7 @@ from costmodel.catalog import load_catalogue
 from costmodel.catalog.units import parse_token_count
 from costmodel.cli.common import CliError, Parser, Subparsers, emit
 from costmodel.pricing.feeds import apply_review, read_feed, review_feed
-from costmodel.pricing.feeds.rentals import apply_rentals, read_rentals, review_rentals
+from costmodel.pricing.feeds.rentals import RENTAL_SOURCES, apply_rentals, read_rentals, review_rentals
 from costmodel.pricing.request_price import parse_instant, price_request
 
 
@@ -184,7 +184,7 @@ def add_rentals(sub: Subparsers[Parser]) -> None:
         "import", help="review a SkyPilot v8 vms.csv or gpuhunt catalog CSV (offline); --apply adds rows"
     )
     i.add_argument("file", nargs="?", default=None, help="the catalog CSV file")
-    i.add_argument("--from", dest="source", choices=["skypilot", "gpuhunt"], required=True)
+    i.add_argument("--from", dest="source", choices=RENTAL_SOURCES, required=True)
     i.add_argument(
         "--provider", default=None,
         help="provider name (default: the SkyPilot folder name, catalogs/v8/<cloud>/vms.csv, or the gpuhunt file name)",

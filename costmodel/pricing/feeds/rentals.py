@@ -17,6 +17,7 @@ import math
 import re
 import shutil
 import tempfile
+import typing
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ __all__ = [
 ]
 
 RentalSource = Literal["skypilot", "gpuhunt"]
+#: The rental feeds ``costmodel rentals import --from`` reads (a new feed: its name here, its headers below).
+RENTAL_SOURCES: tuple[RentalSource, ...] = typing.get_args(RentalSource)
 MAX_ROWS = 200_000
 RENTAL_COLUMNS = [
     "status", "provider", "gpu", "basis", "usd_per_gpu_hour", "region", "feed_names", "our_row", "our_usd_per_gpu_hour",
@@ -109,7 +112,7 @@ def parse_rentals(
 ) -> RentalFeed:
     """Parse a SkyPilot ``vms.csv`` or gpuhunt CSV text. Raises :class:`FeedError` (one line) if malformed."""
     if source not in _REQUIRED:
-        raise FeedError(f"unknown rental feed {source!r}; use skypilot or gpuhunt")
+        raise FeedError(f"unknown rental feed {source!r}; use {' or '.join(RENTAL_SOURCES)}")
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,40}", provider):
         raise FeedError(f"{what}: provider {provider[:40]!r} must be a lower-case name (give --provider)")
     try:
