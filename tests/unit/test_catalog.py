@@ -298,3 +298,13 @@ def test_stale_rows_flags_old_rows_but_not_history(catalogue: Catalogue) -> None
     assert "h800-deepseek-assumption" in ids  # as_of 2025-09-29: 425 days old
     assert "deepseek-chat-v3-2025-02" not in ids  # ended in 2025: history, not stale
     assert all(age > 180 for *_, age in rows)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.yaml")))
+def test_the_strict_loader_reads_each_data_file_as_pyyaml_s_safe_loader_does(name: str) -> None:
+    """The catalogue is parsed by libyaml when PyYAML has it (costmodel.catalog.loader); the values are the same as
+    the pure-Python safe loader's, file by file."""
+    from costmodel.catalog.loader import parse_yaml_text
+
+    text = (DATA / name).read_text(encoding="utf-8")
+    assert parse_yaml_text(text, what=name) == yaml.load(text, Loader=yaml.SafeLoader)
