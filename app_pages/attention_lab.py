@@ -11,7 +11,7 @@ import streamlit as st
 
 from app_pages import common
 from costmodel.attention import KV_DTYPES, NoArchitectureError
-from costmodel.catalog.budget import MB, bounded
+from costmodel.catalog.budget import MB
 from costmodel.views import architecture as report
 from costmodel.views import present
 from costmodel.views.charts import attention as attention_charts
@@ -148,12 +148,20 @@ s4.select_slider("HCA ratio (tokens per block)", options=[16, 32, 64, 128], valu
 s5.select_slider("DSA top-k (tokens)", options=[8, 16, 32, 64], value=32, key="lab_sim_dsa_topk")
 
 
-@bounded("attention-lab simulations", max_entries=32, max_bytes=8 * MB)  # shared: only read
-def _sim(length: int, window: int, csa_topk: int, hca_ratio: int, dsa_topk: int) -> pd.DataFrame:
+_SIMULATIONS = common.page_cache("attention-lab simulations", max_entries=32, max_bytes=8 * MB)  # only read
+
+
+def _simulate(length: int, window: int, csa_topk: int, hca_ratio: int, dsa_topk: int) -> pd.DataFrame:
     mechs = report.miniature_mechanisms(
         window=window, csa_topk=csa_topk, hca_ratio=hca_ratio, dsa_topk=dsa_topk
     )
     return report.sim_reads_frame(mechs, length)
+
+
+def _sim(*args: int) -> pd.DataFrame:
+    """:func:`_simulate`, once per set of sliders in the process."""
+    frame: pd.DataFrame = _SIMULATIONS.get_or_build(args, lambda: _simulate(*args))
+    return frame
 
 
 reads = _sim(

@@ -23,6 +23,8 @@ from app_pages.calc_fields import (
     field_bounds,
 )
 from costmodel.catalog import Catalogue
+from costmodel.catalog.budget import MB
+from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.units import format_count, parse_count
 from costmodel.evaluate.table import GROUP_HOSTED, option_group
 from costmodel.workload.distributions import with_lognormal_prompts
@@ -145,9 +147,10 @@ def api_id(o: ApiOption) -> str:
     return o.option_id
 
 
-def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict[str, ApiOption]:
-    """Every API option the user can pick: catalogue provider x model x {list, promotion} (list only for a host
-    of the open weights without promotion rows: group "Open weights, hosted"), custom ones."""
+@by_row_identity(maxsize=4, max_bytes=4 * MB)
+def _catalogue_api_choices(cat: Catalogue) -> dict[str, ApiOption]:
+    """The catalogue's API options (provider x model x {list, promotion}; list only for a host of the open weights
+    without promotion rows), built once per catalogue object (only read: :func:`api_choices` copies it)."""
     out: dict[str, ApiOption] = {}
     promos = {(p.provider, p.model) for p in cat.prices if p.kind == "promotion"}
     makers = {m.id: m.provider for m in cat.models}
@@ -156,6 +159,13 @@ def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict
         for basis in ("list",) if hosted else ("list", "promotion"):
             o = ApiOption(provider=p.provider, model=p.model, price_basis=basis)
             out.setdefault(api_id(o), o)
+    return out
+
+
+def api_choices(cat: Catalogue, custom_api_price: dict[str, Any] | None) -> dict[str, ApiOption]:
+    """Every API option the user can pick: catalogue provider x model x {list, promotion} (list only for a host
+    of the open weights without promotion rows: group "Open weights, hosted"), custom ones."""
+    out = dict(_catalogue_api_choices(cat))
     for raw in st.session_state.get("calc_custom_api", []):
         o = ApiOption.model_validate(raw)
         out[api_id(o)] = o

@@ -45,7 +45,7 @@ DEFAULT_PRESET = "chat"
 
 
 #: The traffic-profile charts' specs, shared by every session (only read): at most 256 in 16 MB (one is ~10 kB).
-_PROFILE_SPECS: BoundedCache[str, dict[str, Any]] = BoundedCache(
+_PROFILE_SPECS: BoundedCache[str, dict[str, Any]] = common.page_cache(
     "traffic-profile chart specs", max_entries=256, max_bytes=16 * MB
 )
 
@@ -84,10 +84,18 @@ def _edited() -> None:
             )
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _groups(_cat: Any, cat_id: int, api: dict[str, Any], workloads: tuple[Any, ...], as_of: Any) -> Any:
-    """:func:`group_by_model`, once per catalogue, options, workload and date (every session shares it)."""
-    return group_by_model(api, workloads, _cat, as_of)
+#: The API picker's groups, shared by every session (only read), keyed on the catalogue, the options, the
+#: workload at one request per day and the date (hashing pydantic keys, not pickling the options as st.cache_data
+#: would on every rerun): at most 64 in 8 MB.
+_GROUPS: BoundedCache[Any, tuple[ModelGroup, ...]] = common.page_cache(
+    "API picker groups", max_entries=64, max_bytes=8 * MB
+)
+
+
+def _groups(api: dict[str, Any], workloads: tuple[Any, ...], as_of: Any) -> tuple[ModelGroup, ...]:
+    """:func:`group_by_model`, once per catalogue, options, workload and date."""
+    key = (id(cat), tuple(api.items()), workloads, as_of)
+    return _GROUPS.get_or_build(key, lambda: group_by_model(api, workloads, cat, as_of))
 
 
 def _api_groups(api: dict[str, Any]) -> tuple[ModelGroup, ...]:
@@ -99,9 +107,7 @@ def _api_groups(api: dict[str, Any]) -> tuple[ModelGroup, ...]:
     per_request = tuple(
         w.model_copy(update={"requests_per_day": w.requests_per_day / volume}) for w in workloads
     )
-    groups: tuple[ModelGroup, ...] = _groups(
-        cat, id(cat), api, per_request, cs.as_date(ss.get("calc_as_of", basis.as_of))
-    )
+    groups = _groups(api, per_request, cs.as_date(ss.get("calc_as_of", basis.as_of)))
     return tuple(g.scaled(volume) for g in groups)
 
 

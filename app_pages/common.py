@@ -68,6 +68,22 @@ STATE_DEFAULTS: dict[str, Any] = {
 }
 
 
+#: The page scripts' caches, by name. A page script (``st.Page``) runs afresh on every rerun, so a cache made at its
+#: top level would be a new, empty one each time: pages take theirs from here, where they outlive the run.
+_PAGE_CACHES: dict[str, BoundedCache[Any, Any]] = {}
+
+
+def page_cache(name: str, *, max_entries: int, max_bytes: int) -> BoundedCache[Any, Any]:
+    """The process's cache called ``name`` (made on first use with these bounds), shared by every session and
+    rerun of the page that asks for it."""
+    cache = _PAGE_CACHES.get(name)
+    if cache is None:
+        cache = _PAGE_CACHES.setdefault(
+            name, BoundedCache(name, max_entries=max_entries, max_bytes=max_bytes)
+        )
+    return cache
+
+
 def init_state() -> None:
     """Create the shared session-state keys once (idempotent)."""
     for key, value in STATE_DEFAULTS.items():

@@ -117,10 +117,10 @@ except ValueError as e:
 
 #: The provider's economics and their chart specs, shared by every session (read-only, never mutated): at most 32
 #: results in 32 MB and 64 specs in 16 MB.
-_ECONOMICS: BoundedCache[Hashable, eco.Economics] = BoundedCache(
+_ECONOMICS: BoundedCache[Hashable, eco.Economics] = common.page_cache(
     "provider economics", max_entries=32, max_bytes=32 * MB
 )
-_SPECS: BoundedCache[Hashable, dict[str, object]] = BoundedCache(
+_SPECS: BoundedCache[Hashable, dict[str, object]] = common.page_cache(
     "provider economics chart specs", max_entries=64, max_bytes=16 * MB
 )
 
