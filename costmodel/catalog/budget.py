@@ -71,6 +71,10 @@ def _children(x: object) -> Iterator[object]:
                         yield v
 
 
+#: Objects that hold nothing else: their own size is all they hold.
+_LEAVES = frozenset({str, bytes, bytearray, int, float, complex, bool, memoryview, type(None)})
+
+
 def deep_nbytes(*objs: object, exclude: Iterable[object] = ()) -> int:
     """Bytes held by ``objs`` and everything they reach, not counting ``exclude`` nor what only it reaches (module
     docstring: what is counted)."""
@@ -78,27 +82,43 @@ def deep_nbytes(*objs: object, exclude: Iterable[object] = ()) -> int:
     stack = list(objs)
     total = 0
     np_ndarray = sys.modules["numpy"].ndarray if "numpy" in sys.modules else ()
+    getsizeof, leaves, containers = sys.getsizeof, _LEAVES, (list, tuple, set, frozenset)
     while stack:
         x = stack.pop()
-        if id(x) in seen or isinstance(x, _NOT_COUNTED):
+        i = id(x)
+        if i in seen:
             continue
-        seen.add(id(x))
+        seen.add(i)
+        kind = type(x)
+        if kind in leaves:  # the common case first: no isinstance chain for a float or a string
+            total += getsizeof(x)
+            continue
+        if kind in containers:
+            total += getsizeof(x)
+            stack.extend(x)  # type: ignore[arg-type]
+            continue
+        if kind is dict:
+            total += getsizeof(x)
+            stack.extend(x.keys())  # type: ignore[attr-defined]
+            stack.extend(x.values())  # type: ignore[attr-defined]
+            continue
+        if isinstance(x, _NOT_COUNTED):
+            continue
         if np_ndarray and isinstance(x, np_ndarray):
-            total += sys.getsizeof(x)  # header, and the buffer when the array owns it
+            total += getsizeof(x)  # header, and the buffer when the array owns it
             if x.base is not None:  # a view: its base once
                 stack.append(x.base)
             elif x.dtype.hasobject:
                 stack.extend(x.reshape(-1).tolist())
             continue
-        module = type(x).__module__
-        if module.startswith("pandas.") and hasattr(x, "memory_usage"):
+        if kind.__module__.startswith("pandas.") and hasattr(x, "memory_usage"):
             usage = x.memory_usage(deep=True)
             total += int(usage.sum()) if hasattr(usage, "sum") else int(usage)
             attrs = getattr(x, "attrs", None)
             if attrs:
                 stack.append(attrs)
             continue
-        total += sys.getsizeof(x)
+        total += getsizeof(x)
         if not isinstance(x, str | bytes | bytearray | int | float | complex | bool | memoryview):
             stack.extend(_children(x))
     return total
