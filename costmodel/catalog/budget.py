@@ -6,7 +6,7 @@
 first use) is charged with :meth:`BoundedCache.charge`. An entry larger than the whole budget is returned but not
 kept. :func:`bounded` is the decorator for pure functions of hashable arguments (in place of
 ``functools.lru_cache``); :func:`caches` lists every cache made, with its bounds and what it holds now (the budget
-table of ``docs/benchmarks.md`` is read from it, and ``tests/unit/test_cache_budget.py`` holds the sum under
+table of ``docs/memory.md`` is read from it, and ``tests/unit/test_cache_budget.py`` holds the sum under
 :data:`TOTAL_MAX_BYTES`).
 
 Sizes are measured, not guessed: numpy arrays by their buffers (a view counts its base once), pandas objects by
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 MB = 1 << 20
-#: The sum of every cache's ``max_bytes`` (the model's and the app's, listed in ``docs/benchmarks.md``) stays under
+#: The sum of every cache's ``max_bytes`` (the model's and the app's, listed in ``docs/memory.md``) stays under
 #: this (``tests/unit/test_cache_budget.py`` checks the model's at import). What a server holds beyond it
 #: (Python, numpy, pandas, Streamlit, the catalogue, open sessions, the allocator's free lists) is measured by
 #: ``benchmarks/bench_links.py``.
