@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import calc_results
+from app_pages import calc_compute, calc_results
 from app_pages import calc_state as cs
 from costmodel.catalog.schema import Catalogue
 from costmodel.views.charts import traffic as traffic_charts
@@ -36,7 +36,7 @@ def show(scenario: Scenario | None, cat: Catalogue) -> None:
             "Saved with the scenario, in the share link and in the XLSX, JSON and Markdown exports. "
             "Accepted: above -100 and at most 1,000.",
         )
-        shown: calc_results.Shown | None = calc_results.last_shown()
+        shown: calc_compute.Shown | None = calc_compute.last_shown()
         report = calc_results.growth(shown, cat) if shown is not None else None
         if report is None:
             if scenario is not None:

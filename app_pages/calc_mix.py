@@ -131,7 +131,7 @@ def _table(ev: Evaluation) -> pd.DataFrame:
 
 def breakdown(shown: Any) -> None:
     """The per-class breakdown of a mix (nothing without classes): option × class × monthly USD. ``shown``: the
-    Calculator's :class:`~app_pages.calc_results.Shown` (chart spec and table built once per evaluation)."""
+    Calculator's :class:`~app_pages.calc_compute.Shown` (chart spec and table built once per evaluation)."""
     ev: Evaluation = shown.ev
     if ev.by_class.empty:
         return

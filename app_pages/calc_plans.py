@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import calc_results
+from app_pages import calc_compute
 from app_pages import calc_state as cs
 from costmodel.catalog.schema import Catalogue
 from costmodel.evaluate.plan_options import PLAN_ASSUMPTIONS
@@ -33,7 +33,7 @@ def show(cat: Catalogue) -> None:
             "more on demand by the hour, the API for what the fleet does not serve in each UTC hour. Rows of kind "
             "plan in the table; saved with the scenario, in the share link and in the exports.",
         )
-        shown: calc_results.Shown | None = calc_results.last_shown()
+        shown: calc_compute.Shown | None = calc_compute.last_shown()
         if not ss[cs.PLANS_KEY] or shown is None:
             st.caption("Turn plans on to price a self-hosted base load with API overflow, hour by hour.")
             return

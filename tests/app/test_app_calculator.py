@@ -491,18 +491,18 @@ def test_an_unchanged_rerun_builds_nothing_again(monkeypatch: pytest.MonkeyPatch
     """A rerun of an unchanged scenario (any widget touched, a page switch back, another session
     on the same scenario) evaluates nothing and builds no chart, verdict or table again: they are kept with the
     cached evaluation. Before, the chart was rebuilt and its spec re-validated on every rerun."""
-    from app_pages import calc_results
+    from app_pages import calc_compute, calc_results
     from costmodel.evaluate import evaluation as compare
     from costmodel.views.charts import cost as charts
 
     calls: list[str] = []
     for module, name in (
         (charts, "cost_volume_layers"),
-        (calc_results, "verdict"),
+        (calc_compute, "verdict"),
         (calc_results, "warnings"),
         (calc_results, "compact_table"),
         (compare, "evaluate"),
-        (calc_results, "evaluate"),
+        (calc_compute, "evaluate"),
     ):
         real = getattr(module, name)
 

@@ -192,11 +192,11 @@ def test_growth_is_in_the_scenario_and_the_link_and_a_link_restores_it() -> None
 
 
 def test_the_projection_is_built_once_per_scenario_and_never_without_growth(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from app_pages import calc_results
+    from app_pages import calc_compute, calc_results
 
     calls: list[float] = []
     evaluations: list[float] = []
-    real, real_evaluate = calc_results.growth_report, calc_results.evaluate
+    real, real_evaluate = calc_results.growth_report, calc_compute.evaluate
 
     def counted(s: Scenario, cat: object, *a: object) -> object:
         calls.append(s.monthly_growth_fraction)
@@ -207,7 +207,7 @@ def test_the_projection_is_built_once_per_scenario_and_never_without_growth(monk
         return real_evaluate(s, cat)  # type: ignore[arg-type]
 
     monkeypatch.setattr(calc_results, "growth_report", counted)
-    monkeypatch.setattr(calc_results, "evaluate", evaluated)
+    monkeypatch.setattr(calc_compute, "evaluate", evaluated)
     at = run_page("calculator")
     at.text_input(key="calc_rpd").set_value("54,321").run()  # a scenario no other test has cached
     at.run()
