@@ -84,13 +84,6 @@ class Shown:
         )
 
 
-def drawn(chart: Callable[[], Any] | None) -> Any:
-    """The chart to download: the chart downloads are offered only when a chart was drawn."""
-    if chart is None:
-        raise ValueError("no chart was drawn")
-    return chart()
-
-
 def _volume_spec_parts(layers: charts.VolumeLayers) -> tuple[dict[str, Any], tuple[pd.DataFrame, ...]]:
     return _volume_template(layers.key, tuple(tuple(f.columns) for f in layers.frames)), layers.frames
 

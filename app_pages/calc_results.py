@@ -323,9 +323,9 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),
         ("Scenario JSON", lambda: scenario_to_json(s), "scenario.json", "application/json", "upload_file", "json",
          "Upload it again (Scenario name and JSON upload) or run `costmodel compare` on it."),
-        ("Chart PNG", lambda: charts.chart_png(drawn(chart)), f"{view}.png", "image/png", "image", "png",
+        ("Chart PNG", lambda: charts.chart_png(_chart_to_download(chart)), f"{view}.png", "image/png", "image", "png",
          "The chart shown above, as an image (drawn when you click)."),
-        ("Chart SVG", lambda: charts.chart_svg(drawn(chart)), f"{view}.svg", "image/svg+xml", "image", "svg",
+        ("Chart SVG", lambda: charts.chart_svg(_chart_to_download(chart)), f"{view}.svg", "image/svg+xml", "image", "svg",
          "The chart shown above, as a vector drawing."),
     ]  # fmt: skip
     if chart is None:  # a chart view that could not be drawn: no chart to download
@@ -363,6 +363,13 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             + ". Copy it with the button at the right of the box."
         )
         st.code(link, language=None, wrap_lines=True)
+
+
+def _chart_to_download(chart: Callable[[], Any] | None) -> Any:
+    """The chart to download: the chart downloads are offered only when a chart was drawn."""
+    if chart is None:
+        raise ValueError("no chart was drawn")
+    return chart()
 
 
 def _break_even_table(s: Scenario, be: pd.DataFrame) -> pd.DataFrame:
