@@ -17,9 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from conftest import CHROMIUM_ARGS  # noqa: E402  (the e2e tests' chromium flags: one list)
-
-from benchmarks.bench_links import start  # noqa: E402
+from conftest import CHROMIUM_ARGS, start_server  # noqa: E402  (the browser tests' chromium flags and server)
 
 TARGET_S = 5.0
 RUNS = 3
@@ -27,11 +25,11 @@ RUNS = 3
 
 def cold_start(browser: Any) -> tuple[float, float, float]:
     """Seconds from the server process's start to (verdict drawn, table drawn, script run ended)."""
-    t0 = time.perf_counter()
-    proc, port, log = start(ROOT)
+    server = start_server()
+    t0 = server.started_at  # the process's start
     try:
         page = browser.new_page(viewport={"width": 1440, "height": 900})
-        page.goto(f"http://127.0.0.1:{port}")
+        page.goto(server.url)
         page.wait_for_selector(".st-key-calc_verdict", timeout=60_000)
         verdict = time.perf_counter() - t0
         page.wait_for_selector(".st-key-calc_table_box [data-testid='stDataFrame']", timeout=60_000)
@@ -42,9 +40,8 @@ def cold_start(browser: Any) -> tuple[float, float, float]:
         done = time.perf_counter() - t0
         page.close()
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-        log.close()
+        server.stop()
+        server.log.close()
     return verdict, table, done
 
 

@@ -18,19 +18,18 @@ import argparse
 import datetime as dt
 import itertools
 import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+
+from conftest import start_server  # noqa: E402  (one way to start a real server, the browser tests')
 
 TARGET_MB = 1024.0
 OPEN_WEIGHTS = (
@@ -67,43 +66,12 @@ def links(n: int) -> list[str]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def rss_mb(pid: int) -> float:
     """Resident set size of ``pid``, MB (VmRSS of /proc/PID/status)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024.0
     raise RuntimeError("no VmRSS")
-
-
-def start(root: Path) -> tuple[subprocess.Popen[bytes], int, Any]:
-    port = free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the caller)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless=true",
-         f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-         "--server.fileWatcherType=none", "--global.developmentMode=false"],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(root)},
-    )  # fmt: skip
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            log.seek(0)
-            raise RuntimeError(f"streamlit exited: {log.read().decode(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return proc, port, log
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not start")
 
 
 def open_link(port: int, query: str, timeout_s: float = 300.0) -> tuple[float, int, str]:
@@ -135,9 +103,10 @@ def open_link(port: int, query: str, timeout_s: float = 300.0) -> tuple[float, i
                     return time.perf_counter() - t0, n, end
 
 
-def run(n: int, minutes: float, root: Path = ROOT, csv: Path | None = None) -> dict[str, Any]:
+def run(n: int, minutes: float, csv: Path | None = None) -> dict[str, Any]:
     qs = links(n)
-    proc, port, log = start(root)
+    server = start_server()  # the browser tests' server: the repository's app.py and .streamlit config
+    proc, port = server.proc, server.port
     samples: list[tuple[int, float, float]] = []  # (links opened, seconds since start, RSS MB)
     t_start = time.perf_counter()
     try:
@@ -158,12 +127,8 @@ def run(n: int, minutes: float, root: Path = ROOT, csv: Path | None = None) -> d
             if time.perf_counter() - t_start > minutes * 60:
                 break
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
+        server.log.close()
     if csv is not None:
         csv.write_text("links,seconds,rss_mb\n" + "".join(f"{a},{b:.1f},{c:.1f}\n" for a, b, c in samples))
     done = samples[-1][0]
@@ -202,9 +167,6 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--links", type=int, default=1000)
     ap.add_argument("--minutes", type=float, default=40.0)
-    ap.add_argument(
-        "--root", type=Path, default=ROOT, help="the tree whose app.py is served (e.g. an old commit)"
-    )
     ap.add_argument("--csv", type=Path)
     a = ap.parse_args()
-    print(run(a.links, a.minutes, a.root, a.csv))
+    print(run(a.links, a.minutes, a.csv))

@@ -83,6 +83,10 @@ class Server:
     log: IO[bytes]
     started_at: float  # time.perf_counter() at process start
 
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
     def output(self) -> str:
         self.log.seek(0)
         return self.log.read().decode("utf-8", errors="replace")
