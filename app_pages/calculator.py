@@ -23,7 +23,7 @@ from app_pages import calc_state as cs
 from costmodel.attention import KV_DTYPES
 from costmodel.catalog.budget import MB, BoundedCache
 from costmodel.catalog.units import format_count
-from costmodel.pricing.hosts import ModelGroup, group_by_model
+from costmodel.pricing.hosts import ModelGroup, groups_at_volume
 from costmodel.views.charts import traffic as traffic_charts
 from costmodel.views.host_menu import cheapest_frame, menu_order, served_notes
 from costmodel.views.links.classes import classes_text_problem
@@ -84,31 +84,11 @@ def _edited() -> None:
             )
 
 
-#: The API picker's groups, shared by every session (only read), keyed on the catalogue, the options, the
-#: workload at one request per day and the date (hashing pydantic keys, not pickling the options as st.cache_data
-#: would on every rerun): at most 64 in 8 MB.
-_GROUPS: BoundedCache[Any, tuple[ModelGroup, ...]] = common.page_cache(
-    "API picker groups", max_entries=64, max_bytes=8 * MB
-)
-
-
-def _groups(api: dict[str, Any], workloads: tuple[Any, ...], as_of: Any) -> tuple[ModelGroup, ...]:
-    """:func:`group_by_model`, once per catalogue, options, workload and date."""
-    key = (id(cat), tuple(api.items()), workloads, as_of)
-    return _GROUPS.get_or_build(key, lambda: group_by_model(api, workloads, cat, as_of))
-
-
 def _api_groups(api: dict[str, Any]) -> tuple[ModelGroup, ...]:
     """The API options grouped by the model they serve at the chosen date, priced for the last valid workload."""
     basis = ss.get("scenario") or preset(DEFAULT_PRESET, common.today())
     workloads = tuple(w for _, w in basis.class_workloads()) if basis.classes else (basis.workload,)
-    # priced at one request per day and scaled: a volume edit reuses the cached groups (bills are linear in it)
-    volume = sum(w.requests_per_day for w in workloads)
-    per_request = tuple(
-        w.model_copy(update={"requests_per_day": w.requests_per_day / volume}) for w in workloads
-    )
-    groups = _groups(api, per_request, cs.as_date(ss.get("calc_as_of", basis.as_of)))
-    return tuple(g.scaled(volume) for g in groups)
+    return groups_at_volume(api, workloads, cat, cs.as_date(ss.get("calc_as_of", basis.as_of)))
 
 
 def _pick_cheapest(ids: list[str]) -> None:

@@ -17,12 +17,14 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from costmodel.catalog.budget import MB
+from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.schema import Catalogue
 from costmodel.pricing.bill import api_bill
 from costmodel.pricing.resolve import PricingError, resolve_price
 from costmodel.workload.scenario import ApiOption, Workload
 
-__all__ = ["HostQuote", "ModelGroup", "cheapest_per_model", "group_by_model"]
+__all__ = ["HostQuote", "ModelGroup", "cheapest_per_model", "group_by_model", "groups_at_volume"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,28 @@ def group_by_model(
         )
         groups.append(ModelGroup(model, names.get(model, model), tuple(quotes)))
     return tuple(groups)
+
+
+@by_row_identity(maxsize=64, max_bytes=8 * MB)
+def _per_request(
+    catalogue: Catalogue,
+    options: tuple[tuple[str, ApiOption], ...],
+    workloads: tuple[Workload, ...],
+    as_of: dt.date,
+) -> tuple[ModelGroup, ...]:
+    return group_by_model(dict(options), workloads, catalogue, as_of)
+
+
+def groups_at_volume(
+    options: Mapping[str, ApiOption], workloads: tuple[Workload, ...], catalogue: Catalogue, as_of: dt.date
+) -> tuple[ModelGroup, ...]:
+    """:func:`group_by_model` for ``workloads``, computed once per request shape: an API bill is linear in the
+    requests per day, so the groups are priced at one request per day in all (each class keeping its share),
+    cached per catalogue, options, shape and date, and scaled by the volume (same order; bills equal to rounding).
+    A volume edit then reprices nothing."""
+    volume = sum(w.requests_per_day for w in workloads)
+    shape = tuple(w.model_copy(update={"requests_per_day": w.requests_per_day / volume}) for w in workloads)
+    return tuple(g.scaled(volume) for g in _per_request(catalogue, tuple(options.items()), shape, as_of))
 
 
 def cheapest_per_model(groups: Iterable[ModelGroup]) -> list[str]:

@@ -8,7 +8,7 @@ import math
 
 from costmodel.catalog import load_catalogue
 from costmodel.pricing.bill import api_bill
-from costmodel.pricing.hosts import cheapest_per_model, group_by_model
+from costmodel.pricing.hosts import cheapest_per_model, group_by_model, groups_at_volume
 from costmodel.views.host_menu import cheapest_frame, menu_order, served_notes
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import ApiOption
@@ -82,11 +82,11 @@ def test_a_mix_adds_its_classes_bills() -> None:
 
 
 def test_groups_priced_at_one_request_per_day_and_scaled_are_the_groups_at_the_volume() -> None:
-    """The Calculator prices the picker at one request per day and scales (a volume edit then reuses the cached
-    groups): an API bill is linear in the volume, so the order is the same and the bills agree to rounding."""
+    """The Calculator's picker prices at one request per day and scales (a volume edit then reprices nothing,
+    :func:`groups_at_volume`): an API bill is linear in the volume, so the order is the same and the bills agree to
+    rounding."""
     at_volume = group_by_model(_options(), CHAT, CAT, DAY)
-    one = CHAT.model_copy(update={"requests_per_day": 1.0})
-    scaled = [g.scaled(CHAT.requests_per_day) for g in group_by_model(_options(), one, CAT, DAY)]
+    scaled = groups_at_volume(_options(), (CHAT,), CAT, DAY)
     assert [[q.option_id for q in g.quotes] for g in at_volume] == [
         [q.option_id for q in g.quotes] for g in scaled
     ]
@@ -100,3 +100,11 @@ def test_groups_priced_at_one_request_per_day_and_scaled_are_the_groups_at_the_v
         assert q.reason == r.reason
         if not q.reason:
             assert math.isclose(q.monthly_cost_usd, r.monthly_cost_usd, rel_tol=1e-12)
+    # another volume of the same shape: the groups come from the cache, scaled to that volume
+    double = groups_at_volume(
+        _options(), (CHAT.model_copy(update={"requests_per_day": 2 * CHAT.requests_per_day}),), CAT, DAY
+    )
+    for g, h in zip(scaled, double, strict=True):
+        for q, r in zip(g.quotes, h.quotes, strict=True):
+            if not q.reason:
+                assert math.isclose(r.monthly_cost_usd, 2 * q.monthly_cost_usd, rel_tol=1e-12)
