@@ -35,6 +35,18 @@ def make_model(attention: str, model_id: str = "tiny", **config: Any) -> Model:
     )
 
 
+#: The low-rank projections and the small MoE every tiny V4-family model shares.
+TINY_PROJECTIONS_AND_MOE: dict[str, Any] = {
+    "q_lora_rank": 16,
+    "o_groups": 2,
+    "o_lora_rank": 8,
+    "n_routed_experts": 8,
+    "n_shared_experts": 1,
+    "num_experts_per_tok": 2,
+    "moe_intermediate_size": 32,
+}
+
+
 def tiny_v4(
     *,
     ratios: tuple[int, ...] = (0, 4, 128, 4, 0),
@@ -61,13 +73,7 @@ def tiny_v4(
         index_n_heads=index_n_heads,
         index_head_dim=index_head_dim,
         index_topk=ratio_topk,
-        q_lora_rank=16,
-        o_groups=2,
-        o_lora_rank=8,
-        n_routed_experts=8,
-        n_shared_experts=1,
-        num_experts_per_tok=2,
-        moe_intermediate_size=32,
+        **TINY_PROJECTIONS_AND_MOE,
     )
 
 
@@ -124,11 +130,5 @@ def tiny_v41(*, window: int = 4, topk: int = 3, blocks: int = 3, block_size: int
         candidate_source_layer_id=5,
         candidate_topk_blocks=blocks,
         candidate_block_size=block_size,
-        q_lora_rank=16,
-        o_groups=2,
-        o_lora_rank=8,
-        n_routed_experts=8,
-        n_shared_experts=1,
-        num_experts_per_tok=2,
-        moe_intermediate_size=32,
+        **TINY_PROJECTIONS_AND_MOE,
     )
