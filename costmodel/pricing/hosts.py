@@ -49,15 +49,6 @@ class ModelGroup:
     name: str
     quotes: tuple[HostQuote, ...]
 
-    def scaled(self, factor: float) -> ModelGroup:
-        """The group with every monthly bill × ``factor`` (> 0): an API bill is linear in the requests per day,
-        so the groups of a workload at one request per day serve every volume, in the same order."""
-        return ModelGroup(
-            self.model,
-            self.name,
-            tuple(dataclasses.replace(q, monthly_cost_usd=q.monthly_cost_usd * factor) for q in self.quotes),
-        )
-
     @property
     def cheapest(self) -> HostQuote | None:
         """The cheapest option that can serve the workload, None when none can."""
@@ -112,6 +103,12 @@ def group_by_model(
     for oid, o in keyed.items():
         group, q = _quote(oid, o, ws, catalogue, as_of)
         by_model.setdefault(group, []).append(q)
+    return _grouped(by_model, catalogue)
+
+
+def _grouped(by_model: dict[str, list[HostQuote]], catalogue: Catalogue) -> tuple[ModelGroup, ...]:
+    """The quotes of each model as groups: models in the catalogue's order (others last, by id), each group
+    cheapest first, then the options without a bill (by id)."""
     order = {m.id: i for i, m in enumerate(catalogue.models)}
     names = {m.id: m.name for m in catalogue.models}
     groups = []
@@ -125,25 +122,56 @@ def group_by_model(
 
 
 @by_row_identity(maxsize=64, max_bytes=8 * MB)
-def _per_request(
+def _unit_bills(
     catalogue: Catalogue,
     options: tuple[tuple[str, ApiOption], ...],
-    workloads: tuple[Workload, ...],
+    shapes: tuple[Workload, ...],
     as_of: dt.date,
-) -> tuple[ModelGroup, ...]:
-    return group_by_model(dict(options), workloads, catalogue, as_of)
+) -> tuple[tuple[str, HostQuote, tuple[tuple[float, float], ...]], ...]:
+    """Per option: its group, its quote (the reason, if any) and, per workload of ``shapes`` (one request per day
+    each), the monthly bill with no prompt token cached and with every prompt token cached (USD)."""
+    out = []
+    for oid, o in options:
+        ends: list[tuple[float, float]] = []
+        group, q = _quote(oid, o, (), catalogue, as_of)
+        for w in shapes:
+            if q.reason:
+                break
+            costs = []
+            for h in (0.0, 1.0):
+                _, qh = _quote(oid, o, (w.model_copy(update={"cache_hit_fraction": h}),), catalogue, as_of)
+                if qh.reason:
+                    q = qh
+                    break
+                costs.append(qh.monthly_cost_usd)
+            else:
+                ends.append((costs[0], costs[1]))
+        out.append((group, q, tuple(ends)))
+    return tuple(out)
 
 
 def groups_at_volume(
     options: Mapping[str, ApiOption], workloads: tuple[Workload, ...], catalogue: Catalogue, as_of: dt.date
 ) -> tuple[ModelGroup, ...]:
-    """:func:`group_by_model` for ``workloads``, computed once per request shape: an API bill is linear in the
-    requests per day, so the groups are priced at one request per day in all (each class keeping its share),
-    cached per catalogue, options, shape and date, and scaled by the volume (same order; bills equal to rounding).
-    A volume edit then reprices nothing."""
-    volume = sum(w.requests_per_day for w in workloads)
-    shape = tuple(w.model_copy(update={"requests_per_day": w.requests_per_day / volume}) for w in workloads)
-    return tuple(g.scaled(volume) for g in _per_request(catalogue, tuple(options.items()), shape, as_of))
+    """:func:`group_by_model` for ``workloads``, computed once per request shape up to the volume and the cached
+    share: an API bill is linear in the requests per day and in the cache-hit share (hits and misses are billed
+    per token), so each option is billed once per workload at one request per day with no prompt token cached and
+    with all cached (cached per catalogue, options, shape and date), and the bills of ``workloads`` are those
+    ends blended by each workload's cached share and scaled by its volume (equal to rounding). A volume or a
+    cached-share edit then reprices nothing."""
+    shapes = tuple(
+        w.model_copy(update={"requests_per_day": 1.0, "cache_hit_fraction": 0.0}) for w in workloads
+    )
+    by_model: dict[str, list[HostQuote]] = {}
+    for group, q, ends in _unit_bills(catalogue, tuple(options.items()), shapes, as_of):
+        if not q.reason:
+            cost = sum(
+                w.requests_per_day * (c0 + w.cache_hit_fraction * (c1 - c0))
+                for w, (c0, c1) in zip(workloads, ends, strict=True)
+            )
+            q = dataclasses.replace(q, monthly_cost_usd=cost)
+        by_model.setdefault(group, []).append(q)
+    return _grouped(by_model, catalogue)
 
 
 def cheapest_per_model(groups: Iterable[ModelGroup]) -> list[str]:

@@ -81,30 +81,42 @@ def test_a_mix_adds_its_classes_bills() -> None:
     assert g.cheapest is not None and math.isclose(g.cheapest.monthly_cost_usd, want, rel_tol=1e-12)
 
 
-def test_groups_priced_at_one_request_per_day_and_scaled_are_the_groups_at_the_volume() -> None:
-    """The Calculator's picker prices at one request per day and scales (a volume edit then reprices nothing,
-    :func:`groups_at_volume`): an API bill is linear in the volume, so the order is the same and the bills agree to
-    rounding."""
-    at_volume = group_by_model(_options(), CHAT, CAT, DAY)
-    scaled = groups_at_volume(_options(), (CHAT,), CAT, DAY)
-    assert [[q.option_id for q in g.quotes] for g in at_volume] == [
-        [q.option_id for q in g.quotes] for g in scaled
-    ]
-    pairs = [
-        (q, r)
-        for g, h in zip(at_volume, scaled, strict=True)
-        for q, r in zip(g.quotes, h.quotes, strict=True)
-    ]
-    assert sum(1 for q, _ in pairs if not q.reason) > 50
-    for q, r in pairs:
-        assert q.reason == r.reason
-        if not q.reason:
-            assert math.isclose(q.monthly_cost_usd, r.monthly_cost_usd, rel_tol=1e-12)
-    # another volume of the same shape: the groups come from the cache, scaled to that volume
-    double = groups_at_volume(
-        _options(), (CHAT.model_copy(update={"requests_per_day": 2 * CHAT.requests_per_day}),), CAT, DAY
-    )
-    for g, h in zip(scaled, double, strict=True):
-        for q, r in zip(g.quotes, h.quotes, strict=True):
+def test_groups_priced_at_the_two_cached_share_ends_and_blended_are_the_groups_at_the_workload() -> None:
+    """The Calculator's picker bills each option once per request shape, at one request per day with no prompt
+    token cached and with all cached, and blends and scales (a volume or a cached-share edit then reprices nothing,
+    :func:`groups_at_volume`): an API bill is linear in the volume and in the cached share, so the order is the
+    same and the bills agree to rounding, at this workload and at others of the same shape."""
+    for w in (
+        CHAT,
+        CHAT.model_copy(update={"requests_per_day": 2 * CHAT.requests_per_day}),
+        CHAT.model_copy(update={"cache_hit_fraction": 0.0}),
+        CHAT.model_copy(update={"cache_hit_fraction": 0.93, "requests_per_day": 777.0}),
+    ):
+        direct = group_by_model(_options(), w, CAT, DAY)
+        blended = groups_at_volume(_options(), (w,), CAT, DAY)
+        assert [[q.option_id for q in g.quotes] for g in direct] == [
+            [q.option_id for q in g.quotes] for g in blended
+        ]
+        pairs = [
+            (q, r)
+            for g, h in zip(direct, blended, strict=True)
+            for q, r in zip(g.quotes, h.quotes, strict=True)
+        ]
+        assert sum(1 for q, _ in pairs if not q.reason) > 50
+        for q, r in pairs:
+            assert q.reason == r.reason
             if not q.reason:
-                assert math.isclose(r.monthly_cost_usd, 2 * q.monthly_cost_usd, rel_tol=1e-12)
+                assert math.isclose(q.monthly_cost_usd, r.monthly_cost_usd, rel_tol=1e-9)
+
+
+def test_a_mix_is_blended_class_by_class() -> None:
+    """Each class of a mix keeps its own cached share and volume in the blend."""
+    a = CHAT.model_copy(update={"cache_hit_fraction": 0.1, "requests_per_day": 300.0})
+    b = CHAT.model_copy(update={"cache_hit_fraction": 0.8, "requests_per_day": 50.0, "prompt_tokens": 20_000})
+    direct = group_by_model(_options(), (a, b), CAT, DAY)
+    blended = groups_at_volume(_options(), (a, b), CAT, DAY)
+    for g, h in zip(direct, blended, strict=True):
+        for q, r in zip(g.quotes, h.quotes, strict=True):
+            assert (q.option_id, q.reason) == (r.option_id, r.reason)
+            if not q.reason:
+                assert math.isclose(q.monthly_cost_usd, r.monthly_cost_usd, rel_tol=1e-9)
