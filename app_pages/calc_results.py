@@ -292,16 +292,23 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
             )
 
     # ---- export and share ---------------------------------------------------------------------------------
+    # the analysis a file carries: the section's, or, while it is switched off, the defaults' (run when clicked)
+    unc_of_files = (lambda: unc) if unc is not None or calc_uncertainty.is_on() else (
+        lambda: calc_uncertainty.at_defaults(ev, cat, uploads)
+    )  # fmt: skip
+
     def table_x() -> pd.DataFrame:  # the table with the uncertainty columns, built when a file is asked for
-        return with_uncertainty(table, unc) if unc is not None else table
+        u = unc_of_files()
+        return with_uncertainty(table, u) if u is not None else table
 
     def file(fmt: str, tab: Callable[[], pd.DataFrame]) -> Callable[[], str | bytes]:
         """The export in ``fmt``, written when its button is clicked (the growth built then if not already)."""
 
         def make() -> str | bytes:
             g = _growth_for_export(shown, cat)
+            u = unc_of_files()
             parts = [
-                uncertainty_section(unc) if unc is not None else None,
+                uncertainty_section(u) if u is not None else None,
                 growth_section(g) if g is not None else None,
                 plan_sections(table, ev.plan_hours()),
             ]

@@ -121,9 +121,34 @@ def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
     return ranges, ss[KEY + "draws"], ss[KEY + "seed"], None
 
 
+#: The section's switch: the Monte Carlo runs on every change only while it is on (off by default: it is a third
+#: of a rerun's CPU, and the verdict above does not read it).
+ON_KEY = KEY + "on"
+
+
+def is_on() -> bool:
+    """The analysis is switched on in this session."""
+    return bool(st.session_state.get(ON_KEY, False))
+
+
 def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> UncertaintyResult | None:
-    """Draw the section for ``ev``; returns the result (None when the settings are bad or nothing to compare)."""
+    """Draw the section for ``ev``; returns the result (None when it is switched off, the settings are bad or
+    there is nothing to compare)."""
     st.subheader(":material/casino: How sure is this?", divider="gray")
+    st.toggle(
+        "Run the uncertainty analysis",
+        key=ON_KEY,
+        help="10,000 draws over the inputs that are uncertain (efficiency across its calibration band, GPU "
+        "prices, volume, cached share, output length, overhead): the odds that the verdict holds, a tornado of "
+        "which input decides, and each option's cost range. It reruns on every change while it is on.",
+    )
+    if not is_on():
+        st.caption(
+            "Off: the figures above are at your inputs as given. Switch it on for the odds that the verdict "
+            "holds, the tornado and the cost ranges (the **Tornado** and **Cost over the draws** charts). The "
+            "downloads below carry it at the default ranges either way."
+        )
+        return None
     ranges, draws, seed, error = _settings()
     if error or ranges is None:
         st.error(error or "Uncertainty: bad settings", icon=":material/error:")
@@ -152,6 +177,15 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
     for note in res.notes:
         st.caption(f":material/info: {md_literal(note)}")
     return res
+
+
+def at_defaults(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> UncertaintyResult | None:
+    """The analysis at the default ranges, draws and seed (for a file written while the section is off); None
+    when there is nothing to compare. No Streamlit call: a download runs it when clicked."""
+    try:
+        return compute(ev.scenario, cat, ev, uploads, UncertaintyRanges(), DEFAULT_DRAWS, 0)
+    except UncertaintyError:
+        return None
 
 
 def _break_even_at_inputs(ev: Evaluation, res: UncertaintyResult) -> float | None:
@@ -187,7 +221,12 @@ def tornado_people(res: UncertaintyResult) -> pd.DataFrame:
 def chart(view: str, res: UncertaintyResult | None, ev: Evaluation) -> Any:
     """Draw the chart of ``view`` (:data:`VIEWS`) and return it (for the PNG/SVG downloads); None: nothing drawn."""
     if res is None:
-        st.info("Fix the uncertainty settings above to draw this chart.", icon=":material/info:")
+        st.info(
+            "Fix the uncertainty settings above to draw this chart."
+            if is_on()
+            else "Switch on **Run the uncertainty analysis** above to draw this chart.",
+            icon=":material/info:",
+        )
         return None
     if view == "tornado":
         if not res.tornado:

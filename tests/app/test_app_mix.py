@@ -62,7 +62,8 @@ def test_a_class_table_makes_the_scenario_a_mix_with_a_breakdown() -> None:
     ev = evaluate(s, load_catalogue())
     assert len(by) == len(ev.by_class) == 2 * len(ev.table)
     assert set(by["Class"]) == {"chat", "rag"}
-    # the uncertainty section computes the mix (no refusal line; figures in test_app_uncertainty.py)
+    # the uncertainty section, switched on, computes the mix (no refusal line; figures in test_app_uncertainty.py)
+    at.toggle(key="calc_unc_on").set_value(True).run()
     assert not [i.value for i in at.info if shown(i.value).startswith("Uncertainty")]
     assert any(m.value.startswith("**Self-hosting is cheaper in") for m in at.markdown)
     assert not at.error

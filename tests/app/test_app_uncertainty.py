@@ -33,6 +33,12 @@ def _sentence(at: AppTest) -> str:
     )
 
 
+def _analysis(at: AppTest) -> AppTest:
+    """Switch on the section's analysis (off by default) and rerun."""
+    at.toggle(key=calc_uncertainty.ON_KEY).set_value(True).run()
+    return at
+
+
 def _charts(at: AppTest) -> list[str]:
     """Titles of the Vega-Lite charts on the page."""
     import json
@@ -49,7 +55,7 @@ def _charts(at: AppTest) -> list[str]:
 def test_every_preset_shows_the_models_probability_line_and_tornado(
     name: str,
 ) -> None:  # support-mix included
-    at = run_page("calculator")
+    at = _analysis(run_page("calculator"))
     at.selectbox(key="calc_preset").select(name).run()
     _ok(at)
     s: Scenario = at.session_state["scenario"]
@@ -99,7 +105,7 @@ def test_ownership_inputs_show_their_defaults_and_sources() -> None:
 def test_people_cost_moves_every_self_hosting_row_by_itself() -> None:
     from app_pages import calc_fields as cf
 
-    at = run_page("calculator")
+    at = _analysis(run_page("calculator"))
     before: Scenario = at.session_state["scenario"]
     at.number_input(key=cf.ASSUMPTION_KEYS["ops_usd_per_month"]).set_value(9000.0).run()
     _ok(at)
@@ -116,7 +122,7 @@ def test_people_cost_moves_every_self_hosting_row_by_itself() -> None:
 
 
 def test_the_support_mix_preset_shows_the_probability_sentence_and_the_tornado_table() -> None:
-    at = run_page("calculator")
+    at = _analysis(run_page("calculator"))
     at.selectbox(key="calc_preset").select("support-mix").run()
     _ok(at)
     s: Scenario = at.session_state["scenario"]
@@ -142,7 +148,7 @@ def test_the_support_mix_preset_shows_the_probability_sentence_and_the_tornado_t
     ],
 )
 def test_bad_uncertainty_settings_are_one_error_line(key: str, value: float, words: str) -> None:
-    at = run_page("calculator")
+    at = _analysis(run_page("calculator"))
     at.number_input(key=key).set_value(value).run()
     assert not at.exception, [e.value for e in at.exception]
     errors = [e.value for e in at.error]
@@ -167,7 +173,7 @@ def test_bad_ownership_url_parameter_is_reported_not_used(param: str, value: str
 def test_the_break_even_line_starts_from_the_verdict_and_names_options_not_ids() -> None:
     """The chat preset: the uncertainty line starts from the verdict's break-even (at the inputs), then says how
     often the uncertain cases do (one story, not two that seem to disagree)."""
-    at = run_page("calculator")
+    at = _analysis(run_page("calculator"))
     verdict = at.session_state["scenario"]
     assert verdict.name == "chat"
     (line,) = [str(c.value) for c in at.caption if str(c.value).startswith("Break-even")]
@@ -176,3 +182,27 @@ def test_the_break_even_line_starts_from_the_verdict_and_names_options_not_ids()
         r"breaks even against DeepSeek-V4-Flash API at [\d,]+ requests/day \(the verdict\)", line
     )
     assert "uncertain cases" in line and "self-host deepseek" not in line
+
+
+def test_the_analysis_is_off_until_switched_on_and_the_files_carry_it_at_the_defaults() -> None:
+    """Off by default (the Monte Carlo is a third of a rerun's CPU): no draws on the page, a line saying what
+    switching it on gives, its chart views say how to draw them; the files still carry the analysis, at the
+    default ranges, and equal to the model's. Switched on, the sentence appears."""
+    at = run_page("calculator")
+    _ok(at)
+    assert not any("draws" in m.value and m.value.startswith("**Self-hosting") for m in at.markdown)
+    assert any(str(c.value).startswith("Off: the figures above are at your inputs") for c in at.caption)
+    assert not any(str(c.value).startswith("Break-even: at your inputs") for c in at.caption)
+    s: Scenario = at.session_state["scenario"]
+    res = monte_carlo(s, load_catalogue())
+    # what a file written now carries (the browser test downloads one): the analysis at the default settings
+    ev = evaluate(s, load_catalogue())
+    at_defaults = calc_uncertainty.at_defaults(ev, load_catalogue(), ())
+    assert at_defaults is not None and at_defaults.sentence() == res.sentence()
+    at.segmented_control(key="calc_chart").set_value("tornado").run()
+    _ok(at)
+    assert any("Switch on **Run the uncertainty analysis**" in i.value for i in at.info)
+    at = _analysis(at)
+    _ok(at)
+    assert _sentence(at) == f"**{res.sentence()}**"
+    assert any(t.startswith("Which input decides") for t in _charts(at))

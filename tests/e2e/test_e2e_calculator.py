@@ -6,6 +6,7 @@ URL reopened, the context-window refusal, and the layout at 1440 px (every colum
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from costmodel.catalog import load_catalogue
 from costmodel.evaluate.evaluation import evaluate
+from costmodel.evaluate.uncertainty import monte_carlo
 from costmodel.views import present
 from costmodel.views.links.query import scenario_to_query
 from costmodel.views.verdict import verdict
@@ -163,6 +165,11 @@ def test_enter_workload_read_verdict_and_table_download_csv_and_xlsx(
     )
     assert ws.cell(row=2, column=money).number_format.startswith("$#,##0.00")
     assert ws.freeze_panes == "B2"
+
+    # the uncertainty analysis is switched off on the page (its default), and the files carry it at the defaults
+    name, doc = _download(page, "calc_dl_json_table", tmp_path)
+    unc = json.loads(doc.read_text())["uncertainty"]
+    assert unc["sentence"] == monte_carlo(want, load_catalogue()).sentence()
 
     name, png = _download(page, "calc_dl_png", tmp_path)
     assert name.endswith(".volume.png") and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
