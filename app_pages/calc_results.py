@@ -20,7 +20,7 @@ from app_pages import calc_mix, calc_state, calc_uncertainty, common
 from app_pages.calc_compute import Last, Shown, compute, last_shown
 from costmodel.catalog import Catalogue
 from costmodel.evaluate.evaluation import STALE_AFTER_DAYS
-from costmodel.evaluate.uncertainty import with_uncertainty
+from costmodel.evaluate.uncertainty import UncertaintyResult, with_uncertainty
 from costmodel.views import present
 from costmodel.views.charts import cost as charts
 from costmodel.views.explain import explain_option
@@ -293,9 +293,10 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
 
     # ---- export and share ---------------------------------------------------------------------------------
     # the analysis a file carries: the section's, or, while it is switched off, the defaults' (run when clicked)
-    unc_of_files = (lambda: unc) if unc is not None or calc_uncertainty.is_on() else (
-        lambda: calc_uncertainty.at_defaults(ev, cat, uploads)
-    )  # fmt: skip
+    analysis_on = calc_uncertainty.is_on()
+
+    def unc_of_files() -> UncertaintyResult | None:
+        return unc if unc is not None or analysis_on else calc_uncertainty.at_defaults(ev, cat, uploads)
 
     def table_x() -> pd.DataFrame:  # the table with the uncertainty columns, built when a file is asked for
         u = unc_of_files()
