@@ -47,6 +47,7 @@ from costmodel.serving.roofline import (
     PREFILL_CHUNK_TOKENS,
     _comm_seconds_per_token,
     decode_step_times,
+    is_rocm,
     prefill_times,
     workpoint,
 )
@@ -256,7 +257,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         scale=scale,
         grid=(grid_b, np.asarray(d.compute_s, dtype=np.float64), np.asarray(d.memory_s, dtype=np.float64)),
         comm_per_token=(a2a_tok, ar_tok),
-        amd=gpu.vendor.lower() == "amd",
+        amd=is_rocm(gpu),
     )
 
 

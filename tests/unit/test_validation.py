@@ -13,9 +13,11 @@ import pytest
 
 from costmodel.catalog import Catalogue
 from costmodel.cli.main import main
-from costmodel.serving import FITTED, Validation, validate, validation_frame
+from costmodel.serving import FITTED, Validation, calibration, validate, validation_frame
 from costmodel.serving.calibration import PARAMETER_RANGES
-from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW
+from costmodel.serving.efficiency import BAND_HIGH, BAND_LOW, EFFICIENCY
+from costmodel.serving.roofline import decode_step_times, workpoint
+from costmodel.serving.validation import attention_layout, design, precision_plan, row_work
 
 #: Committed figures (docs/calibration.md; `costmodel validate --format json`, summary): leave-one-out median
 #: |error| 34.6 % (163 rows, 150 estimated, once every curve of ../shared/reference/serving-curves.md is in
@@ -195,3 +197,26 @@ def test_mtp_raises_per_user_speed_by_the_acceptance(capsys: pytest.CaptureFixtu
     assert (
         main(["serve", "--model", "deepseek-v3", "--gpu", "h200", "--mtp", "1", "--mtp-acceptance", "0"]) == 2
     )
+
+
+@pytest.mark.parametrize(
+    "row_id", ["cookbook-b200x8-r1-fp8-sglang-1k1k-c16", "cookbook-mi300x8-v3.1-fp8-sglang-1k1k-c16"]
+)
+def test_fit_runs_the_calculators_step_time(catalogue: Catalogue, row_id: str) -> None:
+    """The vectorised fit and the calculator's roofline give the same decode step at the committed factors, on
+    a CUDA and on a ROCm stack (each with its own fixed step time)."""
+    m = next(r for r in catalogue.measurements if r.id == row_id)
+    w = row_work(m, catalogue)
+    assert not w.reason
+    model, gpu = catalogue.model(m.model), catalogue.gpu(m.gpu)
+    wp = workpoint(
+        model,
+        precision_plan(m, (model.weight_precision or {}).get("routed_experts")),
+        context_tokens=w.isl + w.osl / 2.0,
+        prompt_tokens=w.isl,
+        max_tokens=w.isl + w.osl,
+    )
+    tp = 8 if attention_layout(m) == "tp" else 1
+    step = decode_step_times(wp, gpu, w.n_decode, [w.batch_per_gpu], EFFICIENCY["base"], tp)
+    t_d = calibration.rates(design([w]), [FITTED[k] for k in calibration.PARAMETERS])[0]
+    assert float(step.total_s[0]) == pytest.approx(float(t_d[0]), rel=1e-6)
