@@ -297,7 +297,7 @@ def _roofline(
     a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, gpus, tp, eff)
     a2a, ar = tokens * a2a_tok, tokens * ar_tok
     local = np.maximum(compute_s, memory_s)
-    floor = step_floor_s(eff, gpu)
+    floor = step_floor_s(eff, gpu, gpus)
     total = _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar + floor * steps
     return StepTimes(compute_s, memory_s, a2a + ar, total)
 
@@ -307,9 +307,11 @@ def is_rocm(gpu: Gpu) -> bool:
     return gpu.vendor.lower() == "amd"
 
 
-def step_floor_s(eff: Efficiency, gpu: Gpu) -> float:
-    """The fixed seconds per forward step on ``gpu``'s software stack (ROCm on AMD GPUs, else CUDA)."""
-    return eff.step_floor_s_amd if is_rocm(gpu) else eff.step_floor_s
+def step_floor_s(eff: Efficiency, gpu: Gpu, gpus: int) -> float:
+    """The fixed seconds per forward step on a ``gpus``-GPU instance of ``gpu``: its software stack's (ROCm on
+    AMD GPUs, else CUDA), plus the synchronisation latency of a step over more than one GPU."""
+    stack = eff.step_floor_s_amd if is_rocm(gpu) else eff.step_floor_s
+    return stack + (eff.sync_s if gpus > 1 else 0.0)
 
 
 def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
