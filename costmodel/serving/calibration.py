@@ -1,7 +1,9 @@
-"""The step-time model's four parameters fitted on the published measurements, vectorised over rows.
+"""The step-time model's six parameters fitted on the published measurements, vectorised over rows.
 
 Each row's work is taken apart once at 100 % of every peak (:class:`costmodel.serving.validation.RowWork`);
-a parameter vector ``x = (prefill MFU, decode MFU, decode MBU, fixed step time in ms)`` then gives, per row,
+a parameter vector ``x = (prefill MFU, decode MFU, decode MBU, fixed step time in ms on CUDA and on ROCm, the
+synchronisation latency in ms of a step over several GPUs)`` then gives, per row, with ``t0`` the row's fixed step
+time (its stack's, plus the synchronisation latency when its instance spans more than one GPU),
 
 - decode step ``t_d = combine(max(C_d / mfu_d, M_d / mbu), A2A) + AR + t0`` seconds, rate ``D = b (1 + A·K) / t_d``
   output tokens/s per GPU (``b`` sequences per GPU, ``K`` MTP draft tokens, ``A`` their acceptance);
@@ -26,17 +28,20 @@ from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import COMM_OVERLAP_BASE
 
 #: Parameter names in the order of the fitted vector.
-PARAMETERS = ("prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd")
+PARAMETERS = ("prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd", "sync_ms")
 #: Physical range searched for each parameter (docs/calibration.md): a tuned prefill GEMM reaches 30-70 % of
 #: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 %; decode kernels stream HBM at
-#: 60-90 % of peak (weight streaming is a large sequential read); a forward step costs 1-20 ms of launches, synchronisation and collective latency on CUDA
-#: stacks, and more on ROCm stacks (HIP graphs, RCCL), searched up to 40 ms.
+#: 60-90 % of peak (weight streaming is a large sequential read); a forward step on one GPU costs 0.2-20 ms of
+#: kernel launches (graph replay), sampling and scheduling on CUDA stacks, and more on ROCm stacks (HIP graphs),
+#: searched up to 40 ms; a step over several GPUs adds 0.5-30 ms of synchronisation and collective latency (two
+#: all-reduces or all-to-alls per layer, each waiting for the slowest rank).
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "prefill_mfu": (0.10, 0.80),
     "decode_mfu": (0.05, 0.80),
     "decode_mbu": (0.60, 0.90),
-    "step_floor_ms": (1.0, 20.0),
+    "step_floor_ms": (0.2, 20.0),
     "step_floor_ms_amd": (1.0, 40.0),
+    "sync_ms": (0.5, 30.0),
 }
 #: Row kinds of the design.
 DECODE, PREFILL, E2E_DISAGG, E2E_AGG = 0, 1, 2, 3
@@ -60,6 +65,8 @@ class Design:
     n_total: FloatArray
     measured: FloatArray
     amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time), else 0
+    sync_dec: FloatArray  # 1 when the decode instance spans more than one GPU (a synchronised step), else 0
+    sync_pre: FloatArray  # the same for the prefill instance
 
 
 def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray) -> FloatArray:
@@ -73,10 +80,10 @@ def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray) -> Floa
 
 def rates(d: Design, x: Sequence[float]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(decode step s, decode rate tok/s/GPU, prefill GPU-s per prompt, prefill rate tok/s/GPU) per row."""
-    pm, dm, mbu, t0_ms, t0_amd_ms = x
+    pm, dm, mbu, t0_ms, t0_amd_ms, sync_ms = x
     t0 = np.where(d.amd > 0, t0_amd_ms, t0_ms) / 1e3
-    t_d = _step(d.dec, dm, mbu, t0)
-    t_p = _step(d.pre, pm, mbu, t0 * d.pre_steps)
+    t_d = _step(d.dec, dm, mbu, t0 + d.sync_dec * sync_ms / 1e3)
+    t_p = _step(d.pre, pm, mbu, (t0 + d.sync_pre * sync_ms / 1e3) * d.pre_steps)
     return t_d, d.batch * (1.0 + d.gain) / t_d, t_p, d.isl / t_p
 
 
@@ -110,7 +117,7 @@ def subset(d: Design, index: FloatArray | Sequence[int]) -> Design:
 
 def fit(d: Design, start: Sequence[float] | None = None) -> tuple[float, ...]:
     """Least squares on log(predicted / measured) over the rows of ``d``, each parameter inside its range."""
-    x = list(start or (0.4, 0.3, 0.7, 5.0, 10.0))
+    x = list(start or (0.4, 0.3, 0.7, 5.0, 10.0, 5.0))
     if d.measured.size == 0:
         return tuple(x)
     logm = np.log(d.measured)

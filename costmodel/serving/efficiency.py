@@ -28,10 +28,12 @@ class Efficiency:
         link_efficiency: achieved / peak scale-up and scale-out bandwidth for the expert all-to-all.
         comm_overlap: fraction of the all-to-all hidden under compute and memory time (0 = serial, 1 = hidden).
         allreduce_overlap: fraction of the attention-TP all-reduce hidden (0: on the critical path).
-        step_floor_s: fixed seconds per forward step (kernel launches, synchronisation, scheduling, collective
-            latency), added to every decode step and to every prefill chunk; the batch-1 floor of the step
-            (CUDA stacks).
+        step_floor_s: fixed seconds per forward step on one GPU (kernel launches, sampling, scheduling),
+            added to every decode step and to every prefill chunk; with ``sync_s``, the batch-1 floor of the
+            step (CUDA stacks).
         step_floor_s_amd: the same on AMD GPUs (ROCm stacks).
+        sync_s: fixed seconds a forward step adds when its instance spans more than one GPU (synchronisation
+            and collective latency: the per-layer all-reduces or all-to-alls, each waiting for every rank).
     """
 
     prefill_mfu: float
@@ -42,6 +44,7 @@ class Efficiency:
     allreduce_overlap: float = 0.0
     step_floor_s: float = 0.0
     step_floor_s_amd: float = 0.0
+    sync_s: float = 0.0
 
 
 #: Assumptions the measurements do not identify (docs/calibration.md): the all-to-all reaches 80 % of the link
@@ -63,7 +66,7 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
     return "aggregated" if gpus <= AGGREGATED_MAX_GPUS else "disaggregated"
 
 
-#: The four parameters of the step-time model, fitted by :func:`costmodel.serving.validation.validate` on the
+#: The six parameters of the step-time model, fitted by :func:`costmodel.serving.validation.validate` on the
 #: fitted rows of data/measurements.yaml (least squares on log predicted / measured, each inside its physical
 #: range, :data:`costmodel.serving.calibration.PARAMETER_RANGES`), rounded; tests/unit/test_validation.py holds
 #: the fit to these. The same values for aggregated and disaggregated serving.
@@ -71,12 +74,13 @@ FITTED: dict[str, float] = {
     "prefill_mfu": 0.36,
     "decode_mfu": 0.27,
     "decode_mbu": 0.60,
-    "step_floor_ms": 8.6,
-    "step_floor_ms_amd": 28.2,
+    "step_floor_ms": 0.9,
+    "step_floor_ms_amd": 20.3,
+    "sync_ms": 8.1,
 }
 #: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
 #: (each curve predicted by a fit without any of its points), applied to every factor.
-BAND_LOW, BAND_HIGH = 0.57, 1.96
+BAND_LOW, BAND_HIGH = 0.59, 1.90
 
 
 def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficiency:
@@ -90,6 +94,7 @@ def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficienc
         comm_overlap=COMM_OVERLAP_BASE,
         step_floor_s=values["step_floor_ms"] / 1e3 / scale,
         step_floor_s_amd=values["step_floor_ms_amd"] / 1e3 / scale,
+        sync_s=values["sync_ms"] / 1e3 / scale,
     )
 
 
@@ -99,7 +104,7 @@ EFFICIENCY: dict[EfficiencyLevel, Efficiency] = {
     "low": fitted_efficiency(FITTED, BAND_LOW),
     "base": fitted_efficiency(FITTED),
     "high": fitted_efficiency(FITTED, BAND_HIGH),
-    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0),
+    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0),
 }
 #: The same levels for every deployment mode (kept keyed by mode for callers that pick by mode).
 EFFICIENCY_BY_CLASS: dict[DeploymentClass, dict[EfficiencyLevel, Efficiency]] = {

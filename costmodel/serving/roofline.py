@@ -293,19 +293,25 @@ def _roofline(
     steps: FloatArray | float,
 ) -> StepTimes:
     """Add the communication of ``tokens`` GPU-tokens to compute and memory times, by the overlap rule, and the
-    fixed time of ``steps`` forward steps (``eff.step_floor_s`` each)."""
+    fixed time of ``steps`` forward steps (:func:`step_floor_s` each)."""
     a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, gpus, tp, eff)
     a2a, ar = tokens * a2a_tok, tokens * ar_tok
     local = np.maximum(compute_s, memory_s)
-    total = (
-        _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar + eff.step_floor_s * steps
-    )
+    floor = step_floor_s(eff, gpu, gpus)
+    total = _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar + floor * steps
     return StepTimes(compute_s, memory_s, a2a + ar, total)
 
 
-def step_floor_s(eff: Efficiency, gpu: Gpu) -> float:
-    """The fixed seconds per forward step on ``gpu``'s software stack (ROCm on AMD GPUs, else CUDA)."""
-    return eff.step_floor_s_amd if gpu.vendor.lower() == "amd" else eff.step_floor_s
+def is_rocm(gpu: Gpu) -> bool:
+    """``gpu`` runs a ROCm software stack (AMD GPUs), with its own fixed step time."""
+    return gpu.vendor.lower() == "amd"
+
+
+def step_floor_s(eff: Efficiency, gpu: Gpu, gpus: int) -> float:
+    """The fixed seconds per forward step on a ``gpus``-GPU instance of ``gpu``: its software stack's (ROCm on
+    AMD GPUs, else CUDA), plus the synchronisation latency of a step over more than one GPU."""
+    stack = eff.step_floor_s_amd if is_rocm(gpu) else eff.step_floor_s
+    return stack + (eff.sync_s if gpus > 1 else 0.0)
 
 
 def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
@@ -357,7 +363,7 @@ def decode_step_times(
     """Time of one decode step for each batch size (sequences per GPU), vectorised.
 
     ``max(compute / MFU, HBM bytes / MBU)`` combined with the interconnect, plus the fixed step time
-    ``eff.step_floor_s`` (launches, synchronisation, collective latency: the floor as the batch → 0).
+    :func:`step_floor_s` (launches, synchronisation, collective latency: the floor as the batch → 0).
 
     Args:
         wp: operating point.

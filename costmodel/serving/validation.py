@@ -47,6 +47,7 @@ from costmodel.serving.roofline import (
     PREFILL_CHUNK_TOKENS,
     _comm_seconds_per_token,
     decode_step_times,
+    is_rocm,
     prefill_times,
     workpoint,
 )
@@ -123,6 +124,9 @@ class RowWork:
         scale: the metric's multiplier of the per-GPU figure.
         grid: (batches per GPU, decode compute s, decode memory s) over the batches the memory holds.
         comm_per_token: (all-to-all, all-reduce) seconds per GPU-token at 100 %.
+        amd: the GPU runs a ROCm stack (its own fixed step time).
+        sync_dec: the decode instance spans more than one GPU (its steps pay the synchronisation latency).
+        sync_pre: the same for the prefill instance.
     """
 
     row: Measurement
@@ -144,6 +148,8 @@ class RowWork:
     grid: tuple[FloatArray, FloatArray, FloatArray] | None = None
     comm_per_token: tuple[float, float] = (0.0, 0.0)
     amd: bool = False
+    sync_dec: bool = False
+    sync_pre: bool = False
 
     @property
     def gain(self) -> float:
@@ -256,7 +262,9 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         scale=scale,
         grid=(grid_b, np.asarray(d.compute_s, dtype=np.float64), np.asarray(d.memory_s, dtype=np.float64)),
         comm_per_token=(a2a_tok, ar_tok),
-        amd=gpu.vendor.lower() == "amd",
+        amd=is_rocm(gpu),
+        sync_dec=mem.gpus > 1,
+        sync_pre=pre_gpus > 1,
     )
 
 
@@ -292,6 +300,8 @@ def design(works: Sequence[RowWork]) -> Design:
         n_total=col("n_total"),
         measured=np.array([w.row.measured_value for w in works], dtype=np.float64),
         amd=np.array([1.0 if w.amd else 0.0 for w in works], dtype=np.float64),
+        sync_dec=np.array([1.0 if w.sync_dec else 0.0 for w in works], dtype=np.float64),
+        sync_pre=np.array([1.0 if w.sync_pre else 0.0 for w in works], dtype=np.float64),
     )
 
 
