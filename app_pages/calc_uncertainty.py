@@ -166,7 +166,7 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
             tornado_people(res),
             hide_index=True,
             key="calc_unc_tornado_table",
-            column_config={c: st.column_config.NumberColumn(format="dollar") for c in _USD_COLUMNS},
+            column_config={c: st.column_config.NumberColumn(format="dollar", step=1) for c in _USD_COLUMNS},
         )
         st.caption(
             "Tornado, widest swing first: the verdict (cheapest API − cheapest self-hosting, USD/month; > 0: "

@@ -4,6 +4,7 @@ st.error line (never an exception)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -41,8 +42,6 @@ def _analysis(at: AppTest) -> AppTest:
 
 def _charts(at: AppTest) -> list[str]:
     """Titles of the Vega-Lite charts on the page."""
-    import json
-
     out = []
     for el in at.get("vega_lite_chart"):
         spec = json.loads(el.proto.spec)
@@ -71,6 +70,10 @@ def test_every_preset_shows_the_models_probability_line_and_tornado(
     assert list(tornado["Verdict at low end (USD/month)"]) == [b.verdict_low_usd for b in res.tornado]
     assert list(tornado["Verdict at high end (USD/month)"]) == [b.verdict_high_usd for b in res.tornado]
     assert len(res.tornado) == 6
+    # shown as whole dollars (the figures stay numbers: a person can sort them)
+    config = json.loads(next(d for d in at.dataframe if "Swing (USD/month)" in d.value.columns).proto.columns)
+    for col in ("Verdict at low end (USD/month)", "Verdict at high end (USD/month)", "Swing (USD/month)"):
+        assert config[col]["type_config"] == {"type": "number", "format": "dollar", "step": 1}
     for view, title in (("tornado", "Which input decides"), ("draws", "Monthly cost over the draws")):
         at.segmented_control(key="calc_chart").set_value(view).run()
         _ok(at)
