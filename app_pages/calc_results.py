@@ -295,25 +295,21 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
     # the analysis a file carries: the section's, or, while it is switched off, the defaults' (run when clicked)
     analysis_on = calc_uncertainty.is_on()
 
-    def unc_of_files() -> UncertaintyResult | None:
-        return unc if unc is not None or analysis_on else calc_uncertainty.at_defaults(ev, cat, uploads)
-
-    def table_x() -> pd.DataFrame:  # the table with the uncertainty columns, built when a file is asked for
-        u = unc_of_files()
+    def table_x(u: UncertaintyResult | None) -> pd.DataFrame:  # the table with the uncertainty columns
         return with_uncertainty(table, u) if u is not None else table
 
-    def file(fmt: str, tab: Callable[[], pd.DataFrame]) -> Callable[[], str | bytes]:
+    def file(fmt: str, tab: Callable[[UncertaintyResult | None], pd.DataFrame]) -> Callable[[], str | bytes]:
         """The export in ``fmt``, written when its button is clicked (the growth built then if not already)."""
 
         def make() -> str | bytes:
             g = _growth_for_export(shown, cat)
-            u = unc_of_files()
+            u = calc_uncertainty.for_files(unc, analysis_on, ev, cat, uploads)
             parts = [
                 uncertainty_section(u) if u is not None else None,
                 growth_section(g) if g is not None else None,
                 plan_sections(table, ev.plan_hours()),
             ]
-            return render(fmt, Report(s, tab(), cat, be, ev.by_class, sections_of(parts)))
+            return render(fmt, Report(s, tab(u), cat, be, ev.by_class, sections_of(parts)))
 
         return make
 
@@ -325,7 +321,7 @@ def show(scenario: Scenario | None, cat: Catalogue, top: Any) -> None:
          "table_view", "xlsx", "For people: ranked, formatted, with the workload, the verdict and the assumptions."),
         ("CSV", file("csv-readable", table_x), "csv", "text/csv", "csv", "csv",
          "For people: ranked, readable headers with units."),
-        ("Markdown", file("md", lambda: table), "md", "text/markdown", "description", "md",
+        ("Markdown", file("md", lambda u: table), "md", "text/markdown", "description", "md",
          "A report formatted as this page."),
         ("JSON (all columns)", file("json", table_x), "json", "application/json", "data_object",
          "json_table", "For machines: every column at full precision, with the scenario and the rows used."),

@@ -77,7 +77,6 @@ def compute(
 
 def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
     """The range widgets: ``(ranges, draws, seed, None)`` or ``(None, ..., error line)``."""
-    defaults = UncertaintyRanges()
     with st.expander(":material/tune: Ranges of the uncertain inputs (editable)"):
         st.caption(
             "Each input moves across its range; the defaults come from the calibration residuals (efficiency), "
@@ -89,26 +88,35 @@ def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
         )
         t1, t2 = st.columns(2)
         for (field, label), col in zip(TOGGLES, (t1, t2), strict=True):
-            col.toggle(label, value=getattr(defaults, field), key=KEY + field)
+            col.toggle(label, key=KEY + field, on_change=_remember, args=(KEY + field,))
         c1, c2 = st.columns(2)
         for i, (field, label, step) in enumerate(RANGE_INPUTS):
             lo, hi = field_bounds(UncertaintyRanges, field)
             (c1 if i % 2 == 0 else c2).number_input(
                 label,
-                value=float(getattr(defaults, field)),
                 step=step,
                 key=KEY + field,
+                on_change=_remember,
+                args=(KEY + field,),
                 help=f"From {lo:g} to {hi:g}. " + (UncertaintyRanges.model_fields[field].description or ""),
             )
         d1, d2 = st.columns(2)
         d1.number_input(
             "Draws (count)",
-            value=DEFAULT_DRAWS,
             step=1000,
             key=KEY + "draws",
+            on_change=_remember,
+            args=(KEY + "draws",),
             help=f"Monte Carlo draws, 1 to {MAX_DRAWS:,}.",
         )
-        d2.number_input("Seed", value=0, step=1, key=KEY + "seed", help="Same seed, same draws.")
+        d2.number_input(
+            "Seed",
+            step=1,
+            key=KEY + "seed",
+            on_change=_remember,
+            args=(KEY + "seed",),
+            help="Same seed, same draws.",
+        )
     ss = st.session_state
     raw = {f: ss[KEY + f] for f, _ in TOGGLES} | {f: ss[KEY + f] for f, _, _ in RANGE_INPUTS}
     labels = {f: lab for f, lab in TOGGLES} | {f: lab for f, lab, _ in RANGE_INPUTS}
@@ -121,23 +129,56 @@ def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
     return ranges, ss[KEY + "draws"], ss[KEY + "seed"], None
 
 
-#: The section's switch: the Monte Carlo runs on every change only while it is on (off by default: it is a third
-#: of a rerun's CPU, and the verdict above does not read it).
+#: The section's switch: the Monte Carlo runs on every change only while it is on (off by default: it was a third
+#: of a cached-share edit's CPU, and the verdict above does not read it).
 ON_KEY = KEY + "on"
+
+
+#: Where the section's settings are kept between runs that do not draw them (Streamlit drops a widget's value
+#: when a run does not draw it: the section switched off, another page opened), and their defaults.
+_KEPT = KEY + "kept"
+
+
+def _defaults() -> dict[str, Any]:
+    d = UncertaintyRanges()
+    return (
+        {ON_KEY: False, KEY + "draws": DEFAULT_DRAWS, KEY + "seed": 0}
+        | {KEY + f: getattr(d, f) for f, _ in TOGGLES}
+        | {KEY + f: float(getattr(d, f)) for f, _, _ in RANGE_INPUTS}
+    )
+
+
+def _restore() -> None:
+    """Before the widgets: each setting at its kept value (its default at first). The kept values change only
+    by a person's edit (:func:`_remember`, run before the script), so a run that did not draw a widget loses
+    nothing."""
+    ss = st.session_state
+    kept = ss.setdefault(_KEPT, _defaults())
+    for k, v in kept.items():
+        ss[k] = v
+
+
+def _remember(key: str) -> None:
+    """A setting was edited: keep its new value."""
+    ss = st.session_state
+    ss[_KEPT] = {**ss.get(_KEPT, _defaults()), key: ss[key]}
 
 
 def is_on() -> bool:
     """The analysis is switched on in this session."""
-    return bool(st.session_state.get(ON_KEY, False))
+    return bool(st.session_state.get(_KEPT, {}).get(ON_KEY, False))
 
 
 def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> UncertaintyResult | None:
     """Draw the section for ``ev``; returns the result (None when it is switched off, the settings are bad or
     there is nothing to compare)."""
     st.subheader(":material/casino: How sure is this?", divider="gray")
+    _restore()
     st.toggle(
         "Run the uncertainty analysis",
         key=ON_KEY,
+        on_change=_remember,
+        args=(ON_KEY,),
         help="10,000 draws over the inputs that are uncertain (efficiency across its calibration band, GPU "
         "prices, volume, cached share, output length, overhead): the odds that the verdict holds, a tornado of "
         "which input decides, and each option's cost range. It reruns on every change while it is on.",
@@ -146,7 +187,7 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
         st.caption(
             "Off: the figures above are at your inputs as given. Switch it on for the odds that the verdict "
             "holds, the tornado and the cost ranges (the **Tornado** and **Cost over the draws** charts). The "
-            "downloads below carry it at the default ranges either way."
+            "downloads below carry it at the default ranges while it is off."
         )
         return None
     ranges, draws, seed, error = _settings()
@@ -179,9 +220,14 @@ def show(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> Uncertaint
     return res
 
 
-def at_defaults(ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]) -> UncertaintyResult | None:
-    """The analysis at the default ranges, draws and seed (for a file written while the section is off); None
-    when there is nothing to compare. No Streamlit call: a download runs it when clicked."""
+def for_files(
+    shown: UncertaintyResult | None, on: bool, ev: Evaluation, cat: Catalogue, uploads: tuple[str, ...]
+) -> UncertaintyResult | None:
+    """The analysis a downloaded file carries: the section's when it is switched ``on`` (None with bad settings:
+    the section shows the error, and the file has no uncertainty), else the analysis at the default ranges,
+    draws and seed (None when there is nothing to compare). No Streamlit call: a download runs it when clicked."""
+    if on:
+        return shown
     try:
         return compute(ev.scenario, cat, ev, uploads, UncertaintyRanges(), DEFAULT_DRAWS, 0)
     except UncertaintyError:

@@ -198,10 +198,14 @@ def test_the_analysis_is_off_until_switched_on_and_the_files_carry_it_at_the_def
     assert not any(str(c.value).startswith("Break-even: at your inputs") for c in at.caption)
     s: Scenario = at.session_state["scenario"]
     res = monte_carlo(s, load_catalogue())
-    # what a file written now carries (the browser test downloads one): the analysis at the default settings
-    ev = evaluate(s, load_catalogue())
-    at_defaults = calc_uncertainty.at_defaults(ev, load_catalogue(), ())
-    assert at_defaults is not None and at_defaults.sentence() == res.sentence()
+    # what a file carries (the browser test downloads one): off, the analysis at the default settings; on, the
+    # section's own result (None with bad settings: the section shows the error and the file has none)
+    cat = load_catalogue()
+    ev = evaluate(s, cat)
+    off = calc_uncertainty.for_files(None, False, ev, cat, ())
+    assert off is not None and off.sentence() == res.sentence()
+    assert calc_uncertainty.for_files(None, True, ev, cat, ()) is None
+    assert calc_uncertainty.for_files(off, True, ev, cat, ()) is off
     at.segmented_control(key="calc_chart").set_value("tornado").run()
     _ok(at)
     assert any("Switch on **Run the uncertainty analysis**" in i.value for i in at.info)
@@ -209,3 +213,19 @@ def test_the_analysis_is_off_until_switched_on_and_the_files_carry_it_at_the_def
     _ok(at)
     assert _sentence(at) == f"**{res.sentence()}**"
     assert any(t.startswith("Which input decides") for t in _charts(at))
+
+
+def test_the_switch_and_the_ranges_outlive_a_page_switch_and_switching_off() -> None:
+    """Streamlit drops a widget's value when a run does not draw it; the section keeps its own."""
+    at = _analysis(run_page("calculator"))
+    at.number_input(key="calc_unc_volume_pct").set_value(40.0).run()
+    _ok(at)
+    at.toggle(key=calc_uncertainty.ON_KEY).set_value(False).run()
+    at = _analysis(at)
+    assert at.number_input(key="calc_unc_volume_pct").value == 40.0
+    at.switch_page("app_pages/catalogue.py").run()
+    at.switch_page("app_pages/calculator.py").run()
+    _ok(at)
+    assert at.toggle(key=calc_uncertainty.ON_KEY).value is True
+    assert at.number_input(key="calc_unc_volume_pct").value == 40.0
+    assert any("draws" in m.value and m.value.startswith("**Self-hosting") for m in at.markdown)

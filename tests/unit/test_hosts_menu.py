@@ -11,7 +11,7 @@ from costmodel.pricing.bill import api_bill
 from costmodel.pricing.hosts import cheapest_per_model, group_by_model, groups_at_volume
 from costmodel.views.host_menu import cheapest_frame, menu_order, served_notes
 from costmodel.workload.presets import preset
-from costmodel.workload.scenario import ApiOption
+from costmodel.workload.scenario import ApiOption, PromptBucket, Workload
 
 CAT = load_catalogue()
 DAY = dt.date(2026, 12, 7)
@@ -112,7 +112,9 @@ def test_groups_priced_at_the_two_cached_share_ends_and_blended_are_the_groups_a
 def test_a_mix_is_blended_class_by_class() -> None:
     """Each class of a mix keeps its own cached share and volume in the blend."""
     a = CHAT.model_copy(update={"cache_hit_fraction": 0.1, "requests_per_day": 300.0})
-    b = CHAT.model_copy(update={"cache_hit_fraction": 0.8, "requests_per_day": 50.0, "prompt_tokens": 20_000})
+    b = Workload.model_validate(
+        CHAT.model_dump() | {"cache_hit_fraction": 0.8, "requests_per_day": 50.0, "prompt_tokens": 20_000}
+    )
     direct = group_by_model(_options(), (a, b), CAT, DAY)
     blended = groups_at_volume(_options(), (a, b), CAT, DAY)
     for g, h in zip(direct, blended, strict=True):
@@ -120,3 +122,63 @@ def test_a_mix_is_blended_class_by_class() -> None:
             assert (q.option_id, q.reason) == (r.option_id, r.reason)
             if not q.reason:
                 assert math.isclose(q.monthly_cost_usd, r.monthly_cost_usd, rel_tol=1e-9)
+
+
+def test_the_blend_holds_across_a_context_tier_peak_hours_and_a_refused_class() -> None:
+    """A prompt histogram straddling a 512K-token price tier, traffic peaking in Shanghai office hours (DeepSeek's
+    peak/off-peak rows), and a mix whose second class (200K-token prompts) the small-window options cannot serve: the blended bills
+    equal the direct ones, with the same order and reasons."""
+    peaky = tuple(3.0 if 9 <= h < 18 else 0.2 for h in range(24))
+    a = Workload.model_validate(
+        CHAT.model_dump()
+        | {
+            "prompt_tokens": 300_000,
+            "prompt_histogram": (
+                PromptBucket(share=0.5, prompt_tokens=10_000),
+                PromptBucket(share=0.5, prompt_tokens=590_000),
+            ),
+            "cache_hit_fraction": 0.37,
+            "timezone": "Asia/Shanghai",
+            "hourly_profile_weekday": peaky,
+            "hourly_profile_weekend": peaky,
+        }
+    )
+    b = Workload.model_validate(CHAT.model_dump() | {"prompt_tokens": 200_000, "requests_per_day": 10.0})
+    for ws in ((a,), (a, b)):
+        direct = group_by_model(_options(), ws, CAT, DAY)
+        blended = groups_at_volume(_options(), ws, CAT, DAY)
+        pairs = [
+            (q, r)
+            for g, h in zip(direct, blended, strict=True)
+            for q, r in zip(g.quotes, h.quotes, strict=True)
+        ]
+        assert sum(1 for q, _ in pairs if q.reason) > 0 and sum(1 for q, _ in pairs if not q.reason) > 10
+        for q, r in pairs:
+            assert (q.option_id, q.reason) == (r.option_id, r.reason)
+            if not q.reason:
+                assert math.isclose(q.monthly_cost_usd, r.monthly_cost_usd, rel_tol=1e-9)
+
+
+def test_a_cached_share_or_volume_edit_bills_no_option_again() -> None:
+    """Once a shape is billed, other cached shares and volumes of it are served from the cache."""
+    from costmodel.pricing import hosts
+
+    w = CHAT.model_copy(update={"cache_hit_fraction": 0.21})
+    groups_at_volume(_options(), (w,), CAT, DAY)
+    calls = 0
+    real = hosts._quote
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal calls
+        calls += 1
+        return real(*args, **kwargs)
+
+    hosts._quote = counting  # type: ignore[assignment]
+    try:
+        for h, v in ((0.0, 5.0), (0.66, 1e6), (1.0, 123.0)):
+            groups_at_volume(
+                _options(), (w.model_copy(update={"cache_hit_fraction": h, "requests_per_day": v}),), CAT, DAY
+            )
+    finally:
+        hosts._quote = real  # type: ignore[assignment]
+    assert calls == 0
