@@ -41,8 +41,13 @@ under ``tp`` a group of ``t`` GPUs serves ``B = t · b`` sequences, each GPU doi
     t_memory  = bytes_read / (hbm_bw · mbu)
     t_a2a     = tokens · L_moe · max(out_bytes / (scale_out · link_eff), up_bytes / (scale_up · link_eff))
     t_ar      = tokens · 2 · L · 2(t − 1) · h · 2 / (scale_up · link_eff)       (``tp`` only; 0 for t = 1)
-    t         = max(t_local, t_a2a) + (1 − overlap) · min(t_local, t_a2a) + (1 − ar_overlap) · t_ar,
+    t         = max(t_local, t_a2a) + (1 − overlap) · min(t_local, t_a2a) + (1 − ar_overlap) · t_ar
+                + t0 (per forward step) + t_seq · B (decode: per sequence of the group),
                 t_local = max(t_compute, t_memory)
+
+``t0`` is the fixed time of a forward step (the stack's, plus a synchronisation latency over several GPUs) and
+``t_seq`` the engine's per-sequence time of a decode step, for each of the ``B`` sequences one scheduler drives
+(``roofline.step_floor_s``, ``Efficiency.sequence_s``; docs/calibration.md).
 
 The ``tp`` all-reduce: two per layer (after attention, after the MoE/FFN), of the group's BF16 activations
 (``t`` tokens × ``h`` × 2 bytes per GPU-token); a ring sends ``2(t − 1)/t`` of the message per rank. It is on

@@ -1,12 +1,14 @@
-"""The step-time model's six parameters fitted on the published measurements, vectorised over rows.
+"""The step-time model's seven parameters fitted on the published measurements, vectorised over rows.
 
 Each row's work is taken apart once at 100 % of every peak (:class:`costmodel.serving.validation.RowWork`);
 a parameter vector ``x = (prefill MFU, decode MFU, decode MBU, fixed step time in ms on CUDA and on ROCm, the
-synchronisation latency in ms of a step over several GPUs)`` then gives, per row, with ``t0`` the row's fixed step
-time (its stack's, plus the synchronisation latency when its instance spans more than one GPU),
+synchronisation latency in ms of a step over several GPUs, the per-sequence time in us of a decode step)`` then
+gives, per row, with ``t0`` the row's fixed step time (its stack's, plus the synchronisation latency when its
+instance spans more than one GPU),
 
-- decode step ``t_d = combine(max(C_d / mfu_d, M_d / mbu), A2A) + AR + t0`` seconds, rate ``D = b (1 + A·K) / t_d``
-  output tokens/s per GPU (``b`` sequences per GPU, ``K`` MTP draft tokens, ``A`` their acceptance);
+- decode step ``t_d = combine(max(C_d / mfu_d, M_d / mbu), A2A) + AR + t0 + t_seq · b · tp`` seconds, rate
+  ``D = b (1 + A·K) / t_d`` output tokens/s per GPU (``b`` sequences per GPU, ``tp`` the attention group whose
+  ``b · tp`` sequences one scheduler handles, ``K`` MTP draft tokens, ``A`` their acceptance);
 - prefill ``t_p = combine(max(C_p / mfu_p, M_p / mbu), A2A) + AR + t0 · chunks`` GPU-seconds per prompt, rate
   ``P = ISL / t_p``;
 - the row's metric from ``D`` and ``P`` (aggregated end to end: ``1 / (1/D + (ISL/OSL)/P)``; disaggregated:
@@ -28,13 +30,17 @@ from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import COMM_OVERLAP_BASE
 
 #: Parameter names in the order of the fitted vector.
-PARAMETERS = ("prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd", "sync_ms")
+PARAMETERS = (
+    "prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd", "sync_ms", "sequence_us",
+)  # fmt: skip
 #: Physical range searched for each parameter (docs/calibration.md): a tuned prefill GEMM reaches 30-70 % of
 #: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 %; decode kernels stream HBM at
 #: 60-90 % of peak (weight streaming is a large sequential read); a forward step on one GPU costs 0.2-20 ms of
 #: kernel launches (graph replay), sampling and scheduling on CUDA stacks, and more on ROCm stacks (HIP graphs),
 #: searched up to 40 ms; a step over several GPUs adds 0.5-30 ms of synchronisation and collective latency (two
-#: all-reduces or all-to-alls per layer, each waiting for the slowest rank).
+#: all-reduces or all-to-alls per layer, each waiting for the slowest rank); and each sequence of an attention
+#: group costs its scheduler 1-500 us of a decode step (batch assembly, paged-KV metadata, sampling and stop
+#: checks in the engine's host loop, serial with the GPU work).
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "prefill_mfu": (0.10, 0.80),
     "decode_mfu": (0.05, 0.80),
@@ -42,6 +48,7 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "step_floor_ms": (0.2, 20.0),
     "step_floor_ms_amd": (1.0, 40.0),
     "sync_ms": (0.5, 30.0),
+    "sequence_us": (1.0, 500.0),
 }
 #: Row kinds of the design.
 DECODE, PREFILL, E2E_DISAGG, E2E_AGG = 0, 1, 2, 3
@@ -67,6 +74,7 @@ class Design:
     amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time), else 0
     sync_dec: FloatArray  # 1 when the decode instance spans more than one GPU (a synchronised step), else 0
     sync_pre: FloatArray  # the same for the prefill instance
+    group_seqs: FloatArray  # sequences of the decode attention group (batch per GPU × attention TP size)
 
 
 def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray) -> FloatArray:
@@ -80,9 +88,9 @@ def _step(work: FloatArray, mfu: float, mbu: float, floor_s: FloatArray) -> Floa
 
 def rates(d: Design, x: Sequence[float]) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(decode step s, decode rate tok/s/GPU, prefill GPU-s per prompt, prefill rate tok/s/GPU) per row."""
-    pm, dm, mbu, t0_ms, t0_amd_ms, sync_ms = x
+    pm, dm, mbu, t0_ms, t0_amd_ms, sync_ms, seq_us = x
     t0 = np.where(d.amd > 0, t0_amd_ms, t0_ms) / 1e3
-    t_d = _step(d.dec, dm, mbu, t0 + d.sync_dec * sync_ms / 1e3)
+    t_d = _step(d.dec, dm, mbu, t0 + d.sync_dec * sync_ms / 1e3 + d.group_seqs * seq_us / 1e6)
     t_p = _step(d.pre, pm, mbu, (t0 + d.sync_pre * sync_ms / 1e3) * d.pre_steps)
     return t_d, d.batch * (1.0 + d.gain) / t_d, t_p, d.isl / t_p
 
@@ -117,7 +125,7 @@ def subset(d: Design, index: FloatArray | Sequence[int]) -> Design:
 
 def fit(d: Design, start: Sequence[float] | None = None) -> tuple[float, ...]:
     """Least squares on log(predicted / measured) over the rows of ``d``, each parameter inside its range."""
-    x = list(start or (0.4, 0.3, 0.7, 5.0, 10.0, 5.0))
+    x = list(start or (0.4, 0.3, 0.7, 5.0, 10.0, 5.0, 50.0))
     if d.measured.size == 0:
         return tuple(x)
     logm = np.log(d.measured)

@@ -34,6 +34,9 @@ class Efficiency:
         step_floor_s_amd: the same on AMD GPUs (ROCm stacks).
         sync_s: fixed seconds a forward step adds when its instance spans more than one GPU (synchronisation
             and collective latency: the per-layer all-reduces or all-to-alls, each waiting for every rank).
+        sequence_s: seconds a decode step adds per sequence of the attention group (``batch × tp``; one
+            scheduler drives the group): the engine's per-sequence work of every step (batch assembly, paged-KV
+            metadata, sampling, stop checks), serial with the GPU work.
     """
 
     prefill_mfu: float
@@ -45,6 +48,7 @@ class Efficiency:
     step_floor_s: float = 0.0
     step_floor_s_amd: float = 0.0
     sync_s: float = 0.0
+    sequence_s: float = 0.0
 
 
 #: Assumptions the measurements do not identify (docs/calibration.md): the all-to-all reaches 80 % of the link
@@ -66,17 +70,18 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
     return "aggregated" if gpus <= AGGREGATED_MAX_GPUS else "disaggregated"
 
 
-#: The six parameters of the step-time model, fitted by :func:`costmodel.serving.validation.validate` on the
+#: The seven parameters of the step-time model, fitted by :func:`costmodel.serving.validation.validate` on the
 #: fitted rows of data/measurements.yaml (least squares on log predicted / measured, each inside its physical
 #: range, :data:`costmodel.serving.calibration.PARAMETER_RANGES`), rounded; tests/unit/test_validation.py holds
 #: the fit to these. The same values for aggregated and disaggregated serving.
 FITTED: dict[str, float] = {
-    "prefill_mfu": 0.36,
-    "decode_mfu": 0.27,
-    "decode_mbu": 0.60,
-    "step_floor_ms": 0.9,
-    "step_floor_ms_amd": 20.3,
-    "sync_ms": 8.1,
+    "prefill_mfu": 0.37,
+    "decode_mfu": 0.65,
+    "decode_mbu": 0.83,
+    "step_floor_ms": 1.7,
+    "step_floor_ms_amd": 22.3,
+    "sync_ms": 7.2,
+    "sequence_us": 91.3,
 }
 #: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
 #: (each curve predicted by a fit without any of its points), applied to every factor.
@@ -95,6 +100,7 @@ def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficienc
         step_floor_s=values["step_floor_ms"] / 1e3 / scale,
         step_floor_s_amd=values["step_floor_ms_amd"] / 1e3 / scale,
         sync_s=values["sync_ms"] / 1e3 / scale,
+        sequence_s=values["sequence_us"] / 1e6 / scale,
     )
 
 
@@ -104,7 +110,7 @@ EFFICIENCY: dict[EfficiencyLevel, Efficiency] = {
     "low": fitted_efficiency(FITTED, BAND_LOW),
     "base": fitted_efficiency(FITTED),
     "high": fitted_efficiency(FITTED, BAND_HIGH),
-    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0),
+    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0),
 }
 #: The same levels for every deployment mode (kept keyed by mode for callers that pick by mode).
 EFFICIENCY_BY_CLASS: dict[DeploymentClass, dict[EfficiencyLevel, Efficiency]] = {

@@ -291,14 +291,17 @@ def _roofline(
     memory_s: FloatArray,
     tokens: FloatArray,
     steps: FloatArray | float,
+    serial_s: FloatArray | float = 0.0,
 ) -> StepTimes:
-    """Add the communication of ``tokens`` GPU-tokens to compute and memory times, by the overlap rule, and the
-    fixed time of ``steps`` forward steps (:func:`step_floor_s` each)."""
+    """Add the communication of ``tokens`` GPU-tokens to compute and memory times, by the overlap rule, the
+    fixed time of ``steps`` forward steps (:func:`step_floor_s` each) and ``serial_s`` (not overlapped)."""
     a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, gpus, tp, eff)
     a2a, ar = tokens * a2a_tok, tokens * ar_tok
     local = np.maximum(compute_s, memory_s)
     floor = step_floor_s(eff, gpu, gpus)
-    total = _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar + floor * steps
+    total = (
+        _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar + floor * steps + serial_s
+    )
     return StepTimes(compute_s, memory_s, a2a + ar, total)
 
 
@@ -363,7 +366,9 @@ def decode_step_times(
     """Time of one decode step for each batch size (sequences per GPU), vectorised.
 
     ``max(compute / MFU, HBM bytes / MBU)`` combined with the interconnect, plus the fixed step time
-    :func:`step_floor_s` (launches, synchronisation, collective latency: the floor as the batch → 0).
+    :func:`step_floor_s` (launches, synchronisation, collective latency: the floor as the batch → 0) and the
+    engine's per-sequence time ``sequence_s`` for each sequence of the attention group (``batch × tp``: one
+    scheduler assembles, samples and checks the group's sequences every step).
 
     Args:
         wp: operating point.
@@ -395,7 +400,8 @@ def decode_step_times(
         weights = np.full_like(b, p.weights_bytes / gpus)
     kv_copies = tp / kv_shards(p, tp)  # every rank reads the replicated latent of the group's sequences
     memory = (weights + b * kv_copies * wp.kv_read_bytes_per_token) / hbm
-    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, b * q, 1.0)
+    per_sequence = eff.sequence_s * b * tp
+    return _roofline(wp, gpu, gpus, tp, eff, compute, memory, b * q, 1.0, per_sequence)
 
 
 def prefill_times(wp: Workpoint, gpu: Gpu, gpus: int, eff: Efficiency, tp: int = 1) -> StepTimes:

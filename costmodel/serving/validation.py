@@ -127,6 +127,7 @@ class RowWork:
         amd: the GPU runs a ROCm stack (its own fixed step time).
         sync_dec: the decode instance spans more than one GPU (its steps pay the synchronisation latency).
         sync_pre: the same for the prefill instance.
+        tp: attention tensor-parallel group size of the decode instance (1: attention data-parallel).
     """
 
     row: Measurement
@@ -150,6 +151,7 @@ class RowWork:
     amd: bool = False
     sync_dec: bool = False
     sync_pre: bool = False
+    tp: int = 1
 
     @property
     def gain(self) -> float:
@@ -265,6 +267,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         amd=is_rocm(gpu),
         sync_dec=mem.gpus > 1,
         sync_pre=pre_gpus > 1,
+        tp=tp,
     )
 
 
@@ -302,6 +305,7 @@ def design(works: Sequence[RowWork]) -> Design:
         amd=np.array([1.0 if w.amd else 0.0 for w in works], dtype=np.float64),
         sync_dec=np.array([1.0 if w.sync_dec else 0.0 for w in works], dtype=np.float64),
         sync_pre=np.array([1.0 if w.sync_pre else 0.0 for w in works], dtype=np.float64),
+        group_seqs=col("batch_per_gpu") * col("tp"),
     )
 
 

@@ -125,8 +125,13 @@ def test_attention_tp_all_reduce_in_the_roofline(catalogue: Catalogue) -> None:
     assert st_tp.comm_s == pytest.approx(b * per_tok, rel=1e-9)
     # serial with compute/memory at base (not hidden), hidden at the floor
     assert st_tp.total_s == pytest.approx(
-        np.maximum(st_tp.compute_s, st_tp.memory_s) + st_tp.comm_s + eff.step_floor_s + eff.sync_s
-    )  # plus the fixed step time: the stack's and, over 8 GPUs, the synchronisation latency
+        np.maximum(st_tp.compute_s, st_tp.memory_s)
+        + st_tp.comm_s
+        + eff.step_floor_s
+        + eff.sync_s
+        + eff.sequence_s * b * 8
+    )  # plus the fixed step time (the stack's and, over 8 GPUs, the synchronisation latency) and the
+    # per-sequence time of the group's 8·b sequences
     floor = serving.decode_step_times(wp, g, 8, b, EFFICIENCY["floor"], tp=8)
     assert floor.total_s == pytest.approx(np.maximum(floor.compute_s, floor.memory_s))
     # every rank reads the replicated latent of the group's 8·b sequences: more KV bytes than DP at equal b
