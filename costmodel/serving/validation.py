@@ -381,12 +381,24 @@ def validate(catalogue: Catalogue) -> Validation:
     curve again without any of its points (and at its measured TPOT)."""
     works = [row_work(m, catalogue) for m in catalogue.measurements]
     used = [w for w in works if not w.reason]
-    x = fit(used)
-    loo = {w.row.id: predict(w, fit([u for u in used if u is not w])) for w in used}
+    # every fit at once (calibration.fit_many): on all fitted rows, without each row, without each curve
+    fitted = [u for u in used if _fitted(u.row)]
+    curve_ids = list(dict.fromkeys(curve_of(w.row) for w in used))
+    masks = np.array(
+        [[True] * len(fitted)]
+        + [[u is not w for u in fitted] for w in used]
+        + [[curve_of(u.row) != c for u in fitted] for c in curve_ids],
+        dtype=bool,
+    )
+    fits = (
+        calibration.fit_many(design(fitted), masks) if fitted else np.tile(calibration.START, (len(masks), 1))
+    )
+    x = tuple(float(v) for v in fits[0])
+    loo = {w.row.id: predict(w, fits[1 + k]) for k, w in enumerate(used)}
     loco: dict[str, float] = {}
     iso: dict[str, float] = {}
-    for c in dict.fromkeys(curve_of(w.row) for w in used):
-        xc = fit([u for u in used if curve_of(u.row) != c])
+    for k, c in enumerate(curve_ids):
+        xc = fits[1 + len(used) + k]
         for w in (u for u in used if curve_of(u.row) == c):
             loco[w.row.id] = predict(w, xc)
             iso[w.row.id] = iso_tpot_prediction(w, xc)
