@@ -202,6 +202,15 @@ HISTORY = [
     "",
     "An unchanged rerun now builds nothing (the verdict, tables and chart specs are kept with the cached evaluation), so it costs only Streamlit drawing the widgets, about 0.1 s of CPU. The aim was a p95 under 2 s: not reached. What limits it is that one Streamlit process serves every session and Python runs one thread at a time, so twenty sessions rerunning at once queue behind each other: each rerun waits for roughly twenty reruns of CPU. A rerun after a change costs more since this stop because the page does more per change: the tornado and 10,000-draw Monte Carlo, the ownership, usage-log and growth sections, and the price-rows panel. Under 2 s at twenty simultaneous changes would need either under 0.1 s of CPU per changed rerun or several server processes behind a load balancer.",
     "",
+    "Rerun CPU at two commits (`benchmarks/compare_reruns.py OLD NEW --kind ch|rpd`: the default preset in AppTest, 12 edits per fresh process, 3 alternating rounds; CPU of every thread per rerun). Recorded 2026-12-07 on a machine where the plain Python loop of bench_pricing takes 55.8 ms (34.1 ms on the machine of the previous record: about 1.6× slower), so read the ratios:",
+    "",
+    "| change (9e18a6d → ff90f16) | old min / p25 / median | new min / p25 / median | ratio new / old (min / p25 / median) |",
+    "|---|---|---|---|",
+    "| rerun after a cached-share edit: the API picker bills each option once per request shape (blended by the cached share), the uncertainty analysis runs only when switched on | 236 / 256 / 273 ms | 162 / 179 / 194 ms | 0.69 / 0.70 / 0.71 |",
+    "| rerun after a volume edit | 174 / 211 / 287 ms | 157 / 178 / 236 ms | 0.90 / 0.85 / 0.82 |",
+    "",
+    "On the previous record's machine 9e18a6d measured 142 ms (cached share) and 111 ms (volume) of CPU per rerun (`bench_app`, idle): at these ratios about 100 ms and 92-100 ms, under the 120 ms target. With the uncertainty analysis switched on, a cached-share edit costs about 1.4× the one without it (the row of `bench_app`).",
+    "",
 ]
 
 
