@@ -75,6 +75,13 @@ def compute(
     )
 
 
+def _kept_number(col: Any, label: str, field: str, step: float, help_text: str) -> None:
+    """A number input of the section whose value is kept across runs that do not draw it (:func:`_remember`)."""
+    col.number_input(
+        label, step=step, key=KEY + field, on_change=_remember, args=(KEY + field,), help=help_text
+    )
+
+
 def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
     """The range widgets: ``(ranges, draws, seed, None)`` or ``(None, ..., error line)``."""
     with st.expander(":material/tune: Ranges of the uncertain inputs (editable)"):
@@ -92,31 +99,16 @@ def _settings() -> tuple[UncertaintyRanges | None, Any, Any, str | None]:
         c1, c2 = st.columns(2)
         for i, (field, label, step) in enumerate(RANGE_INPUTS):
             lo, hi = field_bounds(UncertaintyRanges, field)
-            (c1 if i % 2 == 0 else c2).number_input(
+            _kept_number(
+                c1 if i % 2 == 0 else c2,
                 label,
-                step=step,
-                key=KEY + field,
-                on_change=_remember,
-                args=(KEY + field,),
-                help=f"From {lo:g} to {hi:g}. " + (UncertaintyRanges.model_fields[field].description or ""),
+                field,
+                step,
+                f"From {lo:g} to {hi:g}. " + (UncertaintyRanges.model_fields[field].description or ""),
             )
         d1, d2 = st.columns(2)
-        d1.number_input(
-            "Draws (count)",
-            step=1000,
-            key=KEY + "draws",
-            on_change=_remember,
-            args=(KEY + "draws",),
-            help=f"Monte Carlo draws, 1 to {MAX_DRAWS:,}.",
-        )
-        d2.number_input(
-            "Seed",
-            step=1,
-            key=KEY + "seed",
-            on_change=_remember,
-            args=(KEY + "seed",),
-            help="Same seed, same draws.",
-        )
+        _kept_number(d1, "Draws (count)", "draws", 1000, f"Monte Carlo draws, 1 to {MAX_DRAWS:,}.")
+        _kept_number(d2, "Seed", "seed", 1, "Same seed, same draws.")
     ss = st.session_state
     raw = {f: ss[KEY + f] for f, _ in TOGGLES} | {f: ss[KEY + f] for f, _, _ in RANGE_INPUTS}
     labels = {f: lab for f, lab in TOGGLES} | {f: lab for f, lab, _ in RANGE_INPUTS}
