@@ -12,6 +12,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,9 +50,9 @@ def _time(tree: Path) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def main(argv: list[str]) -> int:
-    old, new = argv[0], argv[1]
-    runs = int(argv[argv.index("--runs") + 1]) if "--runs" in argv else 3
+def alternate(old: str, new: str, rounds: int, run: Callable[[Path], list[float]]) -> dict[str, list[float]]:
+    """Check out ``old`` and ``new`` into temporary worktrees and call ``run(tree)`` on each, alternating,
+    ``rounds`` times; every figure ``run`` returns, per commit (``"old"``, ``"new"``)."""
     with tempfile.TemporaryDirectory() as tmp:
         trees = {}
         for name, rev in (("old", old), ("new", new)):
@@ -60,15 +61,22 @@ def main(argv: list[str]) -> int:
                 ["git", "-C", str(ROOT), "worktree", "add", "-f", "-q", str(trees[name]), rev], check=True
             )
         try:
-            times: dict[str, list[float]] = {"old": [], "new": []}
-            for _ in range(runs):
+            figures: dict[str, list[float]] = {"old": [], "new": []}
+            for _ in range(rounds):
                 for name in ("old", "new"):
-                    times[name].append(_time(trees[name]))
+                    figures[name] += run(trees[name])
         finally:
             for tree in trees.values():
                 subprocess.run(
                     ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
                 )
+    return figures
+
+
+def main(argv: list[str]) -> int:
+    old, new = argv[0], argv[1]
+    runs = int(argv[argv.index("--runs") + 1]) if "--runs" in argv else 3
+    times = alternate(old, new, runs, lambda tree: [_time(tree)])
     o, n = statistics.median(times["old"]), statistics.median(times["new"])
     print(
         f"calculator computation, default preset: {old} {o:.1f} ms, {new} {n:.1f} ms; ratio new/old {n / o:.2f}"

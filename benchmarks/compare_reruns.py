@@ -16,10 +16,13 @@ import json
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.compare_commits import alternate  # noqa: E402  (one way to check out and alternate two commits)
+
 _PROBE = r"""
 import json, sys, time
 root, kind, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -56,30 +59,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--reruns", type=int, default=12)
     a = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        trees = {}
-        for name, rev in (("old", a.old), ("new", a.new)):
-            path = Path(tmp) / name
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "-q", "--detach", str(path), rev], check=True
-            )
-            trees[name] = path
-        cpu: dict[str, list[float]] = {"old": [], "new": []}
-        try:
-            for _ in range(a.rounds):
-                for name, path in trees.items():
-                    run = subprocess.run(
-                        [sys.executable, "-c", _PROBE, str(path), a.kind, str(a.reruns)],
-                        capture_output=True,
-                        text=True,
-                        check=True,
-                    )
-                    cpu[name] += json.loads(run.stdout.strip().splitlines()[-1])
-        finally:
-            for path in trees.values():
-                subprocess.run(
-                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(path)], check=False
-                )
+
+    def reruns(tree: Path) -> list[float]:
+        out = subprocess.run(
+            [sys.executable, "-c", _PROBE, str(tree), a.kind, str(a.reruns)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures: list[float] = json.loads(out.stdout.strip().splitlines()[-1])
+        return figures
+
+    cpu = alternate(a.old, a.new, a.rounds, reruns)
     q = {k: _quantiles(v) for k, v in cpu.items()}
     for name, rev in (("old", a.old), ("new", a.new)):
         lo, p25, med = q[name]

@@ -129,23 +129,20 @@ def _unit_bills(
     as_of: dt.date,
 ) -> tuple[tuple[str, HostQuote, tuple[tuple[float, float], ...]], ...]:
     """Per option: its group, its quote (the reason, if any) and, per workload of ``shapes`` (one request per day
-    each), the monthly bill with no prompt token cached and with every prompt token cached (USD)."""
+    each, none of the prompt cached), the monthly bill with no prompt token cached and with every one (USD)."""
     out = []
     for oid, o in options:
+        group, q = _quote(oid, o, (), catalogue, as_of)  # the price in effect, or why there is none
         ends: list[tuple[float, float]] = []
-        group, q = _quote(oid, o, (), catalogue, as_of)
         for w in shapes:
             if q.reason:
                 break
-            costs = []
-            for h in (0.0, 1.0):
-                _, qh = _quote(oid, o, (w.model_copy(update={"cache_hit_fraction": h}),), catalogue, as_of)
-                if qh.reason:
-                    q = qh
-                    break
-                costs.append(qh.monthly_cost_usd)
-            else:
-                ends.append((costs[0], costs[1]))
+            _, none_cached = _quote(oid, o, (w,), catalogue, as_of)
+            _, all_cached = _quote(
+                oid, o, (w.model_copy(update={"cache_hit_fraction": 1.0}),), catalogue, as_of
+            )
+            q = none_cached if none_cached.reason else all_cached if all_cached.reason else q
+            ends.append((none_cached.monthly_cost_usd, all_cached.monthly_cost_usd))
         out.append((group, q, tuple(ends)))
     return tuple(out)
 

@@ -132,30 +132,25 @@ def subset(d: Design, index: FloatArray | Sequence[int]) -> Design:
 START = (0.4, 0.3, 0.7, 5.0, 10.0, 5.0, 50.0)
 
 
-def fit(d: Design, start: Sequence[float] | None = None) -> tuple[float, ...]:
-    """Least squares on log(predicted / measured) over the rows of ``d``, each parameter inside its range."""
-    if d.measured.size == 0:
-        return tuple(start or START)
-    return tuple(float(v) for v in fit_many(d, np.ones((1, d.measured.size), dtype=bool), start)[0])
+def fit_many(d: Design, masks: npt.NDArray[np.bool_]) -> FloatArray:
+    """Least squares on log(predicted / measured), each parameter inside its range, on each row subset of ``d``
+    (``masks``: one boolean row per fit, ``(F, n)``), all fits at once: vectorised over them, so the
+    leave-one-out and leave-one-curve-out fits cost about what one fit costs. Returns the ``(F, P)`` parameters.
 
-
-def fit_many(d: Design, masks: npt.NDArray[np.bool_], start: Sequence[float] | None = None) -> FloatArray:
-    """:func:`fit` on each row subset of ``d`` (``masks``: one boolean row per fit, ``(F, n)``), all at once: the
-    same coordinate descent, every fit at its own point of it (vectorised over the fits: the leave-one-out and
-    leave-one-curve-out fits cost about what one fit costs). Returns the ``(F, P)`` parameters.
-
-    Per sweep each parameter in turn is set by a golden-section search of the loss on a log scale inside its
-    range (40 steps); a fit stops when no parameter moved by more than 1e-4 (in log) over a sweep, at most 12."""
+    Coordinate descent: per sweep each parameter in turn is set by a golden-section search of the loss on a log
+    scale inside its range (40 steps); a fit stops when no parameter moved by more than 1e-4 (in log) over a
+    sweep, at most 12 sweeps."""
     m = np.asarray(masks, dtype=bool)
     n_fits = m.shape[0]
-    x = np.tile(np.asarray(start or START, dtype=np.float64), (n_fits, 1))
+    x = np.tile(np.asarray(START, dtype=np.float64), (n_fits, 1))
+    if d.measured.size == 0:  # nothing to fit: where the search starts
+        return x
     logm = np.log(d.measured)
-    w = m.astype(np.float64)
 
-    def loss(v: FloatArray) -> FloatArray:  # v: (F, P) -> (F,)
+    def loss(v: FloatArray) -> FloatArray:  # v: (F, P) -> (F,); rows outside a fit's subset count 0
         with np.errstate(divide="ignore", invalid="ignore"):
             r = np.where(m, np.log(predict(d, [v[:, j : j + 1] for j in range(v.shape[1])])) - logm, 0.0)
-        out: FloatArray = np.sum(w * np.square(r), axis=1)
+        out: FloatArray = np.sum(np.square(r), axis=1)
         return out
 
     g = (math.sqrt(5) - 1) / 2

@@ -316,12 +316,6 @@ def predict(w: RowWork, x: Sequence[float]) -> float:
     return float(calibration.predict(design([w]), x)[0])
 
 
-def fit(works: Sequence[RowWork]) -> tuple[float, ...]:
-    """The parameters fitted on ``works`` (rows that can be estimated; :data:`NOT_FITTED` rows left out)."""
-    used = [w for w in works if not w.reason and _fitted(w.row)]
-    return calibration.fit(design(used))
-
-
 def _fitted(m: Measurement) -> bool:
     return m.id not in NOT_FITTED and (m.curve or m.id) not in NOT_FITTED_CURVES
 
@@ -390,9 +384,7 @@ def validate(catalogue: Catalogue) -> Validation:
         + [[curve_of(u.row) != c for u in fitted] for c in curve_ids],
         dtype=bool,
     )
-    fits = (
-        calibration.fit_many(design(fitted), masks) if fitted else np.tile(calibration.START, (len(masks), 1))
-    )
+    fits = calibration.fit_many(design(fitted), masks)
     x = tuple(float(v) for v in fits[0])
     loo = {w.row.id: predict(w, fits[1 + k]) for k, w in enumerate(used)}
     loco: dict[str, float] = {}
