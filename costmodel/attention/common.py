@@ -22,9 +22,11 @@ from numpy.typing import ArrayLike
 
 from costmodel.catalog.units import FloatArray
 
-KvDtype = Literal["deployed", "bf16"]
-"""KV precision layout: ``bf16`` (2 bytes per stored value) or ``deployed`` (what serving engines store)."""
-KV_DTYPES: tuple[KvDtype, ...] = ("deployed", "bf16")
+KvDtype = Literal["deployed", "bf16", "fp8"]
+"""KV precision layout: ``bf16`` (2 bytes per stored value), ``deployed`` (what serving engines store by default)
+or ``fp8`` (the engines' FP8 KV cache, ``kv_cache_dtype=fp8``: values the default layout keeps in BF16 stored in
+one byte; layouts already narrower by default, V3.2's and V4's, unchanged)."""
+KV_DTYPES: tuple[KvDtype, ...] = ("deployed", "bf16", "fp8")
 
 
 #: V4 / V3.2 indexer keys in FP8 carry one float32 scale per 128-value tile (vLLM ``fp8_ds_mla`` / DSA
@@ -80,6 +82,11 @@ class EntryLayout:
 def bf16_layout(values: int) -> EntryLayout:
     """``values`` BF16 values (2 bytes each)."""
     return EntryLayout(bf16_values=values)
+
+
+def fp8_layout(values: int) -> EntryLayout:
+    """``values`` FP8 values (1 byte each; the per-tensor scale of an FP8 KV cache is not per entry)."""
+    return EntryLayout(fp8_values=values)
 
 
 def fp8_tiled_layout(fp8_values: int, bf16_values: int = 0) -> EntryLayout:

@@ -8,7 +8,7 @@ Per layer, for a sequence of ``t`` tokens (the decoded token included, causal):
   GQA/MQA share K/V between heads: the stored bytes shrink, the MACs do not.
 
 ``deployed`` = ``bf16`` here: BF16 is the default KV dtype of vLLM/SGLang (``kv_cache_dtype=auto``) for dense
-models. Source of the convention: Vaswani et al. 2017; Ainslie et al. 2023 (GQA); Shazeer 2019 (MQA).
+models; ``fp8`` stores every K and V value in one byte (``kv_cache_dtype=fp8``). Source of the convention: Vaswani et al. 2017; Ainslie et al. 2023 (GQA); Shazeer 2019 (MQA).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_t
+from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, fp8_layout, sum_t
 from costmodel.catalog.units import FloatArray
 
 
@@ -41,8 +41,9 @@ class DenseAttention:
     v_head_dim: int
 
     def entry_layout(self, kv_dtype: KvDtype) -> EntryLayout:
-        """Layout of one token's K and V (all KV heads) in this layer; BF16 in both layouts."""
-        return bf16_layout(self.n_kv_heads * (self.head_dim + self.v_head_dim))
+        """Layout of one token's K and V (all KV heads) in this layer: BF16 (``deployed`` and ``bf16``) or FP8."""
+        values = self.n_kv_heads * (self.head_dim + self.v_head_dim)
+        return fp8_layout(values) if kv_dtype == "fp8" else bf16_layout(values)
 
     def kv_cache_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
         """Bytes stored for ``t`` tokens."""

@@ -16,7 +16,8 @@ every head attends with keys of ``qk_nope_head_dim + qk_rope_head_dim`` and valu
 ``n_heads · (nope + rope + v)`` MACs per key, 128 · 320 for V3 against 128 · 1,088 absorbed (3.4× fewer). When
 the config lacks ``nope``/``v`` (0) prefill falls back to the absorbed count.
 
-``deployed`` = BF16: the default KV dtype of vLLM/SGLang for V3 and K2 (``kv_cache_dtype=auto``).
+``deployed`` = BF16: the default KV dtype of vLLM/SGLang for V3 and K2 (``kv_cache_dtype=auto``); ``fp8`` stores
+the latent and its rope part in one byte per value (576 B per entry for V3; ``kv_cache_dtype=fp8``).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, sum_t
+from costmodel.attention.common import EntryLayout, KvDtype, bf16_layout, fp8_layout, sum_t
 from costmodel.catalog.units import FloatArray
 
 
@@ -59,8 +60,9 @@ class MLA:
         return self.n_heads * (2 * self.kv_lora_rank + self.rope_dim)
 
     def entry_layout(self, kv_dtype: KvDtype) -> EntryLayout:
-        """Layout of one latent entry (BF16 in both layouts)."""
-        return bf16_layout(self.kv_lora_rank + self.rope_dim)
+        """Layout of one latent entry: BF16 (``deployed`` and ``bf16``) or FP8 (latent and rope, one byte each)."""
+        values = self.kv_lora_rank + self.rope_dim
+        return fp8_layout(values) if kv_dtype == "fp8" else bf16_layout(values)
 
     def kv_cache_bytes(self, t: FloatArray, kv_dtype: KvDtype) -> FloatArray:
         """Bytes stored for ``t`` tokens."""

@@ -2,9 +2,9 @@
 
 Each row's work is taken apart once at 100 % of every peak (:class:`costmodel.serving.validation.RowWork`);
 a parameter vector ``x = (prefill MFU, decode MFU, decode MBU, fixed step time in ms on CUDA and on ROCm, the
-synchronisation latency in ms of a step over several GPUs, the per-sequence time in us of a decode step)`` then
-gives, per row, with ``t0`` the row's fixed step time (its stack's, plus the synchronisation latency when its
-instance spans more than one GPU),
+latency in us of one collective, the per-sequence time in us of a decode step)`` then gives, per row, with ``t0``
+the row's fixed step time (its stack's, plus the latency of each collective its step waits on: two all-reduces
+per layer under attention TP, the dispatch and combine of every MoE layer under attention DP, none on one GPU),
 
 - decode step ``t_d = combine(max(C_d / mfu_d, M_d / mbu), A2A) + AR + t0 + t_seq · b · tp`` seconds, rate
   ``D = b (1 + A·K) / t_d`` output tokens/s per GPU (``b`` sequences per GPU, ``tp`` the attention group whose
@@ -32,14 +32,15 @@ from costmodel.serving.efficiency import COMM_OVERLAP_BASE
 
 #: Parameter names in the order of the fitted vector.
 PARAMETERS = (
-    "prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd", "sync_ms", "sequence_us",
+    "prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd", "collective_us", "sequence_us",
 )  # fmt: skip
 #: Physical range searched for each parameter (docs/calibration.md): a tuned prefill GEMM reaches 30-70 % of
 #: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 %; decode kernels stream HBM at
 #: 60-90 % of peak (weight streaming is a large sequential read); a forward step on one GPU costs 0.2-20 ms of
 #: kernel launches (graph replay), sampling and scheduling on CUDA stacks, and more on ROCm stacks (HIP graphs),
-#: searched up to 40 ms; a step over several GPUs adds 0.5-30 ms of synchronisation and collective latency (two
-#: all-reduces or all-to-alls per layer, each waiting for the slowest rank); and each sequence of an attention
+#: searched up to 40 ms; each collective of a step over several GPUs adds 5-250 us (its launch and
+#: synchronisation latency, a one-shot NVLink all-reduce at the low end, an RDMA all-to-all at the high end, each
+#: waiting for the slowest rank); and each sequence of an attention
 #: group costs its scheduler 1-500 us of a decode step (batch assembly, paged-KV metadata, sampling and stop
 #: checks in the engine's host loop, serial with the GPU work).
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
@@ -48,7 +49,7 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "decode_mbu": (0.60, 0.90),
     "step_floor_ms": (0.2, 20.0),
     "step_floor_ms_amd": (1.0, 40.0),
-    "sync_ms": (0.5, 30.0),
+    "collective_us": (5.0, 250.0),
     "sequence_us": (1.0, 500.0),
 }
 #: Row kinds of the design.
@@ -73,8 +74,8 @@ class Design:
     n_total: FloatArray
     measured: FloatArray
     amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time), else 0
-    sync_dec: FloatArray  # 1 when the decode instance spans more than one GPU (a synchronised step), else 0
-    sync_pre: FloatArray  # the same for the prefill instance
+    collectives_dec: FloatArray  # collectives a decode step waits on (0 on one GPU; roofline.collectives_per_step)
+    collectives_pre: FloatArray  # the same for a prefill chunk
     group_seqs: FloatArray  # sequences of the decode attention group (batch per GPU × attention TP size)
 
 
@@ -93,10 +94,10 @@ def rates(
     d: Design, x: Sequence[float | FloatArray]
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(decode step s, decode rate tok/s/GPU, prefill GPU-s per prompt, prefill rate tok/s/GPU) per row."""
-    pm, dm, mbu, t0_ms, t0_amd_ms, sync_ms, seq_us = x
+    pm, dm, mbu, t0_ms, t0_amd_ms, coll_us, seq_us = x
     t0 = np.where(d.amd > 0, t0_amd_ms, t0_ms) / 1e3
-    t_d = _step(d.dec, dm, mbu, t0 + d.sync_dec * sync_ms / 1e3 + d.group_seqs * seq_us / 1e6)
-    t_p = _step(d.pre, pm, mbu, (t0 + d.sync_pre * sync_ms / 1e3) * d.pre_steps)
+    t_d = _step(d.dec, dm, mbu, t0 + d.collectives_dec * coll_us / 1e6 + d.group_seqs * seq_us / 1e6)
+    t_p = _step(d.pre, pm, mbu, (t0 + d.collectives_pre * coll_us / 1e6) * d.pre_steps)
     return t_d, d.batch * (1.0 + d.gain) / t_d, t_p, d.isl / t_p
 
 
@@ -129,7 +130,7 @@ def subset(d: Design, index: FloatArray | Sequence[int]) -> Design:
 
 
 #: Where every search starts (each parameter inside its range).
-START = (0.4, 0.3, 0.7, 5.0, 10.0, 5.0, 50.0)
+START = (0.4, 0.3, 0.7, 5.0, 10.0, 40.0, 50.0)
 
 
 def fit_many(d: Design, masks: npt.NDArray[np.bool_]) -> FloatArray:

@@ -29,11 +29,12 @@ class Efficiency:
         comm_overlap: fraction of the all-to-all hidden under compute and memory time (0 = serial, 1 = hidden).
         allreduce_overlap: fraction of the attention-TP all-reduce hidden (0: on the critical path).
         step_floor_s: fixed seconds per forward step on one GPU (kernel launches, sampling, scheduling),
-            added to every decode step and to every prefill chunk; with ``sync_s``, the batch-1 floor of the
-            step (CUDA stacks).
+            added to every decode step and to every prefill chunk; with the collectives' latency
+            (``collective_s``), the batch-1 floor of the step (CUDA stacks).
         step_floor_s_amd: the same on AMD GPUs (ROCm stacks).
-        sync_s: fixed seconds a forward step adds when its instance spans more than one GPU (synchronisation
-            and collective latency: the per-layer all-reduces or all-to-alls, each waiting for every rank).
+        collective_s: fixed seconds each collective of a step over more than one GPU adds (its latency and the
+            wait for the slowest rank: the per-layer all-reduces under attention TP, the all-to-alls of every
+            MoE layer under attention DP; :func:`costmodel.serving.roofline.collectives_per_step`).
         sequence_s: seconds a decode step adds per sequence of the attention group (``batch × tp``; one
             scheduler drives the group): the engine's per-sequence work of every step (batch assembly, paged-KV
             metadata, sampling, stop checks), serial with the GPU work.
@@ -47,7 +48,7 @@ class Efficiency:
     allreduce_overlap: float = 0.0
     step_floor_s: float = 0.0
     step_floor_s_amd: float = 0.0
-    sync_s: float = 0.0
+    collective_s: float = 0.0
     sequence_s: float = 0.0
 
 
@@ -76,16 +77,16 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
 #: the fit to these. The same values for aggregated and disaggregated serving.
 FITTED: dict[str, float] = {
     "prefill_mfu": 0.37,
-    "decode_mfu": 0.65,
-    "decode_mbu": 0.83,
-    "step_floor_ms": 1.7,
-    "step_floor_ms_amd": 22.3,
-    "sync_ms": 7.2,
-    "sequence_us": 91.3,
+    "decode_mfu": 0.46,
+    "decode_mbu": 0.66,
+    "step_floor_ms": 1.68,
+    "step_floor_ms_amd": 21.2,
+    "collective_us": 53.1,
+    "sequence_us": 70.1,
 }
 #: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
 #: (each curve predicted by a fit without any of its points), applied to every factor.
-BAND_LOW, BAND_HIGH = 0.59, 1.90
+BAND_LOW, BAND_HIGH = 0.57, 1.64
 
 
 def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficiency:
@@ -99,7 +100,7 @@ def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficienc
         comm_overlap=COMM_OVERLAP_BASE,
         step_floor_s=values["step_floor_ms"] / 1e3 / scale,
         step_floor_s_amd=values["step_floor_ms_amd"] / 1e3 / scale,
-        sync_s=values["sync_ms"] / 1e3 / scale,
+        collective_s=values["collective_us"] / 1e6 / scale,
         sequence_s=values["sequence_us"] / 1e6 / scale,
     )
 

@@ -36,6 +36,8 @@ A2A_BYTES_PER_HIDDEN = 1.0 + 4.0 / 128 + 2.0
 ALLREDUCE_BYTES_PER_HIDDEN = 2.0
 #: All-reduces per layer under attention TP: after attention and after the MoE / dense FFN.
 ALLREDUCES_PER_LAYER = 2
+#: All-to-alls per MoE layer under attention DP: the dispatch of tokens to their experts and the combine back.
+ALLTOALLS_PER_MOE_LAYER = 2
 
 
 def _rate_flops(gpu: Gpu, precision: Precision) -> tuple[float, str]:
@@ -298,7 +300,7 @@ def _roofline(
     a2a_tok, ar_tok = _comm_seconds_per_token(wp.profile, gpu, gpus, tp, eff)
     a2a, ar = tokens * a2a_tok, tokens * ar_tok
     local = np.maximum(compute_s, memory_s)
-    floor = step_floor_s(eff, gpu, gpus)
+    floor = step_floor_s(eff, gpu, gpus, wp.profile, tp)
     total = (
         _combine(local, a2a, eff.comm_overlap) + (1.0 - eff.allreduce_overlap) * ar + floor * steps + serial_s
     )
@@ -310,11 +312,23 @@ def is_rocm(gpu: Gpu) -> bool:
     return gpu.vendor.lower() == "amd"
 
 
-def step_floor_s(eff: Efficiency, gpu: Gpu, gpus: int) -> float:
+def collectives_per_step(profile: ModelProfile, gpus: int, tp: int) -> int:
+    """Collectives a forward step waits on over a ``gpus``-GPU instance: under attention TP (``tp`` > 1)
+    :data:`ALLREDUCES_PER_LAYER` all-reduces per layer; under attention DP the expert all-to-all's dispatch and
+    combine in every MoE layer (:data:`ALLTOALLS_PER_MOE_LAYER`); none on one GPU (or between replicas)."""
+    if gpus <= 1:
+        return 0
+    if tp > 1:
+        return ALLREDUCES_PER_LAYER * profile.layers
+    return ALLTOALLS_PER_MOE_LAYER * profile.moe_layers if profile.n_routed_experts else 0
+
+
+def step_floor_s(eff: Efficiency, gpu: Gpu, gpus: int, profile: ModelProfile, tp: int) -> float:
     """The fixed seconds per forward step on a ``gpus``-GPU instance of ``gpu``: its software stack's (ROCm on
-    AMD GPUs, else CUDA), plus the synchronisation latency of a step over more than one GPU."""
+    AMD GPUs, else CUDA), plus the latency of each collective the step waits on (:func:`collectives_per_step`),
+    each waiting for every rank."""
     stack = eff.step_floor_s_amd if is_rocm(gpu) else eff.step_floor_s
-    return stack + (eff.sync_s if gpus > 1 else 0.0)
+    return stack + eff.collective_s * collectives_per_step(profile, gpus, tp)
 
 
 def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:

@@ -36,6 +36,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from costmodel.attention import KvDtype
 from costmodel.catalog.schema import Catalogue, Measurement
 from costmodel.catalog.units import FloatArray
 from costmodel.serving import calibration
@@ -46,6 +47,7 @@ from costmodel.serving.memory import memory_plan
 from costmodel.serving.roofline import (
     PREFILL_CHUNK_TOKENS,
     _comm_seconds_per_token,
+    collectives_per_step,
     decode_step_times,
     is_rocm,
     prefill_times,
@@ -93,6 +95,15 @@ def precision_plan(m: Measurement, native_experts: str | None = None) -> Precisi
     return "native"
 
 
+def kv_dtype(m: Measurement) -> KvDtype:
+    """The KV cache precision a row's source states (``FP8``, ``fp8_e4m3`` → ``fp8``; ``FP16``, ``BF16`` →
+    ``bf16``), else the engines' default layout (``deployed``)."""
+    text = (m.kv_precision or "").lower()
+    if "fp8" in text:
+        return "fp8"
+    return "bf16" if re.search(r"\b(fp16|bf16)\b", text) else "deployed"
+
+
 def attention_layout(m: Measurement) -> LayoutChoice:
     """Attention data-parallel unless the row runs attention tensor-parallel (``TP8``, ``TP2`` without DP)."""
     text = (m.parallelism or "").lower()
@@ -125,8 +136,8 @@ class RowWork:
         grid: (batches per GPU, decode compute s, decode memory s) over the batches the memory holds.
         comm_per_token: (all-to-all, all-reduce) seconds per GPU-token at 100 %.
         amd: the GPU runs a ROCm stack (its own fixed step time).
-        sync_dec: the decode instance spans more than one GPU (its steps pay the synchronisation latency).
-        sync_pre: the same for the prefill instance.
+        collectives_dec: collectives a decode step waits on (``roofline.collectives_per_step``; 0 on one GPU).
+        collectives_pre: the same for a prefill chunk.
         tp: attention tensor-parallel group size of the decode instance (1: attention data-parallel).
     """
 
@@ -149,8 +160,8 @@ class RowWork:
     grid: tuple[FloatArray, FloatArray, FloatArray] | None = None
     comm_per_token: tuple[float, float] = (0.0, 0.0)
     amd: bool = False
-    sync_dec: bool = False
-    sync_pre: bool = False
+    collectives_dec: int = 0
+    collectives_pre: int = 0
     tp: int = 1
 
     @property
@@ -210,6 +221,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         prompt_tokens=isl,
         max_tokens=ctx if m.phase == "decode_only" else isl + (osl or 0),
         speculative=bool(m.mtp),
+        kv_dtype=kv_dtype(m),
     )
     if m.mtp and not wp.profile.speculative:
         k_draft, accept = 0, 0.0  # no MTP layer in the config: an external draft model is not modelled
@@ -265,8 +277,8 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
         grid=(grid_b, np.asarray(d.compute_s, dtype=np.float64), np.asarray(d.memory_s, dtype=np.float64)),
         comm_per_token=(a2a_tok, ar_tok),
         amd=is_rocm(gpu),
-        sync_dec=mem.gpus > 1,
-        sync_pre=pre_gpus > 1,
+        collectives_dec=collectives_per_step(wp.profile, mem.gpus, tp),
+        collectives_pre=collectives_per_step(wp.profile, pre_gpus, tp),
         tp=tp,
     )
 
@@ -303,8 +315,8 @@ def design(works: Sequence[RowWork]) -> Design:
         n_total=col("n_total"),
         measured=np.array([w.row.measured_value for w in works], dtype=np.float64),
         amd=np.array([1.0 if w.amd else 0.0 for w in works], dtype=np.float64),
-        sync_dec=np.array([1.0 if w.sync_dec else 0.0 for w in works], dtype=np.float64),
-        sync_pre=np.array([1.0 if w.sync_pre else 0.0 for w in works], dtype=np.float64),
+        collectives_dec=col("collectives_dec"),
+        collectives_pre=col("collectives_pre"),
         group_seqs=col("batch_per_gpu") * col("tp"),
     )
 

@@ -47,6 +47,24 @@ def test_v32_deployed_kv_is_fp8_ds_mla_plus_fp8_indexer(catalogue: Catalogue) ->
     assert kv_cache_bytes(v32, ONE_M, "bf16") / BYTES_PER_GIB == pytest.approx(83.88, abs=0.005)
 
 
+def test_fp8_kv_halves_the_bf16_layouts_and_keeps_the_narrower_ones(catalogue: Catalogue) -> None:
+    # kv_cache_dtype=fp8 (vLLM / SGLang / TensorRT-LLM): each value the default layout keeps in BF16 in one byte.
+    # V3 MLA: (512 latent + 64 rope) x 1 B = 576 B per layer per token (BF16: 1,152 B; config kv_lora_rank 512,
+    # qk_rope_head_dim 64, 61 layers).
+    v3 = catalogue.model("deepseek-v3")
+    assert kv_cache_bytes(v3, 1, "fp8") == 61 * 576
+    assert kv_cache_bytes(v3, 1, "deployed") == kv_cache_bytes(v3, 1, "bf16") == 61 * 1152
+    # MiniMax-M2.5 GQA: 8 KV heads x (128 + 128) x 1 B = 2,048 B per layer per token, 62 layers (facts-2026-12 §5).
+    mm = catalogue.model("minimax-m2.5")
+    assert kv_cache_bytes(mm, 1, "fp8") == 62 * 2048
+    assert kv_cache_bytes(mm, 1000, "fp8") * 2 == kv_cache_bytes(mm, 1000, "bf16")
+    assert kv_read_bytes_per_token(mm, 1000, "fp8") * 2 == kv_read_bytes_per_token(mm, 1000, "bf16")
+    # V3.2 (fp8_ds_mla) and V4 store narrower than BF16 by default: FP8 asks for what they already store.
+    for model_id in ("deepseek-v3.2", "deepseek-v4-pro", "deepseek-v4-flash"):
+        m = catalogue.model(model_id)
+        assert kv_cache_bytes(m, 4096, "fp8") == kv_cache_bytes(m, 4096, "deployed")
+
+
 @pytest.mark.parametrize(
     ("model_id", "gib_bf16"),
     # docs/sources.md §2.2 table (derived; vLLM blog: V4 BF16 KV at 1M = 9.62 GiB per sequence)
@@ -228,7 +246,7 @@ def test_bad_input(catalogue: Catalogue) -> None:
     with pytest.raises(ValueError, match="whole"):
         attention_flops_per_token(m, 1.5)
     with pytest.raises(ValueError, match="kv_dtype"):
-        kv_cache_bytes(m, 10, "fp8")  # type: ignore[arg-type]
+        kv_cache_bytes(m, 10, "fp4")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="exceed"):
         attention_prefill_flops(m, 10, 11)
     with pytest.raises(NoArchitectureError, match="no published architecture"):

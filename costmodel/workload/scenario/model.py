@@ -332,7 +332,7 @@ class ServingAssumptions(_Frozen):
     speculative_decoding: bool = False
     mtp_acceptance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.7
     """Acceptance rate of the MTP draft token (fraction)."""
-    kv_dtype: Literal["deployed", "bf16"] = "deployed"
+    kv_dtype: Literal["deployed", "bf16", "fp8"] = "deployed"
     target_utilization: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
     """Peak utilisation the fleet is sized for (fraction, 0-1]: GPUs = work / this, in whole deployments."""
     ops_usd_per_month: Annotated[float, Field(ge=0, le=1e8, allow_inf_nan=False)] = 0.0
