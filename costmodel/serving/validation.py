@@ -445,7 +445,7 @@ def validate(catalogue: Catalogue) -> Validation:
                 ratio=base / m.measured_value if ok else math.nan,
                 inside_band=(low <= m.measured_value <= high) if ok else None,
                 inside_band_loo=inside_loo,
-                fitted=ok and m.id not in NOT_FITTED,
+                fitted=ok and _fitted(m),
                 reason=w.reason,
                 source=m.source,
             )

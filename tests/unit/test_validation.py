@@ -78,6 +78,17 @@ def test_lmsys_figures_fall_inside_the_band(suite: Validation) -> None:
     assert not mtp.fitted and mtp.inside_band_loo
 
 
+def test_the_not_fitted_curves_are_reported_as_not_fitted(suite: Validation) -> None:
+    """The four software-limited curves (validation.NOT_FITTED_CURVES) are predicted and counted but left out of
+    the fit; their rows say so, and every other estimated row is fitted."""
+    from costmodel.serving.validation import NOT_FITTED, NOT_FITTED_CURVES
+
+    estimated = [r for r in suite.rows if not r.reason]
+    left_out = {r.id for r in estimated if not r.fitted}
+    want = {r.id for r in estimated if r.curve in NOT_FITTED_CURVES or r.id in NOT_FITTED}
+    assert left_out == want and len(want) == 1 + 3 + 2 + 3 + 5  # the MTP row; Kimi H200 3+2+3; MI355X vLLM 0.16
+
+
 def test_each_row_is_predicted_in_its_own_metric(suite: Validation) -> None:
     """TRT-LLM R1 FP8 on 8 x H200 publishes output tok/s per GPU (1,436.16; docs/sources.md §11 #4); the same
     deployment counted over all GPUs would be 8x that: the prediction must be of the per-GPU figure."""
