@@ -67,6 +67,7 @@ ASSUMPTION_INPUTS = (
     NumberField(ServingAssumptions, "ttft_ms_target", "TTFT target (ms)", 100.0),
     NumberField(ServingAssumptions, "overhead_pct", "Overhead (% of GPU cost)", 5.0),
     NumberField(ServingAssumptions, "mtp_acceptance", "MTP acceptance (fraction 0-1)", 0.05),
+    NumberField(ServingAssumptions, "mtp_draft_tokens", "MTP draft tokens (tokens per step)", 1),
 )
 
 

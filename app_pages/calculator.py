@@ -400,7 +400,7 @@ with st.container(key="calc_options_box"):
             "Speculative decoding (MTP)",
             key=cf.ASSUMPTION_KEYS["speculative_decoding"],
             on_change=_edited,
-            help="Multi-token prediction: a draft token per step, kept at the acceptance rate.",
+            help="Multi-token prediction: the MTP draft tokens per step, each kept at the acceptance rate.",
         )
         a2.selectbox(
             "KV cache precision",

@@ -161,6 +161,7 @@ def layout_estimates(
                     tpot_ms_target=assumptions.tpot_ms_target,
                     ttft_ms_target=None,  # checked below, on each use's own cached lengths
                     mtp_acceptance=assumptions.mtp_acceptance,
+                    mtp_draft_tokens=assumptions.mtp_draft_tokens,
                     measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
                     measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
                     memory=mem,

@@ -252,7 +252,8 @@ assumptions = st.builds(
     overhead_pct=st.floats(min_value=0, max_value=1000),
     speculative_decoding=st.booleans(),
     mtp_acceptance=st.floats(min_value=0, max_value=1),
-    kv_dtype=st.sampled_from(["deployed", "bf16"]),
+    mtp_draft_tokens=st.integers(1, 4),
+    kv_dtype=st.sampled_from(["deployed", "bf16", "fp8"]),
 )
 scenarios = st.builds(
     Scenario,

@@ -92,7 +92,8 @@ assumptions = st.builds(
     overhead_pct=st.floats(0, 1000),
     speculative_decoding=st.booleans(),
     mtp_acceptance=st.floats(0, 1),
-    kv_dtype=st.sampled_from(["deployed", "bf16"]),
+    mtp_draft_tokens=st.integers(1, 4),
+    kv_dtype=st.sampled_from(["deployed", "bf16", "fp8"]),
 )
 scenarios = st.builds(
     Scenario,

@@ -247,6 +247,30 @@ def test_speculative_decoding_cuts_latency_at_small_batch(catalogue: Catalogue) 
     assert spec.memory.weights_bytes > plain.memory.weights_bytes  # the MTP layer is loaded
 
 
+def test_mtp_draft_tokens_of_a_scenario_reach_the_estimate(catalogue: Catalogue) -> None:
+    """ServingAssumptions.mtp_draft_tokens: V4-Flash on H200 at a 20 ms TPOT target is memory- and step-time-bound
+    (decode bound "memory"), so verifying more drafts per step costs little and each step emits 1 + 0.8 K tokens:
+    the batch meeting the target and the throughput per GPU rise with K; without speculative decoding K is unused."""
+    w = Workload(requests_per_day=1e6, prompt_tokens=2000, output_tokens=500)
+    opt = SelfHostOption(model="deepseek-v4-flash", gpu="h200")
+
+    def base(spec: bool, k: int) -> serving.ServingEstimate:
+        a = ServingAssumptions(
+            speculative_decoding=spec, mtp_draft_tokens=k, mtp_acceptance=0.8, tpot_ms_target=20
+        )
+        return evaluate_option(opt, w, a, _cat(catalogue)).estimates["base"]
+
+    off1, off3 = base(False, 1), base(False, 3)
+    assert off1.decode_tokens_per_s_per_gpu == off3.decode_tokens_per_s_per_gpu
+    rates = [base(True, k) for k in (1, 2, 3)]
+    assert all(e.tpot_ms <= 20 and e.decode_bound == "memory" for e in rates)
+    assert off1.decode_tokens_per_s_per_gpu < rates[0].decode_tokens_per_s_per_gpu
+    assert rates[0].decode_tokens_per_s_per_gpu < rates[1].decode_tokens_per_s_per_gpu
+    assert rates[1].decode_tokens_per_s_per_gpu < rates[2].decode_tokens_per_s_per_gpu
+    with pytest.raises(ValueError, match="mtp_draft_tokens"):
+        ServingAssumptions(mtp_draft_tokens=0)
+
+
 # ---- cost and monotonicity -----------------------------------------------------------------------------
 
 

@@ -140,6 +140,7 @@ def _workload_sheet(scenario: Scenario, table: pd.DataFrame, break_even: pd.Data
         ("Overhead on GPU rental", a.overhead_pct, "%"),
         ("Speculative decoding (MTP)", "on" if a.speculative_decoding else "off", ""),
         ("MTP acceptance", a.mtp_acceptance, "fraction"),
+        ("MTP draft tokens", a.mtp_draft_tokens, "tokens per step"),
         ("KV cache precision", a.kv_dtype, ""),
     ]
     rows.append(("Data sheet", "every column of the table at full precision, for machines", ""))

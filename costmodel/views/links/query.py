@@ -50,6 +50,7 @@ ASSUMPTION_KEYS = {
     "ovh": "overhead_pct",
     "spec": "speculative_decoding",
     "mtp": "mtp_acceptance",
+    "mtpk": "mtp_draft_tokens",
     "kv": "kv_dtype",
     "util": "target_utilization",
     "ops": "ops_usd_per_month",
@@ -83,6 +84,8 @@ _SELF_HOST_FIELDS = (
     "rental_rule",  # written only when not the default, so links of options without one are as before
     "rental_provider",  # free text: percent-quoted in the link (':' and ',' separate cells and options)
 )
+#: Serving assumptions written only when not at their default (added after links existed: old links stay as they were).
+_ASSUMPTIONS_WRITTEN_IF_SET = {"mtp_draft_tokens"}
 #: Self-hosting fields left blank in a link when at their default (blank reads back as the default).
 _BLANK_AT_DEFAULT = {"rental_rule"}
 PROFILE_FIELDS = {"hourly_profile_weekday", "hourly_profile_weekend"}
@@ -148,7 +151,10 @@ def scenario_to_query(s: Scenario, lognormal: tuple[float, float] | None = None)
     )
     q["sh"] = ",".join(":".join(_option_cells(o)).rstrip(":") for o in s.self_host_options)
     for key, name in ASSUMPTION_KEYS.items():
-        q[key] = _cell(getattr(s.assumptions, name))
+        value = getattr(s.assumptions, name)
+        if name in _ASSUMPTIONS_WRITTEN_IF_SET and value == ServingAssumptions.model_fields[name].default:
+            continue
+        q[key] = _cell(value)
     if w.prompt_histogram:
         q[HISTOGRAM_KEY] = histogram_text(w, lognormal)
     if s.monthly_growth_fraction:

@@ -319,6 +319,11 @@ class SelfHostOption(_Frozen):
         return self
 
 
+#: Most MTP draft tokens per decode step (published runs use 1-3; beyond a few the acceptance of the later
+#: drafts falls off, which one acceptance rate does not describe).
+MAX_MTP_DRAFT_TOKENS = 4
+
+
 class ServingAssumptions(_Frozen):
     """Assumptions of the self-hosting model (efficiency level, latency targets, overheads)."""
 
@@ -331,7 +336,10 @@ class ServingAssumptions(_Frozen):
     """Extra cost on top of GPU hours (ops, storage, network), percent."""
     speculative_decoding: bool = False
     mtp_acceptance: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = 0.7
-    """Acceptance rate of the MTP draft token (fraction)."""
+    """Acceptance rate of the MTP draft tokens (fraction of the drafted tokens kept)."""
+    mtp_draft_tokens: Annotated[int, Field(ge=1, le=MAX_MTP_DRAFT_TOKENS)] = 1
+    """Draft tokens per decode step with speculative decoding (``K``; engines chain the MTP layer): a step
+    verifies ``1 + K`` tokens per sequence and emits ``1 + acceptance × K`` on average."""
     kv_dtype: Literal["deployed", "bf16", "fp8"] = "deployed"
     target_utilization: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] = 1.0
     """Peak utilisation the fleet is sized for (fraction, 0-1]: GPUs = work / this, in whole deployments."""
