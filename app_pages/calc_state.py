@@ -223,7 +223,9 @@ def self_host_frame(options: tuple[SelfHostOption, ...]) -> pd.DataFrame:
     """The self-hosting editor's rows."""
     rows = [o.model_dump() for o in options]
     df = pd.DataFrame(rows, columns=list(SELF_HOST_EDITOR_COLUMNS))
-    return df.astype({"gpus": "Int64", "disaggregated": "bool"})
+    return df.astype(
+        {"gpus": "Int64", "disaggregated": "bool", "prefill_gpus": "Int64", "decode_gpus": "Int64"}
+    )
 
 
 #: The traffic-shape box: a named shape, or the hourly table as edited.

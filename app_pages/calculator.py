@@ -337,6 +337,19 @@ with st.container(key="calc_options_box"):
                 help="always_on = GPUs rented around the clock for the busiest hour; autoscaled = hour by hour.",
             ),
             "disaggregated": st.column_config.CheckboxColumn("prefill/decode split", default=False),
+            "prefill_gpus": st.column_config.NumberColumn(
+                "prefill GPUs per pool",
+                min_value=1,
+                step=1,
+                help="a stated split (with decode GPUs; prefill/decode split on): GPUs of one prefill pool; "
+                "blank = pools of the deployment size, as many of each as the work needs",
+            ),
+            "decode_gpus": st.column_config.NumberColumn(
+                "decode GPUs per pool",
+                min_value=1,
+                step=1,
+                help="a stated split: GPUs of one decode pool, which holds the sequences (its batch and rate)",
+            ),
             "attention_layout": st.column_config.SelectboxColumn(
                 "attention layout",
                 options=LAYOUT_CHOICES,

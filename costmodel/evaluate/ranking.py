@@ -64,7 +64,12 @@ def _label(row: pd.Series, catalogue: Catalogue) -> str:
         size = f"up to {size}"
     extras = [str(row["precision"])] if row.get("precision") not in (None, "native") else []
     if row.get("disaggregated") is True:
-        extras.append("disaggregated")
+        pool = _number(row.get("prefill_pool_gpus"))
+        extras.append(
+            f"disaggregated, pools of {pool:,.0f} prefill + {replica:,.0f} decode GPUs"
+            if math.isfinite(pool) and math.isfinite(replica)
+            else "disaggregated"
+        )
     if row.get("mode") == "autoscaled":
         extras.append("autoscaled")
     return f"{name} on {size}{gpu}" + (f" ({', '.join(extras)})" if extras else "")

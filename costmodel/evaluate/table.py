@@ -155,7 +155,7 @@ def api_rows(scenario: Scenario, bills: Sequence[tuple[ApiOption, ApiBill]]) -> 
 #: Columns of :func:`self_host_rows`, in order.
 SELF_HOST_ROW_COLUMNS = (
     "option", "kind", "provider", "model", "weights_model", "gpu", "precision", "mode", "disaggregated",
-    "monthly_cost_usd", "usd_per_mtok_input", "usd_per_mtok_output", "usd_per_mtok_blended",
+    "prefill_pool_gpus", "monthly_cost_usd", "usd_per_mtok_input", "usd_per_mtok_output", "usd_per_mtok_blended",
     "gpus", "gpus_mean", "deployment_gpus", "attention_layout", "utilization", "ttft_ms", "tpot_ms", "max_batch",
     "prefill_tokens_per_s_per_gpu", "decode_tokens_per_s_per_gpu", "weights_bytes",
     "efficiency", "monthly_cost_usd_pessimistic", "monthly_cost_usd_optimistic", "monthly_cost_usd_floor",
@@ -219,6 +219,7 @@ def self_host_rows(
             "precision": opt.precision,
             "mode": opt.mode,
             "disaggregated": opt.disaggregated,
+            "prefill_pool_gpus": opt.prefill_gpus,
             "efficiency": a.efficiency,
             "usd_per_gpu_hour": ev.usd_per_gpu_hour,
             # who the GPU-hour price is from, and on which basis (the market's rows)
@@ -286,7 +287,7 @@ def self_host_rows(
         notes += ev.notes
         row["notes"] = "; ".join(notes) or None
         rows.append(row)
-    return pd.DataFrame(rows, columns=list(SELF_HOST_ROW_COLUMNS))
+    return pd.DataFrame(rows, columns=list(SELF_HOST_ROW_COLUMNS)).astype({"prefill_pool_gpus": "Int64"})
 
 
 def comparison_table(

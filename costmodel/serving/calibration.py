@@ -74,7 +74,9 @@ class Design:
     n_total: FloatArray
     measured: FloatArray
     amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time), else 0
-    collectives_dec: FloatArray  # collectives a decode step waits on (0 on one GPU; roofline.collectives_per_step)
+    collectives_dec: (
+        FloatArray  # collectives a decode step waits on (0 on one GPU; roofline.collectives_per_step)
+    )
     collectives_pre: FloatArray  # the same for a prefill chunk
     group_seqs: FloatArray  # sequences of the decode attention group (batch per GPU × attention TP size)
 

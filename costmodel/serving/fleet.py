@@ -107,6 +107,7 @@ def fleet_cost_of_need(
     overhead_pct: float = 0.0,
     target_utilization: float = 1.0,
     fixed_usd_per_month: float = 0.0,
+    prefill_pool_gpus: int | None = None,
 ) -> FleetCost:
     """:func:`fleet_cost` from the GPUs of work in each UTC hour, prefill and decode apart.
 
@@ -118,10 +119,11 @@ def fleet_cost_of_need(
         need_d: GPUs of decode work in each UTC hour, same shape.
         deployment_gpus, usd_per_gpu_hour, days_per_month, mode, disaggregated, overhead_pct,
             target_utilization, fixed_usd_per_month: as :func:`fleet_cost`.
+        prefill_pool_gpus: disaggregated with a stated split: GPUs of one prefill pool (the decode pools are
+            ``deployment_gpus``); None: prefill pools of ``deployment_gpus`` too.
     """
-    n = float(deployment_gpus)
 
-    def deploy(need: FloatArray) -> FloatArray:
+    def deploy(need: FloatArray, n: float = float(deployment_gpus)) -> FloatArray:
         d = np.maximum(1.0, np.ceil(need / target_utilization / n - 1e-9))
         if mode == "always_on":
             d = np.broadcast_to(d.max(axis=(-2, -1), keepdims=True), d.shape)
@@ -131,7 +133,7 @@ def fleet_cost_of_need(
     k = usd_per_gpu_hour * (1.0 + overhead_pct / 100.0) * hours_per_slot
     work_p, work_d = need_p.sum(axis=(-2, -1)), need_d.sum(axis=(-2, -1))
     if disaggregated:
-        gpus_p = deploy(need_p)
+        gpus_p = deploy(need_p, float(prefill_pool_gpus or deployment_gpus))
         gpus = gpus_p + deploy(need_d)
         cost = gpus.sum(axis=(-2, -1)) * k
         input_cost = gpus_p.sum(axis=(-2, -1)) * k

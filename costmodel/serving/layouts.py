@@ -5,6 +5,7 @@ shape (not by volume or traffic profile), and the coarsening of long prompt-leng
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -195,14 +196,27 @@ def layout_estimates(
     # The smallest deployment of each attention layout; of those that fit, :func:`evaluate_option` keeps the one
     # that costs less for the workload at the scenario's efficiency level (the smallest is not always the
     # cheapest: TP replicates the latent KV, so a larger DP deployment can serve more tokens per GPU).
+    # A stated split: the decode pool's plan is the deployment's (it holds the sequences); the prefill pool must
+    # hold the weights and at least one prompt's KV on its own GPUs.
     def plan(layout: LayoutChoice) -> MemoryPlan:
-        return memory_plan(
-            wp.profile,
-            gpu,
-            kv_bytes_per_seq=wp.kv_bytes_per_seq,
-            kv_bytes_max_seq=wp.kv_bytes_max_seq,
-            gpus=option.gpus,
-            layout=layout,
+        def of(gpus: int | None) -> MemoryPlan:
+            return memory_plan(
+                wp.profile,
+                gpu,
+                kv_bytes_per_seq=wp.kv_bytes_per_seq,
+                kv_bytes_max_seq=wp.kv_bytes_max_seq,
+                gpus=gpus,
+                layout=layout,
+            )
+
+        decode = of(option.pool_gpus)
+        if option.prefill_gpus is None or not decode.fits:
+            return decode
+        prefill = of(option.prefill_gpus)
+        if prefill.fits:
+            return decode
+        return replace(
+            decode, fits=False, reason=f"the prefill pool of {option.prefill_gpus} GPUs: {prefill.reason}"
         )
 
     layouts: tuple[LayoutChoice, ...] = (

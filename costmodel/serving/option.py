@@ -204,6 +204,7 @@ def _fleet_of_need(
         overhead_pct=assumptions.overhead_pct,
         target_utilization=assumptions.target_utilization,
         fixed_usd_per_month=assumptions.ops_usd_per_month,
+        prefill_pool_gpus=option.prefill_gpus,
     )
 
 
@@ -402,5 +403,11 @@ def option_label(option: SelfHostOption) -> str:
     """The ``option`` column: ``self-host model @ gpu (precision, mode[, disaggregated][, acquisition])``."""
     extra = ", disaggregated" if option.disaggregated else ""
     extra += f", {option.acquisition}" if option.acquisition != "rent" else ""
-    size = f"{option.gpus}× " if option.gpus else ""
+    size = (
+        f"{option.prefill_gpus}+{option.decode_gpus}× "
+        if option.prefill_gpus is not None
+        else f"{option.gpus}× "
+        if option.gpus
+        else ""
+    )
     return f"self-host {option.model} @ {size}{option.gpu} ({option.precision}, {option.mode}{extra})"

@@ -39,6 +39,16 @@ def _text(x: object) -> str:
     return MISSING if x is None or (isinstance(x, float) and math.isnan(x)) or x == "" else str(x)
 
 
+def _split(row: pd.Series) -> str:
+    """The prefill/decode split of a self-hosting row, in words."""
+    if not bool(row.get("disaggregated")):
+        return "no"
+    pool = _num(row, "prefill_pool_gpus")
+    if math.isfinite(pool):
+        return f"yes: pools of {pool:,.0f} prefill + {_num(row, 'deployment_gpus'):,.0f} decode GPUs, as many of each as the work needs"
+    return "yes: pools of the replica size, as many of each as the work needs"
+
+
 def _price(row: pd.Series) -> list[tuple[str, str]]:
     return [
         ("Catalogue row", _text(row.get("price_ids"))),
@@ -96,7 +106,8 @@ def explain_option(row: pd.Series, scenario: Scenario, break_even: pd.DataFrame)
             ("What would change the verdict", _break_evens(row, break_even, scenario)),
         ]
     gpus, per_replica = _num(row, "gpus"), _num(row, "deployment_gpus")
-    replicas = gpus / per_replica if per_replica > 0 else math.nan
+    split = math.isfinite(_num(row, "prefill_pool_gpus"))  # pools of two sizes: no one replica count
+    replicas = gpus / per_replica if per_replica > 0 and not split else math.nan
     tpot, ttft = _num(row, "tpot_ms"), _num(row, "ttft_ms")
     ttft_target = f" (target {_ms(a.ttft_ms_target)})" if a.ttft_ms_target is not None else " (no target)"
     return [
@@ -111,7 +122,7 @@ def explain_option(row: pd.Series, scenario: Scenario, break_even: pd.DataFrame)
                 ("Attention layout", _text(row.get("attention_layout"))),
                 ("Precision plan", _text(row.get("precision"))),
                 ("Provisioning", _text(row.get("mode"))),
-                ("Prefill/decode split", "yes" if bool(row.get("disaggregated")) else "no"),
+                ("Prefill/decode split", _split(row)),
             ],
         ),
         (

@@ -263,6 +263,7 @@ COLUMN_SPECS: dict[str, ColumnSpec] = {
     "precision": ColumnSpec("Precision plan", "text"),
     "mode": ColumnSpec("Provisioning (always on or autoscaled)", "text", "Provisioning"),
     "deployment_gpus": ColumnSpec("GPUs per replica (count)", "int"),
+    "prefill_pool_gpus": ColumnSpec("GPUs per prefill pool, a stated split (count)", "int"),
     "gpus_mean": ColumnSpec("GPUs on average over the week (count)", "int"),
     "attention_layout": ColumnSpec("Attention layout (dp: data-parallel, tpN: tensor-parallel)", "text"),
     "usd_per_gpu_hour": ColumnSpec("GPU price (USD per GPU-hour)", "rate"),

@@ -124,12 +124,15 @@ def test_attention_tp_all_reduce_in_the_roofline(catalogue: Catalogue) -> None:
     )
     assert st_tp.comm_s == pytest.approx(b * per_tok, rel=1e-9)
     # serial with compute/memory at base (not hidden), hidden at the floor
-    assert st_tp.total_s == pytest.approx(
-        np.maximum(st_tp.compute_s, st_tp.memory_s)
-        + st_tp.comm_s
-        + eff.step_floor_s
-        + eff.collective_s * 2 * c.num_hidden_layers
-        + eff.sequence_s * b * 8
+    assert (
+        st_tp.total_s
+        == pytest.approx(
+            np.maximum(st_tp.compute_s, st_tp.memory_s)
+            + st_tp.comm_s
+            + eff.step_floor_s
+            + eff.collective_s * 2 * c.num_hidden_layers
+            + eff.sequence_s * b * 8
+        )
     )  # plus the fixed step time (the stack's, and over 8 GPUs the latency of two all-reduces per layer) and the
     # per-sequence time of the group's 8·b sequences
     floor = serving.decode_step_times(wp, g, 8, b, EFFICIENCY["floor"], tp=8)

@@ -43,7 +43,8 @@ AS_OF = dt.date(2026, 6, 1)
 
 
 def _custom() -> Scenario:
-    """Disaggregated, autoscaled and fixed-price options, a non-flat profile and an overhead."""
+    """Disaggregated (pools of the replica size, and a stated split of 8 prefill + 4 decode GPUs, autoscaled),
+    autoscaled and fixed-price options, a non-flat profile and an overhead."""
     hours = tuple(float(h) for h in (1, 1, 1, 1, 1, 2, 4, 8, 9, 9, 8, 7, 7, 8, 9, 9, 8, 6, 4, 3, 2, 2, 1, 1))
     return Scenario(
         workload=Workload(
@@ -60,6 +61,14 @@ def _custom() -> Scenario:
             SelfHostOption(model="deepseek-v4-flash", gpu="h200", mode="autoscaled"),
             SelfHostOption(model="deepseek-v4-flash", gpu="h100-sxm", disaggregated=True),
             SelfHostOption(model="deepseek-v4-flash", gpu="b200", usd_per_gpu_hour=3.1),
+            SelfHostOption(
+                model="deepseek-v4-flash",
+                gpu="h200",
+                mode="autoscaled",
+                disaggregated=True,
+                prefill_gpus=8,
+                decode_gpus=4,
+            ),
         ),
         assumptions={"overhead_pct": 12.0},  # type: ignore[arg-type]
         as_of=AS_OF,

@@ -86,7 +86,9 @@ def test_the_not_fitted_curves_are_reported_as_not_fitted(suite: Validation) -> 
     estimated = [r for r in suite.rows if not r.reason]
     left_out = {r.id for r in estimated if not r.fitted}
     want = {r.id for r in estimated if r.curve in NOT_FITTED_CURVES or r.id in NOT_FITTED}
-    assert left_out == want and len(want) == 1 + 3 + 2 + 3 + 5  # the MTP row; Kimi H200 3+2+3; MI355X vLLM 0.16
+    assert (
+        left_out == want and len(want) == 1 + 3 + 2 + 3 + 5
+    )  # the MTP row; Kimi H200 3+2+3; MI355X vLLM 0.16
 
 
 def test_each_row_is_predicted_in_its_own_metric(suite: Validation) -> None:

@@ -170,15 +170,15 @@ def _fleet_cost(
     r = hours[None, :] * volume[:, None]
     p2, d2, n2 = pf[:, None], dc[:, None], n[:, None]
 
-    def deploy(need: FloatArray) -> FloatArray:
-        out: FloatArray = np.maximum(1.0, np.ceil(need / u / n2 - 1e-9))
+    def gpus_of(need: FloatArray, unit: FloatArray | float = n2) -> FloatArray:
+        out: FloatArray = np.maximum(1.0, np.ceil(need / u / unit - 1e-9)) * unit
         return out
 
     if sh.disaggregated:
-        deps = deploy(r * p2 / 3600.0) + deploy(r * d2 / 3600.0)
+        gpus = gpus_of(r * p2 / 3600.0, sh.prefill_gpus or n2) + gpus_of(r * d2 / 3600.0)
     else:
-        deps = deploy(r * p2 / 3600.0 + r * d2 / 3600.0)
-    gpus_sum = (deps * n2) @ counts
+        gpus = gpus_of(r * p2 / 3600.0 + r * d2 / 3600.0)
+    gpus_sum = gpus @ counts
     cost: FloatArray = gpus_sum * k
     # fleet_cost adds the fixed monthly cost only when it is not zero (adding 0.0 would not change a figure)
     if a.ops_usd_per_month:
@@ -213,30 +213,31 @@ def _class_need(m: _Model, t: _Slot, volume: FloatArray, sl: slice) -> tuple[Flo
     return need_p, need_d
 
 
-def _mix_deployment_hours(m: _Model, sh: _SelfHost, t: _Slot, volume: FloatArray) -> FloatArray:
-    """A mix: deployments rented summed over the week's 168 hours, per draw (both pools when disaggregated)."""
+def _mix_gpu_hours(m: _Model, sh: _SelfHost, t: _Slot, volume: FloatArray) -> FloatArray:
+    """A mix: GPUs rented summed over the week's 168 hours, per draw (both pools when disaggregated)."""
     u = m.scenario.assumptions.target_utilization
     out = np.empty(volume.size)
     for sl in _chunks(m, volume.size):
-        n2 = t.n[sl][:, None]
+        n = t.n[sl]
         need_p, need_d = _class_need(m, t, volume, sl)
 
-        def deploy(need: FloatArray, n2: FloatArray = n2) -> FloatArray:
+        def gpus_of(need: FloatArray, unit: FloatArray | float = n) -> FloatArray:
+            unit2 = unit[:, None] if isinstance(unit, np.ndarray) else unit
             np.divide(need, u, out=need)
-            np.divide(need, n2, out=need)
+            np.divide(need, unit2, out=need)
             np.subtract(need, 1e-9, out=need)
             np.ceil(need, out=need)
             np.maximum(need, 1.0, out=need)
             week: FloatArray = (
                 need.max(axis=1) * 168.0 if sh.mode == "always_on" else need @ m.class_hour_counts
             )
-            return week
+            return week * unit
 
         if sh.disaggregated:
-            out[sl] = deploy(need_p) + deploy(need_d)
+            out[sl] = gpus_of(need_p, float(sh.prefill_gpus) if sh.prefill_gpus else n) + gpus_of(need_d)
         else:
             np.add(need_p, need_d, out=need_p)
-            out[sl] = deploy(need_p)
+            out[sl] = gpus_of(need_p)
     return out
 
 
@@ -248,7 +249,7 @@ def _mix_fleet_cost(
     once and weighted by how many hours have it (always-on: the busiest row's deployments, all 168 hours)."""
     a = m.scenario.assumptions
     k = price * (1.0 + overhead_pct / 100.0) * (m.scenario.workload.days_per_month / 7.0)
-    cost: FloatArray = _mix_deployment_hours(m, sh, t, volume) * t.n * k
+    cost: FloatArray = _mix_gpu_hours(m, sh, t, volume) * k
     if a.ops_usd_per_month:
         cost = cost + a.ops_usd_per_month
     out: FloatArray = np.where(t.valid, cost, np.inf)
@@ -266,6 +267,11 @@ def _mix_work(m: _Model, sh: _SelfHost, t: _Slot) -> FloatArray:
     return out
 
 
+def _unit(sh: _SelfHost, t: _Slot) -> FloatArray:
+    """The largest pool of a slot's deployment, GPUs (a stated prefill pool may be larger than the decode one)."""
+    return np.maximum(t.n, float(sh.prefill_gpus or 0))
+
+
 def _cost_slope_floor(
     m: _Model, i: int, slots: list[_Slot], price: FloatArray, overhead_pct: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
@@ -273,7 +279,7 @@ def _cost_slope_floor(
 
     Each layout rents ``max(1, ceil(need - 1e-9))`` deployments an hour, at least ``need - 1e-9``: so its cost is at
     least the cost of the GPU-seconds of work at the target utilisation, ``x × k Σ_h hours_h r_h (pf + dc) / 3600 / u``
-    (plus the fixed monthly cost), less ``k n 168 × 2e-9`` for the ``1e-9`` (two pools when disaggregated).
+    (plus the fixed monthly cost), less ``k n 168 × 2e-9`` for the ``1e-9`` (two pools when disaggregated; ``n`` the larger pool).
     ``slope`` is the least of the layouts' (inf where none is costed); ``slack`` is the largest, less the fixed cost.
     USD per month per volume multiple, USD per month.
     """
@@ -285,7 +291,7 @@ def _cost_slope_floor(
         for t in slots:
             week = _mix_work(m, sh, t)
             slope = np.minimum(slope, np.where(t.valid, k * week / a.target_utilization, np.inf))
-            slack = np.maximum(slack, np.where(t.valid, k * t.n * 168.0 * 2e-9, 0.0))
+            slack = np.maximum(slack, np.where(t.valid, k * _unit(sh, t) * 168.0 * 2e-9, 0.0))
         return slope, slack - a.ops_usd_per_month
     hours, counts = (
         (np.array([m.hourly_max]), np.array([168.0]))
@@ -297,7 +303,7 @@ def _cost_slope_floor(
     for t in slots:
         b = np.where(t.valid, k * work * (t.pf + t.dc) / 3600.0 / a.target_utilization, np.inf)
         slope = np.minimum(slope, b)
-        slack = np.maximum(slack, np.where(t.valid, k * t.n * 168.0 * 2e-9, 0.0))
+        slack = np.maximum(slack, np.where(t.valid, k * _unit(sh, t) * 168.0 * 2e-9, 0.0))
     return slope, slack - a.ops_usd_per_month
 
 

@@ -141,6 +141,8 @@ class _SelfHost:
     tables: tuple[dict[EfficiencyLevel, tuple[PerRequestTable, ...]], ...]
     #: a request mix: [output point][level] -> per layout, one table per class (as ``tables``; empty: one class)
     class_tables: tuple[dict[EfficiencyLevel, tuple[tuple[PerRequestTable, ...], ...]], ...] = ()
+    #: a stated disaggregated split: GPUs of one prefill pool (None: pools of the deployment's size)
+    prefill_gpus: int | None = None
 
 
 @dataclass(frozen=True)
@@ -377,6 +379,7 @@ def _build(
                 r.option.disaggregated,
                 tuple(tables),
                 tuple(class_tables),
+                r.option.prefill_gpus,
             )
         )
     api = tuple(_Api(x.option.option_id, j) for j, x in enumerate(ev0.api))

@@ -83,6 +83,8 @@ _SELF_HOST_FIELDS = (
     "usd_per_gpu_purchase",
     "rental_rule",  # written only when not the default, so links of options without one are as before
     "rental_provider",  # free text: percent-quoted in the link (':' and ',' separate cells and options)
+    "prefill_gpus",  # a stated disaggregated split; blank (None) in links of options without one
+    "decode_gpus",
 )
 #: Serving assumptions written only when not at their default (added after links existed: old links stay as they were).
 _ASSUMPTIONS_WRITTEN_IF_SET = {"mtp_draft_tokens"}

@@ -280,6 +280,11 @@ class SelfHostOption(_Frozen):
     """Override of the GPU-hour price, USD per GPU per hour."""
     mode: RentalMode = "always_on"
     disaggregated: bool = False
+    prefill_gpus: Annotated[int, Field(ge=1, le=MAX_GPUS_PER_REPLICA)] | None = None
+    """A stated disaggregated split, with ``decode_gpus``: GPUs of one prefill pool (the fleet adds prefill pools of
+    this size as the prompts need them). None = pools of the deployment size, sized by the model."""
+    decode_gpus: Annotated[int, Field(ge=1, le=MAX_GPUS_PER_REPLICA)] | None = None
+    """GPUs of one decode pool, which holds the sequences (its memory plan, batch and rate); with ``prefill_gpus``."""
     attention_layout: LayoutChoice = "auto"
     """Attention data-parallel, tensor-parallel within a node, or ``auto`` (the cheaper for the workload)."""
     # at least 0.001 token/s per GPU: the fuzz suite found that a subnormal rate (2.2e-311) made TTFT infinite
@@ -309,6 +314,26 @@ class SelfHostOption(_Frozen):
                 f"rental_rule {self.rental_rule!r} picks a rental row: not with acquisition buy or a rental_id"
             )
         return self
+
+    @model_validator(mode="after")
+    def _split_is_disaggregated(self) -> SelfHostOption:
+        if (self.prefill_gpus is None) != (self.decode_gpus is None):
+            raise ValueError("prefill_gpus and decode_gpus go together (a disaggregated split), or neither")
+        if self.prefill_gpus is not None and self.decode_gpus is not None:
+            if not self.disaggregated:
+                raise ValueError(
+                    "a prefill_gpus / decode_gpus split is disaggregated serving: set disaggregated"
+                )
+            if self.gpus is not None and self.gpus != self.prefill_gpus + self.decode_gpus:
+                raise ValueError(
+                    f"gpus {self.gpus} is not prefill_gpus + decode_gpus ({self.prefill_gpus + self.decode_gpus})"
+                )
+        return self
+
+    @property
+    def pool_gpus(self) -> int | None:
+        """GPUs of the deployment that holds the sequences: the decode pool of a split, else ``gpus``."""
+        return self.decode_gpus if self.decode_gpus is not None else self.gpus
 
     @model_validator(mode="after")
     def _owned_is_always_on(self) -> SelfHostOption:
