@@ -328,7 +328,10 @@ with st.container(key="calc_options_box"):
                 "precision", options=PRECISION_PLANS, default="native"
             ),
             "gpus": st.column_config.NumberColumn(
-                "GPUs per replica", min_value=1, step=1, help="blank = smallest fit"
+                "GPUs per replica",
+                min_value=1,
+                step=1,
+                help="blank = smallest fit; with a stated prefill/decode split, blank (or the two pools' sum)",
             ),
             "mode": st.column_config.SelectboxColumn(
                 "provisioning",

@@ -86,9 +86,9 @@ def _slope_floor(
         return 168.0 * float(np.max(need)) if option.mode == "always_on" else float(np.sum(need))
 
     slope = min((k * week(tables) / a.target_utilization for tables in layouts), default=0.0)
-    slack = (
-        k * max((t[0].deployment_gpus for t in layouts if t), default=0) * 168.0 * 2e-9 - a.ops_usd_per_month
-    )
+    largest_pool = max((t[0].deployment_gpus for t in layouts if t), default=0)
+    largest_pool = max(largest_pool, option.prefill_gpus or 0)  # a stated split's prefill pool may be larger
+    slack = k * largest_pool * 168.0 * 2e-9 - a.ops_usd_per_month
     return slope, slack
 
 

@@ -270,6 +270,16 @@ def evaluate_plan(
         return _none(
             sh, label, option, f"self-hosting not costed ({ev.reason or 'infeasible'})", api_usd, sh_usd
         )
+    if sh.prefill_gpus is not None:  # the search rents one kind of replica; a split has pools of two sizes
+        return _none(
+            sh,
+            label,
+            option,
+            f"not searched for a stated split (pools of {sh.prefill_gpus} prefill + {sh.decode_gpus} decode GPUs): "
+            "a plan rents replicas of one size",
+            api_usd,
+            sh_usd,
+        )
     prices = committed_prices(sh, ev, catalogue)
     best: tuple[PlanSearch, PlanInputs] | None = None
     for x in plan_inputs(scenario, ev, bill, prices, overflow_cache_hit_fraction, capacity_scale):

@@ -106,7 +106,6 @@ from costmodel.serving.fleet import (
     cheaper_fleet,
     fleet_cost,
     fleet_cost_of_need,
-    option_fleet_cost,
     resolve_rental,
 )
 from costmodel.serving.memory import (
@@ -194,7 +193,6 @@ __all__ = [
     "kv_shards",
     "memory_plan",
     "model_profile",
-    "option_fleet_cost",
     "option_label",
     "prefill_times",
     "resolve_rental",

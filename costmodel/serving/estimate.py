@@ -144,6 +144,26 @@ def at_cached_lengths(est: ServingEstimate, index: slice, ttft_ms_target: float 
     return replace(sub, feasible=False, reason=reason) if reason else sub
 
 
+def with_prefill_of(decode: ServingEstimate, prefill: ServingEstimate) -> ServingEstimate:
+    """A disaggregated split's estimate: ``decode``'s (the decode pool's plan, batch and rate) with the prefill
+    rates of ``prefill`` (the same work point on the prefill pool's plan), and a TTFT of the prefill pool's prompt
+    time plus the decode pool's first step (``ttft = prefill GPU-s / tp + one decode step``, as :func:`estimate`)."""
+    first_step_ms = decode.ttft_ms - decode.prefill_gpu_s_per_request / decode.memory.tp_size * 1e3
+    ttft_ms = prefill.prefill_gpu_s_per_request / prefill.memory.tp_size * 1e3 + first_step_ms
+    reason = decode.reason or prefill.reason  # ``prefill`` is estimated without a TPOT target
+    return replace(
+        decode,
+        prefill_tokens_per_s_per_gpu=prefill.prefill_tokens_per_s_per_gpu,
+        prefill_gpu_s_per_request=prefill.prefill_gpu_s_per_request,
+        ttft_ms=ttft_ms,
+        prefill_bound=prefill.prefill_bound,
+        feasible=not reason,
+        reason=reason,
+        hardware_fields=tuple(dict.fromkeys(decode.hardware_fields + prefill.hardware_fields)),
+        unconfirmed_fields=tuple(dict.fromkeys(decode.unconfirmed_fields + prefill.unconfirmed_fields)),
+    )
+
+
 def estimate(
     wp: Workpoint,
     gpu: Gpu,

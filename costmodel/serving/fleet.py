@@ -8,9 +8,8 @@ import numpy as np
 
 from costmodel.catalog.schema import Catalogue, GpuRental
 from costmodel.catalog.units import FloatArray
-from costmodel.serving.estimate import ServingEstimate
 from costmodel.serving.tco import resolve_owned
-from costmodel.workload.scenario import RentalMode, SelfHostOption, ServingAssumptions, Workload
+from costmodel.workload.scenario import RentalMode, SelfHostOption, ServingAssumptions
 
 # ---- sizing and cost over the hourly profile ---------------------------------------------------------------
 
@@ -279,38 +278,3 @@ def cheaper_fleet(a: FleetCost | None, b: FleetCost | None) -> FleetCost | None:
         return np.where(take_b.reshape(take_b.shape + (1,) * (np.ndim(x) - take_b.ndim)), y, x)
 
     return FleetCost(*(pick(getattr(a, f.name), getattr(b, f.name)) for f in fields(FleetCost)))
-
-
-def option_fleet_cost(
-    est: ServingEstimate,
-    hourly_requests: FloatArray,
-    prefill_gpu_s_per_request: float | FloatArray,
-    option: SelfHostOption,
-    workload: Workload,
-    assumptions: ServingAssumptions,
-    usd_per_gpu_hour: float,
-) -> FleetCost:
-    """:func:`fleet_cost` of serving ``hourly_requests`` on the deployment of a feasible ``est``.
-
-    The decode GPU-seconds come from ``est`` (its rate for each cached length when the prefill seconds are an
-    array over cached lengths: the batch meeting the TPOT target depends on them), the prefill ones are given;
-    rental mode, disaggregation and overhead from the option and assumptions.
-    """
-    return fleet_cost(
-        hourly_requests,
-        prefill_gpu_s_per_request,
-        workload.billed_output_tokens
-        / (
-            est.decode_tokens_per_s_per_gpu
-            if np.ndim(prefill_gpu_s_per_request) == 0
-            else est.decode_tokens_per_s_by_cached
-        ),
-        deployment_gpus=est.memory.gpus,
-        usd_per_gpu_hour=usd_per_gpu_hour,
-        days_per_month=workload.days_per_month,
-        mode=option.mode,
-        disaggregated=option.disaggregated,
-        overhead_pct=assumptions.overhead_pct,
-        target_utilization=assumptions.target_utilization,
-        fixed_usd_per_month=assumptions.ops_usd_per_month,
-    )

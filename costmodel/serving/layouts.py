@@ -14,7 +14,7 @@ from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import EfficiencyLevel
-from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate
+from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate, with_prefill_of
 from costmodel.serving.memory import MemoryPlan, memory_plan
 from costmodel.serving.roofline import Workpoint, workpoint, workpoints
 from costmodel.workload.scenario import (
@@ -150,24 +150,32 @@ def layout_estimates(
                 break
     ttft = assumptions.ttft_ms_target
 
-    def run(mem: MemoryPlan) -> LayoutEstimates:
+    def run(mem: MemoryPlan, prefill_mem: MemoryPlan | None = None) -> LayoutEstimates:
         out: LayoutEstimates = {}
         for level in levels:
 
-            def est_of(at: Workpoint, level: EfficiencyLevel = level) -> ServingEstimate:
+            def on(
+                at: Workpoint, memory: MemoryPlan, tpot: float | None, level: EfficiencyLevel = level
+            ) -> ServingEstimate:
                 return estimate(
                     at,
                     gpu,
                     efficiency=level,
-                    tpot_ms_target=assumptions.tpot_ms_target,
+                    tpot_ms_target=tpot,
                     ttft_ms_target=None,  # checked below, on each use's own cached lengths
                     mtp_acceptance=assumptions.mtp_acceptance,
                     mtp_draft_tokens=assumptions.mtp_draft_tokens,
                     measured_prefill_tokens_per_s_per_gpu=option.measured_prefill_tokens_per_s_per_gpu,
                     measured_decode_tokens_per_s_per_gpu=option.measured_decode_tokens_per_s_per_gpu,
-                    memory=mem,
+                    memory=memory,
                     deployment="disaggregated" if option.disaggregated else "aggregated",
                 )
+
+            def est_of(at: Workpoint) -> ServingEstimate:
+                decode = on(at, mem, assumptions.tpot_ms_target)
+                if prefill_mem is None:
+                    return decode
+                return with_prefill_of(decode, on(at, prefill_mem, None))  # the prefill pool's own plan
 
             every = est_of(wp)
             on_grid = at_cached_lengths(every, slice(1, None), ttft) if grid.size else None
@@ -196,10 +204,11 @@ def layout_estimates(
     # The smallest deployment of each attention layout; of those that fit, :func:`evaluate_option` keeps the one
     # that costs less for the workload at the scenario's efficiency level (the smallest is not always the
     # cheapest: TP replicates the latent KV, so a larger DP deployment can serve more tokens per GPU).
-    # A stated split: the decode pool's plan is the deployment's (it holds the sequences); the prefill pool must
-    # hold the weights and at least one prompt's KV on its own GPUs.
-    def plan(layout: LayoutChoice) -> MemoryPlan:
-        def of(gpus: int | None) -> MemoryPlan:
+    # A stated split: the decode pool's plan is the deployment's (it holds the sequences); the prefill pool runs on
+    # its own plan (the decode pool's attention layout if it fits there, else the other one), which must hold the
+    # weights and at least one prompt's KV.
+    def plan(layout: LayoutChoice) -> tuple[MemoryPlan, MemoryPlan | None]:
+        def of(gpus: int | None, layout: LayoutChoice) -> MemoryPlan:
             return memory_plan(
                 wp.profile,
                 gpu,
@@ -209,19 +218,20 @@ def layout_estimates(
                 layout=layout,
             )
 
-        decode = of(option.pool_gpus)
+        decode = of(option.pool_gpus, layout)
         if option.prefill_gpus is None or not decode.fits:
-            return decode
-        prefill = of(option.prefill_gpus)
-        if prefill.fits:
-            return decode
-        return replace(
-            decode, fits=False, reason=f"the prefill pool of {option.prefill_gpus} GPUs: {prefill.reason}"
-        )
+            return decode, None
+        tried = [of(option.prefill_gpus, x) for x in dict.fromkeys((decode.attention_layout, "dp", "tp"))]
+        prefill = next((p for p in tried if p.fits), None)
+        if prefill is not None:
+            return decode, prefill
+        n = option.prefill_gpus
+        why = f"the prefill pool of {n} GPU{'s' * (n > 1)} holds the model in neither attention layout ({tried[0].reason})"
+        return replace(decode, fits=False, reason=why), None
 
     layouts: tuple[LayoutChoice, ...] = (
         ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)
     )
     # dict.fromkeys: a TP search that ends at one GPU (TP1) finds the DP plan again, costed once
-    fitting = dict.fromkeys(m for m in map(plan, layouts) if m.fits)
-    return tuple(run(m) for m in fitting) or (run(plan(option.attention_layout)),)
+    fitting = dict.fromkeys(m for m in map(plan, layouts) if m[0].fits)
+    return tuple(run(*m) for m in fitting) or (run(*plan(option.attention_layout)),)

@@ -15,7 +15,7 @@ from costmodel.evaluate.evaluation import evaluate
 from costmodel.serving.fleet import fleet_cost_of_need
 from costmodel.views.links.query import scenario_from_query, scenario_to_query
 from costmodel.workload.presets import preset
-from costmodel.workload.scenario import Scenario, SelfHostOption, Workload
+from costmodel.workload.scenario import ApiOption, Scenario, SelfHostOption, Workload
 
 AS_OF = dt.date(2026, 12, 1)
 
@@ -38,8 +38,8 @@ def test_pools_of_each_size_are_added_as_the_work_needs() -> None:
     [
         ({"disaggregated": True, "prefill_gpus": 16}, "go together"),
         ({"disaggregated": True, "decode_gpus": 8}, "go together"),
-        ({"prefill_gpus": 16, "decode_gpus": 8}, "set disaggregated"),
-        ({"disaggregated": True, "prefill_gpus": 16, "decode_gpus": 8, "gpus": 16}, "gpus 16 is not"),
+        ({"prefill_gpus": 16, "decode_gpus": 8}, "tick 'prefill/decode split'"),
+        ({"disaggregated": True, "prefill_gpus": 16, "decode_gpus": 8, "gpus": 16}, r"\(gpus\) 16 is not"),
         ({"disaggregated": True, "prefill_gpus": 0, "decode_gpus": 8}, "prefill_gpus"),
     ],
 )
@@ -94,7 +94,9 @@ def test_a_prefill_pool_that_cannot_hold_the_weights_is_infeasible_and_says_so(c
         ),
     )
     assert not row["feasible"]
-    assert str(row["reason"]).startswith("the prefill pool of 1 GPUs: does not fit")
+    assert str(row["reason"]).startswith(
+        "the prefill pool of 1 GPU holds the model in neither attention layout (does"
+    )
 
 
 def test_a_split_survives_the_link() -> None:
@@ -114,3 +116,67 @@ def test_a_split_survives_the_link() -> None:
     # an option without a split has the cells it had before the split's two (blank, trailing: stripped)
     assert q["sh"].split(",")[1] == "deepseek-v4-flash:h200:native::::always_on:0:::auto:rent"
     assert q["sh"].split(",")[0].endswith(":16:8")
+
+
+def test_the_prefill_pool_runs_its_own_layout_and_its_own_rates(catalogue: Catalogue) -> None:
+    """V4-Pro on H200 as 8 prefill + 16 decode GPUs: the weights fit 8 GPUs only under attention TP (tp8), the
+    decode pool of 16 runs attention DP. The prefill rate and the TTFT are those of the 8-GPU tp8 pool (as a plain
+    8-GPU tp8 option computes them), the decode rate that of the 16-GPU dp pool (as pools of 16 compute it)."""
+    split, pools16, tp8 = _table(
+        catalogue,
+        SelfHostOption(
+            model="deepseek-v4-pro", gpu="h200", disaggregated=True, prefill_gpus=8, decode_gpus=16
+        ),
+        SelfHostOption(
+            model="deepseek-v4-pro", gpu="h200", disaggregated=True, gpus=16, attention_layout="dp"
+        ),
+        SelfHostOption(
+            model="deepseek-v4-pro", gpu="h200", disaggregated=True, gpus=8, attention_layout="tp"
+        ),
+    )
+    assert split["feasible"] and split["attention_layout"] == "dp" and tp8["attention_layout"] == "tp8"
+    assert split["decode_tokens_per_s_per_gpu"] == pytest.approx(
+        pools16["decode_tokens_per_s_per_gpu"], rel=1e-12
+    )
+    assert split["prefill_tokens_per_s_per_gpu"] == pytest.approx(
+        tp8["prefill_tokens_per_s_per_gpu"], rel=1e-12
+    )
+    # TTFT: the tp8 pool spreads the prompt over 8 GPUs; pools of 16 under dp prefill each prompt on one GPU
+    assert float(split["ttft_ms"]) < float(pools16["ttft_ms"]) / 4  # type: ignore[arg-type]
+    # 8-GPU prefill pools are enough for this work: fewer GPUs than pools of 16 for both phases
+    assert int(split["gpus"]) < int(pools16["gpus"])  # type: ignore[call-overload]
+
+
+def test_plans_are_not_searched_for_a_stated_split(catalogue: Catalogue) -> None:
+    from costmodel.evaluate.plan_options import evaluate_plan
+
+    s = Scenario(
+        workload=Workload(requests_per_day=3e5, prompt_tokens=8000, output_tokens=1000),
+        api_options=(ApiOption(provider="deepseek", model="deepseek-v4-pro"),),
+        self_host_options=(
+            SelfHostOption(
+                model="deepseek-v4-pro", gpu="h200", disaggregated=True, prefill_gpus=16, decode_gpus=8
+            ),
+        ),
+        as_of=AS_OF,
+    )
+    ev = evaluate(s, catalogue)
+    sh, api = ev.self_host[0], ev.api[0]
+    plan = evaluate_plan(s, catalogue, (sh.option, sh.label, sh.evaluation), (api.option, api.bill))
+    assert plan.kind == "none"
+    assert plan.reason.startswith("not searched for a stated split (pools of 16 prefill + 8 decode GPUs)")
+
+
+def test_the_calculator_names_the_split_box_when_it_is_not_ticked() -> None:
+    from app_pages.calc_fields import validate
+
+    raw = preset("chat", AS_OF).model_dump(mode="json")
+    raw["self_host_options"] = [
+        {"model": "deepseek-v4-pro", "gpu": "h200", "prefill_gpus": 16, "decode_gpus": 8}
+    ]
+    scenario, error = validate(raw)
+    assert scenario is None
+    assert error == (
+        "Self-hosting options, row 1: a stated split (prefill_gpus, decode_gpus) is disaggregated serving: "
+        "tick 'prefill/decode split' (disaggregated)"
+    )

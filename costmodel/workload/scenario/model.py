@@ -318,15 +318,19 @@ class SelfHostOption(_Frozen):
     @model_validator(mode="after")
     def _split_is_disaggregated(self) -> SelfHostOption:
         if (self.prefill_gpus is None) != (self.decode_gpus is None):
-            raise ValueError("prefill_gpus and decode_gpus go together (a disaggregated split), or neither")
+            raise ValueError(
+                "prefill and decode GPUs per pool (prefill_gpus, decode_gpus) go together: give both, or neither"
+            )
         if self.prefill_gpus is not None and self.decode_gpus is not None:
             if not self.disaggregated:
                 raise ValueError(
-                    "a prefill_gpus / decode_gpus split is disaggregated serving: set disaggregated"
+                    "a stated split (prefill_gpus, decode_gpus) is disaggregated serving: "
+                    "tick 'prefill/decode split' (disaggregated)"
                 )
             if self.gpus is not None and self.gpus != self.prefill_gpus + self.decode_gpus:
                 raise ValueError(
-                    f"gpus {self.gpus} is not prefill_gpus + decode_gpus ({self.prefill_gpus + self.decode_gpus})"
+                    f"GPUs per replica (gpus) {self.gpus} is not the split's prefill + decode GPUs "
+                    f"({self.prefill_gpus + self.decode_gpus}): leave it blank with a split"
                 )
         return self
 
