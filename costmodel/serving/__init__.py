@@ -45,7 +45,7 @@ under ``tp`` a group of ``t`` GPUs serves ``B = t · b`` sequences, each GPU doi
                 + t0 (per forward step) + t_seq · B (decode: per sequence of the group),
                 t_local = max(t_compute, t_memory)
 
-``t0`` is the fixed time of a forward step (the stack's, plus a synchronisation latency over several GPUs) and
+``t0`` is the fixed time of a forward step (the stack's, plus a latency per collective over several GPUs) and
 ``t_seq`` the engine's per-sequence time of a decode step, for each of the ``B`` sequences one scheduler drives
 (``roofline.step_floor_s``, ``Efficiency.sequence_s``; docs/calibration.md).
 
