@@ -134,21 +134,24 @@ with tab_code:
 
 
 @st.cache_data(max_entries=1, show_spinner="Predicting every published measurement…")
-def _validation() -> tuple[pd.DataFrame, dict[str, float | int | str], dict[str, float], tuple[float, float]]:
+def _validation() -> tuple[
+    pd.DataFrame, dict[str, float | int | str], dict[str, float], tuple[float, float], pd.DataFrame
+]:
     v = serving.validate(common.base_catalogue())
-    return serving.validation_frame(v), v.summary, v.factors, v.band
+    return serving.validation_frame(v), v.summary, v.factors, v.band, pd.DataFrame(list(v.curves))
 
 
 with tab_cal:
-    rows, summary, factors, band = _validation()
+    rows, summary, factors, band, curves = _validation()
     st.markdown(
         "The serving model against every published serving measurement in the catalogue "
-        f"(`data/measurements.yaml`, {summary['rows']} rows: H100 to GB300, MI300X, MI355X; DeepSeek V3/R1, "
-        "V3.2, V4-Pro and Kimi K2), each predicted **in its own metric** (output or total tokens; per GPU, per "
-        "node or all GPUs; one phase or end to end). One step-time model for every deployment mode (prefill MFU, "
-        "decode MFU, HBM efficiency and a fixed time per step, on CUDA and on ROCm stacks) is fitted on them; the "
-        "band is the 10th-90th percentile of how far off each row was when its whole curve was predicted by a fit "
-        "without it (leave-one-curve-out)."
+        f"(`data/measurements.yaml`, {summary['rows']} rows, {summary['curves']} curves: H100 to GB300, MI300X, "
+        "MI355X; DeepSeek V3/R1, V3.2, V4-Pro, Kimi K2, MiniMax, Qwen3, gpt-oss), each predicted **in its own "
+        "metric** (output or total tokens; per GPU, per node or all GPUs; one phase or end to end). One step-time "
+        "model for every deployment mode (prefill MFU, decode MFU, HBM efficiency, a fixed time per step on CUDA "
+        "and on ROCm stacks, a latency per collective over several GPUs and a time per sequence of the scheduler) "
+        "is fitted on them; the band is the 10th-90th percentile of how far off each row was when its whole curve "
+        "was predicted by a fit without it (leave-one-curve-out). `docs/calibration.md` names the misses."
     )
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Median error (%)", f"{float(summary['median_abs_pct_error']):.0f}%")
@@ -169,7 +172,55 @@ with tab_cal:
         f"{float(summary['max_ratio']):.2f}×",
         help=f"Largest of predicted/measured and measured/predicted: {summary['worst_row']}.",
     )
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(
+        "Leave-one-curve-out median error (%)",
+        f"{float(summary['loco_median_abs_pct_error']):.0f}%",
+        help="Each curve predicted by a fit without any of its points: the error to expect on a stack the model "
+        "has not seen.",
+    )
+    c2.metric(
+        "At the measured TPOT, median error (%)",
+        f"{float(summary['iso_tpot_median_abs_pct_error']):.0f}%",
+        help="Each point predicted at the batch whose predicted TPOT is its measured TPOT (what `--tpot-ms` does), "
+        f"by the fit without its curve; {summary['iso_tpot_points']} points.",
+    )
+    c3.metric(
+        "Worst curve tilt (×)",
+        f"{float(summary['worst_curve_tilt']):.1f}×",
+        help="predicted/measured at a curve's highest concurrency over that at its lowest (or the inverse): "
+        f"{summary['worst_curve']}.",
+    )
+    c4.metric("Curves (count)", f"{summary['curves']}", help=f"{summary['curve_points']} points on curves.")
     st.altair_chart(charts.validation_chart(rows), width="stretch", key="methods_val_chart")
+    st.altair_chart(
+        charts.serving_curves_chart(charts.curve_points_frame(rows)),
+        width="content",
+        key="methods_curves_chart",
+    )
+    st.caption(
+        "Curves whose points publish no TPOT (prefill-only curves, offline runs) are in the tables but not drawn. "
+        "Throughput is output tokens per second per GPU of the curve's own deployment, for measured and predicted "
+        "alike; a curve's table row below gives its error without it and its tilt."
+    )
+    st.dataframe(
+        curves,
+        hide_index=True,
+        key="methods_curve_table",
+        column_config={
+            "loco_median_abs_pct_error": st.column_config.NumberColumn(
+                "error without the curve, median (%)", format="%.0f"
+            ),
+            "ratio_lowest_concurrency": st.column_config.NumberColumn(
+                "pred. / meas. at lowest concurrency (×)", format="%.2f"
+            ),
+            "ratio_highest_concurrency": st.column_config.NumberColumn(
+                "pred. / meas. at highest concurrency (×)", format="%.2f"
+            ),
+            "tilt": st.column_config.NumberColumn("tilt (×)", format="%.2f"),
+            "points": st.column_config.NumberColumn("points (count)"),
+        },
+    )
     st.caption(
         f"Band: × {band[0]:.2f} to × {band[1]:.2f} of the base prediction. Fitted factors: "
         + ", ".join(f"{k.replace('_', ' ')} {v:.2f}" for k, v in factors.items())

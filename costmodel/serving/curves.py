@@ -23,7 +23,10 @@ class ValidationRow:
 
     ``predicted_loo``: by a fit without this row; ``predicted_loco``: by a fit without any point of its curve;
     ``predicted_iso``: by that same fit at the batch whose predicted TPOT is the measured one (nan when no TPOT
-    is published); ``batch_per_gpu``: the decode sequences per GPU of the point.
+    is published); ``batch_per_gpu``: the decode sequences per GPU of the point; ``tpot_ms_predicted`` /
+    ``tpot_ms_loco``: the TPOT the fit / the fit without its curve predicts at that batch (nan for prefill rows);
+    ``per_gpu_divisor``: what turns the row's figure (measured or predicted) into tokens of its phase per second
+    per GPU (output tokens; input tokens for prefill rows): the curve panels' y axis.
     """
 
     id: str
@@ -52,6 +55,9 @@ class ValidationRow:
     fitted: bool
     reason: str
     source: str
+    tpot_ms_predicted: float = math.nan
+    tpot_ms_loco: float = math.nan
+    per_gpu_divisor: float = math.nan
 
 
 #: Concurrency bands: (label, lower, upper) sequences per GPU.

@@ -342,6 +342,11 @@ def tpot_s(w: RowWork, x: Sequence[float]) -> float:
     return (float(t_d[0]) + share) / (1.0 + w.gain)
 
 
+def _tpot_ms(w: RowWork, x: Sequence[float]) -> float:
+    """:func:`tpot_s` in ms; nan for a prefill row or one that cannot be estimated."""
+    return math.nan if w.reason or w.kind == PREFILL else tpot_s(w, x) * 1e3
+
+
 def iso_tpot_prediction(w: RowWork, x: Sequence[float]) -> float:
     """The row's figure predicted at the batch whose predicted TPOT is its measured TPOT (the user's case:
     ``--tpot-ms`` = the measured TPOT); at the smallest batch when even that is slower (a miss, kept), at the
@@ -401,11 +406,13 @@ def validate(catalogue: Catalogue) -> Validation:
     loo = {w.row.id: predict(w, fits[1 + k]) for k, w in enumerate(used)}
     loco: dict[str, float] = {}
     iso: dict[str, float] = {}
+    tpot_loco: dict[str, float] = {}
     for k, c in enumerate(curve_ids):
         xc = fits[1 + len(used) + k]
         for w in (u for u in used if curve_of(u.row) == c):
             loco[w.row.id] = predict(w, xc)
             iso[w.row.id] = iso_tpot_prediction(w, xc)
+            tpot_loco[w.row.id] = _tpot_ms(w, xc)
     resid_loo = {
         k: math.log(next(w for w in used if w.row.id == k).row.measured_value / v) for k, v in loo.items()
     }
@@ -448,6 +455,9 @@ def validate(catalogue: Catalogue) -> Validation:
                 fitted=ok and _fitted(m),
                 reason=w.reason,
                 source=m.source,
+                tpot_ms_predicted=_tpot_ms(w, x) if ok else math.nan,
+                tpot_ms_loco=tpot_loco.get(m.id, math.nan),
+                per_gpu_divisor=w.scale if ok else math.nan,
             )
         )
     curves = curve_table(rows)
@@ -461,7 +471,7 @@ VALIDATION_COLUMNS = [
     "id", "curve", "model", "gpu", "engine", "engine_version", "as_of", "deployment_class", "phase", "metric",
     "concurrency", "batch_per_gpu", "tpot_ms_measured", "measured", "predicted_base", "predicted_low",
     "predicted_high", "ratio", "predicted_loo", "predicted_loco", "predicted_iso", "inside_band",
-    "inside_band_loo", "fitted", "reason", "source",
+    "inside_band_loo", "fitted", "reason", "source", "tpot_ms_predicted", "tpot_ms_loco", "per_gpu_divisor",
 ]  # fmt: skip
 
 

@@ -258,3 +258,38 @@ def test_curves_pass_through_the_table_for_layout_switching_options(name: str) -
     assert len(now) == 2
     for opt, row in now.iterrows():
         assert row["monthly_cost_usd"] == pytest.approx(float(table.loc[opt, "monthly_cost_usd"]), rel=1e-9)
+
+
+def test_the_curve_panels_draw_each_published_curve_measured_and_predicted() -> None:
+    """Methods page: one panel per curve with a published TPOT at two or more points; each point three times
+    (measured, fitted, fitted without its curve), x = 1000 / its own TPOT, y = its figure per GPU of its phase.
+    The SGLang cookbook R1 on 8 x B200, 1K/1K, concurrency 1 (serving-curves.md S1): 105.24 output tok/s over all
+    8 GPUs at TPOT 9.16 ms -> 13.16 tok/s per GPU at 109.2 tok/s per user."""
+    from costmodel import serving
+
+    v = serving.validate(load_catalogue())
+    rows = serving.validation_frame(v)
+    pts = charts.curve_points_frame(rows)
+    assert set(pts["series"]) == set(charts.CURVE_SERIES)
+    drawn = set(pts["curve"])
+    with_tpot = rows[
+        rows["curve"].ne(rows["id"]) & rows["tpot_ms_measured"].notna() & rows["predicted_base"].notna()
+    ]
+    assert drawn == {c for c, n in with_tpot.groupby("curve").size().items() if n >= 2}
+    assert len(drawn) >= 30  # of the 37 curves, those whose points publish a TPOT
+    c1 = pts[(pts["curve"] == "cookbook-b200x8-r1-fp8-sglang-1k1k") & (pts["concurrency"] == 1)]
+    meas = c1[c1["series"] == "measured"].iloc[0]
+    assert meas["tokens_per_s_per_gpu"] == pytest.approx(105.24 / 8) and meas[
+        "tokens_per_s_per_user"
+    ] == pytest.approx(1000 / 9.16)
+    fit = c1[c1["series"] == charts.CURVE_SERIES[1]].iloc[0]
+    row = rows[rows["id"] == "cookbook-b200x8-r1-fp8-sglang-1k1k-c1"].iloc[0]
+    assert fit["tokens_per_s_per_gpu"] == pytest.approx(row["predicted_base"] / 8)
+    assert fit["tpot_ms"] == pytest.approx(row["tpot_ms_predicted"]) and 5 < fit["tpot_ms"] < 20
+    chart = charts.serving_curves_chart(pts)
+    spec = chart.to_dict()
+    assert spec["facet"]["field"] == "curve" and spec["resolve"]["scale"] == {
+        "x": "independent",
+        "y": "independent",
+    }
+    _check_units_and_tooltips(chart.spec)
