@@ -17,11 +17,12 @@ import streamlit as st
 
 from app_pages import common, gaps
 from costmodel import serving
-from costmodel.views.charts import cost as charts
+from costmodel.views.charts import calibration as charts
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 MODULES = {
     "costmodel.workload.scenario.model": "Workload and scenario",
+    "costmodel.workload.scenario.options": "Options and serving assumptions",
     "costmodel.pricing.bill": "API bills",
     "costmodel.attention": "Attention (all mechanisms)",
     "costmodel.attention.dense": "MHA / GQA / MQA",

@@ -23,6 +23,7 @@ from costmodel.cli.common import (
     rental_fields,
 )
 from costmodel.serving import validate, validation_frame
+from costmodel.serving.estimate import prefill_pool_plan, with_prefill_of, workpoint_plan
 from costmodel.serving.fleet import resolve_rental
 from costmodel.serving.memory import DEFAULT_ENGRAM_PLACEMENT, ENGRAM_PLACEMENTS, engram_seconds_per_token
 from costmodel.workload.scenario import (
@@ -90,10 +91,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         raise CliError(f"--mtp: model {model.id!r} has no MTP layer in its config")
     mtp = {"mtp_draft_tokens": max(args.mtp, 1), "mtp_acceptance": args.mtp_acceptance}
     layout: LayoutChoice = args.layout or ("dp" if args.gpus is not None else "auto")
-    plan = serving.memory_plan(
-        wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
-        gpus=args.gpus, layout=layout, engram_placement=args.engram_placement,
-    )  # fmt: skip
+    plan = workpoint_plan(wp, gpu, gpus=args.gpus, layout=layout, engram_placement=args.engram_placement)
     mode = args.mode or serving.default_deployment_class(plan.gpus)
     est = serving.estimate(
         wp, gpu, efficiency=args.efficiency, tpot_ms_target=args.tpot_ms, memory=plan, deployment=mode, **mtp
@@ -139,19 +137,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         )
     # beyond the model's context window (or maximum output) the request cannot be served at all
     window_reason = context_reason(model, prompt, output)
+    n_prefill = n_decode = mem.gpus
+    if split:  # the prefill pool: its own memory plan, prefill rate and TTFT (as the calculator's options)
+        n_prefill, n_decode = args.prefill_gpus, args.decode_gpus
+        pre_plan = prefill_pool_plan(wp, gpu, n_prefill, mem)
+        if not pre_plan.fits:
+            raise CliError(pre_plan.reason)
+        pre = serving.estimate(wp, gpu, efficiency=args.efficiency, tpot_ms_target=None, memory=pre_plan)
+        est = with_prefill_of(est, pre)
     pf = float(est.prefill_gpu_s_per_request[0])
     d = est.decode_tokens_per_s_per_gpu
-    n_prefill = n_decode = mem.gpus
-    if split:  # the prefill pool: its own memory plan, its own GPU-seconds per prompt
-        n_prefill, n_decode = args.prefill_gpus, args.decode_gpus
-        pre_plan = serving.memory_plan(
-            wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
-            gpus=n_prefill, layout=layout,
-        )  # fmt: skip
-        if not pre_plan.fits:
-            raise CliError(f"the prefill pool of {n_prefill:,} GPUs: {pre_plan.reason}")
-        pre = serving.estimate(wp, gpu, efficiency=args.efficiency, tpot_ms_target=None, memory=pre_plan)
-        pf = float(pre.prefill_gpu_s_per_request[0])
     ok = bool(output and d and d == d and d > 0)
     if split and ok:  # the slower pool sets the rate; every GPU of both pools counted
         requests = min(n_prefill / pf, n_decode * d / output)

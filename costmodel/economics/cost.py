@@ -65,8 +65,8 @@ from costmodel.serving.efficiency import (
     EfficiencyLevel,
     default_deployment_class,
 )
-from costmodel.serving.estimate import estimate
-from costmodel.serving.memory import kv_shards, memory_plan
+from costmodel.serving.estimate import estimate, workpoint_plan
+from costmodel.serving.memory import kv_shards
 from costmodel.serving.roofline import _hbm_rate, decode_step_times, workpoint
 from costmodel.workload.scenario import MAX_GPUS_PER_REPLICA, MAX_TPOT_MS, PRECISION_PLANS, PrecisionPlan
 
@@ -343,10 +343,7 @@ def token_cost(model_id: str, fleet: Fleet, mix: TrafficMix, catalogue: Catalogu
         model, fleet.precision, context_tokens=p + o / 2.0, prompt_tokens=p,
         cached_tokens=[0.0, float(cached), float(probe)], max_tokens=p + o,
     )  # fmt: skip
-    plan = memory_plan(
-        wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
-        gpus=fleet.gpus, layout="auto",
-    )  # fmt: skip
+    plan = workpoint_plan(wp, gpu, gpus=fleet.gpus)
     mode: DeploymentClass = fleet.mode or default_deployment_class(plan.gpus)
     shell = TokenCost(
         model=model.id, fleet=fleet, mix=mix, price=price, gpus=plan.gpus, mode=mode,

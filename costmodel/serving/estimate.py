@@ -13,7 +13,14 @@ import numpy.typing as npt
 from costmodel.catalog.schema import Gpu
 from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import EFFICIENCY_BY_CLASS, DeploymentClass, Efficiency, EfficiencyLevel
-from costmodel.serving.memory import MAX_BATCH_PER_GPU, MemoryPlan, _missing, memory_plan
+from costmodel.serving.memory import (
+    DEFAULT_ENGRAM_PLACEMENT,
+    MAX_BATCH_PER_GPU,
+    EngramPlacement,
+    MemoryPlan,
+    _missing,
+    memory_plan,
+)
 from costmodel.serving.roofline import (
     DEFAULT_TPOT_MS,
     Workpoint,
@@ -144,6 +151,42 @@ def at_cached_lengths(est: ServingEstimate, index: slice, ttft_ms_target: float 
     return replace(sub, feasible=False, reason=reason) if reason else sub
 
 
+def workpoint_plan(
+    wp: Workpoint,
+    gpu: Gpu,
+    *,
+    gpus: int | None = None,
+    layout: LayoutChoice = "auto",
+    engram_placement: EngramPlacement = DEFAULT_ENGRAM_PLACEMENT,
+) -> MemoryPlan:
+    """:func:`~costmodel.serving.memory.memory_plan` of a work point: its profile and its KV bytes per sequence
+    (at the mean context, and at the longest request)."""
+    return memory_plan(
+        wp.profile,
+        gpu,
+        kv_bytes_per_seq=wp.kv_bytes_per_seq,
+        kv_bytes_max_seq=wp.kv_bytes_max_seq,
+        gpus=gpus,
+        layout=layout,
+        engram_placement=engram_placement,
+    )
+
+
+def prefill_pool_plan(wp: Workpoint, gpu: Gpu, gpus: int, decode: MemoryPlan) -> MemoryPlan:
+    """The plan of a stated disaggregated split's prefill pool of ``gpus`` GPUs: the decode pool's attention
+    layout if the weights and a prompt's KV fit there, else the other one; when neither fits, the first plan tried
+    with a reason that names the pool."""
+    tried = [
+        workpoint_plan(wp, gpu, gpus=gpus, layout=x)
+        for x in dict.fromkeys((decode.attention_layout, "dp", "tp"))
+    ]
+    fitting = next((p for p in tried if p.fits), None)
+    if fitting is not None:
+        return fitting
+    why = f"the prefill pool of {gpus:,} GPU{'s' * (gpus > 1)} holds the model in neither attention layout"
+    return replace(tried[0], reason=f"{why} ({tried[0].reason})")
+
+
 def with_prefill_of(decode: ServingEstimate, prefill: ServingEstimate) -> ServingEstimate:
     """A disaggregated split's estimate: ``decode``'s (the decode pool's plan, batch and rate) with the prefill
     rates of ``prefill`` (the same work point on the prefill pool's plan), and a TTFT of the prefill pool's prompt
@@ -212,14 +255,7 @@ def estimate(
     eff = EFFICIENCY_BY_CLASS[deployment][efficiency] if isinstance(efficiency, str) else efficiency
     n_cached = wp.cached_tokens.size
     if memory is None:
-        memory = memory_plan(
-            wp.profile,
-            gpu,
-            kv_bytes_per_seq=wp.kv_bytes_per_seq,
-            kv_bytes_max_seq=wp.kv_bytes_max_seq,
-            gpus=gpus,
-            layout=layout,
-        )
+        memory = workpoint_plan(wp, gpu, gpus=gpus, layout=layout)
     if not memory.fits:
         return _infeasible(memory, eff, memory.reason, n_cached)
     n = memory.gpus

@@ -14,8 +14,15 @@ from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.schema import Catalogue
 from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import EfficiencyLevel
-from costmodel.serving.estimate import ServingEstimate, at_cached_lengths, estimate, with_prefill_of
-from costmodel.serving.memory import MemoryPlan, memory_plan
+from costmodel.serving.estimate import (
+    ServingEstimate,
+    at_cached_lengths,
+    estimate,
+    prefill_pool_plan,
+    with_prefill_of,
+    workpoint_plan,
+)
+from costmodel.serving.memory import MemoryPlan
 from costmodel.serving.roofline import Workpoint, workpoint, workpoints
 from costmodel.workload.scenario import (
     LayoutChoice,
@@ -208,26 +215,13 @@ def layout_estimates(
     # its own plan (the decode pool's attention layout if it fits there, else the other one), which must hold the
     # weights and at least one prompt's KV.
     def plan(layout: LayoutChoice) -> tuple[MemoryPlan, MemoryPlan | None]:
-        def of(gpus: int | None, layout: LayoutChoice) -> MemoryPlan:
-            return memory_plan(
-                wp.profile,
-                gpu,
-                kv_bytes_per_seq=wp.kv_bytes_per_seq,
-                kv_bytes_max_seq=wp.kv_bytes_max_seq,
-                gpus=gpus,
-                layout=layout,
-            )
-
-        decode = of(option.pool_gpus, layout)
+        decode = workpoint_plan(wp, gpu, gpus=option.pool_gpus, layout=layout)
         if option.prefill_gpus is None or not decode.fits:
             return decode, None
-        tried = [of(option.prefill_gpus, x) for x in dict.fromkeys((decode.attention_layout, "dp", "tp"))]
-        prefill = next((p for p in tried if p.fits), None)
-        if prefill is not None:
-            return decode, prefill
-        n = option.prefill_gpus
-        why = f"the prefill pool of {n} GPU{'s' * (n > 1)} holds the model in neither attention layout ({tried[0].reason})"
-        return replace(decode, fits=False, reason=why), None
+        prefill = prefill_pool_plan(wp, gpu, option.prefill_gpus, decode)
+        return (
+            (decode, prefill) if prefill.fits else (replace(decode, fits=False, reason=prefill.reason), None)
+        )
 
     layouts: tuple[LayoutChoice, ...] = (
         ("dp", "tp") if option.attention_layout == "auto" else (option.attention_layout,)

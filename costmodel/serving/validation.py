@@ -43,7 +43,7 @@ from costmodel.serving import calibration
 from costmodel.serving.calibration import DECODE, E2E_AGG, E2E_DISAGG, PARAMETERS, PREFILL, Design
 from costmodel.serving.curves import ValidationRow, curve_table, summary
 from costmodel.serving.efficiency import LINK_EFFICIENCY_BASE, DeploymentClass, Efficiency
-from costmodel.serving.memory import memory_plan
+from costmodel.serving.estimate import workpoint_plan
 from costmodel.serving.roofline import (
     PREFILL_CHUNK_TOKENS,
     _comm_seconds_per_token,
@@ -226,10 +226,7 @@ def row_work(m: Measurement, catalogue: Catalogue) -> RowWork:
     if m.mtp and not wp.profile.speculative:
         k_draft, accept = 0, 0.0  # no MTP layer in the config: an external draft model is not modelled
     layout = attention_layout(m)
-    mem = memory_plan(
-        wp.profile, gpu, kv_bytes_per_seq=wp.kv_bytes_per_seq, kv_bytes_max_seq=wp.kv_bytes_max_seq,
-        gpus=n_run, layout=layout,
-    )  # fmt: skip
+    mem = workpoint_plan(wp, gpu, gpus=n_run, layout=layout)
     if not mem.fits:
         return RowWork(m, klass, f"cannot estimate: {mem.reason}")
     tp = mem.tp_size

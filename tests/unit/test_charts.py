@@ -14,6 +14,7 @@ from costmodel.catalog import Catalogue, load_catalogue
 from costmodel.evaluate.evaluation import compare_table, evaluate
 from costmodel.views import architecture as report
 from costmodel.views.charts import attention as attention_charts
+from costmodel.views.charts import calibration as calibration_charts
 from costmodel.views.charts import cost as charts
 from costmodel.views.charts import traffic as traffic_charts
 from costmodel.workload.presets import preset
@@ -269,8 +270,8 @@ def test_the_curve_panels_draw_each_published_curve_measured_and_predicted() -> 
 
     v = serving.validate(load_catalogue())
     rows = serving.validation_frame(v)
-    pts = charts.curve_points_frame(rows)
-    assert set(pts["series"]) == set(charts.CURVE_SERIES)
+    pts = calibration_charts.curve_points_frame(rows)
+    assert set(pts["series"]) == set(calibration_charts.CURVE_SERIES)
     drawn = set(pts["curve"])
     with_tpot = rows[
         rows["curve"].ne(rows["id"]) & rows["tpot_ms_measured"].notna() & rows["predicted_base"].notna()
@@ -282,11 +283,11 @@ def test_the_curve_panels_draw_each_published_curve_measured_and_predicted() -> 
     assert meas["tokens_per_s_per_gpu"] == pytest.approx(105.24 / 8) and meas[
         "tokens_per_s_per_user"
     ] == pytest.approx(1000 / 9.16)
-    fit = c1[c1["series"] == charts.CURVE_SERIES[1]].iloc[0]
+    fit = c1[c1["series"] == calibration_charts.CURVE_SERIES[1]].iloc[0]
     row = rows[rows["id"] == "cookbook-b200x8-r1-fp8-sglang-1k1k-c1"].iloc[0]
     assert fit["tokens_per_s_per_gpu"] == pytest.approx(row["predicted_base"] / 8)
     assert fit["tpot_ms"] == pytest.approx(row["tpot_ms_predicted"]) and 5 < fit["tpot_ms"] < 20
-    chart = charts.serving_curves_chart(pts)
+    chart = calibration_charts.serving_curves_chart(pts)
     spec = chart.to_dict()
     assert spec["facet"]["field"] == "curve" and spec["resolve"]["scale"] == {
         "x": "independent",

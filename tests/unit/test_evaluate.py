@@ -26,7 +26,7 @@ def test_each_option_is_evaluated_once(catalogue: Catalogue, name: str) -> None:
     n_sh, n_api = len(s.self_host_options), len(s.api_options)
     with (
         mock.patch.object(compare, "evaluate_option", wraps=compare.evaluate_option) as ev,
-        mock.patch.object(layouts, "memory_plan", wraps=layouts.memory_plan) as plans,
+        mock.patch.object(layouts, "workpoint_plan", wraps=layouts.workpoint_plan) as plans,
         mock.patch.object(layouts, "estimate", wraps=layouts.estimate) as estimates,
         mock.patch.object(pricing, "resolve_price", wraps=pricing.resolve_price) as prices,
     ):

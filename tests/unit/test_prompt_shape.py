@@ -25,7 +25,8 @@ from costmodel.workload.prompt_shape import (
     workload_from_histogram_text,
 )
 from costmodel.workload.scenario import MAX_TOKENS_PER_REQUEST, PromptBucket, Workload
-from costmodel.workload.scenario.model import MAX_PROMPT_BUCKETS, MAX_QUERY_VALUE_CHARS
+from costmodel.workload.scenario.base import MAX_QUERY_VALUE_CHARS
+from costmodel.workload.scenario.model import MAX_PROMPT_BUCKETS
 
 W = preset("chat", dt.date(2026, 11, 1)).workload
 

@@ -16,7 +16,8 @@ from costmodel.workload.distributions import with_lognormal_prompts
 from costmodel.workload.mix import with_classes
 from costmodel.workload.presets import preset
 from costmodel.workload.scenario import PromptBucket, RequestClass, Scenario
-from costmodel.workload.scenario.model import MAX_CLASSES, MAX_QUERY_VALUE_CHARS
+from costmodel.workload.scenario.base import MAX_QUERY_VALUE_CHARS
+from costmodel.workload.scenario.model import MAX_CLASSES
 
 AS_OF = dt.date(2026, 10, 1)
 DEFAULT = preset("chat", dt.date(2020, 1, 1))

@@ -180,3 +180,28 @@ def test_the_calculator_names_the_split_box_when_it_is_not_ticked() -> None:
         "Self-hosting options, row 1: a stated split (prefill_gpus, decode_gpus) is disaggregated serving: "
         "tick 'prefill/decode split' (disaggregated)"
     )
+
+
+def test_serve_and_the_calculator_price_a_split_alike(
+    catalogue: Catalogue, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`costmodel serve --prefill-gpus 8 --decode-gpus 16` and the Calculator's 8 + 16 option run the same pools:
+    the prefill pool on its own plan (tp8: dp does not hold V4-Pro's weights on 8 H200), so the same prefill rate
+    and TTFT, and the decode pool's rate."""
+    import json
+
+    from costmodel.cli.main import main
+
+    assert main(["serve", "--model", "deepseek-v4-pro", "--gpu", "h200", "--prefill-gpus", "8", "--decode-gpus",
+                 "16", "--isl", "8000", "--osl", "1000", "--format", "json"]) == 0  # fmt: skip
+    cli = json.loads(capsys.readouterr().out)[0]
+    (row,) = _table(
+        catalogue,
+        SelfHostOption(
+            model="deepseek-v4-pro", gpu="h200", disaggregated=True, prefill_gpus=8, decode_gpus=16
+        ),
+    )
+    assert cli["feasible"] and cli["gpus"] == 24
+    assert cli["prefill_tokens_per_s_per_gpu"] == pytest.approx(row["prefill_tokens_per_s_per_gpu"], rel=1e-9)
+    assert cli["ttft_ms"] == pytest.approx(row["ttft_ms"], rel=1e-9)
+    assert cli["decode_tokens_per_s_per_gpu"] == pytest.approx(row["decode_tokens_per_s_per_gpu"], rel=1e-9)

@@ -12,7 +12,7 @@ precision; ``PROFILE`` is the name of a profile in :data:`costmodel.workload.pro
 left empty without one); ``REASONING`` the reasoning multiplier, written only when it is not 1. A class's requests
 per day (share × the total) and days per month (the total's) come from the workload, so the round trip is exact.
 
-A mix whose text is longer than :data:`~costmodel.workload.scenario.model.MAX_QUERY_VALUE_CHARS` does not fit in a link
+A mix whose text is longer than :data:`~costmodel.workload.scenario.base.MAX_QUERY_VALUE_CHARS` does not fit in a link
 (:func:`classes_link_problem` says so in one line); the link then carries the mix's mean workload only.
 """
 
@@ -27,7 +27,8 @@ from costmodel.workload.mix import with_classes
 from costmodel.workload.profiles import NAMED_PROFILES, profile_name
 from costmodel.workload.prompt_shape import histogram_text, workload_from_histogram_text
 from costmodel.workload.scenario import RequestClass, Scenario, ScenarioError, Workload
-from costmodel.workload.scenario.model import MAX_CLASSES, MAX_QUERY_VALUE_CHARS, mix_problem
+from costmodel.workload.scenario.base import MAX_QUERY_VALUE_CHARS
+from costmodel.workload.scenario.model import MAX_CLASSES, mix_problem
 
 __all__ = ["classes_from_text", "classes_link_problem", "classes_text", "classes_text_problem"]
 

@@ -14,15 +14,9 @@ from pydantic import (
 
 from costmodel.views.links.classes import classes_from_text, classes_text
 from costmodel.workload.prompt_shape import histogram_text, workload_from_histogram_text
-from costmodel.workload.scenario.model import (
-    MAX_QUERY_PARAMS,
-    MAX_QUERY_STRING_CHARS,
-    MAX_QUERY_VALUE_CHARS,
-    Scenario,
-    SelfHostOption,
-    ServingAssumptions,
-    Workload,
-)
+from costmodel.workload.scenario.base import MAX_QUERY_PARAMS, MAX_QUERY_STRING_CHARS, MAX_QUERY_VALUE_CHARS
+from costmodel.workload.scenario.model import Scenario, Workload
+from costmodel.workload.scenario.options import SelfHostOption, ServingAssumptions
 
 # ---- URL query parameters ----------------------------------------------------------------------------------
 # Compact keys (the Calculator's widget keys are ``calc_`` + these). Lists are comma-separated, option fields

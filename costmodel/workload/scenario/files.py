@@ -18,7 +18,8 @@ from costmodel.catalog.loader import (
     json_loads_strict,
     parse_yaml_text,
 )
-from costmodel.workload.scenario.model import Scenario, ScenarioError
+from costmodel.workload.scenario.base import ScenarioError
+from costmodel.workload.scenario.model import Scenario
 
 # ---- JSON / YAML -------------------------------------------------------------------------------------------
 
