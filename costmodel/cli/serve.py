@@ -27,6 +27,7 @@ from costmodel.serving.estimate import prefill_pool_plan, with_prefill_of, workp
 from costmodel.serving.fleet import resolve_rental
 from costmodel.serving.memory import DEFAULT_ENGRAM_PLACEMENT, ENGRAM_PLACEMENTS, engram_seconds_per_token
 from costmodel.workload.scenario import (
+    FP4_COMPUTES,
     LAYOUT_CHOICES,
     MAX_GPUS_PER_REPLICA,
     MAX_TPOT_MS,
@@ -86,9 +87,18 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     wp = serving.workpoint(
         model, args.precision, context_tokens=context, prompt_tokens=prompt, cached_tokens=cached,
         max_tokens=prompt + output if output else None, speculative=args.mtp > 0,
+        fp4_compute=args.fp4_compute,
     )  # fmt: skip
     if args.mtp and not wp.profile.speculative:
         raise CliError(f"--mtp: model {model.id!r} has no MTP layer in its config")
+    if args.fp4_compute == "w4a4":
+        if not wp.profile.linear_flops_by_precision.get("fp4"):
+            raise CliError(
+                f"--fp4-compute w4a4: model {model.id!r} under --precision {args.precision} has no FP4 weights "
+                "(use --precision fp4)"
+            )
+        if gpu.fp4_tflops is None:
+            raise CliError(f"--fp4-compute w4a4: GPU {gpu.id!r} has no FP4 tensor rate (fp4_tflops)")
     mtp = {"mtp_draft_tokens": max(args.mtp, 1), "mtp_acceptance": args.mtp_acceptance}
     layout: LayoutChoice = args.layout or ("dp" if args.gpus is not None else "auto")
     plan = workpoint_plan(wp, gpu, gpus=args.gpus, layout=layout, engram_placement=args.engram_placement)
@@ -159,6 +169,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "model": model.id,
         "gpu": gpu.id,
         "precision": args.precision,
+        "fp4_compute": args.fp4_compute if wp.profile.linear_flops_by_precision.get("fp4") else "",
         "efficiency": args.efficiency,
         "mode": mode,
         "gpus": n_prefill + n_decode if split else mem.gpus,
@@ -316,6 +327,12 @@ def add_serve(sub: Subparsers[Parser]) -> None:
         help="share A of drafted tokens accepted (with --mtp; real text ~0.6-0.8, random tokens lower)",
     )  # fmt: skip
     p.add_argument("--precision", choices=PRECISION_PLANS, default="native")
+    p.add_argument(
+        "--fp4-compute", choices=FP4_COMPUTES, default="w4a8",
+        help="FP4 weights' GEMMs: activations in FP8 at the FP8 tensor rate (w4a8, the default: what the "
+        "published FP4 runs support) or quantised to FP4 at the GPU's FP4 rate (w4a4: NVFP4 / MXFP4 kernels on "
+        "B200, GB200, GB300, MI355X; not validated, docs/calibration.md)",
+    )  # fmt: skip
     p.add_argument("--efficiency", choices=["low", "base", "high", "floor"], default="base")
     p.add_argument(
         "--layout",

@@ -94,7 +94,7 @@ def _hardware_fields(profile: ModelProfile, gpu: Gpu, gpus: int) -> list[str]:
     used = ["hbm_gb", "hbm_tb_per_s"]
     for p, f in profile.linear_flops_by_precision.items():
         if f > 0:
-            used.append(_rate_flops(gpu, p)[1])
+            used.append(_rate_flops(gpu, p, profile.fp4_compute)[1])
     used.append(_rate_flops(gpu, "bf16")[1])
     used += _links(gpu, gpus)[2]
     return list(dict.fromkeys(used))

@@ -24,7 +24,7 @@ from costmodel.catalog.units import FloatArray
 from costmodel.serving.efficiency import Efficiency
 from costmodel.serving.memory import _missing, kv_shards, weights_bytes_per_gpu
 from costmodel.serving.weights import ModelProfile, model_profile
-from costmodel.workload.scenario import PrecisionPlan
+from costmodel.workload.scenario import Fp4Compute, PrecisionPlan
 
 #: Tokens per GPU per prefill forward pass (chunked prefill): weights are re-read once per chunk.
 PREFILL_CHUNK_TOKENS = 8192
@@ -40,9 +40,16 @@ ALLREDUCES_PER_LAYER = 2
 ALLTOALLS_PER_MOE_LAYER = 2
 
 
-def _rate_flops(gpu: Gpu, precision: Precision) -> tuple[float, str]:
+def _rate_flops(gpu: Gpu, precision: Precision, fp4_compute: Fp4Compute = "w4a8") -> tuple[float, str]:
     """Peak FLOP/s for weights stored in ``precision`` and the catalogue field it comes from (INT4 weight-only
-    experts are dequantised to BF16 by the engines' W4A16 kernels: the BF16 rate)."""
+    experts are dequantised to BF16 by the engines' W4A16 kernels: the BF16 rate; FP4 weights run at the FP8
+    rate (W4A8), or at the FP4 rate under ``fp4_compute="w4a4"``, which needs the GPU's ``fp4_tflops``)."""
+    if precision == "fp4" and fp4_compute == "w4a4":
+        if gpu.fp4_tflops is None:
+            raise ValueError(
+                f"cannot estimate: FP4 compute W4A4 needs an FP4 tensor rate, and GPU {gpu.id!r} has no fp4_tflops"
+            )
+        return gpu.fp4_tflops * 1e12, "fp4_tflops"
     if precision in ("fp8", "fp4") and gpu.fp8_tflops is not None:
         return gpu.fp8_tflops * 1e12, "fp8_tflops"
     if gpu.bf16_tflops is not None:
@@ -97,6 +104,7 @@ def workpoint(
     max_tokens: float | None = None,
     speculative: bool = False,
     kv_dtype: KvDtype = "deployed",
+    fp4_compute: Fp4Compute = "w4a8",
 ) -> Workpoint:
     """Evaluate the attention/compute closed forms once for an operating point.
 
@@ -109,6 +117,7 @@ def workpoint(
         max_tokens: longest sequence (prompt + output), tokens (default: ``context_tokens``).
         speculative: MTP speculative decoding on.
         kv_dtype: KV cache layout.
+        fp4_compute: FP4 weights' GEMMs as W4A8 (FP8 rate) or W4A4 (FP4 rate).
     """
     ctx = max(round(context_tokens), 1)
     prompt = max(round(prompt_tokens), 1)
@@ -123,7 +132,7 @@ def workpoint(
         attention_prefill_flops(model, prompt, cached, part="indexer"), dtype=np.float64
     )
     return Workpoint(
-        profile=model_profile(model, plan, speculative=speculative),
+        profile=model_profile(model, plan, speculative=speculative, fp4_compute=fp4_compute),
         context_tokens=float(ctx),
         prompt_tokens=float(prompt),
         cached_tokens=cached,
@@ -148,6 +157,7 @@ def workpoints(
     cache_hit_fractions: Sequence[float] | FloatArray,
     speculative: bool = False,
     kv_dtype: KvDtype = "deployed",
+    fp4_compute: Fp4Compute = "w4a8",
 ) -> list[Workpoint]:
     """:func:`workpoint` of each of several prompt lengths, in one vectorised pass (a prompt-length histogram).
 
@@ -174,7 +184,7 @@ def workpoints(
     kv_read = kv_read_bytes_per_token(model, ctx, kv_dtype)
     attn_tok = attention_flops_per_token(model, ctx)
     index_tok = attention_index_flops_per_token(model, ctx)
-    profile = model_profile(model, plan, speculative=speculative)
+    profile = model_profile(model, plan, speculative=speculative, fp4_compute=fp4_compute)
     return [
         Workpoint(
             profile=profile,
@@ -365,7 +375,11 @@ def _attention_seconds(
 
 def _linear_seconds_per_token(profile: ModelProfile, gpu: Gpu) -> float:
     """Linear-layer seconds per token at peak, summed over the weights' precisions."""
-    return sum(f / _rate_flops(gpu, p)[0] for p, f in profile.linear_flops_by_precision.items() if f > 0)
+    return sum(
+        f / _rate_flops(gpu, p, profile.fp4_compute)[0]
+        for p, f in profile.linear_flops_by_precision.items()
+        if f > 0
+    )
 
 
 def decode_step_times(
@@ -402,7 +416,7 @@ def decode_step_times(
     per_token_s = _linear_seconds_per_token(p, gpu) + float(
         _attention_seconds(wp.attention_flops_per_token, wp.attention_index_flops_per_token, p, gpu)
     )
-    mtp_s = p.mtp_flops_per_token / _rate_flops(gpu, p.precisions["dense"])[0]
+    mtp_s = p.mtp_flops_per_token / _rate_flops(gpu, p.precisions["dense"], p.fp4_compute)[0]
     compute = b * (q * per_token_s + k_draft * mtp_s) / eff.decode_mfu
     if p.n_routed_experts:
         distinct = expected_distinct_experts(p.n_routed_experts, p.experts_per_token, gpus * b * q)

@@ -15,7 +15,7 @@ from costmodel.attention.compute import (
 from costmodel.catalog.fields import Precision
 from costmodel.catalog.memo import by_row_identity
 from costmodel.catalog.schema import Model
-from costmodel.workload.scenario import PRECISION_PLANS, PrecisionPlan
+from costmodel.workload.scenario import PRECISION_PLANS, Fp4Compute, PrecisionPlan
 
 Component = Literal["routed_experts", "shared_experts", "dense", "embeddings"]
 
@@ -95,6 +95,9 @@ class ModelProfile:
             plan's choice (:data:`costmodel.serving.memory.ENGRAM_PLACEMENTS`).
         engram_read_bytes_per_token: Engram rows gathered per token, bytes (ASSUMPTION: ``engram_n_heads`` rows
             per table per token; the lookup's exact fan-out is not in the config).
+        fp4_compute: how FP4 weights are multiplied: ``w4a8`` (activations in FP8, at the FP8 tensor rate: what
+            the fit supports, docs/calibration.md) or ``w4a4`` (activations quantised to FP4 too, at the GPU's FP4
+            tensor rate, as NVFP4 / MXFP4 kernels on Blackwell and MI355X can run).
     """
 
     model_id: str
@@ -117,6 +120,7 @@ class ModelProfile:
     index_precision: Precision = "bf16"
     engram_bytes: float = 0.0
     engram_read_bytes_per_token: float = 0.0
+    fp4_compute: Fp4Compute = "w4a8"
 
 
 def engram_params(model: Model) -> float:
@@ -128,13 +132,20 @@ def engram_params(model: Model) -> float:
 
 
 @by_row_identity()
-def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: bool = False) -> ModelProfile:
+def model_profile(
+    model: Model,
+    plan: PrecisionPlan = "native",
+    *,
+    speculative: bool = False,
+    fp4_compute: Fp4Compute = "w4a8",
+) -> ModelProfile:
     """Weight bytes and FLOP split of ``model`` under ``plan``.
 
     Args:
         model: an open-weights model.
         plan: precision plan.
         speculative: load and run the MTP layer(s) (speculative decoding).
+        fp4_compute: the FP4 weights' GEMMs as W4A8 (FP8 rate) or W4A4 (FP4 rate); see :class:`ModelProfile`.
 
     Returns:
         The :class:`ModelProfile`; bytes in bytes, FLOPs per token.
@@ -203,4 +214,5 @@ def model_profile(model: Model, plan: PrecisionPlan = "native", *, speculative: 
             * (c.engram_head_dim or 0)
             * ENGRAM_BYTES_PER_PARAM
         ),
+        fp4_compute=fp4_compute,
     )

@@ -213,6 +213,42 @@ def test_mtp_raises_per_user_speed_by_the_acceptance(capsys: pytest.CaptureFixtu
     )
 
 
+def test_fp4_w4a4_runs_the_fp4_weights_at_the_fp4_rate(
+    catalogue: Catalogue, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--fp4-compute w4a4: the FP4 weights' GEMM FLOPs run at the GPU's FP4 tensor rate instead of the FP8 one
+    (W4A8); the other weights keep theirs. By hand on V4-Pro (FP4 routed experts, FP8 rest) on B200: the linear
+    seconds per token drop by ``F_fp4 (1/fp8 - 1/fp4)``. In serve the compute-bound prefill speeds up, by less than
+    fp4 / fp8 = 2 (the FP8 and attention work stay). Bad cases: no FP4 weights, no FP4 rate."""
+    from costmodel.serving.roofline import _linear_seconds_per_token
+    from costmodel.serving.weights import model_profile
+
+    model, gpu = catalogue.model("deepseek-v4-pro"), catalogue.gpu("b200")
+    assert gpu.fp4_tflops is not None and gpu.fp8_tflops is not None
+    a8 = model_profile(model, "native")
+    a4 = model_profile(model, "native", fp4_compute="w4a4")
+    f4 = a8.linear_flops_by_precision["fp4"]
+    assert f4 > 0 and a4.linear_flops_by_precision == a8.linear_flops_by_precision
+    drop = f4 * (1 / (gpu.fp8_tflops * 1e12) - 1 / (gpu.fp4_tflops * 1e12))
+    assert _linear_seconds_per_token(a8, gpu) - _linear_seconds_per_token(a4, gpu) == pytest.approx(
+        drop, rel=1e-9
+    )
+    argv = ["serve", "--model", "deepseek-v4-pro", "--gpu", "b200", "--gpus", "8", "--isl", "8K", "--osl", "1K"]  # fmt: skip
+    recs = []
+    for mode in ("w4a8", "w4a4"):
+        assert main([*argv, "--fp4-compute", mode, "--format", "json"]) == 0
+        recs.append(json.loads(capsys.readouterr().out)[0])
+    assert [r["fp4_compute"] for r in recs] == ["w4a8", "w4a4"]
+    assert recs[0]["prefill_bound"] == "compute"
+    speedup = recs[1]["prefill_tokens_per_s_per_gpu"] / recs[0]["prefill_tokens_per_s_per_gpu"]
+    assert 1.05 < speedup < gpu.fp4_tflops / gpu.fp8_tflops
+    assert main(["serve", "--model", "deepseek-v3", "--gpu", "b200", "--fp4-compute", "w4a4"]) == 2
+    assert "has no FP4 weights" in capsys.readouterr().err
+    bad = ["serve", "--model", "deepseek-v3", "--gpu", "h200", "--precision", "fp4", "--fp4-compute", "w4a4"]
+    assert main(bad) == 2
+    assert "GPU 'h200' has no FP4 tensor rate" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     "row_id", ["cookbook-b200x8-r1-fp8-sglang-1k1k-c16", "cookbook-mi300x8-v3.1-fp8-sglang-1k1k-c16"]
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from costmodel.workload.scenario.base import (
     ACQUISITIONS,
+    FP4_COMPUTES,
     LAYOUT_CHOICES,
     MAX_GPUS_PER_REPLICA,
     MAX_QUERY_PARAMS,
@@ -14,6 +15,7 @@ from costmodel.workload.scenario.base import (
     PRECISION_PLANS,
     RENTAL_RULES,
     Acquisition,
+    Fp4Compute,
     LayoutChoice,
     PrecisionPlan,
     Profile,
@@ -45,6 +47,7 @@ from costmodel.workload.scenario.options import (
 
 __all__ = [
     "ACQUISITIONS",
+    "FP4_COMPUTES",
     "LAYOUT_CHOICES",
     "MAX_CLASSES",
     "MAX_GPUS_PER_REPLICA",
@@ -57,6 +60,7 @@ __all__ = [
     "RENTAL_RULES",
     "Acquisition",
     "ApiOption",
+    "Fp4Compute",
     "LayoutChoice",
     "PrecisionPlan",
     "Profile",

@@ -45,6 +45,10 @@ UsdPerMtok = Annotated[float, Field(ge=0, le=1e4, allow_inf_nan=False)]
 #: How a self-hosted model's weights are stored (:mod:`costmodel.serving.weights`).
 PrecisionPlan = Literal["native", "fp8", "bf16", "fp4"]
 PRECISION_PLANS: tuple[PrecisionPlan, ...] = ("native", "fp8", "bf16", "fp4")
+#: How FP4 weights are multiplied: activations in FP8 at the FP8 tensor rate (``w4a8``, the default the fit
+#: supports) or quantised to FP4 too, at the GPU's FP4 tensor rate (``w4a4``) (:mod:`costmodel.serving.weights`).
+Fp4Compute = Literal["w4a8", "w4a4"]
+FP4_COMPUTES: tuple[Fp4Compute, ...] = ("w4a8", "w4a4")
 #: Attention data-parallel, tensor-parallel within a node, or the cheaper of the two.
 LayoutChoice = Literal["auto", "dp", "tp"]
 LAYOUT_CHOICES: tuple[LayoutChoice, ...] = ("auto", "dp", "tp")
