@@ -117,7 +117,14 @@ def explain_option(row: pd.Series, scenario: Scenario, break_even: pd.DataFrame)
             [
                 ("GPU", _text(row.get("gpu"))),
                 ("GPUs at the busiest hour", count(gpus)),
-                ("GPUs per replica", count(per_replica)),
+                (
+                    (
+                        "GPUs per pool",
+                        f"{count(_num(row, 'prefill_pool_gpus'))} prefill, {count(per_replica)} decode",
+                    )
+                    if split
+                    else ("GPUs per replica", count(per_replica))
+                ),
                 ("Replicas at the busiest hour", count(replicas)),
                 ("Attention layout", _text(row.get("attention_layout"))),
                 ("Precision plan", _text(row.get("precision"))),

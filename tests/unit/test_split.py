@@ -205,3 +205,28 @@ def test_serve_and_the_calculator_price_a_split_alike(
     assert cli["prefill_tokens_per_s_per_gpu"] == pytest.approx(row["prefill_tokens_per_s_per_gpu"], rel=1e-9)
     assert cli["ttft_ms"] == pytest.approx(row["ttft_ms"], rel=1e-9)
     assert cli["decode_tokens_per_s_per_gpu"] == pytest.approx(row["decode_tokens_per_s_per_gpu"], rel=1e-9)
+
+
+def test_the_explanation_of_a_split_gives_both_pools_and_no_replica_count(catalogue: Catalogue) -> None:
+    """A split has pools of two sizes, added separately: the explanation names both, and no replica count."""
+    import pandas as pd
+
+    from costmodel.views.explain import explain_option
+    from costmodel.views.present import MISSING
+
+    s = Scenario(
+        workload=Workload(requests_per_day=3e6, prompt_tokens=8000, output_tokens=1000),
+        self_host_options=(
+            SelfHostOption(
+                model="deepseek-v4-pro", gpu="h200", disaggregated=True, prefill_gpus=16, decode_gpus=8
+            ),
+        ),
+        api_options=(ApiOption(provider="deepseek", model="deepseek-v4-pro"),),
+        as_of=AS_OF,
+    )
+    ev = evaluate(s, catalogue)
+    row = ev.table[ev.table["kind"] == "self_host"].iloc[0]
+    dep = dict(dict(explain_option(pd.Series(row), s, ev.break_even))["The deployment"])
+    assert dep["GPUs per pool"] == "16 prefill, 8 decode"
+    assert "GPUs per replica" not in dep
+    assert dep["Replicas at the busiest hour"] == MISSING  # pools of two sizes: no one replica count
