@@ -169,7 +169,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "model": model.id,
         "gpu": gpu.id,
         "precision": args.precision,
-        "fp4_compute": args.fp4_compute if wp.profile.linear_flops_by_precision.get("fp4") else "",
+        "fp4_compute": args.fp4_compute if wp.profile.linear_flops_by_precision.get("fp4") else None,
         "efficiency": args.efficiency,
         "mode": mode,
         "gpus": n_prefill + n_decode if split else mem.gpus,
