@@ -47,7 +47,7 @@ under ``tp`` a group of ``t`` GPUs serves ``B = t · b`` sequences, each GPU doi
 
 ``t0`` is the fixed time of a forward step (the stack's, plus a latency per collective over several GPUs) and
 ``t_seq`` the engine's per-sequence time of a decode step, for each of the ``B`` sequences one scheduler drives
-(``roofline.step_floor_s``, ``Efficiency.sequence_s``; docs/calibration.md).
+(``roofline.step_floor_s``, ``roofline.sequence_s``: each by software stack, CUDA or ROCm; docs/calibration.md).
 
 The ``tp`` all-reduce: two per layer (after attention, after the MoE/FFN), of the group's BF16 activations
 (``t`` tokens × ``h`` × 2 bytes per GPU-token); a ring sends ``2(t − 1)/t`` of the message per rank. It is on

@@ -1,8 +1,8 @@
-"""The step-time model's seven parameters fitted on the published measurements, vectorised over rows.
+"""The step-time model's eight parameters fitted on the published measurements, vectorised over rows.
 
 Each row's work is taken apart once at 100 % of every peak (:class:`costmodel.serving.validation.RowWork`);
 a parameter vector ``x = (prefill MFU, decode MFU, decode MBU, fixed step time in ms on CUDA and on ROCm, the
-latency in us of one collective, the per-sequence time in us of a decode step)`` then gives, per row, with ``t0``
+latency in us of one collective, the per-sequence time in us of a decode step on CUDA and on ROCm)`` then gives, per row, with ``t0``
 the row's fixed step time (its stack's, plus the latency of each collective its step waits on: two all-reduces
 per layer under attention TP, the dispatch and combine of every MoE layer under attention DP, none on one GPU),
 
@@ -33,16 +33,20 @@ from costmodel.serving.efficiency import COMM_OVERLAP_BASE
 #: Parameter names in the order of the fitted vector.
 PARAMETERS = (
     "prefill_mfu", "decode_mfu", "decode_mbu", "step_floor_ms", "step_floor_ms_amd", "collective_us", "sequence_us",
+    "sequence_us_amd",
 )  # fmt: skip
 #: Physical range searched for each parameter (docs/calibration.md): a tuned prefill GEMM reaches 30-70 % of
-#: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 %; decode kernels stream HBM at
+#: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 % and decode attention kernels more
+#: (FlashMLA-class), searched 5-80 %; decode kernels stream HBM at
 #: 60-90 % of peak (weight streaming is a large sequential read); a forward step on one GPU costs 0.2-20 ms of
 #: kernel launches (graph replay), sampling and scheduling on CUDA stacks, and more on ROCm stacks (HIP graphs),
 #: searched up to 40 ms; each collective of a step over several GPUs adds 5-250 us (its launch and
 #: synchronisation latency, a one-shot NVLink all-reduce at the low end, an RDMA all-to-all at the high end, each
 #: waiting for the slowest rank); and each sequence of an attention
 #: group costs its scheduler 1-500 us of a decode step (batch assembly, paged-KV metadata, sampling and stop
-#: checks in the engine's host loop, serial with the GPU work).
+#: checks in the engine's host loop, serial with the GPU work, and the fixed per-sequence part of the decode
+#: attention kernels), searched up to 1,000 us on ROCm stacks (their attention kernels and metadata builders,
+#: AITER / Triton, are younger than CUDA's FlashMLA / FlashInfer).
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "prefill_mfu": (0.10, 0.80),
     "decode_mfu": (0.05, 0.80),
@@ -51,6 +55,7 @@ PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "step_floor_ms_amd": (1.0, 40.0),
     "collective_us": (5.0, 250.0),
     "sequence_us": (1.0, 500.0),
+    "sequence_us_amd": (1.0, 1000.0),
 }
 #: Row kinds of the design.
 DECODE, PREFILL, E2E_DISAGG, E2E_AGG = 0, 1, 2, 3
@@ -96,9 +101,10 @@ def rates(
     d: Design, x: Sequence[float | FloatArray]
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """(decode step s, decode rate tok/s/GPU, prefill GPU-s per prompt, prefill rate tok/s/GPU) per row."""
-    pm, dm, mbu, t0_ms, t0_amd_ms, coll_us, seq_us = x
+    pm, dm, mbu, t0_ms, t0_amd_ms, coll_us, seq_us, seq_amd_us = x
     t0 = np.where(d.amd > 0, t0_amd_ms, t0_ms) / 1e3
-    t_d = _step(d.dec, dm, mbu, t0 + d.collectives_dec * coll_us / 1e6 + d.group_seqs * seq_us / 1e6)
+    t_seq = np.where(d.amd > 0, seq_amd_us, seq_us) / 1e6
+    t_d = _step(d.dec, dm, mbu, t0 + d.collectives_dec * coll_us / 1e6 + d.group_seqs * t_seq)
     t_p = _step(d.pre, pm, mbu, (t0 + d.collectives_pre * coll_us / 1e6) * d.pre_steps)
     return t_d, d.batch * (1.0 + d.gain) / t_d, t_p, d.isl / t_p
 
@@ -132,7 +138,7 @@ def subset(d: Design, index: FloatArray | Sequence[int]) -> Design:
 
 
 #: Where every search starts (each parameter inside its range).
-START = (0.4, 0.3, 0.7, 5.0, 10.0, 40.0, 50.0)
+START = (0.4, 0.3, 0.7, 5.0, 10.0, 40.0, 50.0, 50.0)
 
 
 def fit_many(d: Design, masks: npt.NDArray[np.bool_]) -> FloatArray:

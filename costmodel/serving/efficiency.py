@@ -37,7 +37,9 @@ class Efficiency:
             MoE layer under attention DP; :func:`costmodel.serving.roofline.collectives_per_step`).
         sequence_s: seconds a decode step adds per sequence of the attention group (``batch × tp``; one
             scheduler drives the group): the engine's per-sequence work of every step (batch assembly, paged-KV
-            metadata, sampling, stop checks), serial with the GPU work.
+            metadata, sampling, stop checks), serial with the GPU work, and the fixed per-sequence part of the
+            decode attention kernels (CUDA stacks).
+        sequence_s_amd: the same on AMD GPUs (ROCm stacks).
     """
 
     prefill_mfu: float
@@ -50,6 +52,7 @@ class Efficiency:
     step_floor_s_amd: float = 0.0
     collective_s: float = 0.0
     sequence_s: float = 0.0
+    sequence_s_amd: float = 0.0
 
 
 #: Assumptions the measurements do not identify (docs/calibration.md): the all-to-all reaches 80 % of the link
@@ -71,22 +74,23 @@ def default_deployment_class(gpus: int) -> DeploymentClass:
     return "aggregated" if gpus <= AGGREGATED_MAX_GPUS else "disaggregated"
 
 
-#: The seven parameters of the step-time model, fitted by :func:`costmodel.serving.validation.validate` on the
+#: The eight parameters of the step-time model, fitted by :func:`costmodel.serving.validation.validate` on the
 #: fitted rows of data/measurements.yaml (least squares on log predicted / measured, each inside its physical
 #: range, :data:`costmodel.serving.calibration.PARAMETER_RANGES`), rounded; tests/unit/test_validation.py holds
 #: the fit to these. The same values for aggregated and disaggregated serving.
 FITTED: dict[str, float] = {
     "prefill_mfu": 0.37,
-    "decode_mfu": 0.46,
-    "decode_mbu": 0.66,
-    "step_floor_ms": 1.68,
-    "step_floor_ms_amd": 21.2,
-    "collective_us": 53.1,
-    "sequence_us": 70.1,
+    "decode_mfu": 0.80,
+    "decode_mbu": 0.70,
+    "step_floor_ms": 2.00,
+    "step_floor_ms_amd": 16.7,
+    "collective_us": 52.9,
+    "sequence_us": 67.2,
+    "sequence_us_amd": 277.9,
 }
 #: The band: the 10th and 90th percentiles of measured / predicted over the leave-one-curve-out predictions
 #: (each curve predicted by a fit without any of its points), applied to every factor.
-BAND_LOW, BAND_HIGH = 0.57, 1.64
+BAND_LOW, BAND_HIGH = 0.62, 1.63
 
 
 def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficiency:
@@ -102,6 +106,7 @@ def fitted_efficiency(values: dict[str, float], scale: float = 1.0) -> Efficienc
         step_floor_s_amd=values["step_floor_ms_amd"] / 1e3 / scale,
         collective_s=values["collective_us"] / 1e6 / scale,
         sequence_s=values["sequence_us"] / 1e6 / scale,
+        sequence_s_amd=values["sequence_us_amd"] / 1e6 / scale,
     )
 
 
@@ -111,7 +116,7 @@ EFFICIENCY: dict[EfficiencyLevel, Efficiency] = {
     "low": fitted_efficiency(FITTED, BAND_LOW),
     "base": fitted_efficiency(FITTED),
     "high": fitted_efficiency(FITTED, BAND_HIGH),
-    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0),
+    "floor": Efficiency(1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0),
 }
 #: The same levels for every deployment mode (kept keyed by mode for callers that pick by mode).
 EFFICIENCY_BY_CLASS: dict[DeploymentClass, dict[EfficiencyLevel, Efficiency]] = {

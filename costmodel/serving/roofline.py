@@ -318,7 +318,7 @@ def _roofline(
 
 
 def is_rocm(gpu: Gpu) -> bool:
-    """``gpu`` runs a ROCm software stack (AMD GPUs), with its own fixed step time."""
+    """``gpu`` runs a ROCm software stack (AMD GPUs), with its own fixed step time and per-sequence time."""
     return gpu.vendor.lower() == "amd"
 
 
@@ -339,6 +339,12 @@ def step_floor_s(eff: Efficiency, gpu: Gpu, gpus: int, profile: ModelProfile, tp
     each waiting for every rank."""
     stack = eff.step_floor_s_amd if is_rocm(gpu) else eff.step_floor_s
     return stack + eff.collective_s * collectives_per_step(profile, gpus, tp)
+
+
+def sequence_s(eff: Efficiency, gpu: Gpu) -> float:
+    """Seconds a decode step adds per sequence of the attention group on ``gpu``'s software stack (ROCm on AMD
+    GPUs, else CUDA)."""
+    return eff.sequence_s_amd if is_rocm(gpu) else eff.sequence_s
 
 
 def _hbm_rate(gpu: Gpu, eff: Efficiency) -> float:
@@ -395,7 +401,7 @@ def decode_step_times(
 
     ``max(compute / MFU, HBM bytes / MBU)`` combined with the interconnect, plus the fixed step time
     :func:`step_floor_s` (launches, synchronisation, collective latency: the floor as the batch → 0) and the
-    engine's per-sequence time ``sequence_s`` for each sequence of the attention group (``batch × tp``: one
+    engine's per-sequence time (:func:`sequence_s`) for each sequence of the attention group (``batch × tp``: one
     scheduler assembles, samples and checks the group's sequences every step).
 
     Args:
@@ -428,7 +434,7 @@ def decode_step_times(
         weights = np.full_like(b, p.weights_bytes / gpus)
     kv_copies = tp / kv_shards(p, tp)  # every rank reads the replicated latent of the group's sequences
     memory = (weights + b * kv_copies * wp.kv_read_bytes_per_token) / hbm
-    per_sequence = eff.sequence_s * b * tp
+    per_sequence = sequence_s(eff, gpu) * b * tp
     return _roofline(wp, gpu, gpus, tp, eff, compute, memory, b * q, 1.0, per_sequence)
 
 
