@@ -150,7 +150,8 @@ with tab_cal:
         "MI355X; DeepSeek V3/R1, V3.2, V4-Pro, Kimi K2, MiniMax, Qwen3, gpt-oss), each predicted **in its own "
         "metric** (output or total tokens; per GPU, per node or all GPUs; one phase or end to end). One step-time "
         "model for every deployment mode (prefill MFU, decode MFU, HBM efficiency, a fixed time per step on CUDA "
-        "and on ROCm stacks, a latency per collective over several GPUs and a time per sequence of the scheduler) "
+        "and on ROCm stacks, a latency per collective over several GPUs and a time per sequence of the scheduler, "
+        "also by stack) "
         "is fitted on them; the band is the 10th-90th percentile of how far off each row was when its whole curve "
         "was predicted by a fit without it (leave-one-curve-out). `docs/calibration.md` names the misses."
     )

@@ -36,8 +36,8 @@ PARAMETERS = (
     "sequence_us_amd",
 )  # fmt: skip
 #: Physical range searched for each parameter (docs/calibration.md): a tuned prefill GEMM reaches 30-70 % of
-#: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 % and decode attention kernels more
-#: (FlashMLA-class), searched 5-80 %; decode kernels stream HBM at
+#: the dense tensor peak; decode GEMMs at small tokens per expert 10-60 % (searched 5-80 %, the range declared
+#: with the step-time model; the fit sits at its upper bound, docs/calibration.md); decode kernels stream HBM at
 #: 60-90 % of peak (weight streaming is a large sequential read); a forward step on one GPU costs 0.2-20 ms of
 #: kernel launches (graph replay), sampling and scheduling on CUDA stacks, and more on ROCm stacks (HIP graphs),
 #: searched up to 40 ms; each collective of a step over several GPUs adds 5-250 us (its launch and
@@ -45,8 +45,8 @@ PARAMETERS = (
 #: waiting for the slowest rank); and each sequence of an attention
 #: group costs its scheduler 1-500 us of a decode step (batch assembly, paged-KV metadata, sampling and stop
 #: checks in the engine's host loop, serial with the GPU work, and the fixed per-sequence part of the decode
-#: attention kernels), searched up to 1,000 us on ROCm stacks (their attention kernels and metadata builders,
-#: AITER / Triton, are younger than CUDA's FlashMLA / FlashInfer).
+#: attention kernels), searched up to 1,000 us on ROCm stacks (which pay more per sequence in the data; younger
+#: attention kernels and metadata builders, AITER / Triton, are the hypothesis, not measured).
 PARAMETER_RANGES: dict[str, tuple[float, float]] = {
     "prefill_mfu": (0.10, 0.80),
     "decode_mfu": (0.05, 0.80),
@@ -78,7 +78,7 @@ class Design:
     n_decode: FloatArray
     n_total: FloatArray
     measured: FloatArray
-    amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time), else 0
+    amd: FloatArray  # 1 on AMD GPUs (ROCm stacks: their own fixed step time and per-sequence time), else 0
     collectives_dec: (
         FloatArray  # collectives a decode step waits on (0 on one GPU; roofline.collectives_per_step)
     )

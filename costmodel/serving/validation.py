@@ -135,7 +135,7 @@ class RowWork:
         scale: the metric's multiplier of the per-GPU figure.
         grid: (batches per GPU, decode compute s, decode memory s) over the batches the memory holds.
         comm_per_token: (all-to-all, all-reduce) seconds per GPU-token at 100 %.
-        amd: the GPU runs a ROCm stack (its own fixed step time).
+        amd: the GPU runs a ROCm stack (its own fixed step time and per-sequence time).
         collectives_dec: collectives a decode step waits on (``roofline.collectives_per_step``; 0 on one GPU).
         collectives_pre: the same for a prefill chunk.
         tp: attention tensor-parallel group size of the decode instance (1: attention data-parallel).
