@@ -262,7 +262,7 @@ COLUMN_SPECS: dict[str, ColumnSpec] = {
     "gpu": ColumnSpec("GPU type", "text"),
     "precision": ColumnSpec("Precision plan", "text"),
     "mode": ColumnSpec("Provisioning (always on or autoscaled)", "text", "Provisioning"),
-    "deployment_gpus": ColumnSpec("GPUs per replica (count)", "int"),
+    "deployment_gpus": ColumnSpec("GPUs per replica, or per decode pool of a split (count)", "int"),
     "prefill_pool_gpus": ColumnSpec("GPUs per prefill pool, a stated split (count)", "int"),
     "gpus_mean": ColumnSpec("GPUs on average over the week (count)", "int"),
     "attention_layout": ColumnSpec("Attention layout (dp: data-parallel, tpN: tensor-parallel)", "text"),
