@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import Server
-from e2ehelpers import shots_dir, wait_for_app
+from e2ehelpers import LOAD_TIMEOUT_MS, shots_dir, wait_for_app
 from playwright.sync_api import Browser, Page, expect
 
 PAGES = {  # url path -> a text that must be on the page (its own, not the navigation's)
@@ -47,9 +47,12 @@ def test_phone_navigation_is_a_row_of_links_that_covers_nothing(browser: Browser
         page.goto(app_server.url)
         wait_for_app(page)
         page.get_by_role("link", name="Catalogue").first.click()
-        wait_for_app(page)
+        page.wait_for_url("**/catalogue", timeout=LOAD_TIMEOUT_MS)
+        # the calculator's sidebar goes when the new page's run ends (a stale element until then; on a busy
+        # machine that run can take more than playwright's default 5 s, so wait for the run, not a clock)
         expect(page.get_by_text(INTROS["catalogue"], exact=False).first).to_be_in_viewport()
-        expect(page.get_by_test_id("stSidebar")).to_have_count(0)
+        wait_for_app(page)
+        expect(page.get_by_test_id("stSidebar")).to_have_count(0, timeout=LOAD_TIMEOUT_MS)
         assert page.url.endswith("/catalogue")
     finally:
         ctx.close()
