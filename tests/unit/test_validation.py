@@ -51,9 +51,9 @@ def test_covers_every_gpu_and_row(suite: Validation) -> None:
 
 def test_leave_one_out_error_does_not_regress(suite: Validation) -> None:
     s = suite.summary
-    assert float(s["loo_median_abs_pct_error"]) <= LOO_MEDIAN_ABS_PCT_ERROR + 3.0
-    assert float(s["share_inside_band"]) >= SHARE_INSIDE_BAND - 0.05
-    assert float(s["loo_share_inside_band"]) >= LOO_SHARE_INSIDE_BAND - 0.05
+    assert float(s["loo_median_abs_pct_error"]) <= LOO_MEDIAN_ABS_PCT_ERROR + 1.0
+    assert float(s["share_inside_band"]) >= SHARE_INSIDE_BAND - 0.02  # three rows of 150
+    assert float(s["loo_share_inside_band"]) >= LOO_SHARE_INSIDE_BAND - 0.02
     # the in-sample error can only be below the leave-one-out one
     assert float(s["median_abs_pct_error"]) <= float(s["loo_median_abs_pct_error"])
     # curve by curve: each curve predicted by a fit without any of its points, alone and at its measured TPOT
