@@ -283,6 +283,9 @@ def test_the_curve_panels_draw_each_published_curve_measured_and_predicted() -> 
     assert meas["tokens_per_s_per_gpu"] == pytest.approx(105.24 / 8) and meas[
         "tokens_per_s_per_user"
     ] == pytest.approx(1000 / 9.16)
+    # the software and its date travel with every point (the tooltip shows them)
+    assert meas["engine"] == "SGLang" and meas["engine_version"].startswith("0.5.6.post1")
+    assert meas["as_of"] == "2026-02-10"
     fit = c1[c1["series"] == calibration_charts.CURVE_SERIES[1]].iloc[0]
     row = rows[rows["id"] == "cookbook-b200x8-r1-fp8-sglang-1k1k-c1"].iloc[0]
     assert fit["tokens_per_s_per_gpu"] == pytest.approx(row["predicted_base"] / 8)

@@ -63,7 +63,8 @@ def curve_points_frame(df: pd.DataFrame) -> pd.DataFrame:
     """The curve panels' points, long form: per published point of a curve (a curve id with at least two points
     that publish a TPOT and can be estimated), its measured figure and the two predictions, each at its own TPOT:
     ``curve, series, concurrency, tokens_per_s_per_user`` (1000 / TPOT ms) and ``tokens_per_s_per_gpu`` (the
-    row's figure ÷ ``per_gpu_divisor``: output tokens per second per GPU, input tokens for prefill rows)."""
+    row's figure ÷ ``per_gpu_divisor``: output tokens per second per GPU, input tokens for prefill rows), with the
+    point's ``engine_version`` and ``as_of`` (the software and its date, shown on hover)."""
     ok = df[
         df["curve"].ne(df["id"])
         & np.isfinite(pd.to_numeric(df["tpot_ms_measured"], errors="coerce"))
@@ -83,6 +84,8 @@ def curve_points_frame(df: pd.DataFrame) -> pd.DataFrame:
                     "curve": ok["curve"],
                     "gpu": ok["gpu"],
                     "engine": ok["engine"],
+                    "engine_version": ok["engine_version"],
+                    "as_of": ok["as_of"],
                     "series": series,
                     "concurrency": ok["concurrency"],
                     "tpot_ms": ok[tpot].astype(float),
@@ -104,6 +107,9 @@ def serving_curves_chart(points: pd.DataFrame, columns: int = 4) -> alt.FacetCha
     tip = [
         alt.Tooltip("curve:N"),
         alt.Tooltip("series:N"),
+        alt.Tooltip("engine:N"),
+        alt.Tooltip("engine_version:N", title="engine version"),
+        alt.Tooltip("as_of:N", title="measured on (software date)"),
         alt.Tooltip("concurrency:Q", title="concurrency (sequences)", format=",.0f"),
         alt.Tooltip("tpot_ms:Q", title="TPOT (ms)", format=",.1f"),
         alt.Tooltip("tokens_per_s_per_user:Q", title="tok/s per user", format=",.1f"),
