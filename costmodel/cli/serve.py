@@ -91,8 +91,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )  # fmt: skip
     if args.mtp and not wp.profile.speculative:
         raise CliError(f"--mtp: model {model.id!r} has no MTP layer in its config")
-    if args.fp4_compute == "w4a4":
-        if not wp.profile.linear_flops_by_precision.get("fp4"):
+    has_fp4 = bool(wp.profile.linear_flops_by_precision.get("fp4"))
+    if args.fp4_compute == "w4a4":  # refused here as bad input; a library caller gets an infeasible estimate
+        if not has_fp4:
             raise CliError(
                 f"--fp4-compute w4a4: model {model.id!r} under --precision {args.precision} has no FP4 weights "
                 "(use --precision fp4)"
@@ -169,7 +170,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         "model": model.id,
         "gpu": gpu.id,
         "precision": args.precision,
-        "fp4_compute": args.fp4_compute if wp.profile.linear_flops_by_precision.get("fp4") else None,
+        "fp4_compute": args.fp4_compute if has_fp4 else None,
         "efficiency": args.efficiency,
         "mode": mode,
         "gpus": n_prefill + n_decode if split else mem.gpus,

@@ -105,9 +105,18 @@ def explain_option(row: pd.Series, scenario: Scenario, break_even: pd.DataFrame)
             ("The price row", _price(row)),
             ("What would change the verdict", _break_evens(row, break_even, scenario)),
         ]
-    gpus, per_replica = _num(row, "gpus"), _num(row, "deployment_gpus")
-    split = math.isfinite(_num(row, "prefill_pool_gpus"))  # pools of two sizes: no one replica count
+    gpus, per_replica, prefill_pool = (
+        _num(row, "gpus"),
+        _num(row, "deployment_gpus"),
+        _num(row, "prefill_pool_gpus"),
+    )
+    split = math.isfinite(prefill_pool)  # pools of two sizes: no one replica count
     replicas = gpus / per_replica if per_replica > 0 and not split else math.nan
+    per_unit = (
+        ("GPUs per pool", f"{count(prefill_pool)} prefill, {count(per_replica)} decode")
+        if split
+        else ("GPUs per replica", count(per_replica))
+    )
     tpot, ttft = _num(row, "tpot_ms"), _num(row, "ttft_ms")
     ttft_target = f" (target {_ms(a.ttft_ms_target)})" if a.ttft_ms_target is not None else " (no target)"
     return [
@@ -117,14 +126,7 @@ def explain_option(row: pd.Series, scenario: Scenario, break_even: pd.DataFrame)
             [
                 ("GPU", _text(row.get("gpu"))),
                 ("GPUs at the busiest hour", count(gpus)),
-                (
-                    (
-                        "GPUs per pool",
-                        f"{count(_num(row, 'prefill_pool_gpus'))} prefill, {count(per_replica)} decode",
-                    )
-                    if split
-                    else ("GPUs per replica", count(per_replica))
-                ),
+                per_unit,
                 ("Replicas at the busiest hour", count(replicas)),
                 ("Attention layout", _text(row.get("attention_layout"))),
                 ("Precision plan", _text(row.get("precision"))),
